@@ -1,0 +1,78 @@
+// One lint gate. The pure folders (certs, manifests, checks, plan, report) may not touch
+// the file system, the network, processes or the clock: time comes in as a `now` parameter.
+import tseslint from 'typescript-eslint';
+
+const PURE = ['src/certs/**', 'src/manifests/**', 'src/checks/**', 'src/plan/**', 'src/report/**'];
+const NO_EXIT = {
+  selector: "CallExpression[callee.object.name='process'][callee.property.name='exit']",
+  message: 'only the CLI exits the process',
+};
+const IO_MODULES = [
+  'fs',
+  'fs/promises',
+  'net',
+  'http',
+  'https',
+  'http2',
+  'child_process',
+  'dgram',
+  'dns',
+  'os',
+  'worker_threads',
+  'cluster',
+].flatMap((m) => [m, `node:${m}`]);
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.bench/**'] },
+  ...tseslint.configs.strictTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
+      '@typescript-eslint/no-floating-promises': 'error',
+      // Exhaustiveness is checked with `never` in switch defaults where it matters.
+      '@typescript-eslint/no-unnecessary-condition': ['error', { allowConstantLoopConditions: true }],
+      'no-empty': ['error', { allowEmptyCatch: false }],
+    },
+  },
+  {
+    files: ['src/**'],
+    ignores: ['src/cli/**', '**/*.test.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        NO_EXIT,
+      ],
+    },
+  },
+  {
+    files: PURE,
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: IO_MODULES.map((name) => ({ name, message: 'pure folders do no I/O' })),
+          patterns: [
+            { group: ['@grpc/*', '@kubernetes/*'], message: 'pure folders do no I/O' },
+            { group: ['**/host/*', '**/runtime/*', '**/cluster/*', '**/cli/*'], message: 'pure folders depend on no edge' },
+          ],
+        },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'take `now` as a parameter' },
+        { selector: "MemberExpression[object.name='Date'][property.name='now']", message: 'take `now` as a parameter' },
+        { selector: "MemberExpression[object.name='process']", message: 'pure folders do not read the process' },
+        { selector: "MemberExpression[object.name='Math'][property.name='random']", message: 'randomness is a parameter' },
+        NO_EXIT,
+      ],
+    },
+  },
+  {
+    files: ['**/*.js', '**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+);

@@ -1,0 +1,142 @@
+// Kubeconfig text → the certificates it embeds (*-data fields) and the certificate files it
+// refers to (certificate-authority, client-certificate), by cluster/user name. Private keys
+// (client-key-data, client-key) are counted, never decoded. Never throws.
+
+import { parse as parseYaml } from 'yaml';
+import type { KubeconfigRef } from '../model.js';
+import type { Reason } from '../reasons.js';
+import { parsePem, type PemProblem } from './pem.js';
+
+export interface EmbeddedCert {
+  ref: KubeconfigRef;
+  /** index of the certificate within its field (a CA field may hold a bundle) */
+  index: number;
+  der: Uint8Array;
+}
+
+export interface FileRef {
+  ref: KubeconfigRef;
+  /** the path as written in the kubeconfig (relative paths are relative to the kubeconfig) */
+  path: string;
+}
+
+export interface KubeconfigProblem {
+  reason: Reason;
+  message: string;
+  detail?: string;
+}
+
+export interface KubeconfigResult {
+  certs: EmbeddedCert[];
+  refs: FileRef[];
+  privateKeys: number;
+  problems: KubeconfigProblem[];
+}
+
+const FIELDS = {
+  cluster: { data: 'certificate-authority-data', file: 'certificate-authority', key: null },
+  user: { data: 'client-certificate-data', file: 'client-certificate', key: 'client-key' },
+} as const;
+
+/** Cheap sniff so arbitrary YAML/text files are not parsed as kubeconfigs. */
+export function looksLikeKubeconfig(text: string): boolean {
+  return /^\s*(?:clusters|users)\s*:/m.test(text) || /"(?:clusters|users)"\s*:/.test(text);
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function decodeBase64Strict(s: string): Uint8Array | null {
+  const clean = s.replace(/\s+/g, '');
+  if (clean.length === 0 || clean.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(clean)) return null;
+  return Buffer.from(clean, 'base64');
+}
+
+function pemProblemToKubeconfig(p: PemProblem, where: string): KubeconfigProblem {
+  return { reason: p.reason, message: `${where}: ${p.message}`, detail: where };
+}
+
+export function parseKubeconfig(text: string): KubeconfigResult {
+  const out: KubeconfigResult = { certs: [], refs: [], privateKeys: 0, problems: [] };
+  let doc: unknown;
+  try {
+    doc = parseYaml(text, { maxAliasCount: 100, uniqueKeys: false });
+  } catch (err) {
+    const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    out.problems.push({ reason: 'yaml_parse_error', message: `not valid YAML: ${msg ?? ''}` });
+    return out;
+  }
+  if (!isRecord(doc)) {
+    out.problems.push({ reason: 'kubeconfig_invalid', message: 'the document is not a mapping' });
+    return out;
+  }
+  for (const entry of ['cluster', 'user'] as const) {
+    const listKey = `${entry}s`;
+    const list = doc[listKey];
+    if (list === undefined || list === null) continue;
+    if (!Array.isArray(list)) {
+      out.problems.push({ reason: 'kubeconfig_invalid', message: `${listKey} is not a list` });
+      continue;
+    }
+    list.forEach((item: unknown, i) => {
+      const name = isRecord(item) && typeof item.name === 'string' ? item.name : `#${i}`;
+      const body = isRecord(item) ? item[entry] : undefined;
+      if (!isRecord(body)) {
+        out.problems.push({
+          reason: 'kubeconfig_invalid',
+          message: `${listKey}[${i}] (${name}) has no ${entry} mapping`,
+          detail: `${entry}:${name}`,
+        });
+        return;
+      }
+      readEntry(out, entry, name, body);
+    });
+  }
+  return out;
+}
+
+function readEntry(
+  out: KubeconfigResult,
+  entry: 'cluster' | 'user',
+  name: string,
+  body: Record<string, unknown>,
+): void {
+  const fields = FIELDS[entry];
+  const where = `${entry} ${name}`;
+  const data = body[fields.data];
+  if (typeof data === 'string' && data.trim() !== '') {
+    const ref: KubeconfigRef = { entry, name, field: fields.data };
+    const bytes = decodeBase64Strict(data);
+    if (!bytes) {
+      out.problems.push({
+        reason: 'kubeconfig_bad_base64',
+        message: `${where}: ${fields.data} is not valid base64`,
+        detail: `${entry}:${name}`,
+      });
+    } else {
+      addEmbedded(out, ref, bytes, where);
+    }
+  }
+  const file = body[fields.file];
+  if (typeof file === 'string' && file !== '') out.refs.push({ ref: { entry, name, field: fields.file }, path: file });
+  if (fields.key) {
+    if (typeof body[`${fields.key}-data`] === 'string' || typeof body[fields.key] === 'string') out.privateKeys++;
+  }
+}
+
+function addEmbedded(out: KubeconfigResult, ref: KubeconfigRef, bytes: Uint8Array, where: string): void {
+  const text = Buffer.from(bytes).toString('latin1');
+  if (!text.includes('-----BEGIN ')) {
+    // Kubernetes expects PEM here; accept a bare DER certificate rather than hide it.
+    out.certs.push({ ref, index: 0, der: bytes });
+    return;
+  }
+  const pem = parsePem(text);
+  for (const p of pem.problems) out.problems.push(pemProblemToKubeconfig(p, `${where} ${ref.field}`));
+  let index = 0;
+  for (const block of pem.blocks) {
+    if (block.label.endsWith('PRIVATE KEY')) out.privateKeys++;
+    else out.certs.push({ ref, index: index++, der: block.der });
+  }
+}

@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { issue, type KeyType } from '../../test/support/certs.js';
+import { readFallback } from './x509-fallback.js';
+import { parseCertificateDer, readFast, sha256Hex } from './x509.js';
+
+const nb = new Date('2025-01-02T03:04:05Z');
+const na = new Date('2051-06-07T08:09:10Z'); // past 2049: GeneralizedTime
+
+for (const key of ['ed25519', 'p256', 'rsa2048'] as KeyType[]) {
+  test(`fast reader agrees with X509Certificate (${key})`, async () => {
+    const ca = await issue({ cn: 'kubernetes-ca', notBefore: nb, notAfter: na, isCA: true, key });
+    const leaf = await issue({
+      cn: 'system:node:ip-10-0-1-2.ec2.internal',
+      o: ['system:nodes'],
+      notBefore: nb,
+      notAfter: new Date('2026-05-01T00:00:00Z'),
+      eku: ['clientAuth', 'serverAuth'],
+      sans: ['DNS:node-a', 'IP:10.0.1.2', 'IP:fd00::1'],
+      serial: 'f0e1d2c3b4a59687',
+      issuer: ca,
+      key,
+    });
+    for (const c of [ca, leaf]) {
+      const fp = sha256Hex(c.der);
+      const fast = readFast(c.der, fp);
+      const ref = readFallback(new X509Certificate(c.der), fp);
+      assert.deepEqual(fast, ref);
+    }
+    const fast = readFast(leaf.der, 'x');
+    assert.equal(fast.commonName, 'system:node:ip-10-0-1-2.ec2.internal');
+    assert.deepEqual(fast.organizations, ['system:nodes']);
+    assert.deepEqual(fast.sans, ['DNS:node-a', 'IP:10.0.1.2', 'IP:fd00:0:0:0:0:0:0:1']);
+    assert.deepEqual(fast.extKeyUsage, ['clientAuth', 'serverAuth']);
+    assert.equal(fast.serial, 'F0E1D2C3B4A59687');
+    assert.equal(fast.isCA, false);
+    assert.equal(fast.selfSigned, false);
+    assert.equal(readFast(ca.der, 'x').notAfter.toISOString(), '2051-06-07T08:09:10.000Z');
+    assert.equal(readFast(ca.der, 'x').selfSigned, true);
+  });
+}
+
+test('parseCertificateDer reports garbage as a value', () => {
+  const res = parseCertificateDer(new Uint8Array([0x30, 0x03, 0x02, 0x01, 0x00]));
+  assert.equal(res.ok, false);
+  if (!res.ok) assert.match(res.message, /not an X\.509 certificate/);
+});
+
+test('fingerprint is the SHA-256 of the DER', async () => {
+  const c = await issue({ cn: 'x', notBefore: nb, notAfter: na });
+  const res = parseCertificateDer(c.der);
+  assert.ok(res.ok);
+  if (res.ok) assert.equal(res.facts.fingerprintSha256, c.fingerprint);
+});

@@ -1,0 +1,80 @@
+// One definition per command drives both argument parsing (node:util parseArgs) and --help.
+
+import { parseArgs } from 'node:util';
+
+export interface OptionDef {
+  type: 'string' | 'boolean';
+  short?: string;
+  multiple?: boolean;
+  /** placeholder shown in help, e.g. GLOB */
+  value?: string;
+  description: string;
+  /** default shown in help (the real defaults live in config/) */
+  shownDefault?: string;
+  /** environment variable that sets it too */
+  env?: string;
+}
+
+export type Values = Record<string, string | boolean | string[] | undefined>;
+
+export interface Io {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  env: Record<string, string | undefined>;
+}
+
+export interface CommandDef {
+  name: string;
+  summary: string;
+  usage: string;
+  description: string;
+  options: Record<string, OptionDef>;
+  examples: string[];
+  /** returns the exit code */
+  run(values: Values, positionals: string[], io: Io): Promise<number>;
+}
+
+export class UsageError extends Error {}
+
+export function parseCommandArgs(def: CommandDef, argv: string[]): { values: Values; positionals: string[]; help: boolean } {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {
+    help: { type: 'boolean', short: 'h' },
+  };
+  for (const [name, o] of Object.entries(def.options)) {
+    options[name] = { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) };
+  }
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    return { values: values as Values, positionals, help: values.help === true };
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
+}
+
+export function renderHelp(def: CommandDef): string {
+  const rows = Object.entries(def.options).map(([name, o]) => {
+    const flag = `${o.short ? `-${o.short}, ` : '    '}--${name}${o.type === 'string' ? ` ${o.value ?? 'VALUE'}` : ''}`;
+    const extras = [
+      o.multiple ? 'repeatable' : '',
+      o.shownDefault !== undefined ? `default ${o.shownDefault}` : '',
+      o.env ? `env ${o.env}` : '',
+    ].filter((s) => s !== '');
+    return [flag, o.description + (extras.length > 0 ? ` (${extras.join('; ')})` : '')];
+  });
+  rows.push(['-h, --help', 'show this help']);
+  const width = Math.max(...rows.map((r) => (r[0] ?? '').length));
+  return [
+    `certdrift ${def.name} — ${def.summary}`,
+    '',
+    `Usage: ${def.usage}`,
+    '',
+    def.description,
+    '',
+    'Options:',
+    ...rows.map(([f, d]) => `  ${(f ?? '').padEnd(width)}  ${d ?? ''}`),
+    '',
+    'Examples:',
+    ...def.examples.map((e) => `  ${e}`),
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,77 @@
+// The composition root: picks the command, loads it lazily (the CLI starts fast), maps errors to
+// exit codes. The only place that sets the process exit code.
+
+import { UsageError, parseCommandArgs, renderHelp, type CommandDef, type Io } from './command.js';
+import { OperationalError } from './errors.js';
+import { VERSION } from './version.js';
+
+const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandDef> }> = {
+  scan: {
+    summary: 'list every certificate this node depends on, with expiry and the node deadline',
+    load: async () => (await import('./commands/scan.js')).scanCommand,
+  },
+};
+
+function topHelp(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  return [
+    'certdrift — keeps Kubernetes nodes from dying of certificate problems',
+    '',
+    'Usage: certdrift <command> [options]',
+    '',
+    'Commands:',
+    ...Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(width)}  ${c.summary}`),
+    '',
+    'Run `certdrift <command> --help` for a command\'s options. `certdrift --version` prints the version.',
+    'Exit codes: 0 ok, 1 warning, 2 critical, 3 unknown (nothing checked, usage or operational error).',
+    '',
+  ].join('\n');
+}
+
+export async function run(argv: string[], io: Io): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    const target = name === 'help' ? rest[0] : undefined;
+    if (target !== undefined && COMMANDS[target]) {
+      io.stdout.write(renderHelp(await COMMANDS[target].load()));
+      return 0;
+    }
+    io.stdout.write(topHelp());
+    return name === undefined ? 3 : 0;
+  }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    io.stdout.write(`certdrift ${VERSION}\n`);
+    return 0;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    io.stderr.write(`certdrift: unknown command ${JSON.stringify(name)}\n\n${topHelp()}`);
+    return 3;
+  }
+  const def = await entry.load();
+  try {
+    const { values, positionals, help } = parseCommandArgs(def, rest);
+    if (help) {
+      io.stdout.write(renderHelp(def));
+      return 0;
+    }
+    return await def.run(values, positionals, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr.write(`certdrift ${def.name}: ${err.message}\nRun \`certdrift ${def.name} --help\` for usage.\n`);
+      return 3;
+    }
+    // Configuration, operational and unexpected errors alike: one line, exit 3 (unknown).
+    const message = err instanceof Error ? err.message : String(err);
+    io.stderr.write(`certdrift ${def.name}: ${message}\n`);
+    if (!(err instanceof OperationalError) && err instanceof Error && err.name !== 'ConfigError' && io.env.CERTDRIFT_DEBUG) {
+      io.stderr.write(`${err.stack ?? ''}\n`);
+    }
+    return 3;
+  }
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const code = await run(argv, { stdout: process.stdout, stderr: process.stderr, env: process.env });
+  process.exitCode = code;
+}

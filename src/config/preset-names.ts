@@ -1,0 +1,2 @@
+// Preset names known to config validation (kept in step with host/presets.ts by a test).
+export const PRESET_NAMES = ['kops', 'kubeadm', 'k3s', 'rke2', 'generic'] as const;

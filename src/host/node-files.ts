@@ -1,0 +1,17 @@
+// The real NodeFiles: a host root on this machine.
+
+import { discover, type DiscoverOptions, type DiscoverPattern } from './discover.js';
+import { HostFiles } from './host-files.js';
+import { detectPresets } from './presets.js';
+import type { NodeFiles } from './index.js';
+
+export function openNodeFiles(root: string): NodeFiles {
+  const host = new HostFiles(root);
+  return {
+    root,
+    detectPresets: () => detectPresets(host),
+    discover: (patterns: DiscoverPattern[], opts: DiscoverOptions) => discover(host, patterns, opts),
+    read: (path, max) => host.read(path, max),
+    resolveAndRead: (path, max) => host.resolveAndRead(path, max),
+  };
+}

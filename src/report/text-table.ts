@@ -1,0 +1,34 @@
+// Left-aligned text columns, widths measured without ANSI colour codes.
+
+export type Paint = (text: string) => string;
+
+export interface Style {
+  bold: Paint;
+  dim: Paint;
+  red: Paint;
+  yellow: Paint;
+  green: Paint;
+}
+
+const wrap =
+  (open: number, close: number): Paint =>
+  (t) =>
+    `\x1b[${open}m${t}\x1b[${close}m`;
+
+export const COLOR: Style = { bold: wrap(1, 22), dim: wrap(2, 22), red: wrap(31, 39), yellow: wrap(33, 39), green: wrap(32, 39) };
+const id: Paint = (t) => t;
+export const PLAIN: Style = { bold: id, dim: id, red: id, yellow: id, green: id };
+
+// eslint-disable-next-line no-control-regex -- matching ANSI escapes is the point
+const ANSI = /\x1b\[[0-9;]*m/g;
+const visible = (s: string): number => s.replace(ANSI, '').length;
+
+export function renderColumns(headers: string[], rows: string[][], style: Style): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => visible(r[i] ?? ''))));
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c + ' '.repeat((widths[i] ?? 0) - visible(c))))
+      .join('   ')
+      .trimEnd();
+  return [style.bold(line(headers)), ...rows.map(line)].join('\n') + '\n';
+}
