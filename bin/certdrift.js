@@ -3,7 +3,9 @@
 import('../dist/cli/main.js').then(
   (cli) => cli.main(process.argv.slice(2)),
   (err) => {
-    process.stderr.write(`certdrift: not built (${err.message}); run \`npm install\` or \`npm run build\`\n`);
+    process.stderr.write(
+      `certdrift: not built (${err.message}); run \`npm install\` or \`npm run build\`\n`,
+    );
     process.exit(3);
   },
 );

@@ -14,9 +14,11 @@ export const REASONS = {
   pem_truncated: 'a PEM block has a BEGIN line and no matching END line',
   pem_bad_base64: 'a PEM block body is not valid base64',
   cert_parse_error: 'DER bytes that do not parse as an X.509 certificate',
-  unrecognized_format: 'a file expected to hold certificates holds neither PEM, DER nor a kubeconfig',
+  unrecognized_format:
+    'a file expected to hold certificates holds neither PEM, DER nor a kubeconfig',
   yaml_parse_error: 'a kubeconfig that is not valid YAML',
-  kubeconfig_invalid: 'a kubeconfig whose structure is wrong (clusters/users not lists, entries without names)',
+  kubeconfig_invalid:
+    'a kubeconfig whose structure is wrong (clusters/users not lists, entries without names)',
   kubeconfig_bad_base64: 'a kubeconfig *-data field that is not valid base64',
   kubeconfig_ref_missing: 'a kubeconfig refers to a certificate file that cannot be read',
 } as const;

@@ -37,14 +37,18 @@ export function classifyComponent(facts: CertFacts, path: string): Component {
   if (facts.isCA) return 'ca';
   const cn = facts.commonName;
   if (cn.startsWith('system:node:')) {
-    const serving = facts.extKeyUsage.includes('serverAuth') && !facts.extKeyUsage.includes('clientAuth');
+    const serving =
+      facts.extKeyUsage.includes('serverAuth') && !facts.extKeyUsage.includes('clientAuth');
     return serving ? 'kubelet-serving' : 'kubelet-client';
   }
   for (const [re, component] of BY_COMMON_NAME) if (re.test(cn)) return component;
   const tail = path.split('/').slice(-2).join('/');
   for (const [re, component] of BY_PATH) if (re.test(tail)) return component;
   if (facts.organizations.includes('system:masters')) return 'admin';
-  if (facts.sans.includes('DNS:kubernetes.default') || facts.sans.includes('DNS:kubernetes.default.svc')) {
+  if (
+    facts.sans.includes('DNS:kubernetes.default') ||
+    facts.sans.includes('DNS:kubernetes.default.svc')
+  ) {
     return 'apiserver';
   }
   return 'other';

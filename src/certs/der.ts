@@ -42,7 +42,9 @@ export function readTlv(buf: Uint8Array, offset: number, limit = buf.length): Tl
 export function expectTlv(buf: Uint8Array, offset: number, tag: number, limit = buf.length): Tlv {
   const tlv = readTlv(buf, offset, limit);
   if (tlv.tag !== tag) {
-    throw new DerError(`expected tag 0x${tag.toString(16)} at ${offset}, got 0x${tlv.tag.toString(16)}`);
+    throw new DerError(
+      `expected tag 0x${tag.toString(16)} at ${offset}, got 0x${tlv.tag.toString(16)}`,
+    );
   }
   return tlv;
 }
@@ -104,7 +106,9 @@ export function decodeString(buf: Uint8Array, tlv: Tlv): string {
       for (let i = 0; i + 3 < bytes.length; i += 4) {
         const cp =
           (bytes[i] as number) * 0x1000000 +
-          (((bytes[i + 1] as number) << 16) | ((bytes[i + 2] as number) << 8) | (bytes[i + 3] as number));
+          (((bytes[i + 1] as number) << 16) |
+            ((bytes[i + 2] as number) << 8) |
+            (bytes[i + 3] as number));
         s += cp <= 0x10ffff ? String.fromCodePoint(cp) : '\ufffd';
       }
       return s;
@@ -124,12 +128,22 @@ export function decodeTime(buf: Uint8Array, tlv: Tlv): Date {
   if (tlv.tag === 23 && (m = /^(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)?Z$/.exec(s))) {
     const yy = Number(m[1]);
     year = yy < 50 ? 2000 + yy : 1900 + yy;
-  } else if (tlv.tag === 24 && (m = /^(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)?(?:\.\d+)?Z$/.exec(s))) {
+  } else if (
+    tlv.tag === 24 &&
+    (m = /^(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)?(?:\.\d+)?Z$/.exec(s))
+  ) {
     year = Number(m[1]);
   } else {
     throw new DerError(`bad time ${JSON.stringify(s)}`);
   }
-  const ms = Date.UTC(year, Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6] ?? 0));
+  const ms = Date.UTC(
+    year,
+    Number(m[2]) - 1,
+    Number(m[3]),
+    Number(m[4]),
+    Number(m[5]),
+    Number(m[6] ?? 0),
+  );
   if (Number.isNaN(ms)) throw new DerError(`bad time ${JSON.stringify(s)}`);
   return new Date(ms);
 }

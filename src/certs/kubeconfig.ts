@@ -2,7 +2,8 @@
 // refers to (certificate-authority, client-certificate), by cluster/user name. Private keys
 // (client-key-data, client-key) are counted, never decoded. Never throws.
 
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
+import { parseSimpleYaml } from './simple-yaml.js';
 import type { KubeconfigRef } from '../model.js';
 import type { Reason } from '../reasons.js';
 import { parsePem, type PemProblem } from './pem.js';
@@ -49,7 +50,8 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 function decodeBase64Strict(s: string): Uint8Array | null {
   const clean = s.replace(/\s+/g, '');
-  if (clean.length === 0 || clean.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(clean)) return null;
+  if (clean.length === 0 || clean.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(clean))
+    return null;
   return Buffer.from(clean, 'base64');
 }
 
@@ -59,14 +61,11 @@ function pemProblemToKubeconfig(p: PemProblem, where: string): KubeconfigProblem
 
 export function parseKubeconfig(text: string): KubeconfigResult {
   const out: KubeconfigResult = { certs: [], refs: [], privateKeys: 0, problems: [] };
-  let doc: unknown;
-  try {
-    doc = parseYaml(text, { maxAliasCount: 100, uniqueKeys: false });
-  } catch (err) {
-    const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    out.problems.push({ reason: 'yaml_parse_error', message: `not valid YAML: ${msg ?? ''}` });
-    return out;
-  }
+  const fast = parseSimpleYaml(text);
+  const doc = fast.ok ? fast.value : parseFullYaml(text, out);
+  // After a YAML error the structure is a guess: take the certificates, skip structure complaints.
+  const yamlBroken = out.problems.length > 0;
+  if (yamlBroken && !isRecord(doc)) return out;
   if (!isRecord(doc)) {
     out.problems.push({ reason: 'kubeconfig_invalid', message: 'the document is not a mapping' });
     return out;
@@ -76,6 +75,7 @@ export function parseKubeconfig(text: string): KubeconfigResult {
     const list = doc[listKey];
     if (list === undefined || list === null) continue;
     if (!Array.isArray(list)) {
+      if (yamlBroken) continue;
       out.problems.push({ reason: 'kubeconfig_invalid', message: `${listKey} is not a list` });
       continue;
     }
@@ -83,6 +83,7 @@ export function parseKubeconfig(text: string): KubeconfigResult {
       const name = isRecord(item) && typeof item.name === 'string' ? item.name : `#${i}`;
       const body = isRecord(item) ? item[entry] : undefined;
       if (!isRecord(body)) {
+        if (yamlBroken) return;
         out.problems.push({
           reason: 'kubeconfig_invalid',
           message: `${listKey}[${i}] (${name}) has no ${entry} mapping`,
@@ -94,6 +95,36 @@ export function parseKubeconfig(text: string): KubeconfigResult {
     });
   }
   return out;
+}
+
+// The full parser is loaded on first use only (~28 ms of start-up that most scans never need).
+let yamlModule: typeof import('yaml') | undefined;
+function loadYaml(): typeof import('yaml') {
+  yamlModule ??= createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  return yamlModule;
+}
+
+/**
+ * The full YAML parser, for kubeconfigs outside the simple subset. A YAML error in one place
+ * must not hide certificates elsewhere in the file: report it, then use what was recovered.
+ */
+function parseFullYaml(text: string, out: KubeconfigResult): unknown {
+  try {
+    const parsed = loadYaml().parseDocument(text, { uniqueKeys: false, prettyErrors: false });
+    const first = parsed.errors[0];
+    if (first) {
+      const more = parsed.errors.length > 1 ? ` (and ${parsed.errors.length - 1} more)` : '';
+      out.problems.push({
+        reason: 'yaml_parse_error',
+        message: `not valid YAML: ${first.message.split('\n')[0] ?? ''}${more}`,
+      });
+    }
+    return parsed.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    out.problems.push({ reason: 'yaml_parse_error', message: `not valid YAML: ${msg ?? ''}` });
+    return undefined;
+  }
 }
 
 function readEntry(
@@ -119,13 +150,20 @@ function readEntry(
     }
   }
   const file = body[fields.file];
-  if (typeof file === 'string' && file !== '') out.refs.push({ ref: { entry, name, field: fields.file }, path: file });
+  if (typeof file === 'string' && file !== '')
+    out.refs.push({ ref: { entry, name, field: fields.file }, path: file });
   if (fields.key) {
-    if (typeof body[`${fields.key}-data`] === 'string' || typeof body[fields.key] === 'string') out.privateKeys++;
+    if (typeof body[`${fields.key}-data`] === 'string' || typeof body[fields.key] === 'string')
+      out.privateKeys++;
   }
 }
 
-function addEmbedded(out: KubeconfigResult, ref: KubeconfigRef, bytes: Uint8Array, where: string): void {
+function addEmbedded(
+  out: KubeconfigResult,
+  ref: KubeconfigRef,
+  bytes: Uint8Array,
+  where: string,
+): void {
   const text = Buffer.from(bytes).toString('latin1');
   if (!text.includes('-----BEGIN ')) {
     // Kubernetes expects PEM here; accept a bare DER certificate rather than hide it.
@@ -133,7 +171,8 @@ function addEmbedded(out: KubeconfigResult, ref: KubeconfigRef, bytes: Uint8Arra
     return;
   }
   const pem = parsePem(text);
-  for (const p of pem.problems) out.problems.push(pemProblemToKubeconfig(p, `${where} ${ref.field}`));
+  for (const p of pem.problems)
+    out.problems.push(pemProblemToKubeconfig(p, `${where} ${ref.field}`));
   let index = 0;
   for (const block of pem.blocks) {
     if (block.label.endsWith('PRIVATE KEY')) out.privateKeys++;

@@ -49,7 +49,8 @@ function firstTlv(der: Uint8Array): Uint8Array {
 function fromPem(text: string): FileParse {
   const out: FileParse = { format: 'pem', certs: [], privateKeys: 0, problems: [], refs: [] };
   const pem = parsePem(text);
-  for (const p of pem.problems) out.problems.push({ reason: p.reason, message: p.message, detail: `block ${p.index}` });
+  for (const p of pem.problems)
+    out.problems.push({ reason: p.reason, message: p.message, detail: `block ${p.index}` });
   let index = 0;
   for (const block of pem.blocks) {
     if (isPrivateKeyLabel(block.label)) {
@@ -82,7 +83,12 @@ function fromKubeconfig(text: string): FileParse {
     const res = parseCertificateDer(firstTlv(c.der));
     const where = `${c.ref.entry} ${c.ref.name} ${c.ref.field}`;
     if (res.ok) out.certs.push({ index: i, kubeconfig: c.ref, facts: res.facts });
-    else out.problems.push({ reason: 'cert_parse_error', message: `${where}: ${res.message}`, detail: where });
+    else
+      out.problems.push({
+        reason: 'cert_parse_error',
+        message: `${where}: ${res.message}`,
+        detail: where,
+      });
   });
   return out;
 }
@@ -92,7 +98,12 @@ function looksLikeDerKey(bytes: Uint8Array): boolean {
   try {
     const outer = readTlv(bytes, 0);
     const first = readTlv(bytes, outer.valueStart, outer.end);
-    return outer.tag === 0x30 && first.tag === 0x02 && first.end - first.valueStart === 1 && (bytes[first.valueStart] ?? 9) <= 1;
+    return (
+      outer.tag === 0x30 &&
+      first.tag === 0x02 &&
+      first.end - first.valueStart === 1 &&
+      (bytes[first.valueStart] ?? 9) <= 1
+    );
   } catch {
     return false;
   }
@@ -119,7 +130,10 @@ function fromDer(bytes: Uint8Array, opts: ParseOptions): FileParse {
     } else if (index === 0 && !opts.expectCertificates) {
       return { ...out, format: 'unknown' };
     } else {
-      out.problems.push({ reason: 'cert_parse_error', message: `DER certificate ${index} at byte ${pos}: ${res.message}` });
+      out.problems.push({
+        reason: 'cert_parse_error',
+        message: `DER certificate ${index} at byte ${pos}: ${res.message}`,
+      });
       break;
     }
     index++;
@@ -131,7 +145,9 @@ function fromDer(bytes: Uint8Array, opts: ParseOptions): FileParse {
 export function parseCertificateFile(bytes: Uint8Array, opts: ParseOptions): FileParse {
   const none: FileParse = { format: 'unknown', certs: [], privateKeys: 0, problems: [], refs: [] };
   if (bytes.length === 0) {
-    return opts.expectCertificates ? { ...none, problems: [{ reason: 'empty', message: 'the file is empty' }] } : none;
+    return opts.expectCertificates
+      ? { ...none, problems: [{ reason: 'empty', message: 'the file is empty' }] }
+      : none;
   }
   const text = latin1.decode(bytes);
   if (text.includes('-----BEGIN ')) return fromPem(text);
@@ -140,6 +156,11 @@ export function parseCertificateFile(bytes: Uint8Array, opts: ParseOptions): Fil
   if (!opts.expectCertificates) return none;
   return {
     ...none,
-    problems: [{ reason: 'unrecognized_format', message: 'no PEM block, DER certificate or kubeconfig found' }],
+    problems: [
+      {
+        reason: 'unrecognized_format',
+        message: 'no PEM block, DER certificate or kubeconfig found',
+      },
+    ],
   };
 }

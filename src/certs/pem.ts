@@ -26,7 +26,6 @@ export interface PemResult {
 }
 
 const BEGIN = /-----BEGIN ([A-Z0-9 ]{1,64})-----/g;
-const BASE64_BODY = /^[A-Za-z0-9+/]*={0,2}$/;
 
 function lineAt(text: string, offset: number, cache: { pos: number; line: number }): number {
   let { pos, line } = cache;
@@ -36,15 +35,37 @@ function lineAt(text: string, offset: number, cache: { pos: number; line: number
   return line;
 }
 
-/** Strips RFC 1421 headers (Proc-Type:, DEK-Info:) and white space from a block body. */
-function cleanBody(body: string): string {
-  let s = body;
-  if (s.includes(':')) {
-    const lines = s.split(/\r?\n/);
-    const headerEnd = lines.findIndex((l) => l.trim() === '');
-    if (lines.some((l) => /^[A-Za-z-]+:/.test(l)) && headerEnd >= 0) s = lines.slice(headerEnd + 1).join('\n');
+/** Drops RFC 1421 headers (Proc-Type:, DEK-Info:) that precede an encrypted key's body. */
+function withoutHeaders(body: string): string {
+  if (!body.includes(':')) return body;
+  const lines = body.split(/\r?\n/).filter((l, i) => i > 0 || l.trim() !== '');
+  if (!/^[A-Za-z-]+:/.test(lines[0] ?? '')) return body;
+  const blank = lines.findIndex((l) => l.trim() === '');
+  return blank >= 0 ? lines.slice(blank + 1).join('\n') : '';
+}
+
+/**
+ * Length of a base64 body without its white space, or -1 when it is not strict base64
+ * (foreign characters, padding in the middle). One pass; Buffer.from(…, 'base64') then skips
+ * the white space by itself.
+ */
+function base64Length(body: string): number {
+  let n = 0;
+  let pad = 0;
+  for (let i = 0; i < body.length; i++) {
+    const c = body.charCodeAt(i);
+    if (c === 10 || c === 13 || c === 32 || c === 9) continue;
+    if (c === 61) {
+      pad++;
+      n++;
+      continue;
+    }
+    const ok =
+      (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47;
+    if (!ok || pad > 0) return -1;
+    n++;
   }
-  return s.replace(/\s+/g, '');
+  return pad > 2 ? -1 : n;
 }
 
 export function parsePem(text: string): PemResult {
@@ -72,9 +93,10 @@ export function parsePem(text: string): PemResult {
       if (nextBegin >= 0) BEGIN.lastIndex = nextBegin;
       continue;
     }
-    const body = cleanBody(text.slice(bodyStart, endAt));
+    const body = withoutHeaders(text.slice(bodyStart, endAt));
     BEGIN.lastIndex = endAt + endMarker.length;
-    if (body.length === 0 || body.length % 4 !== 0 || !BASE64_BODY.test(body)) {
+    const chars = base64Length(body);
+    if (chars <= 0 || chars % 4 !== 0) {
       problems.push({
         reason: 'pem_bad_base64',
         index,

@@ -35,6 +35,8 @@ export function readFallback(x: X509Certificate, fingerprint: string): CertFacts
     notAfter: new Date(Date.parse(x.validTo)),
     isCA: x.ca,
     selfSigned: x.subject === x.issuer,
+    // @types/node says string[], but Node returns undefined when the extension is absent.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
     extKeyUsage: (x.keyUsage ?? []).map((o) => EKU_NAMES[o] ?? o),
   };
 }

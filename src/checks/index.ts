@@ -9,6 +9,10 @@ export type { Check, CheckContext } from './context.js';
 
 export const CHECKS: readonly Check[] = [certExpiry, nodeLifetimeCheck];
 
-export function runChecks(inv: Inventory, ctx: CheckContext, checks: readonly Check[] = CHECKS): Finding[] {
+export function runChecks(
+  inv: Inventory,
+  ctx: CheckContext,
+  checks: readonly Check[] = CHECKS,
+): Finding[] {
   return checks.flatMap((c) => c.run(inv, ctx));
 }

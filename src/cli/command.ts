@@ -36,15 +36,30 @@ export interface CommandDef {
 
 export class UsageError extends Error {}
 
-export function parseCommandArgs(def: CommandDef, argv: string[]): { values: Values; positionals: string[]; help: boolean } {
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {
+export function parseCommandArgs(
+  def: CommandDef,
+  argv: string[],
+): { values: Values; positionals: string[]; help: boolean } {
+  const options: Record<
+    string,
+    { type: 'string' | 'boolean'; short?: string; multiple?: boolean }
+  > = {
     help: { type: 'boolean', short: 'h' },
   };
   for (const [name, o] of Object.entries(def.options)) {
-    options[name] = { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) };
+    options[name] = {
+      type: o.type,
+      ...(o.short ? { short: o.short } : {}),
+      ...(o.multiple ? { multiple: true } : {}),
+    };
   }
   try {
-    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options,
+      allowPositionals: true,
+      strict: true,
+    });
     return { values: values as Values, positionals, help: values.help === true };
   } catch (err) {
     throw new UsageError(err instanceof Error ? err.message : String(err));

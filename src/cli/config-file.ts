@@ -9,16 +9,21 @@ export async function readConfigFile(path: string): Promise<Layer> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new ConfigError(`config file ${path}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new ConfigError(
+      `config file ${path}: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
   const { parse } = await import('yaml');
   let doc: unknown;
   try {
     doc = parse(text);
   } catch (err) {
-    throw new ConfigError(`config file ${path}: not valid YAML: ${err instanceof Error ? err.message : String(err)}`);
+    throw new ConfigError(
+      `config file ${path}: not valid YAML: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
   if (doc === null || doc === undefined) return {};
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`config file ${path}: expected a mapping of settings`);
-  return doc as Layer;
+  if (typeof doc !== 'object' || Array.isArray(doc))
+    throw new ConfigError(`config file ${path}: expected a mapping of settings`);
+  return doc;
 }

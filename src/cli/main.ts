@@ -22,7 +22,7 @@ function topHelp(): string {
     'Commands:',
     ...Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(width)}  ${c.summary}`),
     '',
-    'Run `certdrift <command> --help` for a command\'s options. `certdrift --version` prints the version.',
+    "Run `certdrift <command> --help` for a command's options. `certdrift --version` prints the version.",
     'Exit codes: 0 ok, 1 warning, 2 critical, 3 unknown (nothing checked, usage or operational error).',
     '',
   ].join('\n');
@@ -58,13 +58,20 @@ export async function run(argv: string[], io: Io): Promise<number> {
     return await def.run(values, positionals, io);
   } catch (err) {
     if (err instanceof UsageError) {
-      io.stderr.write(`certdrift ${def.name}: ${err.message}\nRun \`certdrift ${def.name} --help\` for usage.\n`);
+      io.stderr.write(
+        `certdrift ${def.name}: ${err.message}\nRun \`certdrift ${def.name} --help\` for usage.\n`,
+      );
       return 3;
     }
     // Configuration, operational and unexpected errors alike: one line, exit 3 (unknown).
     const message = err instanceof Error ? err.message : String(err);
     io.stderr.write(`certdrift ${def.name}: ${message}\n`);
-    if (!(err instanceof OperationalError) && err instanceof Error && err.name !== 'ConfigError' && io.env.CERTDRIFT_DEBUG) {
+    if (
+      !(err instanceof OperationalError) &&
+      err instanceof Error &&
+      err.name !== 'ConfigError' &&
+      io.env.CERTDRIFT_DEBUG
+    ) {
       io.stderr.write(`${err.stack ?? ''}\n`);
     }
     return 3;
@@ -72,6 +79,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
 }
 
 export async function main(argv: string[]): Promise<void> {
-  const code = await run(argv, { stdout: process.stdout, stderr: process.stderr, env: process.env });
+  const code = await run(argv, {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+  });
   process.exitCode = code;
 }

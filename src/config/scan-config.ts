@@ -43,24 +43,33 @@ export const SCAN_DEFAULTS: ScanConfig = Object.freeze({
 export type Layer = Partial<Record<keyof ScanConfig, unknown>>;
 
 const SIZE = /^(\d+(?:\.\d+)?)\s*(k|ki|m|mi|g|gi)?b?$/i;
-const MULT: Record<string, number> = { k: 1e3, ki: 1024, m: 1e6, mi: 1024 ** 2, g: 1e9, gi: 1024 ** 3 };
+const MULT: Record<string, number> = {
+  k: 1e3,
+  ki: 1024,
+  m: 1e6,
+  mi: 1024 ** 2,
+  g: 1e9,
+  gi: 1024 ** 3,
+};
 
 export function parseSize(v: unknown, what: string): number {
   if (typeof v === 'number' && Number.isInteger(v) && v > 0) return v;
   const m = typeof v === 'string' ? SIZE.exec(v.trim()) : null;
-  if (!m) throw new ConfigError(`${what}: expected a size like 4Mi or 1048576, got ${JSON.stringify(v)}`);
+  if (!m)
+    throw new ConfigError(`${what}: expected a size like 4Mi or 1048576, got ${JSON.stringify(v)}`);
   return Math.floor(Number(m[1]) * (m[2] ? (MULT[m[2].toLowerCase()] ?? 1) : 1));
 }
 
 function parseNumber(v: unknown, what: string, min: number): number {
   const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
-  if (!Number.isFinite(n) || n < min) throw new ConfigError(`${what}: expected a number ≥ ${min}, got ${JSON.stringify(v)}`);
+  if (!Number.isFinite(n) || n < min)
+    throw new ConfigError(`${what}: expected a number ≥ ${min}, got ${JSON.stringify(v)}`);
   return n;
 }
 
 /** Splits a list given as one string (env): commas outside `{…}` separate items. */
 export function splitList(v: unknown, what: string): string[] {
-  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v;
   if (typeof v !== 'string') throw new ConfigError(`${what}: expected a list of strings`);
   const out: string[] = [];
   let depth = 0;
@@ -90,7 +99,10 @@ export function resolveScanConfig(layers: { name: string; values: Layer }[]): Sc
       if (v === undefined) continue;
       switch (key as keyof ScanConfig) {
         case 'hostRoot':
-          if (typeof v !== 'string' || !v.startsWith('/')) throw new ConfigError(`${at('host root')}: expected an absolute path, got ${JSON.stringify(v)}`);
+          if (typeof v !== 'string' || !v.startsWith('/'))
+            throw new ConfigError(
+              `${at('host root')}: expected an absolute path, got ${JSON.stringify(v)}`,
+            );
           c.hostRoot = v.length > 1 ? v.replace(/\/+$/, '') : v;
           break;
         case 'paths':
@@ -101,7 +113,8 @@ export function resolveScanConfig(layers: { name: string; values: Layer }[]): Sc
           break;
         case 'presets': {
           const list = v === 'auto' ? 'auto' : splitList(v, at('presets'));
-          if (list !== 'auto') for (const p of list) oneOf(p, [...PRESET_NAMES, 'none', 'auto'], at('preset'));
+          if (list !== 'auto')
+            for (const p of list) oneOf(p, [...PRESET_NAMES, 'none', 'auto'], at('preset'));
           c.presets = list === 'auto' || list.includes('auto') ? 'auto' : list;
           break;
         }
@@ -125,7 +138,10 @@ export function resolveScanConfig(layers: { name: string; values: Layer }[]): Sc
           break;
         case 'at': {
           const ms = typeof v === 'string' ? Date.parse(v) : NaN;
-          if (Number.isNaN(ms)) throw new ConfigError(`${at('at')}: expected a date like 2027-03-01, got ${JSON.stringify(v)}`);
+          if (Number.isNaN(ms))
+            throw new ConfigError(
+              `${at('at')}: expected a date like 2027-03-01, got ${JSON.stringify(v)}`,
+            );
           c.at = new Date(ms);
           break;
         }
@@ -134,8 +150,15 @@ export function resolveScanConfig(layers: { name: string; values: Layer }[]): Sc
       }
     }
   }
-  if (c.criticalDays > c.warnDays) throw new ConfigError(`critical days (${c.criticalDays}) must not exceed warning days (${c.warnDays})`);
-  return Object.freeze({ ...c, paths: Object.freeze([...c.paths]), excludes: Object.freeze([...c.excludes]) });
+  if (c.criticalDays > c.warnDays)
+    throw new ConfigError(
+      `critical days (${c.criticalDays}) must not exceed warning days (${c.warnDays})`,
+    );
+  return Object.freeze({
+    ...c,
+    paths: Object.freeze([...c.paths]),
+    excludes: Object.freeze([...c.excludes]),
+  });
 }
 
 export function thresholdsOf(c: ScanConfig): { warnMs: number; criticalMs: number } {

@@ -4,7 +4,17 @@
 
 import { readdir } from 'node:fs/promises';
 import type { ItemError } from '../model.js';
-import { GLOBSTAR, canDescend, compileGlob, initialState, isMatch, matchesPath, step, type CompiledGlob, type MatchState } from './glob.js';
+import {
+  GLOBSTAR,
+  canDescend,
+  compileGlob,
+  initialState,
+  isMatch,
+  matchesPath,
+  step,
+  type CompiledGlob,
+  type MatchState,
+} from './glob.js';
 import type { HostFiles } from './host-files.js';
 
 export interface DiscoverPattern {
@@ -36,13 +46,18 @@ export interface DiscoverOptions {
 /** Pseudo file systems never walked into from the root (still readable when named literally). */
 const PSEUDO_ROOT_DIRS = new Set(['proc', 'sys', 'dev']);
 
-const CERT_NAME = /\.(crt|pem|cer|cert|der|kubeconfig|conf)$|(^|\/)(kubeconfig|k3s\.yaml|rke2\.yaml)$/;
+const CERT_NAME =
+  /\.(crt|pem|cer|cert|der|kubeconfig|conf)$|(^|\/)(kubeconfig|k3s\.yaml|rke2\.yaml)$/;
 
 export function nameSuggestsCertificates(path: string): boolean {
   return CERT_NAME.test(path);
 }
 
-export async function discover(host: HostFiles, patterns: DiscoverPattern[], opts: DiscoverOptions): Promise<Discovery> {
+export async function discover(
+  host: HostFiles,
+  patterns: DiscoverPattern[],
+  opts: DiscoverOptions,
+): Promise<Discovery> {
   const excludes = opts.excludes.flatMap((e) => compileGlob(e));
   const files = new Map<string, DiscoveredFile>();
   const errors: ItemError[] = [];
@@ -70,9 +85,18 @@ export async function discover(host: HostFiles, patterns: DiscoverPattern[], opt
         add(r.path, g.base, fromUser || nameSuggestsCertificates(g.base));
       } else if (r.kind === 'dir') {
         const glob: CompiledGlob = g.literal ? { ...g, segments: [GLOBSTAR], literal: false } : g;
-        await walk(host, glob, r.path, g.base, { add, excluded, errors, maxEntries: opts.maxEntries });
+        await walk(host, glob, r.path, g.base, {
+          add,
+          excluded,
+          errors,
+          maxEntries: opts.maxEntries,
+        });
       } else if (fromUser) {
-        errors.push({ path: g.base, reason: 'not_regular_file', message: `${g.base} is not a regular file` });
+        errors.push({
+          path: g.base,
+          reason: 'not_regular_file',
+          message: `${g.base} is not a regular file`,
+        });
       }
     }
   }
@@ -86,7 +110,13 @@ interface WalkContext {
   maxEntries: number;
 }
 
-async function walk(host: HostFiles, g: CompiledGlob, canonRoot: string, logicalRoot: string, ctx: WalkContext): Promise<void> {
+async function walk(
+  host: HostFiles,
+  g: CompiledGlob,
+  canonRoot: string,
+  logicalRoot: string,
+  ctx: WalkContext,
+): Promise<void> {
   const visited = new Set<string>([canonRoot]);
   let entries = 0;
   const join = (dir: string, name: string): string => (dir === '/' ? `/${name}` : `${dir}/${name}`);
@@ -101,7 +131,11 @@ async function walk(host: HostFiles, g: CompiledGlob, canonRoot: string, logical
           return { d, list: await readdir(host.real(d.canon), { withFileTypes: true }) };
         } catch (err) {
           const e = err as NodeJS.ErrnoException;
-          ctx.errors.push({ path: d.logical, reason: e.code === 'EACCES' ? 'permission_denied' : 'read_error', message: `cannot list ${d.logical}: ${e.message}` });
+          ctx.errors.push({
+            path: d.logical,
+            reason: e.code === 'EACCES' ? 'permission_denied' : 'read_error',
+            message: `cannot list ${d.logical}: ${e.message}`,
+          });
           return { d, list: [] };
         }
       }),
@@ -109,7 +143,11 @@ async function walk(host: HostFiles, g: CompiledGlob, canonRoot: string, logical
     for (const { d, list } of listings) {
       for (const e of list) {
         if (++entries > ctx.maxEntries) {
-          ctx.errors.push({ path: g.source, reason: 'walk_limit', message: `${g.source}: stopped after ${ctx.maxEntries} entries (raise --max-files)` });
+          ctx.errors.push({
+            path: g.source,
+            reason: 'walk_limit',
+            message: `${g.source}: stopped after ${ctx.maxEntries} entries (raise --max-files)`,
+          });
           return;
         }
         if (d.canon === '/' && PSEUDO_ROOT_DIRS.has(e.name)) continue;
@@ -136,7 +174,11 @@ async function walk(host: HostFiles, g: CompiledGlob, canonRoot: string, logical
               next.push({ canon: r.path, logical, state });
             }
           } else if (r.kind === 'file' && matched) {
-            ctx.add(r.path, logical, nameSuggestsCertificates(logical) || nameSuggestsCertificates(r.path));
+            ctx.add(
+              r.path,
+              logical,
+              nameSuggestsCertificates(logical) || nameSuggestsCertificates(r.path),
+            );
           }
         }
       }

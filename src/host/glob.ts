@@ -72,7 +72,9 @@ export function normalizeInRoot(p: string): string {
 
 export function compileGlob(pattern: string): CompiledGlob[] {
   return expandBraces(pattern).map((p) => {
-    const parts = normalizeInRoot(p).split('/').filter((s) => s !== '');
+    const parts = normalizeInRoot(p)
+      .split('/')
+      .filter((s) => s !== '');
     const firstMagic = parts.findIndex((s) => s === '**' || MAGIC.test(s));
     const baseParts = firstMagic < 0 ? parts : parts.slice(0, firstMagic);
     const rest = firstMagic < 0 ? [] : parts.slice(firstMagic);
@@ -126,7 +128,9 @@ export function canDescend(g: CompiledGlob, state: MatchState): boolean {
 
 /** Whole-path test, for --exclude. */
 export function matchesPath(globs: CompiledGlob[], path: string): boolean {
-  const parts = normalizeInRoot(path).split('/').filter((s) => s !== '');
+  const parts = normalizeInRoot(path)
+    .split('/')
+    .filter((s) => s !== '');
   return globs.some((g) => {
     const baseParts = g.base.split('/').filter((s) => s !== '');
     if (baseParts.length > parts.length || baseParts.some((b, i) => parts[i] !== b)) return false;

@@ -1,18 +1,29 @@
 // host/: the edge to the node's file system under --host-root.
+
+import type { DiscoverOptions, DiscoveredFile, DiscoverPattern, Discovery } from './discover.js';
+import type { ReadResult } from './host-files.js';
+import type { Preset } from './presets.js';
+import type { ReadParsed } from './read-and-parse.js';
+
 export { HostFiles, type ReadResult, type Resolved } from './host-files.js';
-export { discover, nameSuggestsCertificates, type DiscoverPattern, type DiscoveredFile, type Discovery } from './discover.js';
+export {
+  discover,
+  nameSuggestsCertificates,
+  type DiscoverPattern,
+  type DiscoveredFile,
+  type Discovery,
+} from './discover.js';
 export { PRESETS, detectPresets, presetByName, type Preset } from './presets.js';
+export type { ReadParsed } from './read-and-parse.js';
+export { openNodeFiles } from './node-files.js';
 
-import type { DiscoverOptions, DiscoverPattern as Pattern, Discovery as Found } from './discover.js';
-import type { ReadResult as Read } from './host-files.js';
-import type { Preset as P } from './presets.js';
-
-/** What the inventory needs from a node's files; HostFiles + discover + presets implement it. */
+/** What the inventory needs from a node's files; openNodeFiles() is the real one. */
 export interface NodeFiles {
   readonly root: string;
-  detectPresets(): Promise<P[]>;
-  discover(patterns: Pattern[], opts: DiscoverOptions): Promise<Found>;
-  read(path: string, maxBytes: number): Promise<Read>;
-  resolveAndRead(path: string, maxBytes: number): Promise<Read & { path?: string }>;
+  detectPresets(): Promise<Preset[]>;
+  discover(patterns: DiscoverPattern[], opts: DiscoverOptions): Promise<Discovery>;
+  read(path: string, maxBytes: number): Promise<ReadResult>;
+  /** Reads and parses many discovered files, results in input order; may use a worker thread. */
+  readAndParse(files: readonly DiscoveredFile[], maxBytes: number): Promise<ReadParsed[]>;
+  resolveAndRead(path: string, maxBytes: number): Promise<ReadResult & { path?: string }>;
 }
-export { openNodeFiles } from './node-files.js';

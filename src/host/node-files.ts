@@ -3,6 +3,7 @@
 import { discover, type DiscoverOptions, type DiscoverPattern } from './discover.js';
 import { HostFiles } from './host-files.js';
 import { detectPresets } from './presets.js';
+import { readAndParse } from './read-and-parse.js';
 import type { NodeFiles } from './index.js';
 
 export function openNodeFiles(root: string): NodeFiles {
@@ -10,8 +11,10 @@ export function openNodeFiles(root: string): NodeFiles {
   return {
     root,
     detectPresets: () => detectPresets(host),
-    discover: (patterns: DiscoverPattern[], opts: DiscoverOptions) => discover(host, patterns, opts),
+    discover: (patterns: DiscoverPattern[], opts: DiscoverOptions) =>
+      discover(host, patterns, opts),
     read: (path, max) => host.read(path, max),
+    readAndParse: (files, max) => readAndParse(host, files, max),
     resolveAndRead: (path, max) => host.resolveAndRead(path, max),
   };
 }

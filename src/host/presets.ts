@@ -29,7 +29,11 @@ export const PRESETS: readonly Preset[] = [
   {
     name: 'kops',
     summary: 'kops nodeup and kops-controller certificates, component kubeconfigs',
-    detect: ['/srv/kubernetes', '/etc/srv/kubernetes', '/etc/kubernetes/manifests/kube-proxy.manifest'],
+    detect: [
+      '/srv/kubernetes',
+      '/etc/srv/kubernetes',
+      '/etc/kubernetes/manifests/kube-proxy.manifest',
+    ],
     paths: [
       '/srv/kubernetes/**/*.{crt,pem}',
       '/srv/kubernetes/**/kubeconfig',
@@ -43,8 +47,16 @@ export const PRESETS: readonly Preset[] = [
   {
     name: 'kubeadm',
     summary: 'kubeadm PKI, kubeconfigs and kubelet certificates',
-    detect: ['/etc/kubernetes/pki/ca.crt', '/etc/kubernetes/admin.conf', '/etc/kubernetes/kubelet.conf'],
-    paths: ['/etc/kubernetes/pki/**/*.{crt,pem}', '/etc/kubernetes/*.conf', '/var/lib/kubelet/pki/*.{crt,pem}'],
+    detect: [
+      '/etc/kubernetes/pki/ca.crt',
+      '/etc/kubernetes/admin.conf',
+      '/etc/kubernetes/kubelet.conf',
+    ],
+    paths: [
+      '/etc/kubernetes/pki/**/*.{crt,pem}',
+      '/etc/kubernetes/*.conf',
+      '/var/lib/kubelet/pki/*.{crt,pem}',
+    ],
   },
   rancher('k3s'),
   rancher('rke2'),

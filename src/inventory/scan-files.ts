@@ -7,7 +7,6 @@ import type { DiscoveredFile, NodeFiles, Preset } from '../host/index.js';
 import { presetByName } from '../host/presets.js';
 import { normalizeInRoot } from '../host/glob.js';
 import type { Certificate, Inventory, ItemError, KubeconfigRef, ScannedFile } from '../model.js';
-import { mapLimit } from './map-limit.js';
 
 export interface FileScanConfig {
   /** preset names, or 'auto' to detect from the host; `none` in the list disables presets */
@@ -18,38 +17,39 @@ export interface FileScanConfig {
   maxEntries: number;
 }
 
-const READ_CONCURRENCY = 32;
-
 type Referenced = KubeconfigRef & { path: string };
 
 export async function scanFiles(files: NodeFiles, config: FileScanConfig): Promise<Inventory> {
   const presets = await choosePresets(files, config.presets);
   const patterns = [
     ...presets.flatMap((p) => p.paths.map((glob) => ({ glob, origin: `preset:${p.name}` }))),
-    ...config.paths.map((glob) => ({ glob: glob.startsWith('/') ? glob : `/${glob}`, origin: '--path' })),
+    ...config.paths.map((glob) => ({
+      glob: glob.startsWith('/') ? glob : `/${glob}`,
+      origin: '--path',
+    })),
   ];
-  const found = await files.discover(patterns, { excludes: [...config.excludes], maxEntries: config.maxEntries });
+  const found = await files.discover(patterns, {
+    excludes: [...config.excludes],
+    maxEntries: config.maxEntries,
+  });
   const errors: ItemError[] = [...found.errors];
   const scanned: ScannedFile[] = [];
   const certificates: Certificate[] = [];
-  const byPath = new Map<string, { file: DiscoveredFile; parse: FileParse | null }>();
+  const byPath = new Set<string>();
 
-  const parsed = await mapLimit(found.files, READ_CONCURRENCY, async (file) => {
-    const res = await files.read(file.path, config.maxFileSize);
-    if (!res.ok) return { file, parse: null, error: res.error };
-    return { file, parse: parseCertificateFile(res.bytes, { expectCertificates: file.expectCertificates }), error: null };
-  });
+  const parsed = await files.readAndParse(found.files, config.maxFileSize);
 
   const refsToFollow: { from: DiscoveredFile; ref: Referenced }[] = [];
-  for (const { file, parse, error } of parsed) {
-    byPath.set(file.path, { file, parse });
-    if (error) {
-      errors.push(error);
+  for (const item of parsed) {
+    const { file } = item;
+    byPath.add(file.path);
+    if (!item.ok) {
+      errors.push(item.error);
       continue;
     }
-    if (!parse) continue;
-    record(file.path, file.links, parse);
-    for (const r of parse.refs) refsToFollow.push({ from: file, ref: { ...r.ref, path: r.path } });
+    record(file.path, file.links, item.parse);
+    for (const r of item.parse.refs)
+      refsToFollow.push({ from: file, ref: { ...r.ref, path: r.path } });
   }
 
   // Certificates a kubeconfig refers to by file name: read them (inside the root) unless
@@ -75,7 +75,7 @@ export async function scanFiles(files: NodeFiles, config: FileScanConfig): Promi
     if (byPath.has(canonical)) continue;
     const parse = parseCertificateFile(res.bytes, { expectCertificates: true });
     const links = canonical === target ? [] : [target];
-    byPath.set(canonical, { file: { path: canonical, links, expectCertificates: true }, parse });
+    byPath.add(canonical);
     record(canonical, links, parse);
   }
   for (const c of certificates) {
@@ -84,26 +84,57 @@ export async function scanFiles(files: NodeFiles, config: FileScanConfig): Promi
   }
 
   function record(path: string, links: string[], parse: FileParse): void {
-    scanned.push({ path, links, format: parse.format, certificates: parse.certs.length, privateKeys: parse.privateKeys });
-    for (const p of parse.problems) errors.push({ path, reason: p.reason, message: p.message, ...(p.detail ? { detail: p.detail } : {}) });
+    scanned.push({
+      path,
+      links,
+      format: parse.format,
+      certificates: parse.certs.length,
+      privateKeys: parse.privateKeys,
+    });
+    for (const p of parse.problems)
+      errors.push({
+        path,
+        reason: p.reason,
+        message: p.message,
+        ...(p.detail ? { detail: p.detail } : {}),
+      });
     for (const c of parse.certs) {
       certificates.push({
         ...c.facts,
         component: classifyComponent(c.facts, path),
-        location: { path, links, index: c.index, ...(c.kubeconfig ? { kubeconfig: c.kubeconfig } : {}) },
+        location: {
+          path,
+          links,
+          index: c.index,
+          ...(c.kubeconfig ? { kubeconfig: c.kubeconfig } : {}),
+        },
       });
     }
   }
 
   scanned.sort((a, b) => cmp(a.path, b.path));
-  certificates.sort((a, b) => cmp(a.location.path, b.location.path) || cmp(a.location.kubeconfig?.name ?? '', b.location.kubeconfig?.name ?? '') || a.location.index - b.location.index);
+  certificates.sort(
+    (a, b) =>
+      cmp(a.location.path, b.location.path) ||
+      cmp(a.location.kubeconfig?.name ?? '', b.location.kubeconfig?.name ?? '') ||
+      a.location.index - b.location.index,
+  );
   errors.sort((a, b) => cmp(a.path, b.path) || cmp(a.detail ?? '', b.detail ?? ''));
-  return { hostRoot: files.root, presets: presets.map((p) => p.name), files: scanned, certificates, errors };
+  return {
+    hostRoot: files.root,
+    presets: presets.map((p) => p.name),
+    files: scanned,
+    certificates,
+    errors,
+  };
 }
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-async function choosePresets(files: NodeFiles, wanted: FileScanConfig['presets']): Promise<Preset[]> {
+async function choosePresets(
+  files: NodeFiles,
+  wanted: FileScanConfig['presets'],
+): Promise<Preset[]> {
   if (wanted === 'auto') return files.detectPresets();
   if (wanted.includes('none')) return [];
   return wanted.map((n) => presetByName(n)).filter((p): p is Preset => p !== undefined);

@@ -33,11 +33,15 @@ export function isKopsValidity(c: Certificate): boolean {
   return validDays >= KOPS_MIN_DAYS - 0.5 && validDays <= KOPS_MAX_DAYS + 0.5;
 }
 
-export function nodeLifetime(certs: readonly Certificate[], now: Date, marginMs: number): NodeLifetime | null {
+export function nodeLifetime(
+  certs: readonly Certificate[],
+  now: Date,
+  marginMs: number,
+): NodeLifetime | null {
   let first: Certificate | undefined;
   for (const c of certs) {
     if (NOT_NODE.has(c.component)) continue;
-    if (!first || c.notAfter < first.notAfter) first = c;
+    if (!first || c.notAfter.getTime() < first.notAfter.getTime()) first = c;
   }
   if (!first) return null;
   const kopsRule = isKopsValidity(first);

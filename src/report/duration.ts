@@ -3,7 +3,11 @@
 export function formatResidual(ms: number): string {
   const abs = Math.abs(ms);
   const unit =
-    abs >= 2 * 86_400_000 ? `${Math.floor(abs / 86_400_000)}d` : abs >= 3_600_000 ? `${Math.floor(abs / 3_600_000)}h` : `${Math.floor(abs / 60_000)}m`;
+    abs >= 2 * 86_400_000
+      ? `${Math.floor(abs / 86_400_000)}d`
+      : abs >= 3_600_000
+        ? `${Math.floor(abs / 3_600_000)}h`
+        : `${Math.floor(abs / 60_000)}m`;
   return ms < 0 ? `${unit} ago` : unit;
 }
 

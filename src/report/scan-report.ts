@@ -3,7 +3,17 @@
 // rename or remove them without bumping `schemaVersion`.
 
 import { certStatus } from '../certs/status.js';
-import { DAY_MS, SEVERITY_RANK, type CertStatus, type Finding, type Inventory, type ItemError, type ScannedFile, type Severity, type Thresholds } from '../model.js';
+import {
+  DAY_MS,
+  SEVERITY_RANK,
+  type CertStatus,
+  type Finding,
+  type Inventory,
+  type ItemError,
+  type ScannedFile,
+  type Severity,
+  type Thresholds,
+} from '../model.js';
 import { nodeLifetime } from '../plan/node-lifetime.js';
 import { formatResidual } from './duration.js';
 import { describeNodeLifetime } from './node-statement.js';
@@ -14,8 +24,8 @@ export interface CertificateRow {
   path: string;
   links: string[];
   index: number;
-  kubeconfig?: { entry: string; name: string; field: string };
-  referencedBy?: { path: string; entry: string; name: string; field: string }[];
+  kubeconfig: { entry: string; name: string; field: string } | undefined;
+  referencedBy: { path: string; entry: string; name: string; field: string }[] | undefined;
   component: string;
   subject: string;
   commonName: string;
@@ -69,7 +79,8 @@ export interface ScanReport {
 
 export function worstSeverity(findings: readonly Finding[]): Severity {
   let worst: Severity = 'ok';
-  for (const f of findings) if (SEVERITY_RANK[f.severity] > SEVERITY_RANK[worst]) worst = f.severity;
+  for (const f of findings)
+    if (SEVERITY_RANK[f.severity] > SEVERITY_RANK[worst]) worst = f.severity;
   return worst;
 }
 
@@ -79,8 +90,19 @@ export function exitCodeFor(inv: Inventory, findings: readonly Finding[]): numbe
   return SEVERITY_RANK[worstSeverity(findings)];
 }
 
-export function buildScanReport(inv: Inventory, findings: Finding[], now: Date, t: Thresholds): ScanReport {
-  const byStatus: Record<CertStatus, number> = { ok: 0, warning: 0, critical: 0, expired: 0, 'not-yet-valid': 0 };
+export function buildScanReport(
+  inv: Inventory,
+  findings: Finding[],
+  now: Date,
+  t: Thresholds,
+): ScanReport {
+  const byStatus: Record<CertStatus, number> = {
+    ok: 0,
+    warning: 0,
+    critical: 0,
+    expired: 0,
+    'not-yet-valid': 0,
+  };
   const certificates = inv.certificates.map((c): CertificateRow => {
     const status = certStatus(c.notBefore, c.notAfter, now, t);
     byStatus[status]++;
@@ -89,8 +111,9 @@ export function buildScanReport(inv: Inventory, findings: Finding[], now: Date, 
       path: c.location.path,
       links: c.location.links,
       index: c.location.index,
-      ...(c.location.kubeconfig ? { kubeconfig: c.location.kubeconfig } : {}),
-      ...(c.location.referencedBy ? { referencedBy: c.location.referencedBy } : {}),
+      // Always present (undefined is left out of JSON): one object shape for every row.
+      kubeconfig: c.location.kubeconfig,
+      referencedBy: c.location.referencedBy,
       component: c.component,
       subject: c.subject,
       commonName: c.commonName,
@@ -133,7 +156,9 @@ export function buildScanReport(inv: Inventory, findings: Finding[], now: Date, 
       daysLeft: life.daysLeft,
       replaceBy: life.replaceBy.toISOString(),
       kopsRule: life.kopsRule,
-      ...(life.issuedAt ? { issuedAt: life.issuedAt.toISOString(), ageDays: life.ageDays ?? 0 } : {}),
+      ...(life.issuedAt
+        ? { issuedAt: life.issuedAt.toISOString(), ageDays: life.ageDays ?? 0 }
+        : {}),
       statement: describeNodeLifetime(life, now),
     },
     certificates,

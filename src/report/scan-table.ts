@@ -35,12 +35,33 @@ export function renderScanTable(r: ScanReport, style: Style): string {
   const out: string[] = [];
   const rows = [...r.certificates]
     .sort((a, b) => a.residualSeconds - b.residualSeconds || (a.path < b.path ? -1 : 1))
-    .map((c) => [c.component, c.commonName || c.subject, `${day(new Date(c.notAfter))} ${c.notAfter.slice(11, 16)} UTC`, c.residual, statusText(c.status, style), location(c)]);
-  if (rows.length > 0) out.push(renderColumns(['COMPONENT', 'SUBJECT', 'EXPIRES', 'RESIDUAL', 'STATUS', 'LOCATION'], rows, style));
+    .map((c) => [
+      c.component,
+      c.commonName || c.subject,
+      `${day(new Date(c.notAfter))} ${c.notAfter.slice(11, 16)} UTC`,
+      c.residual,
+      statusText(c.status, style),
+      location(c),
+    ]);
+  if (rows.length > 0)
+    out.push(
+      renderColumns(
+        ['COMPONENT', 'SUBJECT', 'EXPIRES', 'RESIDUAL', 'STATUS', 'LOCATION'],
+        rows,
+        style,
+      ),
+    );
   else out.push('No certificates found.\n');
 
   if (r.errors.length > 0) {
-    out.push('\n' + renderColumns(['REASON', 'PATH', 'PROBLEM'], r.errors.map((e) => [style.yellow(e.reason), e.path, e.message]), style));
+    out.push(
+      '\n' +
+        renderColumns(
+          ['REASON', 'PATH', 'PROBLEM'],
+          r.errors.map((e) => [style.yellow(e.reason), e.path, e.message]),
+          style,
+        ),
+    );
   }
 
   const other = r.findings.filter((f) => !f.code.startsWith('CERT_'));
@@ -48,7 +69,8 @@ export function renderScanTable(r: ScanReport, style: Style): string {
     out.push('\n' + style.bold('FINDINGS') + '\n');
     for (const f of other) {
       out.push(`${severityText(f.severity, style)} ${f.code}: ${f.title}\n`);
-      for (const [k, v] of Object.entries(f.evidence)) if (v !== '') out.push(style.dim(`    ${k}: ${v}\n`));
+      for (const [k, v] of Object.entries(f.evidence))
+        if (v !== '') out.push(style.dim(`    ${k}: ${v}\n`));
       out.push(`    remedy: ${f.remedy}\n`);
     }
   }
@@ -56,13 +78,19 @@ export function renderScanTable(r: ScanReport, style: Style): string {
   const s = r.summary;
   const parts = [
     `${s.certificates} certificates in ${s.files} files`,
-    ...(['expired', 'critical', 'warning', 'not-yet-valid'] as const).filter((k) => s.byStatus[k] > 0).map((k) => `${s.byStatus[k]} ${k}`),
+    ...(['expired', 'critical', 'warning', 'not-yet-valid'] as const)
+      .filter((k) => s.byStatus[k] > 0)
+      .map((k) => `${s.byStatus[k]} ${k}`),
     `${s.byStatus.ok} ok`,
     ...(s.errors > 0 ? [`${s.errors} errors`] : []),
     ...(s.privateKeys > 0 ? [`${s.privateKeys} private keys (never shown)`] : []),
   ];
   out.push(`\n${parts.join(' · ')}\n`);
-  out.push(style.dim(`host root ${r.hostRoot} · presets: ${r.presets.join(', ') || 'none'} · warning < ${r.thresholds.warningDays}d, critical < ${r.thresholds.criticalDays}d`) + '\n');
+  out.push(
+    style.dim(
+      `host root ${r.hostRoot} · presets: ${r.presets.join(', ') || 'none'} · warning < ${r.thresholds.warningDays}d, critical < ${r.thresholds.criticalDays}d`,
+    ) + '\n',
+  );
   if (r.node) out.push(`${r.node.statement}\n`);
   return out.join('');
 }

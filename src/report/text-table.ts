@@ -15,11 +15,16 @@ const wrap =
   (t) =>
     `\x1b[${open}m${t}\x1b[${close}m`;
 
-export const COLOR: Style = { bold: wrap(1, 22), dim: wrap(2, 22), red: wrap(31, 39), yellow: wrap(33, 39), green: wrap(32, 39) };
+export const COLOR: Style = {
+  bold: wrap(1, 22),
+  dim: wrap(2, 22),
+  red: wrap(31, 39),
+  yellow: wrap(33, 39),
+  green: wrap(32, 39),
+};
 const id: Paint = (t) => t;
 export const PLAIN: Style = { bold: id, dim: id, red: id, yellow: id, green: id };
 
-// eslint-disable-next-line no-control-regex -- matching ANSI escapes is the point
 const ANSI = /\x1b\[[0-9;]*m/g;
 const visible = (s: string): number => s.replace(ANSI, '').length;
 

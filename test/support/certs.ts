@@ -31,6 +31,8 @@ export interface IssueOptions {
   seed?: string;
   /** issuing CA; omitted → self-signed */
   issuer?: Issued;
+  /** reuse this certificate's key pair (fast bulk issuing, e.g. benchmarks) */
+  keysOf?: Issued;
 }
 
 export interface Issued {
@@ -40,6 +42,8 @@ export interface Issued {
   /** lower-case hex SHA-256 of the DER, as certdrift reports it */
   fingerprint: string;
   cn: string;
+  notBefore: Date;
+  notAfter: Date;
   keys: CryptoKeyPair;
   algorithm: Algorithm | EcKeyImportParams | RsaHashedImportParams;
   name: string;
@@ -48,7 +52,10 @@ export interface Issued {
 const EKU = { serverAuth: '1.3.6.1.5.5.7.3.1', clientAuth: '1.3.6.1.5.5.7.3.2' } as const;
 const subtle = webcrypto.subtle;
 
-async function makeKeys(type: KeyType, seed: string): Promise<{ keys: CryptoKeyPair; algorithm: Issued['algorithm'] }> {
+async function makeKeys(
+  type: KeyType,
+  seed: string,
+): Promise<{ keys: CryptoKeyPair; algorithm: Issued['algorithm'] }> {
   if (type === 'ed25519') {
     const raw = createHash('sha256').update(seed).digest();
     const pkcs8 = Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), raw]);
@@ -62,8 +69,13 @@ async function makeKeys(type: KeyType, seed: string): Promise<{ keys: CryptoKeyP
   const algorithm =
     type === 'p256'
       ? { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' }
-      : { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 };
-  const keys = (await subtle.generateKey(algorithm, true, ['sign', 'verify'])) as CryptoKeyPair;
+      : {
+          name: 'RSASSA-PKCS1-v1_5',
+          hash: 'SHA-256',
+          publicExponent: new Uint8Array([1, 0, 1]),
+          modulusLength: 2048,
+        };
+  const keys = await subtle.generateKey(algorithm, true, ['sign', 'verify']);
   return { keys, algorithm };
 }
 
@@ -74,15 +86,23 @@ function dn(cn: string, o: string[] = []): string {
 
 export async function issue(opts: IssueOptions): Promise<Issued> {
   const seed = opts.seed ?? `${opts.cn}|${opts.notAfter.toISOString()}`;
-  const { keys, algorithm } = await makeKeys(opts.key ?? 'ed25519', seed);
+  const { keys, algorithm } = opts.keysOf
+    ? { keys: opts.keysOf.keys, algorithm: opts.keysOf.algorithm }
+    : await makeKeys(opts.key ?? 'ed25519', seed);
   const extensions: x509.Extension[] = [];
   if (opts.isCA) {
     extensions.push(new x509.BasicConstraintsExtension(true, undefined, true));
-    extensions.push(new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true));
+    extensions.push(
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign,
+        true,
+      ),
+    );
   } else {
     extensions.push(new x509.BasicConstraintsExtension(false, undefined, true));
   }
-  if (opts.eku && opts.eku.length > 0) extensions.push(new x509.ExtendedKeyUsageExtension(opts.eku.map((e) => EKU[e])));
+  if (opts.eku && opts.eku.length > 0)
+    extensions.push(new x509.ExtendedKeyUsageExtension(opts.eku.map((e) => EKU[e])));
   if (opts.sans && opts.sans.length > 0) {
     extensions.push(
       new x509.SubjectAlternativeNameExtension(
@@ -95,7 +115,13 @@ export async function issue(opts: IssueOptions): Promise<Issued> {
     );
   }
   const name = dn(opts.cn, opts.o);
-  const serial = opts.serial ?? createHash('sha256').update(seed).digest('hex').slice(0, 16).replace(/^[89a-f]/, '1');
+  const serial =
+    opts.serial ??
+    createHash('sha256')
+      .update(seed)
+      .digest('hex')
+      .slice(0, 16)
+      .replace(/^[89a-f]/, '1');
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial,
     subject: name,
@@ -108,13 +134,17 @@ export async function issue(opts: IssueOptions): Promise<Issued> {
     extensions,
   });
   const der = new Uint8Array(cert.rawData);
-  const pkcs8 = new Uint8Array(await subtle.exportKey('pkcs8', keys.privateKey));
+  const pkcs8 = opts.keysOf
+    ? new Uint8Array(0)
+    : new Uint8Array(await subtle.exportKey('pkcs8', keys.privateKey));
   return {
     der,
     pem: cert.toString('pem') + '\n',
     keyPem: toPem('PRIVATE KEY', pkcs8),
     fingerprint: createHash('sha256').update(der).digest('hex'),
     cn: opts.cn,
+    notBefore: opts.notBefore,
+    notAfter: opts.notAfter,
     keys,
     algorithm,
     name,

@@ -16,11 +16,23 @@ export function kubeconfig(spec: KubeconfigSpec): string {
   const user = spec.user ?? 'default';
   const ca = spec.ca;
   const cert = spec.cert;
-  const caLine = !ca ? '' : 'file' in ca ? `    certificate-authority: ${ca.file}\n` : `    certificate-authority-data: ${b64(ca.pem)}\n`;
-  const certLine = !cert ? '' : 'file' in cert ? `    client-certificate: ${cert.file}\n` : `    client-certificate-data: ${b64(cert.pem)}\n`;
+  const caLine = !ca
+    ? ''
+    : 'file' in ca
+      ? `    certificate-authority: ${ca.file}\n`
+      : `    certificate-authority-data: ${b64(ca.pem)}\n`;
+  const certLine = !cert
+    ? ''
+    : 'file' in cert
+      ? `    client-certificate: ${cert.file}\n`
+      : `    client-certificate-data: ${b64(cert.pem)}\n`;
   const key = spec.key ?? 'embedded';
   const keyLine =
-    key === 'none' ? '' : key === 'embedded' ? `    client-key-data: ${b64(cert && !('file' in cert) ? cert.keyPem : 'x')}\n` : `    client-key: ${key.file}\n`;
+    key === 'none'
+      ? ''
+      : key === 'embedded'
+        ? `    client-key-data: ${b64(cert && !('file' in cert) ? cert.keyPem : 'x')}\n`
+        : `    client-key: ${key.file}\n`;
   return `apiVersion: v1
 kind: Config
 clusters:

@@ -3,7 +3,13 @@
 
 import { stat } from 'node:fs/promises';
 import { runChecks } from '../../checks/index.js';
-import { envLayer, resolveScanConfig, thresholdsOf, type Layer, type ScanConfig } from '../../config/scan-config.js';
+import {
+  envLayer,
+  resolveScanConfig,
+  thresholdsOf,
+  type Layer,
+  type ScanConfig,
+} from '../../config/scan-config.js';
 import { openNodeFiles } from '../../host/index.js';
 import { scanFiles } from '../../inventory/scan-files.js';
 import { buildScanReport, COLOR, PLAIN, renderScanTable } from '../../report/index.js';
@@ -14,7 +20,8 @@ import { readConfigFile } from '../config-file.js';
 export const scanCommand: CommandDef = {
   name: 'scan',
   summary: 'list every certificate this node depends on, when each expires, and the node deadline',
-  usage: 'certdrift scan [--host-root DIR] [--path GLOB]... [--exclude GLOB]... [-o table|json|yaml]',
+  usage:
+    'certdrift scan [--host-root DIR] [--path GLOB]... [--exclude GLOB]... [-o table|json|yaml]',
   description: [
     'Finds certificates by distribution presets (kops, kubeadm, k3s, rke2, generic; detected from the',
     'host) plus --path globs, reads PEM bundles, DER files and kubeconfigs (embedded *-data and file',
@@ -25,18 +32,87 @@ export const scanCommand: CommandDef = {
     'Exit codes: 0 ok, 1 warning, 2 critical (expired or < critical days), 3 nothing could be checked.',
   ].join('\n'),
   options: {
-    'host-root': { type: 'string', value: 'DIR', description: 'the node\'s root file system (a pod mounts it at e.g. /host)', shownDefault: '/', env: 'CERTDRIFT_HOST_ROOT' },
-    path: { type: 'string', multiple: true, value: 'GLOB', description: "extra files to scan, inside the host root; ** spans directories ('**' is everything)", env: 'CERTDRIFT_PATH' },
-    exclude: { type: 'string', multiple: true, value: 'GLOB', description: 'skip matching files and directories', env: 'CERTDRIFT_EXCLUDE' },
-    preset: { type: 'string', multiple: true, value: 'NAME', description: 'auto, none, kops, kubeadm, k3s, rke2, generic', shownDefault: 'auto', env: 'CERTDRIFT_PRESET' },
-    'warn-days': { type: 'string', value: 'N', description: 'status warning below N days left', shownDefault: '30', env: 'CERTDRIFT_WARN_DAYS' },
-    'critical-days': { type: 'string', value: 'N', description: 'status critical below N days left', shownDefault: '7', env: 'CERTDRIFT_CRITICAL_DAYS' },
-    at: { type: 'string', value: 'DATE', description: 'evaluate as of DATE instead of now, e.g. 2027-03-01 (planning)' },
-    output: { type: 'string', short: 'o', value: 'FORMAT', description: 'table, json or yaml (schema: docs/scan-schema.md)', shownDefault: 'table', env: 'CERTDRIFT_OUTPUT' },
-    color: { type: 'string', value: 'WHEN', description: 'auto, always or never (auto: only on a terminal, honours NO_COLOR)', shownDefault: 'auto' },
-    'max-file-size': { type: 'string', value: 'SIZE', description: 'larger files are reported as too_large', shownDefault: '4Mi', env: 'CERTDRIFT_MAX_FILE_SIZE' },
-    'max-files': { type: 'string', value: 'N', description: 'directory entries one pattern may visit', shownDefault: '200000' },
-    config: { type: 'string', value: 'FILE', description: 'YAML or JSON file with the same settings (camelCase keys, e.g. warnDays)' },
+    'host-root': {
+      type: 'string',
+      value: 'DIR',
+      description: "the node's root file system (a pod mounts it at e.g. /host)",
+      shownDefault: '/',
+      env: 'CERTDRIFT_HOST_ROOT',
+    },
+    path: {
+      type: 'string',
+      multiple: true,
+      value: 'GLOB',
+      description:
+        "extra files to scan, inside the host root; ** spans directories ('**' is everything)",
+      env: 'CERTDRIFT_PATH',
+    },
+    exclude: {
+      type: 'string',
+      multiple: true,
+      value: 'GLOB',
+      description: 'skip matching files and directories',
+      env: 'CERTDRIFT_EXCLUDE',
+    },
+    preset: {
+      type: 'string',
+      multiple: true,
+      value: 'NAME',
+      description: 'auto, none, kops, kubeadm, k3s, rke2, generic',
+      shownDefault: 'auto',
+      env: 'CERTDRIFT_PRESET',
+    },
+    'warn-days': {
+      type: 'string',
+      value: 'N',
+      description: 'status warning below N days left',
+      shownDefault: '30',
+      env: 'CERTDRIFT_WARN_DAYS',
+    },
+    'critical-days': {
+      type: 'string',
+      value: 'N',
+      description: 'status critical below N days left',
+      shownDefault: '7',
+      env: 'CERTDRIFT_CRITICAL_DAYS',
+    },
+    at: {
+      type: 'string',
+      value: 'DATE',
+      description: 'evaluate as of DATE instead of now, e.g. 2027-03-01 (planning)',
+    },
+    output: {
+      type: 'string',
+      short: 'o',
+      value: 'FORMAT',
+      description: 'table, json or yaml (schema: docs/scan-schema.md)',
+      shownDefault: 'table',
+      env: 'CERTDRIFT_OUTPUT',
+    },
+    color: {
+      type: 'string',
+      value: 'WHEN',
+      description: 'auto, always or never (auto: only on a terminal, honours NO_COLOR)',
+      shownDefault: 'auto',
+    },
+    'max-file-size': {
+      type: 'string',
+      value: 'SIZE',
+      description: 'larger files are reported as too_large',
+      shownDefault: '4Mi',
+      env: 'CERTDRIFT_MAX_FILE_SIZE',
+    },
+    'max-files': {
+      type: 'string',
+      value: 'N',
+      description: 'directory entries one pattern may visit',
+      shownDefault: '200000',
+    },
+    config: {
+      type: 'string',
+      value: 'FILE',
+      description: 'YAML or JSON file with the same settings (camelCase keys, e.g. warnDays)',
+    },
   },
   examples: [
     'certdrift scan                                  # this host, presets auto-detected',
@@ -65,8 +141,12 @@ function flagLayer(v: Values): Layer {
 
 export async function loadScanConfig(values: Values, io: Io): Promise<ScanConfig> {
   const layers: { name: string; values: Layer }[] = [];
-  if (typeof values.config === 'string') layers.push({ name: values.config, values: await readConfigFile(values.config) });
-  layers.push({ name: 'environment', values: envLayer(io.env) }, { name: 'flag', values: flagLayer(values) });
+  if (typeof values.config === 'string')
+    layers.push({ name: values.config, values: await readConfigFile(values.config) });
+  layers.push(
+    { name: 'environment', values: envLayer(io.env) },
+    { name: 'flag', values: flagLayer(values) },
+  );
   return resolveScanConfig(layers);
 }
 
@@ -78,9 +158,13 @@ export function useColor(c: ScanConfig, io: Io): boolean {
 async function runScan(values: Values, _positionals: string[], io: Io): Promise<number> {
   const config = await loadScanConfig(values, io);
   const st = await stat(config.hostRoot).catch((err: unknown) => {
-    throw new OperationalError(`host root ${config.hostRoot}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new OperationalError(
+      `host root ${config.hostRoot}: ${err instanceof Error ? err.message : String(err)}`,
+      { cause: err },
+    );
   });
-  if (!st.isDirectory()) throw new OperationalError(`host root ${config.hostRoot} is not a directory`);
+  if (!st.isDirectory())
+    throw new OperationalError(`host root ${config.hostRoot} is not a directory`);
 
   const inventory = await scanFiles(openNodeFiles(config.hostRoot), {
     presets: config.presets,

@@ -1,0 +1,47 @@
+// Whole-process measurements: wall time (monotonic clock) and peak RSS of one child process,
+// taken by a small python3 harness (getrusage(RUSAGE_CHILDREN) is the kernel's own peak-RSS
+// figure; Node has no API for a child's rusage).
+
+import { spawnSync } from 'node:child_process';
+
+const HARNESS = `
+import resource, subprocess, sys, time
+t = time.perf_counter()
+r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+wall = time.perf_counter() - t
+print(wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, r.returncode)
+`;
+
+export interface Sample {
+  wallMs: number;
+  peakRssMb: number;
+  exitCode: number;
+}
+
+export function measure(cmd: string[]): Sample {
+  const res = spawnSync('python3', ['-c', HARNESS, ...cmd], { encoding: 'utf8' });
+  if (res.status !== 0) throw new Error(`harness failed: ${res.stderr}`);
+  const [wall, rssKb, code] = res.stdout.trim().split(' ').map(Number);
+  return { wallMs: (wall ?? 0) * 1000, peakRssMb: (rssKb ?? 0) / 1024, exitCode: code ?? -1 };
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
+}
+
+export function runMany(
+  cmd: string[],
+  runs: number,
+  warmup = 1,
+): { samples: Sample[]; medianMs: number; minMs: number; peakRssMb: number } {
+  for (let i = 0; i < warmup; i++) measure(cmd);
+  const samples = Array.from({ length: runs }, () => measure(cmd));
+  return {
+    samples,
+    medianMs: median(samples.map((s) => s.wallMs)),
+    minMs: Math.min(...samples.map((s) => s.wallMs)),
+    peakRssMb: Math.max(...samples.map((s) => s.peakRssMb)),
+  };
+}

@@ -1,0 +1,42 @@
+// Runs the file scan in-process against a host tree, and the real CLI as a child process.
+
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { openNodeFiles } from '../../src/host/index.js';
+import { scanFiles, type FileScanConfig } from '../../src/inventory/scan-files.js';
+import type { Inventory } from '../../src/model.js';
+
+export const REPO = fileURLToPath(new URL('../..', import.meta.url));
+export const BIN = `${REPO}bin/certdrift.js`;
+
+export function scanTree(root: string, over: Partial<FileScanConfig> = {}): Promise<Inventory> {
+  return scanFiles(openNodeFiles(root), {
+    presets: 'auto',
+    paths: [],
+    excludes: [],
+    maxFileSize: 4 * 1024 * 1024,
+    maxEntries: 100_000,
+    ...over,
+  });
+}
+
+export interface CliResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI (`npm run build` first; the test gate does). */
+export function runCli(
+  args: string[],
+  opts: { env?: Record<string, string>; uid?: number; gid?: number } = {},
+): CliResult {
+  const res = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', ...opts.env },
+    ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.gid ?? opts.uid } : {}),
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  if (res.error) throw res.error;
+  return { status: res.status ?? -1, stdout: res.stdout, stderr: res.stderr };
+}
