@@ -12,7 +12,9 @@ export function describeNodeLifetime(life: NodeLifetime, now: Date): string {
       : `end ${day(life.deadline)} (${left} days left)`;
   const head = `Node certificates ${when}, first ${life.by.component} ${life.by.path}.`;
   if (!life.kopsRule || !life.issuedAt) {
-    return `${head} Renew or replace before ${day(life.replaceBy)}.`;
+    return now >= life.replaceBy
+      ? `${head} Renewal is overdue since ${day(life.replaceBy)}.`
+      : `${head} Renew or replace them before ${day(life.replaceBy)}.`;
   }
   const replace =
     now >= life.replaceBy

@@ -51,7 +51,11 @@ export function renderScanTable(r: ScanReport, style: Style): string {
         style,
       ),
     );
-  else out.push('No certificates found.\n');
+  else
+    out.push(
+      `No certificates found under ${r.hostRoot} (presets: ${r.presets.join(', ') || 'none'}). ` +
+        'Is this a Kubernetes node? Point --host-root at its root file system or add --path GLOB.\n',
+    );
 
   if (r.errors.length > 0) {
     out.push(
@@ -82,7 +86,7 @@ export function renderScanTable(r: ScanReport, style: Style): string {
       .filter((k) => s.byStatus[k] > 0)
       .map((k) => `${s.byStatus[k]} ${k}`),
     `${s.byStatus.ok} ok`,
-    ...(s.errors > 0 ? [`${s.errors} errors`] : []),
+    ...(s.errors > 0 ? [`${s.errors} error${s.errors === 1 ? '' : 's'}`] : []),
     ...(s.privateKeys > 0 ? [`${s.privateKeys} private keys (never shown)`] : []),
   ];
   out.push(`\n${parts.join(' · ')}\n`);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { daysFrom, issue, type Issued } from '../support/certs.js';
 import { kubeconfig } from '../support/kubeconfig.js';
 import { NOW } from '../support/nodes.js';
-import { runCli, scanTree } from '../support/scan.js';
+import { runCli, runCliAs, scanTree } from '../support/scan.js';
 import { HostTree } from '../support/tree.js';
 import type { Inventory } from '../../src/model.js';
 import { REASON_CODES } from '../../src/reasons.js';
@@ -187,7 +187,8 @@ test('unreadable files and directories are permission_denied', async () => {
     let doc: { certificates: { commonName: string }[]; errors: { path: string; reason: string }[] };
     if (process.getuid?.() === 0) {
       // Root reads everything: run the real CLI as nobody, the way a non-root agent would.
-      const res = runCli(['scan', '--host-root', t.root, '-o', 'json'], { uid: 65534, gid: 65534 });
+      const res = runCliAs(65534, ['scan', '--host-root', t.root, '-o', 'json']);
+      rmSync(res.cleanup, { recursive: true, force: true });
       assert.ok(res.status === 0 || res.status === 1, res.stderr);
       doc = JSON.parse(res.stdout) as typeof doc;
     } else {

@@ -1,6 +1,9 @@
 // Runs the file scan in-process against a host tree, and the real CLI as a child process.
 
 import { spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openNodeFiles } from '../../src/host/index.js';
 import { scanFiles, type FileScanConfig } from '../../src/inventory/scan-files.js';
@@ -27,16 +30,32 @@ export interface CliResult {
 }
 
 /** Runs the built CLI (`npm run build` first; the test gate does). */
-export function runCli(
-  args: string[],
-  opts: { env?: Record<string, string>; uid?: number; gid?: number } = {},
-): CliResult {
+export function runCli(args: string[], opts: { env?: Record<string, string> } = {}): CliResult {
   const res = spawnSync(process.execPath, [BIN, ...args], {
     encoding: 'utf8',
     env: { PATH: process.env.PATH ?? '', ...opts.env },
-    ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.gid ?? opts.uid } : {}),
     maxBuffer: 256 * 1024 * 1024,
   });
   if (res.error) throw res.error;
   return { status: res.status ?? -1, stdout: res.stdout, stderr: res.stderr };
+}
+
+/**
+ * Runs the built CLI as another user (root only). The checkout may sit where that user cannot
+ * read (e.g. under /root), so the CLI (dist/, bin/, package.json) is copied to a temp dir first.
+ */
+export function runCliAs(uid: number, args: string[]): CliResult & { cleanup: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'certdrift-cli-'));
+  chmodSync(dir, 0o755);
+  for (const part of ['dist', 'bin', 'package.json'])
+    cpSync(`${REPO}${part}`, join(dir, part), { recursive: true });
+  const res = spawnSync(process.execPath, [join(dir, 'bin/certdrift.js'), ...args], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '' },
+    uid,
+    gid: uid,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (res.error) throw res.error;
+  return { status: res.status ?? -1, stdout: res.stdout, stderr: res.stderr, cleanup: dir };
 }
