@@ -38,6 +38,8 @@ export default tseslint.config(
         { allowConstantLoopConditions: true },
       ],
       'no-empty': ['error', { allowEmptyCatch: false }],
+      // Interface methods keep their full signature; unused parameters are marked with `_`.
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
   {

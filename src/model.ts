@@ -105,6 +105,10 @@ export interface Inventory {
   files: ScannedFile[];
   certificates: Certificate[];
   errors: ItemError[];
+  /** containers and host processes examined for drift (empty when not looked at) */
+  workloads: Workload[];
+  /** each source of facts and whether it answered */
+  sources: SourceStatus[];
 }
 
 /** One thing a check has to say about the node. */
@@ -116,6 +120,8 @@ export interface Finding {
   title: string;
   /** what was observed, as short `key: value` facts */
   evidence: Record<string, string>;
+  /** why it happened, when that is known and not obvious (e.g. drift's true mechanism) */
+  cause?: string;
   /** what to do about it */
   remedy: string;
   /** the path (or object) the finding is about */
@@ -130,3 +136,91 @@ export interface Thresholds {
 }
 
 export const DAY_MS = 86_400_000;
+
+// ---- Drift: what running containers and processes see or hold, against the node's files ----
+
+export type DeclaredPropagation = 'private' | 'host-to-container' | 'bidirectional';
+/** From the optional fields of /proc/<pid>/mountinfo: shared:N, master:N, or neither. */
+export type EffectivePropagation = 'private' | 'slave' | 'shared' | 'unbindable';
+
+/** The few facts about a certificate needed to show two of them side by side. */
+export interface CertSummary {
+  subject: string;
+  serial: string;
+  notBefore: Date;
+  notAfter: Date;
+  fingerprintSha256: string;
+  isCA: boolean;
+}
+
+/** One file as seen from one side (the node, or inside a process's mount namespace). */
+export interface FileView {
+  dev: number;
+  ino: number;
+  size: number;
+  /** last modification and status-change times (a rename sets the new inode's ctime) */
+  mtime: Date;
+  ctime: Date;
+  sha256: string;
+  certificates: CertSummary[];
+}
+
+/** A certificate-carrying file reachable through a mount, compared on both sides. */
+export interface FileComparison {
+  /** path on the node, inside the host root */
+  hostPath: string;
+  /** the same file's path inside the container */
+  containerPath: string;
+  host: FileView | null;
+  container: FileView | null;
+  /** why a side could not be read (reason code + message) */
+  problem?: { reason: import('./reasons.js').Reason; message: string };
+}
+
+export interface MountFacts {
+  containerPath: string;
+  /** the node path the mount comes from (CRI's host_path, or resolved from mountinfo) */
+  hostPath: string;
+  kind: 'file' | 'dir';
+  declared?: DeclaredPropagation;
+  effective?: EffectivePropagation;
+  /** mountinfo's root field ends in `//deleted`: the mount pins an unlinked inode */
+  deleted: boolean;
+  /** mountinfo root field as read (for evidence) */
+  mountRoot?: string;
+  files: FileComparison[];
+  /** mount points the node has at or under hostPath that the container does not have */
+  hiddenHostMounts: string[];
+}
+
+export type WorkloadState = 'running' | 'exited' | 'created' | 'unknown';
+
+export interface Workload {
+  kind: 'container' | 'process';
+  /** container id, or `pid:<n>` for host processes */
+  id: string;
+  /** container name (kube-proxy) or process name */
+  name: string;
+  pod?: { namespace: string; name: string; uid: string };
+  attempt?: number;
+  state: WorkloadState;
+  createdAt?: Date;
+  startedAt?: Date;
+  finishedAt?: Date;
+  pid?: number;
+  /** the component this workload is, when certdrift knows it (kube-proxy, kubelet…) */
+  component?: string;
+  /** loads its certificates once at start and never again (kube-proxy, static control plane…) */
+  loadsCertsOnce: boolean;
+  mounts: MountFacts[];
+  /** for host processes: certificate files named on the command line or in its kubeconfig */
+  certFiles: FileComparison[];
+}
+
+export interface SourceStatus {
+  /** `cri`, `proc`, `files` */
+  source: string;
+  endpoint?: string;
+  up: boolean;
+  message?: string;
+}

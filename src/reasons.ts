@@ -21,6 +21,8 @@ export const REASONS = {
     'a kubeconfig whose structure is wrong (clusters/users not lists, entries without names)',
   kubeconfig_bad_base64: 'a kubeconfig *-data field that is not valid base64',
   kubeconfig_ref_missing: 'a kubeconfig refers to a certificate file that cannot be read',
+  process_gone: 'a process or container exited while it was being examined',
+  container_view_unreadable: "a file could not be read through a process's /proc/<pid>/root",
 } as const;
 
 export type Reason = keyof typeof REASONS;

@@ -3,11 +3,22 @@
 import type { Finding, Inventory } from '../model.js';
 import { certExpiry } from './cert-expiry.js';
 import type { Check, CheckContext } from './context.js';
+import { duplicates } from './duplicates.js';
 import { nodeLifetimeCheck } from './node-lifetime.js';
+import { notReloaded } from './not-reloaded.js';
+import { mountRisks } from './propagation.js';
+import { staleView } from './stale-view.js';
 
 export type { Check, CheckContext } from './context.js';
 
-export const CHECKS: readonly Check[] = [certExpiry, nodeLifetimeCheck];
+export const CHECKS: readonly Check[] = [
+  certExpiry,
+  nodeLifetimeCheck,
+  staleView,
+  notReloaded,
+  mountRisks,
+  duplicates,
+];
 
 export function runChecks(
   inv: Inventory,

@@ -20,6 +20,14 @@ export interface ScanConfig {
   color: ColorMode;
   /** evaluate as of this time instead of now (planning: "what fails by March?") */
   at?: Date;
+  /** CRI socket: a path or unix:// URL, `auto` (containerd, CRI-O under the host root) or `none` */
+  runtimeEndpoint: string;
+  /** deadline for each CRI call, in milliseconds */
+  runtimeTimeoutMs: number;
+  /** the node's /proc (hostPID in a pod) */
+  procRoot: string;
+  /** container or process names that load their certificates once at start */
+  loadsOnce: readonly string[];
 }
 
 export class ConfigError extends Error {
@@ -35,6 +43,10 @@ export const SCAN_DEFAULTS: ScanConfig = Object.freeze({
   criticalDays: 7,
   maxFileSize: 4 * 1024 * 1024,
   maxFiles: 200_000,
+  runtimeEndpoint: 'auto',
+  runtimeTimeoutMs: 5000,
+  procRoot: '/proc',
+  loadsOnce: ['kube-proxy', 'kube-scheduler', 'kube-controller-manager'],
   output: 'table',
   color: 'auto',
 });
@@ -136,6 +148,24 @@ export function resolveScanConfig(layers: { name: string; values: Layer }[]): Sc
         case 'color':
           c.color = oneOf(v, ['auto', 'always', 'never'] as const, at('color'));
           break;
+        case 'runtimeEndpoint':
+          if (typeof v !== 'string' || v === '')
+            throw new ConfigError(
+              `${at('runtime endpoint')}: expected a socket path, auto or none`,
+            );
+          c.runtimeEndpoint = v;
+          break;
+        case 'runtimeTimeoutMs':
+          c.runtimeTimeoutMs = parseNumber(v, at('runtime timeout'), 1);
+          break;
+        case 'procRoot':
+          if (typeof v !== 'string' || !v.startsWith('/'))
+            throw new ConfigError(`${at('proc root')}: expected an absolute path`);
+          c.procRoot = v;
+          break;
+        case 'loadsOnce':
+          c.loadsOnce = splitList(v, at('loads once'));
+          break;
         case 'at': {
           const ms = typeof v === 'string' ? Date.parse(v) : NaN;
           if (Number.isNaN(ms))
@@ -158,6 +188,7 @@ export function resolveScanConfig(layers: { name: string; values: Layer }[]): Sc
     ...c,
     paths: Object.freeze([...c.paths]),
     excludes: Object.freeze([...c.excludes]),
+    loadsOnce: Object.freeze([...c.loadsOnce]),
   });
 }
 
@@ -176,5 +207,7 @@ export function envLayer(env: Record<string, string | undefined>): Layer {
     criticalDays: env.CERTDRIFT_CRITICAL_DAYS,
     maxFileSize: env.CERTDRIFT_MAX_FILE_SIZE,
     output: env.CERTDRIFT_OUTPUT,
+    runtimeEndpoint: env.CERTDRIFT_RUNTIME_ENDPOINT,
+    procRoot: env.CERTDRIFT_PROC_ROOT,
   };
 }

@@ -126,6 +126,8 @@ export async function scanFiles(files: NodeFiles, config: FileScanConfig): Promi
     files: scanned,
     certificates,
     errors,
+    workloads: [],
+    sources: [{ source: 'files', up: true }],
   };
 }
 

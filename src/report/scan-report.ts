@@ -12,6 +12,8 @@ import {
   type ItemError,
   type ScannedFile,
   type Severity,
+  type SourceStatus,
+  type Workload,
   type Thresholds,
 } from '../model.js';
 import { nodeLifetime } from '../plan/node-lifetime.js';
@@ -75,6 +77,10 @@ export interface ScanReport {
   files: ScannedFile[];
   errors: ItemError[];
   findings: Finding[];
+  /** containers and host processes examined for drift (see docs/scan-schema.md) */
+  workloads: Workload[];
+  /** each source of facts (files, cri, proc) and whether it answered */
+  sources: SourceStatus[];
 }
 
 export function worstSeverity(findings: readonly Finding[]): Severity {
@@ -86,7 +92,9 @@ export function worstSeverity(findings: readonly Finding[]): Severity {
 
 /** 0 ok / 1 warning / 2 critical / 3 nothing could be checked. */
 export function exitCodeFor(inv: Inventory, findings: readonly Finding[]): number {
-  if (inv.certificates.length === 0) return 3;
+  // Unknown only when nothing at all could be checked: no certificate and nothing found about
+  // any container either.
+  if (inv.certificates.length === 0 && findings.length === 0) return 3;
   return SEVERITY_RANK[worstSeverity(findings)];
 }
 
@@ -165,5 +173,7 @@ export function buildScanReport(
     files: inv.files,
     errors: inv.errors,
     findings,
+    workloads: inv.workloads,
+    sources: inv.sources,
   };
 }

@@ -75,6 +75,7 @@ export function renderScanTable(r: ScanReport, style: Style): string {
       out.push(`${severityText(f.severity, style)} ${f.code}: ${f.title}\n`);
       for (const [k, v] of Object.entries(f.evidence))
         if (v !== '') out.push(style.dim(`    ${k}: ${v}\n`));
+      if (f.cause) out.push(`    cause: ${f.cause}\n`);
       out.push(`    remedy: ${f.remedy}\n`);
     }
   }
@@ -95,6 +96,17 @@ export function renderScanTable(r: ScanReport, style: Style): string {
       `host root ${r.hostRoot} · presets: ${r.presets.join(', ') || 'none'} · warning < ${r.thresholds.warningDays}d, critical < ${r.thresholds.criticalDays}d`,
     ) + '\n',
   );
+  const containers = r.workloads.filter((w) => w.kind === 'container');
+  for (const src of r.sources.filter((x) => x.source !== 'files')) {
+    if (src.up) {
+      const running = containers.filter((w) => w.state === 'running').length;
+      out.push(
+        style.dim(
+          `containers via ${src.source} ${src.endpoint ?? ''}: ${containers.length} (${running} running) · host processes: ${r.workloads.length - containers.length}`,
+        ) + '\n',
+      );
+    } else out.push(style.yellow(`${src.source} unavailable: ${src.message ?? ''}`) + '\n');
+  }
   if (r.node) out.push(`${r.node.statement}\n`);
   return out.join('');
 }

@@ -24,5 +24,13 @@ export function cert(over: Partial<Certificate> & { path?: string }): Certificat
 }
 
 export function inventory(certificates: Certificate[]): Inventory {
-  return { hostRoot: '/', presets: ['generic'], files: [], certificates, errors: [] };
+  return {
+    hostRoot: '/',
+    presets: ['generic'],
+    files: [],
+    certificates,
+    errors: [],
+    workloads: [],
+    sources: [],
+  };
 }

@@ -1,6 +1,7 @@
 // `certdrift scan`: inventory every certificate a node's Kubernetes components use, with expiry,
 // status and the node's certificate deadline.
 
+import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { runChecks } from '../../checks/index.js';
 import {
@@ -11,6 +12,10 @@ import {
   type ScanConfig,
 } from '../../config/scan-config.js';
 import { openNodeFiles } from '../../host/index.js';
+import { ProcFs } from '../../host/procfs.js';
+import { scanWorkloads } from '../../inventory/scan-workloads.js';
+import type { Inventory } from '../../model.js';
+import type { ContainerRuntime } from '../../runtime/types.js';
 import { scanFiles } from '../../inventory/scan-files.js';
 import { buildScanReport, COLOR, PLAIN, renderScanTable } from '../../report/index.js';
 import type { CommandDef, Io, Values } from '../command.js';
@@ -108,6 +113,35 @@ export const scanCommand: CommandDef = {
       description: 'directory entries one pattern may visit',
       shownDefault: '200000',
     },
+    'runtime-endpoint': {
+      type: 'string',
+      value: 'SOCKET',
+      description:
+        'CRI socket for the container view; auto tries containerd and CRI-O under the host root, none skips containers (falls back to /proc when the socket fails)',
+      shownDefault: 'auto',
+      env: 'CERTDRIFT_RUNTIME_ENDPOINT',
+    },
+    'runtime-timeout': {
+      type: 'string',
+      value: 'MS',
+      description: 'deadline for each CRI call',
+      shownDefault: '5000',
+    },
+    'proc-root': {
+      type: 'string',
+      value: 'DIR',
+      description: "the node's /proc (a pod needs hostPID)",
+      shownDefault: '/proc',
+      env: 'CERTDRIFT_PROC_ROOT',
+    },
+    'loads-once': {
+      type: 'string',
+      multiple: true,
+      value: 'NAME',
+      description:
+        'containers or processes that load certificates once at start (replaces the default list)',
+      shownDefault: 'kube-proxy,kube-scheduler,kube-controller-manager',
+    },
     config: {
       type: 'string',
       value: 'FILE',
@@ -136,6 +170,10 @@ function flagLayer(v: Values): Layer {
     color: v.color,
     maxFileSize: v['max-file-size'],
     maxFiles: v['max-files'],
+    runtimeEndpoint: v['runtime-endpoint'],
+    runtimeTimeoutMs: v['runtime-timeout'],
+    procRoot: v['proc-root'],
+    loadsOnce: v['loads-once'],
   };
 }
 
@@ -155,6 +193,46 @@ export function useColor(c: ScanConfig, io: Io): boolean {
   return io.stdout.isTTY === true && io.env.NO_COLOR === undefined && io.env.TERM !== 'dumb';
 }
 
+/** CRI sockets tried by `--runtime-endpoint auto`, inside the host root. */
+const RUNTIME_SOCKETS = [
+  '/run/containerd/containerd.sock',
+  '/var/run/crio/crio.sock',
+  '/run/k3s/containerd/containerd.sock',
+];
+
+async function chooseRuntime(config: ScanConfig): Promise<ContainerRuntime | null> {
+  let endpoint: string | undefined = config.runtimeEndpoint;
+  if (endpoint === 'auto') {
+    const inRoot = (p: string): string => (config.hostRoot === '/' ? p : config.hostRoot + p);
+    endpoint = RUNTIME_SOCKETS.map(inRoot).find((p) => existsSync(p));
+    if (!endpoint) return null;
+  }
+  // gRPC loads only when there is a runtime to talk to (the CLI starts fast otherwise).
+  const { CriRuntime } = await import('../../runtime/cri-runtime.js');
+  return new CriRuntime(endpoint, config.runtimeTimeoutMs);
+}
+
+/** Adds the container and process view (drift); read-only. `--runtime-endpoint none` skips it. */
+export async function addWorkloads(inv: Inventory, config: ScanConfig): Promise<Inventory> {
+  if (config.runtimeEndpoint === 'none') return inv;
+  const runtime = await chooseRuntime(config);
+  try {
+    const drift = await scanWorkloads({ runtime, proc: new ProcFs(config.procRoot) }, inv, {
+      hostRoot: config.hostRoot,
+      maxFileSize: config.maxFileSize,
+      loadsOnce: config.loadsOnce,
+    });
+    return {
+      ...inv,
+      workloads: drift.workloads,
+      errors: [...inv.errors, ...drift.errors],
+      sources: [...inv.sources, ...drift.sources],
+    };
+  } finally {
+    runtime?.close();
+  }
+}
+
 async function runScan(values: Values, _positionals: string[], io: Io): Promise<number> {
   const config = await loadScanConfig(values, io);
   const st = await stat(config.hostRoot).catch((err: unknown) => {
@@ -166,13 +244,14 @@ async function runScan(values: Values, _positionals: string[], io: Io): Promise<
   if (!st.isDirectory())
     throw new OperationalError(`host root ${config.hostRoot} is not a directory`);
 
-  const inventory = await scanFiles(openNodeFiles(config.hostRoot), {
+  const files = await scanFiles(openNodeFiles(config.hostRoot), {
     presets: config.presets,
     paths: config.paths,
     excludes: config.excludes,
     maxFileSize: config.maxFileSize,
     maxEntries: config.maxFiles,
   });
+  const inventory = await addWorkloads(files, config);
   const now = config.at ?? new Date();
   const thresholds = thresholdsOf(config);
   const findings = runChecks(inventory, { now, thresholds });

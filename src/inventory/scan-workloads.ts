@@ -1,0 +1,309 @@
+// The drift half of a node scan: for every container (CRI, else the /proc fallback) and every
+// known host process, what its certificate files look like from inside its mount namespace
+// compared with the node's files, its mounts' propagation, and its start time. Facts only; the
+// checks decide what they mean. Read-only: nothing is written anywhere.
+
+import { parseCertificateFile } from '../certs/index.js';
+import { readCapped, type ProcFs, type RawFile } from '../host/procfs.js';
+import { mountFor, type MountEntry } from '../host/mountinfo.js';
+import type {
+  CertSummary,
+  FileComparison,
+  FileView,
+  Inventory,
+  ItemError,
+  MountFacts,
+  SourceStatus,
+  Workload,
+} from '../model.js';
+import type { Reason } from '../reasons.js';
+import { ProcRuntime } from '../runtime/proc-runtime.js';
+import type { ContainerRuntime, RuntimeContainer } from '../runtime/types.js';
+
+export interface WorkloadScanConfig {
+  hostRoot: string;
+  maxFileSize: number;
+  /** container or process names that load their certificates once at start */
+  loadsOnce: readonly string[];
+}
+
+export interface WorkloadDeps {
+  /** the CRI runtime, or null to go straight to the /proc fallback */
+  runtime: ContainerRuntime | null;
+  proc: ProcFs;
+}
+
+/** Host processes certdrift knows, and the flags that name their certificate files. */
+const HOST_COMPONENTS: Readonly<Record<string, readonly string[]>> = {
+  kubelet: ['--kubeconfig', '--tls-cert-file', '--client-ca-file'],
+  'kube-proxy': ['--kubeconfig'],
+  'kube-apiserver': [
+    '--tls-cert-file',
+    '--kubelet-client-certificate',
+    '--etcd-certfile',
+    '--client-ca-file',
+  ],
+  'kube-controller-manager': ['--kubeconfig'],
+  'kube-scheduler': ['--kubeconfig'],
+  etcd: ['--cert-file', '--peer-cert-file'],
+};
+
+function summaries(bytes: Buffer): CertSummary[] {
+  return parseCertificateFile(bytes, { expectCertificates: true }).certs.map((c) => ({
+    subject: c.facts.subject,
+    serial: c.facts.serial,
+    notBefore: c.facts.notBefore,
+    notAfter: c.facts.notAfter,
+    fingerprintSha256: c.facts.fingerprintSha256,
+    isCA: c.facts.isCA,
+  }));
+}
+
+function view(raw: RawFile): FileView {
+  const { bytes, ...rest } = raw;
+  return { ...rest, certificates: summaries(bytes) };
+}
+
+function reasonOf(err: unknown): Reason {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOENT'
+    ? 'not_found'
+    : code === 'EACCES' || code === 'EPERM'
+      ? 'permission_denied'
+      : 'read_error';
+}
+
+export class WorkloadScanner {
+  private readonly certFiles: string[];
+  private readonly nodeMounts: MountEntry[];
+  readonly errors: ItemError[] = [];
+
+  constructor(
+    private readonly deps: WorkloadDeps,
+    private readonly inv: Inventory,
+    private readonly cfg: WorkloadScanConfig,
+  ) {
+    this.certFiles = inv.files.filter((f) => f.certificates > 0).map((f) => f.path);
+    const nm = deps.proc.mountinfo(1);
+    this.nodeMounts = nm.ok ? nm.value : [];
+  }
+
+  private real(p: string): string {
+    return this.cfg.hostRoot === '/' ? p : this.cfg.hostRoot + p;
+  }
+
+  /** The node's side of a file: read through the host root. */
+  private hostView(path: string): { view: FileView | null; problem?: FileComparison['problem'] } {
+    try {
+      return { view: view(readCapped(this.real(path), this.cfg.maxFileSize)) };
+    } catch (err) {
+      return {
+        view: null,
+        problem: {
+          reason: reasonOf(err),
+          message: `${path}: ${err instanceof Error ? err.message : String(err)}`,
+        },
+      };
+    }
+  }
+
+  compare(pid: number, hostPath: string, containerPath: string): FileComparison {
+    const host = this.hostView(hostPath);
+    const inside = this.deps.proc.readAs(pid, containerPath, this.cfg.maxFileSize);
+    const out: FileComparison = {
+      hostPath,
+      containerPath,
+      host: host.view,
+      container: inside.ok ? view(inside.value) : null,
+    };
+    if (!inside.ok) {
+      out.problem = {
+        reason: inside.reason === 'process_gone' ? 'process_gone' : 'container_view_unreadable',
+        message: inside.message,
+      };
+    } else if (host.problem) out.problem = host.problem;
+    return out;
+  }
+
+  private mountFacts(c: RuntimeContainer, pid: number, mounts: MountEntry[]): MountFacts[] {
+    const out: MountFacts[] = [];
+    for (const m of c.mounts) {
+      const isFile = this.certFiles.includes(m.hostPath);
+      const prefix = m.hostPath.endsWith('/') ? m.hostPath : `${m.hostPath}/`;
+      const inside = isFile ? [] : this.certFiles.filter((f) => f.startsWith(prefix));
+      const entry = [...mounts].reverse().find((e) => e.mountPoint === m.containerPath);
+      const hidden = isFile ? [] : this.hiddenHostMounts(m.hostPath, m.containerPath, mounts);
+      if (!isFile && inside.length === 0 && hidden.length === 0) continue;
+      const files = isFile
+        ? [this.compare(pid, m.hostPath, m.containerPath)]
+        : inside.map((f) => this.compare(pid, f, m.containerPath + f.slice(m.hostPath.length)));
+      out.push({
+        containerPath: m.containerPath,
+        hostPath: m.hostPath,
+        kind: isFile ? 'file' : 'dir',
+        ...(m.declared ? { declared: m.declared } : {}),
+        ...(entry
+          ? {
+              effective: entry.propagation,
+              mountRoot: entry.deleted ? `${entry.root}//deleted` : entry.root,
+            }
+          : {}),
+        deleted: entry?.deleted ?? false,
+        files,
+        hiddenHostMounts: hidden,
+      });
+    }
+    return out;
+  }
+
+  /** Node mount points at or under hostPath with no counterpart under containerPath. */
+  private hiddenHostMounts(
+    hostPath: string,
+    containerPath: string,
+    mounts: MountEntry[],
+  ): string[] {
+    const prefix = hostPath.endsWith('/') ? hostPath : `${hostPath}/`;
+    const base = mountFor(this.nodeMounts, hostPath);
+    return this.nodeMounts
+      .filter((n) => n.mountPoint.startsWith(prefix) && n !== base)
+      .filter((n) => {
+        const want = containerPath + n.mountPoint.slice(hostPath.length);
+        return !mounts.some((m) => m.mountPoint === want);
+      })
+      .map((n) => n.mountPoint);
+  }
+
+  containerWorkload(c: RuntimeContainer): Workload {
+    const loadsOnce = this.cfg.loadsOnce.includes(c.name);
+    const w: Workload = {
+      kind: 'container',
+      id: c.id,
+      name: c.name,
+      ...(c.pod.name ? { pod: c.pod } : {}),
+      attempt: c.attempt,
+      state: c.state,
+      ...(c.createdAt ? { createdAt: c.createdAt } : {}),
+      ...(c.startedAt ? { startedAt: c.startedAt } : {}),
+      ...(c.finishedAt ? { finishedAt: c.finishedAt } : {}),
+      ...(c.pid !== undefined ? { pid: c.pid } : {}),
+      ...(this.cfg.loadsOnce.includes(c.name) || HOST_COMPONENTS[c.name]
+        ? { component: c.name }
+        : {}),
+      loadsCertsOnce: loadsOnce,
+      mounts: [],
+      certFiles: [],
+    };
+    if (c.state !== 'running' || c.pid === undefined) return w;
+    const mi = this.deps.proc.mountinfo(c.pid);
+    if (!mi.ok) {
+      this.errors.push({
+        path: `container ${c.name} ${c.id.slice(0, 13)}`,
+        reason: mi.reason === 'not_found' ? 'process_gone' : mi.reason,
+        message: mi.message,
+      });
+      return w;
+    }
+    w.mounts = this.mountFacts(c, c.pid, mi.value);
+    for (const f of w.mounts.flatMap((m) => m.files)) {
+      if (f.problem?.reason === 'process_gone') {
+        this.errors.push({
+          path: `container ${c.name} ${c.id.slice(0, 13)}`,
+          reason: 'process_gone',
+          message: f.problem.message,
+        });
+        w.mounts = [];
+        break;
+      }
+    }
+    return w;
+  }
+
+  /** Known components running directly on the node (kubelet; kube-proxy outside a pod…). */
+  hostProcesses(): Workload[] {
+    const host = this.deps.proc.process(1);
+    if (!host.ok) return [];
+    const out: Workload[] = [];
+    for (const pid of this.deps.proc.pids()) {
+      const p = this.deps.proc.process(pid);
+      if (!p.ok || p.value.mountNs !== host.value.mountNs) continue;
+      const flags = HOST_COMPONENTS[p.value.comm];
+      if (!flags) continue;
+      const files = new Set<string>();
+      for (const arg of p.value.cmdline) {
+        const [flag, value] = arg.split('=', 2);
+        if (flag && value && flags.includes(flag)) files.add(value);
+      }
+      const certFiles = [...files]
+        .filter((f) => this.certFiles.includes(f))
+        .map((f) => {
+          const host = this.hostView(f);
+          return {
+            hostPath: f,
+            containerPath: f,
+            host: host.view,
+            container: null,
+            ...(host.problem ? { problem: host.problem } : {}),
+          };
+        });
+      out.push({
+        kind: 'process',
+        id: `pid:${pid}`,
+        name: p.value.comm,
+        state: 'running',
+        startedAt: p.value.startedAt,
+        pid,
+        component: p.value.comm,
+        loadsCertsOnce: this.cfg.loadsOnce.includes(p.value.comm),
+        mounts: [],
+        certFiles,
+      });
+    }
+    return out;
+  }
+}
+
+/**
+ * Lists containers (CRI, falling back to /proc when the runtime is missing or fails), examines
+ * each running one, adds known host processes. The runtime's failure is a source status and an
+ * error line, never the end of the scan.
+ */
+export async function scanWorkloads(
+  deps: WorkloadDeps,
+  inv: Inventory,
+  cfg: WorkloadScanConfig,
+): Promise<{ workloads: Workload[]; errors: ItemError[]; sources: SourceStatus[] }> {
+  const sources: SourceStatus[] = [];
+  let containers: RuntimeContainer[] = [];
+  let fromCri = false;
+  if (deps.runtime) {
+    try {
+      containers = await deps.runtime.listContainers();
+      fromCri = true;
+      sources.push({ source: 'cri', endpoint: deps.runtime.endpoint, up: true });
+    } catch (err) {
+      sources.push({
+        source: 'cri',
+        endpoint: deps.runtime.endpoint,
+        up: false,
+        message: err instanceof Error ? err.message : String(err),
+      });
+    }
+  }
+  if (!fromCri) {
+    try {
+      containers = await new ProcRuntime(deps.proc).listContainers();
+      sources.push({ source: 'proc', endpoint: deps.proc.procRoot, up: true });
+    } catch (err) {
+      sources.push({
+        source: 'proc',
+        endpoint: deps.proc.procRoot,
+        up: false,
+        message: err instanceof Error ? err.message : String(err),
+      });
+    }
+  }
+  const scanner = new WorkloadScanner(deps, inv, cfg);
+  const workloads = containers.map((c) => scanner.containerWorkload(c));
+  workloads.push(...scanner.hostProcesses());
+  return { workloads, errors: scanner.errors, sources };
+}
