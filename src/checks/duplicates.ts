@@ -39,7 +39,7 @@ export const duplicates: Check = {
           cause:
             'Kubelet runs one instance per pod container; a second RUNNING one was started outside kubelet or survived a runtime/kubelet mishap, and may hold an old certificate.',
           remedy:
-            'Keep the newest attempt; stop the older RUNNING one(s) (certdrift fix --apply does, after checking the newest sees the current certificate).',
+            'Keep the newest attempt and stop the older RUNNING one(s) with `crictl stop <id>`, after checking that the newest sees the current certificate.',
           subject: k,
         });
       }
@@ -59,7 +59,7 @@ export const duplicates: Check = {
           cause:
             'An EXITED container has no process: it never talks to the API server and cannot be why certificates fail. Kubelet keeps one dead instance per container for its logs.',
           remedy:
-            'Nothing required. `certdrift fix --prune` removes extra leftovers, keeping the newest exited one.',
+            'Nothing required; kubelet garbage-collects dead containers. `crictl rm <id>` removes one by hand (keep the newest for its logs).',
           subject: k,
         });
       }

@@ -31,7 +31,7 @@ export const mountRisks: Check = {
             },
             cause:
               'A file bind mount pins the inode present when the container started; rotation tools (kops nodeup, kubeadm) replace files by rename. Mount propagation does not change this.',
-            remedy: `Mount the parent directory instead of the file (kops ≥ 1.36 mounts /var/lib/kube-proxy); see \`certdrift audit\`.`,
+            remedy: `Mount the parent directory instead of the file (kops ≥ 1.36 mounts /var/lib/kube-proxy).`,
             subject: `${w.kind}/${w.name}`,
           });
         }

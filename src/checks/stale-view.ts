@@ -36,9 +36,9 @@ function cause(m: MountFacts): string {
 }
 
 function remedy(m: MountFacts, w: Workload): string {
-  const recreate = `Recreate the container now so it reads the node's current file (certdrift fix, or remove the container and let kubelet start attempt ${(w.attempt ?? 0) + 1}).`;
+  const recreate = `Recreate the container now so it reads the node's current file (\`crictl stop ${w.id.slice(0, 13)}\`: kubelet then starts attempt ${(w.attempt ?? 0) + 1}).`;
   if (m.kind === 'file') {
-    return `${recreate} Then fix the manifest: mount the parent directory (${m.hostPath.slice(0, m.hostPath.lastIndexOf('/')) || '/'}) instead of the file, as kops ≥ 1.36 does (kops PR #18344); see \`certdrift audit\`.`;
+    return `${recreate} Then fix the manifest: mount the parent directory (${m.hostPath.slice(0, m.hostPath.lastIndexOf('/')) || '/'}) instead of the file, as kops ≥ 1.36 does (kops PR #18344).`;
   }
   return `${recreate} Then set mountPropagation: HostToContainer on this volume mount so later host mounts reach the container.`;
 }

@@ -10,6 +10,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandDef
     summary: 'list every certificate this node depends on, with expiry and the node deadline',
     load: async () => (await import('./commands/scan.js')).scanCommand,
   },
+  lab: {
+    summary: 'reproduce kops #16400 for real on this machine (containerd + runc)',
+    load: async () => (await import('./commands/lab.js')).labCommand,
+  },
 };
 
 function topHelp(): string {

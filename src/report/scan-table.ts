@@ -31,6 +31,8 @@ function location(c: CertificateRow): string {
   return c.index > 0 ? `${base} #${c.index}` : base;
 }
 
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 export function renderScanTable(r: ScanReport, style: Style): string {
   const out: string[] = [];
   const rows = [...r.certificates]
@@ -82,13 +84,13 @@ export function renderScanTable(r: ScanReport, style: Style): string {
 
   const s = r.summary;
   const parts = [
-    `${s.certificates} certificates in ${s.files} files`,
+    `${plural(s.certificates, 'certificate')} in ${plural(s.files, 'file')}`,
     ...(['expired', 'critical', 'warning', 'not-yet-valid'] as const)
       .filter((k) => s.byStatus[k] > 0)
       .map((k) => `${s.byStatus[k]} ${k}`),
     `${s.byStatus.ok} ok`,
-    ...(s.errors > 0 ? [`${s.errors} error${s.errors === 1 ? '' : 's'}`] : []),
-    ...(s.privateKeys > 0 ? [`${s.privateKeys} private keys (never shown)`] : []),
+    ...(s.errors > 0 ? [plural(s.errors, 'error')] : []),
+    ...(s.privateKeys > 0 ? [`${plural(s.privateKeys, 'private key')} (never shown)`] : []),
   ];
   out.push(`\n${parts.join(' · ')}\n`);
   out.push(
