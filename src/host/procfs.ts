@@ -66,6 +66,20 @@ export class ProcFs {
     return this.bootMs;
   }
 
+  /**
+   * A process in the node's mount namespace: PID 1, or this process when PID 1's namespace links
+   * cannot be read (sandboxed hosts whose init is protected; certdrift then runs beside the
+   * runtime in the node's namespace, as on a plain VM).
+   */
+  nodePid(): number {
+    try {
+      readlinkSync(`${this.procRoot}/1/ns/mnt`);
+      return 1;
+    } catch {
+      return process.pid;
+    }
+  }
+
   pids(): number[] {
     return readdirSync(this.procRoot)
       .filter((n) => /^\d+$/.test(n))
@@ -121,10 +135,9 @@ export class ProcFs {
     });
   }
 
-  mountinfo(pid: number | 'self'): ProcResult<MountEntry[]> {
-    const p = pid === 'self' ? 1 : pid;
+  mountinfo(pid: number): ProcResult<MountEntry[]> {
     return this.wrap(
-      p,
+      pid,
       `/proc/${pid}/mountinfo`,
       () => parseMountinfo(readFileSync(`${this.procRoot}/${pid}/mountinfo`, 'utf8')).mounts,
     );

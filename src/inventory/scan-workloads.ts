@@ -84,7 +84,7 @@ export class WorkloadScanner {
     private readonly cfg: WorkloadScanConfig,
   ) {
     this.certFiles = inv.files.filter((f) => f.certificates > 0).map((f) => f.path);
-    const nm = deps.proc.mountinfo(1);
+    const nm = deps.proc.mountinfo(deps.proc.nodePid());
     this.nodeMounts = nm.ok ? nm.value : [];
   }
 
@@ -220,7 +220,7 @@ export class WorkloadScanner {
 
   /** Known components running directly on the node (kubelet; kube-proxy outside a pod…). */
   hostProcesses(): Workload[] {
-    const host = this.deps.proc.process(1);
+    const host = this.deps.proc.process(this.deps.proc.nodePid());
     if (!host.ok) return [];
     const out: Workload[] = [];
     for (const pid of this.deps.proc.pids()) {

@@ -107,7 +107,10 @@ export function renderScanTable(r: ScanReport, style: Style): string {
           `containers via ${src.source} ${src.endpoint ?? ''}: ${containers.length} (${running} running) · host processes: ${r.workloads.length - containers.length}`,
         ) + '\n',
       );
-    } else out.push(style.yellow(`${src.source} unavailable: ${src.message ?? ''}`) + '\n');
+    } else {
+      const fallback = src.source === 'cri' ? ' — using the /proc view instead' : '';
+      out.push(style.yellow(`${src.source} unavailable: ${src.message ?? ''}${fallback}`) + '\n');
+    }
   }
   if (r.node) out.push(`${r.node.statement}\n`);
   return out.join('');

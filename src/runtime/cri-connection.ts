@@ -41,6 +41,15 @@ export function normalizeEndpoint(endpoint: string): string {
   throw new RuntimeError(`runtime endpoint ${endpoint}: only unix sockets are supported`);
 }
 
+/** gRPC's connection errors, reduced to the operating-system error they carry. */
+export function tidyGrpcMessage(details: string): string {
+  return details
+    .replace(/\s*Resolution note:.*$/s, '')
+    .replace(/^No connection established\. Last error: (Error: )?/, '')
+    .trim()
+    .replace(/\.$/, '');
+}
+
 export class CriConnection {
   private readonly stub: Stub;
 
@@ -68,7 +77,7 @@ export class CriConnection {
           if (err)
             reject(
               new RuntimeError(
-                `CRI ${method} ${normalizeEndpoint(this.endpoint)}: ${err.details || err.message}`,
+                `CRI ${method} ${normalizeEndpoint(this.endpoint)}: ${tidyGrpcMessage(err.details || err.message)}`,
                 { cause: err },
               ),
             );

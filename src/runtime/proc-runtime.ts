@@ -33,8 +33,9 @@ export class ProcRuntime implements ContainerRuntime {
   }
 
   listContainers(): Promise<RuntimeContainer[]> {
-    const host = this.proc.process(1);
-    const nodeMounts = this.proc.mountinfo(1);
+    const nodePid = this.proc.nodePid();
+    const host = this.proc.process(nodePid);
+    const nodeMounts = this.proc.mountinfo(nodePid);
     if (!host.ok || !nodeMounts.ok) return Promise.resolve([]);
     const byNs = new Map<string, number>();
     for (const pid of this.proc.pids()) {
