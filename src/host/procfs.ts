@@ -13,6 +13,7 @@ import {
   readdirSync,
   readlinkSync,
 } from 'node:fs';
+import type { FileView } from '../model.js';
 import type { Reason } from '../reasons.js';
 import { parseMountinfo, type MountEntry } from './mountinfo.js';
 
@@ -28,15 +29,8 @@ export interface ProcessInfo {
   mountNs: string;
 }
 
-export interface RawFile {
-  dev: number;
-  ino: number;
-  size: number;
-  mtime: Date;
-  ctime: Date;
-  sha256: string;
-  bytes: Buffer;
-}
+/** A file's identity and bytes; the certificates are parsed later into a FileView. */
+export type RawFile = Omit<FileView, 'certificates'> & { bytes: Buffer };
 
 /** Linux reports start times in clock ticks; USER_HZ is 100 on every mainstream architecture. */
 const CLOCK_TICKS = 100;

@@ -262,6 +262,20 @@ export class WorkloadScanner {
   }
 }
 
+async function listFrom(
+  rt: ContainerRuntime,
+): Promise<{ containers: RuntimeContainer[] | null; status: SourceStatus }> {
+  const at = { source: rt.source, endpoint: rt.endpoint };
+  try {
+    return { containers: await rt.listContainers(), status: { ...at, up: true } };
+  } catch (err) {
+    return {
+      containers: null,
+      status: { ...at, up: false, message: err instanceof Error ? err.message : String(err) },
+    };
+  }
+}
+
 /**
  * Lists containers (CRI, falling back to /proc when the runtime is missing or fails), examines
  * each running one, adds known host processes. The runtime's failure is a source status and an
@@ -272,36 +286,12 @@ export async function scanWorkloads(
   inv: Inventory,
   cfg: WorkloadScanConfig,
 ): Promise<{ workloads: Workload[]; errors: ItemError[]; sources: SourceStatus[] }> {
-  const sources: SourceStatus[] = [];
-  let containers: RuntimeContainer[] = [];
-  let fromCri = false;
-  if (deps.runtime) {
-    try {
-      containers = await deps.runtime.listContainers();
-      fromCri = true;
-      sources.push({ source: 'cri', endpoint: deps.runtime.endpoint, up: true });
-    } catch (err) {
-      sources.push({
-        source: 'cri',
-        endpoint: deps.runtime.endpoint,
-        up: false,
-        message: err instanceof Error ? err.message : String(err),
-      });
-    }
-  }
-  if (!fromCri) {
-    try {
-      containers = await new ProcRuntime(deps.proc).listContainers();
-      sources.push({ source: 'proc', endpoint: deps.proc.procRoot, up: true });
-    } catch (err) {
-      sources.push({
-        source: 'proc',
-        endpoint: deps.proc.procRoot,
-        up: false,
-        message: err instanceof Error ? err.message : String(err),
-      });
-    }
-  }
+  // CRI first; the /proc view when there is no runtime socket or it fails.
+  const cri = deps.runtime ? await listFrom(deps.runtime) : undefined;
+  const chosen = cri?.containers ? cri : await listFrom(new ProcRuntime(deps.proc));
+  const sources =
+    chosen === cri ? [cri.status] : [cri?.status, chosen.status].filter((x) => x !== undefined);
+  const containers = chosen.containers ?? [];
   const scanner = new WorkloadScanner(deps, inv, cfg);
   const workloads = containers.map((c) => scanner.containerWorkload(c));
   workloads.push(...scanner.hostProcesses());

@@ -12,6 +12,9 @@ export type MountStyle = 'file' | 'dir';
 
 export const KUBECONFIG_DIR = '/var/lib/kube-proxy';
 
+/** `openssl req` options for a new, unencrypted P-256 key. */
+const NEW_EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+
 function ossl(args: string[], cwd: string): void {
   execFileSync('openssl', args, { cwd, stdio: 'pipe' });
 }
@@ -31,11 +34,7 @@ export function issueKubeProxyCert(
       [
         'req',
         '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
+        ...NEW_EC_KEY,
         '-keyout',
         'ca.key',
         '-out',
@@ -53,11 +52,7 @@ export function issueKubeProxyCert(
     [
       'req',
       '-new',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
+      ...NEW_EC_KEY,
       '-keyout',
       `${name}.key`,
       '-out',
