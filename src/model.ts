@@ -126,6 +126,8 @@ export interface Finding {
   remedy: string;
   /** the path (or object) the finding is about */
   subject: string;
+  /** the workload id (container id, pid:N) a drift finding is about, for `certdrift fix` */
+  target?: string;
 }
 
 export interface Thresholds {

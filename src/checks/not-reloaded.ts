@@ -38,6 +38,7 @@ export const notReloaded: Check = {
           cause: `${w.name} reads its certificate once at start (an embedded kubeconfig certificate is never reloaded by client-go); the file changed later, and nothing restarts a static pod when only a file it references changes.`,
           remedy: `Restart ${w.name} so it loads the current certificate: \`crictl stop <id>\` for a container (kubelet starts a fresh attempt), \`systemctl restart\` for a host service; one node at a time.`,
           subject: `${w.kind}/${w.name}`,
+          target: w.id,
         });
         break;
       }

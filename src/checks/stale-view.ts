@@ -73,6 +73,7 @@ export const staleView: Check = {
           cause: cause(m),
           remedy: remedy(m, w),
           subject: `${w.kind}/${w.name}`,
+          target: w.id,
         });
       }
     }

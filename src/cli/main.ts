@@ -10,6 +10,15 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandDef
     summary: 'list every certificate this node depends on, with expiry and the node deadline',
     load: async () => (await import('./commands/scan.js')).scanCommand,
   },
+  audit: {
+    summary:
+      'find manifests that set up certificate drift (single-file mounts, subPath, propagation)',
+    load: async () => (await import('./commands/audit.js')).auditCommand,
+  },
+  fix: {
+    summary: 'repair manifests, recreate stale containers, prune leftovers (plan first, --apply)',
+    load: async () => (await import('./commands/fix.js')).fixCommand,
+  },
   lab: {
     summary: 'reproduce kops #16400 for real on this machine (containerd + runc)',
     load: async () => (await import('./commands/lab.js')).labCommand,

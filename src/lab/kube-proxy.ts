@@ -145,3 +145,34 @@ export function writeKubeProxyKubeconfig(hostDir: string, days: number, serial: 
   writeByRename(path, kubeProxyKubeconfig(issueKubeProxyCert(join(hostDir, '..'), days, serial)));
   return path;
 }
+
+/** The kube-proxy static pod manifest as kops renders it (kubeconfig volume only), node paths. */
+export function kubeProxyManifest(style: MountStyle): string {
+  const file = style === 'file';
+  return `# kube-proxy static pod, as kops ${file ? '≤ 1.35' : '≥ 1.36'} renders it (lab copy: kubeconfig volume only)
+apiVersion: v1
+kind: Pod
+metadata:
+  labels:
+    k8s-app: kube-proxy
+  name: kube-proxy
+  namespace: kube-system
+spec:
+  containers:
+  - args:
+    - --kubeconfig=/var/lib/kube-proxy/kubeconfig
+    image: registry.k8s.io/kube-proxy:v1.29.4
+    name: kube-proxy
+    volumeMounts:
+    - mountPath: ${file ? `${KUBECONFIG_DIR}/kubeconfig` : KUBECONFIG_DIR}
+      name: kubeconfig
+      readOnly: true
+  hostNetwork: true
+  volumes:
+  - hostPath:
+      path: ${file ? `${KUBECONFIG_DIR}/kubeconfig` : KUBECONFIG_DIR}
+    name: kubeconfig
+`;
+}
+
+export const MANIFESTS_DIR = '/etc/kubernetes/manifests';

@@ -1,15 +1,18 @@
 // `certdrift lab`: kops #16400 reproduced for real on this machine's containerd + runc.
 
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseCertificateFile } from '../../certs/index.js';
 import { missingTools } from '../../lab/containerd.js';
 import {
   KUBECONFIG_DIR,
+  MANIFESTS_DIR,
+  kubeProxyManifest,
   kubeProxyPod,
   writeKubeProxyKubeconfig,
   type MountStyle,
 } from '../../lab/kube-proxy.js';
+import { LabKubelet } from '../../lab/lab-kubelet.js';
 import { Lab, type LabContainer, type LabPodSpec } from '../../lab/lab.js';
 import type { CommandDef, Io, Values } from '../command.js';
 import { UsageError } from '../command.js';
@@ -75,6 +78,12 @@ async function up(dir: string, style: MountStyle, days: number, io: Io): Promise
     const serial = 1;
     writeKubeProxyKubeconfig(lab.hostDir, days, serial);
     const spec = kubeProxyPod(lab.hostDir, style);
+    // The static pod manifest a kops node of this vintage has, for audit, fix and `lab kubelet`.
+    mkdirSync(join(lab.hostDir, MANIFESTS_DIR), { recursive: true });
+    writeFileSync(
+      join(lab.hostDir, MANIFESTS_DIR, 'kube-proxy.manifest'),
+      kubeProxyManifest(style),
+    );
     const container = await lab.runPod(spec);
     savePod(dir, { spec, container, style, serial });
     const mount = spec.mounts[0];
@@ -162,6 +171,32 @@ async function status(dir: string, io: Io): Promise<number> {
   }
 }
 
+/** Plays kubelet for the lab's static pods until SIGINT/SIGTERM. */
+async function kubelet(dir: string, io: Io): Promise<number> {
+  const lab = Lab.attach(dir);
+  const k = new LabKubelet(lab, join(lab.hostDir, MANIFESTS_DIR));
+  io.stdout.write(
+    `lab kubelet: restarting stopped static pod containers from ${join(lab.hostDir, MANIFESTS_DIR)} (Ctrl-C to stop)\n`,
+  );
+  let reported = 0;
+  k.start(200);
+  await new Promise<void>((resolve) => {
+    const report = setInterval(() => {
+      for (const line of k.log.slice(reported)) io.stdout.write(`  ${line}\n`);
+      reported = k.log.length;
+    }, 200);
+    const stop = (): void => {
+      clearInterval(report);
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await k.stop();
+  lab.conn.close();
+  return 0;
+}
+
 async function down(dir: string, io: Io): Promise<number> {
   const problems = await Lab.attach(dir).down();
   io.stdout.write(
@@ -174,7 +209,8 @@ async function down(dir: string, io: Io): Promise<number> {
 export const labCommand: CommandDef = {
   name: 'lab',
   summary: 'reproduce kops #16400 for real on this machine (containerd + runc)',
-  usage: 'certdrift lab up|rotate|restart|status|down [--dir DIR] [--mount file|dir] [--days N]',
+  usage:
+    'certdrift lab up|rotate|restart|status|kubelet|down [--dir DIR] [--mount file|dir] [--days N]',
   description: [
     "Runs Debian's containerd privately under --dir with a kube-proxy static pod shaped like kops",
     'renders it: its kubeconfig (embedded client certificate) mounted as a single file (kops ≤ 1.35)',
@@ -184,6 +220,8 @@ export const labCommand: CommandDef = {
     '  rotate   renew the kubeconfig the way nodeup does: write a temp file, rename it over',
     "  restart  recreate the kube-proxy container (kubelet's part after a stop)",
     '  status   containers, and the kubeconfig certificate inside the container vs on the node',
+    '  kubelet  play kubelet until stopped: restart stopped static pod containers from the manifest',
+    '           in <dir>/host/etc/kubernetes/manifests (what `certdrift fix --apply` relies on)',
     '  down     remove pods, stop containerd and its shims by PID, undo mounts, delete --dir',
     '',
     'Needs root and the packages containerd, runc, busybox-static. `npm run demo` tells the whole story.',
@@ -235,11 +273,13 @@ export const labCommand: CommandDef = {
         return restart(dir, io);
       case 'status':
         return status(dir, io);
+      case 'kubelet':
+        return kubelet(dir, io);
       case 'down':
         return down(dir, io);
       default:
         throw new UsageError(
-          `expected a subcommand (up, rotate, restart, status, down), got ${sub === undefined ? 'none' : JSON.stringify(sub)}`,
+          `expected a subcommand (up, rotate, restart, status, kubelet, down), got ${sub === undefined ? 'none' : JSON.stringify(sub)}`,
         );
     }
   },

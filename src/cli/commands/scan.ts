@@ -19,6 +19,7 @@ import type { ContainerRuntime } from '../../runtime/types.js';
 import { scanFiles } from '../../inventory/scan-files.js';
 import { buildScanReport, COLOR, PLAIN, renderScanTable } from '../../report/index.js';
 import type { CommandDef, Io, Values } from '../command.js';
+import { UsageError } from '../command.js';
 import { OperationalError } from '../errors.js';
 import { readConfigFile } from '../config-file.js';
 
@@ -200,7 +201,7 @@ const RUNTIME_SOCKETS = [
   '/run/k3s/containerd/containerd.sock',
 ];
 
-async function chooseRuntime(config: ScanConfig): Promise<ContainerRuntime | null> {
+export async function chooseRuntime(config: ScanConfig): Promise<ContainerRuntime | null> {
   let endpoint: string | undefined = config.runtimeEndpoint;
   if (endpoint === 'auto') {
     const inRoot = (p: string): string => (config.hostRoot === '/' ? p : config.hostRoot + p);
@@ -233,7 +234,11 @@ export async function addWorkloads(inv: Inventory, config: ScanConfig): Promise<
   }
 }
 
-async function runScan(values: Values, _positionals: string[], io: Io): Promise<number> {
+async function runScan(values: Values, positionals: string[], io: Io): Promise<number> {
+  if (positionals.length > 0)
+    throw new UsageError(
+      `unexpected argument ${JSON.stringify(positionals[0])} (quote globs: --path '/x/**')`,
+    );
   const config = await loadScanConfig(values, io);
   const st = await stat(config.hostRoot).catch((err: unknown) => {
     throw new OperationalError(

@@ -1,0 +1,385 @@
+// `certdrift fix`: repair what scan and audit found — manifests, stale containers, leftovers.
+// Plans by default; acts only with --apply, one action at a time, each logged with before/after,
+// stopping at the first failure with the progress so far.
+
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { auditManifest } from '../../audit/index.js';
+import { runChecks } from '../../checks/index.js';
+import { thresholdsOf, type ScanConfig } from '../../config/scan-config.js';
+import { openNodeFiles } from '../../host/index.js';
+import { acquireLock, LockHeld } from '../../host/lock.js';
+import { readManifestFiles } from '../../host/manifest-files.js';
+import { snapshot, writeAtomically, type FileSnapshot } from '../../host/safe-write.js';
+import { scanFiles } from '../../inventory/scan-files.js';
+import { patchManifest } from '../../manifests/patch-manifest.js';
+import type { Finding, Inventory } from '../../model.js';
+import { planFixes, type FixAction } from '../../plan/fix-plan.js';
+import { unifiedDiff } from '../../report/unified-diff.js';
+import type { CommandDef, Io, OptionDef, Values } from '../command.js';
+import { UsageError } from '../command.js';
+import { OperationalError } from '../errors.js';
+import { addWorkloads, chooseRuntime, loadScanConfig, scanCommand } from './scan.js';
+
+type Status = 'planned' | 'done' | 'failed' | 'skipped';
+interface Step {
+  action: FixAction;
+  status: Status;
+  detail: string;
+  diff?: string;
+  patched?: string;
+}
+
+interface FixOptions {
+  apply: boolean;
+  manifests: string[];
+  backupDir: string;
+  lockFile: string;
+  logFile: string;
+  waitMs: number;
+  graceSeconds: number;
+  prune: boolean;
+}
+
+function fixOptions(values: Values, config: ScanConfig): FixOptions {
+  const inRoot = (p: string): string => (config.hostRoot === '/' ? p : config.hostRoot + p);
+  const num = (v: unknown, d: number): number =>
+    typeof v === 'string' && Number(v) > 0 ? Number(v) : d;
+  return {
+    apply: values.apply === true,
+    manifests: Array.isArray(values.manifests)
+      ? values.manifests
+      : [inRoot('/etc/kubernetes/manifests')],
+    backupDir:
+      typeof values['backup-dir'] === 'string'
+        ? values['backup-dir']
+        : inRoot('/var/lib/certdrift/backups'),
+    lockFile:
+      typeof values['lock-file'] === 'string'
+        ? values['lock-file']
+        : inRoot('/run/certdrift/fix.lock'),
+    logFile:
+      typeof values['log-file'] === 'string'
+        ? values['log-file']
+        : inRoot('/var/log/certdrift/fix.log'),
+    waitMs: num(values.wait, 60) * 1000,
+    graceSeconds: num(values.grace, 30),
+    prune: values['keep-exited'] !== true,
+  };
+}
+
+async function inspect(config: ScanConfig): Promise<{ inv: Inventory; findings: Finding[] }> {
+  const files = await scanFiles(openNodeFiles(config.hostRoot), {
+    presets: config.presets,
+    paths: config.paths,
+    excludes: config.excludes,
+    maxFileSize: config.maxFileSize,
+    maxEntries: config.maxFiles,
+  });
+  const inv = await addWorkloads(files, config);
+  return { inv, findings: runChecks(inv, { now: new Date(), thresholds: thresholdsOf(config) }) };
+}
+
+function describe(a: FixAction): string {
+  switch (a.kind) {
+    case 'patch-manifest':
+      return `patch ${a.file}: ${a.description} [${a.codes.join(', ')}]`;
+    case 'recreate-container':
+      return `recreate container ${a.namespace}/${a.pod}/${a.container} (attempt ${a.attempt}, ${a.containerId.slice(0, 13)}) [${a.reason}]`;
+    case 'restart-host-process':
+      return `restart host process ${a.name} (pid ${a.pid}) [${a.reason}] — by hand: systemctl restart ${a.name}`;
+    case 'stop-duplicate':
+      return `stop older duplicate ${a.namespace}/${a.pod}/${a.container} (attempt ${a.attempt}, ${a.containerId.slice(0, 13)}), keeping ${a.keep.slice(0, 13)} [${a.reason}]`;
+    case 'remove-exited':
+      return `remove EXITED ${a.namespace}/${a.pod}/${a.container} (attempt ${a.attempt}, ${a.containerId.slice(0, 13)}) [${a.reason}]`;
+  }
+}
+
+class Fixer {
+  readonly log: (entry: object) => void;
+
+  constructor(
+    private readonly config: ScanConfig,
+    private readonly opts: FixOptions,
+  ) {
+    this.log = (entry) => {
+      mkdirSync(dirname(opts.logFile), { recursive: true });
+      appendFileSync(
+        opts.logFile,
+        JSON.stringify({ time: new Date().toISOString(), ...entry }) + '\n',
+      );
+    };
+  }
+
+  async plan(): Promise<{ steps: Step[]; snapshots: Map<string, FileSnapshot> }> {
+    const { inv, findings } = await inspect(this.config);
+    const snapshots = new Map<string, FileSnapshot>();
+    const { files } = readManifestFiles(this.opts.manifests, () => '');
+    const audits = files.map((f) => {
+      const snap = snapshot(f.path);
+      snapshots.set(f.path, snap);
+      return auditManifest(f.path, snap.text);
+    });
+    const steps = planFixes({
+      audits,
+      findings,
+      workloads: inv.workloads,
+      prune: this.opts.prune,
+    }).map((action): Step => {
+      if (action.kind === 'restart-host-process')
+        return { action, status: 'skipped', detail: 'certdrift does not restart host services' };
+      if (action.kind !== 'patch-manifest') return { action, status: 'planned', detail: '' };
+      const snap = snapshots.get(action.file);
+      const res = snap
+        ? patchManifest(snap.text, action.ops)
+        : { ok: false as const, message: 'not read' };
+      if (!res.ok || !snap)
+        return {
+          action,
+          status: 'skipped',
+          detail: `cannot patch safely: ${res.ok ? '' : res.message}`,
+        };
+      return {
+        action,
+        status: 'planned',
+        detail: '',
+        patched: res.text,
+        diff: unifiedDiff(snap.text, res.text, `a${action.file}`, `b${action.file}`),
+      };
+    });
+    return { steps, snapshots };
+  }
+
+  /** Waits for kubelet to run a new instance of the container, then checks what it sees. */
+  private async replacementOf(a: Extract<FixAction, { containerId: string }>): Promise<string> {
+    const until = Date.now() + this.opts.waitMs;
+    while (Date.now() < until) {
+      const { inv, findings } = await inspect(this.config);
+      const next = inv.workloads.find(
+        (w) =>
+          w.kind === 'container' &&
+          w.state === 'running' &&
+          w.id !== a.containerId &&
+          w.name === a.container &&
+          w.pod?.name === a.pod &&
+          w.pod.namespace === a.namespace,
+      );
+      if (next) {
+        const still = findings.filter(
+          (f) => f.target === next.id && (f.code === 'STALE_VIEW' || f.code === 'NOT_RELOADED'),
+        );
+        if (still.length > 0)
+          throw new Error(
+            `the new container ${next.id.slice(0, 13)} still reports ${still.map((f) => f.code).join(', ')}`,
+          );
+        return `attempt ${next.attempt ?? 0} (${next.id.slice(0, 13)}) is running and sees the node's current certificate`;
+      }
+      await sleep(250);
+    }
+    throw new Error(
+      `no new ${a.namespace}/${a.pod}/${a.container} container within ${this.opts.waitMs / 1000} s (is kubelet running?)`,
+    );
+  }
+
+  async execute(step: Step, snapshots: Map<string, FileSnapshot>): Promise<string> {
+    const a = step.action;
+    if (a.kind === 'patch-manifest') {
+      const snap = snapshots.get(a.file);
+      if (!snap || step.patched === undefined) throw new Error('no patch planned');
+      const backup = writeAtomically(snap, step.patched, {
+        backupDir: this.opts.backupDir,
+        now: new Date(),
+      });
+      return `written; backup ${backup}`;
+    }
+    if (a.kind === 'restart-host-process') return 'skipped';
+    const runtime = await chooseRuntime(this.config);
+    if (!runtime)
+      throw new OperationalError(
+        'no CRI runtime socket: containers cannot be recreated here (use --runtime-endpoint)',
+      );
+    runtime.close();
+    const { CriActions } = await import('../../runtime/cri-actions.js');
+    const cri = new CriActions(runtime.endpoint, (this.opts.graceSeconds + 30) * 1000);
+    try {
+      if (a.kind === 'remove-exited') {
+        await cri.remove(a.containerId);
+        return 'removed';
+      }
+      await cri.stop(a.containerId, this.opts.graceSeconds);
+      if (a.kind === 'stop-duplicate') return `stopped; ${a.keep.slice(0, 13)} keeps running`;
+      return `stopped; ${await this.replacementOf(a)}`;
+    } finally {
+      cri.close();
+    }
+  }
+}
+
+function render(steps: Step[], apply: boolean, io: Io): void {
+  if (steps.length === 0) {
+    io.stdout.write('Nothing to fix.\n');
+    return;
+  }
+  io.stdout.write(apply ? 'FIX\n' : 'PLAN (dry run: nothing was changed; rerun with --apply)\n');
+  steps.forEach((s, i) => {
+    io.stdout.write(
+      `${i + 1}. [${s.status}] ${describe(s.action)}${s.detail ? `\n   ${s.detail}` : ''}\n`,
+    );
+    if (s.diff && !apply) io.stdout.write(s.diff.replace(/^(?=.)/gm, '   '));
+  });
+}
+
+async function runFix(values: Values, positionals: string[], io: Io): Promise<number> {
+  if (positionals.length > 0)
+    throw new UsageError(
+      `unexpected argument ${JSON.stringify(positionals[0])} (quote globs: --path '/x/**')`,
+    );
+  const config = await loadScanConfig(values, io);
+  const opts = fixOptions(values, config);
+  const fixer = new Fixer(config, opts);
+  let release = (): void => undefined;
+  if (opts.apply) {
+    try {
+      release = acquireLock(opts.lockFile, new Date());
+    } catch (err) {
+      if (err instanceof LockHeld) throw new OperationalError(err.message);
+      throw err;
+    }
+  }
+  try {
+    const { steps, snapshots } = await fixer.plan();
+    if (!opts.apply) {
+      if (values.output === 'json')
+        io.stdout.write(JSON.stringify({ kind: 'FixPlan', steps }, null, 2) + '\n');
+      else render(steps, false, io);
+      return steps.some((s) => s.status === 'planned') ? 1 : 0;
+    }
+    for (const step of steps.filter((s) => s.status === 'planned')) {
+      fixer.log({ event: 'start', action: step.action });
+      try {
+        step.detail = await fixer.execute(step, snapshots);
+        step.status = 'done';
+        fixer.log({ event: 'done', action: step.action, after: step.detail });
+      } catch (err) {
+        step.status = 'failed';
+        step.detail = err instanceof Error ? err.message : String(err);
+        fixer.log({ event: 'failed', action: step.action, error: step.detail });
+        break;
+      }
+    }
+    if (values.output === 'json')
+      io.stdout.write(JSON.stringify({ kind: 'FixResult', steps }, null, 2) + '\n');
+    else render(steps, true, io);
+    const failed = steps.find((s) => s.status === 'failed');
+    if (failed) {
+      const done = steps.filter((s) => s.status === 'done').length;
+      io.stderr.write(
+        `certdrift fix: stopped after ${done} of ${steps.length} actions: ${failed.detail}\n`,
+      );
+      return 2;
+    }
+    return 0;
+  } finally {
+    release();
+  }
+}
+
+const SHARED = [
+  'host-root',
+  'path',
+  'exclude',
+  'preset',
+  'runtime-endpoint',
+  'runtime-timeout',
+  'proc-root',
+  'loads-once',
+  'max-file-size',
+  'config',
+] as const;
+
+/** The scan options fix takes too (where and how to look), from scan's one definition. */
+function sharedOptions(): Record<string, OptionDef> {
+  const out: Record<string, OptionDef> = {};
+  for (const k of SHARED) {
+    const o = scanCommand.options[k];
+    if (o) out[k] = o;
+  }
+  return out;
+}
+
+export const fixCommand: CommandDef = {
+  name: 'fix',
+  summary:
+    'repair manifests, recreate stale containers, prune leftovers (plan first, --apply to act)',
+  usage: 'certdrift fix [--apply] [--manifests DIR]... [scan options]',
+  description: [
+    'Runs scan and audit, then plans, in this order: patch manifests that set up drift (single-file',
+    'certificate mounts → the parent directory; propagation where it helps), recreate containers',
+    'that see or hold a stale certificate (stop; kubelet starts the next attempt; certdrift waits for',
+    "it and checks it sees the node's certificate), stop older RUNNING duplicates, remove EXITED",
+    'leftovers keeping the newest one. Without --apply nothing changes: the plan and diffs are shown.',
+    '',
+    'With --apply: one action at a time, a lock so two fixes never run on one node, every action',
+    'logged (JSON lines) with before/after, manifests written atomically after a timestamped backup,',
+    'refusing any manifest that changed since it was read; the first failure stops the run.',
+    '',
+    'Exit codes: 0 nothing to do / all done, 1 actions planned (dry run), 2 an action failed,',
+    '3 could not run (lock held, no runtime, bad usage).',
+  ].join('\n'),
+  options: {
+    ...sharedOptions(),
+    apply: { type: 'boolean', description: 'carry out the plan (default: show it only)' },
+    manifests: {
+      type: 'string',
+      multiple: true,
+      value: 'DIR',
+      description: 'static pod manifests to repair',
+      shownDefault: '<host-root>/etc/kubernetes/manifests',
+    },
+    'backup-dir': {
+      type: 'string',
+      value: 'DIR',
+      description:
+        'where manifest backups go (never the manifests directory: kubelet would run them)',
+      shownDefault: '<host-root>/var/lib/certdrift/backups',
+    },
+    'lock-file': {
+      type: 'string',
+      value: 'FILE',
+      description: 'one fix per node at a time',
+      shownDefault: '<host-root>/run/certdrift/fix.lock',
+    },
+    'log-file': {
+      type: 'string',
+      value: 'FILE',
+      description: 'action log, JSON lines',
+      shownDefault: '<host-root>/var/log/certdrift/fix.log',
+    },
+    wait: {
+      type: 'string',
+      value: 'SECONDS',
+      description: 'how long to wait for kubelet to start a recreated container',
+      shownDefault: '60',
+    },
+    grace: {
+      type: 'string',
+      value: 'SECONDS',
+      description: 'stop grace period per container',
+      shownDefault: '30',
+    },
+    'keep-exited': { type: 'boolean', description: 'do not remove EXITED leftovers' },
+    output: {
+      type: 'string',
+      short: 'o',
+      value: 'FORMAT',
+      description: 'table or json',
+      shownDefault: 'table',
+    },
+  },
+  examples: [
+    'certdrift fix                 # what would be done, with diffs',
+    'certdrift fix --apply         # do it, one action at a time',
+  ],
+  run: runFix,
+};
