@@ -23,9 +23,9 @@ test('kops ≤ 1.35 kube-proxy: the single-file kubeconfig mount is critical, at
   const f = auditManifest('k', fixture('kops-1.35')[0]?.text ?? '').findings.find(
     (x) => x.code === 'FILE_HOSTPATH_MOUNT',
   );
-  assert.equal(f?.severity, 'critical');
-  assert.match(f?.cause ?? '', /mountPropagation does not change this/);
   assert.ok(f?.fix);
+  assert.equal(f.severity, 'critical');
+  assert.match(f.cause ?? '', /mountPropagation does not change this/);
 });
 
 test('kops 1.36 (directory mount) and a kubeadm control plane: no problem reported', () => {

@@ -37,9 +37,11 @@ test('stdin with `-`', () => {
   });
   assert.equal(res.status, 2);
   const doc = JSON.parse(res.stdout) as { files: { file: string; findings: { code: string }[] }[] };
-  assert.equal(doc.files[0]?.file, '<stdin>');
+  const stdin = doc.files[0];
+  assert.ok(stdin);
+  assert.equal(stdin.file, '<stdin>');
   assert.deepEqual(
-    doc.files[0]?.findings.map((f) => f.code),
+    stdin.findings.map((f) => f.code),
     ['FILE_HOSTPATH_MOUNT', 'LOADS_CERTS_ONCE'],
   );
 });
@@ -78,9 +80,8 @@ test('SARIF validates against the SARIF 2.1.0 schema and carries the locations',
   assert.equal(sarif.version, '2.1.0');
   const crit = sarif.runs[0]?.results.find((r) => r.level === 'error');
   assert.equal(crit?.ruleId, 'FILE_HOSTPATH_MOUNT');
-  assert.equal(crit.locations[0]?.physicalLocation.region.startLine, 55);
-  assert.match(
-    crit.locations[0]?.physicalLocation.artifactLocation.uri ?? '',
-    /kops-1\.35\/kube-proxy\.manifest$/,
-  );
+  const where = crit.locations[0]?.physicalLocation;
+  assert.ok(where);
+  assert.equal(where.region.startLine, 55);
+  assert.match(where.artifactLocation.uri, /kops-1\.35\/kube-proxy\.manifest$/);
 });
