@@ -20,7 +20,8 @@ FIX=("${NODE[@]}" --manifests "$DIR/host/etc/kubernetes/manifests" --backup-dir 
 
 step "1. A kops ≤ 1.35 node: kube-proxy's kubeconfig (embedded client cert, 5 days left) is mounted as a single file"
 run lab up --dir "$DIR" --mount file
-cd_ lab kubelet --dir "$DIR" >"$DIR.kubelet.log" 2>&1 &
+# node itself in the background (not the shell function), so $! is the PID to stop.
+node bin/certdrift.js lab kubelet --dir "$DIR" >/dev/null 2>&1 &
 KUBELET_PID=$!
 
 step "2. certdrift scan before the rotation: a risk, no drift yet"

@@ -184,6 +184,8 @@ async function kubelet(dir: string, io: Io): Promise<number> {
     const report = setInterval(() => {
       for (const line of k.log.slice(reported)) io.stdout.write(`  ${line}\n`);
       reported = k.log.length;
+      // The lab was torn down under us: nothing left to play kubelet for.
+      if (!existsSync(lab.socket)) stop();
     }, 200);
     const stop = (): void => {
       clearInterval(report);
