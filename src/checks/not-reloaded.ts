@@ -29,6 +29,7 @@ export const notReloaded: Check = {
           title: `${w.name} started before ${f.hostPath} was replaced and never reloads it`,
           evidence: {
             workload: workloadName(w),
+            path: f.hostPath,
             startedAt: w.startedAt.toISOString(),
             fileReplacedAt: f.host.ctime.toISOString(),
             onDisk: certText(mainCert(f.host)),

@@ -65,6 +65,7 @@ export const staleView: Check = {
             mount: `${m.hostPath} -> ${m.containerPath} (${m.kind})`,
             mountinfoRoot: m.mountRoot ?? '',
             propagation: `declared ${m.declared ?? 'unknown'}, effective ${m.effective ?? 'unknown'}`,
+            path: f?.hostPath ?? m.hostPath,
             file: f ? `${f.hostPath} (in container ${f.containerPath})` : '',
             inContainer: `${certText(inside)}${f?.container ? `; inode ${f.container.ino}` : ''}`,
             onNode: `${certText(onNode)}${f?.host ? `; inode ${f.host.ino}, replaced ${f.host.ctime.toISOString()}` : ''}`,

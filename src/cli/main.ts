@@ -19,6 +19,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandDef
     summary: 'repair manifests, recreate stale containers, prune leftovers (plan first, --apply)',
     load: async () => (await import('./commands/fix.js')).fixCommand,
   },
+  agent: {
+    summary: 'watch the node: rescan on an interval, serve Prometheus /metrics, /healthz, /readyz',
+    load: async () => (await import('./commands/agent.js')).agentCommand,
+  },
   lab: {
     summary: 'reproduce kops #16400 for real on this machine (containerd + runc)',
     load: async () => (await import('./commands/lab.js')).labCommand,

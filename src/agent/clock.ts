@@ -1,0 +1,23 @@
+// Time as a dependency: the agent's loop sleeps and reads the time only through a Clock, so tests
+// drive it without waiting.
+
+export interface Clock {
+  now(): Date;
+  /** resolves after `ms`, or early (without error) when `signal` aborts */
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => new Date(),
+  sleep: (ms, signal) =>
+    new Promise((resolve) => {
+      if (signal.aborted) return resolve();
+      const t = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(t);
+        signal.removeEventListener('abort', done);
+        resolve();
+      }
+      signal.addEventListener('abort', done, { once: true });
+    }),
+};

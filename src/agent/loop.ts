@@ -1,0 +1,74 @@
+// The agent's loop: scan, publish, sleep `interval ± jitter`; after a failed scan, retry with
+// exponential backoff (1 s, 2 s, 4 s … up to the interval). The last complete snapshot keeps
+// being served; the loop never exits on its own, only when its signal aborts.
+
+import type { Clock } from './clock.js';
+import type { AgentMetrics, ScanOutcome } from './metrics.js';
+
+export interface LoopOptions {
+  intervalMs: number;
+  /** fraction of the interval, e.g. 0.1 for ±10 % */
+  jitter: number;
+}
+
+export interface LoopDeps {
+  scan(): Promise<ScanOutcome>;
+  metrics: AgentMetrics;
+  clock: Clock;
+  /** [0, 1) */
+  random(): number;
+  log(message: string): void;
+  /** after each good scan (node conditions, events, report); its failure is logged, not fatal */
+  publish?(o: ScanOutcome): Promise<void>;
+}
+
+export function nextDelay(opts: LoopOptions, failures: number, random: number): number {
+  if (failures > 0) return Math.min(opts.intervalMs, 1000 * 2 ** Math.min(failures - 1, 20));
+  return Math.round(opts.intervalMs * (1 + opts.jitter * (2 * random - 1)));
+}
+
+export class AgentLoop {
+  ready = false;
+  scans = 0;
+  failuresInARow = 0;
+  lastError: string | undefined;
+
+  constructor(
+    private readonly deps: LoopDeps,
+    private readonly opts: LoopOptions,
+  ) {}
+
+  async once(): Promise<void> {
+    try {
+      const o = await this.deps.scan();
+      await this.deps.metrics.update(o);
+      this.ready = true;
+      this.scans++;
+      this.failuresInARow = 0;
+      this.lastError = undefined;
+      if (this.deps.publish) {
+        await this.deps
+          .publish(o)
+          .catch((err: unknown) =>
+            this.deps.log(`publish failed (will retry next scan): ${String(err)}`),
+          );
+      }
+    } catch (err) {
+      this.failuresInARow++;
+      this.lastError = err instanceof Error ? err.message : String(err);
+      this.deps.log(`scan failed (${this.failuresInARow} in a row): ${this.lastError}`);
+      await this.deps.metrics.failed([{ source: 'files', up: false }]);
+    }
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      await this.once();
+      if (signal.aborted) break;
+      await this.deps.clock.sleep(
+        nextDelay(this.opts, this.failuresInARow, this.deps.random()),
+        signal,
+      );
+    }
+  }
+}

@@ -1,0 +1,259 @@
+// Prometheus metrics from a completed scan, on a registry of certdrift's own. Rendered once per
+// scan into text that every scrape then serves as is (a scrape never does I/O). Gauges are reset
+// and refilled each scan, so a resolved problem disappears; label sets are deduplicated, so a
+// duplicate series is impossible by construction. Names in base units (absolute timestamps in
+// seconds: let PromQL subtract time()).
+
+import { Counter, Gauge, Registry } from 'prom-client';
+import { REASON_CODES } from '../reasons.js';
+import type { Finding, Inventory, Workload } from '../model.js';
+import type { NodeLifetime } from '../plan/node-lifetime.js';
+
+export interface ScanOutcome {
+  inventory: Inventory;
+  findings: Finding[];
+  lifetime: NodeLifetime | null;
+  now: Date;
+  durationSeconds: number;
+}
+
+type Labels = Record<string, string>;
+
+/** Sets each distinct label set once (the first value wins). */
+function setUnique(g: Gauge, seen: Set<string>, labels: Labels, value: number): void {
+  const key = JSON.stringify(labels);
+  if (seen.has(key)) return;
+  seen.add(key);
+  g.set(labels, value);
+}
+
+const CERT_LABELS = [
+  'node',
+  'component',
+  'path',
+  'index',
+  'kubeconfig_entry',
+  'kubeconfig_name',
+  'common_name',
+] as const;
+const WORKLOAD_LABELS = ['node', 'namespace', 'pod', 'container', 'path'] as const;
+
+export class AgentMetrics {
+  readonly registry = new Registry();
+  private text = '';
+  private readonly g: Record<string, Gauge>;
+  private readonly errors: Counter;
+  private readonly scans: Counter;
+
+  constructor(
+    private readonly node: string,
+    private readonly x509Compat = false,
+  ) {
+    const gauge = (name: string, help: string, labelNames: readonly string[]): Gauge =>
+      new Gauge({ name, help, labelNames: [...labelNames], registers: [this.registry] });
+    this.g = {
+      notAfter: gauge(
+        'certdrift_certificate_not_after_seconds',
+        'Certificate expiry as a Unix timestamp.',
+        CERT_LABELS,
+      ),
+      notBefore: gauge(
+        'certdrift_certificate_not_before_seconds',
+        'Certificate start of validity as a Unix timestamp.',
+        CERT_LABELS,
+      ),
+      expired: gauge(
+        'certdrift_certificate_expired',
+        '1 when the certificate had expired at the last scan.',
+        CERT_LABELS,
+      ),
+      stale: gauge(
+        'certdrift_stale_view',
+        '1 per running container that sees an older certificate file than the node (kops #16400).',
+        WORKLOAD_LABELS,
+      ),
+      notReloaded: gauge(
+        'certdrift_not_reloaded',
+        '1 per component that started before its certificate file was replaced and loads it once.',
+        WORKLOAD_LABELS,
+      ),
+      duplicates: gauge(
+        'certdrift_running_duplicates',
+        'RUNNING instances of a pod container, when more than one.',
+        ['node', 'namespace', 'pod', 'container'],
+      ),
+      risky: gauge(
+        'certdrift_risky_mount',
+        '1 per risky mount: single-file certificate mount or hidden host mounts.',
+        [...WORKLOAD_LABELS, 'kind'],
+      ),
+      deadline: gauge(
+        'certdrift_node_certificate_deadline_seconds',
+        "Earliest expiry among the node's own certificates (Unix timestamp).",
+        ['node', 'component', 'path'],
+      ),
+      replaceBy: gauge(
+        'certdrift_node_replace_by_seconds',
+        'Date by which to replace or renew the node (Unix timestamp).',
+        ['node'],
+      ),
+      sourceUp: gauge(
+        'certdrift_source_up',
+        '1 when a source of facts (files, cri, proc) answered at the last scan.',
+        ['node', 'source'],
+      ),
+      duration: gauge('certdrift_scan_duration_seconds', 'Duration of the last complete scan.', [
+        'node',
+      ]),
+      lastSuccess: gauge(
+        'certdrift_last_successful_scan_timestamp_seconds',
+        'When the last complete scan finished (Unix timestamp).',
+        ['node'],
+      ),
+      ...(x509Compat
+        ? {
+            x509NotAfter: gauge(
+              'x509_cert_not_after',
+              'x509-certificate-exporter compatible: expiry (Unix timestamp).',
+              ['filepath', 'subject_CN', 'issuer_CN', 'serial_number', 'node'],
+            ),
+            x509NotBefore: gauge(
+              'x509_cert_not_before',
+              'x509-certificate-exporter compatible: start of validity (Unix timestamp).',
+              ['filepath', 'subject_CN', 'issuer_CN', 'serial_number', 'node'],
+            ),
+            x509Expired: gauge(
+              'x509_cert_expired',
+              'x509-certificate-exporter compatible: 1 when expired.',
+              ['filepath', 'subject_CN', 'issuer_CN', 'serial_number', 'node'],
+            ),
+          }
+        : {}),
+    };
+    this.errors = new Counter({
+      name: 'certdrift_item_errors_total',
+      help: 'Files, blocks or entries that could not be read or parsed, by reason.',
+      labelNames: ['node', 'reason'],
+      registers: [this.registry],
+    });
+    this.scans = new Counter({
+      name: 'certdrift_scans_total',
+      help: 'Scans by result.',
+      labelNames: ['node', 'result'],
+      registers: [this.registry],
+    });
+    // Counters start at zero for every reason and result, so rate() works from the first scrape.
+    for (const reason of REASON_CODES) this.errors.inc({ node, reason }, 0);
+    for (const result of ['success', 'failure']) this.scans.inc({ node, result }, 0);
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** The text every scrape serves, as of the last update. */
+  current(): string {
+    return this.text;
+  }
+
+  private workloadLabels(w: Workload | undefined, path: string): Labels {
+    return {
+      node: this.node,
+      namespace: w?.pod?.namespace ?? '',
+      pod: w?.pod?.name ?? '',
+      container: w?.name ?? '',
+      path,
+    };
+  }
+
+  async update(o: ScanOutcome): Promise<void> {
+    for (const g of Object.values(this.g)) g.reset();
+    const node = this.node;
+    const seen = new Map<Gauge, Set<string>>();
+    const set = (g: Gauge | undefined, labels: Labels, v: number): void => {
+      if (!g) return;
+      let s = seen.get(g);
+      if (!s) seen.set(g, (s = new Set()));
+      setUnique(g, s, labels, v);
+    };
+    const nowMs = o.now.getTime();
+    for (const c of o.inventory.certificates) {
+      const labels = {
+        node,
+        component: c.component,
+        path: c.location.path,
+        index: String(c.location.index),
+        kubeconfig_entry: c.location.kubeconfig?.entry ?? '',
+        kubeconfig_name: c.location.kubeconfig?.name ?? '',
+        common_name: c.commonName,
+      };
+      set(this.g.notAfter, labels, c.notAfter.getTime() / 1000);
+      set(this.g.notBefore, labels, c.notBefore.getTime() / 1000);
+      set(this.g.expired, labels, c.notAfter.getTime() <= nowMs ? 1 : 0);
+      const compat = {
+        filepath: c.location.path,
+        subject_CN: c.commonName,
+        issuer_CN: /CN=([^,]*)/.exec(c.issuer)?.[1] ?? '',
+        serial_number: c.serial,
+        node,
+      };
+      set(this.g.x509NotAfter, compat, c.notAfter.getTime() / 1000);
+      set(this.g.x509NotBefore, compat, c.notBefore.getTime() / 1000);
+      set(this.g.x509Expired, compat, c.notAfter.getTime() <= nowMs ? 1 : 0);
+    }
+    const byId = new Map(o.inventory.workloads.map((w) => [w.id, w]));
+    for (const f of o.findings) {
+      const w = f.target ? byId.get(f.target) : undefined;
+      if (f.code === 'STALE_VIEW')
+        set(this.g.stale, this.workloadLabels(w, f.evidence.path ?? ''), 1);
+      if (f.code === 'NOT_RELOADED')
+        set(this.g.notReloaded, this.workloadLabels(w, f.evidence.path ?? ''), 1);
+    }
+    const running = new Map<string, { w: Workload; n: number }>();
+    for (const w of o.inventory.workloads) {
+      if (w.kind !== 'container' || w.state !== 'running' || !w.pod) continue;
+      const k = `${w.pod.namespace}/${w.pod.name}/${w.name}`;
+      running.set(k, { w, n: (running.get(k)?.n ?? 0) + 1 });
+      for (const m of w.mounts) {
+        if (m.kind === 'file')
+          set(this.g.risky, { ...this.workloadLabels(w, m.hostPath), kind: 'single-file' }, 1);
+        if (m.hiddenHostMounts.length > 0 && m.effective === 'private')
+          set(
+            this.g.risky,
+            { ...this.workloadLabels(w, m.hostPath), kind: 'hidden-host-mounts' },
+            1,
+          );
+      }
+    }
+    for (const { w, n } of running.values())
+      if (n > 1)
+        set(
+          this.g.duplicates,
+          { node, namespace: w.pod?.namespace ?? '', pod: w.pod?.name ?? '', container: w.name },
+          n,
+        );
+    if (o.lifetime) {
+      set(
+        this.g.deadline,
+        { node, component: o.lifetime.by.component, path: o.lifetime.by.path },
+        o.lifetime.deadline.getTime() / 1000,
+      );
+      set(this.g.replaceBy, { node }, o.lifetime.replaceBy.getTime() / 1000);
+    }
+    for (const s of o.inventory.sources)
+      set(this.g.sourceUp, { node, source: s.source }, s.up ? 1 : 0);
+    for (const e of o.inventory.errors) this.errors.inc({ node, reason: e.reason });
+    set(this.g.duration, { node }, o.durationSeconds);
+    set(this.g.lastSuccess, { node }, nowMs / 1000);
+    this.scans.inc({ node, result: 'success' });
+    this.text = await this.registry.metrics();
+  }
+
+  /** A scan that failed as a whole: sources down, the last good certificate values kept. */
+  async failed(sources: { source: string; up: boolean }[]): Promise<void> {
+    for (const s of sources)
+      this.g.sourceUp?.set({ node: this.node, source: s.source }, s.up ? 1 : 0);
+    this.scans.inc({ node: this.node, result: 'failure' });
+    this.text = await this.registry.metrics();
+  }
+}
