@@ -11,7 +11,10 @@ export const systemClock: Clock = {
   now: () => new Date(),
   sleep: (ms, signal) =>
     new Promise((resolve) => {
-      if (signal.aborted) return resolve();
+      if (signal.aborted) {
+        resolve();
+        return;
+      }
       const t = setTimeout(done, ms);
       function done(): void {
         clearTimeout(t);

@@ -47,11 +47,9 @@ export class AgentLoop {
       this.failuresInARow = 0;
       this.lastError = undefined;
       if (this.deps.publish) {
-        await this.deps
-          .publish(o)
-          .catch((err: unknown) =>
-            this.deps.log(`publish failed (will retry next scan): ${String(err)}`),
-          );
+        await this.deps.publish(o).catch((err: unknown) => {
+          this.deps.log(`publish failed (will retry next scan): ${String(err)}`);
+        });
       }
     } catch (err) {
       this.failuresInARow++;
@@ -64,7 +62,7 @@ export class AgentLoop {
   async run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       await this.once();
-      if (signal.aborted) break;
+      // An aborted signal makes the sleep return at once; the loop condition then ends it.
       await this.deps.clock.sleep(
         nextDelay(this.opts, this.failuresInARow, this.deps.random()),
         signal,

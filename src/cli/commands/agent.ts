@@ -95,10 +95,18 @@ async function runAgent(values: Values, positionals: string[], io: Io): Promise<
     log(`${sig}: finishing`);
     abort.abort();
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => {
+    stop('SIGTERM');
+  });
+  process.once('SIGINT', () => {
+    stop('SIGINT');
+  });
   await loop.run(abort.signal);
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await new Promise<void>((resolve) => {
+    server.close(() => {
+      resolve();
+    });
+  });
   server.closeAllConnections();
   return 0;
 }
