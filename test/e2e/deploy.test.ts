@@ -1,0 +1,113 @@
+// deploy/ renders with `kubectl kustomize` into a complete install, and the agent's own
+// DaemonSet passes certdrift's audit (no single-file mounts, propagation where it matters).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { parseAllDocuments } from 'yaml';
+import { auditManifest } from '../../src/audit/index.js';
+import { REPO } from '../support/scan.js';
+
+interface Obj {
+  kind: string;
+  metadata: { name: string };
+  [k: string]: unknown;
+}
+
+function render(
+  dir: string,
+  t: import('node:test').TestContext,
+): { text: string; objs: Obj[] } | null {
+  const r = spawnSync('kubectl', ['kustomize', `${REPO}deploy/${dir}`], { encoding: 'utf8' });
+  if (r.error) {
+    t.skip('kubectl is not installed (needed for `kubectl kustomize`)');
+    return null;
+  }
+  assert.equal(r.status, 0, r.stderr);
+  return { text: r.stdout, objs: parseAllDocuments(r.stdout).map((d) => d.toJS() as Obj) };
+}
+
+test('the base renders a complete install', (t) => {
+  const out = render('base', t);
+  if (!out) return;
+  assert.deepEqual(out.objs.map((o) => o.kind).sort(), [
+    'ClusterRole',
+    'ClusterRoleBinding',
+    'CustomResourceDefinition',
+    'DaemonSet',
+    'Namespace',
+    'Service',
+    'ServiceAccount',
+  ]);
+  const ds = out.objs.find((o) => o.kind === 'DaemonSet') as unknown as {
+    spec: {
+      template: {
+        spec: {
+          hostPID: boolean;
+          tolerations: unknown[];
+          volumes: { hostPath?: { type?: string } }[];
+          containers: {
+            securityContext: { capabilities: { drop: string[]; add: string[] } };
+            volumeMounts: { readOnly?: boolean }[];
+            resources: { requests: object; limits: object };
+          }[];
+        };
+      };
+    };
+  };
+  const pod = ds.spec.template.spec;
+  assert.equal(pod.hostPID, true);
+  assert.deepEqual(pod.tolerations, [{ operator: 'Exists' }]);
+  assert.ok(
+    pod.volumes.every((v) => v.hostPath?.type === 'Directory'),
+    'host paths are directories, never single files',
+  );
+  const c = pod.containers[0];
+  assert.ok(c);
+  assert.deepEqual(c.securityContext.capabilities, {
+    drop: ['ALL'],
+    add: ['DAC_READ_SEARCH', 'SYS_PTRACE'],
+  });
+  assert.ok(c.volumeMounts.every((m) => m.readOnly === true));
+  assert.ok(c.resources.requests && c.resources.limits);
+  const role = out.objs.find((o) => o.kind === 'ClusterRole') as unknown as {
+    rules: { resources: string[]; verbs: string[] }[];
+  };
+  assert.deepEqual(
+    role.rules.map((r) => `${r.resources.join(',')}:${r.verbs.join(',')}`),
+    [
+      'nodes:get',
+      'nodes/status:patch',
+      'events:create,patch',
+      'nodecertificatereports:get,create,update',
+    ],
+  );
+  const audit = auditManifest('deploy/base', out.text);
+  assert.deepEqual(
+    audit.findings,
+    [],
+    'certdrift audit has nothing to say about its own DaemonSet',
+  );
+});
+
+test('monitoring adds ServiceMonitor, PrometheusRule and the dashboard', (t) => {
+  const out = render('monitoring', t);
+  if (!out) return;
+  const rule = out.objs.find((o) => o.kind === 'PrometheusRule') as unknown as {
+    spec: { groups: { rules: { alert: string; labels: { severity: string } }[] }[] };
+  };
+  const alerts = Object.fromEntries(
+    (rule.spec.groups[0]?.rules ?? []).map((r) => [r.alert, r.labels.severity]),
+  );
+  assert.equal(alerts.NodeCertificateExpiringSoon, 'warning');
+  assert.equal(alerts.NodeCertificateExpiringCritical, 'critical');
+  assert.equal(alerts.ContainerSeesStaleCertificate, 'critical');
+  assert.equal(alerts.ComponentNotReloaded, 'critical');
+  assert.ok(alerts.NodeReplacementDue && alerts.CertdriftAgentDown && alerts.CertdriftScanErrors);
+  const cm = out.objs.find((o) => o.kind === 'ConfigMap') as unknown as {
+    data: Record<string, string>;
+  };
+  const dash = JSON.parse(cm.data['certdrift-dashboard.json'] ?? '{}') as { panels: unknown[] };
+  assert.ok(dash.panels.length >= 5);
+  assert.ok(out.objs.some((o) => o.kind === 'ServiceMonitor'));
+});
