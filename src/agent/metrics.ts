@@ -4,6 +4,7 @@
 // duplicate series is impossible by construction. Names in base units (absolute timestamps in
 // seconds: let PromQL subtract time()).
 
+import { gzipSync } from 'node:zlib';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { REASON_CODES } from '../reasons.js';
 import type { Finding, Inventory, Workload } from '../model.js';
@@ -41,6 +42,7 @@ const WORKLOAD_LABELS = ['node', 'namespace', 'pod', 'container', 'path'] as con
 export class AgentMetrics {
   readonly registry = new Registry();
   private text = '';
+  private gzip: Buffer = gzipSync('');
   private readonly g: Record<string, Gauge>;
   private readonly errors: Counter;
   private readonly scans: Counter;
@@ -156,6 +158,21 @@ export class AgentMetrics {
     return this.text;
   }
 
+  /** The same, gzip-compressed once per scan (Prometheus asks for gzip). */
+  gzipped(): Buffer {
+    return this.gzip;
+  }
+
+  /**
+   * Renders the text once, then empties the gauges: between scans only the text is served, so
+   * the registry need not keep tens of thousands of series alive (counters keep their totals).
+   */
+  private async render(): Promise<void> {
+    this.text = await this.registry.metrics();
+    this.gzip = gzipSync(this.text, { level: 6 });
+    for (const g of Object.values(this.g)) g.reset();
+  }
+
   private workloadLabels(w: Workload | undefined, path: string): Labels {
     return {
       node: this.node,
@@ -246,7 +263,7 @@ export class AgentMetrics {
     set(this.g.duration, { node }, o.durationSeconds);
     set(this.g.lastSuccess, { node }, nowMs / 1000);
     this.scans.inc({ node, result: 'success' });
-    this.text = await this.registry.metrics();
+    await this.render();
   }
 
   /** A scan that failed as a whole: sources down, the last good certificate values kept. */
@@ -254,6 +271,6 @@ export class AgentMetrics {
     for (const s of sources)
       this.g.sourceUp?.set({ node: this.node, source: s.source }, s.up ? 1 : 0);
     this.scans.inc({ node: this.node, result: 'failure' });
-    this.text = await this.registry.metrics();
+    await this.render();
   }
 }

@@ -15,7 +15,11 @@ export function agentServer(metrics: AgentMetrics, state: Readiness): Server {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
     } else if (path === '/metrics') {
-      res.writeHead(200, { 'content-type': metrics.contentType }).end(metrics.current());
+      const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+      const headers = { 'content-type': metrics.contentType, vary: 'accept-encoding' };
+      if (gzip)
+        res.writeHead(200, { ...headers, 'content-encoding': 'gzip' }).end(metrics.gzipped());
+      else res.writeHead(200, headers).end(metrics.current());
     } else if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     } else if (path === '/readyz') {

@@ -74,3 +74,14 @@ test('golden /metrics', async () => {
   });
   assert.doesNotMatch(m.current(), /certdrift_stale_view\{/);
 });
+
+test('every metric the agent exports is documented in docs/metrics.md', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { REPO } = await import('../support/scan.js');
+  const doc = readFileSync(`${REPO}docs/metrics.md`, 'utf8');
+  const m = new AgentMetrics('n', true);
+  const names = (await m.registry.getMetricsAsJSON()).map((x) => x.name);
+  assert.ok(names.length >= 15);
+  for (const n of names)
+    assert.ok(doc.includes(`\`${n}\``), `docs/metrics.md should document ${n}`);
+});
