@@ -72,7 +72,9 @@ export async function benchAgent(
           },
           (res) => {
             res.on('data', () => undefined);
-            res.on('end', () => resolve(performance.now() - t0));
+            res.on('end', () => {
+              resolve(performance.now() - t0);
+            });
           },
         ).on('error', reject);
       });

@@ -15,7 +15,7 @@ export function agentServer(metrics: AgentMetrics, state: Readiness): Server {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
     } else if (path === '/metrics') {
-      const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+      const gzip = /\bgzip\b/.test(req.headers['accept-encoding'] ?? '');
       const headers = { 'content-type': metrics.contentType, vary: 'accept-encoding' };
       if (gzip)
         res.writeHead(200, { ...headers, 'content-encoding': 'gzip' }).end(metrics.gzipped());
