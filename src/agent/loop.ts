@@ -41,16 +41,22 @@ export class AgentLoop {
   async once(): Promise<void> {
     try {
       const o = await this.deps.scan();
+      // Publish first, so the snapshot says whether the API server took it.
+      if (this.deps.publish) {
+        try {
+          await this.deps.publish(o);
+          o.inventory.sources.push({ source: 'kubernetes', up: true });
+        } catch (err) {
+          const message = err instanceof Error ? err.message : String(err);
+          o.inventory.sources.push({ source: 'kubernetes', up: false, message });
+          this.deps.log(`publish failed (will retry next scan): ${message}`);
+        }
+      }
       await this.deps.metrics.update(o);
       this.ready = true;
       this.scans++;
       this.failuresInARow = 0;
       this.lastError = undefined;
-      if (this.deps.publish) {
-        await this.deps.publish(o).catch((err: unknown) => {
-          this.deps.log(`publish failed (will retry next scan): ${String(err)}`);
-        });
-      }
     } catch (err) {
       this.failuresInARow++;
       this.lastError = err instanceof Error ? err.message : String(err);

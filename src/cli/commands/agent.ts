@@ -54,6 +54,40 @@ export function agentScan(config: ScanConfig, clock: Clock): () => Promise<ScanO
   };
 }
 
+/**
+ * Node conditions, events and the NodeCertificateReport: `auto` publishes when running in a
+ * cluster (service account), `none` never, anything else is a kubeconfig path. The cluster code
+ * loads only when used.
+ */
+export async function kubernetesPublisher(
+  v: unknown,
+  node: string,
+  io: Io,
+): Promise<((o: ScanOutcome) => Promise<void>) | undefined> {
+  const mode = typeof v === 'string' ? v : 'auto';
+  if (mode === 'none') return undefined;
+  const { inClusterConnection, kubeconfigConnection } = await import('../../cluster/connect.js');
+  const conn = mode === 'auto' ? inClusterConnection(io.env) : kubeconfigConnection(mode);
+  if (!conn) return undefined;
+  const { HttpCluster } = await import('../../cluster/http-cluster.js');
+  const { publishNodeStatus } = await import('../../cluster/publish.js');
+  const { desiredConditions, desiredEvents, desiredReport } =
+    await import('../../plan/node-status.js');
+  const client = new HttpCluster(conn);
+  return async (o) => {
+    await publishNodeStatus(
+      client,
+      node,
+      {
+        conditions: desiredConditions(o.findings),
+        events: desiredEvents(node, o.findings),
+        report: desiredReport(o.inventory, o.findings, o.lifetime, o.now),
+      },
+      o.now,
+    );
+  };
+}
+
 export function parseListen(v: unknown): { host: string; port: number } {
   const s = typeof v === 'string' ? v : ':9731';
   const m = /^(?:\[?([^\]]*)\]?)?:(\d{1,5})$/.exec(s);
@@ -78,8 +112,16 @@ async function runAgent(values: Values, positionals: string[], io: Io): Promise<
       : (io.env.NODE_NAME ?? hostname());
   const metrics = new AgentMetrics(node, values['x509-compat'] === true);
   const log = (m: string): void => void io.stderr.write(`${new Date().toISOString()} ${m}\n`);
+  const publish = await kubernetesPublisher(values.kubernetes, node, io);
   const loop = new AgentLoop(
-    { scan: agentScan(config, systemClock), metrics, clock: systemClock, random: Math.random, log },
+    {
+      scan: agentScan(config, systemClock),
+      metrics,
+      clock: systemClock,
+      random: Math.random,
+      log,
+      ...(publish ? { publish } : {}),
+    },
     { intervalMs: intervalS * 1000, jitter },
   );
   const server = agentServer(metrics, loop);
@@ -157,6 +199,13 @@ export const agentCommand: CommandDef = {
       value: 'FRACTION',
       description: 'random spread of the interval',
       shownDefault: '0.1',
+    },
+    kubernetes: {
+      type: 'string',
+      value: 'MODE',
+      description:
+        'publish node conditions, events and the NodeCertificateReport: auto (in a cluster), none, or a kubeconfig path',
+      shownDefault: 'auto',
     },
     'x509-compat': {
       type: 'boolean',

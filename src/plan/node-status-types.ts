@@ -1,0 +1,25 @@
+// Plain shapes of the node status certdrift wants; the cluster edge turns them into API calls.
+
+export interface ConditionSpec {
+  type: string;
+  status: 'True' | 'False';
+  reason: string;
+  message: string;
+}
+
+export interface ClusterEventSpec {
+  name: string;
+  reason: string;
+  message: string;
+}
+
+export interface ReportSpec {
+  scannedAt: string;
+  deadline?: string;
+  replaceBy?: string;
+  worstSeverity: string;
+  certificates: number;
+  staleViews: number;
+  notReloaded: number;
+  findings: { code: string; severity: string; subject: string; title: string }[];
+}

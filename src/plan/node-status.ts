@@ -1,0 +1,107 @@
+// What the node should say about its certificates: node-problem-detector style conditions (set
+// True while a problem lasts, False — cleared — once it is gone), Warning events for problems
+// (one per problem, de-duplicated by a stable name), and the report object. Pure.
+
+import { createHash } from 'node:crypto';
+import type { ClusterEventSpec, ConditionSpec, ReportSpec } from './node-status-types.js';
+import type { Finding, Inventory } from '../model.js';
+import type { NodeLifetime } from './node-lifetime.js';
+import { worstSeverity } from '../report/scan-report.js';
+
+export type { ClusterEventSpec, ConditionSpec, ReportSpec } from './node-status-types.js';
+
+export const CONDITION_EXPIRING = 'CertificatesExpiringSoon';
+export const CONDITION_STALE = 'CertificatesStale';
+
+const EVENT_REASON: Readonly<Record<string, string>> = {
+  CERT_EXPIRING: 'CertificateExpirationWarning', // k3s's reason, for existing alert rules
+  CERT_EXPIRED: 'CertificateExpired',
+  STALE_VIEW: 'CertificateStaleView',
+  NOT_RELOADED: 'CertificateNotReloaded',
+  DUPLICATE_RUNNING: 'DuplicateRunningContainers',
+  NODE_REPLACEMENT_DUE: 'NodeReplacementDue',
+};
+
+const summary = (fs: Finding[]): string =>
+  fs
+    .slice(0, 5)
+    .map((f) => f.title)
+    .join('; ') + (fs.length > 5 ? `; and ${fs.length - 5} more` : '');
+
+export function desiredConditions(findings: readonly Finding[]): ConditionSpec[] {
+  const expiring = findings.filter(
+    (f) => (f.code === 'CERT_EXPIRING' || f.code === 'CERT_EXPIRED') && f.severity !== 'info',
+  );
+  const stale = findings.filter((f) => f.code === 'STALE_VIEW' || f.code === 'NOT_RELOADED');
+  return [
+    expiring.length > 0
+      ? {
+          type: CONDITION_EXPIRING,
+          status: 'True',
+          reason: expiring.some((f) => f.code === 'CERT_EXPIRED')
+            ? 'CertificateExpired'
+            : 'CertificateExpiring',
+          message: summary(expiring),
+        }
+      : {
+          type: CONDITION_EXPIRING,
+          status: 'False',
+          reason: 'CertificatesValid',
+          message: 'no certificate expires within the warning threshold',
+        },
+    stale.length > 0
+      ? {
+          type: CONDITION_STALE,
+          status: 'True',
+          reason: stale.some((f) => f.code === 'STALE_VIEW')
+            ? 'StaleCertificateView'
+            : 'CertificateNotReloaded',
+          message: summary(stale),
+        }
+      : {
+          type: CONDITION_STALE,
+          status: 'False',
+          reason: 'NoStaleCertificates',
+          message: 'every running component sees and holds the node’s current certificates',
+        },
+  ];
+}
+
+export function desiredEvents(node: string, findings: readonly Finding[]): ClusterEventSpec[] {
+  return findings
+    .filter((f) => EVENT_REASON[f.code] && (f.severity === 'warning' || f.severity === 'critical'))
+    .map((f) => {
+      const reason = EVENT_REASON[f.code] ?? f.code;
+      const id = createHash('sha256')
+        .update(`${node}|${reason}|${f.subject}`)
+        .digest('hex')
+        .slice(0, 16);
+      return {
+        name: `${node}.certdrift.${id}`,
+        reason,
+        message: `${f.title}. ${f.remedy}`.slice(0, 1024),
+      };
+    });
+}
+
+export function desiredReport(
+  inv: Inventory,
+  findings: readonly Finding[],
+  life: NodeLifetime | null,
+  now: Date,
+): ReportSpec {
+  return {
+    scannedAt: now.toISOString(),
+    ...(life
+      ? { deadline: life.deadline.toISOString(), replaceBy: life.replaceBy.toISOString() }
+      : {}),
+    worstSeverity: worstSeverity(findings),
+    certificates: inv.certificates.length,
+    staleViews: findings.filter((f) => f.code === 'STALE_VIEW').length,
+    notReloaded: findings.filter((f) => f.code === 'NOT_RELOADED').length,
+    findings: findings
+      .filter((f) => f.severity !== 'info')
+      .slice(0, 50)
+      .map((f) => ({ code: f.code, severity: f.severity, subject: f.subject, title: f.title })),
+  };
+}
