@@ -1,4 +1,5 @@
-// Issue #5 benchmarks: the agent process on the 10,000-certificate tree under 20 concurrent
+// Issue #5 benchmarks: the agent process (as deployed: NODE_OPTIONS=--max-semi-space-size=2)
+// on the 10,000-certificate tree under 20 concurrent
 // scrapers (bounded: 20 × 100 requests on loopback), its steady RSS, and heap/RSS across
 // 1,000 scan cycles (in a child with --expose-gc, on a kops-like node so it ends in minutes).
 
@@ -42,7 +43,7 @@ export async function benchAgent(
       '--interval',
       '3600',
     ],
-    { stdio: 'ignore' },
+    { stdio: 'ignore', env: { ...process.env, NODE_OPTIONS: '--max-semi-space-size=2' } },
   );
   try {
     for (let i = 0; i < 200; i++) {

@@ -10,6 +10,7 @@ import { BIN, REPO } from '../test/support/scan.js';
 import { ensureTree, expectedCertificates, fileCount } from './node-tree.js';
 import { measure, runMany } from './measure.js';
 import { benchDrift, MOUNTS_PER_POD, PODS } from './drift.js';
+import { benchAgent, benchCycles } from './agent.js';
 import { missingTools } from '../src/lab/containerd.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
@@ -64,6 +65,10 @@ async function main(): Promise<void> {
   else log(`starting the lab: ${PODS} pods × ${MOUNTS_PER_POD} mounts…`);
   const drift = canLab ? await benchDrift(RUNS, log) : null;
 
+  log('agent: 20 concurrent scrapers on the 10,000-certificate tree, then 1,000 scan cycles…');
+  const agent = await benchAgent(tree, log);
+  const cycles = benchCycles(1000);
+
   const results = {
     machine: {
       cpus: cpus().length,
@@ -85,6 +90,8 @@ async function main(): Promise<void> {
     },
     version: { medianMs: version.medianMs, peakRssMb: version.peakRssMb, runs: 20 },
     opensslLoop: { wallMs: openssl.wallMs, ratio: openssl.wallMs / scan.medianMs },
+    agent,
+    agentCycles: cycles,
     drift: drift && { containers: PODS, mountsPerContainer: MOUNTS_PER_POD, ...drift, runs: RUNS },
   };
   writeFileSync(join(dir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
@@ -97,6 +104,8 @@ async function main(): Promise<void> {
       `| \`certdrift scan\` (table) | ${f(table.medianMs)} ms (min ${f(table.minMs)}) | ${f(table.peakRssMb)} MB |`,
       `| \`certdrift --version\` | ${f(version.medianMs)} ms | ${f(version.peakRssMb)} MB |`,
       `| \`openssl x509 -noout -enddate\` per file | ${f(openssl.wallMs)} ms (1 run) | — |`,
+      `| agent \`/metrics\` under 20 concurrent scrapers (${agent.requests} requests, gzip) | p50 ${agent.p50Ms.toFixed(1)} ms, p99 ${agent.p99Ms.toFixed(1)} ms | ${f(agent.rssMb)} MB steady |`,
+      `| agent, ${cycles.cycles} scan cycles | heap ${cycles.heapStartMb.toFixed(1)} → ${cycles.heapEndMb.toFixed(1)} MB | RSS ${f(cycles.rssStartMb)} → ${f(cycles.rssEndMb)} MB |`,
       drift
         ? `| \`certdrift scan\` with drift, ${PODS} containers × ${MOUNTS_PER_POD} mounts (real containerd) | ${f(drift.medianMs)} ms (min ${f(drift.minMs)}) | ${f(drift.peakRssMb)} MB |`
         : '| drift benchmark | skipped (needs root + containerd) | |',

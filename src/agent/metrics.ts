@@ -1,4 +1,5 @@
-// Prometheus metrics from a completed scan, on a registry of certdrift's own. Rendered once per
+// Prometheus metrics from a completed scan: the per-certificate families are written directly
+// (exposition.ts), everything else lives on a prom-client registry of certdrift's own. Rendered once per
 // scan into text that every scrape then serves as is (a scrape never does I/O). Gauges are reset
 // and refilled each scan, so a resolved problem disappears; label sets are deduplicated, so a
 // duplicate series is impossible by construction. Names in base units (absolute timestamps in
@@ -7,6 +8,7 @@
 import { gzipSync } from 'node:zlib';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { REASON_CODES } from '../reasons.js';
+import { certificateFamilies } from './exposition.js';
 import type { Finding, Inventory, Workload } from '../model.js';
 import type { NodeLifetime } from '../plan/node-lifetime.js';
 
@@ -28,20 +30,13 @@ function setUnique(g: Gauge, seen: Set<string>, labels: Labels, value: number): 
   g.set(labels, value);
 }
 
-const CERT_LABELS = [
-  'node',
-  'component',
-  'path',
-  'index',
-  'kubeconfig_entry',
-  'kubeconfig_name',
-  'common_name',
-] as const;
 const WORKLOAD_LABELS = ['node', 'namespace', 'pod', 'container', 'path'] as const;
 
 export class AgentMetrics {
   readonly registry = new Registry();
   private text = '';
+  /** the per-certificate families of the last good scan (kept when a scan fails) */
+  private certText = '';
   private gzip: Buffer = gzipSync('');
   private readonly g: Record<string, Gauge>;
   private readonly errors: Counter;
@@ -54,21 +49,6 @@ export class AgentMetrics {
     const gauge = (name: string, help: string, labelNames: readonly string[]): Gauge =>
       new Gauge({ name, help, labelNames: [...labelNames], registers: [this.registry] });
     this.g = {
-      notAfter: gauge(
-        'certdrift_certificate_not_after_seconds',
-        'Certificate expiry as a Unix timestamp.',
-        CERT_LABELS,
-      ),
-      notBefore: gauge(
-        'certdrift_certificate_not_before_seconds',
-        'Certificate start of validity as a Unix timestamp.',
-        CERT_LABELS,
-      ),
-      expired: gauge(
-        'certdrift_certificate_expired',
-        '1 when the certificate had expired at the last scan.',
-        CERT_LABELS,
-      ),
       stale: gauge(
         'certdrift_stale_view',
         '1 per running container that sees an older certificate file than the node (kops #16400).',
@@ -112,25 +92,6 @@ export class AgentMetrics {
         'When the last complete scan finished (Unix timestamp).',
         ['node'],
       ),
-      ...(x509Compat
-        ? {
-            x509NotAfter: gauge(
-              'x509_cert_not_after',
-              'x509-certificate-exporter compatible: expiry (Unix timestamp).',
-              ['filepath', 'subject_CN', 'issuer_CN', 'serial_number', 'node'],
-            ),
-            x509NotBefore: gauge(
-              'x509_cert_not_before',
-              'x509-certificate-exporter compatible: start of validity (Unix timestamp).',
-              ['filepath', 'subject_CN', 'issuer_CN', 'serial_number', 'node'],
-            ),
-            x509Expired: gauge(
-              'x509_cert_expired',
-              'x509-certificate-exporter compatible: 1 when expired.',
-              ['filepath', 'subject_CN', 'issuer_CN', 'serial_number', 'node'],
-            ),
-          }
-        : {}),
     };
     this.errors = new Counter({
       name: 'certdrift_item_errors_total',
@@ -167,8 +128,10 @@ export class AgentMetrics {
    * Renders the text once, then empties the gauges: between scans only the text is served, so
    * the registry need not keep tens of thousands of series alive (counters keep their totals).
    */
-  private async render(): Promise<void> {
-    this.text = await this.registry.metrics();
+  private async render(certificates = this.certText): Promise<void> {
+    this.certText = certificates;
+    const rest = await this.registry.metrics();
+    this.text = certificates ? `${certificates}\n${rest}` : rest;
     this.gzip = gzipSync(this.text, { level: 6 });
     for (const g of Object.values(this.g)) g.reset();
   }
@@ -194,30 +157,6 @@ export class AgentMetrics {
       setUnique(g, s, labels, v);
     };
     const nowMs = o.now.getTime();
-    for (const c of o.inventory.certificates) {
-      const labels = {
-        node,
-        component: c.component,
-        path: c.location.path,
-        index: String(c.location.index),
-        kubeconfig_entry: c.location.kubeconfig?.entry ?? '',
-        kubeconfig_name: c.location.kubeconfig?.name ?? '',
-        common_name: c.commonName,
-      };
-      set(this.g.notAfter, labels, c.notAfter.getTime() / 1000);
-      set(this.g.notBefore, labels, c.notBefore.getTime() / 1000);
-      set(this.g.expired, labels, c.notAfter.getTime() <= nowMs ? 1 : 0);
-      const compat = {
-        filepath: c.location.path,
-        subject_CN: c.commonName,
-        issuer_CN: /CN=([^,]*)/.exec(c.issuer)?.[1] ?? '',
-        serial_number: c.serial,
-        node,
-      };
-      set(this.g.x509NotAfter, compat, c.notAfter.getTime() / 1000);
-      set(this.g.x509NotBefore, compat, c.notBefore.getTime() / 1000);
-      set(this.g.x509Expired, compat, c.notAfter.getTime() <= nowMs ? 1 : 0);
-    }
     const byId = new Map(o.inventory.workloads.map((w) => [w.id, w]));
     for (const f of o.findings) {
       const w = f.target ? byId.get(f.target) : undefined;
@@ -263,7 +202,7 @@ export class AgentMetrics {
     set(this.g.duration, { node }, o.durationSeconds);
     set(this.g.lastSuccess, { node }, nowMs / 1000);
     this.scans.inc({ node, result: 'success' });
-    await this.render();
+    await this.render(certificateFamilies(o.inventory.certificates, node, nowMs, this.x509Compat));
   }
 
   /** A scan that failed as a whole: sources down, the last good certificate values kept. */

@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { systemClock, type Clock } from '../../agent/clock.js';
 import { AgentLoop } from '../../agent/loop.js';
 import { AgentMetrics, type ScanOutcome } from '../../agent/metrics.js';
+import { scanInWorker } from '../../agent/scan-in-worker.js';
 import { agentServer } from '../../agent/server.js';
 import { runChecks } from '../../checks/index.js';
 import { thresholdsOf, type ScanConfig } from '../../config/scan-config.js';
@@ -115,7 +116,8 @@ async function runAgent(values: Values, positionals: string[], io: Io): Promise<
   const publish = await kubernetesPublisher(values.kubernetes, node, io);
   const loop = new AgentLoop(
     {
-      scan: agentScan(config, systemClock),
+      // Each scan in a fresh worker thread: its garbage goes with the worker (BENCHMARKS.md).
+      scan: () => scanInWorker(config),
       metrics,
       clock: systemClock,
       random: Math.random,

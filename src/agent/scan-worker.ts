@@ -1,0 +1,15 @@
+// Worker-thread entry: one complete scan, posted back as a ScanOutcome. Scanning here keeps the
+// scan's transient garbage (file buffers, parser intermediates) in a heap that is discarded with
+// the worker, so the long-lived agent thread stays small and its event loop stays free.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { systemClock } from './clock.js';
+import { agentScan } from '../cli/commands/agent.js';
+import type { ScanConfig } from '../config/scan-config.js';
+
+const config = workerData as ScanConfig;
+agentScan(config, systemClock)().then(
+  (outcome) => parentPort?.postMessage({ outcome }),
+  (err: unknown) =>
+    parentPort?.postMessage({ error: err instanceof Error ? err.message : String(err) }),
+);
