@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import { systemClock, type Clock } from '../../agent/clock.js';
 import { AgentLoop } from '../../agent/loop.js';
 import { AgentMetrics, type ScanOutcome } from '../../agent/metrics.js';
-import { scanInWorker } from '../../agent/scan-in-worker.js';
+import { scanInWorker } from '../agent-scan-in-worker.js';
 import { agentServer } from '../../agent/server.js';
 import { runChecks } from '../../checks/index.js';
 import { thresholdsOf, type ScanConfig } from '../../config/scan-config.js';

@@ -1,12 +1,12 @@
-// Runs one scan in a fresh worker thread and resolves with its outcome (see scan-worker.ts).
+// Runs one scan in a fresh worker thread and resolves with its outcome (agent-scan-worker.ts).
 
 import { Worker } from 'node:worker_threads';
 import type { ScanConfig } from '../config/scan-config.js';
-import type { ScanOutcome } from './metrics.js';
+import type { ScanOutcome } from '../agent/metrics.js';
 
 export function scanInWorker(config: ScanConfig): Promise<ScanOutcome> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./scan-worker.js', import.meta.url), {
+    const worker = new Worker(new URL('./agent-scan-worker.js', import.meta.url), {
       workerData: { ...config },
     });
     let settled = false;
