@@ -9,12 +9,10 @@ import { scanInWorker } from '../agent-scan-in-worker.js';
 import { agentServer } from '../../agent/server.js';
 import { runChecks } from '../../checks/index.js';
 import { thresholdsOf, type ScanConfig } from '../../config/scan-config.js';
-import { openNodeFiles } from '../../host/index.js';
-import { scanFiles } from '../../inventory/scan-files.js';
 import { nodeLifetime } from '../../plan/node-lifetime.js';
-import type { CommandDef, Io, OptionDef, Values } from '../command.js';
+import type { CommandDef, Io, Values } from '../command.js';
 import { UsageError } from '../command.js';
-import { addWorkloads, loadScanConfig, scanCommand } from './scan.js';
+import { inventoryOf, loadScanConfig, scanOptions } from './scan.js';
 
 const SHARED = [
   'host-root',
@@ -35,14 +33,7 @@ const SHARED = [
 export function agentScan(config: ScanConfig, clock: Clock): () => Promise<ScanOutcome> {
   return async () => {
     const t0 = clock.now().getTime();
-    const files = await scanFiles(openNodeFiles(config.hostRoot), {
-      presets: config.presets,
-      paths: config.paths,
-      excludes: config.excludes,
-      maxFileSize: config.maxFileSize,
-      maxEntries: config.maxFiles,
-    });
-    const inventory = await addWorkloads(files, config);
+    const inventory = await inventoryOf(config);
     const now = clock.now();
     const thresholds = thresholdsOf(config);
     return {
@@ -155,15 +146,6 @@ async function runAgent(values: Values, positionals: string[], io: Io): Promise<
   return 0;
 }
 
-function sharedOptions(): Record<string, OptionDef> {
-  const out: Record<string, OptionDef> = {};
-  for (const k of SHARED) {
-    const o = scanCommand.options[k];
-    if (o) out[k] = o;
-  }
-  return out;
-}
-
 export const agentCommand: CommandDef = {
   name: 'agent',
   summary: 'watch the node: rescan on an interval, serve Prometheus /metrics, /healthz, /readyz',
@@ -177,7 +159,7 @@ export const agentCommand: CommandDef = {
     'stops it cleanly. Metrics are documented in docs/metrics.md.',
   ].join('\n'),
   options: {
-    ...sharedOptions(),
+    ...scanOptions(SHARED),
     listen: {
       type: 'string',
       value: 'HOST:PORT',

@@ -8,19 +8,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { auditManifest } from '../../audit/index.js';
 import { runChecks } from '../../checks/index.js';
 import { thresholdsOf, type ScanConfig } from '../../config/scan-config.js';
-import { openNodeFiles } from '../../host/index.js';
 import { acquireLock, LockHeld } from '../../host/lock.js';
 import { readManifestFiles } from '../../host/manifest-files.js';
 import { snapshot, writeAtomically, type FileSnapshot } from '../../host/safe-write.js';
-import { scanFiles } from '../../inventory/scan-files.js';
 import { patchManifest } from '../../manifests/patch-manifest.js';
 import type { Finding, Inventory } from '../../model.js';
 import { planFixes, type FixAction } from '../../plan/fix-plan.js';
 import { unifiedDiff } from '../../report/unified-diff.js';
-import type { CommandDef, Io, OptionDef, Values } from '../command.js';
+import type { CommandDef, Io, Values } from '../command.js';
 import { UsageError } from '../command.js';
 import { OperationalError } from '../errors.js';
-import { addWorkloads, chooseRuntime, loadScanConfig, scanCommand } from './scan.js';
+import { chooseRuntime, inventoryOf, loadScanConfig, scanOptions } from './scan.js';
 
 type Status = 'planned' | 'done' | 'failed' | 'skipped';
 interface Step {
@@ -70,14 +68,7 @@ function fixOptions(values: Values, config: ScanConfig): FixOptions {
 }
 
 async function inspect(config: ScanConfig): Promise<{ inv: Inventory; findings: Finding[] }> {
-  const files = await scanFiles(openNodeFiles(config.hostRoot), {
-    presets: config.presets,
-    paths: config.paths,
-    excludes: config.excludes,
-    maxFileSize: config.maxFileSize,
-    maxEntries: config.maxFiles,
-  });
-  const inv = await addWorkloads(files, config);
+  const inv = await inventoryOf(config);
   return { inv, findings: runChecks(inv, { now: new Date(), thresholds: thresholdsOf(config) }) };
 }
 
@@ -298,16 +289,6 @@ const SHARED = [
   'config',
 ] as const;
 
-/** The scan options fix takes too (where and how to look), from scan's one definition. */
-function sharedOptions(): Record<string, OptionDef> {
-  const out: Record<string, OptionDef> = {};
-  for (const k of SHARED) {
-    const o = scanCommand.options[k];
-    if (o) out[k] = o;
-  }
-  return out;
-}
-
 export const fixCommand: CommandDef = {
   name: 'fix',
   summary:
@@ -328,7 +309,7 @@ export const fixCommand: CommandDef = {
     '3 could not run (lock held, no runtime, bad usage).',
   ].join('\n'),
   options: {
-    ...sharedOptions(),
+    ...scanOptions(SHARED),
     apply: { type: 'boolean', description: 'carry out the plan (default: show it only)' },
     manifests: {
       type: 'string',

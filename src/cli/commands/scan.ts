@@ -18,7 +18,7 @@ import type { Inventory } from '../../model.js';
 import type { ContainerRuntime } from '../../runtime/types.js';
 import { scanFiles } from '../../inventory/scan-files.js';
 import { buildScanReport, COLOR, PLAIN, renderScanTable } from '../../report/index.js';
-import type { CommandDef, Io, Values } from '../command.js';
+import type { CommandDef, Io, OptionDef, Values } from '../command.js';
 import { UsageError } from '../command.js';
 import { OperationalError } from '../errors.js';
 import { readConfigFile } from '../config-file.js';
@@ -234,6 +234,28 @@ export async function addWorkloads(inv: Inventory, config: ScanConfig): Promise<
   }
 }
 
+/** Everything scan, fix and the agent look at: the node's certificate files, then its workloads. */
+export async function inventoryOf(config: ScanConfig): Promise<Inventory> {
+  const files = await scanFiles(openNodeFiles(config.hostRoot), {
+    presets: config.presets,
+    paths: config.paths,
+    excludes: config.excludes,
+    maxFileSize: config.maxFileSize,
+    maxEntries: config.maxFiles,
+  });
+  return addWorkloads(files, config);
+}
+
+/** scan's option definitions that another command takes too (one definition, one help text). */
+export function scanOptions(keys: readonly string[]): Record<string, OptionDef> {
+  const out: Record<string, OptionDef> = {};
+  for (const k of keys) {
+    const o = scanCommand.options[k];
+    if (o) out[k] = o;
+  }
+  return out;
+}
+
 async function runScan(values: Values, positionals: string[], io: Io): Promise<number> {
   if (positionals.length > 0)
     throw new UsageError(
@@ -249,14 +271,7 @@ async function runScan(values: Values, positionals: string[], io: Io): Promise<n
   if (!st.isDirectory())
     throw new OperationalError(`host root ${config.hostRoot} is not a directory`);
 
-  const files = await scanFiles(openNodeFiles(config.hostRoot), {
-    presets: config.presets,
-    paths: config.paths,
-    excludes: config.excludes,
-    maxFileSize: config.maxFileSize,
-    maxEntries: config.maxFiles,
-  });
-  const inventory = await addWorkloads(files, config);
+  const inventory = await inventoryOf(config);
   const now = config.at ?? new Date();
   const thresholds = thresholdsOf(config);
   const findings = runChecks(inventory, { now, thresholds });
