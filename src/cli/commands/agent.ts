@@ -12,22 +12,7 @@ import { thresholdsOf, type ScanConfig } from '../../config/scan-config.js';
 import { nodeLifetime } from '../../plan/node-lifetime.js';
 import type { CommandDef, Io, Values } from '../command.js';
 import { UsageError } from '../command.js';
-import { inventoryOf, loadScanConfig, scanOptions } from './scan.js';
-
-const SHARED = [
-  'host-root',
-  'path',
-  'exclude',
-  'preset',
-  'runtime-endpoint',
-  'runtime-timeout',
-  'proc-root',
-  'loads-once',
-  'warn-days',
-  'critical-days',
-  'max-file-size',
-  'config',
-] as const;
+import { inventoryOf, loadScanConfig, DISCOVERY_OPTIONS, scanOptions } from './scan.js';
 
 /** One complete scan of the node, as the agent publishes it. */
 export function agentScan(config: ScanConfig, clock: Clock): () => Promise<ScanOutcome> {
@@ -159,7 +144,7 @@ export const agentCommand: CommandDef = {
     'stops it cleanly. Metrics are documented in docs/metrics.md.',
   ].join('\n'),
   options: {
-    ...scanOptions(SHARED),
+    ...scanOptions([...DISCOVERY_OPTIONS, 'warn-days', 'critical-days']),
     listen: {
       type: 'string',
       value: 'HOST:PORT',

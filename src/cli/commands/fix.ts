@@ -18,7 +18,13 @@ import { unifiedDiff } from '../../report/unified-diff.js';
 import type { CommandDef, Io, Values } from '../command.js';
 import { UsageError } from '../command.js';
 import { OperationalError } from '../errors.js';
-import { chooseRuntime, inventoryOf, loadScanConfig, scanOptions } from './scan.js';
+import {
+  chooseRuntime,
+  inventoryOf,
+  loadScanConfig,
+  DISCOVERY_OPTIONS,
+  scanOptions,
+} from './scan.js';
 
 type Status = 'planned' | 'done' | 'failed' | 'skipped';
 interface Step {
@@ -276,19 +282,6 @@ async function runFix(values: Values, positionals: string[], io: Io): Promise<nu
   }
 }
 
-const SHARED = [
-  'host-root',
-  'path',
-  'exclude',
-  'preset',
-  'runtime-endpoint',
-  'runtime-timeout',
-  'proc-root',
-  'loads-once',
-  'max-file-size',
-  'config',
-] as const;
-
 export const fixCommand: CommandDef = {
   name: 'fix',
   summary:
@@ -309,7 +302,7 @@ export const fixCommand: CommandDef = {
     '3 could not run (lock held, no runtime, bad usage).',
   ].join('\n'),
   options: {
-    ...scanOptions(SHARED),
+    ...scanOptions(DISCOVERY_OPTIONS),
     apply: { type: 'boolean', description: 'carry out the plan (default: show it only)' },
     manifests: {
       type: 'string',

@@ -246,6 +246,20 @@ export async function inventoryOf(config: ScanConfig): Promise<Inventory> {
   return addWorkloads(files, config);
 }
 
+/** Where and how to look at a node: the flags scan, fix and the agent all take. */
+export const DISCOVERY_OPTIONS = [
+  'host-root',
+  'path',
+  'exclude',
+  'preset',
+  'runtime-endpoint',
+  'runtime-timeout',
+  'proc-root',
+  'loads-once',
+  'max-file-size',
+  'config',
+] as const;
+
 /** scan's option definitions that another command takes too (one definition, one help text). */
 export function scanOptions(keys: readonly string[]): Record<string, OptionDef> {
   const out: Record<string, OptionDef> = {};
