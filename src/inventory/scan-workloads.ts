@@ -17,7 +17,6 @@ import type {
   Workload,
 } from '../model.js';
 import type { Reason } from '../reasons.js';
-import { ProcRuntime } from '../runtime/proc-runtime.js';
 import type { ContainerRuntime, RuntimeContainer } from '../runtime/types.js';
 
 export interface WorkloadScanConfig {
@@ -28,8 +27,10 @@ export interface WorkloadScanConfig {
 }
 
 export interface WorkloadDeps {
-  /** the CRI runtime, or null to go straight to the /proc fallback */
+  /** the CRI runtime, or null to go straight to the fallback */
   runtime: ContainerRuntime | null;
+  /** used when the CRI runtime is missing or fails: the /proc view (runtime/proc-runtime.ts) */
+  fallback: ContainerRuntime;
   proc: ProcFs;
 }
 
@@ -288,7 +289,7 @@ export async function scanWorkloads(
 ): Promise<{ workloads: Workload[]; errors: ItemError[]; sources: SourceStatus[] }> {
   // CRI first; the /proc view when there is no runtime socket or it fails.
   const cri = deps.runtime ? await listFrom(deps.runtime) : undefined;
-  const chosen = cri?.containers ? cri : await listFrom(new ProcRuntime(deps.proc));
+  const chosen = cri?.containers ? cri : await listFrom(deps.fallback);
   const sources =
     chosen === cri ? [cri.status] : [cri?.status, chosen.status].filter((x) => x !== undefined);
   const containers = chosen.containers ?? [];

@@ -16,6 +16,7 @@ import {
 import type { Lab, LabPodSpec } from '../../src/lab/lab.js';
 import { WorkloadScanner } from '../../src/inventory/scan-workloads.js';
 import { CriRuntime } from '../../src/runtime/cri-runtime.js';
+import { ProcRuntime } from '../../src/runtime/proc-runtime.js';
 import { requireRuntime, runtimeUnavailable, scanLab, startLab } from '../support/lab.js';
 
 let lab: Lab | undefined;
@@ -190,11 +191,15 @@ test('a container whose process exits mid-scan is skipped with a reason', async 
   assert.ok(listed);
   process.kill(c.pid, 'SIGKILL'); // exits between the list and the examination
   await new Promise((r) => setTimeout(r, 200));
-  const scanner = new WorkloadScanner({ runtime: null, proc: new ProcFs() }, inv, {
-    hostRoot: '/',
-    maxFileSize: 1 << 20,
-    loadsOnce: ['kube-proxy'],
-  });
+  const scanner = new WorkloadScanner(
+    { runtime: null, fallback: new ProcRuntime(new ProcFs()), proc: new ProcFs() },
+    inv,
+    {
+      hostRoot: '/',
+      maxFileSize: 1 << 20,
+      loadsOnce: ['kube-proxy'],
+    },
+  );
   const w = scanner.containerWorkload(listed);
   assert.deepEqual(w.mounts, []);
   assert.equal(scanner.errors[0]?.reason, 'process_gone');

@@ -13,6 +13,7 @@ import {
 } from '../../config/scan-config.js';
 import { openNodeFiles } from '../../host/index.js';
 import { ProcFs } from '../../host/procfs.js';
+import { ProcRuntime } from '../../runtime/proc-runtime.js';
 import { scanWorkloads } from '../../inventory/scan-workloads.js';
 import type { Inventory } from '../../model.js';
 import type { ContainerRuntime } from '../../runtime/types.js';
@@ -218,7 +219,8 @@ export async function addWorkloads(inv: Inventory, config: ScanConfig): Promise<
   if (config.runtimeEndpoint === 'none') return inv;
   const runtime = await chooseRuntime(config);
   try {
-    const drift = await scanWorkloads({ runtime, proc: new ProcFs(config.procRoot) }, inv, {
+    const proc = new ProcFs(config.procRoot);
+    const drift = await scanWorkloads({ runtime, fallback: new ProcRuntime(proc), proc }, inv, {
       hostRoot: config.hostRoot,
       maxFileSize: config.maxFileSize,
       loadsOnce: config.loadsOnce,
