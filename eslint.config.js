@@ -9,6 +9,8 @@ const PURE = [
   'src/checks/**',
   'src/plan/**',
   'src/report/**',
+  'src/attribute/**',
+  'src/ledger/**',
 ];
 const NO_EXIT = {
   selector: "CallExpression[callee.object.name='process'][callee.property.name='exit']",
