@@ -214,6 +214,14 @@ test('a klog header without any year is left undated unless a year is given', ()
     parseApiServerLog(line, { source: '-', year: 2026 })[0]?.at?.toISOString(),
     '2026-11-30T06:00:01.000Z',
   );
+  // read in January, a November header belongs to the year before
+  assert.equal(
+    parseApiServerLog(line, {
+      source: '-',
+      now: new Date('2027-01-05T00:00:00Z'),
+    })[0]?.at?.toISOString(),
+    '2026-11-30T06:00:01.000Z',
+  );
 });
 
 test('line numbers count every line', () => {

@@ -13,6 +13,8 @@ export interface LogScanOptions {
    * date; the x509 message's "current time" is preferred when present.
    */
   year?: number;
+  /** without `year`: headers are dated in the latest year that does not put them after `now` */
+  now?: Date;
 }
 
 /** Longest line kept while joining CRI partial (`P`) lines: a bound on memory for hostile input. */
@@ -36,6 +38,17 @@ function klogDateNear(t: NonNullable<Envelope['klogTime']>, near: Date): Date | 
       best = d;
   }
   return best;
+}
+
+/** The latest year in which the header's date is not after `now` (a day of clock skew allowed). */
+function klogDateUntil(t: NonNullable<Envelope['klogTime']>, now: Date): Date | undefined {
+  const y = now.getUTCFullYear();
+  const limit = now.getTime() + 86_400_000;
+  for (const year of [y + 1, y, y - 1]) {
+    const d = klogDate(t, year);
+    if (d && d.getTime() <= limit) return d;
+  }
+  return undefined;
 }
 
 export class LogScanner {
@@ -72,7 +85,9 @@ export class LogScanner {
           ? klogDateNear(hit.klogTime, f.serverTime)
           : this.opts.year !== undefined
             ? klogDate(hit.klogTime, this.opts.year)
-            : undefined;
+            : this.opts.now
+              ? klogDateUntil(hit.klogTime, this.opts.now)
+              : undefined;
       }
       when ??= f.serverTime;
       return { ...f, ...(when ? { at: when } : {}), line: this.lineNo, source: this.opts.source };

@@ -19,6 +19,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandDef
     summary: 'repair manifests, recreate stale containers, prune leftovers (plan first, --apply)',
     load: async () => (await import('./commands/fix.js')).fixCommand,
   },
+  attribute: {
+    summary: 'name the node and component behind x509 failures in the API server log, and why',
+    load: async () => (await import('./commands/attribute.js')).attributeCommand,
+  },
   agent: {
     summary: 'watch the node: rescan on an interval, serve Prometheus /metrics, /healthz, /readyz',
     load: async () => (await import('./commands/agent.js')).agentCommand,

@@ -51,6 +51,8 @@ export interface ScanReport {
   kind: 'NodeScan';
   schemaVersion: typeof SCHEMA_VERSION;
   generatedAt: string;
+  /** the node scanned (`scan --node-name`, default $NODE_NAME or the host name); added in schema 1 */
+  nodeName?: string;
   hostRoot: string;
   presets: string[];
   thresholds: { warningDays: number; criticalDays: number };
@@ -103,6 +105,7 @@ export function buildScanReport(
   findings: Finding[],
   now: Date,
   t: Thresholds,
+  nodeName?: string,
 ): ScanReport {
   const byStatus: Record<CertStatus, number> = {
     ok: 0,
@@ -146,6 +149,7 @@ export function buildScanReport(
     kind: 'NodeScan',
     schemaVersion: SCHEMA_VERSION,
     generatedAt: now.toISOString(),
+    ...(nodeName !== undefined ? { nodeName } : {}),
     hostRoot: inv.hostRoot,
     presets: inv.presets,
     thresholds: { warningDays: t.warnMs / DAY_MS, criticalDays: t.criticalMs / DAY_MS },

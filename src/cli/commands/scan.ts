@@ -3,6 +3,7 @@
 
 import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { runChecks } from '../../checks/index.js';
 import {
   envLayer,
@@ -149,6 +150,13 @@ export const scanCommand: CommandDef = {
       value: 'FILE',
       description: 'YAML or JSON file with the same settings (camelCase keys, e.g. warnDays)',
     },
+    'node-name': {
+      type: 'string',
+      value: 'NAME',
+      description:
+        'the node name recorded in -o json (certdrift attribute --scan names nodes by it)',
+      shownDefault: '$NODE_NAME, else the host name',
+    },
   },
   examples: [
     'certdrift scan                                  # this host, presets auto-detected',
@@ -291,7 +299,11 @@ async function runScan(values: Values, positionals: string[], io: Io): Promise<n
   const now = config.at ?? new Date();
   const thresholds = thresholdsOf(config);
   const findings = runChecks(inventory, { now, thresholds });
-  const report = buildScanReport(inventory, findings, now, thresholds);
+  const nodeName =
+    typeof values['node-name'] === 'string'
+      ? values['node-name']
+      : (io.env.NODE_NAME ?? hostname());
+  const report = buildScanReport(inventory, findings, now, thresholds, nodeName);
   if (config.output === 'json') io.stdout.write(JSON.stringify(report, null, 2) + '\n');
   else if (config.output === 'yaml') io.stdout.write((await import('yaml')).stringify(report));
   else io.stdout.write(renderScanTable(report, useColor(config, io) ? COLOR : PLAIN));
