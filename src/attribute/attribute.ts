@@ -41,10 +41,14 @@ export interface Attribution {
   message: string;
 }
 
-/** A live holder (a container's view, a process) presents the certificate; files only hold it. */
+/**
+ * A live holder (a container's view, a process) presents the certificate; files only hold it. A
+ * stale container view comes before the process reading it: restarting the process in the same
+ * mount namespace would read the same old inode again, so the view is the cause to fix.
+ */
 const RANK: Readonly<Record<Residence, number>> = {
-  'process-memory': 0,
-  'container-view': 1,
+  'container-view': 0,
+  'process-memory': 1,
   'file-history': 2,
   file: 3,
 };
@@ -55,10 +59,11 @@ function keyOf(f: CertFailure): string {
     : `?|${f.kind}|${f.message}`;
 }
 
+/** A place with a diagnosed cause first, then live holders before files, then the latest seen. */
 function rank(a: KnownCertificate, b: KnownCertificate): number {
+  if ((a.cause ? 0 : 1) !== (b.cause ? 0 : 1)) return a.cause ? -1 : 1;
   const r = RANK[a.residence] - RANK[b.residence];
   if (r !== 0) return r;
-  if ((a.cause ? 0 : 1) !== (b.cause ? 0 : 1)) return a.cause ? -1 : 1;
   return (b.seenAt?.getTime() ?? 0) - (a.seenAt?.getTime() ?? 0);
 }
 

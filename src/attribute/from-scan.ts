@@ -1,24 +1,12 @@
 // A `certdrift scan -o json` document (docs/scan-schema.md) → what it tells about certificates:
 // every certificate in the node's files, every running container's differing view of a file
-// (with the STALE_VIEW cause and remedy already diagnosed), and the NOT_RELOADED findings, whose
-// held serial only a ledger can name (from-ledger.ts).
+// (with the STALE_VIEW cause and remedy already diagnosed). A process that loaded an older
+// certificate (NOT_RELOADED) holds a serial no scan shows: only a ledger names it (from-ledger.ts).
 
 import { arr, date, obj, str, type Json } from './json-shape.js';
-import { normaliseSerial, type Cause, type Knowledge, type KnownCertificate } from './knowledge.js';
-
-/** A NOT_RELOADED finding: a process holding whatever its file held at `startedAt`. */
-export interface NotReloadedHint {
-  node: string;
-  workload: string;
-  component: string;
-  path: string;
-  startedAt?: Date;
-  cause: Cause;
-  source: string;
-}
+import { normaliseSerial, type Knowledge, type KnownCertificate } from './knowledge.js';
 
 export interface ScanKnowledge extends Knowledge {
-  notReloaded: NotReloadedHint[];
   node: string;
 }
 
@@ -48,7 +36,6 @@ export function knowledgeFromScan(doc: unknown, source: string): ScanKnowledge {
   if (d?.kind !== 'NodeScan')
     return {
       known: [],
-      notReloaded: [],
       node: UNNAMED_NODE,
       problems: [`${source}: not a certdrift scan document (kind NodeScan, from scan -o json)`],
     };
@@ -140,29 +127,5 @@ export function knowledgeFromScan(doc: unknown, source: string): ScanKnowledge {
     }
   }
 
-  const notReloaded: NotReloadedHint[] = [];
-  for (const f of findings) {
-    if (f.code !== 'NOT_RELOADED') continue;
-    const w = arr(d.workloads)
-      .map(obj)
-      .find((x) => x?.id === f.target);
-    const ev = obj(f.evidence);
-    const startedAt = date(ev?.startedAt);
-    notReloaded.push({
-      node,
-      workload: str(f.target) ?? '',
-      component: str(w?.component) ?? str(w?.name) ?? 'other',
-      path: str(ev?.path) ?? '',
-      ...(startedAt ? { startedAt } : {}),
-      cause: {
-        code: 'not-reloaded',
-        text:
-          str(f.cause) ??
-          'The component loads its certificate once and started before the file was replaced.',
-        remedy: str(f.remedy) ?? 'Restart the component so it loads the current certificate.',
-      },
-      source,
-    });
-  }
-  return { known, notReloaded, node, problems: [] };
+  return { known, node, problems: [] };
 }

@@ -1,4 +1,4 @@
-// The API-server log parser never throws: random text, random bytes decoded as text, and real
+// The API-server log parser, the ledger reader and the scan-document reader never throw: random text, random bytes decoded as text, and real
 // failure lines cut and spliced at random points.
 
 import { test } from 'node:test';
@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { LogScanner, parseApiServerLog } from '../../src/attribute/parse-log.js';
 import { readGoQuoted } from '../../src/attribute/go-quote.js';
+import { knowledgeFromScan } from '../../src/attribute/from-scan.js';
+import { parseLedger } from '../../src/ledger/parse-ledger.js';
 
 const RUNS = { numRuns: 1500 };
 const LINES = [
@@ -64,6 +66,20 @@ test('readGoQuoted never throws and round-trips JSON-safe strings', () => {
       readGoQuoted(s, i % (s.length + 1));
       const q = readGoQuoted(JSON.stringify(s.replace(/[\u2028\u2029]/g, '')), 0);
       assert.ok(q);
+    }),
+    RUNS,
+  );
+});
+
+test('parseLedger and knowledgeFromScan never throw on any JSON value', () => {
+  fc.assert(
+    fc.property(fc.jsonValue({ maxDepth: 5 }), (v) => {
+      parseLedger(v);
+      knowledgeFromScan(v, 'x');
+      if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+        parseLedger({ ...v, kind: 'CertificateLedger', updatedAt: '2026-01-01T00:00:00Z' });
+        knowledgeFromScan({ ...v, kind: 'NodeScan' }, 'x');
+      }
     }),
     RUNS,
   );

@@ -5,6 +5,8 @@ import { hostname } from 'node:os';
 import { systemClock, type Clock } from '../../agent/clock.js';
 import { AgentLoop } from '../../agent/loop.js';
 import { AgentMetrics, type ScanOutcome } from '../../agent/metrics.js';
+import { LedgerRecorder } from '../../agent/ledger-recorder.js';
+import { ledgerPath, readLedgerFile, writeLedgerFile } from '../../host/ledger-file.js';
 import { scanInWorker } from '../agent-scan-in-worker.js';
 import { agentServer } from '../../agent/server.js';
 import { runChecks } from '../../checks/index.js';
@@ -90,10 +92,29 @@ async function runAgent(values: Values, positionals: string[], io: Io): Promise<
   const metrics = new AgentMetrics(node, values['x509-compat'] === true);
   const log = (m: string): void => void io.stderr.write(`${new Date().toISOString()} ${m}\n`);
   const publish = await kubernetesPublisher(values.kubernetes, node, io);
+  const stateDir =
+    typeof values['state-dir'] === 'string' ? values['state-dir'] : '/var/lib/certdrift';
+  const ledgerFile = ledgerPath(stateDir);
+  const ledger =
+    stateDir === 'none'
+      ? undefined
+      : new LedgerRecorder(
+          {
+            read: () => readLedgerFile(ledgerFile),
+            write: (l) => {
+              writeLedgerFile(ledgerFile, l);
+            },
+          },
+          node,
+          log,
+        );
   const loop = new AgentLoop(
     {
       // Each scan in a fresh worker thread: its garbage goes with the worker (BENCHMARKS.md).
-      scan: () => scanInWorker(config),
+      scan: async () => {
+        const o = await scanInWorker(config);
+        return ledger ? ledger.record(o) : o;
+      },
       metrics,
       clock: systemClock,
       random: Math.random,
@@ -175,6 +196,13 @@ export const agentCommand: CommandDef = {
       description:
         'publish node conditions, events and the NodeCertificateReport: auto (in a cluster), none, or a kubeconfig path',
       shownDefault: 'auto',
+    },
+    'state-dir': {
+      type: 'string',
+      value: 'DIR',
+      description:
+        'where the certificate ledger persists (ledger.json; give the DaemonSet a hostPath here); none keeps no ledger',
+      shownDefault: '/var/lib/certdrift',
     },
     'x509-compat': {
       type: 'boolean',

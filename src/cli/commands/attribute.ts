@@ -12,7 +12,7 @@ import {
   detailBlock,
   renderAttributionTable,
 } from '../../attribute/render.js';
-import { ScanFilesSource } from '../../host/knowledge-files.js';
+import { LedgerFilesSource, ScanFilesSource } from '../../host/knowledge-files.js';
 import { COLOR, PLAIN } from '../../report/index.js';
 import type { CommandDef, Io, Values } from '../command.js';
 import { UsageError } from '../command.js';
@@ -25,6 +25,8 @@ export function knowledgeSources(values: Values): KnowledgeSource[] {
   const sources: KnowledgeSource[] = [];
   const scans = list(values.scan);
   if (scans.length > 0) sources.push(new ScanFilesSource(scans));
+  const ledgers = list(values.ledger);
+  if (ledgers.length > 0) sources.push(new LedgerFilesSource(ledgers));
   return sources;
 }
 
@@ -134,6 +136,13 @@ export const attributeCommand: CommandDef = {
       value: 'FILE',
       description: '`certdrift scan -o json` output of a node (record the node: scan --node-name)',
     },
+    ledger: {
+      type: 'string',
+      multiple: true,
+      value: 'FILE',
+      description:
+        "an agent's certificate ledger (<state-dir>/ledger.json): names the serial a process loaded before a rotation",
+    },
     follow: {
       type: 'boolean',
       description:
@@ -161,7 +170,7 @@ export const attributeCommand: CommandDef = {
   },
   examples: [
     'certdrift attribute --log /var/log/pods/kube-system_kube-apiserver-*/kube-apiserver/0.log --scan node-1.json --scan node-2.json',
-    'kubectl -n kube-system logs kube-apiserver-cp-1 --timestamps | certdrift attribute --log - --scan scans/*.json',
+    'kubectl -n kube-system logs kube-apiserver-cp-1 --timestamps | certdrift attribute --log - --scan n1.json --scan n2.json',
     'kubectl -n kube-system logs -f kube-apiserver-cp-1 | certdrift attribute --follow --log - --ledger ledger.json',
   ],
   run: runAttribute,
