@@ -11,6 +11,7 @@ const PURE = [
   'src/report/**',
   'src/attribute/**',
   'src/ledger/**',
+  'src/served/**',
 ];
 const NO_EXIT = {
   selector: "CallExpression[callee.object.name='process'][callee.property.name='exit']",

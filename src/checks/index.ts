@@ -7,6 +7,7 @@ import { duplicates } from './duplicates.js';
 import { nodeLifetimeCheck } from './node-lifetime.js';
 import { notReloaded } from './not-reloaded.js';
 import { mountRisks } from './propagation.js';
+import { servedStale } from './served-stale.js';
 import { staleView } from './stale-view.js';
 
 export type { Check, CheckContext } from './context.js';
@@ -18,6 +19,7 @@ export const CHECKS: readonly Check[] = [
   notReloaded,
   mountRisks,
   duplicates,
+  servedStale,
 ];
 
 export function runChecks(

@@ -14,6 +14,7 @@ import {
   type Severity,
   type SourceStatus,
   type Workload,
+  type ServedCertificate,
   type Thresholds,
 } from '../model.js';
 import { nodeLifetime } from '../plan/node-lifetime.js';
@@ -83,6 +84,8 @@ export interface ScanReport {
   workloads: Workload[];
   /** each source of facts (files, cri, proc) and whether it answered */
   sources: SourceStatus[];
+  /** local TLS endpoints probed (absent with --no-probe), see docs/scan-schema.md */
+  served?: ServedCertificate[];
 }
 
 export function worstSeverity(findings: readonly Finding[]): Severity {
@@ -179,5 +182,6 @@ export function buildScanReport(
     findings,
     workloads: inv.workloads,
     sources: inv.sources,
+    ...(inv.served ? { served: inv.served } : {}),
   };
 }

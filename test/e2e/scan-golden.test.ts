@@ -27,6 +27,7 @@ const scan = (root: string, ...args: string[]): CliResult =>
     'none',
     '--node-name',
     'golden-node',
+    '--no-probe',
     '--host-root',
     root,
     ...args,

@@ -14,13 +14,27 @@ import { thresholdsOf, type ScanConfig } from '../../config/scan-config.js';
 import { nodeLifetime } from '../../plan/node-lifetime.js';
 import type { CommandDef, Io, Values } from '../command.js';
 import { UsageError } from '../command.js';
-import { inventoryOf, loadScanConfig, DISCOVERY_OPTIONS, scanOptions } from './scan.js';
+import { addServedCertificates } from '../../host/served-certs.js';
+import {
+  inventoryOf,
+  loadScanConfig,
+  DISCOVERY_OPTIONS,
+  scanOptions,
+  servedProbeConfig,
+} from './scan.js';
 
-/** One complete scan of the node, as the agent publishes it. */
-export function agentScan(config: ScanConfig, clock: Clock): () => Promise<ScanOutcome> {
+/** One complete scan of the node, as the agent publishes it (`probeServed: false` = --no-probe). */
+export function agentScan(
+  config: ScanConfig & { probeServed?: boolean },
+  clock: Clock,
+): () => Promise<ScanOutcome> {
   return async () => {
     const t0 = clock.now().getTime();
-    const inventory = await inventoryOf(config);
+    const files = await inventoryOf(config);
+    const inventory =
+      config.probeServed === false
+        ? files
+        : await addServedCertificates(files, servedProbeConfig(config));
     const now = clock.now();
     const thresholds = thresholdsOf(config);
     return {
@@ -112,7 +126,7 @@ async function runAgent(values: Values, positionals: string[], io: Io): Promise<
     {
       // Each scan in a fresh worker thread: its garbage goes with the worker (BENCHMARKS.md).
       scan: async () => {
-        const o = await scanInWorker(config);
+        const o = await scanInWorker({ ...config, probeServed: values['no-probe'] !== true });
         return ledger ? ledger.record(o) : o;
       },
       metrics,
@@ -165,7 +179,7 @@ export const agentCommand: CommandDef = {
     'stops it cleanly. Metrics are documented in docs/metrics.md.',
   ].join('\n'),
   options: {
-    ...scanOptions([...DISCOVERY_OPTIONS, 'warn-days', 'critical-days']),
+    ...scanOptions([...DISCOVERY_OPTIONS, 'warn-days', 'critical-days', 'no-probe']),
     listen: {
       type: 'string',
       value: 'HOST:PORT',

@@ -13,6 +13,7 @@ import {
   type ScanConfig,
 } from '../../config/scan-config.js';
 import { openNodeFiles } from '../../host/index.js';
+import { addServedCertificates, type ServedProbeConfig } from '../../host/served-certs.js';
 import { ProcFs } from '../../host/procfs.js';
 import { ProcRuntime } from '../../runtime/proc-runtime.js';
 import { scanWorkloads } from '../../inventory/scan-workloads.js';
@@ -150,6 +151,11 @@ export const scanCommand: CommandDef = {
       value: 'FILE',
       description: 'YAML or JSON file with the same settings (camelCase keys, e.g. warnDays)',
     },
+    'no-probe': {
+      type: 'boolean',
+      description:
+        'skip the TLS handshakes with local serving endpoints (kubelet, kube-apiserver, etcd, scheduler, controller-manager) that SERVED_STALE compares with their files',
+    },
     'node-name': {
       type: 'string',
       value: 'NAME',
@@ -256,6 +262,16 @@ export async function inventoryOf(config: ScanConfig): Promise<Inventory> {
   return addWorkloads(files, config);
 }
 
+/** Served-certificate probes (SERVED_STALE): where to look, and a short handshake deadline. */
+export function servedProbeConfig(config: ScanConfig): ServedProbeConfig {
+  return {
+    hostRoot: config.hostRoot,
+    procRoot: config.procRoot,
+    maxFileSize: config.maxFileSize,
+    timeoutMs: 2000,
+  };
+}
+
 /** Where and how to look at a node: the flags scan, fix and the agent all take. */
 export const DISCOVERY_OPTIONS = [
   'host-root',
@@ -295,7 +311,10 @@ async function runScan(values: Values, positionals: string[], io: Io): Promise<n
   if (!st.isDirectory())
     throw new OperationalError(`host root ${config.hostRoot} is not a directory`);
 
-  const inventory = await inventoryOf(config);
+  const inventory =
+    values['no-probe'] === true
+      ? await inventoryOf(config)
+      : await addServedCertificates(await inventoryOf(config), servedProbeConfig(config));
   const now = config.at ?? new Date();
   const thresholds = thresholdsOf(config);
   const findings = runChecks(inventory, { now, thresholds });
