@@ -1,7 +1,8 @@
 // After each complete scan, the agent adds what it saw to the node's certificate ledger and
 // persists it (src/ledger/, src/host/ledger-file.ts). The ledger is kept in memory between
 // scans and read from disk once, at the first scan, so an agent restart continues the history.
-// A ledger that cannot be written is logged and retried next scan: it never fails a scan.
+// A ledger that cannot be written is logged (once per distinct error) and retried next scan:
+// it never fails a scan.
 
 import type { Ledger } from '../ledger/types.js';
 import { updateLedger } from '../ledger/update-ledger.js';
@@ -15,6 +16,8 @@ export interface LedgerStore {
 export class LedgerRecorder {
   private ledger: Ledger | null = null;
   private loaded = false;
+  /** the last write failure logged: the same one is not repeated every scan */
+  private lastProblem: string | undefined;
 
   constructor(
     private readonly store: LedgerStore,
@@ -37,8 +40,13 @@ export class LedgerRecorder {
     this.ledger = updateLedger(this.ledger, o.inventory, this.node, o.now);
     try {
       this.store.write(this.ledger);
+      if (this.lastProblem !== undefined) this.log('ledger saved again');
+      this.lastProblem = undefined;
     } catch (err) {
-      this.log(`ledger not saved (kept in memory, next scan retries): ${(err as Error).message}`);
+      const message = (err as Error).message;
+      if (message !== this.lastProblem)
+        this.log(`ledger not saved (kept in memory, next scan retries): ${message}`);
+      this.lastProblem = message;
     }
     return o;
   }
