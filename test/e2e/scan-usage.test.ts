@@ -161,7 +161,7 @@ test('a kubelet.conf whose kubelet-client-current.pem target is gone is critical
     assert.equal(f?.subject, '/var/lib/kubelet/pki/kubelet-client-current.pem');
     assert.deepEqual(
       doc.missing.map((m) => m.reason),
-      ['dangling_symlink', 'dangling_symlink'],
+      ['dangling_symlink'],
     );
   } finally {
     node.tree.write(target, '');
