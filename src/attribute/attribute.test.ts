@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runChecks } from '../checks/index.js';
+import { assess } from '../inventory/assess.js';
 import { buildScanReport } from '../report/index.js';
 import { cert, inventory } from '../../test/support/inventory.js';
 import { container, fileView, mount, compare } from '../../test/support/workloads.js';
@@ -64,8 +64,8 @@ function scanDoc(node: string | undefined): unknown {
       ],
     }),
   ];
-  const findings = runChecks(inv, { now: NOW, thresholds: T });
-  return JSON.parse(JSON.stringify(buildScanReport(inv, findings, NOW, T, node)));
+  const verdict = assess(inv, { now: NOW, thresholds: T });
+  return JSON.parse(JSON.stringify(buildScanReport(inv, verdict, NOW, T, node)));
 }
 
 const line = (sn: number | string, when = '2026-11-30T06:00:01'): string =>

@@ -29,7 +29,7 @@ const s = (over: Partial<ServedCertificate>): ServedCertificate => ({
 const run = (served: ServedCertificate[]): ReturnType<typeof servedStale.run> =>
   servedStale.run(
     { ...inventory([]), served },
-    { now: NOW, thresholds: { warnMs: 1, criticalMs: 1 } },
+    { now: NOW, thresholds: { warnMs: 1, criticalMs: 1 }, lifetime: null },
   );
 
 const ROWS: { name: string; served: ServedCertificate; want: string | null; cause?: RegExp }[] = [
@@ -72,7 +72,11 @@ for (const row of ROWS)
 
 test('no served section (probe off): nothing', () => {
   assert.deepEqual(
-    servedStale.run(inventory([]), { now: NOW, thresholds: { warnMs: 1, criticalMs: 1 } }),
+    servedStale.run(inventory([]), {
+      now: NOW,
+      thresholds: { warnMs: 1, criticalMs: 1 },
+      lifetime: null,
+    }),
     [],
   );
 });

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock } from '../../src/agent/clock.js';
 import { LedgerRecorder } from '../../src/agent/ledger-recorder.js';
-import { agentScan } from '../../src/cli/commands/agent.js';
+import { agentScan } from '../../src/cli/agent-scan.js';
 import { resolveScanConfig } from '../../src/config/scan-config.js';
 import { ledgerPath, readLedgerFile, writeLedgerFile } from '../../src/host/ledger-file.js';
 import { kubeProxyPod, writeKubeProxyKubeconfig } from '../../src/lab/kube-proxy.js';

@@ -9,13 +9,18 @@ import { createServer, type Server } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runChecks } from '../../src/checks/index.js';
+import { assess } from '../../src/inventory/assess.js';
 import { probeServedCertificates } from '../../src/host/served-certs.js';
 import { probeServedCertificate } from '../../src/host/tls-probe.js';
 import { inventory } from '../support/inventory.js';
 import { daysFrom, issue, type Issued } from '../support/certs.js';
 import { execFile } from 'node:child_process';
 import { BIN } from '../support/scan.js';
+
+const assessFindings = (
+  inv: Parameters<typeof assess>[0],
+  ctx: Parameters<typeof assess>[1],
+): ReturnType<typeof assess>['findings'] => assess(inv, ctx).findings;
 
 const NOW = new Date();
 let root: string;
@@ -122,7 +127,7 @@ test('an older certificate served than the file holds: SERVED_STALE critical, bo
   assert.equal(s0.served?.fingerprintSha256, old.fingerprint);
   assert.equal(s0.file?.fingerprintSha256, renewed.fingerprint);
   const inv = { ...inventory([]), served };
-  const findings = runChecks(inv, {
+  const findings = assessFindings(inv, {
     now: NOW,
     thresholds: { warnMs: 30 * 864e5, criticalMs: 7 * 864e5 },
   }).filter((f) => f.code === 'SERVED_STALE');
@@ -172,7 +177,7 @@ test('an older certificate served than the file holds: SERVED_STALE critical, bo
 test('serving a newer certificate than an old file is a warning; the same one is nothing', async () => {
   const port = await serve(renewed);
   manifest(port, '/etc/kubernetes/pki/old-on-disk.crt');
-  const warn = runChecks(
+  const warn = assessFindings(
     { ...inventory([]), served: await probeServedCertificates(cfg()) },
     { now: NOW, thresholds: { warnMs: 1, criticalMs: 1 } },
   ).filter((f) => f.code === 'SERVED_STALE');
@@ -182,7 +187,7 @@ test('serving a newer certificate than an old file is a warning; the same one is
   );
 
   manifest(port, '/etc/kubernetes/pki/scheduler.crt');
-  const same = runChecks(
+  const same = assessFindings(
     { ...inventory([]), served: await probeServedCertificates(cfg()) },
     { now: NOW, thresholds: { warnMs: 1, criticalMs: 1 } },
   ).filter((f) => f.code === 'SERVED_STALE');
@@ -202,7 +207,7 @@ test('nothing listening: a problem recorded, no finding, no hang', async () => {
   assert.equal(s0.served, null);
   assert.equal(s0.problem?.reason, 'connect_failed');
   assert.deepEqual(
-    runChecks(
+    assessFindings(
       { ...inventory([]), served },
       { now: NOW, thresholds: { warnMs: 1, criticalMs: 1 } },
     ).filter((f) => f.code === 'SERVED_STALE'),

@@ -2,50 +2,16 @@
 // complete snapshot. Runs until SIGTERM/SIGINT.
 
 import { hostname } from 'node:os';
-import { systemClock, type Clock } from '../../agent/clock.js';
+import { systemClock } from '../../agent/clock.js';
 import { AgentLoop } from '../../agent/loop.js';
 import { AgentMetrics, type ScanOutcome } from '../../agent/metrics.js';
 import { LedgerRecorder } from '../../agent/ledger-recorder.js';
 import { ledgerPath, readLedgerFile, writeLedgerFile } from '../../host/ledger-file.js';
 import { scanInWorker } from '../agent-scan-in-worker.js';
 import { agentServer } from '../../agent/server.js';
-import { runChecks } from '../../checks/index.js';
-import { thresholdsOf, type ScanConfig } from '../../config/scan-config.js';
-import { nodeLifetime } from '../../plan/node-lifetime.js';
 import type { CommandDef, Io, Values } from '../command.js';
 import { UsageError } from '../command.js';
-import { addServedCertificates } from '../../host/served-certs.js';
-import {
-  inventoryOf,
-  loadScanConfig,
-  DISCOVERY_OPTIONS,
-  scanOptions,
-  servedProbeConfig,
-} from './scan.js';
-
-/** One complete scan of the node, as the agent publishes it (`probeServed: false` = --no-probe). */
-export function agentScan(
-  config: ScanConfig & { probeServed?: boolean },
-  clock: Clock,
-): () => Promise<ScanOutcome> {
-  return async () => {
-    const t0 = clock.now().getTime();
-    const files = await inventoryOf(config);
-    const inventory =
-      config.probeServed === false
-        ? files
-        : await addServedCertificates(files, servedProbeConfig(config));
-    const now = clock.now();
-    const thresholds = thresholdsOf(config);
-    return {
-      inventory,
-      findings: runChecks(inventory, { now, thresholds }),
-      lifetime: nodeLifetime(inventory.certificates, now, thresholds.warnMs),
-      now,
-      durationSeconds: (now.getTime() - t0) / 1000,
-    };
-  };
-}
+import { loadScanConfig, DISCOVERY_OPTIONS, scanOptions } from '../scan-options.js';
 
 /**
  * Node conditions, events and the NodeCertificateReport: `auto` publishes when running in a
@@ -179,7 +145,7 @@ export const agentCommand: CommandDef = {
     'stops it cleanly. Metrics are documented in docs/metrics.md.',
   ].join('\n'),
   options: {
-    ...scanOptions([...DISCOVERY_OPTIONS, 'warn-days', 'critical-days', 'no-probe']),
+    ...scanOptions([...DISCOVERY_OPTIONS, 'warn-days', 'critical-days']),
     listen: {
       type: 'string',
       value: 'HOST:PORT',
@@ -217,6 +183,11 @@ export const agentCommand: CommandDef = {
       description:
         'where the certificate ledger persists (ledger.json; give the DaemonSet a hostPath here); none keeps no ledger',
       shownDefault: '/var/lib/certdrift',
+    },
+    'no-probe': {
+      type: 'boolean',
+      description:
+        'skip the TLS handshakes with local serving endpoints (served-certificate metrics, SERVED_STALE)',
     },
     'x509-compat': {
       type: 'boolean',
