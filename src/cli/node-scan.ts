@@ -7,7 +7,7 @@ import type { ScanConfig } from '../config/scan-config.js';
 import { thresholdsOf } from '../config/scan-config.js';
 import { openNodeFiles } from '../host/index.js';
 import { ProcFs } from '../host/procfs.js';
-import { addServedCertificates, type ServedProbeConfig } from '../host/served-certs.js';
+import type { ServedProbeConfig } from '../host/served-certs.js';
 import { assess, type Assessment } from '../inventory/assess.js';
 import { scanNode } from '../inventory/scan-node.js';
 import type { Inventory } from '../model.js';
@@ -73,7 +73,10 @@ export async function probedInventoryOf(
   opts: { probeServed?: boolean } = {},
 ): Promise<Inventory> {
   const inventory = await inventoryOf(config);
-  return opts.probeServed ? addServedCertificates(inventory, servedProbeConfig(config)) : inventory;
+  if (!opts.probeServed) return inventory;
+  // node:tls and the probe load only when probing
+  const { addServedCertificates } = await import('../host/served-certs.js');
+  return addServedCertificates(inventory, servedProbeConfig(config));
 }
 
 /** The node scanned and judged as of `now`; `probeServed` adds the local TLS endpoints' certificates. */

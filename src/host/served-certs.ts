@@ -6,7 +6,6 @@
 
 import { readFileSync } from 'node:fs';
 import { parseCertificateFile } from '../certs/index.js';
-import { readManifests } from '../manifests/read-manifests.js';
 import type { CertSummary, Inventory, ServedCertificate } from '../model.js';
 import {
   componentOf,
@@ -55,8 +54,11 @@ function processCommands(procRoot: string): ComponentCommand[] {
   return out;
 }
 
-function manifestCommands(dir: string): ComponentCommand[] {
+async function manifestCommands(dir: string): Promise<ComponentCommand[]> {
   const { files } = readManifestFiles([dir], () => '');
+  if (files.length === 0) return [];
+  // the YAML reader loads only when there are manifests to read (the CLI starts fast otherwise)
+  const { readManifests } = await import('../manifests/read-manifests.js');
   return files.flatMap((f) =>
     readManifests(f.text).workloads.flatMap((w) =>
       w.containers.filter((c) => !c.init).map((c) => ({ source: f.path, argv: c.args })),
@@ -118,7 +120,9 @@ export async function probeServedCertificates(
 ): Promise<ServedCertificate[]> {
   const commands = [
     ...processCommands(cfg.procRoot),
-    ...manifestCommands(inRoot(cfg.hostRoot, cfg.manifestsDir ?? '/etc/kubernetes/manifests')),
+    ...(await manifestCommands(
+      inRoot(cfg.hostRoot, cfg.manifestsDir ?? '/etc/kubernetes/manifests'),
+    )),
   ];
   const endpoints = discoverServingEndpoints(commands, kubeletServing(commands, cfg.hostRoot));
   return Promise.all(
