@@ -51,13 +51,19 @@ export function attributeName(buf: Uint8Array, s: number, e: number): string {
   throw new DerError('attribute type without a known short name');
 }
 
-const utf8 = new TextDecoder('utf-8');
+// OpenSSL refuses to load a certificate whose UTF8String is not UTF-8 (its name canonicalisation
+// converts every value): so must the fast reader, and the fallback then reports the refusal.
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** The characters of a name value, decoded as OpenSSL's `utf8` option does. */
 export function decodeValue(buf: Buffer, tag: number, s: number, e: number): string {
   switch (tag) {
-    case 0x0c: // UTF8String: OpenSSL copies the bytes; a reader decodes them as UTF-8
-      return utf8.decode(buf.subarray(s, e));
+    case 0x0c: // UTF8String
+      try {
+        return utf8.decode(buf.subarray(s, e));
+      } catch {
+        throw new DerError('UTF8String that is not UTF-8');
+      }
     case 0x12: // NumericString
     case 0x13: // PrintableString
     case 0x14: // T61String

@@ -20,8 +20,9 @@ interface NameParts {
   entries: [string, string][];
 }
 
-function readName(multiline: string): NameParts {
-  const lines = multiline.split('\n').filter((l) => l.length > 0);
+function readName(multiline: string | undefined): NameParts {
+  // Node gives undefined for an empty name (no RDNs).
+  const lines = (multiline ?? '').split('\n').filter((l) => l.length > 0);
   const entries: [string, string][] = [];
   for (const line of lines) {
     for (const atv of line.split(' + ')) {

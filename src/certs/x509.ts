@@ -69,7 +69,8 @@ function formatIp(b: Buffer, s: number, e: number): string {
       groups.push((((b[i] as number) << 8) | (b[i + 1] as number)).toString(16));
     return groups.join(':');
   }
-  return '<invalid>'; // OpenSSL's word for an address of another length
+  // OpenSSL's words for an address of another length (Node's fallback text omits the length).
+  return `<invalid length=${e - s}>`;
 }
 
 /** IA5String as OpenSSL prints it: the octets as they are (read here as Latin-1). */
