@@ -105,7 +105,10 @@ const SPECIAL = new Set([',', '+', '"', '\\', '<', '>', ';']);
  * space first or last too (a one-character value counts as last only), control characters as
  * `\XX`; everything above 0x7f as is.
  */
+const NEEDS_ESCAPE = /[\x00-\x1f\x7f,+"\\<>;]|^[ #]| $/;
+
 export function escapeValue(v: string): string {
+  if (!NEEDS_ESCAPE.test(v)) return v; // the common case, on the scan's hot path
   let out = '';
   const n = v.length;
   for (let i = 0; i < n; i++) {
