@@ -1,9 +1,11 @@
-// PKCS#12 (`.p12`, `.pfx`) → the certificates of its unencrypted certificate bags, private keys
-// counted (never decoded), and how many bags are encrypted. A password-encrypted store is
-// reported (pkcs12_encrypted), not guessed at. Never throws.
+// PKCS#12 (`.p12`, `.pfx`) → the certificates of its certificate bags, private keys counted
+// (never decoded), and how many contents are encrypted. Unencrypted bags are read, and so are
+// bags encrypted (PBES2) with the empty password; a store with a real password is reported
+// (pkcs12_encrypted), not guessed at. Never throws.
 
 import { DerError } from './der.js';
 import { berChildren, berOctets, isOid, pkcsOid, readBer, type BerTlv } from './ber.js';
+import { decryptWithEmptyPassword } from './pkcs12-pbes2.js';
 
 const OID_DATA = pkcsOid(7, 1);
 const OID_ENCRYPTED_DATA = pkcsOid(7, 6);
@@ -75,8 +77,13 @@ export function readPkcs12(bytes: Uint8Array): Pkcs12Result {
     for (const info of berChildren(safes, readBer(safes, 0))) {
       const type = berChildren(safes, info)[0];
       if (isOid(safes, type, OID_DATA)) readBags(dataOf(safes, info), out, 0);
-      else if (isOid(safes, type, OID_ENCRYPTED_DATA) || isOid(safes, type, OID_ENVELOPED_DATA))
-        out.encrypted++;
+      else if (isOid(safes, type, OID_ENCRYPTED_DATA)) {
+        const explicit = berChildren(safes, info)[1];
+        const inner = explicit ? berChildren(safes, explicit)[0] : undefined;
+        const plain = inner ? decryptWithEmptyPassword(safes, inner) : null;
+        if (plain) readBags(plain, out, 0);
+        else out.encrypted++;
+      } else if (isOid(safes, type, OID_ENVELOPED_DATA)) out.encrypted++;
     }
   } catch (err) {
     out.problem = `broken PKCS#12: ${err instanceof Error ? err.message : String(err)}`;

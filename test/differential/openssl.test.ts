@@ -299,7 +299,7 @@ describe('certdrift reads every field as openssl x509 does', () => {
     }
   });
 
-  test('PKCS#12: certificates of an unencrypted store read, an encrypted one reported', () => {
+  test('PKCS#12: unencrypted and empty-password stores read, a password-protected one reported', () => {
     const members = odd.filter((c) => !c.badTime && !c.name.includes('invalid')).slice(12, 15);
     const pem = join(dir, 'p12.pem');
     writeFileSync(pem, members.map((c) => toPem('CERTIFICATE', c.der)).join(''));
@@ -332,6 +332,23 @@ describe('certdrift reads every field as openssl x509 does', () => {
       listed,
     );
     count += listed.length;
+
+    // "No password" as OpenSSL 3 writes it: PBES2/AES-256 encrypted with the empty password.
+    const empty = join(dir, 'empty.p12');
+    assert.ok(
+      openssl(['pkcs12', '-export', '-nokeys', '-in', pem, '-passout', 'pass:', '-out', empty]).ok,
+    );
+    const opened = parseCertificateFile(readFileSync(empty), { expectCertificates: true });
+    assert.deepEqual(opened.problems, []);
+    const listedEmpty = opensslMembers(
+      openssl(['pkcs12', '-in', empty, '-nokeys', '-passin', 'pass:']).out,
+    );
+    assert.equal(listedEmpty.length, members.length);
+    assert.deepEqual(
+      opened.certs.map((c) => certdriftView(c.facts)),
+      listedEmpty,
+    );
+    count += listedEmpty.length;
 
     const locked = join(dir, 'locked.p12');
     assert.ok(
