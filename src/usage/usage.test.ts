@@ -240,8 +240,8 @@ test('a kubeconfig nothing is seen using still vouches for the files it names; a
     live.certificates[0]?.usedBy.map((u) => u.by),
     ['kubeconfig /etc/kubernetes/admin.conf'],
   );
-  assert.equal(live.certificates[0]?.superseded, undefined);
+  assert.equal(live.certificates[0].superseded, undefined);
   const backup = applyUsage(inventory([named('/etc/kubernetes/admin.conf.bak')]), { named: [] });
   assert.deepEqual(backup.certificates[0]?.usedBy, []);
-  assert.ok(backup.certificates[0]?.superseded);
+  assert.ok(backup.certificates[0].superseded);
 });
