@@ -160,6 +160,9 @@ function patch(
   );
 }
 
+const hasMeta = (b: unknown): b is KObj =>
+  typeof b === 'object' && b !== null && typeof (b as { metadata?: unknown }).metadata === 'object';
+
 export function handle(
   store: Store,
   t: ResourceType,
@@ -170,7 +173,6 @@ export function handle(
 ): Reply {
   if (req.subresource && !t.subresources.includes(req.subresource))
     throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
-  const obj = body as KObj;
   switch (req.verb) {
     case 'get':
       return { code: 200, body: existing(store, t, req) };
@@ -183,13 +185,11 @@ export function handle(
           'MethodNotAllowed',
           'the server does not allow this method on the requested resource',
         );
-      if (typeof obj !== 'object' || obj === null || typeof obj.metadata !== 'object')
-        throw badRequest("Object 'metadata' is missing");
-      return create(store, t, req, obj);
+      if (!hasMeta(body)) throw badRequest("Object 'metadata' is missing");
+      return create(store, t, req, body);
     case 'update':
-      if (typeof obj !== 'object' || obj === null || typeof obj.metadata !== 'object')
-        throw badRequest("Object 'metadata' is missing");
-      return update(store, t, req, obj, existing(store, t, req));
+      if (!hasMeta(body)) throw badRequest("Object 'metadata' is missing");
+      return update(store, t, req, body, existing(store, t, req));
     case 'patch':
       return patch(store, t, req, body, contentType, existing(store, t, req));
     case 'delete': {

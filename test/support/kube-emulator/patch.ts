@@ -19,7 +19,7 @@ export function mergePatch(target: Json, patch: Json): Json {
   if (!isObj(patch)) return clone(patch);
   const out: Obj = isObj(target) ? clone(target) : {};
   for (const [k, v] of Object.entries(patch)) {
-    if (v === null) delete out[k];
+    if (v === null) Reflect.deleteProperty(out, k);
     else out[k] = mergePatch(out[k], v);
   }
   return out;
@@ -41,7 +41,7 @@ export function strategicMergePatch(target: Json, patch: Json, path = ''): Json 
   for (const [k, v] of Object.entries(patch)) {
     const p = path ? `${path}.${k}` : k;
     if (k.startsWith('$')) continue; // directives are consumed below or ignored
-    if (v === null) delete out[k];
+    if (v === null) Reflect.deleteProperty(out, k);
     else if (Array.isArray(v) && MERGE_KEYS[p] && Array.isArray(out[k])) {
       const key = MERGE_KEYS[p] ?? '';
       const list = clone(out[k] as Json[]);
@@ -110,7 +110,7 @@ function remove(doc: Json, pointer: string): void {
   get(doc, pointer);
   const { parent, last } = parentOf(doc, tokens(pointer));
   if (Array.isArray(parent)) parent.splice(Number(last), 1);
-  else delete parent[last];
+  else Reflect.deleteProperty(parent, last);
 }
 
 export function jsonPatch(target: Json, ops: Json): Json {

@@ -5,10 +5,11 @@
 // the shipped manifests; `system:masters` is always allowed, the privileged-group authorizer),
 // then the resource handler. Every request is logged with the user and the outcome.
 
+import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { TLSSocket } from 'node:tls';
+import { TLSSocket } from 'node:tls';
 import { issue, type Issued } from '../certs.js';
 import { Faults, statusOfFault, type Fault } from './faults.js';
 import { handle, type Reply } from './handlers.js';
@@ -30,6 +31,8 @@ export interface LoggedRequest {
   code: number;
   contentType: string;
   userAgent: string;
+  /** which credential was presented: `token:<sha256 prefix>`, `cert:<CN>`, or `none` */
+  credential: string;
 }
 
 export interface EmulatorOptions {
@@ -43,6 +46,19 @@ export interface EmulatorOptions {
 
 /** Handles a request the generic registry does not (e.g. pods/eviction); undefined: not mine. */
 export type Special = (info: RequestInfo, body: unknown, user: UserInfo) => Reply | undefined;
+
+function credentialOf(req: IncomingMessage): string {
+  const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+  if (m?.[1]) return `token:${createHash('sha256').update(m[1]).digest('hex').slice(0, 12)}`;
+  const sock = req.socket;
+  if (sock instanceof TLSSocket && sock.authorized)
+    return `cert:${String(sock.getPeerCertificate().subject.CN)}`;
+  return 'none';
+}
+
+/** How a token shows in the request log. */
+export const tokenId = (token: string): string =>
+  `token:${createHash('sha256').update(token).digest('hex').slice(0, 12)}`;
 
 export class KubeEmulator {
   offsetMs = 0;
@@ -154,12 +170,12 @@ export class KubeEmulator {
       const m = /^Bearer\s+(\S+)$/i.exec(auth);
       return m?.[1] ? this.tokens.authenticate(m[1]) : null;
     }
-    const sock = req.socket as TLSSocket;
-    if (sock.authorized) {
+    const sock = req.socket;
+    if (sock instanceof TLSSocket && sock.authorized) {
       const peer = sock.getPeerCertificate();
       const o = peer.subject.O;
       const groups = o === undefined ? [] : Array.isArray(o) ? o : [o];
-      const cn = peer.subject.CN as string | string[] | undefined;
+      const cn = peer.subject.CN;
       return {
         name: (Array.isArray(cn) ? cn[0] : cn) ?? '',
         groups: [...groups, 'system:authenticated'],
@@ -242,6 +258,7 @@ export class KubeEmulator {
       code: 0,
       contentType: (req.headers['content-type'] ?? '').split(';')[0] ?? '',
       userAgent: req.headers['user-agent'] ?? '',
+      credential: credentialOf(req),
     };
     this.requests.push(log);
     let reply: Reply;
