@@ -267,9 +267,13 @@ export class KubeEmulator {
     try {
       ({ reply, fault } = this.dispatch(req, raw, log));
     } catch (e) {
-      if (!(e instanceof ApiError)) throw e;
-      reply = { code: e.code, body: e.toStatus() };
-      headers = e.headers;
+      // A bug in the emulation answers 500 like an apiserver panic handler, and is logged.
+      const err =
+        e instanceof ApiError
+          ? e
+          : new ApiError(500, 'InternalError', `Internal error occurred: ${String(e)}`);
+      reply = { code: err.code, body: err.toStatus() };
+      headers = err.headers;
     }
     log.code = reply.code;
     const text = Buffer.from(JSON.stringify(reply.body));
