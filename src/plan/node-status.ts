@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { ClusterEventSpec, ConditionSpec, ReportSpec } from './node-status-types.js';
 import type { Finding, Inventory } from '../model.js';
 import type { NodeLifetime } from './node-lifetime.js';
-import { worstSeverity } from '../report/scan-report.js';
+import { worstSeverity } from '../report/severity.js';
 
 export type { ClusterEventSpec, ConditionSpec, ReportSpec } from './node-status-types.js';
 

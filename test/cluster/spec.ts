@@ -5,7 +5,11 @@ import type { NodeStatusSpec } from '../../src/cluster/publish.js';
 import type { Finding } from '../../src/model.js';
 import { inventory } from '../support/inventory.js';
 
-export const finding = (code: string, severity: Finding['severity'], subject: string): Finding => ({
+export const finding = (
+  code: Finding['code'],
+  severity: Finding['severity'],
+  subject: string,
+): Finding => ({
   code,
   severity,
   title: `${code} on ${subject}`,
