@@ -43,7 +43,8 @@ function usedByText(uses: readonly CertUse[]): string {
   const names = new Set<string>();
   for (const u of uses) {
     if (u.via === 'mount') names.add(u.by.split('/').slice(1).join('/'));
-    else if (u.by.startsWith('kubeconfig ')) names.add('kubeconfig');
+    else if (u.by.startsWith('kubeconfig '))
+      names.add(u.by.slice(u.by.lastIndexOf('/') + 1)); // the kubeconfig that names it
     else names.add(u.by);
   }
   return names.size > 0 ? [...names].join(', ') : '-';
