@@ -24,7 +24,7 @@ import { prune, validate } from './crd-schema.js';
 import { jsonPatch, mergePatch, PatchError, strategicMergePatch } from './patch.js';
 import type { RequestInfo } from './request-info.js';
 import type { ResourceType } from './resources.js';
-import type { KObj, Store } from './store.js';
+import { wholeSeconds, type KObj, type Store } from './store.js';
 import { listPage } from './list.js';
 
 const PATCH_TYPES = [
@@ -80,7 +80,7 @@ function update(store: Store, t: ResourceType, req: RequestInfo, body: KObj, cur
       `the name of the object (${body.metadata.name}) does not match the name on the URL (${req.name})`,
     );
   const rv = body.metadata.resourceVersion;
-  if (!rv && t.custom)
+  if (!rv && (t.custom || t.conditionalOnly))
     throw invalid(t.kind, t.group, req.name, [
       {
         field: 'metadata.resourceVersion',
@@ -94,8 +94,13 @@ function update(store: Store, t: ResourceType, req: RequestInfo, body: KObj, cur
   } else {
     next = {
       ...body,
+      apiVersion: cur.apiVersion,
+      kind: cur.kind,
       metadata: {
         ...body.metadata,
+        // server-owned: the URL names the object; uid and creation time never change
+        name: req.name,
+        ...(t.namespaced ? { namespace: req.namespace } : {}),
         uid: cur.metadata.uid,
         creationTimestamp: cur.metadata.creationTimestamp,
       },
@@ -109,6 +114,14 @@ function update(store: Store, t: ResourceType, req: RequestInfo, body: KObj, cur
   }
   next.apiVersion = cur.apiVersion;
   next.kind = cur.kind;
+  // store.go: an object marked for deletion goes once its last finalizer is removed.
+  if (cur.metadata.deletionTimestamp !== undefined) {
+    next.metadata.deletionTimestamp = cur.metadata.deletionTimestamp;
+    if ((next.metadata.finalizers ?? []).length === 0) {
+      store.delete(t, req.namespace, req.name);
+      return { code: 200, body: next };
+    }
+  }
   return { code: 200, body: store.write(t, checkSchema(t, next)) };
 }
 
@@ -193,7 +206,14 @@ export function handle(
     case 'patch':
       return patch(store, t, req, body, contentType, existing(store, t, req));
     case 'delete': {
+      // store.go Delete: with finalizers the object is only marked (deletionTimestamp) and stays
+      // until its controllers remove them; without, it goes at once.
       const cur = existing(store, t, req);
+      if ((cur.metadata.finalizers ?? []).length > 0) {
+        cur.metadata.deletionTimestamp ??= wholeSeconds(store.now());
+        cur.metadata.deletionGracePeriodSeconds = 0;
+        return { code: 200, body: store.write(t, cur) };
+      }
       store.delete(t, req.namespace, req.name);
       return { code: 200, body: cur };
     }

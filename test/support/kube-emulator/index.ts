@@ -7,3 +7,4 @@ export { KubeEmulator, tokenId, type EmulatorOptions, type LoggedRequest } from 
 export { renderDeploy, haveKubectl, type Manifest } from './manifests.js';
 export { type KObj, wholeSeconds } from './store.js';
 export { type PolicyRule } from './rbac.js';
+export { MACHINE_CRD, NODECLAIM_CRD } from './third-party-crds.js';

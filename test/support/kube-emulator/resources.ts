@@ -18,6 +18,8 @@ export interface ResourceType {
   schema?: Schema;
   /** objects expire this long after their last write (events: --event-ttl, default 1 h) */
   ttlSeconds?: number;
+  /** the strategy refuses an update without resourceVersion (AllowUnconditionalUpdate false) */
+  conditionalOnly?: boolean;
 }
 
 export const BUILT_INS: ResourceType[] = [
@@ -76,6 +78,8 @@ export const BUILT_INS: ResourceType[] = [
     namespaced: true,
     subresources: [],
     custom: false,
+    // pkg/registry/coordination/lease/strategy.go: AllowUnconditionalUpdate() false
+    conditionalOnly: true,
   },
 ];
 

@@ -11,6 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import { issue, type Issued } from '../certs.js';
+import { evictionHandler } from './eviction.js';
 import { Faults, statusOfFault, type Fault } from './faults.js';
 import { handle, type Reply } from './handlers.js';
 import { renderDeploy, type Manifest } from './manifests.js';
@@ -78,6 +79,13 @@ export class KubeEmulator {
     const manifests = opts.manifests ?? renderDeploy('base');
     this.rbac = new Rbac(manifests);
     this.types = [...BUILT_INS, ...typesFromCrds(manifests)];
+    this.specials.push(
+      evictionHandler(
+        this.store,
+        this.type('', 'pods'),
+        this.type('policy', 'poddisruptionbudgets'),
+      ),
+    );
   }
 
   /** Replaces the RBAC objects (e.g. the shipped role with one rule removed). */

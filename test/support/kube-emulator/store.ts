@@ -8,6 +8,8 @@ import type { ResourceType } from './resources.js';
 
 export interface Meta {
   name: string;
+  finalizers?: string[];
+  deletionTimestamp?: string;
   namespace?: string;
   uid?: string;
   resourceVersion?: string;
@@ -41,12 +43,23 @@ const TIME_FIELDS = new Set([
   'lastTimestamp',
 ]);
 
+// metav1.MicroTime (Lease renewTime/acquireTime, Event eventTime): RFC 3339 with exactly six
+// fractional digits (apimachinery/pkg/apis/meta/v1/micro_time.go, RFC3339Micro).
+const MICRO_FIELDS = new Set(['renewTime', 'acquireTime', 'eventTime']);
+
+function microTime(s: string): string {
+  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?Z$/.exec(s);
+  return m ? `${m[1] ?? ''}.${(m[2] ?? '').padEnd(6, '0').slice(0, 6)}Z` : s;
+}
+
 function normalizeTimes(v: unknown): void {
   if (Array.isArray(v)) v.forEach(normalizeTimes);
   else if (typeof v === 'object' && v !== null)
     for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
       if (TIME_FIELDS.has(k) && typeof x === 'string' && !Number.isNaN(Date.parse(x)))
         (v as Record<string, unknown>)[k] = wholeSeconds(Date.parse(x));
+      else if (MICRO_FIELDS.has(k) && typeof x === 'string')
+        (v as Record<string, unknown>)[k] = microTime(x);
       else normalizeTimes(x);
     }
 }
