@@ -3,7 +3,8 @@
 // schemas, optimistic concurrency, event TTLs, patch types, pagination and injected faults.
 // Each file holds one rule and cites where kube-apiserver implements it.
 
-export { KubeEmulator, tokenId, type EmulatorOptions, type LoggedRequest } from './server.js';
+export { KubeEmulator, type EmulatorOptions, type LoggedRequest } from './server.js';
+export { tokenId } from './authn.js';
 export { renderDeploy, haveKubectl, type Manifest } from './manifests.js';
 export { type KObj, wholeSeconds } from './store.js';
 export { type PolicyRule } from './rbac.js';

@@ -5,12 +5,11 @@
 // the shipped manifests; `system:masters` is always allowed, the privileged-group authorizer),
 // then the resource handler. Every request is logged with the user and the outcome.
 
-import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { TLSSocket } from 'node:tls';
 import { issue, type Issued } from '../certs.js';
+import { authenticate, credentialOf } from './authn.js';
 import { evictionHandler } from './eviction.js';
 import { Faults, statusOfFault, type Fault } from './faults.js';
 import { handle, type Reply } from './handlers.js';
@@ -47,19 +46,6 @@ export interface EmulatorOptions {
 
 /** Handles a request the generic registry does not (e.g. pods/eviction); undefined: not mine. */
 export type Special = (info: RequestInfo, body: unknown, user: UserInfo) => Reply | undefined;
-
-function credentialOf(req: IncomingMessage): string {
-  const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-  if (m?.[1]) return `token:${createHash('sha256').update(m[1]).digest('hex').slice(0, 12)}`;
-  const sock = req.socket;
-  if (sock instanceof TLSSocket && sock.authorized)
-    return `cert:${String(sock.getPeerCertificate().subject.CN)}`;
-  return 'none';
-}
-
-/** How a token shows in the request log. */
-export const tokenId = (token: string): string =>
-  `token:${createHash('sha256').update(token).digest('hex').slice(0, 12)}`;
 
 export class KubeEmulator {
   offsetMs = 0;
@@ -171,27 +157,6 @@ export class KubeEmulator {
     await new Promise((r) => this.server?.close(r));
   }
 
-  // authentication/request/bearertoken, then x509 (CN = user, O = groups), else anonymous
-  private authenticate(req: IncomingMessage): UserInfo | null {
-    const auth = req.headers.authorization;
-    if (auth !== undefined) {
-      const m = /^Bearer\s+(\S+)$/i.exec(auth);
-      return m?.[1] ? this.tokens.authenticate(m[1]) : null;
-    }
-    const sock = req.socket;
-    if (sock instanceof TLSSocket && sock.authorized) {
-      const peer = sock.getPeerCertificate();
-      const o = peer.subject.O;
-      const groups = o === undefined ? [] : Array.isArray(o) ? o : [o];
-      const cn = peer.subject.CN;
-      return {
-        name: (Array.isArray(cn) ? cn[0] : cn) ?? '',
-        groups: [...groups, 'system:authenticated'],
-      };
-    }
-    return { name: 'system:anonymous', groups: ['system:unauthenticated'] };
-  }
-
   private dispatch(
     req: IncomingMessage,
     raw: string,
@@ -214,7 +179,7 @@ export class KubeEmulator {
           : {};
       throw new ApiError(fault.code, s.reason, s.message, undefined, retry);
     }
-    const user = this.authenticate(req);
+    const user = authenticate(req, this.tokens);
     if (!user) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
     log.user = user.name;
     if (!info)
