@@ -42,8 +42,8 @@ function start(cmd: string, args: string[]): { child: ChildProcess; output: () =
   const keep = (d: Buffer): void => {
     out = (out + d.toString()).slice(-8000);
   };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
   return { child, output: () => out };
 }
 
