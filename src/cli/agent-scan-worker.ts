@@ -1,16 +1,39 @@
-// Worker-thread entry (a composition root, like cli/main.ts: it builds the real edges): one
-// complete scan, posted back as a ScanOutcome. Scanning here keeps the
-// scan's transient garbage (file buffers, parser intermediates) in a heap that is discarded with
-// the worker, so the long-lived agent thread stays small and its event loop stays free.
+// Worker-process entry (a composition root, like cli/main.ts: it builds the real edges): one
+// complete scan, sent back to the agent as a ScanOutcome, then exit. Scanning in a short-lived
+// process returns all of the scan's memory to the system when it exits — a worker thread left
+// tens of MB behind in the agent (allocator arenas, external memory; BENCHMARKS.md, issue #11).
+// The per-certificate metric families are rendered here too and sent as bytes, so the agent
+// never holds thousands of certificate objects.
 
-import { parentPort, workerData } from 'node:worker_threads';
 import { systemClock } from '../agent/clock.js';
+import { certificateFamilies } from '../agent/exposition.js';
+import type { ScanOutcome } from '../agent/metrics.js';
 import { agentScan } from './commands/agent.js';
-import type { ScanConfig } from '../config/scan-config.js';
+import type { ScanWorkerData } from './agent-scan-in-worker.js';
 
-const config = workerData as ScanConfig;
-agentScan(config, systemClock)().then(
-  (outcome) => parentPort?.postMessage({ outcome }),
-  (err: unknown) =>
-    parentPort?.postMessage({ error: err instanceof Error ? err.message : String(err) }),
-);
+function slim(o: ScanOutcome, d: ScanWorkerData): ScanOutcome {
+  const text = new TextEncoder().encode(
+    certificateFamilies(o.inventory.certificates, d.node, o.now.getTime(), d.x509Compat),
+  );
+  return {
+    ...o,
+    inventory: { ...o.inventory, certificates: [], files: [] },
+    exposition: { text, certificates: o.inventory.certificates.length },
+  };
+}
+
+function reply(msg: { outcome?: ScanOutcome; error?: string }): void {
+  // exit as soon as the message is written: nothing the scan opened may keep this process up
+  process.send?.(msg, () => process.exit(0));
+}
+
+process.once('message', (d: ScanWorkerData) => {
+  agentScan(d.config, systemClock)().then(
+    (outcome) => {
+      reply({ outcome: slim(outcome, d) });
+    },
+    (err: unknown) => {
+      reply({ error: err instanceof Error ? err.message : String(err) });
+    },
+  );
+});

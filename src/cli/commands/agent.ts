@@ -2,6 +2,8 @@
 // complete snapshot. Runs until SIGTERM/SIGINT.
 
 import { hostname } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { systemClock, type Clock } from '../../agent/clock.js';
 import { AgentLoop } from '../../agent/loop.js';
 import { AgentMetrics, type ScanOutcome } from '../../agent/metrics.js';
@@ -13,6 +15,18 @@ import { nodeLifetime } from '../../plan/node-lifetime.js';
 import type { CommandDef, Io, Values } from '../command.js';
 import { UsageError } from '../command.js';
 import { inventoryOf, loadScanConfig, DISCOVERY_OPTIONS, scanOptions } from './scan.js';
+
+/**
+ * A full GC, run after each render: the agent's own heap is small and barely allocates, so V8
+ * would let the previous scan's megabytes of bodies (external memory) wait for a GC that never
+ * comes — steady RSS crept up by ~13 MB a scan (BENCHMARKS.md, issue #11). Exposed here, at
+ * start-up, so nobody has to pass --expose-gc.
+ */
+function collectGarbage(): () => void {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as unknown;
+  return typeof gc === 'function' ? () => void (gc as () => unknown)() : () => undefined;
+}
 
 /** One complete scan of the node, as the agent publishes it. */
 export function agentScan(config: ScanConfig, clock: Clock): () => Promise<ScanOutcome> {
@@ -58,7 +72,11 @@ export async function kubernetesPublisher(
       {
         conditions: desiredConditions(o.findings),
         events: desiredEvents(node, o.findings),
-        report: desiredReport(o.inventory, o.findings, o.lifetime, o.now),
+        report: {
+          ...desiredReport(o.inventory, o.findings, o.lifetime, o.now),
+          // the worker rendered the certificates and kept only their number (agent-scan-worker.ts)
+          ...(o.exposition ? { certificates: o.exposition.certificates } : {}),
+        },
       },
       o.now,
     );
@@ -87,13 +105,13 @@ async function runAgent(values: Values, positionals: string[], io: Io): Promise<
     typeof values['node-name'] === 'string'
       ? values['node-name']
       : (io.env.NODE_NAME ?? hostname());
-  const metrics = new AgentMetrics(node, values['x509-compat'] === true);
+  const metrics = new AgentMetrics(node, values['x509-compat'] === true, collectGarbage());
   const log = (m: string): void => void io.stderr.write(`${new Date().toISOString()} ${m}\n`);
   const publish = await kubernetesPublisher(values.kubernetes, node, io);
   const loop = new AgentLoop(
     {
       // Each scan in a fresh worker thread: its garbage goes with the worker (BENCHMARKS.md).
-      scan: () => scanInWorker(config),
+      scan: () => scanInWorker(config, { node, x509Compat: values['x509-compat'] === true }),
       metrics,
       clock: systemClock,
       random: Math.random,
