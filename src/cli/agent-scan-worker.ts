@@ -8,17 +8,20 @@
 import { systemClock } from '../agent/clock.js';
 import { certificateFamilies } from '../agent/exposition.js';
 import type { ScanOutcome } from '../agent/metrics.js';
-import { agentScan } from './commands/agent.js';
+import { agentScan } from './agent-scan.js';
 import type { ScanWorkerData } from './agent-scan-in-worker.js';
 
 function slim(o: ScanOutcome, d: ScanWorkerData): ScanOutcome {
+  // as AgentMetrics.update does it: superseded history is counted, not exported
+  const all = o.inventory.certificates;
+  const inUse = all.filter((c) => c.superseded === undefined);
   const text = new TextEncoder().encode(
-    certificateFamilies(o.inventory.certificates, d.node, o.now.getTime(), d.x509Compat),
+    certificateFamilies(inUse, d.node, o.now.getTime(), d.x509Compat),
   );
   return {
     ...o,
     inventory: { ...o.inventory, certificates: [], files: [] },
-    exposition: { text, certificates: o.inventory.certificates.length },
+    exposition: { text, certificates: all.length, superseded: all.length - inUse.length },
   };
 }
 

@@ -4,17 +4,14 @@
 import { hostname } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { systemClock, type Clock } from '../../agent/clock.js';
+import { systemClock } from '../../agent/clock.js';
 import { AgentLoop } from '../../agent/loop.js';
 import { AgentMetrics, type ScanOutcome } from '../../agent/metrics.js';
 import { scanInWorker } from '../agent-scan-in-worker.js';
 import { agentServer } from '../../agent/server.js';
-import { runChecks } from '../../checks/index.js';
-import { thresholdsOf, type ScanConfig } from '../../config/scan-config.js';
-import { nodeLifetime } from '../../plan/node-lifetime.js';
 import type { CommandDef, Io, Values } from '../command.js';
 import { UsageError } from '../command.js';
-import { inventoryOf, loadScanConfig, DISCOVERY_OPTIONS, scanOptions } from './scan.js';
+import { loadScanConfig, DISCOVERY_OPTIONS, scanOptions } from '../scan-options.js';
 
 /**
  * A full GC, run after each render: the agent's own heap is small and barely allocates, so V8
@@ -26,23 +23,6 @@ function collectGarbage(): () => void {
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as unknown;
   return typeof gc === 'function' ? () => void (gc as () => unknown)() : () => undefined;
-}
-
-/** One complete scan of the node, as the agent publishes it. */
-export function agentScan(config: ScanConfig, clock: Clock): () => Promise<ScanOutcome> {
-  return async () => {
-    const t0 = clock.now().getTime();
-    const inventory = await inventoryOf(config);
-    const now = clock.now();
-    const thresholds = thresholdsOf(config);
-    return {
-      inventory,
-      findings: runChecks(inventory, { now, thresholds }),
-      lifetime: nodeLifetime(inventory.certificates, now, thresholds.warnMs),
-      now,
-      durationSeconds: (now.getTime() - t0) / 1000,
-    };
-  };
 }
 
 /**
