@@ -104,7 +104,8 @@ async function main(): Promise<void> {
       `| \`certdrift scan\` (table) | ${f(table.medianMs)} ms (min ${f(table.minMs)}) | ${f(table.peakRssMb)} MB |`,
       `| \`certdrift --version\` | ${f(version.medianMs)} ms | ${f(version.peakRssMb)} MB |`,
       `| \`openssl x509 -noout -enddate\` per file | ${f(openssl.wallMs)} ms (1 run) | — |`,
-      `| agent \`/metrics\` under 20 concurrent scrapers (${agent.requests} requests, gzip) | p50 ${agent.p50Ms.toFixed(1)} ms, p99 ${agent.p99Ms.toFixed(1)} ms | ${f(agent.rssMb)} MB steady |`,
+      `| agent (${agent.node}) \`/metrics\` under 20 concurrent scrapers (${agent.gzip.requests} requests, gzip) | p50 ${agent.gzip.p50Ms.toFixed(1)} ms, p99 ${agent.gzip.p99Ms.toFixed(1)} ms | ${f(agent.steadyRssMb)} MB steady, ${f(agent.peakRssMb)} MB peak |`,
+      `| agent (${agent.node}) \`/metrics\`, 20 concurrent plain scrapers | p50 ${agent.plain.p50Ms.toFixed(1)} ms, p99 ${agent.plain.p99Ms.toFixed(1)} ms | |`,
       `| agent, ${cycles.cycles} scan cycles | heap ${cycles.heapStartMb.toFixed(1)} → ${cycles.heapEndMb.toFixed(1)} MB | RSS ${f(cycles.rssStartMb)} → ${f(cycles.rssEndMb)} MB |`,
       drift
         ? `| \`certdrift scan\` with drift, ${PODS} containers × ${MOUNTS_PER_POD} mounts (real containerd) | ${f(drift.medianMs)} ms (min ${f(drift.minMs)}) | ${f(drift.peakRssMb)} MB |`

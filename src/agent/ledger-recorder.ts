@@ -30,14 +30,24 @@ export class LedgerRecorder {
     return this.ledger;
   }
 
-  record(o: ScanOutcome): ScanOutcome {
+  /** The ledger before the next scan: read from disk once, then kept in memory. */
+  previous(): Ledger | null {
     if (!this.loaded) {
       const { ledger, problem } = this.store.read();
       if (problem !== undefined) this.log(`ledger: ${problem}; starting a new one`);
       this.ledger = ledger;
       this.loaded = true;
     }
-    this.ledger = updateLedger(this.ledger, o.inventory, this.node, o.now);
+    return this.ledger;
+  }
+
+  /**
+   * Records a scan: its `ledger` when the worker already updated it (the agent's worker holds
+   * the certificates; the agent does not), else updated here from the inventory.
+   */
+  record(o: ScanOutcome): ScanOutcome {
+    const previous = this.previous();
+    this.ledger = o.ledger ?? updateLedger(previous, o.inventory, this.node, o.now);
     try {
       this.store.write(this.ledger);
       if (this.lastProblem !== undefined) this.log('ledger saved again');

@@ -5,12 +5,14 @@
 // duplicate series is impossible by construction. Names in base units (absolute timestamps in
 // seconds: let PromQL subtract time()).
 
-import { gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gzip as gzipCb } from 'node:zlib';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { REASON_CODES } from '../reasons.js';
 import { certificateFamilies } from './exposition.js';
 import { FINDING_CODES, type Finding, type Inventory, type Workload } from '../model.js';
 import type { NodeLifetime } from '../plan/node-lifetime.js';
+import type { Ledger } from '../ledger/types.js';
 
 export interface ScanOutcome {
   inventory: Inventory;
@@ -18,6 +20,14 @@ export interface ScanOutcome {
   lifetime: NodeLifetime | null;
   now: Date;
   durationSeconds: number;
+  /**
+   * The per-certificate families, already rendered where the scan ran (the agent's worker
+   * process), so the agent never holds thousands of certificate objects. When set,
+   * `inventory.certificates` is empty; `certificates` and `superseded` say how many there were.
+   */
+  exposition?: { text: Uint8Array; certificates: number; superseded: number };
+  /** the certificate ledger updated where the scan ran (agent --state-dir), see ledger-recorder.ts */
+  ledger?: Ledger;
 }
 
 type Labels = Record<string, string>;
@@ -32,12 +42,15 @@ function setUnique(g: Gauge, seen: Set<string>, labels: Labels, value: number): 
 
 const WORKLOAD_LABELS = ['node', 'namespace', 'pod', 'container', 'path'] as const;
 
+const gzip = promisify(gzipCb);
+
 export class AgentMetrics {
   readonly registry = new Registry();
-  private text = '';
+  /** the body every plain scrape serves, encoded once per scan (BENCHMARKS.md, issue #11) */
+  private body: Buffer = Buffer.alloc(0);
   /** the per-certificate families of the last good scan (kept when a scan fails) */
-  private certText = '';
-  private gzip: Buffer = gzipSync('');
+  private certText: Uint8Array = Buffer.alloc(0);
+  private gzip: Buffer = Buffer.alloc(0);
   private readonly g: Record<string, Gauge>;
   private readonly errors: Counter;
   private readonly scans: Counter;
@@ -45,6 +58,8 @@ export class AgentMetrics {
   constructor(
     private readonly node: string,
     private readonly x509Compat = false,
+    /** called after each render, when the previous bodies became garbage (agent.ts: a GC) */
+    private readonly afterRender: () => void = () => undefined,
   ) {
     const gauge = (name: string, help: string, labelNames: readonly string[]): Gauge =>
       new Gauge({ name, help, labelNames: [...labelNames], registers: [this.registry] });
@@ -134,9 +149,17 @@ export class AgentMetrics {
     return this.registry.contentType;
   }
 
-  /** The text every scrape serves, as of the last update. */
+  /** The text every scrape serves, as of the last update (decoded on each call: for tests). */
   current(): string {
-    return this.text;
+    return this.body.toString('utf8');
+  }
+
+  /**
+   * The same as bytes, encoded once per scan: a plain scrape writes this buffer as is instead
+   * of encoding megabytes of text per request (20 concurrent plain scrapers: p99 2 s → ms).
+   */
+  plain(): Buffer {
+    return this.body;
   }
 
   /** The same, gzip-compressed once per scan (Prometheus asks for gzip). */
@@ -145,15 +168,23 @@ export class AgentMetrics {
   }
 
   /**
-   * Renders the text once, then empties the gauges: between scans only the text is served, so
+   * Renders the body once, then empties the gauges: between scans only the bytes are served, so
    * the registry need not keep tens of thousands of series alive (counters keep their totals).
+   * Compression runs on libuv's thread pool: scrapes are served meanwhile (the previous body).
    */
   private async render(certificates = this.certText): Promise<void> {
-    this.certText = certificates;
     const rest = await this.registry.metrics();
-    this.text = certificates ? `${certificates}\n${rest}` : rest;
-    this.gzip = gzipSync(this.text, { level: 6 });
     for (const g of Object.values(this.g)) g.reset();
+    const body =
+      certificates.length > 0
+        ? Buffer.concat([certificates, Buffer.from(`\n${rest}`)])
+        : Buffer.from(rest);
+    const gz = await gzip(body, { level: 6 });
+    this.body = body;
+    this.gzip = gz;
+    // kept as a view into the body (for a re-render after a failed scan), not as a second copy
+    this.certText = body.subarray(0, certificates.length);
+    this.afterRender();
   }
 
   private workloadLabels(w: Workload | undefined, path: string): Labels {
@@ -245,8 +276,14 @@ export class AgentMetrics {
     // Superseded history is counted, not exported per certificate: expiry alerts must never fire
     // on a rotated kubelet file or a backup nothing uses.
     const inUse = o.inventory.certificates.filter((c) => c.superseded === undefined);
-    set(this.g.superseded, { node }, o.inventory.certificates.length - inUse.length);
-    await this.render(certificateFamilies(inUse, node, nowMs, this.x509Compat));
+    set(
+      this.g.superseded,
+      { node },
+      o.exposition?.superseded ?? o.inventory.certificates.length - inUse.length,
+    );
+    await this.render(
+      o.exposition?.text ?? Buffer.from(certificateFamilies(inUse, node, nowMs, this.x509Compat)),
+    );
   }
 
   /** A scan that failed as a whole: sources down, the last good certificate values kept. */

@@ -19,7 +19,7 @@ export function agentServer(metrics: AgentMetrics, state: Readiness): Server {
       const headers = { 'content-type': metrics.contentType, vary: 'accept-encoding' };
       if (gzip)
         res.writeHead(200, { ...headers, 'content-encoding': 'gzip' }).end(metrics.gzipped());
-      else res.writeHead(200, headers).end(metrics.current());
+      else res.writeHead(200, headers).end(metrics.plain());
     } else if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     } else if (path === '/readyz') {

@@ -1,16 +1,45 @@
-// Worker-thread entry (a composition root, like cli/main.ts: it builds the real edges): one
-// complete scan, posted back as a ScanOutcome. Scanning here keeps the
-// scan's transient garbage (file buffers, parser intermediates) in a heap that is discarded with
-// the worker, so the long-lived agent thread stays small and its event loop stays free.
+// Worker-process entry (a composition root, like cli/main.ts: it builds the real edges): one
+// complete scan, sent back to the agent as a ScanOutcome, then exit. Scanning in a short-lived
+// process returns all of the scan's memory to the system when it exits — a worker thread left
+// tens of MB behind in the agent (allocator arenas, external memory; BENCHMARKS.md, issue #11).
+// The per-certificate metric families are rendered here too and sent as bytes, so the agent
+// never holds thousands of certificate objects.
 
-import { parentPort, workerData } from 'node:worker_threads';
 import { systemClock } from '../agent/clock.js';
+import { certificateFamilies } from '../agent/exposition.js';
+import type { ScanOutcome } from '../agent/metrics.js';
+import { updateLedger } from '../ledger/update-ledger.js';
 import { agentScan } from './agent-scan.js';
-import type { ScanConfig } from '../config/scan-config.js';
+import type { ScanWorkerData } from './agent-scan-in-worker.js';
 
-const config = workerData as ScanConfig & { probeServed?: boolean };
-agentScan(config, systemClock)().then(
-  (outcome) => parentPort?.postMessage({ outcome }),
-  (err: unknown) =>
-    parentPort?.postMessage({ error: err instanceof Error ? err.message : String(err) }),
-);
+function slim(o: ScanOutcome, d: ScanWorkerData): ScanOutcome {
+  // as AgentMetrics.update does it: superseded history is counted, not exported
+  const all = o.inventory.certificates;
+  const inUse = all.filter((c) => c.superseded === undefined);
+  const text = new TextEncoder().encode(
+    certificateFamilies(inUse, d.node, o.now.getTime(), d.x509Compat),
+  );
+  return {
+    ...o,
+    // the ledger records every certificate, so it is brought up to date here, before slimming
+    ...(d.ledger ? { ledger: updateLedger(d.ledger.previous, o.inventory, d.node, o.now) } : {}),
+    inventory: { ...o.inventory, certificates: [], files: [] },
+    exposition: { text, certificates: all.length, superseded: all.length - inUse.length },
+  };
+}
+
+function reply(msg: { outcome?: ScanOutcome; error?: string }): void {
+  // exit as soon as the message is written: nothing the scan opened may keep this process up
+  process.send?.(msg, () => process.exit(0));
+}
+
+process.once('message', (d: ScanWorkerData) => {
+  agentScan(d.config, systemClock)().then(
+    (outcome) => {
+      reply({ outcome: slim(outcome, d) });
+    },
+    (err: unknown) => {
+      reply({ error: err instanceof Error ? err.message : String(err) });
+    },
+  );
+});

@@ -63,10 +63,27 @@ export function missingTools(): string[] {
   );
 }
 
+/** The CRI socket's standard path on a node, where `--runtime-endpoint auto` looks first. */
+export const NODE_CRI_SOCKET = '/run/containerd/containerd.sock';
+
+/**
+ * For `nodeLike` labs: containerd gets a mount namespace of its own shaped like a systemd node's
+ * (here `/` is a private mount, so containerd refuses HostToContainer for a hostPath of `/`):
+ * `/` rshared, and a tmpfs at /run/containerd where the lab's socket is bound at the standard
+ * path once containerd listens. Nothing of this is visible outside that namespace.
+ */
+const NODE_LIKE = `set -e
+mount --make-rshared /
+mount -t tmpfs -o mode=0755 certdrift-lab /run/containerd
+mkdir /run/containerd/s
+: > ${NODE_CRI_SOCKET}
+exec containerd --config "$1"`;
+
 /** Starts containerd and waits until its CRI plugin answers. */
 export async function startContainerd(
   dir: string,
   timeoutMs = 15000,
+  opts: { nodeLike?: boolean } = {},
 ): Promise<{ pid: number; socket: string }> {
   // containerd 1.6 puts shim sockets under this fixed directory whatever the config says.
   mkdirSync('/run/containerd/s', { recursive: true });
@@ -75,7 +92,10 @@ export async function startContainerd(
   const config = join(dir, 'config.toml');
   writeFileSync(config, containerdConfig(dir));
   const log = openSync(join(dir, 'containerd.log'), 'a');
-  const child = spawn('containerd', ['--config', config], {
+  const [cmd, args] = opts.nodeLike
+    ? ['unshare', ['--mount', 'sh', '-c', NODE_LIKE, 'sh', config]]
+    : ['containerd', ['--config', config]];
+  const child = spawn(cmd, args, {
     detached: true,
     stdio: ['ignore', log, log],
   });
@@ -92,6 +112,7 @@ export async function startContainerd(
       const conn = new CriConnection(socket, 1000);
       try {
         await conn.call('Version', { version: 'v1' });
+        if (opts.nodeLike) bindNodeSocket(pid, socket);
         return { pid, socket };
       } catch (err) {
         last = err;
@@ -105,4 +126,17 @@ export async function startContainerd(
   throw new Error(
     `containerd did not answer within ${timeoutMs} ms (${String(last)}); log tail:\n${tail}`,
   );
+}
+
+/** Binds the lab's socket at the node's standard path, inside containerd's mount namespace. */
+function bindNodeSocket(pid: number, socket: string): void {
+  const r = spawnSync(
+    'nsenter',
+    ['-t', String(pid), '-m', 'mount', '--bind', socket, NODE_CRI_SOCKET],
+    {
+      encoding: 'utf8',
+    },
+  );
+  if (r.status !== 0)
+    throw new Error(`binding ${socket} at ${NODE_CRI_SOCKET}: ${r.stderr.trim()}`);
 }

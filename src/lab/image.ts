@@ -4,7 +4,15 @@
 
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 const APPLETS = [
@@ -31,7 +39,41 @@ export function buildImageTar(work: string, name: string): string {
     mkdirSync(join(rootfs, d), { recursive: true });
   copyFileSync('/bin/busybox', join(rootfs, 'bin/busybox'));
   for (const a of APPLETS) symlinkSync('busybox', join(rootfs, 'bin', a));
-  const layerTar = join(work, 'layer.tar');
+  return packOciImage({
+    rootfs,
+    work,
+    name,
+    // As the sandbox (pause) image it must run until stopped, and exit on SIGTERM (PID 1 shell).
+    config: {
+      Env: ['PATH=/bin'],
+      Cmd: ['sh', '-c', "trap 'exit 0' TERM; while :; do sleep 3600 & wait; done"],
+    },
+  });
+}
+
+/** The image's runtime settings (the `config` object of an OCI image configuration). */
+export interface OciRunConfig {
+  Env?: string[];
+  Entrypoint?: string[];
+  Cmd?: string[];
+  WorkingDir?: string;
+  User?: string;
+}
+
+/**
+ * Packs `rootfs` as a one-layer OCI image layout tarball (`<work>/image.tar`) whose index names
+ * it `name` for `ctr images import`. The layer is reproducible (sorted, root-owned, mtime 0);
+ * `gzip: false` keeps it uncompressed (valid OCI, faster to build in tests).
+ */
+export function packOciImage(p: {
+  rootfs: string;
+  work: string;
+  name: string;
+  config: OciRunConfig;
+  gzip?: boolean;
+}): string {
+  const gzip = p.gzip ?? true;
+  const layerTar = join(p.work, 'layer.tar');
   execFileSync('tar', [
     '--sort=name',
     '--owner=0',
@@ -39,26 +81,23 @@ export function buildImageTar(work: string, name: string): string {
     '--numeric-owner',
     '--mtime=@0',
     '-C',
-    rootfs,
+    p.rootfs,
     '-cf',
     layerTar,
     '.',
   ]);
-  const diffId = sha256(readFileSync(layerTar));
-  execFileSync('gzip', ['-n', '-f', layerTar]);
-  const layer = readFileSync(`${layerTar}.gz`);
-  const layerDigest = sha256(layer);
-  const layout = join(work, 'layout');
+  const diffId = sha256File(layerTar);
+  if (gzip) execFileSync('gzip', ['-n', '-f', layerTar]);
+  const layerPath = gzip ? `${layerTar}.gz` : layerTar;
+  const layerDigest = gzip ? sha256File(layerPath) : diffId;
+  const layerSize = statSync(layerPath).size;
+  const layout = join(p.work, 'layout');
   mkdirSync(join(layout, 'blobs/sha256'), { recursive: true });
-  writeFileSync(join(layout, 'blobs/sha256', layerDigest), layer);
+  renameSync(layerPath, join(layout, 'blobs/sha256', layerDigest));
   const config = JSON.stringify({
     architecture: process.arch === 'arm64' ? 'arm64' : 'amd64',
     os: 'linux',
-    // As the sandbox (pause) image it must run until stopped, and exit on SIGTERM (PID 1 shell).
-    config: {
-      Env: ['PATH=/bin'],
-      Cmd: ['sh', '-c', "trap 'exit 0' TERM; while :; do sleep 3600 & wait; done"],
-    },
+    config: p.config,
     rootfs: { type: 'layers', diff_ids: [`sha256:${diffId}`] },
   });
   writeFileSync(join(layout, 'blobs/sha256', sha256(config)), config);
@@ -72,9 +111,9 @@ export function buildImageTar(work: string, name: string): string {
     },
     layers: [
       {
-        mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+        mediaType: `application/vnd.oci.image.layer.v1.tar${gzip ? '+gzip' : ''}`,
         digest: `sha256:${layerDigest}`,
-        size: layer.length,
+        size: layerSize,
       },
     ],
   });
@@ -89,17 +128,23 @@ export function buildImageTar(work: string, name: string): string {
           digest: `sha256:${sha256(manifest)}`,
           size: Buffer.byteLength(manifest),
           annotations: {
-            'io.containerd.image.name': name,
-            'org.opencontainers.image.ref.name': '1',
+            'io.containerd.image.name': p.name,
+            'org.opencontainers.image.ref.name': p.name.slice(p.name.lastIndexOf(':') + 1),
           },
         },
       ],
     }),
   );
   writeFileSync(join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-  const out = join(work, 'image.tar');
+  const out = join(p.work, 'image.tar');
   execFileSync('tar', ['-C', layout, '-cf', out, '.']);
+  rmSync(layout, { recursive: true, force: true });
   return out;
+}
+
+/** sha256 of a file, streamed by coreutils (image layers are far larger than a read buffer). */
+function sha256File(path: string): string {
+  return execFileSync('sha256sum', [path], { encoding: 'utf8' }).slice(0, 64);
 }
 
 export function importImage(socket: string, tarPath: string): void {

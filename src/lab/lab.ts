@@ -99,11 +99,12 @@ export class Lab {
     return join(this.state.dir, 'host');
   }
 
-  static async up(dir: string): Promise<Lab> {
+  /** `nodeLike`: containerd sees `/` rshared and serves the node's socket path (containerd.ts). */
+  static async up(dir: string, opts: { nodeLike?: boolean } = {}): Promise<Lab> {
     if (existsSync(join(dir, 'lab.json')))
       throw new Error(`a lab already runs in ${dir} (certdrift lab down --dir ${dir})`);
     mkdirSync(join(dir, 'host'), { recursive: true });
-    const { pid, socket } = await startContainerd(dir);
+    const { pid, socket } = await startContainerd(dir, 15000, opts);
     const state: LabState = { dir, socket, pid, sharedMounts: [] };
     writeFileSync(join(dir, 'lab.json'), JSON.stringify(state));
     importImage(socket, buildImageTar(join(dir, 'image'), LAB_IMAGE));

@@ -104,6 +104,8 @@ export function desiredReport(
   findings: readonly Finding[],
   life: NodeLifetime | null,
   now: Date,
+  /** how many certificates the scan saw, when `inv` was slimmed (the agent's worker) */
+  certificateCount = inv.certificates.length,
 ): ReportSpec {
   return {
     scannedAt: now.toISOString(),
@@ -111,7 +113,7 @@ export function desiredReport(
       ? { deadline: life.deadline.toISOString(), replaceBy: life.replaceBy.toISOString() }
       : {}),
     worstSeverity: worstSeverity(findings),
-    certificates: inv.certificates.length,
+    certificates: certificateCount,
     staleViews: findings.filter((f) => f.code === 'STALE_VIEW').length,
     notReloaded: findings.filter((f) => f.code === 'NOT_RELOADED').length,
     findings: findings

@@ -2,6 +2,8 @@
 // complete snapshot. Runs until SIGTERM/SIGINT.
 
 import { hostname } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { systemClock } from '../../agent/clock.js';
 import { AgentLoop } from '../../agent/loop.js';
 import { AgentMetrics, type ScanOutcome } from '../../agent/metrics.js';
@@ -13,6 +15,18 @@ import type { CommandDef, Io, Values } from '../command.js';
 import { UsageError } from '../command.js';
 import { VERSION } from '../version.js';
 import { loadScanConfig, DISCOVERY_OPTIONS, scanOptions } from '../scan-options.js';
+
+/**
+ * A full GC, run after each render: the agent's own heap is small and barely allocates, so V8
+ * would let the previous scan's megabytes of bodies (external memory) wait for a GC that never
+ * comes — steady RSS crept up by ~13 MB a scan (BENCHMARKS.md, issue #11). Exposed here, at
+ * start-up, so nobody has to pass --expose-gc.
+ */
+function collectGarbage(): () => void {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as unknown;
+  return typeof gc === 'function' ? () => void (gc as () => unknown)() : () => undefined;
+}
 
 /**
  * Node conditions, events and the NodeCertificateReport: `auto` publishes when running in a
@@ -39,7 +53,11 @@ export async function kubernetesPublisher(
       {
         conditions: desiredConditions(o.findings),
         events: desiredEvents(node, o.findings),
-        report: desiredReport(o.inventory, o.findings, o.lifetime, o.now),
+        report: {
+          ...desiredReport(o.inventory, o.findings, o.lifetime, o.now, o.exposition?.certificates),
+          // the worker rendered the certificates and kept only their number (agent-scan-worker.ts)
+          ...(o.exposition ? { certificates: o.exposition.certificates } : {}),
+        },
       },
       o.now,
     );
@@ -68,7 +86,7 @@ async function runAgent(values: Values, positionals: string[], io: Io): Promise<
     typeof values['node-name'] === 'string'
       ? values['node-name']
       : (io.env.NODE_NAME ?? hostname());
-  const metrics = new AgentMetrics(node, values['x509-compat'] === true);
+  const metrics = new AgentMetrics(node, values['x509-compat'] === true, collectGarbage());
   const log = (m: string): void => void io.stderr.write(`${new Date().toISOString()} ${m}\n`);
   const publish = await kubernetesPublisher(values.kubernetes, node, io);
   const stateDir =
@@ -89,9 +107,16 @@ async function runAgent(values: Values, positionals: string[], io: Io): Promise<
         );
   const loop = new AgentLoop(
     {
-      // Each scan in a fresh worker thread: its garbage goes with the worker (BENCHMARKS.md).
+      // Each scan in a short-lived worker process: its memory goes with it (BENCHMARKS.md).
       scan: async () => {
-        const o = await scanInWorker({ ...config, probeServed: values['no-probe'] !== true });
+        const o = await scanInWorker(
+          { ...config, probeServed: values['no-probe'] !== true },
+          {
+            node,
+            x509Compat: values['x509-compat'] === true,
+            ...(ledger ? { ledger: { previous: ledger.previous() } } : {}),
+          },
+        );
         return ledger ? ledger.record(o) : o;
       },
       metrics,
