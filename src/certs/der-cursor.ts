@@ -100,25 +100,30 @@ export function utcDate(
 }
 
 /**
- * UTCTime `YYMMDDHHMMSSZ` or GeneralizedTime `YYYYMMDDHHMMSSZ`: the forms RFC 5280 requires.
- * Other forms OpenSSL accepts (no seconds, offsets, fractions) and impossible dates throw, and
- * the caller lets OpenSSL decide.
+ * UTCTime `YYMMDDHHMMSSZ` or GeneralizedTime `YYYYMMDDHHMMSSZ`: the forms RFC 5280 requires;
+ * also UTCTime without seconds (`YYMMDDHHMMZ`), which OpenSSL 3.0 accepts and the OpenSSL in
+ * Node 24 refuses — read here so the answer does not depend on the Node version. Other forms
+ * OpenSSL accepts (offsets, fractions) and impossible dates throw, and the caller lets OpenSSL
+ * decide.
  */
 export function timeAt(c: Cursor): Date {
   const b = c.buf;
   let p = c.vStart;
   const len = c.vEnd - p;
   let year: number;
-  if (c.tag === 23 && len === 13) {
+  let withSeconds = true;
+  if (c.tag === 23 && (len === 13 || len === 11)) {
     const yy = two(b, p);
     year = yy < 50 ? 2000 + yy : 1900 + yy;
+    withSeconds = len === 13;
     p += 2;
   } else if (c.tag === 24 && len === 15) {
     year = two(b, p) * 100 + two(b, p + 2);
     p += 4;
   } else throw new DerError('time not in RFC 5280 form');
   if (b[c.vEnd - 1] !== 0x5a) throw new DerError('time is not Zulu');
-  const d = utcDate(year, two(b, p), two(b, p + 2), two(b, p + 4), two(b, p + 6), two(b, p + 8));
+  const sec = withSeconds ? two(b, p + 8) : 0;
+  const d = utcDate(year, two(b, p), two(b, p + 2), two(b, p + 4), two(b, p + 6), sec);
   if (!d) throw new DerError('impossible date');
   return d;
 }
