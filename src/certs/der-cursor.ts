@@ -100,30 +100,45 @@ export function utcDate(
 }
 
 /**
- * UTCTime `YYMMDDHHMMSSZ` or GeneralizedTime `YYYYMMDDHHMMSSZ`: the forms RFC 5280 requires;
- * also UTCTime without seconds (`YYMMDDHHMMZ`), which OpenSSL 3.0 accepts and the OpenSSL in
- * Node 24 refuses — read here so the answer does not depend on the Node version. Other forms
- * OpenSSL accepts (offsets, fractions) and impossible dates throw, and the caller lets OpenSSL
- * decide.
+ * UTCTime `YYMMDDHHMM[SS](Z|±HHMM)` or GeneralizedTime `YYYYMMDDHHMM[SS](Z|±HHMM)`. RFC 5280
+ * requires seconds and `Z`; the other forms are what OpenSSL 3.0 (the openssl CLI on Debian 12)
+ * accepts and the OpenSSL inside Node 24 refuses, so they are read here and the answer does not
+ * depend on the Node version. Fractions and impossible dates throw, and the caller lets OpenSSL
+ * decide (impossible dates become `bad_time`).
  */
 export function timeAt(c: Cursor): Date {
   const b = c.buf;
   let p = c.vStart;
-  const len = c.vEnd - p;
+  const end = c.vEnd;
   let year: number;
-  let withSeconds = true;
-  if (c.tag === 23 && (len === 13 || len === 11)) {
+  if (c.tag === 23) {
     const yy = two(b, p);
     year = yy < 50 ? 2000 + yy : 1900 + yy;
-    withSeconds = len === 13;
     p += 2;
-  } else if (c.tag === 24 && len === 15) {
+  } else if (c.tag === 24) {
     year = two(b, p) * 100 + two(b, p + 2);
     p += 4;
-  } else throw new DerError('time not in RFC 5280 form');
-  if (b[c.vEnd - 1] !== 0x5a) throw new DerError('time is not Zulu');
-  const sec = withSeconds ? two(b, p + 8) : 0;
+  } else throw new DerError('not a time');
+  // what follows the year: MMDDHHMM, optional SS, then Z or ±HHMM
+  const rest = end - p;
+  let offsetMin = 0;
+  let zoneLen: number;
+  if (b[end - 1] === 0x5a) zoneLen = 1;
+  else if (rest >= 13 && (b[end - 5] === 0x2b || b[end - 5] === 0x2d)) {
+    zoneLen = 5;
+    const oh = two(b, end - 4);
+    const om = two(b, end - 2);
+    if (!(oh <= 23 && om <= 59)) throw new DerError('impossible time offset');
+    offsetMin = (b[end - 5] === 0x2b ? 1 : -1) * (oh * 60 + om);
+  } else throw new DerError('time zone not Z or ±HHMM');
+  const digits = rest - zoneLen;
+  if (digits !== 8 && digits !== 10) throw new DerError('time not in a form read here');
+  for (let i = p; i < p + digits; i++) {
+    const ch = b[i] ?? 0;
+    if (ch < 0x30 || ch > 0x39) throw new DerError('time has a non-digit');
+  }
+  const sec = digits === 10 ? two(b, p + 8) : 0;
   const d = utcDate(year, two(b, p), two(b, p + 2), two(b, p + 4), two(b, p + 6), sec);
   if (!d) throw new DerError('impossible date');
-  return d;
+  return offsetMin === 0 ? d : new Date(d.getTime() - offsetMin * 60_000);
 }
