@@ -4,6 +4,7 @@
 import type { CertStatus, Severity } from '../model.js';
 import { day } from './duration.js';
 import type { CertificateRow, ScanReport } from './scan-report.js';
+import { sanitize } from './sanitize.js';
 import { renderColumns, type Style } from './text-table.js';
 
 function statusText(s: CertStatus, style: Style): string {
@@ -38,12 +39,12 @@ export function renderScanTable(r: ScanReport, style: Style): string {
   const rows = [...r.certificates]
     .sort((a, b) => a.residualSeconds - b.residualSeconds || (a.path < b.path ? -1 : 1))
     .map((c) => [
-      c.component,
-      c.commonName || c.subject,
+      sanitize(c.component),
+      sanitize(c.commonName || c.subject),
       `${day(new Date(c.notAfter))} ${c.notAfter.slice(11, 16)} UTC`,
       c.residual,
       statusText(c.status, style),
-      location(c),
+      sanitize(location(c)),
     ]);
   if (rows.length > 0)
     out.push(
@@ -55,7 +56,7 @@ export function renderScanTable(r: ScanReport, style: Style): string {
     );
   else
     out.push(
-      `No certificates found under ${r.hostRoot} (presets: ${r.presets.join(', ') || 'none'}). ` +
+      `No certificates found under ${sanitize(r.hostRoot)} (presets: ${r.presets.join(', ') || 'none'}). ` +
         'Is this a Kubernetes node? Point --host-root at its root file system or add --path GLOB.\n',
     );
 
@@ -64,7 +65,7 @@ export function renderScanTable(r: ScanReport, style: Style): string {
       '\n' +
         renderColumns(
           ['REASON', 'PATH', 'PROBLEM'],
-          r.errors.map((e) => [style.yellow(e.reason), e.path, e.message]),
+          r.errors.map((e) => [style.yellow(e.reason), sanitize(e.path), sanitize(e.message)]),
           style,
         ),
     );
@@ -74,11 +75,11 @@ export function renderScanTable(r: ScanReport, style: Style): string {
   if (other.length > 0) {
     out.push('\n' + style.bold('FINDINGS') + '\n');
     for (const f of other) {
-      out.push(`${severityText(f.severity, style)} ${f.code}: ${f.title}\n`);
+      out.push(`${severityText(f.severity, style)} ${f.code}: ${sanitize(f.title)}\n`);
       for (const [k, v] of Object.entries(f.evidence))
-        if (v !== '') out.push(style.dim(`    ${k}: ${v}\n`));
-      if (f.cause) out.push(`    cause: ${f.cause}\n`);
-      out.push(`    remedy: ${f.remedy}\n`);
+        if (v !== '') out.push(style.dim(`    ${sanitize(k)}: ${sanitize(v)}\n`));
+      if (f.cause) out.push(`    cause: ${sanitize(f.cause)}\n`);
+      out.push(`    remedy: ${sanitize(f.remedy)}\n`);
     }
   }
 
@@ -95,7 +96,7 @@ export function renderScanTable(r: ScanReport, style: Style): string {
   out.push(`\n${parts.join(' · ')}\n`);
   out.push(
     style.dim(
-      `host root ${r.hostRoot} · presets: ${r.presets.join(', ') || 'none'} · warning < ${r.thresholds.warningDays}d, critical < ${r.thresholds.criticalDays}d`,
+      `host root ${sanitize(r.hostRoot)} · presets: ${r.presets.join(', ') || 'none'} · warning < ${r.thresholds.warningDays}d, critical < ${r.thresholds.criticalDays}d`,
     ) + '\n',
   );
   const containers = r.workloads.filter((w) => w.kind === 'container');
@@ -104,14 +105,16 @@ export function renderScanTable(r: ScanReport, style: Style): string {
       const running = containers.filter((w) => w.state === 'running').length;
       out.push(
         style.dim(
-          `containers via ${src.source} ${src.endpoint ?? ''}: ${containers.length} (${running} running) · host processes: ${r.workloads.length - containers.length}`,
+          `containers via ${src.source} ${sanitize(src.endpoint ?? '')}: ${containers.length} (${running} running) · host processes: ${r.workloads.length - containers.length}`,
         ) + '\n',
       );
     } else {
       const fallback = src.source === 'cri' ? ' — using the /proc view instead' : '';
-      out.push(style.yellow(`${src.source} unavailable: ${src.message ?? ''}${fallback}`) + '\n');
+      out.push(
+        style.yellow(`${src.source} unavailable: ${sanitize(src.message ?? '')}${fallback}`) + '\n',
+      );
     }
   }
-  if (r.node) out.push(`${r.node.statement}\n`);
+  if (r.node) out.push(`${sanitize(r.node.statement)}\n`);
   return out.join('');
 }
