@@ -4,7 +4,7 @@
 // Pure: findings and workloads in, actions out. Running it again after a fix yields nothing.
 
 import type { FileAudit } from '../audit/index.js';
-import type { SetOp } from '../manifests/patch-manifest.js';
+import type { PatchOp } from '../manifests/patch-manifest.js';
 import type { Finding, Workload } from '../model.js';
 
 interface ContainerRef {
@@ -16,7 +16,7 @@ interface ContainerRef {
 }
 
 export type FixAction =
-  | { kind: 'patch-manifest'; file: string; ops: SetOp[]; description: string; codes: string[] }
+  | { kind: 'patch-manifest'; file: string; ops: PatchOp[]; description: string; codes: string[] }
   | ({ kind: 'recreate-container'; reason: string } & ContainerRef)
   | { kind: 'restart-host-process'; reason: string; pid: number; name: string }
   | ({ kind: 'stop-duplicate'; reason: string; keep: string } & ContainerRef)
@@ -50,10 +50,17 @@ export function planFixes(input: PlanInput): FixAction[] {
   for (const a of input.audits) {
     const fixes = a.findings.filter((f) => f.fix);
     if (fixes.length === 0) continue;
-    const ops: SetOp[] = [];
+    const ops: PatchOp[] = [];
     for (const f of fixes)
       for (const op of f.fix?.ops ?? [])
-        if (!ops.some((o) => o.doc === op.doc && o.path.join('/') === op.path.join('/')))
+        if (
+          !ops.some(
+            (o) =>
+              o.doc === op.doc &&
+              o.path.join('/') === op.path.join('/') &&
+              !o.delete === !op.delete,
+          )
+        )
           ops.push(op);
     actions.push({
       kind: 'patch-manifest',
