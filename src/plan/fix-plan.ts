@@ -17,6 +17,8 @@ interface ContainerRef {
 
 export type FixAction =
   | { kind: 'patch-manifest'; file: string; ops: PatchOp[]; description: string; codes: string[] }
+  /** a manifest problem with no safe automatic repair: what to do by hand */
+  | { kind: 'by-hand'; file: string; description: string; codes: string[] }
   | ({ kind: 'recreate-container'; reason: string } & ContainerRef)
   | { kind: 'restart-host-process'; reason: string; pid: number; name: string }
   | ({ kind: 'stop-duplicate'; reason: string; keep: string } & ContainerRef)
@@ -48,6 +50,14 @@ const newest = (a: Workload, b: Workload): number =>
 export function planFixes(input: PlanInput): FixAction[] {
   const actions: FixAction[] = [];
   for (const a of input.audits) {
+    const manual = a.findings.filter((f) => f.evidence.noAutomaticFix);
+    for (const remedy of new Set(manual.map((f) => f.remedy)))
+      actions.push({
+        kind: 'by-hand',
+        file: a.file,
+        description: remedy,
+        codes: [...new Set(manual.filter((f) => f.remedy === remedy).map((f) => f.code))],
+      });
     const fixes = a.findings.filter((f) => f.fix);
     if (fixes.length === 0) continue;
     const ops: PatchOp[] = [];
