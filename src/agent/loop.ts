@@ -1,6 +1,7 @@
 // The agent's loop: scan, publish, sleep `interval ± jitter`; after a failed scan, retry with
 // exponential backoff (1 s, 2 s, 4 s … up to the interval). The last complete snapshot keeps
-// being served; the loop never exits on its own, only when its signal aborts.
+// being served; the loop never exits on its own, only when its signal aborts — at once, even in
+// the middle of a scan. Readiness is kept after a failed scan only if an earlier one succeeded.
 
 import type { Clock } from './clock.js';
 import type { AgentMetrics, ScanOutcome } from './metrics.js';
@@ -66,8 +67,20 @@ export class AgentLoop {
   }
 
   async run(signal: AbortSignal): Promise<void> {
+    // A scan or a publish in progress does not hold up shutdown: its result is dropped.
+    const aborted = new Promise<void>((resolve) => {
+      signal.addEventListener(
+        'abort',
+        () => {
+          resolve();
+        },
+        { once: true },
+      );
+    });
     while (!signal.aborted) {
-      await this.once();
+      await Promise.race([this.once(), aborted]);
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the race above may end by abort
+      if (signal.aborted) break;
       // An aborted signal makes the sleep return at once; the loop condition then ends it.
       await this.deps.clock.sleep(
         nextDelay(this.opts, this.failuresInARow, this.deps.random()),

@@ -38,6 +38,10 @@ export class AgentMetrics {
   /** the per-certificate families of the last good scan (kept when a scan fails) */
   private certText = '';
   private gzip: Buffer = gzipSync('');
+  private kept: {
+    g: Gauge;
+    values: { labels: Partial<Record<string, string | number>>; value: number }[];
+  }[] = [];
   private readonly g: Record<string, Gauge>;
   private readonly errors: Counter;
   private readonly scans: Counter;
@@ -133,7 +137,13 @@ export class AgentMetrics {
     const rest = await this.registry.metrics();
     this.text = certificates ? `${certificates}\n${rest}` : rest;
     this.gzip = gzipSync(this.text, { level: 6 });
-    for (const g of Object.values(this.g)) g.reset();
+    // The few node-level series (deadline, last success, sources…) are kept as values, so a
+    // failed scan can re-render them: the last good snapshot stays whole, only marked down.
+    this.kept = [];
+    for (const g of Object.values(this.g)) {
+      this.kept.push({ g, values: (await g.get()).values });
+      g.reset();
+    }
   }
 
   private workloadLabels(w: Workload | undefined, path: string): Labels {
@@ -207,6 +217,7 @@ export class AgentMetrics {
 
   /** A scan that failed as a whole: sources down, the last good certificate values kept. */
   async failed(sources: { source: string; up: boolean }[]): Promise<void> {
+    for (const { g, values } of this.kept) for (const v of values) g.set(v.labels, v.value);
     for (const s of sources)
       this.g.sourceUp?.set({ node: this.node, source: s.source }, s.up ? 1 : 0);
     this.scans.inc({ node: this.node, result: 'failure' });

@@ -9,6 +9,8 @@ export function scanInWorker(config: ScanConfig): Promise<ScanOutcome> {
     const worker = new Worker(new URL('./agent-scan-worker.js', import.meta.url), {
       workerData: { ...config },
     });
+    // A scan in progress never keeps the process alive after the agent has shut down.
+    worker.unref();
     let settled = false;
     worker.once('message', (msg: { outcome?: ScanOutcome; error?: string }) => {
       settled = true;

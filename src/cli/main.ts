@@ -4,6 +4,7 @@
 import { sanitize } from '../report/sanitize.js';
 import { UsageError, parseCommandArgs, renderHelp, type CommandDef, type Io } from './command.js';
 import { OperationalError } from './errors.js';
+import { silenceLibraryWarnings } from './library-warnings.js';
 import { VERSION } from './version.js';
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandDef> }> = {
@@ -97,6 +98,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  silenceLibraryWarnings();
   const code = await run(argv, {
     stdout: process.stdout,
     stderr: process.stderr,

@@ -6,7 +6,7 @@ import { systemClock, type Clock } from '../../agent/clock.js';
 import { AgentLoop } from '../../agent/loop.js';
 import { AgentMetrics, type ScanOutcome } from '../../agent/metrics.js';
 import { scanInWorker } from '../agent-scan-in-worker.js';
-import { agentServer } from '../../agent/server.js';
+import { agentServer, stopServer } from '../../agent/server.js';
 import { runChecks } from '../../checks/index.js';
 import { thresholdsOf, type ScanConfig } from '../../config/scan-config.js';
 import { nodeLifetime } from '../../plan/node-lifetime.js';
@@ -122,12 +122,8 @@ async function runAgent(values: Values, positionals: string[], io: Io): Promise<
     stop('SIGINT');
   });
   await loop.run(abort.signal);
-  await new Promise<void>((resolve) => {
-    server.close(() => {
-      resolve();
-    });
-  });
-  server.closeAllConnections();
+  // Bounded whatever clients do (a half-sent request, a slow reader): 2 s for responses in flight.
+  await stopServer(server, 2000);
   return 0;
 }
 
