@@ -3,6 +3,7 @@
 // being served; the loop never exits on its own, only when its signal aborts — at once, even in
 // the middle of a scan. Readiness is kept after a failed scan only if an earlier one succeeded.
 
+import { sanitize } from '../report/sanitize.js';
 import type { Clock } from './clock.js';
 import type { AgentMetrics, ScanOutcome } from './metrics.js';
 
@@ -50,7 +51,7 @@ export class AgentLoop {
         } catch (err) {
           const message = err instanceof Error ? err.message : String(err);
           o.inventory.sources.push({ source: 'kubernetes', up: false, message });
-          this.deps.log(`publish failed (will retry next scan): ${message}`);
+          this.deps.log(`publish failed (will retry next scan): ${sanitize(message)}`);
         }
       }
       await this.deps.metrics.update(o);
@@ -61,7 +62,7 @@ export class AgentLoop {
     } catch (err) {
       this.failuresInARow++;
       this.lastError = err instanceof Error ? err.message : String(err);
-      this.deps.log(`scan failed (${this.failuresInARow} in a row): ${this.lastError}`);
+      this.deps.log(`scan failed (${this.failuresInARow} in a row): ${sanitize(this.lastError)}`);
       await this.deps.metrics.failed([{ source: 'files', up: false }]);
     }
   }
