@@ -6,7 +6,7 @@
 import { readdirSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { systemClock } from '../agent/clock.js';
-import { agentScan } from './commands/agent.js';
+import { agentScan } from './agent-scan.js';
 import type { ScanConfig } from '../config/scan-config.js';
 import { silenceLibraryWarnings } from './library-warnings.js';
 
