@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { parseAllDocuments } from 'yaml';
 import { auditManifest, type AuditContext } from '../audit/index.js';
 import { patchManifest } from './patch-manifest.js';
@@ -190,4 +191,25 @@ test('aliases: an anchor that something else also uses is refused, with the reas
   const res = patchManifest(text, fix.ops);
   assert.ok(!res.ok);
   assert.match(res.message, /alias whose anchor is also used elsewhere/);
+});
+
+test('patching never throws, whatever the bytes', () => {
+  const op = { doc: 0, path: ['spec', 'volumes', 0, 'hostPath', 'path'], value: '/x' };
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 400 }), (bytes) => {
+      const res = patchManifest(bytes, [
+        op,
+        { doc: 0, path: ['spec', 'volumes', 1], delete: true },
+      ]);
+      assert.equal(typeof res.ok, 'boolean');
+    }),
+    { numRuns: 300 },
+  );
+  fc.assert(
+    fc.property(fc.string({ maxLength: 300 }), (text) => {
+      const res = patchManifest(`spec:\n  volumes:\n  - hostPath:\n      path: ${text}\n`, [op]);
+      if (res.ok) assert.match(res.text, /path: \/x\n/);
+    }),
+    { numRuns: 300 },
+  );
 });

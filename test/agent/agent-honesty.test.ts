@@ -53,7 +53,7 @@ async function startAgent(root: string, interval = '3600'): Promise<Agent> {
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let err = '';
-  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   for (let i = 0; i < 150; i++) {
     const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
       (r) => r.ok,
