@@ -208,7 +208,11 @@ test('patching never throws, whatever the bytes', () => {
   fc.assert(
     fc.property(fc.string({ maxLength: 300 }), (text) => {
       const res = patchManifest(`spec:\n  volumes:\n  - hostPath:\n      path: ${text}\n`, [op]);
-      if (res.ok) assert.match(res.text, /path: \/x\n/);
+      if (!res.ok) return;
+      const pod = parseAllDocuments(res.text)[0]?.toJS() as {
+        spec: { volumes: { hostPath: { path: unknown } }[] };
+      };
+      assert.equal(pod.spec.volumes[0]?.hostPath.path, '/x');
     }),
     { numRuns: 300 },
   );
