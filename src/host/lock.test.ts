@@ -103,3 +103,11 @@ test('8 processes competing, holders dying with the lock: never two holders at o
     `# lock: ${trials} trials × 8 processes × ${rounds} rounds, ${acquisitions} acquisitions, at most 1 holder\n`,
   );
 });
+
+test('a record without a start time (older certdrift) still names its holder', () => {
+  const p = join(mkdtempSync(join(tmpdir(), 'certdrift-lock-')), 'fix.lock');
+  writeFileSync(p, `${process.pid} 2026-11-25T00:00:00.000Z\n`);
+  assert.throws(() => acquireLock(p, now), new RegExp(`\\(pid ${process.pid}\\) holds`));
+  writeFileSync(p, `${deadPid()} 2026-11-25T00:00:00.000Z\n`);
+  acquireLock(p, now)();
+});

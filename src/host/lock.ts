@@ -57,7 +57,8 @@ function alive(h: Holder): boolean {
 }
 
 function parse(text: string): Holder | undefined {
-  const m = /^(\d+) (\d*) /.exec(text);
+  // `<pid> <start> <time>`; records of certdrift before 0.2 had no start time: `<pid> <time>`.
+  const m = /^(\d+) (?:(\d*) )?/.exec(text);
   const pid = Number(m?.[1]);
   return m && pid > 0 ? { pid, start: m[2] ?? '' } : undefined;
 }
