@@ -1,7 +1,9 @@
 // The agent's loop: scan, publish, sleep `interval ± jitter`; after a failed scan, retry with
 // exponential backoff (1 s, 2 s, 4 s … up to the interval). The last complete snapshot keeps
-// being served; the loop never exits on its own, only when its signal aborts.
+// being served; the loop never exits on its own, only when its signal aborts — at once, even in
+// the middle of a scan. Readiness is kept after a failed scan only if an earlier one succeeded.
 
+import { sanitize } from '../report/sanitize.js';
 import type { Clock } from './clock.js';
 import type { AgentMetrics, ScanOutcome } from './metrics.js';
 
@@ -49,7 +51,7 @@ export class AgentLoop {
         } catch (err) {
           const message = err instanceof Error ? err.message : String(err);
           o.inventory.sources.push({ source: 'kubernetes', up: false, message });
-          this.deps.log(`publish failed (will retry next scan): ${message}`);
+          this.deps.log(`publish failed (will retry next scan): ${sanitize(message)}`);
         }
       }
       await this.deps.metrics.update(o);
@@ -60,14 +62,26 @@ export class AgentLoop {
     } catch (err) {
       this.failuresInARow++;
       this.lastError = err instanceof Error ? err.message : String(err);
-      this.deps.log(`scan failed (${this.failuresInARow} in a row): ${this.lastError}`);
+      this.deps.log(`scan failed (${this.failuresInARow} in a row): ${sanitize(this.lastError)}`);
       await this.deps.metrics.failed([{ source: 'files', up: false }]);
     }
   }
 
   async run(signal: AbortSignal): Promise<void> {
+    // A scan or a publish in progress does not hold up shutdown: its result is dropped.
+    const aborted = new Promise<void>((resolve) => {
+      signal.addEventListener(
+        'abort',
+        () => {
+          resolve();
+        },
+        { once: true },
+      );
+    });
     while (!signal.aborted) {
-      await this.once();
+      await Promise.race([this.once(), aborted]);
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the race above may end by abort
+      if (signal.aborted) break;
       // An aborted signal makes the sleep return at once; the loop condition then ends it.
       await this.deps.clock.sleep(
         nextDelay(this.opts, this.failuresInARow, this.deps.random()),

@@ -50,6 +50,11 @@ export class AgentMetrics {
   private body: Buffer = Buffer.alloc(0);
   /** the per-certificate families of the last good scan (kept when a scan fails) */
   private certText: Uint8Array = Buffer.alloc(0);
+  /** node-level series of the last render, restored when a scan fails (the snapshot stays whole) */
+  private kept: {
+    g: Gauge;
+    values: { labels: Partial<Record<string, string | number>>; value: number }[];
+  }[] = [];
   private gzip: Buffer = Buffer.alloc(0);
   private readonly g: Record<string, Gauge>;
   private readonly errors: Counter;
@@ -174,7 +179,13 @@ export class AgentMetrics {
    */
   private async render(certificates = this.certText): Promise<void> {
     const rest = await this.registry.metrics();
-    for (const g of Object.values(this.g)) g.reset();
+    // The few node-level series (deadline, last success, sources…) are kept as values, so a
+    // failed scan can re-render them: the last good snapshot stays whole, only marked down.
+    this.kept = [];
+    for (const g of Object.values(this.g)) {
+      this.kept.push({ g, values: (await g.get()).values });
+      g.reset();
+    }
     const body =
       certificates.length > 0
         ? Buffer.concat([certificates, Buffer.from(`\n${rest}`)])
@@ -288,6 +299,7 @@ export class AgentMetrics {
 
   /** A scan that failed as a whole: sources down, the last good certificate values kept. */
   async failed(sources: { source: string; up: boolean }[]): Promise<void> {
+    for (const { g, values } of this.kept) for (const v of values) g.set(v.labels, v.value);
     for (const s of sources)
       this.g.sourceUp?.set({ node: this.node, source: s.source }, s.up ? 1 : 0);
     this.scans.inc({ node: this.node, result: 'failure' });

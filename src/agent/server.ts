@@ -1,7 +1,13 @@
 // /metrics (the last snapshot, as rendered after the scan: no I/O per scrape), /healthz (the
-// process serves), /readyz (a first complete scan exists).
+// process serves), /readyz (a complete scan has succeeded since start). stopServer() ends it in
+// bounded time whatever clients do: idle keep-alive connections are closed at once, and after a
+// grace period every remaining connection — a scrape in flight, a client that sent half a request
+// and went quiet — is destroyed.
 
 import { createServer, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { sanitize } from '../report/sanitize.js';
+import { acceptsGzip } from './accept-encoding.js';
 import type { AgentMetrics } from './metrics.js';
 
 export interface Readiness {
@@ -9,15 +15,16 @@ export interface Readiness {
   lastError: string | undefined;
 }
 
+const sockets = new WeakMap<Server, Set<Socket>>();
+
 export function agentServer(metrics: AgentMetrics, state: Readiness): Server {
-  return createServer((req, res) => {
+  const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
     } else if (path === '/metrics') {
-      const gzip = /\bgzip\b/.test(req.headers['accept-encoding'] ?? '');
       const headers = { 'content-type': metrics.contentType, vary: 'accept-encoding' };
-      if (gzip)
+      if (acceptsGzip(req.headers['accept-encoding']))
         res.writeHead(200, { ...headers, 'content-encoding': 'gzip' }).end(metrics.gzipped());
       else res.writeHead(200, headers).end(metrics.plain());
     } else if (path === '/healthz') {
@@ -27,11 +34,37 @@ export function agentServer(metrics: AgentMetrics, state: Readiness): Server {
       else
         res
           .writeHead(503, { 'content-type': 'text/plain' })
-          .end(`not ready: ${state.lastError ?? 'first scan in progress'}\n`);
+          .end(`not ready: ${sanitize(state.lastError ?? 'first scan in progress')}\n`);
     } else {
       res
         .writeHead(404, { 'content-type': 'text/plain' })
         .end('certdrift agent: /metrics, /healthz, /readyz\n');
     }
+  });
+  const open = new Set<Socket>();
+  sockets.set(server, open);
+  server.on('connection', (s: Socket) => {
+    open.add(s);
+    s.once('close', () => open.delete(s));
+  });
+  return server;
+}
+
+/** Stops accepting, lets responses in flight finish for `graceMs`, then cuts every connection. */
+export function stopServer(server: Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const open = sockets.get(server) ?? new Set<Socket>();
+    const cut = setTimeout(() => {
+      server.closeAllConnections();
+      for (const s of open) s.destroy();
+    }, graceMs);
+    server.close(() => {
+      clearTimeout(cut);
+      resolve();
+    });
+    server.closeIdleConnections();
+    // A socket that has not had a response yet is waiting for the rest of a request (handlers
+    // here answer synchronously): node:http does not count it as idle, nobody will answer it.
+    for (const s of open) if (s.bytesWritten === 0) s.destroy();
   });
 }

@@ -5,9 +5,9 @@ import { fileHostPath } from './file-hostpath.js';
 import { loadsOnce } from './loads-once.js';
 import { propagation } from './propagation.js';
 import { subPathProjected } from './subpath-projected.js';
-import type { AuditFinding, AuditRule } from './types.js';
+import type { AuditContext, AuditFinding, AuditRule } from './types.js';
 
-export type { AuditFinding, AuditRule } from './types.js';
+export type { AuditContext, AuditFinding, AuditRule } from './types.js';
 
 export const AUDIT_RULES: readonly AuditRule[] = [
   fileHostPath,
@@ -24,13 +24,13 @@ export interface FileAudit {
   findings: AuditFinding[];
 }
 
-export function auditManifest(file: string, text: string): FileAudit {
+export function auditManifest(file: string, text: string, ctx: AuditContext = {}): FileAudit {
   const m = readManifests(text);
   return {
     file,
     workloads: m.workloads.length,
     skippedKinds: m.skipped,
     problems: m.problems,
-    findings: m.workloads.flatMap((w) => AUDIT_RULES.flatMap((r) => r.run(file, w))),
+    findings: m.workloads.flatMap((w) => AUDIT_RULES.flatMap((r) => r.run(file, w, ctx))),
   };
 }

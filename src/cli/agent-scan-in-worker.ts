@@ -38,6 +38,10 @@ export function scanInWorker(
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
+    // A scan in progress never keeps the process alive after the agent has shut down (the
+    // agent's server keeps it alive while it runs); the orphaned worker exits on its own.
+    child.unref();
+    child.channel?.unref();
     let settled = false;
     child.once('message', (msg: { outcome?: ScanOutcome; error?: string }) => {
       settled = true;

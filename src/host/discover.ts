@@ -100,7 +100,22 @@ export async function discover(
       }
     }
   }
-  return { files: [...files.values()], errors };
+  return { files: [...files.values()], errors: reportedOnce(errors) };
+}
+
+/**
+ * Several patterns walk the same directories (kubeadm's and the generic preset's globs both reach
+ * /etc/kubernetes/pki): a loop or an unreadable directory is one problem, reported once, so
+ * certdrift_item_errors_total counts problems, not patterns.
+ */
+function reportedOnce(errors: ItemError[]): ItemError[] {
+  const seen = new Set<string>();
+  return errors.filter((e) => {
+    const key = `${e.reason}\u0000${e.path}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 interface WalkContext {

@@ -10,7 +10,6 @@ import {
   readFileSync,
   readdirSync,
   renameSync,
-  rmSync,
   rmdirSync,
   writeFileSync,
 } from 'node:fs';
@@ -19,6 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CriConnection } from '../runtime/cri-connection.js';
 import { LAB_IMAGE, startContainerd } from './containerd.js';
 import { buildImageTar, importImage } from './image.js';
+import { claimLabDir, releaseLabDir } from './lab-dir.js';
 
 export type LabPropagation = 'private' | 'host-to-container' | 'bidirectional';
 
@@ -49,6 +49,8 @@ interface LabState {
   pid: number;
   /** directories made shared bind mounts (for HostToContainer), to unmount on down() */
   sharedMounts: string[];
+  /** the lab made --dir itself (it is removed on down); otherwise it was an empty directory */
+  createdDir?: boolean;
 }
 
 const CRI_PROPAGATION: Record<LabPropagation, string> = {
@@ -103,9 +105,10 @@ export class Lab {
   static async up(dir: string, opts: { nodeLike?: boolean } = {}): Promise<Lab> {
     if (existsSync(join(dir, 'lab.json')))
       throw new Error(`a lab already runs in ${dir} (certdrift lab down --dir ${dir})`);
+    const createdDir = claimLabDir(dir);
     mkdirSync(join(dir, 'host'), { recursive: true });
     const { pid, socket } = await startContainerd(dir, 15000, opts);
-    const state: LabState = { dir, socket, pid, sharedMounts: [] };
+    const state: LabState = { dir, socket, pid, sharedMounts: [], createdDir };
     writeFileSync(join(dir, 'lab.json'), JSON.stringify(state));
     importImage(socket, buildImageTar(join(dir, 'image'), LAB_IMAGE));
     return new Lab(state);
@@ -227,8 +230,7 @@ export class Lab {
       spawnSync('umount', ['-l', mp]);
     }
     removeCgroups(ids);
-    rmSync(join(this.state.dir, 'lab.json'), { force: true });
-    rmSync(this.state.dir, { recursive: true, force: true });
+    releaseLabDir(this.state.dir, this.state.createdDir === true);
     return problems;
   }
 }

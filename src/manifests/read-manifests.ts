@@ -1,19 +1,13 @@
-// YAML text → the pod specs it holds (Pod, DaemonSet, Deployment, StatefulSet, ReplicaSet, Job,
-// CronJob; multi-document), with each container, volume mount and volume located by line and
-// column for findings, and by YAML path for patches. Pure; never throws.
+// YAML text → the pod specs it holds (Pod, PodTemplate, DaemonSet, Deployment, StatefulSet,
+// ReplicaSet, ReplicationController, Job, CronJob; multi-document; `kind: List` items — what
+// `kubectl get … -o yaml` prints — nested lists too), with each container, volume mount and volume
+// located by line and column for findings, and by YAML path for patches. Aliases are resolved
+// (`path: *kc`). Pure; never throws, never prints (library warnings are off).
 
-import {
-  LineCounter,
-  parseAllDocuments,
-  isMap,
-  isSeq,
-  isScalar,
-  type Document,
-  type Node,
-} from 'yaml';
+import { LineCounter, parseAllDocuments, isMap, type Document } from 'yaml';
+import { lengthAt, nodeAt, stringAt, stringsAt, type YamlPath } from './yaml-nodes.js';
 
-export type YamlPath = (string | number)[];
-
+export type { YamlPath } from './yaml-nodes.js';
 export interface Pos {
   line: number;
   column: number;
@@ -70,8 +64,10 @@ export interface ManifestFile {
   problems: ManifestProblem[];
 }
 
-const POD_SPEC: Readonly<Record<string, YamlPath>> = {
+export const POD_SPEC: Readonly<Record<string, YamlPath>> = {
   Pod: ['spec'],
+  PodTemplate: ['template', 'spec'],
+  ReplicationController: ['spec', 'template', 'spec'],
   DaemonSet: ['spec', 'template', 'spec'],
   Deployment: ['spec', 'template', 'spec'],
   StatefulSet: ['spec', 'template', 'spec'],
@@ -82,19 +78,11 @@ const POD_SPEC: Readonly<Record<string, YamlPath>> = {
 
 export const SUPPORTED_KINDS = Object.keys(POD_SPEC);
 
-function str(doc: Document, path: YamlPath): string | undefined {
-  const v = doc.getIn(path);
-  return typeof v === 'string'
-    ? v
-    : typeof v === 'number' || typeof v === 'boolean'
-      ? String(v)
-      : undefined;
-}
+const str = stringAt;
+const items = lengthAt;
 
-function items(doc: Document, path: YamlPath): number {
-  const n = doc.getIn(path, true);
-  return isSeq(n) ? n.items.length : 0;
-}
+/** `kind: List` (and nested lists) nest at most this deep; deeper is reported, not followed. */
+const MAX_LIST_DEPTH = 8;
 
 class Locator {
   constructor(
@@ -103,8 +91,7 @@ class Locator {
   ) {}
 
   pos(path: YamlPath): Pos {
-    const n = this.doc.getIn(path, true) as Node | undefined;
-    const at = n?.range?.[0] ?? 0;
+    const at = nodeAt(this.doc, path)?.range?.[0] ?? 0;
     const p = this.lines.linePos(at);
     return { line: p.line, column: p.col };
   }
@@ -125,7 +112,7 @@ function readVolumes(doc: Document, spec: YamlPath, loc: Locator): ManifestVolum
       };
     }
     for (const k of ['secret', 'configMap', 'projected'] as const)
-      if (doc.hasIn([...path, k])) v.projectedKind = k;
+      if (nodeAt(doc, [...path, k]) !== undefined) v.projectedKind = k;
     out.push(v);
   }
   return out;
@@ -149,15 +136,12 @@ function readContainers(doc: Document, spec: YamlPath, loc: Locator): ManifestCo
           mountPath: str(doc, [...mp, 'mountPath']) ?? '',
           ...(subPath ? { subPath } : {}),
           ...(prop ? { mountPropagation: prop } : {}),
-          readOnly: doc.getIn([...mp, 'readOnly']) === true,
+          readOnly: stringAt(doc, [...mp, 'readOnly']) === 'true',
           path: mp,
           pos: loc.pos(mp),
         });
       }
-      const list = (k: string): string[] => {
-        const n = doc.getIn([...path, k], true);
-        return isSeq(n) ? n.items.map((x) => (isScalar(x) ? String(x.value) : '')) : [];
-      };
+      const list = (k: string): string[] => stringsAt(doc, [...path, k]);
       out.push({
         name: str(doc, [...path, 'name']) ?? '',
         image: str(doc, [...path, 'image']) ?? '',
@@ -180,6 +164,7 @@ export function readManifests(text: string): ManifestFile {
       lineCounter: lines,
       uniqueKeys: false,
       prettyErrors: false,
+      logLevel: 'error',
     });
   } catch (err) {
     out.problems.push({
@@ -201,22 +186,61 @@ export function readManifests(text: string): ManifestFile {
       if (doc.contents !== null) out.problems.push({ message: `document ${i} is not a mapping` });
       return;
     }
-    const kind = str(doc, ['kind']) ?? '';
-    const spec = POD_SPEC[kind];
-    if (!spec) {
-      out.skipped.push(kind || '(no kind)');
-      return;
-    }
-    const loc = new Locator(doc, lines);
-    out.workloads.push({
-      doc: i,
-      kind,
-      name: str(doc, ['metadata', 'name']) ?? '',
-      namespace: str(doc, ['metadata', 'namespace']) ?? 'default',
-      containers: readContainers(doc, spec, loc),
-      volumes: readVolumes(doc, spec, loc),
-      pos: loc.pos(['kind']),
-    });
+    readObject(doc, i, [], lines, out, 0);
   });
   return out;
+}
+
+/** One object at `at` in document `i`: a workload, a List to descend into, or a skipped kind. */
+function readObject(
+  doc: Document,
+  i: number,
+  at: YamlPath,
+  lines: LineCounter,
+  out: ManifestFile,
+  depth: number,
+): void {
+  const kind = str(doc, [...at, 'kind']) ?? '';
+  if (kind === 'List' || (kind.endsWith('List') && items(doc, [...at, 'items']) > 0)) {
+    if (depth >= MAX_LIST_DEPTH) {
+      out.problems.push({ message: `document ${i}: lists nested deeper than ${MAX_LIST_DEPTH}` });
+      return;
+    }
+    for (let j = 0; j < items(doc, [...at, 'items']); j++) {
+      const item = [...at, 'items', j];
+      // kubectl's List items carry their own kind; a typed list (DaemonSetList) may omit it.
+      if (str(doc, [...item, 'kind']) === undefined && kind !== 'List') {
+        const inner = kind.slice(0, -'List'.length);
+        readWorkload(doc, i, item, inner, lines, out);
+      } else readObject(doc, i, item, lines, out, depth + 1);
+    }
+    return;
+  }
+  readWorkload(doc, i, at, kind, lines, out);
+}
+
+function readWorkload(
+  doc: Document,
+  i: number,
+  at: YamlPath,
+  kind: string,
+  lines: LineCounter,
+  out: ManifestFile,
+): void {
+  const specPath = POD_SPEC[kind];
+  if (!specPath || !isMap(nodeAt(doc, at))) {
+    out.skipped.push(kind || '(no kind)');
+    return;
+  }
+  const spec = [...at, ...specPath];
+  const loc = new Locator(doc, lines);
+  out.workloads.push({
+    doc: i,
+    kind,
+    name: str(doc, [...at, 'metadata', 'name']) ?? '',
+    namespace: str(doc, [...at, 'metadata', 'namespace']) ?? 'default',
+    containers: readContainers(doc, spec, loc),
+    volumes: readVolumes(doc, spec, loc),
+    pos: loc.pos([...at, 'kind']),
+  });
 }

@@ -4,7 +4,7 @@
 // Pure: findings and workloads in, actions out. Running it again after a fix yields nothing.
 
 import type { FileAudit } from '../audit/index.js';
-import type { SetOp } from '../manifests/patch-manifest.js';
+import type { PatchOp } from '../manifests/patch-manifest.js';
 import type { Finding, Workload } from '../model.js';
 
 interface ContainerRef {
@@ -16,7 +16,9 @@ interface ContainerRef {
 }
 
 export type FixAction =
-  | { kind: 'patch-manifest'; file: string; ops: SetOp[]; description: string; codes: string[] }
+  | { kind: 'patch-manifest'; file: string; ops: PatchOp[]; description: string; codes: string[] }
+  /** a manifest problem with no safe automatic repair: what to do by hand */
+  | { kind: 'by-hand'; file: string; description: string; codes: string[] }
   | ({ kind: 'recreate-container'; reason: string } & ContainerRef)
   | { kind: 'restart-host-process'; reason: string; pid: number; name: string }
   | ({ kind: 'stop-duplicate'; reason: string; keep: string } & ContainerRef)
@@ -48,12 +50,27 @@ const newest = (a: Workload, b: Workload): number =>
 export function planFixes(input: PlanInput): FixAction[] {
   const actions: FixAction[] = [];
   for (const a of input.audits) {
+    const manual = a.findings.filter((f) => f.evidence.noAutomaticFix);
+    for (const remedy of new Set(manual.map((f) => f.remedy)))
+      actions.push({
+        kind: 'by-hand',
+        file: a.file,
+        description: remedy,
+        codes: [...new Set(manual.filter((f) => f.remedy === remedy).map((f) => f.code))],
+      });
     const fixes = a.findings.filter((f) => f.fix);
     if (fixes.length === 0) continue;
-    const ops: SetOp[] = [];
+    const ops: PatchOp[] = [];
     for (const f of fixes)
       for (const op of f.fix?.ops ?? [])
-        if (!ops.some((o) => o.doc === op.doc && o.path.join('/') === op.path.join('/')))
+        if (
+          !ops.some(
+            (o) =>
+              o.doc === op.doc &&
+              o.path.join('/') === op.path.join('/') &&
+              !o.delete === !op.delete,
+          )
+        )
           ops.push(op);
     actions.push({
       kind: 'patch-manifest',

@@ -10,7 +10,7 @@ import { AgentMetrics, type ScanOutcome } from '../../agent/metrics.js';
 import { LedgerRecorder } from '../../agent/ledger-recorder.js';
 import { ledgerPath, readLedgerFile, writeLedgerFile } from '../../host/ledger-file.js';
 import { scanInWorker } from '../agent-scan-in-worker.js';
-import { agentServer } from '../../agent/server.js';
+import { agentServer, stopServer } from '../../agent/server.js';
 import type { CommandDef, Io, Values } from '../command.js';
 import { UsageError } from '../command.js';
 import { VERSION } from '../version.js';
@@ -147,12 +147,8 @@ async function runAgent(values: Values, positionals: string[], io: Io): Promise<
     stop('SIGINT');
   });
   await loop.run(abort.signal);
-  await new Promise<void>((resolve) => {
-    server.close(() => {
-      resolve();
-    });
-  });
-  server.closeAllConnections();
+  // Bounded whatever clients do (a half-sent request, a slow reader): 2 s for responses in flight.
+  await stopServer(server, 2000);
   return 0;
 }
 

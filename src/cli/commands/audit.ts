@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { AUDIT_RULES, auditManifest, type FileAudit } from '../../audit/index.js';
 import { readManifestFiles } from '../../host/manifest-files.js';
+import { findManifests, listNodeDir, staticPodDirs } from '../../host/manifest-host.js';
 import { SEVERITY_RANK } from '../../model.js';
 import { renderAuditTable } from '../../report/audit-table.js';
 import { renderSarif } from '../../report/sarif.js';
@@ -10,14 +11,6 @@ import { COLOR, PLAIN } from '../../report/text-table.js';
 import type { CommandDef, Io, Values } from '../command.js';
 import { UsageError } from '../command.js';
 import { VERSION } from '../version.js';
-
-export const DEFAULT_MANIFESTS = '/etc/kubernetes/manifests';
-
-export function defaultManifestDir(hostRoot: string): string {
-  return hostRoot === '/'
-    ? DEFAULT_MANIFESTS
-    : `${hostRoot.replace(/\/+$/, '')}${DEFAULT_MANIFESTS}`;
-}
 
 export function auditPaths(paths: readonly string[]): {
   audits: FileAudit[];
@@ -27,15 +20,39 @@ export function auditPaths(paths: readonly string[]): {
   return { audits: files.map((f) => auditManifest(f.path, f.text)), unreadable: problems };
 }
 
+/**
+ * The node's own static pods: the directory of its distribution, links resolved inside the host
+ * root, and the node's directories listed so a fix is offered only where it exposes nothing new.
+ */
+export async function auditNode(hostRoot: string): Promise<{
+  audits: FileAudit[];
+  unreadable: { path: string; message: string }[];
+}> {
+  const listDir = (dir: string): string[] | undefined => listNodeDir(hostRoot, dir);
+  const audits: FileAudit[] = [];
+  const unreadable: { path: string; message: string }[] = [];
+  for (const m of await findManifests(hostRoot, await staticPodDirs(hostRoot))) {
+    try {
+      if (!m.target) throw new Error(m.problem ?? 'unreadable');
+      audits.push(auditManifest(m.path, readFileSync(m.target, 'utf8'), { listDir }));
+    } catch (err) {
+      unreadable.push({ path: m.path, message: err instanceof Error ? err.message : String(err) });
+    }
+  }
+  return { audits, unreadable };
+}
+
 export const auditCommand: CommandDef = {
   name: 'audit',
   summary:
     'find manifests that set up certificate drift (single-file mounts, subPath secrets, propagation)',
   usage: 'certdrift audit [PATH…] [-o table|json|sarif] [--host-root DIR]',
   description: [
-    "Reads static pod manifests (default: the host's /etc/kubernetes/manifests — kops *.manifest,",
-    'kubeadm *.yaml), any YAML files or directories (multi-document; Pod, DaemonSet, Deployment,',
-    'StatefulSet, ReplicaSet, Job, CronJob) or `-` for standard input, and reports:',
+    "Reads static pod manifests (default: the node's static-pod directory, by distribution —",
+    '/etc/kubernetes/manifests for kops and kubeadm, /var/lib/rancher/{k3s,rke2}/agent/pod-manifests),',
+    'any YAML or JSON files or directories (multi-document; `kind: List` as kubectl prints it; Pod,',
+    'DaemonSet, Deployment, StatefulSet, ReplicaSet, ReplicationController, Job, CronJob,',
+    'PodTemplate) or `-` for standard input, and reports:',
     '  FILE_HOSTPATH_MOUNT      certificate/kubeconfig mounted as a single file from a node path that',
     '                           is rotated by rename (critical) or in an unknown way (warning)',
     '  SUBPATH_PROJECTED_MOUNT  certificate from a Secret/ConfigMap/projected volume via subPath',
@@ -49,7 +66,7 @@ export const auditCommand: CommandDef = {
     'host-root': {
       type: 'string',
       value: 'DIR',
-      description: 'the node root whose /etc/kubernetes/manifests is audited by default',
+      description: 'the node root whose static-pod directory is audited by default',
       shownDefault: '/',
     },
     output: {
@@ -71,13 +88,13 @@ export const auditCommand: CommandDef = {
     'certdrift audit deploy/ -o sarif > certdrift.sarif  # in CI, for code scanning',
     'kubectl get ds -A -o yaml | certdrift audit -',
   ],
-  run: (values: Values, positionals: string[], io: Io): Promise<number> => {
+  run: async (values: Values, positionals: string[], io: Io): Promise<number> => {
     const output = values.output ?? 'table';
     if (output !== 'table' && output !== 'json' && output !== 'sarif')
       throw new UsageError(`--output: expected table, json or sarif, got ${String(output)}`);
     const hostRoot = typeof values['host-root'] === 'string' ? values['host-root'] : '/';
-    const paths = positionals.length > 0 ? positionals : [defaultManifestDir(hostRoot)];
-    const { audits, unreadable } = auditPaths(paths);
+    const { audits, unreadable } =
+      positionals.length > 0 ? auditPaths(positionals) : await auditNode(hostRoot);
     for (const u of unreadable)
       audits.push({
         file: u.path,
@@ -114,6 +131,6 @@ export const auditCommand: CommandDef = {
         (values.color !== 'never' && io.stdout.isTTY === true && io.env.NO_COLOR === undefined);
       io.stdout.write(renderAuditTable(audits, color ? COLOR : PLAIN));
     }
-    return Promise.resolve(code);
+    return code;
   },
 };

@@ -2,17 +2,19 @@
 // Plans by default; acts only with --apply, one action at a time, each logged with before/after,
 // stopping at the first failure with the progress so far.
 
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { appendFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { auditManifest } from '../../audit/index.js';
+import { auditManifest, type FileAudit } from '../../audit/index.js';
 import type { ScanConfig } from '../../config/scan-config.js';
 import { acquireLock, LockHeld } from '../../host/lock.js';
-import { readManifestFiles } from '../../host/manifest-files.js';
+import { findManifests, listNodeDir, staticPodDirs } from '../../host/manifest-host.js';
 import { snapshot, writeAtomically, type FileSnapshot } from '../../host/safe-write.js';
 import { patchManifest } from '../../manifests/patch-manifest.js';
 import type { Finding, Inventory } from '../../model.js';
 import { planFixes, type FixAction } from '../../plan/fix-plan.js';
+import { sanitize, sanitizeLines } from '../../report/sanitize.js';
 import { unifiedDiff } from '../../report/unified-diff.js';
 import type { CommandDef, Io, Values } from '../command.js';
 import { UsageError } from '../command.js';
@@ -26,12 +28,20 @@ interface Step {
   status: Status;
   detail: string;
   diff?: string;
-  patched?: string;
+  /** the file written when the manifest is a symbolic link (its target inside the host root) */
+  target?: string;
+}
+
+/** What a manifest patch needs at apply time: the snapshot it was planned on and the new bytes. */
+interface PlannedWrite {
+  snap: FileSnapshot;
+  bytes: Uint8Array;
 }
 
 interface FixOptions {
   apply: boolean;
-  manifests: string[];
+  /** undefined: the static-pod directory of the node's distribution */
+  manifests: string[] | undefined;
   backupDir: string;
   lockFile: string;
   logFile: string;
@@ -46,9 +56,7 @@ function fixOptions(values: Values, config: ScanConfig): FixOptions {
     typeof v === 'string' && Number(v) > 0 ? Number(v) : d;
   return {
     apply: values.apply === true,
-    manifests: Array.isArray(values.manifests)
-      ? values.manifests
-      : [inRoot('/etc/kubernetes/manifests')],
+    manifests: Array.isArray(values.manifests) ? values.manifests : undefined,
     backupDir:
       typeof values['backup-dir'] === 'string'
         ? values['backup-dir']
@@ -76,6 +84,8 @@ function describe(a: FixAction): string {
   switch (a.kind) {
     case 'patch-manifest':
       return `patch ${a.file}: ${a.description} [${a.codes.join(', ')}]`;
+    case 'by-hand':
+      return `${a.file}: no safe automatic repair [${a.codes.join(', ')}]`;
     case 'recreate-container':
       return `recreate container ${a.namespace}/${a.pod}/${a.container} (attempt ${a.attempt}, ${a.containerId.slice(0, 13)}) [${a.reason}]`;
     case 'restart-host-process':
@@ -85,6 +95,10 @@ function describe(a: FixAction): string {
     case 'remove-exited':
       return `remove EXITED ${a.namespace}/${a.pod}/${a.container} (attempt ${a.attempt}, ${a.containerId.slice(0, 13)}) [${a.reason}]`;
   }
+}
+
+function unreadable(file: string, message: string): FileAudit {
+  return { file, workloads: 0, skippedKinds: [], problems: [{ message }], findings: [] };
 }
 
 class Fixer {
@@ -103,15 +117,34 @@ class Fixer {
     };
   }
 
-  async plan(): Promise<{ steps: Step[]; snapshots: Map<string, FileSnapshot> }> {
+  async plan(): Promise<{
+    steps: Step[];
+    writes: Map<string, PlannedWrite>;
+    problems: { file: string; message: string }[];
+  }> {
     const { inv, findings } = await inspect(this.config);
+    const root = this.config.hostRoot;
     const snapshots = new Map<string, FileSnapshot>();
-    const { files } = readManifestFiles(this.opts.manifests, () => '');
-    const audits = files.map((f) => {
-      const snap = snapshot(f.path);
-      snapshots.set(f.path, snap);
-      return auditManifest(f.path, snap.text);
-    });
+    const refused = new Map<string, string>();
+    const dirs = this.opts.manifests ?? (await staticPodDirs(root));
+    const listDir = (dir: string): string[] | undefined => listNodeDir(root, dir);
+    const audits: FileAudit[] = [];
+    for (const f of await findManifests(root, dirs)) {
+      // A symlinked manifest is read and patched at its target inside the host root.
+      if (!f.target) {
+        refused.set(f.path, f.problem ?? 'unreadable');
+        audits.push(unreadable(f.path, f.problem ?? 'unreadable'));
+        continue;
+      }
+      try {
+        const snap = snapshot(f.target);
+        snapshots.set(f.path, snap);
+        audits.push(auditManifest(f.path, snap.text, { listDir }));
+      } catch (err) {
+        audits.push(unreadable(f.path, err instanceof Error ? err.message : String(err)));
+      }
+    }
+    const writes = new Map<string, PlannedWrite>();
     const steps = planFixes({
       audits,
       findings,
@@ -120,26 +153,77 @@ class Fixer {
     }).map((action): Step => {
       if (action.kind === 'restart-host-process')
         return { action, status: 'skipped', detail: 'certdrift does not restart host services' };
+      if (action.kind === 'by-hand')
+        return { action, status: 'skipped', detail: action.description };
       if (action.kind !== 'patch-manifest') return { action, status: 'planned', detail: '' };
       const snap = snapshots.get(action.file);
       const res = snap
-        ? patchManifest(snap.text, action.ops)
-        : { ok: false as const, message: 'not read' };
+        ? patchManifest(snap.bytes, action.ops)
+        : { ok: false as const, message: refused.get(action.file) ?? 'not read' };
       if (!res.ok || !snap)
         return {
           action,
           status: 'skipped',
           detail: `cannot patch safely: ${res.ok ? '' : res.message}`,
         };
+      writes.set(action.file, { snap, bytes: res.bytes });
       return {
         action,
         status: 'planned',
         detail: '',
-        patched: res.text,
+        ...(snap.path !== action.file ? { target: snap.path } : {}),
         diff: unifiedDiff(snap.text, res.text, `a${action.file}`, `b${action.file}`),
       };
     });
-    return { steps, snapshots };
+    const problems = audits.flatMap((a) =>
+      a.problems.map((p) => ({ file: a.file, message: p.message })),
+    );
+    return { steps, writes, problems };
+  }
+
+  /** The state an action changes, as it is before the action (for the action log). */
+  before(step: Step, writes: Map<string, PlannedWrite>): object {
+    const a = step.action;
+    if (a.kind === 'patch-manifest') {
+      const w = writes.get(a.file);
+      return w
+        ? {
+            file: w.snap.path,
+            sha256: w.snap.sha256,
+            bytes: w.snap.bytes.length,
+            mode: `0${w.snap.mode.toString(8)}`,
+            uid: w.snap.uid,
+            gid: w.snap.gid,
+          }
+        : {};
+    }
+    if (a.kind === 'restart-host-process') return { pid: a.pid, name: a.name };
+    if (a.kind === 'by-hand') return { file: a.file };
+    return {
+      containerId: a.containerId,
+      attempt: a.attempt,
+      state: a.kind === 'remove-exited' ? 'exited' : 'running',
+    };
+  }
+
+  /** The same state after the action (for the action log). */
+  after(step: Step, writes: Map<string, PlannedWrite>): object {
+    const a = step.action;
+    if (a.kind === 'patch-manifest') {
+      const w = writes.get(a.file);
+      if (!w) return { detail: step.detail };
+      const st = statSync(w.snap.path);
+      return {
+        file: w.snap.path,
+        sha256: createHash('sha256').update(readFileSync(w.snap.path)).digest('hex'),
+        bytes: st.size,
+        mode: `0${(st.mode & 0o7777).toString(8)}`,
+        uid: st.uid,
+        gid: st.gid,
+        detail: step.detail,
+      };
+    }
+    return { detail: step.detail };
   }
 
   /** Waits for kubelet to run a new instance of the container, then checks what it sees. */
@@ -173,18 +257,18 @@ class Fixer {
     );
   }
 
-  async execute(step: Step, snapshots: Map<string, FileSnapshot>): Promise<string> {
+  async execute(step: Step, writes: Map<string, PlannedWrite>): Promise<string> {
     const a = step.action;
     if (a.kind === 'patch-manifest') {
-      const snap = snapshots.get(a.file);
-      if (!snap || step.patched === undefined) throw new Error('no patch planned');
-      const backup = writeAtomically(snap, step.patched, {
+      const w = writes.get(a.file);
+      if (!w) throw new Error('no patch planned');
+      const backup = writeAtomically(w.snap, w.bytes, {
         backupDir: this.opts.backupDir,
         now: new Date(),
       });
-      return `written; backup ${backup}`;
+      return `written${w.snap.path !== a.file ? ` to ${w.snap.path}` : ''}; backup ${backup}`;
     }
-    if (a.kind === 'restart-host-process') return 'skipped';
+    if (a.kind === 'restart-host-process' || a.kind === 'by-hand') return 'skipped';
     const runtime = await chooseRuntime(this.config);
     if (!runtime)
       throw new OperationalError(
@@ -207,17 +291,25 @@ class Fixer {
   }
 }
 
-function render(steps: Step[], apply: boolean, io: Io): void {
+function render(
+  steps: Step[],
+  apply: boolean,
+  io: Io,
+  problems: { file: string; message: string }[],
+): void {
+  for (const p of problems)
+    io.stdout.write(`not read: ${sanitize(p.file)}: ${sanitize(p.message)}\n`);
   if (steps.length === 0) {
     io.stdout.write('Nothing to fix.\n');
     return;
   }
   io.stdout.write(apply ? 'FIX\n' : 'PLAN (dry run: nothing was changed; rerun with --apply)\n');
   steps.forEach((s, i) => {
+    const target = s.target ? ` (a link to ${sanitize(s.target)})` : '';
     io.stdout.write(
-      `${i + 1}. [${s.status}] ${describe(s.action)}${s.detail ? `\n   ${s.detail}` : ''}\n`,
+      `${i + 1}. [${s.status}] ${sanitize(describe(s.action))}${target}${s.detail ? `\n   ${sanitize(s.detail)}` : ''}\n`,
     );
-    if (s.diff && !apply) io.stdout.write(s.diff.replace(/^(?=.)/gm, '   '));
+    if (s.diff && !apply) io.stdout.write(sanitizeLines(s.diff).replace(/^(?=.)/gm, '   '));
   });
 }
 
@@ -239,38 +331,40 @@ async function runFix(values: Values, positionals: string[], io: Io): Promise<nu
     }
   }
   try {
-    const { steps, snapshots } = await fixer.plan();
+    const { steps, writes, problems } = await fixer.plan();
     if (!opts.apply) {
       if (values.output === 'json')
-        io.stdout.write(JSON.stringify({ kind: 'FixPlan', steps }, null, 2) + '\n');
-      else render(steps, false, io);
-      return steps.some((s) => s.status === 'planned') ? 1 : 0;
+        io.stdout.write(JSON.stringify({ kind: 'FixPlan', steps, problems }, null, 2) + '\n');
+      else render(steps, false, io, problems);
+      return steps.some((s) => s.status === 'planned' || s.action.kind === 'by-hand') ? 1 : 0;
     }
     for (const step of steps.filter((s) => s.status === 'planned')) {
-      fixer.log({ event: 'start', action: step.action });
+      const before = fixer.before(step, writes);
+      fixer.log({ event: 'start', action: step.action, before });
       try {
-        step.detail = await fixer.execute(step, snapshots);
+        step.detail = await fixer.execute(step, writes);
         step.status = 'done';
-        fixer.log({ event: 'done', action: step.action, after: step.detail });
+        fixer.log({ event: 'done', action: step.action, before, after: fixer.after(step, writes) });
       } catch (err) {
         step.status = 'failed';
         step.detail = err instanceof Error ? err.message : String(err);
-        fixer.log({ event: 'failed', action: step.action, error: step.detail });
+        fixer.log({ event: 'failed', action: step.action, before, error: step.detail });
         break;
       }
     }
     if (values.output === 'json')
-      io.stdout.write(JSON.stringify({ kind: 'FixResult', steps }, null, 2) + '\n');
-    else render(steps, true, io);
+      io.stdout.write(JSON.stringify({ kind: 'FixResult', steps, problems }, null, 2) + '\n');
+    else render(steps, true, io, problems);
     const failed = steps.find((s) => s.status === 'failed');
     if (failed) {
       const done = steps.filter((s) => s.status === 'done').length;
       io.stderr.write(
-        `certdrift fix: stopped after ${done} of ${steps.length} actions: ${failed.detail}\n`,
+        `certdrift fix: stopped after ${done} of ${steps.length} actions: ${sanitize(failed.detail)}\n`,
       );
       return 2;
     }
-    return 0;
+    // What is left to do by hand is still a problem on this node.
+    return steps.some((s) => s.action.kind === 'by-hand') ? 1 : 0;
   } finally {
     release();
   }
@@ -303,7 +397,8 @@ export const fixCommand: CommandDef = {
       multiple: true,
       value: 'DIR',
       description: 'static pod manifests to repair',
-      shownDefault: '<host-root>/etc/kubernetes/manifests',
+      shownDefault:
+        "the node's static-pod directory: /etc/kubernetes/manifests (kops, kubeadm), /var/lib/rancher/{k3s,rke2}/agent/pod-manifests",
     },
     'backup-dir': {
       type: 'string',

@@ -14,6 +14,7 @@ import {
 } from '../../lab/kube-proxy.js';
 import { LabKubelet } from '../../lab/lab-kubelet.js';
 import { Lab, type LabContainer, type LabPodSpec } from '../../lab/lab.js';
+import { sanitizeLines } from '../../report/sanitize.js';
 import type { CommandDef, Io, Values } from '../command.js';
 import { UsageError } from '../command.js';
 import { OperationalError } from '../errors.js';
@@ -26,6 +27,10 @@ interface PodRecord {
 }
 
 const DEFAULT_DIR = '/tmp/certdrift-lab';
+
+// Lab output shows paths, certificate fields and container logs: no control character passes.
+const out = (io: Io, text: string): void => void io.stdout.write(sanitizeLines(text));
+const err = (io: Io, text: string): void => void io.stderr.write(sanitizeLines(text));
 
 function podsFile(dir: string): string {
   return join(dir, 'pods.json');
@@ -87,7 +92,8 @@ async function up(dir: string, style: MountStyle, days: number, io: Io): Promise
     const container = await lab.runPod(spec);
     savePod(dir, { spec, container, style, serial });
     const mount = spec.mounts[0];
-    io.stdout.write(
+    out(
+      io,
       [
         `lab up in ${Date.now() - t0} ms: containerd pid ${lab.containerdPid}, socket ${lab.socket}`,
         `pod kube-system/${spec.name}, container kube-proxy attempt 0, pid ${container.pid}`,
@@ -114,7 +120,8 @@ function rotate(dir: string, days: number, io: Io): number {
   const path = writeKubeProxyKubeconfig(lab.hostDir, days, rec.serial);
   savePod(dir, rec);
   lab.conn.close();
-  io.stdout.write(
+  out(
+    io,
     `rotated ${path} by write-temp + rename (a new inode), as kops nodeup does\n  before: ${before}\n  after:  ${clientCert(readOrNull(path))}\n`,
   );
   return 0;
@@ -126,7 +133,8 @@ async function restart(dir: string, io: Io): Promise<number> {
   try {
     rec.container = await lab.recreate(rec.container, rec.spec);
     savePod(dir, rec);
-    io.stdout.write(
+    out(
+      io,
       `kube-proxy recreated (kubelet's part): attempt ${rec.container.attempt}, pid ${rec.container.pid}\n`,
     );
     return 0;
@@ -148,7 +156,8 @@ async function status(dir: string, io: Io): Promise<number> {
     );
     const inside = readOrNull(`/proc/${rec.container.pid}/root${KUBECONFIG_DIR}/kubeconfig`);
     const onHost = readOrNull(join(lab.hostDir, KUBECONFIG_DIR, 'kubeconfig'));
-    io.stdout.write(
+    out(
+      io,
       [
         `containerd pid ${lab.containerdPid}, socket ${lab.socket}, mount style ${rec.style}`,
         'containers:',
@@ -175,14 +184,15 @@ async function status(dir: string, io: Io): Promise<number> {
 async function kubelet(dir: string, io: Io): Promise<number> {
   const lab = Lab.attach(dir);
   const k = new LabKubelet(lab, join(lab.hostDir, MANIFESTS_DIR));
-  io.stdout.write(
+  out(
+    io,
     `lab kubelet: restarting stopped static pod containers from ${join(lab.hostDir, MANIFESTS_DIR)} (Ctrl-C to stop)\n`,
   );
   let reported = 0;
   k.start(200);
   await new Promise<void>((resolve) => {
     const report = setInterval(() => {
-      for (const line of k.log.slice(reported)) io.stdout.write(`  ${line}\n`);
+      for (const line of k.log.slice(reported)) out(io, `  ${line}\n`);
       reported = k.log.length;
       // The lab was torn down under us: nothing left to play kubelet for.
       if (!existsSync(lab.socket)) stop();
@@ -201,10 +211,8 @@ async function kubelet(dir: string, io: Io): Promise<number> {
 
 async function down(dir: string, io: Io): Promise<number> {
   const problems = await Lab.attach(dir).down();
-  io.stdout.write(
-    `lab in ${dir} torn down: pods removed, containerd and shims stopped, mounts undone\n`,
-  );
-  for (const p of problems) io.stderr.write(`  note: ${p}\n`);
+  out(io, `lab in ${dir} torn down: pods removed, containerd and shims stopped, mounts undone\n`);
+  for (const p of problems) err(io, `  note: ${p}\n`);
   return 0;
 }
 
