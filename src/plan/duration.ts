@@ -16,9 +16,9 @@ export function parseDuration(text: string): number | null {
   return Number.isSafeInteger(ms) ? ms : null;
 }
 
-/** the shortest spelling in the largest whole unit: 1209600000 → `14d`, 5400000 → `90m` */
+/** the largest whole unit up to days: 1209600000 → `14d`, 5400000 → `90m` */
 export function formatDuration(ms: number): string {
-  for (const unit of ['w', 'd', 'h', 'm', 's']) {
+  for (const unit of ['d', 'h', 'm', 's']) {
     const size = UNIT_MS[unit] ?? 1;
     if (ms !== 0 && ms % size === 0) return `${ms / size}${unit}`;
   }

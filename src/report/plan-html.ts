@@ -28,7 +28,7 @@ h1{font-size:22px;margin:0 0 2px}h2{font-size:17px;margin:22px 0 8px}
 table{border-collapse:collapse;width:100%;background:#fff}
 th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #e6eaef;vertical-align:top;font-size:13px}
 th{background:#eef2f6;position:sticky;top:0}
-td.node{font-family:ui-monospace,Menlo,Consolas,monospace;white-space:nowrap}
+td.t{white-space:nowrap}td.node{font-family:ui-monospace,Menlo,Consolas,monospace;white-space:nowrap}
 .scroll{max-height:340px;overflow:auto;border:1px solid #dde3ea;border-radius:6px}
 .legend{display:flex;flex-wrap:wrap;gap:16px;font-size:13px;color:#34404e;margin:6px 0 8px}
 .sw{display:inline-block;width:12px;height:12px;border-radius:2px;vertical-align:-2px;margin-right:5px}
@@ -67,7 +67,7 @@ export function renderPlanHtml(plan: Plan, problems: readonly InputProblem[]): s
   const statement = new Map(plan.unsavable.map((u) => [u.node, u]));
   const lateRow = (r: Replacement): string => {
     const u = statement.get(r.node);
-    return `<tr><td class="node">${h(r.node)}</td><td>${h(r.group)}</td><td>${riskBadge(r)}</td><td>${h(u?.cause ?? '')}</td><td>${t(r.dueBy)}</td><td>${t(r.deadline)}</td><td>${t(r.end)}</td><td>${h(u?.statement ?? '')}</td></tr>`;
+    return `<tr><td class="node">${h(r.node)}</td><td>${h(r.group)}</td><td>${riskBadge(r)}</td><td>${h(u?.cause ?? '')}</td><td class="t">${t(r.dueBy)}</td><td class="t">${t(r.deadline)}</td><td class="t">${t(r.end)}</td><td>${h(u?.statement ?? '')}</td></tr>`;
   };
   const lateHead =
     '<tr><th>node</th><th>group</th><th>risk</th><th>cause</th><th>due by</th><th>certificate deadline</th><th>replacement ends</th><th>why</th></tr>';
@@ -89,7 +89,7 @@ export function renderPlanHtml(plan: Plan, problems: readonly InputProblem[]): s
         .filter((r) => r.group === g.group)
         .map(
           (r) =>
-            `<tr><td class="node">${h(r.node)}</td><td>${r.wave}</td><td>${t(r.start)}</td><td>${t(r.end)}</td><td>${t(r.dueBy)}</td><td>${t(r.deadline)}${r.deadlineOrigin ? ` (${h(r.deadlineOrigin)})` : ''}</td><td>${t(r.ageLimit)}</td><td>${riskBadge(r)}</td><td>${h(r.reason)}</td></tr>`,
+            `<tr><td class="node">${h(r.node)}</td><td>${r.wave}</td><td class="t">${t(r.start)}</td><td class="t">${t(r.end)}</td><td class="t">${t(r.dueBy)}</td><td class="t">${t(r.deadline)}${r.deadlineOrigin ? ` (${h(r.deadlineOrigin)})` : ''}</td><td class="t">${t(r.ageLimit)}</td><td>${riskBadge(r)}</td><td>${h(r.reason)}</td></tr>`,
         )
         .join('');
       return `<details><summary>${h(g.group)} — ${g.due} due of ${g.nodes}, ${g.concurrency} at a time, ${formatDuration(g.perNodeMs)} each, ${g.waves.length} wave(s)${g.late > 0 ? `, ${g.late} late` : ''}</summary><div class="scroll"><table><tr><th>node</th><th>wave</th><th>start (UTC)</th><th>end</th><th>due by</th><th>certificate deadline</th><th>age limit</th><th>risk</th><th>why</th></tr>${rows}</table></div></details>`;

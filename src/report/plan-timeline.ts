@@ -35,7 +35,13 @@ export function renderTimeline(plan: Plan): string {
   const cap = now + plan.policy.horizonMs + plan.policy.marginMs + 7 * DAY;
   let far = Math.max(lastEnd, now + 14 * DAY);
   for (const r of plan.schedule)
-    far = Math.max(far, Math.min(cap, r.dueBy.getTime(), r.deadline?.getTime() ?? 0));
+    far = Math.max(
+      far,
+      Math.min(
+        cap,
+        Math.max(r.dueBy.getTime(), r.deadline?.getTime() ?? 0, r.ageLimit?.getTime() ?? 0),
+      ),
+    );
   const t1 = Math.ceil(far / DAY) * DAY + 2 * DAY;
   const x = (t: number): number =>
     LABEL_W + ((Math.min(Math.max(t, t0), t1) - t0) / (t1 - t0)) * CHART_W;
@@ -54,15 +60,20 @@ export function renderTimeline(plan: Plan): string {
   let y = 34;
   for (const [group, rs] of lanes) {
     const g = plan.groups.find((x) => x.group === group);
-    const height = rs.length <= NODE_ROWS_MAX ? rs.length * NODE_ROW_H + 14 : AGG_H + 10;
+    const perNode = rs.length <= NODE_ROWS_MAX;
+    const height = perNode ? 22 + rs.length * NODE_ROW_H : AGG_H + 10;
+    const sub = `${rs.length} due · ${g?.concurrency ?? 1} at a time${g && g.late > 0 ? ` · ${g.late} late` : ''}`;
     parts.push(
       `<g class="lane"><rect x="0" y="${y}" width="${LABEL_W + CHART_W}" height="${height}" class="lane-bg"/>`,
     );
+    // A per-node lane has a header line and one labelled row per node; an aggregate lane keeps
+    // its two-line label on the left.
     parts.push(
-      `<text x="6" y="${y + 14}" class="lane-name">${h(clip(group, 30))}<title>${h(group)}</title></text>` +
-        `<text x="6" y="${y + 27}" class="lane-sub">${rs.length} due · ${g?.concurrency ?? 1} at a time${g && g.late > 0 ? ` · ${g.late} late` : ''}</text>`,
+      perNode
+        ? `<text x="6" y="${y + 14}" class="lane-name">${h(clip(group, 60))}<title>${h(group)}</title><tspan class="lane-sub" dx="10">${sub}</tspan></text>`
+        : `<text x="6" y="${y + 18}" class="lane-name">${h(clip(group, 32))}<title>${h(group)}</title></text><text x="6" y="${y + 32}" class="lane-sub">${sub}</text>`,
     );
-    if (rs.length <= NODE_ROWS_MAX) parts.push(...nodeRows(rs, y + 7, x));
+    if (perNode) parts.push(...nodeRows(rs, y + 20, x));
     else parts.push(...aggregateRow(rs, y + 5, x, maxPerDay));
     parts.push('</g>');
     y += height + 4;
