@@ -38,7 +38,7 @@ export function readPolicy(text: string): { policy: PlanPolicy; problems: Policy
   for (const e of doc.errors)
     problems.push({
       key: '',
-      line: e.linePos?.[0].line ?? null,
+      line: e.linePos?.[0].line ?? lines.linePos(e.pos[0]).line,
       message: e.message.split('\n')[0] ?? '',
     });
   const policy: PlanPolicy = { ...DEFAULT_POLICY, windows: [], groups: {} };
