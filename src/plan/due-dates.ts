@@ -19,8 +19,17 @@ export interface DatedNode {
   ageLimit: number | null;
   dueBy: number | null;
   dueFrom: 'certificate' | 'age';
-  /** why this node is due, in words */
-  why: string;
+}
+
+/** why this node is due, in words (built only for the nodes that are due: they are few) */
+export function describeDue(n: DatedNode, policy: PlanPolicy): string {
+  const margin = formatDuration(policy.marginMs);
+  if (n.dueFrom === 'age')
+    return `age limit: created ${day(n.node.createdAt?.getTime() ?? null)} + maxNodeAge ${formatDuration(policy.maxNodeAgeMs)}`;
+  if (n.deadline === null) return '';
+  return n.deadlineOrigin === 'kops-assumed'
+    ? `kops node without a report: certificates assumed to end ${day(n.deadline)} (creation + ${KOPS_MIN_DAYS}d) − margin ${margin}`
+    : `certificate deadline ${day(n.deadline)} (${n.deadlineOrigin === 'report' ? 'NodeCertificateReport' : 'scan'}) − margin ${margin}`;
 }
 
 export function dateNodes(
@@ -44,14 +53,6 @@ export function dateNodes(
     const certDue = fact ? fact.deadline - policy.marginMs : null;
     const byAge = ageLimit !== null && (certDue === null || ageLimit < certDue);
     const dueBy = byAge ? ageLimit : certDue;
-    const margin = formatDuration(policy.marginMs);
-    const why = byAge
-      ? `age limit: created ${day(created)} + maxNodeAge ${formatDuration(policy.maxNodeAgeMs)}`
-      : fact?.origin === 'kops-assumed'
-        ? `kops node without a report: certificates assumed to end ${day(fact.deadline)} (creation + ${KOPS_MIN_DAYS}d) − margin ${margin}`
-        : fact
-          ? `certificate deadline ${day(fact.deadline)} (${fact.origin === 'report' ? 'NodeCertificateReport' : 'scan'}) − margin ${margin}`
-          : '';
     return {
       node,
       deadline: fact?.deadline ?? null,
@@ -59,7 +60,6 @@ export function dateNodes(
       ageLimit,
       dueBy,
       dueFrom: byAge ? 'age' : 'certificate',
-      why,
     };
   });
 }

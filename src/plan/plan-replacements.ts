@@ -4,7 +4,7 @@
 // under each group's concurrency, the cluster's maxInFlight and the maintenance windows, and
 // explains every late node. No I/O, no clock: `now` is a parameter.
 
-import { dateNodes, type DatedNode } from './due-dates.js';
+import { dateNodes, describeDue, type DatedNode } from './due-dates.js';
 import { explainLateness } from './explain-lateness.js';
 import type { CertificateFacts, FleetNode } from './fleet.js';
 import { groupConcurrency } from './group-concurrency.js';
@@ -38,8 +38,16 @@ export function planReplacements(
 
   const groupNames = [...new Set(nodes.map((n) => n.group))].sort();
   const index = new Map(groupNames.map((g, i) => [g, i]));
-  const size = groupNames.map((g) => nodes.filter((n) => n.group === g).length);
-  const dueCount = groupNames.map((g) => due.filter((n) => n.node.group === g).length);
+  const size = groupNames.map(() => 0);
+  for (const n of nodes) {
+    const i = index.get(n.group) ?? 0;
+    size[i] = (size[i] ?? 0) + 1;
+  }
+  const dueCount = groupNames.map(() => 0);
+  for (const n of due) {
+    const i = index.get(n.node.group) ?? 0;
+    dueCount[i] = (dueCount[i] ?? 0) + 1;
+  }
   const limits = groupNames.map((g, i) => ({
     concurrency: groupConcurrency(policy.groups[g], size[i] ?? 0, dueCount[i] ?? 0),
     durationMs: policy.groups[g]?.perNodeMs ?? policy.perNodeMs,
@@ -70,7 +78,7 @@ export function planReplacements(
         : dueBy - slot.end < TIGHT_MS
           ? 'tight'
           : 'ok';
-    let reason = n.why;
+    let reason = describeDue(n, policy);
     if (late) {
       const lim = limits[g] ?? { concurrency: 1, durationMs: policy.perNodeMs };
       const { cause, statement } = explainLateness(
@@ -114,8 +122,10 @@ export function planReplacements(
   );
   const waves = wavesOf(schedule, calendar);
 
+  const byGroup = groupNames.map((): Replacement[] => []);
+  for (const r of schedule) byGroup[index.get(r.group) ?? 0]?.push(r);
   const groups: GroupPlan[] = groupNames.map((group, i) => {
-    const mine = schedule.filter((r) => r.group === group);
+    const mine = byGroup[i] ?? [];
     return {
       group,
       kind: kindOfGroup(group),
@@ -126,7 +136,7 @@ export function planReplacements(
       late: mine.filter((r) => r.late).length,
       expiring: mine.filter((r) => r.expiresFirst).length,
       firstStart: mine[0]?.start ?? null,
-      lastEnd: mine.length ? new Date(Math.max(...mine.map((r) => r.end.getTime()))) : null,
+      lastEnd: mine.reduce<Date | null>((m, r) => (m === null || r.end > m ? r.end : m), null),
       waves: waves.get(group) ?? [],
     };
   });
