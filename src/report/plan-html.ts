@@ -10,7 +10,7 @@ import { describeWindow } from './plan-document.js';
 import { escapeHtml as h } from './plan-escape.js';
 import { RISK_COLOR, renderTimeline } from './plan-timeline.js';
 
-const LATE_SHOWN = 25;
+const LATE_SHOWN = 10;
 const t = (d: Date | null): string => (d ? d.toISOString().slice(0, 16).replace('T', ' ') : '—');
 
 const CSS = `
@@ -42,7 +42,7 @@ td.t{white-space:nowrap}td.node{font-family:ui-monospace,Menlo,Consolas,monospac
 details{background:#fff;border:1px solid #dde3ea;border-radius:6px;margin:6px 0}
 summary{cursor:pointer;padding:6px 10px;font-weight:600}
 .risk{display:inline-block;padding:0 6px;border-radius:8px;color:#fff;font-size:11px}
-.problems{color:#5b6776;font-size:13px}
+.causes{margin:0 0 8px}.problems{color:#5b6776;font-size:13px}
 `;
 
 export function renderPlanHtml(plan: Plan, problems: readonly InputProblem[]): string {
@@ -78,7 +78,7 @@ export function renderPlanHtml(plan: Plan, problems: readonly InputProblem[]): s
       late.length > LATE_SHOWN
         ? `<details><summary>all ${late.length} late nodes</summary><div class="scroll"><table>${lateHead}${late.map(lateRow).join('')}</table></div></details>`
         : '';
-    callout = `<section class="callout bad" id="late"><h2>${late.length} node${late.length === 1 ? '' : 's'} cannot be replaced in time${s.expiring > 0 ? ` — ${s.expiring} with certificates expiring before their replacement` : ''}</h2><table>${lateHead}${shown}</table>${rest}</section>`;
+    callout = `<section class="callout bad" id="late"><h2>${late.length} node${late.length === 1 ? '' : 's'} cannot be replaced in time${s.expiring > 0 ? ` — ${s.expiring} with certificates expiring before their replacement` : ''}</h2><p class="causes">${causeLine(plan)}</p><table>${lateHead}${shown}</table>${rest}</section>`;
   } else
     callout = `<section class="callout good" id="late"><h2>Every due node is replaced before its due date</h2></section>`;
 
@@ -122,6 +122,24 @@ ${s.notDue + s.undated > 0 ? `<p class="problems">${s.notDue} node(s) not due wi
 ${problems.length > 0 ? `<h2>Input problems</h2><ul class="problems">${problems.map((x) => `<li>${h(x.source)}: ${h(x.message)}</li>`).join('')}</ul>` : ''}
 </main></body></html>
 `;
+}
+
+const CAUSES: Record<string, string> = {
+  expired: 'certificates already expired',
+  'past-due': 'already past due',
+  'no-window-time': 'no window time before due',
+  'group-capacity': 'group capacity',
+  'cluster-capacity': 'cluster capacity',
+};
+
+/** how many late nodes per cause, most first: the shape of the problem before the rows */
+function causeLine(plan: Plan): string {
+  const n = new Map<string, number>();
+  for (const u of plan.unsavable) n.set(u.cause, (n.get(u.cause) ?? 0) + 1);
+  return [...n]
+    .sort((a, b) => b[1] - a[1])
+    .map(([c, k]) => `<b>${k}</b> ${h(CAUSES[c] ?? c)}`)
+    .join(' · ');
 }
 
 function riskBadge(r: Replacement): string {
