@@ -121,6 +121,8 @@ export function planReplacements(
       a.start.getTime() - b.start.getTime() || (a.node < b.node ? -1 : a.node > b.node ? 1 : 0),
   );
   const waves = wavesOf(schedule, calendar);
+  // Certificates expiring before their replacement are the worst news: state them first.
+  unsavable.sort((a, b) => Number(b.expiresFirst) - Number(a.expiresFirst));
 
   const byGroup = groupNames.map((): Replacement[] => []);
   for (const r of schedule) byGroup[index.get(r.group) ?? 0]?.push(r);
