@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BIN, REPO } from '../test/support/scan.js';
 import { writeSyntheticFleet } from '../test/plan/synthetic-fleet.js';
-import { runMany } from './measure.js';
+import { spawnSync } from 'node:child_process';
+import { median } from './measure.js';
 
 export const PLAN_NODES = 5000;
 export const PLAN_GROUPS = 50;
@@ -16,7 +17,45 @@ export const PLAN_GROUPS = 50;
 interface Figure {
   medianMs: number;
   minMs: number;
+  /** user + system CPU time of the process: far less sensitive than wall time to a busy machine */
+  medianCpuMs: number;
   peakRssMb: number;
+}
+
+// bench/measure.ts's harness plus the child's CPU time (getrusage(RUSAGE_CHILDREN) per run).
+const HARNESS = `
+import resource, subprocess, sys, time
+r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+t = time.perf_counter()
+r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+wall = time.perf_counter() - t
+r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+print(wall, r1.ru_maxrss, cpu, r.returncode)
+`;
+
+function runMany(cmd: string[], runs: number): Figure & { exitCode: number } {
+  const samples: { wall: number; rss: number; cpu: number; code: number }[] = [];
+  for (let i = 0; i <= runs; i++) {
+    const res = spawnSync('python3', ['-c', HARNESS, ...cmd], { encoding: 'utf8' });
+    if (res.status !== 0) throw new Error(`harness failed: ${res.stderr}`);
+    const [wall, rss, cpu, code] = res.stdout.trim().split(' ').map(Number);
+    // The first run warms the page cache and is not counted.
+    if (i > 0)
+      samples.push({
+        wall: (wall ?? 0) * 1000,
+        rss: (rss ?? 0) / 1024,
+        cpu: (cpu ?? 0) * 1000,
+        code: code ?? -1,
+      });
+  }
+  return {
+    medianMs: median(samples.map((s) => s.wall)),
+    minMs: Math.min(...samples.map((s) => s.wall)),
+    medianCpuMs: median(samples.map((s) => s.cpu)),
+    peakRssMb: Math.max(...samples.map((s) => s.rss)),
+    exitCode: samples[0]?.code ?? -1,
+  };
 }
 
 export interface PlanBench {
@@ -31,11 +70,7 @@ export interface PlanBench {
   bareNode: Figure;
 }
 
-const pick = (r: ReturnType<typeof runMany>): Figure => ({
-  medianMs: r.medianMs,
-  minMs: r.minMs,
-  peakRssMb: r.peakRssMb,
-});
+const pick = ({ exitCode: _, ...f }: ReturnType<typeof runMany>): Figure => f;
 
 export function benchPlan(runs: number, log: (s: string) => void): PlanBench {
   const dir = join(REPO, '.bench', 'plan-fleet-v1');
@@ -59,7 +94,7 @@ export function benchPlan(runs: number, log: (s: string) => void): PlanBench {
     `timing plan on ${PLAN_NODES} nodes / ${PLAN_GROUPS} groups (${inputMb.toFixed(1)} MB of input), ${runs} runs each…`,
   );
   const json = runMany([...base, '-o', 'json'], runs);
-  const exitCode = json.samples[0]?.exitCode ?? -1;
+  const exitCode = json.exitCode;
   if (exitCode !== 1 && exitCode !== 2)
     throw new Error(`plan exited ${exitCode}: the fleet should have late nodes`);
   const table = runMany(base, runs);

@@ -149,6 +149,8 @@ export function readPolicy(text: string): { policy: PlanPolicy; problems: Policy
           `${show(p.node)} is longer than the longest window (${longest / 60_000}m): no replacement could ever fit`,
         );
   }
+  // In file order, as an editor shows them (the sort is stable within a line).
+  problems.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
   return { policy, problems };
 
   function readWindow(path: string, node: Node | null): WindowSpec | null {
