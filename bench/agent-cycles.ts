@@ -4,7 +4,7 @@
 import { systemClock } from '../src/agent/clock.js';
 import { AgentLoop } from '../src/agent/loop.js';
 import { AgentMetrics } from '../src/agent/metrics.js';
-import { agentScan } from '../src/cli/commands/agent.js';
+import { agentScan } from '../src/cli/agent-scan.js';
 import { resolveScanConfig } from '../src/config/scan-config.js';
 import { buildKopsNode } from '../test/support/nodes.js';
 

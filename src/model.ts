@@ -76,9 +76,48 @@ export interface CertFacts {
   extKeyUsage: string[];
 }
 
+/**
+ * Who uses a certificate, and the evidence for it — always read off the node itself (a flag, a
+ * config file, a mount), never assumed from a path convention.
+ */
+export interface CertUse {
+  /** the component or workload: `kubelet`, `kube-apiserver`, `kube-system/kube-proxy-x/kube-proxy` */
+  by: string;
+  /** how it uses the file */
+  via: 'kubeconfig' | 'flag' | 'kubelet-config' | 'current-link' | 'mount';
+  /** where that was read, e.g. `/etc/kubernetes/manifests/kube-apiserver.yaml --tls-cert-file` */
+  detail: string;
+}
+
 export interface Certificate extends CertFacts {
   location: CertLocation;
   component: Component;
+  /** what uses this certificate (empty: nothing certdrift can see) */
+  usedBy: CertUse[];
+  /**
+   * Set when nothing uses the file and its name says it was replaced (a rotated
+   * `kubelet-client-<date>.pem`, `*.bak`, `pki.bak*` directories, k3s `tls-<time>` directories): why. Such certificates
+   * are listed but never raise the exit code, the alerts or the node deadline.
+   */
+  superseded?: string;
+  /** found by following a running container's mount rather than by a preset or --path */
+  foundVia?: 'mount';
+}
+
+/**
+ * A credential that something on the node names (a kubeconfig's `client-certificate`, a
+ * `--tls-cert-file` flag, kubelet's `tlsCertFile`) and that cannot be read: the component that
+ * needs it fails at its next start, whatever the other files say.
+ */
+export interface MissingCredential {
+  /** the path named, inside the host root */
+  path: string;
+  reason: Reason;
+  message: string;
+  /** who names it: `/etc/kubernetes/kubelet.conf (user default-auth client-certificate)` */
+  namedBy: string;
+  /** the file that names it (for superseded-name checks) */
+  namedIn: string;
 }
 
 export interface ItemError {
@@ -105,16 +144,42 @@ export interface Inventory {
   files: ScannedFile[];
   certificates: Certificate[];
   errors: ItemError[];
+  /** credentials named by kubeconfigs, flags or kubelet's config that cannot be read */
+  missing: MissingCredential[];
+  /** the walk stopped early somewhere (walk_limit): certificates may be missing from the scan */
+  incomplete: string[];
   /** containers and host processes examined for drift (empty when not looked at) */
   workloads: Workload[];
   /** each source of facts and whether it answered */
   sources: SourceStatus[];
 }
 
-/** One thing a check has to say about the node. */
-export interface Finding {
+/**
+ * Every finding code certdrift emits: a closed list, so that a new code fails to compile wherever
+ * codes must be handled (exit codes, metrics, events, conditions). Public contract: never rename.
+ */
+export const FINDING_CODES = [
+  'CERT_EXPIRED',
+  'CERT_EXPIRING',
+  'CERT_NOT_YET_VALID',
+  'CERT_SUPERSEDED',
+  'NODE_REPLACEMENT_DUE',
+  'CREDENTIAL_MISSING',
+  'SCAN_INCOMPLETE',
+  'STALE_VIEW',
+  'NOT_RELOADED',
+  'RISKY_FILE_MOUNT',
+  'HIDDEN_HOST_MOUNTS',
+  'DUPLICATE_RUNNING',
+  'EXITED_LEFTOVER',
+] as const;
+
+export type FindingCode = (typeof FINDING_CODES)[number];
+
+/** One thing a check has to say; `C` is the closed list of codes (audit has its own). */
+export interface Finding<C extends string = FindingCode> {
   /** stable code, e.g. CERT_EXPIRED */
-  code: string;
+  code: C;
   severity: Severity;
   /** one line a person reads first */
   title: string;
@@ -193,6 +258,11 @@ export interface MountFacts {
   files: FileComparison[];
   /** mount points the node has at or under hostPath that the container does not have */
   hiddenHostMounts: string[];
+  /**
+   * A system trust store (/etc/ssl/certs, /usr/share/ca-certificates, …): summarised as one line,
+   * never compared certificate by certificate.
+   */
+  trustStore?: boolean;
 }
 
 export type WorkloadState = 'running' | 'exited' | 'created' | 'unknown';
@@ -217,6 +287,8 @@ export interface Workload {
   mounts: MountFacts[];
   /** for host processes: certificate files named on the command line or in its kubeconfig */
   certFiles: FileComparison[];
+  /** for host processes: the flags that name files (`--kubeconfig`, `--tls-cert-file`, `--config`) */
+  fileFlags?: { flag: string; path: string }[];
 }
 
 export interface SourceStatus {

@@ -11,6 +11,8 @@ const outcome = (n: number): ScanOutcome => ({
     files: [],
     certificates: [],
     errors: [],
+    missing: [],
+    incomplete: [],
     workloads: [],
     sources: [{ source: 'files', up: true }],
   },

@@ -9,7 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { REASON_CODES } from '../reasons.js';
 import { certificateFamilies } from './exposition.js';
-import type { Finding, Inventory, Workload } from '../model.js';
+import { FINDING_CODES, type Finding, type Inventory, type Workload } from '../model.js';
 import type { NodeLifetime } from '../plan/node-lifetime.js';
 
 export interface ScanOutcome {
@@ -68,6 +68,16 @@ export class AgentMetrics {
         'certdrift_risky_mount',
         '1 per risky mount: single-file certificate mount or hidden host mounts.',
         [...WORKLOAD_LABELS, 'kind'],
+      ),
+      findings: gauge(
+        'certdrift_findings',
+        'Findings of the last scan by code and severity (every code present, 0 when none).',
+        ['node', 'code', 'severity'],
+      ),
+      superseded: gauge(
+        'certdrift_superseded_certificates',
+        'Certificates nothing uses whose names say they were replaced (rotated kubelet files, backups); not exported per certificate, never alerted on.',
+        ['node'],
       ),
       deadline: gauge(
         'certdrift_node_certificate_deadline_seconds',
@@ -158,28 +168,34 @@ export class AgentMetrics {
     };
     const nowMs = o.now.getTime();
     const byId = new Map(o.inventory.workloads.map((w) => [w.id, w]));
+    // Drift gauges come from the findings (one truth for scan, events and metrics), labelled by
+    // the workload each finding targets — present under the /proc fallback too.
+    const counts = new Map<string, number>();
+    for (const code of FINDING_CODES)
+      for (const sev of ['info', 'warning', 'critical']) counts.set(`${code}|${sev}`, 0);
     for (const f of o.findings) {
+      const k = `${f.code}|${f.severity}`;
+      counts.set(k, (counts.get(k) ?? 0) + 1);
       const w = f.target ? byId.get(f.target) : undefined;
+      const mountPath = (f.evidence.mount ?? '').split(' -> ')[0] ?? '';
       if (f.code === 'STALE_VIEW')
         set(this.g.stale, this.workloadLabels(w, f.evidence.path ?? ''), 1);
       if (f.code === 'NOT_RELOADED')
         set(this.g.notReloaded, this.workloadLabels(w, f.evidence.path ?? ''), 1);
+      if (f.code === 'RISKY_FILE_MOUNT')
+        set(this.g.risky, { ...this.workloadLabels(w, mountPath), kind: 'single-file' }, 1);
+      if (f.code === 'HIDDEN_HOST_MOUNTS')
+        set(this.g.risky, { ...this.workloadLabels(w, mountPath), kind: 'hidden-host-mounts' }, 1);
+    }
+    for (const [k, n] of counts) {
+      const [code = '', severity = ''] = k.split('|');
+      set(this.g.findings, { node, code, severity }, n);
     }
     const running = new Map<string, { w: Workload; n: number }>();
     for (const w of o.inventory.workloads) {
       if (w.kind !== 'container' || w.state !== 'running' || !w.pod) continue;
       const k = `${w.pod.namespace}/${w.pod.name}/${w.name}`;
       running.set(k, { w, n: (running.get(k)?.n ?? 0) + 1 });
-      for (const m of w.mounts) {
-        if (m.kind === 'file')
-          set(this.g.risky, { ...this.workloadLabels(w, m.hostPath), kind: 'single-file' }, 1);
-        if (m.hiddenHostMounts.length > 0 && m.effective === 'private')
-          set(
-            this.g.risky,
-            { ...this.workloadLabels(w, m.hostPath), kind: 'hidden-host-mounts' },
-            1,
-          );
-      }
     }
     for (const { w, n } of running.values())
       if (n > 1)
@@ -202,7 +218,11 @@ export class AgentMetrics {
     set(this.g.duration, { node }, o.durationSeconds);
     set(this.g.lastSuccess, { node }, nowMs / 1000);
     this.scans.inc({ node, result: 'success' });
-    await this.render(certificateFamilies(o.inventory.certificates, node, nowMs, this.x509Compat));
+    // Superseded history is counted, not exported per certificate: expiry alerts must never fire
+    // on a rotated kubelet file or a backup nothing uses.
+    const inUse = o.inventory.certificates.filter((c) => c.superseded === undefined);
+    set(this.g.superseded, { node }, o.inventory.certificates.length - inUse.length);
+    await this.render(certificateFamilies(inUse, node, nowMs, this.x509Compat));
   }
 
   /** A scan that failed as a whole: sources down, the last good certificate values kept. */

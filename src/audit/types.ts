@@ -4,7 +4,18 @@ import type { SetOp } from '../manifests/patch-manifest.js';
 import type { ManifestWorkload } from '../manifests/read-manifests.js';
 import type { Finding } from '../model.js';
 
-export interface AuditFinding extends Finding {
+/** Every code `certdrift audit` emits (closed, like the node finding codes in model.ts). */
+export const AUDIT_CODES = [
+  'FILE_HOSTPATH_MOUNT',
+  'SUBPATH_PROJECTED_MOUNT',
+  'PROPAGATION_NONE',
+  'PROPAGATION_CANNOT_HELP',
+  'LOADS_CERTS_ONCE',
+] as const;
+
+export type AuditCode = (typeof AUDIT_CODES)[number];
+
+export interface AuditFinding extends Finding<AuditCode> {
   location: { file: string; line: number; column: number };
   /** a safe, mechanical repair of the manifest, when there is one */
   fix?: { ops: SetOp[]; description: string };

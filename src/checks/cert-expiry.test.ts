@@ -5,7 +5,7 @@ import { DAY_MS } from '../model.js';
 import { certExpiry } from './cert-expiry.js';
 
 const now = new Date('2026-11-25T00:00:00Z');
-const ctx = { now, thresholds: { warnMs: 30 * DAY_MS, criticalMs: 7 * DAY_MS } };
+const ctx = { now, thresholds: { warnMs: 30 * DAY_MS, criticalMs: 7 * DAY_MS }, lifetime: null };
 const at = (d: number): Date => new Date(now.getTime() + d * DAY_MS);
 
 const cases: [string, Parameters<typeof cert>[0][], [string, string][]][] = [

@@ -1,5 +1,6 @@
 // CERT_EXPIRED, CERT_EXPIRING (critical/warning), CERT_NOT_YET_VALID: one finding per
-// certificate outside its healthy window. An expired CA in a bundle next to a valid CA of the same
+// certificate outside its healthy window. Superseded files (usage/superseded.ts) get one info
+// CERT_SUPERSEDED each instead, whatever their dates. An expired CA in a bundle next to a valid CA of the same
 // subject (the normal state during a CA rotation) is informational only, not an alarm.
 
 import { certStatus } from '../certs/status.js';
@@ -54,6 +55,19 @@ export const certExpiry: Check = {
     });
     inv.certificates.forEach((c, i) => {
       const status = statuses[i] ?? 'ok';
+      if (c.superseded !== undefined) {
+        // History nothing uses: listed with a hint, never an alarm, whatever its dates.
+        out.push({
+          code: 'CERT_SUPERSEDED',
+          severity: 'info',
+          title: `${c.component} certificate not in use: ${c.superseded}`,
+          evidence: evidence(c, ctx.now),
+          remedy:
+            'Nothing on the node uses this file. Archive or delete it so that it no longer looks like a live credential.',
+          subject: where(c),
+        });
+        return;
+      }
       if (status === 'ok') return;
       const ev = evidence(c, ctx.now);
       const remedy = REMEDY[c.component] ?? DEFAULT_REMEDY;

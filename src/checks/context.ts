@@ -1,10 +1,13 @@
 // What every check receives besides the inventory: the time and the policy. Pure data.
 
 import type { Finding, Inventory, Thresholds } from '../model.js';
+import type { NodeLifetime } from '../plan/node-lifetime.js';
 
 export interface CheckContext {
   now: Date;
   thresholds: Thresholds;
+  /** the node's certificate deadline, computed once by assess() (null: no node certificate) */
+  lifetime: NodeLifetime | null;
 }
 
 export interface Check {

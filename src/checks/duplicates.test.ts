@@ -8,6 +8,7 @@ import { duplicates } from './duplicates.js';
 const ctx = {
   now: new Date('2026-11-25T00:00:00Z'),
   thresholds: { warnMs: 30 * DAY_MS, criticalMs: 7 * DAY_MS },
+  lifetime: null,
 };
 const run = (...ws: Parameters<typeof container>[0][]) =>
   duplicates

@@ -1,29 +1,24 @@
 // Every check certdrift runs, listed explicitly (no registration by import side effect).
 
-import type { Finding, Inventory } from '../model.js';
 import { certExpiry } from './cert-expiry.js';
-import type { Check, CheckContext } from './context.js';
+import type { Check } from './context.js';
+import { credentialMissing } from './credential-missing.js';
 import { duplicates } from './duplicates.js';
 import { nodeLifetimeCheck } from './node-lifetime.js';
 import { notReloaded } from './not-reloaded.js';
 import { mountRisks } from './propagation.js';
+import { scanIncomplete } from './scan-incomplete.js';
 import { staleView } from './stale-view.js';
 
 export type { Check, CheckContext } from './context.js';
 
 export const CHECKS: readonly Check[] = [
   certExpiry,
+  credentialMissing,
+  scanIncomplete,
   nodeLifetimeCheck,
   staleView,
   notReloaded,
   mountRisks,
   duplicates,
 ];
-
-export function runChecks(
-  inv: Inventory,
-  ctx: CheckContext,
-  checks: readonly Check[] = CHECKS,
-): Finding[] {
-  return checks.flatMap((c) => c.run(inv, ctx));
-}

@@ -3,13 +3,12 @@
 // in place — a kops node (the 455–485-day signature) — since elsewhere CERT_EXPIRING says it all.
 
 import { DAY_MS, type Finding, type Inventory } from '../model.js';
-import { nodeLifetime } from '../plan/node-lifetime.js';
 import type { Check, CheckContext } from './context.js';
 
 export const nodeLifetimeCheck: Check = {
   name: 'node-lifetime',
-  run(inv: Inventory, ctx: CheckContext): Finding[] {
-    const life = nodeLifetime(inv.certificates, ctx.now, ctx.thresholds.warnMs);
+  run(_inv: Inventory, ctx: CheckContext): Finding[] {
+    const life = ctx.lifetime;
     if (!life?.kopsRule || ctx.now < life.replaceBy) return [];
     const left = (life.deadline.getTime() - ctx.now.getTime()) / DAY_MS;
     return [

@@ -8,6 +8,7 @@ import { notReloaded } from './not-reloaded.js';
 const ctx = {
   now: new Date('2026-11-25T00:00:00Z'),
   thresholds: { warnMs: 30 * DAY_MS, criticalMs: 7 * DAY_MS },
+  lifetime: null,
 };
 const replacedLater = fileView({ ctime: new Date('2026-11-20T00:00:00Z') });
 const replacedBefore = fileView({ ctime: new Date('2026-11-01T00:00:00Z') });

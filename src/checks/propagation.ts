@@ -33,6 +33,7 @@ export const mountRisks: Check = {
               'A file bind mount pins the inode present when the container started; rotation tools (kops nodeup, kubeadm) replace files by rename. Mount propagation does not change this.',
             remedy: `Mount the parent directory instead of the file (kops ≥ 1.36 mounts /var/lib/kube-proxy).`,
             subject: `${w.kind}/${w.name}`,
+            target: w.id,
           });
         }
         if (m.kind === 'dir' && m.hiddenHostMounts.length > 0 && m.effective === 'private') {
@@ -51,6 +52,7 @@ export const mountRisks: Check = {
             remedy:
               'Set mountPropagation: HostToContainer on this volume mount (the host side must be a shared mount), then recreate the container.',
             subject: `${w.kind}/${w.name}`,
+            target: w.id,
           });
         }
       }

@@ -8,6 +8,7 @@ import { staleView } from './stale-view.js';
 const ctx = {
   now: new Date('2026-11-25T00:00:00Z'),
   thresholds: { warnMs: 30 * DAY_MS, criticalMs: 7 * DAY_MS },
+  lifetime: null,
 };
 const oldView = fileView({
   ino: 100,

@@ -5,7 +5,7 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { systemClock } from '../agent/clock.js';
-import { agentScan } from './commands/agent.js';
+import { agentScan } from './agent-scan.js';
 import type { ScanConfig } from '../config/scan-config.js';
 
 const config = workerData as ScanConfig;

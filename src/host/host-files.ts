@@ -7,6 +7,8 @@ import { lstat, readlink, stat } from 'node:fs/promises';
 import type { ItemError } from '../model.js';
 import type { Reason } from '../reasons.js';
 import { normalizeInRoot } from './glob.js';
+import { errorText, reasonOfOsError } from './os-reason.js';
+import { readCapped, type RawFile } from './procfs.js';
 
 export type Resolved =
   | { ok: true; path: string; kind: 'file' | 'dir' | 'other' }
@@ -16,27 +18,7 @@ export type ReadResult = { ok: true; bytes: Buffer } | { ok: false; error: ItemE
 
 const MAX_HOPS = 40; // Linux's MAXSYMLINKS
 
-export function reasonOf(err: unknown): Reason {
-  const code = (err as NodeJS.ErrnoException | null)?.code;
-  switch (code) {
-    case 'ENOENT':
-    case 'ENOTDIR':
-      return 'not_found';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission_denied';
-    case 'ELOOP':
-      return 'symlink_loop';
-    case 'EISDIR':
-      return 'not_regular_file';
-    default:
-      return 'read_error';
-  }
-}
-
-function errText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
+const errText = errorText;
 
 export class HostFiles {
   /** @param root absolute path of the host root on this machine, e.g. `/` or `/host` */
@@ -66,7 +48,7 @@ export class HostFiles {
       try {
         isLink = (await lstat(this.real(cur))).isSymbolicLink();
       } catch (err) {
-        const reason = reasonOf(err);
+        const reason = reasonOfOsError(err);
         if (reason === 'not_found' && hops > 0) {
           return {
             ok: false,
@@ -96,7 +78,7 @@ export class HostFiles {
       const st = await stat(this.real(path));
       return { ok: true, path, kind: st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other' };
     } catch (err) {
-      return { ok: false, reason: reasonOf(err), message: `${p}: ${errText(err)}` };
+      return { ok: false, reason: reasonOfOsError(err), message: `${p}: ${errText(err)}` };
     }
   }
 
@@ -127,7 +109,7 @@ export class HostFiles {
         constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW,
       );
     } catch (err) {
-      return fail(reasonOf(err), errText(err));
+      return fail(reasonOfOsError(err), errText(err));
     }
     try {
       // One read into a reused buffer of maxBytes + 1: a short read of a regular file is its
@@ -142,9 +124,27 @@ export class HostFiles {
         return fail('too_large', `${path} is over the ${maxBytes}-byte limit`);
       return { ok: true, bytes: Buffer.from(buf.subarray(0, filled)) };
     } catch (err) {
-      return fail(reasonOf(err), `${path}: ${errText(err)}`);
+      return fail(reasonOfOsError(err), `${path}: ${errText(err)}`);
     } finally {
       closeSync(fd);
+    }
+  }
+
+  /**
+   * Reads a canonical in-root path with its identity (device, inode, times, SHA-256), for drift
+   * comparisons. Confined like readNow: the last component is never followed.
+   */
+  readRawNow(
+    path: string,
+    maxBytes: number,
+  ): { ok: true; raw: RawFile } | { ok: false; error: ItemError } {
+    try {
+      return { ok: true, raw: readCapped(this.real(path), maxBytes, true) };
+    } catch (err) {
+      return {
+        ok: false,
+        error: { path, reason: reasonOfOsError(err), message: `${path}: ${errText(err)}` },
+      };
     }
   }
 

@@ -4,6 +4,7 @@ import { discover, type DiscoverOptions, type DiscoverPattern } from './discover
 import { HostFiles } from './host-files.js';
 import { detectPresets } from './presets.js';
 import { readAndParse } from './read-and-parse.js';
+import { walkForCertificates } from './cert-walk.js';
 import type { NodeFiles } from './index.js';
 
 export function openNodeFiles(root: string): NodeFiles {
@@ -16,5 +17,8 @@ export function openNodeFiles(root: string): NodeFiles {
     read: (path, max) => host.read(path, max),
     readAndParse: (files, max) => readAndParse(host, files, max),
     resolveAndRead: (path, max) => host.resolveAndRead(path, max),
+    resolve: (path) => host.resolve(path),
+    walkForCertificates: (dir, limits) => walkForCertificates(host, dir, limits),
+    readRaw: (path, max) => host.readRawNow(path, max),
   };
 }

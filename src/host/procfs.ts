@@ -16,6 +16,7 @@ import {
 import type { FileView } from '../model.js';
 import type { Reason } from '../reasons.js';
 import { parseMountinfo, type MountEntry } from './mountinfo.js';
+import { errorText, reasonOfOsError } from './os-reason.js';
 
 export type ProcResult<T> = { ok: true; value: T } | { ok: false; reason: Reason; message: string };
 
@@ -36,15 +37,7 @@ export type RawFile = Omit<FileView, 'certificates'> & { bytes: Buffer };
 const CLOCK_TICKS = 100;
 
 function fail<T>(err: unknown, what: string): ProcResult<T> {
-  const code = (err as NodeJS.ErrnoException | null)?.code;
-  const message = `${what}: ${err instanceof Error ? err.message : String(err)}`;
-  if (code === 'ESRCH') return { ok: false, reason: 'process_gone', message };
-  if (code === 'EACCES' || code === 'EPERM')
-    return { ok: false, reason: 'permission_denied', message };
-  if (code === 'ENOENT' || code === 'ENOTDIR') return { ok: false, reason: 'not_found', message };
-  if (code === 'ELOOP') return { ok: false, reason: 'symlink_loop', message };
-  if (code === 'EISDIR') return { ok: false, reason: 'not_regular_file', message };
-  return { ok: false, reason: 'read_error', message };
+  return { ok: false, reason: reasonOfOsError(err), message: `${what}: ${errorText(err)}` };
 }
 
 export class ProcFs {
@@ -151,9 +144,15 @@ export class ProcFs {
   }
 }
 
-/** Reads a real path with its identity (dev, inode, times), capped at maxBytes. Throws. */
-export function readCapped(real: string, maxBytes: number): RawFile {
-  const fd = openSync(real, constants.O_RDONLY | constants.O_NONBLOCK);
+/**
+ * Reads a real path with its identity (dev, inode, times), capped at maxBytes. Throws. `noFollow`
+ * refuses a symbolic link in the last component (for canonical in-root paths).
+ */
+export function readCapped(real: string, maxBytes: number, noFollow = false): RawFile {
+  const fd = openSync(
+    real,
+    constants.O_RDONLY | constants.O_NONBLOCK | (noFollow ? constants.O_NOFOLLOW : 0),
+  );
   try {
     const st = fstatSync(fd);
     if (!st.isFile())

@@ -4,7 +4,8 @@
 // checks decide what they mean. Read-only: nothing is written anywhere.
 
 import { parseCertificateFile } from '../certs/index.js';
-import { readCapped, type ProcFs, type RawFile } from '../host/procfs.js';
+import type { NodeFiles, RawFile } from '../host/index.js';
+import type { ProcFs } from '../host/procfs.js';
 import { mountFor, type MountEntry } from '../host/mountinfo.js';
 import type {
   CertSummary,
@@ -16,14 +17,16 @@ import type {
   SourceStatus,
   Workload,
 } from '../model.js';
-import type { Reason } from '../reasons.js';
 import type { ContainerRuntime, RuntimeContainer } from '../runtime/types.js';
+import { fileFlags } from '../usage/index.js';
+import { isTrustStore } from './mount-paths.js';
 
 export interface WorkloadScanConfig {
-  hostRoot: string;
   maxFileSize: number;
   /** container or process names that load their certificates once at start */
   loadsOnce: readonly string[];
+  /** mount host paths → canonical in-root paths (symbolic links resolved), from followMounts */
+  canonical?: ReadonlyMap<string, string>;
 }
 
 export interface WorkloadDeps {
@@ -32,22 +35,19 @@ export interface WorkloadDeps {
   /** used when the CRI runtime is missing or fails: the /proc view (runtime/proc-runtime.ts) */
   fallback: ContainerRuntime;
   proc: ProcFs;
+  /** the node's files: the node side of every comparison is read through this confined edge */
+  files: NodeFiles;
 }
 
-/** Host processes certdrift knows, and the flags that name their certificate files. */
-const HOST_COMPONENTS: Readonly<Record<string, readonly string[]>> = {
-  kubelet: ['--kubeconfig', '--tls-cert-file', '--client-ca-file'],
-  'kube-proxy': ['--kubeconfig'],
-  'kube-apiserver': [
-    '--tls-cert-file',
-    '--kubelet-client-certificate',
-    '--etcd-certfile',
-    '--client-ca-file',
-  ],
-  'kube-controller-manager': ['--kubeconfig'],
-  'kube-scheduler': ['--kubeconfig'],
-  etcd: ['--cert-file', '--peer-cert-file'],
-};
+/** Host processes certdrift knows; the flags that name their files are in usage/cert-flags.ts. */
+const HOST_COMPONENTS: ReadonlySet<string> = new Set([
+  'kubelet',
+  'kube-proxy',
+  'kube-apiserver',
+  'kube-controller-manager',
+  'kube-scheduler',
+  'etcd',
+]);
 
 function summaries(bytes: Buffer): CertSummary[] {
   return parseCertificateFile(bytes, { expectCertificates: true }).certs.map((c) => ({
@@ -65,17 +65,8 @@ function view(raw: RawFile): FileView {
   return { ...rest, certificates: summaries(bytes) };
 }
 
-function reasonOf(err: unknown): Reason {
-  const code = (err as NodeJS.ErrnoException | null)?.code;
-  return code === 'ENOENT'
-    ? 'not_found'
-    : code === 'EACCES' || code === 'EPERM'
-      ? 'permission_denied'
-      : 'read_error';
-}
-
 export class WorkloadScanner {
-  private readonly certFiles: string[];
+  private readonly certFiles: ReadonlySet<string>;
   private readonly nodeMounts: MountEntry[];
   readonly errors: ItemError[] = [];
 
@@ -84,28 +75,20 @@ export class WorkloadScanner {
     private readonly inv: Inventory,
     private readonly cfg: WorkloadScanConfig,
   ) {
-    this.certFiles = inv.files.filter((f) => f.certificates > 0).map((f) => f.path);
+    this.certFiles = new Set(inv.files.filter((f) => f.certificates > 0).map((f) => f.path));
     const nm = deps.proc.mountinfo(deps.proc.nodePid());
     this.nodeMounts = nm.ok ? nm.value : [];
   }
 
-  private real(p: string): string {
-    return this.cfg.hostRoot === '/' ? p : this.cfg.hostRoot + p;
+  private canon(p: string): string {
+    return this.cfg.canonical?.get(p) ?? p;
   }
 
-  /** The node's side of a file: read through the host root. */
+  /** The node's side of a file: read through the confined node-file edge. */
   private hostView(path: string): { view: FileView | null; problem?: FileComparison['problem'] } {
-    try {
-      return { view: view(readCapped(this.real(path), this.cfg.maxFileSize)) };
-    } catch (err) {
-      return {
-        view: null,
-        problem: {
-          reason: reasonOf(err),
-          message: `${path}: ${err instanceof Error ? err.message : String(err)}`,
-        },
-      };
-    }
+    const r = this.deps.files.readRaw(path, this.cfg.maxFileSize);
+    if (r.ok) return { view: view(r.raw) };
+    return { view: null, problem: { reason: r.error.reason, message: r.error.message } };
   }
 
   compare(pid: number, hostPath: string, containerPath: string): FileComparison {
@@ -129,19 +112,24 @@ export class WorkloadScanner {
   private mountFacts(c: RuntimeContainer, pid: number, mounts: MountEntry[]): MountFacts[] {
     const out: MountFacts[] = [];
     for (const m of c.mounts) {
-      const isFile = this.certFiles.includes(m.hostPath);
-      const prefix = m.hostPath.endsWith('/') ? m.hostPath : `${m.hostPath}/`;
-      const inside = isFile ? [] : this.certFiles.filter((f) => f.startsWith(prefix));
+      // The canonical node path: a mount of a symbolic link is a mount of its target.
+      const hostPath = this.canon(m.hostPath);
+      const isFile = this.certFiles.has(hostPath);
+      const trustStore = !isFile && isTrustStore(hostPath);
+      const prefix = hostPath.endsWith('/') ? hostPath : `${hostPath}/`;
+      const inside =
+        isFile || trustStore ? [] : [...this.certFiles].filter((f) => f.startsWith(prefix));
       const entry = [...mounts].reverse().find((e) => e.mountPoint === m.containerPath);
       const hidden = isFile ? [] : this.hiddenHostMounts(m.hostPath, m.containerPath, mounts);
-      if (!isFile && inside.length === 0 && hidden.length === 0) continue;
+      if (!isFile && !trustStore && inside.length === 0 && hidden.length === 0) continue;
       const files = isFile
-        ? [this.compare(pid, m.hostPath, m.containerPath)]
-        : inside.map((f) => this.compare(pid, f, m.containerPath + f.slice(m.hostPath.length)));
+        ? [this.compare(pid, hostPath, m.containerPath)]
+        : inside.map((f) => this.compare(pid, f, m.containerPath + f.slice(hostPath.length)));
       out.push({
         containerPath: m.containerPath,
         hostPath: m.hostPath,
         kind: isFile ? 'file' : 'dir',
+        ...(trustStore ? { trustStore: true } : {}),
         ...(m.declared ? { declared: m.declared } : {}),
         ...(entry
           ? {
@@ -187,7 +175,7 @@ export class WorkloadScanner {
       ...(c.startedAt ? { startedAt: c.startedAt } : {}),
       ...(c.finishedAt ? { finishedAt: c.finishedAt } : {}),
       ...(c.pid !== undefined ? { pid: c.pid } : {}),
-      ...(this.cfg.loadsOnce.includes(c.name) || HOST_COMPONENTS[c.name]
+      ...(this.cfg.loadsOnce.includes(c.name) || HOST_COMPONENTS.has(c.name)
         ? { component: c.name }
         : {}),
       loadsCertsOnce: loadsOnce,
@@ -227,15 +215,13 @@ export class WorkloadScanner {
     for (const pid of this.deps.proc.pids()) {
       const p = this.deps.proc.process(pid);
       if (!p.ok || p.value.mountNs !== host.value.mountNs) continue;
-      const flags = HOST_COMPONENTS[p.value.comm];
-      if (!flags) continue;
-      const files = new Set<string>();
-      for (const arg of p.value.cmdline) {
-        const [flag, value] = arg.split('=', 2);
-        if (flag && value && flags.includes(flag)) files.add(value);
-      }
+      if (!HOST_COMPONENTS.has(p.value.comm)) continue;
+      const flagged = fileFlags(p.value.cmdline.slice(1)).filter(
+        (f) => f.flag !== '--config' || p.value.comm === 'kubelet',
+      );
+      const files = new Set(flagged.map((f) => this.canon(f.path)));
       const certFiles = [...files]
-        .filter((f) => this.certFiles.includes(f))
+        .filter((f) => this.certFiles.has(f))
         .map((f) => {
           const host = this.hostView(f);
           return {
@@ -257,13 +243,14 @@ export class WorkloadScanner {
         loadsCertsOnce: this.cfg.loadsOnce.includes(p.value.comm),
         mounts: [],
         certFiles,
+        fileFlags: flagged,
       });
     }
     return out;
   }
 }
 
-async function listFrom(
+export async function listFrom(
   rt: ContainerRuntime,
 ): Promise<{ containers: RuntimeContainer[] | null; status: SourceStatus }> {
   const at = { source: rt.source, endpoint: rt.endpoint };
@@ -282,17 +269,36 @@ async function listFrom(
  * each running one, adds known host processes. The runtime's failure is a source status and an
  * error line, never the end of the scan.
  */
-export async function scanWorkloads(
-  deps: WorkloadDeps,
-  inv: Inventory,
-  cfg: WorkloadScanConfig,
-): Promise<{ workloads: Workload[]; errors: ItemError[]; sources: SourceStatus[] }> {
+export async function listContainers(
+  deps: Pick<WorkloadDeps, 'runtime' | 'fallback'>,
+): Promise<{ containers: RuntimeContainer[]; sources: SourceStatus[] }> {
   // CRI first; the /proc view when there is no runtime socket or it fails.
   const cri = deps.runtime ? await listFrom(deps.runtime) : undefined;
   const chosen = cri?.containers ? cri : await listFrom(deps.fallback);
   const sources =
     chosen === cri ? [cri.status] : [cri?.status, chosen.status].filter((x) => x !== undefined);
-  const containers = chosen.containers ?? [];
+  return { containers: chosen.containers ?? [], sources };
+}
+
+/** Examines listed containers and the node's known host processes against the inventory. */
+export function examineWorkloads(
+  deps: WorkloadDeps,
+  inv: Inventory,
+  containers: readonly RuntimeContainer[],
+  cfg: WorkloadScanConfig,
+): { workloads: Workload[]; errors: ItemError[] } {
+  const scanner = new WorkloadScanner(deps, inv, cfg);
+  const workloads = containers.map((c) => scanner.containerWorkload(c));
+  workloads.push(...scanner.hostProcesses());
+  return { workloads, errors: scanner.errors };
+}
+
+export async function scanWorkloads(
+  deps: WorkloadDeps,
+  inv: Inventory,
+  cfg: WorkloadScanConfig,
+): Promise<{ workloads: Workload[]; errors: ItemError[]; sources: SourceStatus[] }> {
+  const { containers, sources } = await listContainers(deps);
   const scanner = new WorkloadScanner(deps, inv, cfg);
   const workloads = containers.map((c) => scanner.containerWorkload(c));
   workloads.push(...scanner.hostProcesses());

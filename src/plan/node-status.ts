@@ -4,21 +4,32 @@
 
 import { createHash } from 'node:crypto';
 import type { ClusterEventSpec, ConditionSpec, ReportSpec } from './node-status-types.js';
-import type { Finding, Inventory } from '../model.js';
+import type { Finding, FindingCode, Inventory } from '../model.js';
 import type { NodeLifetime } from './node-lifetime.js';
-import { worstSeverity } from '../report/scan-report.js';
+import { worstSeverity } from '../report/severity.js';
 
 export type { ClusterEventSpec, ConditionSpec, ReportSpec } from './node-status-types.js';
 
 export const CONDITION_EXPIRING = 'CertificatesExpiringSoon';
 export const CONDITION_STALE = 'CertificatesStale';
 
-const EVENT_REASON: Readonly<Record<string, string>> = {
+/**
+ * The Event reason for each finding code (null: no event). A Record over the closed list of codes,
+ * so a new code does not compile until someone decides whether it is worth an event.
+ */
+const EVENT_REASON: Readonly<Record<FindingCode, string | null>> = {
   CERT_EXPIRING: 'CertificateExpirationWarning', // k3s's reason, for existing alert rules
   CERT_EXPIRED: 'CertificateExpired',
+  CERT_NOT_YET_VALID: 'CertificateNotYetValid',
+  CERT_SUPERSEDED: null,
+  CREDENTIAL_MISSING: 'CertificateMissing',
+  SCAN_INCOMPLETE: null,
   STALE_VIEW: 'CertificateStaleView',
   NOT_RELOADED: 'CertificateNotReloaded',
+  RISKY_FILE_MOUNT: null,
+  HIDDEN_HOST_MOUNTS: null,
   DUPLICATE_RUNNING: 'DuplicateRunningContainers',
+  EXITED_LEFTOVER: null,
   NODE_REPLACEMENT_DUE: 'NodeReplacementDue',
 };
 
@@ -69,7 +80,10 @@ export function desiredConditions(findings: readonly Finding[]): ConditionSpec[]
 
 export function desiredEvents(node: string, findings: readonly Finding[]): ClusterEventSpec[] {
   return findings
-    .filter((f) => EVENT_REASON[f.code] && (f.severity === 'warning' || f.severity === 'critical'))
+    .filter(
+      (f) =>
+        EVENT_REASON[f.code] !== null && (f.severity === 'warning' || f.severity === 'critical'),
+    )
     .map((f) => {
       const reason = EVENT_REASON[f.code] ?? f.code;
       const id = createHash('sha256')

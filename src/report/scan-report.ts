@@ -5,22 +5,34 @@
 import { certStatus } from '../certs/status.js';
 import {
   DAY_MS,
-  SEVERITY_RANK,
   type CertStatus,
+  type CertUse,
   type Finding,
   type Inventory,
   type ItemError,
+  type MissingCredential,
   type ScannedFile,
   type Severity,
   type SourceStatus,
   type Workload,
   type Thresholds,
 } from '../model.js';
-import { nodeLifetime } from '../plan/node-lifetime.js';
+import type { NodeLifetime } from '../plan/node-lifetime.js';
 import { formatResidual } from './duration.js';
 import { describeNodeLifetime } from './node-statement.js';
 
 export const SCHEMA_VERSION = 1;
+
+/** A row's status: the validity window's, or `superseded` for history nothing uses. */
+export type RowStatus = CertStatus | 'superseded';
+
+/** What buildScanReport needs of assess()'s verdict (inventory/assess.ts). */
+export interface Verdict {
+  findings: Finding[];
+  lifetime: NodeLifetime | null;
+  worst: Severity;
+  exitCode: number;
+}
 
 export interface CertificateRow {
   path: string;
@@ -43,7 +55,13 @@ export interface CertificateRow {
   isCA: boolean;
   selfSigned: boolean;
   extKeyUsage: string[];
-  status: CertStatus;
+  status: RowStatus;
+  /** what uses the certificate (empty: nothing certdrift can see) */
+  usedBy: CertUse[];
+  /** why the file counts as superseded history (status `superseded`) */
+  superseded: string | undefined;
+  /** `mount`: found by following a running container's mount, not by a preset or --path */
+  foundVia: 'mount' | undefined;
 }
 
 export interface ScanReport {
@@ -59,7 +77,7 @@ export interface ScanReport {
     files: number;
     privateKeys: number;
     errors: number;
-    byStatus: Record<CertStatus, number>;
+    byStatus: Record<RowStatus, number>;
     worstSeverity: Severity;
     exitCode: number;
   };
@@ -76,6 +94,10 @@ export interface ScanReport {
   certificates: CertificateRow[];
   files: ScannedFile[];
   errors: ItemError[];
+  /** credentials something names that cannot be read (each is a CREDENTIAL_MISSING finding) */
+  missing: MissingCredential[];
+  /** where the scan stopped early (a SCAN_INCOMPLETE finding) */
+  incomplete: string[];
   findings: Finding[];
   /** containers and host processes examined for drift (see docs/scan-schema.md) */
   workloads: Workload[];
@@ -83,36 +105,24 @@ export interface ScanReport {
   sources: SourceStatus[];
 }
 
-export function worstSeverity(findings: readonly Finding[]): Severity {
-  let worst: Severity = 'ok';
-  for (const f of findings)
-    if (SEVERITY_RANK[f.severity] > SEVERITY_RANK[worst]) worst = f.severity;
-  return worst;
-}
-
-/** 0 ok / 1 warning / 2 critical / 3 nothing could be checked. */
-export function exitCodeFor(inv: Inventory, findings: readonly Finding[]): number {
-  // Unknown only when nothing at all could be checked: no certificate and nothing found about
-  // any container either.
-  if (inv.certificates.length === 0 && findings.length === 0) return 3;
-  return SEVERITY_RANK[worstSeverity(findings)];
-}
-
 export function buildScanReport(
   inv: Inventory,
-  findings: Finding[],
+  verdict: Verdict,
   now: Date,
   t: Thresholds,
 ): ScanReport {
-  const byStatus: Record<CertStatus, number> = {
+  const { findings, lifetime: life } = verdict;
+  const byStatus: Record<RowStatus, number> = {
     ok: 0,
     warning: 0,
     critical: 0,
     expired: 0,
     'not-yet-valid': 0,
+    superseded: 0,
   };
   const certificates = inv.certificates.map((c): CertificateRow => {
-    const status = certStatus(c.notBefore, c.notAfter, now, t);
+    const status: RowStatus =
+      c.superseded !== undefined ? 'superseded' : certStatus(c.notBefore, c.notAfter, now, t);
     byStatus[status]++;
     const residualMs = c.notAfter.getTime() - now.getTime();
     return {
@@ -138,9 +148,11 @@ export function buildScanReport(
       selfSigned: c.selfSigned,
       extKeyUsage: c.extKeyUsage,
       status,
+      usedBy: c.usedBy,
+      superseded: c.superseded,
+      foundVia: c.foundVia,
     };
   });
-  const life = nodeLifetime(inv.certificates, now, t.warnMs);
   return {
     apiVersion: 'certdrift.io/v1alpha1',
     kind: 'NodeScan',
@@ -155,8 +167,8 @@ export function buildScanReport(
       privateKeys: inv.files.reduce((n, f) => n + f.privateKeys, 0),
       errors: inv.errors.length,
       byStatus,
-      worstSeverity: worstSeverity(findings),
-      exitCode: exitCodeFor(inv, findings),
+      worstSeverity: verdict.worst,
+      exitCode: verdict.exitCode,
     },
     node: life && {
       deadline: life.deadline.toISOString(),
@@ -172,6 +184,8 @@ export function buildScanReport(
     certificates,
     files: inv.files,
     errors: inv.errors,
+    missing: inv.missing,
+    incomplete: inv.incomplete,
     findings,
     workloads: inv.workloads,
     sources: inv.sources,

@@ -1,13 +1,20 @@
 // The human view of a scan: certificates soonest-expiry first, item errors, findings that are
 // not about a single certificate row, and a plain-language summary.
 
-import type { CertStatus, Severity } from '../model.js';
+import type { CertUse, Severity } from '../model.js';
 import { day } from './duration.js';
-import type { CertificateRow, ScanReport } from './scan-report.js';
-import { renderColumns, type Style } from './text-table.js';
+import type { CertificateRow, RowStatus, ScanReport } from './scan-report.js';
+import { clip, renderColumns, type Style } from './text-table.js';
 
-function statusText(s: CertStatus, style: Style): string {
+/** Widest a cell may be in the table (full values in -o json). */
+const WIDTH = { subject: 40, usedBy: 36, location: 90, problem: 110, path: 70 };
+/** Item-error rows shown before a count of the rest. */
+const MAX_ERROR_ROWS = 50;
+
+function statusText(s: RowStatus, style: Style): string {
   switch (s) {
+    case 'superseded':
+      return style.dim(s);
     case 'ok':
       return style.green('ok');
     case 'warning':
@@ -31,24 +38,45 @@ function location(c: CertificateRow): string {
   return c.index > 0 ? `${base} #${c.index}` : base;
 }
 
+/** Who uses it, shortly: component names, a container as pod/container, `-` for nothing seen. */
+function usedByText(uses: readonly CertUse[]): string {
+  const names = new Set<string>();
+  for (const u of uses) {
+    if (u.via === 'mount') names.add(u.by.split('/').slice(1).join('/'));
+    else if (u.by.startsWith('kubeconfig '))
+      names.add(u.by.slice(u.by.lastIndexOf('/') + 1)); // the kubeconfig that names it
+    else names.add(u.by);
+  }
+  return names.size > 0 ? [...names].join(', ') : '-';
+}
+
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 export function renderScanTable(r: ScanReport, style: Style): string {
   const out: string[] = [];
+  // Certificates in use first, soonest expiry first; superseded history last.
+  const rank = (c: CertificateRow): number => (c.status === 'superseded' ? 1 : 0);
   const rows = [...r.certificates]
-    .sort((a, b) => a.residualSeconds - b.residualSeconds || (a.path < b.path ? -1 : 1))
-    .map((c) => [
-      c.component,
-      c.commonName || c.subject,
-      `${day(new Date(c.notAfter))} ${c.notAfter.slice(11, 16)} UTC`,
-      c.residual,
-      statusText(c.status, style),
-      location(c),
-    ]);
+    .sort(
+      (a, b) =>
+        rank(a) - rank(b) || a.residualSeconds - b.residualSeconds || (a.path < b.path ? -1 : 1),
+    )
+    .map((c) => {
+      const cells = [
+        c.component,
+        clip(c.commonName || c.subject, WIDTH.subject),
+        `${day(new Date(c.notAfter))} ${c.notAfter.slice(11, 16)} UTC`,
+        c.residual,
+        statusText(c.status, style),
+        clip(usedByText(c.usedBy), WIDTH.usedBy),
+        clip(location(c), WIDTH.location),
+      ];
+      return c.status === 'superseded' ? cells.map((x, i) => (i === 4 ? x : style.dim(x))) : cells;
+    });
   if (rows.length > 0)
     out.push(
       renderColumns(
-        ['COMPONENT', 'SUBJECT', 'EXPIRES', 'RESIDUAL', 'STATUS', 'LOCATION'],
+        ['COMPONENT', 'SUBJECT', 'EXPIRES', 'RESIDUAL', 'STATUS', 'USED BY', 'LOCATION'],
         rows,
         style,
       ),
@@ -60,17 +88,40 @@ export function renderScanTable(r: ScanReport, style: Style): string {
     );
 
   if (r.errors.length > 0) {
+    const shown = r.errors.slice(0, MAX_ERROR_ROWS);
     out.push(
       '\n' +
         renderColumns(
           ['REASON', 'PATH', 'PROBLEM'],
-          r.errors.map((e) => [style.yellow(e.reason), e.path, e.message]),
+          shown.map((e) => [
+            style.yellow(e.reason),
+            clip(e.path, WIDTH.path),
+            clip(e.message, WIDTH.problem),
+          ]),
           style,
         ),
     );
+    if (r.errors.length > shown.length) {
+      const byReason = new Map<string, number>();
+      for (const e of r.errors.slice(MAX_ERROR_ROWS))
+        byReason.set(e.reason, (byReason.get(e.reason) ?? 0) + 1);
+      const counts = [...byReason].map(([k, n]) => `${n} ${k}`).join(', ');
+      out.push(
+        style.dim(
+          `… and ${r.errors.length - shown.length} more errors (${counts}); -o json lists them all\n`,
+        ),
+      );
+    }
   }
 
   const other = r.findings.filter((f) => !f.code.startsWith('CERT_'));
+  const superseded = r.summary.byStatus.superseded;
+  if (superseded > 0)
+    out.push(
+      style.dim(
+        `\n${plural(superseded, 'certificate')} superseded and not in use (rotated kubelet files, backups): listed for clean-up, never alarmed on.\n`,
+      ),
+    );
   if (other.length > 0) {
     out.push('\n' + style.bold('FINDINGS') + '\n');
     for (const f of other) {
@@ -89,6 +140,7 @@ export function renderScanTable(r: ScanReport, style: Style): string {
       .filter((k) => s.byStatus[k] > 0)
       .map((k) => `${s.byStatus[k]} ${k}`),
     `${s.byStatus.ok} ok`,
+    ...(s.byStatus.superseded > 0 ? [`${s.byStatus.superseded} superseded`] : []),
     ...(s.errors > 0 ? [plural(s.errors, 'error')] : []),
     ...(s.privateKeys > 0 ? [`${plural(s.privateKeys, 'private key')} (never shown)`] : []),
   ];

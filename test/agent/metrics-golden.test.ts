@@ -4,8 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AgentMetrics } from '../../src/agent/metrics.js';
-import { runChecks } from '../../src/checks/index.js';
-import { nodeLifetime } from '../../src/plan/node-lifetime.js';
+import { assess } from '../../src/inventory/assess.js';
 import { assertGolden } from '../support/golden.js';
 import { buildKopsNode, NOW, type BuiltNode } from '../support/nodes.js';
 import { scanTree } from '../support/scan.js';
@@ -45,12 +44,12 @@ test('golden /metrics', async () => {
     ],
   };
   const thresholds = { warnMs: 30 * 864e5, criticalMs: 7 * 864e5 };
-  const findings = runChecks(inventory, { now: NOW, thresholds });
+  const { findings, lifetime } = assess(inventory, { now: NOW, thresholds });
   const m = new AgentMetrics('node-a', true);
   await m.update({
     inventory,
     findings,
-    lifetime: nodeLifetime(inventory.certificates, NOW, thresholds.warnMs),
+    lifetime,
     now: NOW,
     durationSeconds: 0.25,
   });

@@ -46,7 +46,11 @@ beforeEach(() => {
   ]);
 });
 
-const finding = (code: string, severity: Finding['severity'], subject: string): Finding => ({
+const finding = (
+  code: Finding['code'],
+  severity: Finding['severity'],
+  subject: string,
+): Finding => ({
   code,
   severity,
   title: `${code} on ${subject}`,

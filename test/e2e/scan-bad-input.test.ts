@@ -116,7 +116,6 @@ test('each kind of bad input has its reason code', () => {
     ['/etc/kubernetes/bad-yaml.conf', ['yaml_parse_error']],
     ['/etc/kubernetes/invalid.conf', ['kubeconfig_invalid']],
     ['/etc/kubernetes/bad-b64.conf', ['kubeconfig_bad_base64']],
-    ['/etc/kubernetes/ref-missing.conf', ['kubeconfig_ref_missing']],
     [`${D}/huge.crt`, ['too_large']],
     [`${D}/dangling.crt`, ['dangling_symlink']],
     [`${D}/loop-a.crt`, ['symlink_loop']],
@@ -132,6 +131,13 @@ test('each kind of bad input has its reason code', () => {
     assert.ok(REASON_CODES.includes(e.reason), `documented reason ${e.reason}`);
     assert.ok(e.message.length > 0);
   }
+  // A credential a kubeconfig names and that cannot be read is not an error row: something
+  // needs it (CREDENTIAL_MISSING, below).
+  assert.deepEqual(reasonsAt('/etc/kubernetes/ref-missing.conf'), []);
+  assert.deepEqual(
+    inv.missing.map((m) => [m.path, m.reason, m.namedIn]),
+    [['/srv/missing.crt', 'not_found', '/etc/kubernetes/ref-missing.conf']],
+  );
 });
 
 test('good certificates in the same run are all reported', () => {
@@ -165,13 +171,20 @@ test('the CLI reports the errors and still exits by the good certificates', () =
     '-o',
     'json',
   ]);
-  assert.equal(res.status, 0, res.stderr);
+  // Exit 2 comes from the one real problem — a kubeconfig naming a file that is not there — and
+  // not from any of the broken files, which are error rows.
+  assert.equal(res.status, 2, res.stderr);
   const doc = JSON.parse(res.stdout) as {
     summary: { certificates: number; errors: number };
     errors: { reason: string }[];
+    findings: { code: string; severity: string; subject: string }[];
   };
   assert.equal(doc.summary.certificates, 5);
   assert.ok(doc.errors.some((e) => e.reason === 'too_large'));
+  assert.deepEqual(
+    doc.findings.filter((f) => f.severity === 'critical').map((f) => [f.code, f.subject]),
+    [['CREDENTIAL_MISSING', '/srv/missing.crt']],
+  );
   assert.doesNotMatch(res.stdout, /PRIVATE KEY|client-key-data/, 'no key material in the output');
 });
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { systemClock } from '../../src/agent/clock.js';
 import { AgentLoop } from '../../src/agent/loop.js';
 import { AgentMetrics } from '../../src/agent/metrics.js';
-import { agentScan } from '../../src/cli/commands/agent.js';
+import { agentScan } from '../../src/cli/agent-scan.js';
 import { resolveScanConfig } from '../../src/config/scan-config.js';
 import { kubeProxyPod, writeKubeProxyKubeconfig } from '../../src/lab/kube-proxy.js';
 import type { Lab } from '../../src/lab/lab.js';

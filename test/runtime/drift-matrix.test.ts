@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { openNodeFiles } from '../../src/host/index.js';
 import { ProcFs } from '../../src/host/procfs.js';
 import {
   kubeProxyPod,
@@ -192,10 +193,14 @@ test('a container whose process exits mid-scan is skipped with a reason', async 
   process.kill(c.pid, 'SIGKILL'); // exits between the list and the examination
   await new Promise((r) => setTimeout(r, 200));
   const scanner = new WorkloadScanner(
-    { runtime: null, fallback: new ProcRuntime(new ProcFs()), proc: new ProcFs() },
+    {
+      runtime: null,
+      fallback: new ProcRuntime(new ProcFs()),
+      proc: new ProcFs(),
+      files: openNodeFiles('/'),
+    },
     inv,
     {
-      hostRoot: '/',
       maxFileSize: 1 << 20,
       loadsOnce: ['kube-proxy'],
     },
@@ -203,4 +208,33 @@ test('a container whose process exits mid-scan is skipped with a reason', async 
   const w = scanner.containerWorkload(listed);
   assert.deepEqual(w.mounts, []);
   assert.equal(scanner.errors[0]?.reason, 'process_gone');
+});
+
+describe('drift follows the mounts (issue: node truth)', () => {
+  test('#16400 with the kubeconfig in a directory no preset knows, and no --path: found through the mount', async (t) => {
+    if (!requireRuntime(t) || !lab) return;
+    const dir = node('opt-odd-place');
+    writeKubeProxyKubeconfig(dir, 5, 901);
+    const c = await lab.runPod({ ...kubeProxyPod(dir, 'file'), name: 'kp-anywhere' });
+    writeKubeProxyKubeconfig(dir, 400, 902);
+    // No --path and no preset: only the container's mount leads certdrift to the file.
+    const { findings: f, inv } = await scanLab(lab, []);
+    assert.ok(findings(f, dir).includes('STALE_VIEW'), JSON.stringify(findings(f, dir)));
+    const kubeconfigPath = `${dir}/var/lib/kube-proxy/kubeconfig`;
+    const row = inv.certificates.find(
+      (x) => x.location.path === kubeconfigPath && x.component === 'kube-proxy',
+    );
+    assert.ok(row, 'the mounted kubeconfig joins the inventory');
+    assert.equal(row.foundVia, 'mount');
+    assert.ok(
+      row.notAfter.getTime() > Date.now() + 300 * 864e5,
+      'the node file holds the renewed (400-day) certificate',
+    );
+    assert.ok(
+      row.usedBy.some((u) => u.via === 'mount' && u.by.endsWith(`/kp-anywhere/kube-proxy`)),
+      JSON.stringify(row.usedBy),
+    );
+    const w = inv.workloads.find((x) => x.id === c.containerId);
+    assert.equal(w?.mounts.find((m) => m.kind === 'file')?.deleted, true);
+  });
 });

@@ -19,6 +19,7 @@ export function cert(over: Partial<Certificate> & { path?: string }): Certificat
     extKeyUsage: [],
     component: 'other',
     location: { path: path ?? '/x.crt', links: [], index: 0 },
+    usedBy: [],
     ...rest,
   };
 }
@@ -30,6 +31,8 @@ export function inventory(certificates: Certificate[]): Inventory {
     files: [],
     certificates,
     errors: [],
+    missing: [],
+    incomplete: [],
     workloads: [],
     sources: [],
   };

@@ -5,13 +5,12 @@ import type { TestContext } from 'node:test';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runChecks } from '../../src/checks/index.js';
-import { addWorkloads } from '../../src/cli/commands/scan.js';
 import { resolveScanConfig } from '../../src/config/scan-config.js';
+import { inventoryOf } from '../../src/cli/node-scan.js';
+import { assess } from '../../src/inventory/assess.js';
 import { missingTools } from '../../src/lab/containerd.js';
 import { Lab } from '../../src/lab/lab.js';
 import type { Finding, Inventory } from '../../src/model.js';
-import { scanTree } from './scan.js';
 
 /**
  * Why real-runtime tests cannot run here, or null when they can. Under CI=true a reason is a
@@ -37,15 +36,20 @@ export async function startLab(): Promise<Lab> {
   return Lab.up(mkdtempSync(join(tmpdir(), 'certdrift-lab-')));
 }
 
+/**
+ * The lab's node as `certdrift scan` sees it: no presets (this machine is not a Kubernetes node),
+ * the given --path globs (none: only what the containers' mounts lead to), the lab's containerd.
+ */
 export async function scanLab(
   lab: Lab,
   paths: string[],
   now = new Date(),
 ): Promise<{ inv: Inventory; findings: Finding[] }> {
-  const files = await scanTree('/', { presets: ['none'], paths });
-  const config = resolveScanConfig([{ name: 'test', values: { runtimeEndpoint: lab.socket } }]);
-  const inv = await addWorkloads(files, config);
-  const findings = runChecks(inv, {
+  const config = resolveScanConfig([
+    { name: 'test', values: { runtimeEndpoint: lab.socket, presets: ['none'], paths } },
+  ]);
+  const inv = await inventoryOf(config);
+  const { findings } = assess(inv, {
     now,
     thresholds: { warnMs: 30 * 864e5, criticalMs: 7 * 864e5 },
   });

@@ -4,11 +4,17 @@
 //  - k3s server (server/tls, agent certs, kubeconfigs that reference cert files)
 // Each builder returns what it wrote so tests can assert every certificate is found.
 
+import { readFileSync } from 'node:fs';
 import { daysFrom, issue, type Issued } from './certs.js';
 import { kubeconfig } from './kubeconfig.js';
 import { HostTree } from './tree.js';
 
 export const NOW = new Date('2026-11-25T12:00:00Z');
+
+/** A manifest from test/fixtures/manifests, as kops or kubeadm renders it. */
+function fixture(name: string): string {
+  return readFileSync(new URL(`../fixtures/manifests/${name}`, import.meta.url), 'utf8');
+}
 
 export interface Expected {
   path: string;
@@ -80,9 +86,11 @@ export async function buildKopsNode(
     kubeconfig({ ca, cert: kubelet, user: 'kubelet' }),
     0o400,
   );
+  // The static pod as kops 1.35 renders it: its --kubeconfig flag is how certdrift knows who
+  // uses the kubeconfig (USED BY kube-proxy).
   tree.write(
     '/etc/kubernetes/manifests/kube-proxy.manifest',
-    'apiVersion: v1\nkind: Pod\nmetadata:\n  name: kube-proxy\n',
+    fixture('kops-1.35/kube-proxy.manifest'),
   );
   return {
     tree,
@@ -308,6 +316,9 @@ export async function buildKubeadmNode(): Promise<BuiltNode> {
     cn: 'cp-1@1764000000',
     notAfter: daysFrom(NOW, 165),
   });
+  // kubeadm's static pods: their flags say which component uses which certificate.
+  for (const m of ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd'])
+    tree.write(`/etc/kubernetes/manifests/${m}.yaml`, fixture(`kubeadm/${m}.yaml`));
   return { tree, expected };
 }
 

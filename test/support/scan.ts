@@ -6,21 +6,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openNodeFiles } from '../../src/host/index.js';
-import { scanFiles, type FileScanConfig } from '../../src/inventory/scan-files.js';
+import type { FileScanConfig } from '../../src/inventory/scan-files.js';
+import { scanNode } from '../../src/inventory/scan-node.js';
 import type { Inventory } from '../../src/model.js';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const BIN = `${REPO}bin/certdrift.js`;
 
+/** scanNode over a host tree without the container view: files, kubeconfig refs and usage. */
 export function scanTree(root: string, over: Partial<FileScanConfig> = {}): Promise<Inventory> {
-  return scanFiles(openNodeFiles(root), {
-    presets: 'auto',
-    paths: [],
-    excludes: [],
-    maxFileSize: 4 * 1024 * 1024,
-    maxEntries: 100_000,
-    ...over,
-  });
+  return scanNode(
+    { files: openNodeFiles(root), workloads: null },
+    {
+      presets: 'auto',
+      paths: [],
+      excludes: [],
+      maxFileSize: 4 * 1024 * 1024,
+      maxEntries: 100_000,
+      loadsOnce: ['kube-proxy', 'kube-scheduler', 'kube-controller-manager'],
+      ...over,
+    },
+  );
 }
 
 export interface CliResult {

@@ -2,34 +2,14 @@
 // complete snapshot. Runs until SIGTERM/SIGINT.
 
 import { hostname } from 'node:os';
-import { systemClock, type Clock } from '../../agent/clock.js';
+import { systemClock } from '../../agent/clock.js';
 import { AgentLoop } from '../../agent/loop.js';
 import { AgentMetrics, type ScanOutcome } from '../../agent/metrics.js';
 import { scanInWorker } from '../agent-scan-in-worker.js';
 import { agentServer } from '../../agent/server.js';
-import { runChecks } from '../../checks/index.js';
-import { thresholdsOf, type ScanConfig } from '../../config/scan-config.js';
-import { nodeLifetime } from '../../plan/node-lifetime.js';
 import type { CommandDef, Io, Values } from '../command.js';
 import { UsageError } from '../command.js';
-import { inventoryOf, loadScanConfig, DISCOVERY_OPTIONS, scanOptions } from './scan.js';
-
-/** One complete scan of the node, as the agent publishes it. */
-export function agentScan(config: ScanConfig, clock: Clock): () => Promise<ScanOutcome> {
-  return async () => {
-    const t0 = clock.now().getTime();
-    const inventory = await inventoryOf(config);
-    const now = clock.now();
-    const thresholds = thresholdsOf(config);
-    return {
-      inventory,
-      findings: runChecks(inventory, { now, thresholds }),
-      lifetime: nodeLifetime(inventory.certificates, now, thresholds.warnMs),
-      now,
-      durationSeconds: (now.getTime() - t0) / 1000,
-    };
-  };
-}
+import { loadScanConfig, DISCOVERY_OPTIONS, scanOptions } from '../scan-options.js';
 
 /**
  * Node conditions, events and the NodeCertificateReport: `auto` publishes when running in a

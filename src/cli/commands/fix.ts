@@ -6,8 +6,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { auditManifest } from '../../audit/index.js';
-import { runChecks } from '../../checks/index.js';
-import { thresholdsOf, type ScanConfig } from '../../config/scan-config.js';
+import type { ScanConfig } from '../../config/scan-config.js';
 import { acquireLock, LockHeld } from '../../host/lock.js';
 import { readManifestFiles } from '../../host/manifest-files.js';
 import { snapshot, writeAtomically, type FileSnapshot } from '../../host/safe-write.js';
@@ -18,13 +17,8 @@ import { unifiedDiff } from '../../report/unified-diff.js';
 import type { CommandDef, Io, Values } from '../command.js';
 import { UsageError } from '../command.js';
 import { OperationalError } from '../errors.js';
-import {
-  chooseRuntime,
-  inventoryOf,
-  loadScanConfig,
-  DISCOVERY_OPTIONS,
-  scanOptions,
-} from './scan.js';
+import { assessThisNode, chooseRuntime } from '../node-scan.js';
+import { loadScanConfig, DISCOVERY_OPTIONS, scanOptions } from '../scan-options.js';
 
 type Status = 'planned' | 'done' | 'failed' | 'skipped';
 interface Step {
@@ -74,8 +68,8 @@ function fixOptions(values: Values, config: ScanConfig): FixOptions {
 }
 
 async function inspect(config: ScanConfig): Promise<{ inv: Inventory; findings: Finding[] }> {
-  const inv = await inventoryOf(config);
-  return { inv, findings: runChecks(inv, { now: new Date(), thresholds: thresholdsOf(config) }) };
+  const { inventory, assessment } = await assessThisNode(config, new Date());
+  return { inv: inventory, findings: assessment.findings };
 }
 
 function describe(a: FixAction): string {

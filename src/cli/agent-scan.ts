@@ -1,0 +1,24 @@
+// One complete scan of the node as the agent publishes it: scanNode + assess through the one
+// composition root (node-scan.ts), timed with the agent's clock. Runs in the agent's scan worker.
+
+import type { Clock } from '../agent/clock.js';
+import type { ScanOutcome } from '../agent/metrics.js';
+import { thresholdsOf, type ScanConfig } from '../config/scan-config.js';
+import { assess } from '../inventory/assess.js';
+import { inventoryOf } from './node-scan.js';
+
+export function agentScan(config: ScanConfig, clock: Clock): () => Promise<ScanOutcome> {
+  return async () => {
+    const t0 = clock.now().getTime();
+    const inventory = await inventoryOf(config);
+    const now = clock.now();
+    const assessment = assess(inventory, { now, thresholds: thresholdsOf(config) });
+    return {
+      inventory,
+      findings: assessment.findings,
+      lifetime: assessment.lifetime,
+      now,
+      durationSeconds: (now.getTime() - t0) / 1000,
+    };
+  };
+}

@@ -1,0 +1,66 @@
+// Composition root for looking at this node: builds the real edges (confined node files, the CRI
+// runtime or the /proc fallback) from the settings, runs scanNode, and assess() for the verdict.
+// scan, fix and the agent's worker all come through here; no command imports another.
+
+import { existsSync } from 'node:fs';
+import type { ScanConfig } from '../config/scan-config.js';
+import { thresholdsOf } from '../config/scan-config.js';
+import { openNodeFiles } from '../host/index.js';
+import { ProcFs } from '../host/procfs.js';
+import { assess, type Assessment } from '../inventory/assess.js';
+import { scanNode } from '../inventory/scan-node.js';
+import type { Inventory } from '../model.js';
+import { ProcRuntime } from '../runtime/proc-runtime.js';
+import type { ContainerRuntime } from '../runtime/types.js';
+
+/** CRI sockets tried by `--runtime-endpoint auto`, inside the host root. */
+const RUNTIME_SOCKETS = [
+  '/run/containerd/containerd.sock',
+  '/var/run/crio/crio.sock',
+  '/run/k3s/containerd/containerd.sock',
+];
+
+export async function chooseRuntime(config: ScanConfig): Promise<ContainerRuntime | null> {
+  let endpoint: string | undefined = config.runtimeEndpoint;
+  if (endpoint === 'auto') {
+    const inRoot = (p: string): string => (config.hostRoot === '/' ? p : config.hostRoot + p);
+    endpoint = RUNTIME_SOCKETS.map(inRoot).find((p) => existsSync(p));
+    if (!endpoint) return null;
+  }
+  // gRPC loads only when there is a runtime to talk to (the CLI starts fast otherwise).
+  const { CriRuntime } = await import('../runtime/cri-runtime.js');
+  return new CriRuntime(endpoint, config.runtimeTimeoutMs);
+}
+
+/** Everything scan, fix and the agent look at: files, containers, processes, usage. Read-only. */
+export async function inventoryOf(config: ScanConfig): Promise<Inventory> {
+  const files = openNodeFiles(config.hostRoot);
+  const scanConfig = {
+    presets: config.presets,
+    paths: config.paths,
+    excludes: config.excludes,
+    maxFileSize: config.maxFileSize,
+    maxEntries: config.maxFiles,
+    loadsOnce: config.loadsOnce,
+  };
+  if (config.runtimeEndpoint === 'none') return scanNode({ files, workloads: null }, scanConfig);
+  const runtime = await chooseRuntime(config);
+  try {
+    const proc = new ProcFs(config.procRoot);
+    return await scanNode(
+      { files, workloads: { runtime, fallback: new ProcRuntime(proc), proc } },
+      scanConfig,
+    );
+  } finally {
+    runtime?.close();
+  }
+}
+
+/** The node scanned and judged as of `now`. */
+export async function assessThisNode(
+  config: ScanConfig,
+  now: Date,
+): Promise<{ inventory: Inventory; assessment: Assessment }> {
+  const inventory = await inventoryOf(config);
+  return { inventory, assessment: assess(inventory, { now, thresholds: thresholdsOf(config) }) };
+}
