@@ -115,7 +115,7 @@ export function benchPlan(runs: number, log: (s: string) => void): PlanBench {
 
 export function planRows(b: PlanBench): string[] {
   const f = (x: Figure): string =>
-    `${x.medianMs.toFixed(0)} ms (min ${x.minMs.toFixed(0)}) | ${x.peakRssMb.toFixed(0)} MB`;
+    `${x.medianMs.toFixed(0)} ms (min ${x.minMs.toFixed(0)}; CPU ${x.medianCpuMs.toFixed(0)} ms) | ${x.peakRssMb.toFixed(0)} MB`;
   return [
     `| \`certdrift plan -o json\`, ${b.nodes} nodes / ${b.groups} groups | ${f(b.json)} |`,
     `| \`certdrift plan\` (table) | ${f(b.table)} |`,
