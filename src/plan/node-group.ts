@@ -16,13 +16,14 @@ const SOURCES: { kind: GroupKind; key: string; from: 'labels' | 'annotations' }[
   { kind: 'aks', key: 'kubernetes.azure.com/agentpool', from: 'labels' },
 ];
 
+/** labels and annotations as they come from the API (values not yet known to be strings) */
 export function groupOfNode(
-  labels: Readonly<Record<string, string>>,
-  annotations: Readonly<Record<string, string>>,
+  labels: Readonly<Record<string, unknown>>,
+  annotations: Readonly<Record<string, unknown>>,
 ): string {
   for (const s of SOURCES) {
     const value = (s.from === 'labels' ? labels : annotations)[s.key];
-    if (value !== undefined && value !== '') return `${s.kind}/${value}`;
+    if (typeof value === 'string' && value !== '') return `${s.kind}/${value}`;
   }
   return 'none';
 }

@@ -57,15 +57,13 @@ export function parseNodeList(
       });
     nodes.push({
       name,
-      group: groupOfNode(stringMap(meta.labels), stringMap(meta.annotations)),
+      // Only the few keys that name a group are read: no copy of every label (5,000 nodes × ~20).
+      group: groupOfNode(
+        isObj(meta.labels) ? meta.labels : {},
+        isObj(meta.annotations) ? meta.annotations : {},
+      ),
       createdAt: Number.isNaN(created) ? null : new Date(created),
     });
   });
   return { nodes, problems };
-}
-
-function stringMap(v: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (isObj(v)) for (const [k, x] of Object.entries(v)) if (typeof x === 'string') out[k] = x;
-  return out;
 }
