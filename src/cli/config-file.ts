@@ -25,5 +25,5 @@ export async function readConfigFile(path: string): Promise<Layer> {
   if (doc === null || doc === undefined) return {};
   if (typeof doc !== 'object' || Array.isArray(doc))
     throw new ConfigError(`config file ${path}: expected a mapping of settings`);
-  return doc;
+  return doc as Layer;
 }

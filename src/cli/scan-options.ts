@@ -2,152 +2,76 @@
 // help), one layering (defaults → config file → environment → flags) — so scan, fix, audit and
 // the agent parse them the same way.
 
-import { envLayer, resolveScanConfig, type Layer, type ScanConfig } from '../config/scan-config.js';
+import {
+  ConfigError,
+  envLayerOf,
+  flagLayerOf,
+  type AnyFields,
+  type Layer,
+} from '../config/fields.js';
+import { resolveScanConfig, SCAN_FIELDS, type ScanConfig } from '../config/scan-config.js';
 import type { Io, OptionDef, Values } from './command.js';
 import { readConfigFile } from './config-file.js';
 
-export const SCAN_OPTIONS: Record<string, OptionDef> = {
-  'host-root': {
-    type: 'string',
-    value: 'DIR',
-    description: "the node's root file system (a pod mounts it at e.g. /host)",
-    shownDefault: '/',
-    env: 'CERTDRIFT_HOST_ROOT',
-  },
-  path: {
-    type: 'string',
-    multiple: true,
-    value: 'GLOB',
-    description:
-      "extra files to scan, inside the host root; ** spans directories ('**' is everything)",
-    env: 'CERTDRIFT_PATH',
-  },
-  exclude: {
-    type: 'string',
-    multiple: true,
-    value: 'GLOB',
-    description: 'skip matching files and directories',
-    env: 'CERTDRIFT_EXCLUDE',
-  },
-  preset: {
-    type: 'string',
-    multiple: true,
-    value: 'NAME',
-    description: 'auto, none, kops, kubeadm, k3s, rke2, generic',
-    shownDefault: 'auto',
-    env: 'CERTDRIFT_PRESET',
-  },
-  'warn-days': {
-    type: 'string',
-    value: 'N',
-    description: 'status warning below N days left',
-    shownDefault: '30',
-    env: 'CERTDRIFT_WARN_DAYS',
-  },
-  'critical-days': {
-    type: 'string',
-    value: 'N',
-    description: 'status critical below N days left',
-    shownDefault: '7',
-    env: 'CERTDRIFT_CRITICAL_DAYS',
-  },
-  at: {
-    type: 'string',
-    value: 'DATE',
-    description: 'evaluate as of DATE instead of now, e.g. 2027-03-01 (planning)',
-  },
-  output: {
-    type: 'string',
-    short: 'o',
-    value: 'FORMAT',
-    description: 'table, json or yaml (schema: docs/scan-schema.md)',
-    shownDefault: 'table',
-    env: 'CERTDRIFT_OUTPUT',
-  },
-  color: {
-    type: 'string',
-    value: 'WHEN',
-    description: 'auto, always or never (auto: only on a terminal, honours NO_COLOR)',
-    shownDefault: 'auto',
-  },
-  'max-file-size': {
-    type: 'string',
-    value: 'SIZE',
-    description: 'larger files are reported as too_large',
-    shownDefault: '4Mi',
-    env: 'CERTDRIFT_MAX_FILE_SIZE',
-  },
-  'max-files': {
-    type: 'string',
-    value: 'N',
-    description: 'directory entries one pattern may visit',
-    shownDefault: '200000',
-  },
-  'runtime-endpoint': {
-    type: 'string',
-    value: 'SOCKET',
-    description:
-      'CRI socket for the container view; auto tries containerd and CRI-O under the host root, none skips containers (falls back to /proc when the socket fails)',
-    shownDefault: 'auto',
-    env: 'CERTDRIFT_RUNTIME_ENDPOINT',
-  },
-  'runtime-timeout': {
-    type: 'string',
-    value: 'MS',
-    description: 'deadline for each CRI call',
-    shownDefault: '5000',
-  },
-  'proc-root': {
-    type: 'string',
-    value: 'DIR',
-    description: "the node's /proc (a pod needs hostPID)",
-    shownDefault: '/proc',
-    env: 'CERTDRIFT_PROC_ROOT',
-  },
-  'loads-once': {
-    type: 'string',
-    multiple: true,
-    value: 'NAME',
-    description:
-      'containers or processes that load certificates once at start (replaces the default list)',
-    shownDefault: 'kube-proxy,kube-scheduler,kube-controller-manager',
-  },
-  config: {
-    type: 'string',
-    value: 'FILE',
-    description: 'YAML or JSON file with the same settings (camelCase keys, e.g. warnDays)',
-  },
+/** CLI options generated from a settings field table: one definition for flag, env and help. */
+export function optionsOf(fields: AnyFields): Record<string, OptionDef> {
+  const out: Record<string, OptionDef> = {};
+  for (const f of Object.values(fields)) {
+    out[f.flag] = {
+      type: f.boolean ? 'boolean' : 'string',
+      ...(f.short ? { short: f.short } : {}),
+      ...(f.multiple ? { multiple: true } : {}),
+      ...(f.value ? { value: f.value } : {}),
+      description: f.description,
+      ...(f.shownDefault !== undefined ? { shownDefault: f.shownDefault } : {}),
+      ...(f.env ? { env: f.env } : {}),
+    };
+  }
+  return out;
+}
+
+/** The config file option every settings-taking command has. */
+export const CONFIG_OPTION: OptionDef = {
+  type: 'string',
+  value: 'FILE',
+  description: 'YAML or JSON file with the same settings (camelCase keys, e.g. warnDays)',
 };
 
-function flagLayer(v: Values): Layer {
-  return {
-    hostRoot: v['host-root'],
-    paths: v.path,
-    excludes: v.exclude,
-    presets: v.preset,
-    warnDays: v['warn-days'],
-    criticalDays: v['critical-days'],
-    at: v.at,
-    output: v.output,
-    color: v.color,
-    maxFileSize: v['max-file-size'],
-    maxFiles: v['max-files'],
-    runtimeEndpoint: v['runtime-endpoint'],
-    runtimeTimeoutMs: v['runtime-timeout'],
-    procRoot: v['proc-root'],
-    loadsOnce: v['loads-once'],
-  };
+export const SCAN_OPTIONS: Record<string, OptionDef> = {
+  ...optionsOf(SCAN_FIELDS),
+  config: CONFIG_OPTION,
+};
+
+/**
+ * Every settings table a --config file may hold keys of (one file can configure several
+ * commands). A key none of them knows is an error, never silently ignored.
+ */
+export const SETTING_TABLES: readonly AnyFields[] = [SCAN_FIELDS];
+
+/** defaults → --config file → CERTDRIFT_* → flags for any field table. */
+export async function loadLayers(
+  fields: AnyFields,
+  values: Values,
+  io: Io,
+): Promise<{ name: string; values: Layer }[]> {
+  const layers: { name: string; values: Layer }[] = [];
+  if (typeof values.config === 'string') {
+    const file = await readConfigFile(values.config);
+    for (const k of Object.keys(file))
+      if (!SETTING_TABLES.some((t) => k in t) && !(k in fields))
+        throw new ConfigError(`${values.config}: unknown setting ${JSON.stringify(k)}`);
+    const mine = Object.fromEntries(Object.entries(file).filter(([k]) => k in fields));
+    layers.push({ name: values.config, values: mine });
+  }
+  layers.push(
+    { name: 'environment', values: envLayerOf(fields, io.env) },
+    { name: 'flag', values: flagLayerOf(fields, values) },
+  );
+  return layers;
 }
 
 export async function loadScanConfig(values: Values, io: Io): Promise<ScanConfig> {
-  const layers: { name: string; values: Layer }[] = [];
-  if (typeof values.config === 'string')
-    layers.push({ name: values.config, values: await readConfigFile(values.config) });
-  layers.push(
-    { name: 'environment', values: envLayer(io.env) },
-    { name: 'flag', values: flagLayer(values) },
-  );
-  return resolveScanConfig(layers);
+  return resolveScanConfig(await loadLayers(SCAN_FIELDS, values, io));
 }
 
 export function useColor(c: ScanConfig, io: Io): boolean {

@@ -8,6 +8,7 @@ import {
   parseSize,
   resolveScanConfig,
   SCAN_DEFAULTS,
+  SCAN_FIELDS,
   splitList,
 } from './scan-config.js';
 
@@ -57,4 +58,30 @@ test('preset names known to config match the presets', () => {
     [...PRESET_NAMES],
     PRESETS.map((p) => p.name),
   );
+});
+
+test('one field table drives flags, env variables and file keys', () => {
+  // Every setting can be given by flag and (except a one-off --at) by CERTDRIFT_* and in a file.
+  for (const [key, f] of Object.entries(SCAN_FIELDS)) {
+    assert.match(f.flag, /^[a-z][a-z-]*$/, key);
+    assert.ok(f.description.length > 10, key);
+    if (key !== 'at') assert.match(f.env ?? '', /^CERTDRIFT_[A-Z_]+$/, key);
+  }
+  const env: Record<string, string> = {};
+  for (const f of Object.values(SCAN_FIELDS)) if (f.env) env[f.env] = 'x';
+  assert.deepEqual(
+    Object.keys(envLayer(env)).sort(),
+    Object.keys(SCAN_FIELDS)
+      .filter((k) => k !== 'at')
+      .sort(),
+  );
+  // The same value from a file (typed) and from a flag (a string) resolve alike.
+  const fromFile = resolveScanConfig([
+    { name: 'file', values: { maxFileSize: 2048, loadsOnce: ['a'] } },
+  ]);
+  const fromFlag = resolveScanConfig([
+    { name: 'flag', values: { maxFileSize: '2048', loadsOnce: 'a' } },
+  ]);
+  assert.equal(fromFile.maxFileSize, fromFlag.maxFileSize);
+  assert.deepEqual(fromFile.loadsOnce, fromFlag.loadsOnce);
 });

@@ -1,7 +1,22 @@
 // Scan configuration: defaults → config file → environment (CERTDRIFT_*) → flags, validated and
-// frozen. No I/O here: the CLI reads the file and hands over its parsed content.
+// frozen, from one field table (SCAN_FIELDS). No I/O here: the CLI reads the file and hands
+// over its parsed content.
 
 import { DAY_MS } from '../model.js';
+import {
+  absolutePath,
+  ConfigError,
+  envLayerOf,
+  nonEmpty,
+  oneOf,
+  parseDate,
+  parseNumber,
+  parseSize,
+  resolveFields,
+  splitList,
+  type Fields,
+  type Layer,
+} from './fields.js';
 import { PRESET_NAMES } from './preset-names.js';
 
 export type OutputFormat = 'table' | 'json' | 'yaml';
@@ -30,9 +45,7 @@ export interface ScanConfig {
   loadsOnce: readonly string[];
 }
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
+export { ConfigError, parseSize, splitList, type Layer } from './fields.js';
 
 export const SCAN_DEFAULTS: ScanConfig = Object.freeze({
   hostRoot: '/',
@@ -51,135 +64,157 @@ export const SCAN_DEFAULTS: ScanConfig = Object.freeze({
   color: 'auto',
 });
 
-/** A layer: any subset of the settings, as strings or values (file, env and flags differ). */
-export type Layer = Partial<Record<keyof ScanConfig, unknown>>;
-
-const SIZE = /^(\d+(?:\.\d+)?)\s*(k|ki|m|mi|g|gi)?b?$/i;
-const MULT: Record<string, number> = {
-  k: 1e3,
-  ki: 1024,
-  m: 1e6,
-  mi: 1024 ** 2,
-  g: 1e9,
-  gi: 1024 ** 3,
+/** Every scan setting: flag, env, help, parsing — the one table (fields.ts). */
+export const SCAN_FIELDS: Fields<Required<ScanConfig>> = {
+  hostRoot: {
+    flag: 'host-root',
+    env: 'CERTDRIFT_HOST_ROOT',
+    value: 'DIR',
+    label: 'host root',
+    description: "the node's root file system (a pod mounts it at e.g. /host)",
+    shownDefault: '/',
+    parse: absolutePath,
+  },
+  paths: {
+    flag: 'path',
+    env: 'CERTDRIFT_PATH',
+    multiple: true,
+    value: 'GLOB',
+    label: 'paths',
+    description:
+      "extra files to scan, inside the host root; ** spans directories ('**' is everything)",
+    parse: splitList,
+  },
+  excludes: {
+    flag: 'exclude',
+    env: 'CERTDRIFT_EXCLUDE',
+    multiple: true,
+    value: 'GLOB',
+    label: 'excludes',
+    description: 'skip matching files and directories',
+    parse: splitList,
+  },
+  presets: {
+    flag: 'preset',
+    env: 'CERTDRIFT_PRESET',
+    multiple: true,
+    value: 'NAME',
+    label: 'presets',
+    description: `auto, none, ${PRESET_NAMES.join(', ')}`,
+    shownDefault: 'auto',
+    parse: (v, what) => {
+      const list = v === 'auto' ? 'auto' : splitList(v, what);
+      if (list === 'auto') return 'auto';
+      const preset = what.replace(/presets$/, 'preset');
+      for (const p of list) oneOf(p, [...PRESET_NAMES, 'none', 'auto'], preset);
+      return list.includes('auto') ? 'auto' : list;
+    },
+  },
+  warnDays: {
+    flag: 'warn-days',
+    env: 'CERTDRIFT_WARN_DAYS',
+    value: 'N',
+    label: 'warning days',
+    description: 'status warning below N days left',
+    shownDefault: '30',
+    parse: (v, what) => parseNumber(v, what, 0),
+  },
+  criticalDays: {
+    flag: 'critical-days',
+    env: 'CERTDRIFT_CRITICAL_DAYS',
+    value: 'N',
+    label: 'critical days',
+    description: 'status critical below N days left',
+    shownDefault: '7',
+    parse: (v, what) => parseNumber(v, what, 0),
+  },
+  at: {
+    flag: 'at',
+    value: 'DATE',
+    label: 'at',
+    description: 'evaluate as of DATE instead of now, e.g. 2027-03-01 (planning)',
+    parse: parseDate,
+  },
+  output: {
+    flag: 'output',
+    short: 'o',
+    env: 'CERTDRIFT_OUTPUT',
+    value: 'FORMAT',
+    label: 'output',
+    description: 'table, json or yaml (schema: docs/scan-schema.md)',
+    shownDefault: 'table',
+    parse: (v, what) => oneOf(v, ['table', 'json', 'yaml'] as const, what),
+  },
+  color: {
+    flag: 'color',
+    env: 'CERTDRIFT_COLOR',
+    value: 'WHEN',
+    label: 'color',
+    description: 'auto, always or never (auto: only on a terminal, honours NO_COLOR)',
+    shownDefault: 'auto',
+    parse: (v, what) => oneOf(v, ['auto', 'always', 'never'] as const, what),
+  },
+  maxFileSize: {
+    flag: 'max-file-size',
+    env: 'CERTDRIFT_MAX_FILE_SIZE',
+    value: 'SIZE',
+    label: 'max file size',
+    description: 'larger files are reported as too_large',
+    shownDefault: '4Mi',
+    parse: parseSize,
+  },
+  maxFiles: {
+    flag: 'max-files',
+    env: 'CERTDRIFT_MAX_FILES',
+    value: 'N',
+    label: 'max files',
+    description: 'directory entries one pattern may visit (beyond: SCAN_INCOMPLETE)',
+    shownDefault: '200000',
+    parse: (v, what) => parseNumber(v, what, 1),
+  },
+  runtimeEndpoint: {
+    flag: 'runtime-endpoint',
+    env: 'CERTDRIFT_RUNTIME_ENDPOINT',
+    value: 'SOCKET',
+    label: 'runtime endpoint',
+    description:
+      'CRI socket for the container view; auto tries containerd and CRI-O under the host root, none skips containers (falls back to /proc when the socket fails)',
+    shownDefault: 'auto',
+    parse: nonEmpty,
+  },
+  runtimeTimeoutMs: {
+    flag: 'runtime-timeout',
+    env: 'CERTDRIFT_RUNTIME_TIMEOUT',
+    value: 'MS',
+    label: 'runtime timeout',
+    description: 'deadline for each CRI call',
+    shownDefault: '5000',
+    parse: (v, what) => parseNumber(v, what, 1),
+  },
+  procRoot: {
+    flag: 'proc-root',
+    env: 'CERTDRIFT_PROC_ROOT',
+    value: 'DIR',
+    label: 'proc root',
+    description: "the node's /proc (a pod needs hostPID)",
+    shownDefault: '/proc',
+    parse: absolutePath,
+  },
+  loadsOnce: {
+    flag: 'loads-once',
+    env: 'CERTDRIFT_LOADS_ONCE',
+    multiple: true,
+    value: 'NAME',
+    label: 'loads once',
+    description:
+      'containers or processes that load certificates once at start (replaces the default list)',
+    shownDefault: 'kube-proxy,kube-scheduler,kube-controller-manager',
+    parse: splitList,
+  },
 };
 
-export function parseSize(v: unknown, what: string): number {
-  if (typeof v === 'number' && Number.isInteger(v) && v > 0) return v;
-  const m = typeof v === 'string' ? SIZE.exec(v.trim()) : null;
-  if (!m)
-    throw new ConfigError(`${what}: expected a size like 4Mi or 1048576, got ${JSON.stringify(v)}`);
-  return Math.floor(Number(m[1]) * (m[2] ? (MULT[m[2].toLowerCase()] ?? 1) : 1));
-}
-
-function parseNumber(v: unknown, what: string, min: number): number {
-  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
-  if (!Number.isFinite(n) || n < min)
-    throw new ConfigError(`${what}: expected a number ≥ ${min}, got ${JSON.stringify(v)}`);
-  return n;
-}
-
-/** Splits a list given as one string (env): commas outside `{…}` separate items. */
-export function splitList(v: unknown, what: string): string[] {
-  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v;
-  if (typeof v !== 'string') throw new ConfigError(`${what}: expected a list of strings`);
-  const out: string[] = [];
-  let depth = 0;
-  let cur = '';
-  for (const c of v) {
-    if (c === '{') depth++;
-    if (c === '}') depth = Math.max(0, depth - 1);
-    if (c === ',' && depth === 0) {
-      out.push(cur);
-      cur = '';
-    } else cur += c;
-  }
-  out.push(cur);
-  return out.map((s) => s.trim()).filter((s) => s !== '');
-}
-
-function oneOf<T extends string>(v: unknown, allowed: readonly T[], what: string): T {
-  if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as T;
-  throw new ConfigError(`${what}: expected one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
-}
-
 export function resolveScanConfig(layers: { name: string; values: Layer }[]): ScanConfig {
-  const c: ScanConfig = { ...SCAN_DEFAULTS };
-  for (const { name, values } of layers) {
-    const at = (k: string): string => `${name} ${k}`;
-    for (const [key, v] of Object.entries(values)) {
-      if (v === undefined) continue;
-      switch (key as keyof ScanConfig) {
-        case 'hostRoot':
-          if (typeof v !== 'string' || !v.startsWith('/'))
-            throw new ConfigError(
-              `${at('host root')}: expected an absolute path, got ${JSON.stringify(v)}`,
-            );
-          c.hostRoot = v.length > 1 ? v.replace(/\/+$/, '') : v;
-          break;
-        case 'paths':
-          c.paths = splitList(v, at('paths'));
-          break;
-        case 'excludes':
-          c.excludes = splitList(v, at('excludes'));
-          break;
-        case 'presets': {
-          const list = v === 'auto' ? 'auto' : splitList(v, at('presets'));
-          if (list !== 'auto')
-            for (const p of list) oneOf(p, [...PRESET_NAMES, 'none', 'auto'], at('preset'));
-          c.presets = list === 'auto' || list.includes('auto') ? 'auto' : list;
-          break;
-        }
-        case 'warnDays':
-          c.warnDays = parseNumber(v, at('warning days'), 0);
-          break;
-        case 'criticalDays':
-          c.criticalDays = parseNumber(v, at('critical days'), 0);
-          break;
-        case 'maxFileSize':
-          c.maxFileSize = parseSize(v, at('max file size'));
-          break;
-        case 'maxFiles':
-          c.maxFiles = parseNumber(v, at('max files'), 1);
-          break;
-        case 'output':
-          c.output = oneOf(v, ['table', 'json', 'yaml'] as const, at('output'));
-          break;
-        case 'color':
-          c.color = oneOf(v, ['auto', 'always', 'never'] as const, at('color'));
-          break;
-        case 'runtimeEndpoint':
-          if (typeof v !== 'string' || v === '')
-            throw new ConfigError(
-              `${at('runtime endpoint')}: expected a socket path, auto or none`,
-            );
-          c.runtimeEndpoint = v;
-          break;
-        case 'runtimeTimeoutMs':
-          c.runtimeTimeoutMs = parseNumber(v, at('runtime timeout'), 1);
-          break;
-        case 'procRoot':
-          if (typeof v !== 'string' || !v.startsWith('/'))
-            throw new ConfigError(`${at('proc root')}: expected an absolute path`);
-          c.procRoot = v;
-          break;
-        case 'loadsOnce':
-          c.loadsOnce = splitList(v, at('loads once'));
-          break;
-        case 'at': {
-          const ms = typeof v === 'string' ? Date.parse(v) : NaN;
-          if (Number.isNaN(ms))
-            throw new ConfigError(
-              `${at('at')}: expected a date like 2027-03-01, got ${JSON.stringify(v)}`,
-            );
-          c.at = new Date(ms);
-          break;
-        }
-        default:
-          throw new ConfigError(`${name}: unknown setting ${JSON.stringify(key)}`);
-      }
-    }
-  }
+  const c = resolveFields<ScanConfig>(SCAN_FIELDS, SCAN_DEFAULTS, layers);
   if (c.criticalDays > c.warnDays)
     throw new ConfigError(
       `critical days (${c.criticalDays}) must not exceed warning days (${c.warnDays})`,
@@ -196,18 +231,7 @@ export function thresholdsOf(c: ScanConfig): { warnMs: number; criticalMs: numbe
   return { warnMs: c.warnDays * DAY_MS, criticalMs: c.criticalDays * DAY_MS };
 }
 
-/** CERTDRIFT_* variables → a layer. */
+/** CERTDRIFT_* variables → a layer (from the field table). */
 export function envLayer(env: Record<string, string | undefined>): Layer {
-  return {
-    hostRoot: env.CERTDRIFT_HOST_ROOT,
-    paths: env.CERTDRIFT_PATH,
-    excludes: env.CERTDRIFT_EXCLUDE,
-    presets: env.CERTDRIFT_PRESET,
-    warnDays: env.CERTDRIFT_WARN_DAYS,
-    criticalDays: env.CERTDRIFT_CRITICAL_DAYS,
-    maxFileSize: env.CERTDRIFT_MAX_FILE_SIZE,
-    output: env.CERTDRIFT_OUTPUT,
-    runtimeEndpoint: env.CERTDRIFT_RUNTIME_ENDPOINT,
-    procRoot: env.CERTDRIFT_PROC_ROOT,
-  };
+  return envLayerOf(SCAN_FIELDS, env);
 }

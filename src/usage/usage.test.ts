@@ -236,12 +236,16 @@ test('a kubeconfig nothing is seen using still vouches for the files it names; a
       },
     });
   const live = applyUsage(inventory([named('/etc/kubernetes/admin.conf')]), { named: [] });
+  const [l] = live.certificates;
+  assert.ok(l);
   assert.deepEqual(
-    live.certificates[0]?.usedBy.map((u) => u.by),
+    l.usedBy.map((u) => u.by),
     ['kubeconfig /etc/kubernetes/admin.conf'],
   );
-  assert.equal(live.certificates[0]?.superseded, undefined);
+  assert.equal(l.superseded, undefined);
   const backup = applyUsage(inventory([named('/etc/kubernetes/admin.conf.bak')]), { named: [] });
-  assert.deepEqual(backup.certificates[0]?.usedBy, []);
-  assert.ok(backup.certificates[0]?.superseded);
+  const [b] = backup.certificates;
+  assert.ok(b);
+  assert.deepEqual(b.usedBy, []);
+  assert.ok(b.superseded);
 });

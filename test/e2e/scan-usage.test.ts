@@ -131,7 +131,7 @@ test('superseded history never raises the exit code or moves the node deadline',
     hook?.usedBy.map((u) => [u.by, u.via]),
     [['webhook', 'flag']],
   );
-  assert.match(hook?.usedBy[0]?.detail ?? '', /policy-webhook\.yaml --tls-cert-file$/);
+  assert.match(hook?.usedBy[0]?.detail ?? '', /policy-webhook\.yaml --tls-cert-file$/); // eslint-disable-line @typescript-eslint/no-unnecessary-condition -- usedBy[0] may be absent
 });
 
 test('USED BY comes from the node: static pod flags, the current link, kubeconfig references', () => {
@@ -157,8 +157,9 @@ test('a kubelet.conf whose kubelet-client-current.pem target is gone is critical
     const { status, doc } = scan('-o', 'json');
     assert.equal(status, 2);
     const f = doc.findings.find((x) => x.code === 'CREDENTIAL_MISSING');
-    assert.equal(f?.severity, 'critical');
-    assert.equal(f?.subject, '/var/lib/kubelet/pki/kubelet-client-current.pem');
+    assert.ok(f);
+    assert.equal(f.severity, 'critical');
+    assert.equal(f.subject, '/var/lib/kubelet/pki/kubelet-client-current.pem');
     assert.deepEqual(
       doc.missing.map((m) => m.reason),
       ['dangling_symlink'],
