@@ -1,61 +1,48 @@
-// Where and how to reach the API server: in-cluster (service account token and CA, as a
-// DaemonSet pod has them) or a kubeconfig file (token or client certificate).
+// Where and how to reach the API server: in-cluster (the pod's service-account token and CA, as
+// a DaemonSet pod has them — both re-read when kubelet rotates them) or a kubeconfig file.
 
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
-import type { Connection } from './http-cluster.js';
+import type { Connection } from './connection.js';
+import { tokenFileCredentials } from './credentials.js';
+import { proxyFromEnv, checkProxy } from './proxy.js';
+import { WatchedFile } from './watched-file.js';
+import { HttpCluster } from './http-cluster.js';
+import { KubeApi } from './kube-api.js';
+import { kubeconfigConnection } from './kubeconfig.js';
+
+export { kubeconfigConnection };
 
 const SA = '/var/run/secrets/kubernetes.io/serviceaccount';
 
-export function inClusterConnection(env: Record<string, string | undefined>): Connection | null {
+/** rest.InClusterConfig: KUBERNETES_SERVICE_HOST/PORT, the projected token and CA; null outside a pod. */
+export function inClusterConnection(
+  env: Record<string, string | undefined>,
+  opts: { dir?: string; now?: () => number } = {},
+): Connection | null {
   const host = env.KUBERNETES_SERVICE_HOST;
   if (!host) return null;
   const port = env.KUBERNETES_SERVICE_PORT ?? '443';
+  const dir = opts.dir ?? SA;
+  const server = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const ca = new WatchedFile(`${dir}/ca.crt`, opts.now);
+  ca.read(); // fail now, with the path, if the CA is missing
+  const proxy = proxyFromEnv(server, env);
   return {
-    server: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
-    token: readFileSync(`${SA}/token`, 'utf8').trim(),
-    ca: readFileSync(`${SA}/ca.crt`),
+    server,
+    ca: () => ca.read(),
+    credentials: tokenFileCredentials(`${dir}/token`, opts.now),
+    ...(proxy ? { proxy: checkProxy(proxy) } : {}),
   };
 }
 
-type Named<T> = { name: string } & T;
-
-export function kubeconfigConnection(path: string): Connection {
-  const doc = parse(readFileSync(path, 'utf8')) as {
-    'current-context'?: string;
-    contexts?: Named<{ context: { cluster: string; user: string } }>[];
-    clusters?: Named<{
-      cluster: {
-        server: string;
-        'certificate-authority-data'?: string;
-        'certificate-authority'?: string;
-      };
-    }>[];
-    users?: Named<{
-      user: {
-        token?: string;
-        'client-certificate-data'?: string;
-        'client-key-data'?: string;
-        'client-certificate'?: string;
-        'client-key'?: string;
-      };
-    }>[];
-  };
-  const ctx = doc.contexts?.find((c) => c.name === doc['current-context'])?.context;
-  const cluster =
-    doc.clusters?.find((c) => c.name === ctx?.cluster)?.cluster ?? doc.clusters?.[0]?.cluster;
-  const user = doc.users?.find((u) => u.name === ctx?.user)?.user ?? doc.users?.[0]?.user;
-  if (!cluster) throw new Error(`${path}: no cluster in the kubeconfig`);
-  const b64 = (s: string | undefined): Buffer | undefined =>
-    s ? Buffer.from(s, 'base64') : undefined;
-  const file = (p: string | undefined): Buffer | undefined => (p ? readFileSync(p) : undefined);
-  const ca = b64(cluster['certificate-authority-data']) ?? file(cluster['certificate-authority']);
-  const cert = b64(user?.['client-certificate-data']) ?? file(user?.['client-certificate']);
-  const key = b64(user?.['client-key-data']) ?? file(user?.['client-key']);
-  return {
-    server: cluster.server,
-    ...(ca ? { ca } : {}),
-    ...(user?.token ? { token: user.token } : {}),
-    ...(cert && key ? { cert, key } : {}),
-  };
+/**
+ * The cluster client for `source`: `auto` is the pod's service account (null outside a pod),
+ * anything else a kubeconfig path. `userAgent` is `certdrift/<version>`.
+ */
+export function openCluster(
+  source: string,
+  env: Record<string, string | undefined>,
+  userAgent: string,
+): HttpCluster | null {
+  const conn = source === 'auto' ? inClusterConnection(env) : kubeconfigConnection(source, { env });
+  return conn ? new HttpCluster(new KubeApi(conn, { userAgent })) : null;
 }

@@ -1,5 +1,7 @@
 // The only Kubernetes API calls certdrift makes, as a narrow interface. Implementations map API
-// objects to these types; callers never see API JSON.
+// objects to these types inside the edge; callers never see API JSON. Lists are paginated with
+// `limit`/`continue` inside the implementation (a 5,000-node cluster is read in pages of
+// `pageSize`, default 500 like client-go's pager) and returned whole.
 
 import type { ReportSpec } from '../plan/node-status-types.js';
 
@@ -22,10 +24,42 @@ export interface NodeEvent {
   time: string;
 }
 
+/** A Node as certdrift needs it (planning, rotation, publishing). */
+export interface NodeInfo {
+  name: string;
+  uid: string;
+  /** metadata.creationTimestamp (RFC 3339, whole seconds) */
+  createdAt: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  /** spec.unschedulable: cordoned */
+  unschedulable: boolean;
+  /** spec.providerID, e.g. aws:///us-east-1a/i-0abc */
+  providerID?: string;
+  conditions: NodeCondition[];
+}
+
+/** A NodeCertificateReport (name = node name) as the agent wrote it. */
+export interface NodeCertificateReport {
+  name: string;
+  /** uid of the Node it belongs to (its ownerReference), when it has one */
+  nodeUid?: string;
+  /** null when the agent has not written a status yet */
+  status: ReportSpec | null;
+}
+
+export interface ListOptions {
+  /** `limit` per request (default 500) */
+  pageSize?: number;
+  /** e.g. `kops.k8s.io/instancegroup=nodes` */
+  labelSelector?: string;
+}
+
 export class ClusterError extends Error {
   override name = 'ClusterError';
   constructor(
     message: string,
+    /** HTTP status, or 0 when no response arrived */
     readonly status: number,
   ) {
     super(message);
@@ -38,6 +72,10 @@ export interface ClusterClient {
   patchNodeConditions(name: string, conditions: NodeCondition[]): Promise<void>;
   /** creates the Event, or bumps its count when it exists (de-duplicated by name) */
   recordEvent(ev: NodeEvent, nodeUid: string): Promise<{ count: number }>;
-  /** creates or updates the cluster-scoped NodeCertificateReport named after the node */
-  putReport(node: string, status: ReportSpec): Promise<void>;
+  /** creates or updates the cluster-scoped NodeCertificateReport named after the node, owned by it */
+  putReport(node: string, nodeUid: string, status: ReportSpec): Promise<void>;
+  /** every Node, all pages */
+  listNodes(opts?: ListOptions): Promise<NodeInfo[]>;
+  /** every NodeCertificateReport, all pages */
+  listNodeCertificateReports(opts?: ListOptions): Promise<NodeCertificateReport[]>;
 }

@@ -36,6 +36,9 @@ test('the base renders a complete install', (t) => {
     'CustomResourceDefinition',
     'DaemonSet',
     'Namespace',
+    'ResourceQuota',
+    'Role',
+    'RoleBinding',
     'Service',
     'ServiceAccount',
   ]);
@@ -78,8 +81,8 @@ test('the base renders a complete install', (t) => {
     [
       'nodes:get',
       'nodes/status:patch',
-      'events:create,patch',
-      'nodecertificatereports:get,create,update',
+      'nodecertificatereports:get,create,patch',
+      'nodecertificatereports/status:update',
     ],
   );
   const audit = auditManifest('deploy/base', out.text);

@@ -9,6 +9,7 @@ import { scanInWorker } from '../agent-scan-in-worker.js';
 import { agentServer } from '../../agent/server.js';
 import type { CommandDef, Io, Values } from '../command.js';
 import { UsageError } from '../command.js';
+import { VERSION } from '../version.js';
 import { loadScanConfig, DISCOVERY_OPTIONS, scanOptions } from '../scan-options.js';
 
 /**
@@ -23,14 +24,12 @@ export async function kubernetesPublisher(
 ): Promise<((o: ScanOutcome) => Promise<void>) | undefined> {
   const mode = typeof v === 'string' ? v : 'auto';
   if (mode === 'none') return undefined;
-  const { inClusterConnection, kubeconfigConnection } = await import('../../cluster/connect.js');
-  const conn = mode === 'auto' ? inClusterConnection(io.env) : kubeconfigConnection(mode);
-  if (!conn) return undefined;
-  const { HttpCluster } = await import('../../cluster/http-cluster.js');
+  const { openCluster } = await import('../../cluster/connect.js');
+  const client = openCluster(mode, io.env, `certdrift/${VERSION}`);
+  if (!client) return undefined;
   const { publishNodeStatus } = await import('../../cluster/publish.js');
   const { desiredConditions, desiredEvents, desiredReport } =
     await import('../../plan/node-status.js');
-  const client = new HttpCluster(conn);
   return async (o) => {
     await publishNodeStatus(
       client,
