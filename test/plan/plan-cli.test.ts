@@ -335,10 +335,11 @@ test('scan files: the node named on the command line or read from the kubelet cl
   assert.match(JSON.stringify(s.doc.problems), /gone-node.*not in the node list/);
 });
 
-test('--kubernetes is an operational error until the cluster source is wired; bad input exits 3', () => {
+test('--kubernetes auto outside a pod and bad input exit 3', () => {
   const k = runCli(['plan', '--kubernetes', 'auto']);
   assert.equal(k.status, 3);
-  assert.match(k.stderr, /not wired yet/);
+  assert.match(k.stderr, /not running in a pod/);
+  assert.equal(runCli(['plan', '--kubernetes', 'auto', '--nodes', 'n.json']).status, 3);
   const none = runCli(['plan']);
   assert.equal(none.status, 3);
   assert.match(none.stderr, /--nodes FILE/);

@@ -11,6 +11,7 @@ import type { CommandDef, Io, Values } from '../command.js';
 import { UsageError } from '../command.js';
 import { OperationalError } from '../errors.js';
 import { fileFleetSource } from './plan-file-source.js';
+import { VERSION } from '../version.js';
 
 const OUTPUTS = ['table', 'json', 'yaml', 'html'] as const;
 
@@ -33,22 +34,34 @@ async function loadPolicy(path: string | undefined): Promise<PlanPolicy> {
   return policy;
 }
 
-function fleetSource(values: Values): FleetSource {
+async function fleetSource(values: Values, io: Io): Promise<FleetSource> {
   const str = (k: string): string | undefined =>
     typeof values[k] === 'string' ? values[k] : undefined;
   const list = (k: string): string[] => (Array.isArray(values[k]) ? values[k] : []);
   const kube = str('kubernetes');
   const nodes = str('nodes');
-  if (kube !== undefined && nodes !== undefined)
-    throw new UsageError('--kubernetes and --nodes exclude each other: read the cluster, or files');
-  if (kube !== undefined)
-    // The cluster client (src/cluster) does not list nodes and reports yet; the FleetSource seam
-    // is here for it: map its objects with parse-node-list.ts / parse-certificate-facts.ts.
-    throw new OperationalError(
-      '--kubernetes: reading the fleet from the cluster is not wired yet; use `kubectl get nodes -o json > nodes.json` and --nodes (plus --reports)',
+  if (
+    kube !== undefined &&
+    (nodes !== undefined || list('reports').length > 0 || list('scan').length > 0)
+  )
+    throw new UsageError(
+      '--kubernetes reads nodes and reports from the cluster: drop --nodes, --reports and --scan',
     );
+  if (kube !== undefined) {
+    // Loaded only here: the cluster client is the heaviest part of the CLI.
+    const { openCluster } = await import('../../cluster/connect.js');
+    const { clusterFleetSource } = await import('./plan-cluster-source.js');
+    const client = openCluster(kube, io.env, `certdrift/${VERSION}`);
+    if (!client)
+      throw new OperationalError(
+        '--kubernetes auto: not running in a pod (no KUBERNETES_SERVICE_HOST); give a kubeconfig path',
+      );
+    return clusterFleetSource(client, kube === 'auto' ? 'in-cluster' : kube);
+  }
   if (nodes === undefined)
-    throw new UsageError('say where the nodes come from: --nodes FILE (or --kubernetes)');
+    throw new UsageError(
+      'say where the nodes come from: --nodes FILE or --kubernetes auto|KUBECONFIG',
+    );
   return fileFleetSource({ nodes, reports: list('reports'), scans: list('scan') });
 }
 
@@ -92,7 +105,8 @@ export const planCommand: CommandDef = {
     kubernetes: {
       type: 'string',
       value: 'auto|KUBECONFIG',
-      description: 'read nodes and reports from the cluster (not wired yet: use the files)',
+      description:
+        'list nodes and NodeCertificateReports from the cluster: `auto` in a pod, else a kubeconfig (needs list on both)',
     },
     policy: {
       type: 'string',
@@ -141,7 +155,7 @@ export const planCommand: CommandDef = {
         );
       at = new Date(t);
     }
-    const source = fleetSource(values);
+    const source = await fleetSource(values, io);
     const policy = await loadPolicy(typeof values.policy === 'string' ? values.policy : undefined);
     const fleet = await source.load();
     const plan = planReplacements(fleet.nodes, fleet.facts, policy, at);
