@@ -133,7 +133,7 @@ export interface ItemError {
 export interface ScannedFile {
   path: string;
   links: string[];
-  format: 'pem' | 'der' | 'kubeconfig' | 'unknown';
+  format: 'pem' | 'der' | 'pkcs7' | 'pkcs12' | 'kubeconfig' | 'unknown';
   certificates: number;
   privateKeys: number;
 }
