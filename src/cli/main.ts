@@ -23,6 +23,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandDef
     summary: 'which nodes to replace, in what order, by when — before any certificate expires',
     load: async () => (await import('./commands/plan.js')).planCommand,
   },
+  attribute: {
+    summary: 'name the node and component behind x509 failures in the API server log, and why',
+    load: async () => (await import('./commands/attribute.js')).attributeCommand,
+  },
   agent: {
     summary: 'watch the node: rescan on an interval, serve Prometheus /metrics, /healthz, /readyz',
     load: async () => (await import('./commands/agent.js')).agentCommand,
