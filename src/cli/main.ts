@@ -21,6 +21,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandDef
     summary: 'repair manifests, recreate stale containers, prune leftovers (plan first, --apply)',
     load: async () => (await import('./commands/fix.js')).fixCommand,
   },
+  plan: {
+    summary: 'which nodes to replace, in what order, by when — before any certificate expires',
+    load: async () => (await import('./commands/plan.js')).planCommand,
+  },
   attribute: {
     summary: 'name the node and component behind x509 failures in the API server log, and why',
     load: async () => (await import('./commands/attribute.js')).attributeCommand,
