@@ -12,6 +12,7 @@ import { measure, runMany } from './measure.js';
 import { benchDrift, MOUNTS_PER_POD, PODS } from './drift.js';
 import { benchAgent, benchCycles } from './agent.js';
 import { missingTools } from '../src/lab/containerd.js';
+import { benchPlan, planRows } from './plan.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const log = (s: string): void => void process.stderr.write(s + '\n');
@@ -68,6 +69,7 @@ async function main(): Promise<void> {
   log('agent: 20 concurrent scrapers on the 10,000-certificate tree, then 1,000 scan cycles…');
   const agent = await benchAgent(tree, log);
   const cycles = benchCycles(1000);
+  const plan = benchPlan(RUNS, log);
 
   const results = {
     machine: {
@@ -92,6 +94,7 @@ async function main(): Promise<void> {
     opensslLoop: { wallMs: openssl.wallMs, ratio: openssl.wallMs / scan.medianMs },
     agent,
     agentCycles: cycles,
+    plan,
     drift: drift && { containers: PODS, mountsPerContainer: MOUNTS_PER_POD, ...drift, runs: RUNS },
   };
   writeFileSync(join(dir, 'results.json'), JSON.stringify(results, null, 2) + '\n');
@@ -109,6 +112,7 @@ async function main(): Promise<void> {
       drift
         ? `| \`certdrift scan\` with drift, ${PODS} containers × ${MOUNTS_PER_POD} mounts (real containerd) | ${f(drift.medianMs)} ms (min ${f(drift.minMs)}) | ${f(drift.peakRssMb)} MB |`
         : '| drift benchmark | skipped (needs root + containerd) | |',
+      ...planRows(plan),
       '',
       `certdrift is ${results.opensslLoop.ratio.toFixed(0)}× faster than the openssl loop, which also reads only the first certificate of each file and none of the kubeconfigs.`,
       '',

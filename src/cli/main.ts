@@ -19,6 +19,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandDef
     summary: 'repair manifests, recreate stale containers, prune leftovers (plan first, --apply)',
     load: async () => (await import('./commands/fix.js')).fixCommand,
   },
+  plan: {
+    summary: 'which nodes to replace, in what order, by when — before any certificate expires',
+    load: async () => (await import('./commands/plan.js')).planCommand,
+  },
   agent: {
     summary: 'watch the node: rescan on an interval, serve Prometheus /metrics, /healthz, /readyz',
     load: async () => (await import('./commands/agent.js')).agentCommand,

@@ -1,0 +1,179 @@
+// `certdrift plan`: which nodes to replace, in what order, by when. Builds the fleet source,
+// reads the policy, calls the pure planner with the injected time, renders, returns the code.
+
+import { readFileSync } from 'node:fs';
+import type { FleetSource } from '../../plan/fleet.js';
+import { DEFAULT_POLICY, type PlanPolicy } from '../../plan/plan-policy.js';
+import { planReplacements } from '../../plan/plan-replacements.js';
+import { escapeTerminal } from '../../report/plan-escape.js';
+import { COLOR, PLAIN } from '../../report/text-table.js';
+import type { CommandDef, Io, Values } from '../command.js';
+import { UsageError } from '../command.js';
+import { OperationalError } from '../errors.js';
+import { fileFleetSource } from './plan-file-source.js';
+
+const OUTPUTS = ['table', 'json', 'yaml', 'html'] as const;
+
+async function loadPolicy(path: string | undefined): Promise<PlanPolicy> {
+  if (path === undefined) return DEFAULT_POLICY;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new OperationalError(
+      `--policy ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+    );
+  }
+  const { readPolicy, formatPolicyProblem } = await import('../../plan/read-policy.js');
+  const { policy, problems } = readPolicy(text);
+  if (problems.length > 0)
+    throw new OperationalError(
+      `invalid policy ${path}:\n${problems.map((p) => `  ${escapeTerminal(formatPolicyProblem(path, p))}`).join('\n')}`,
+    );
+  return policy;
+}
+
+function fleetSource(values: Values): FleetSource {
+  const str = (k: string): string | undefined =>
+    typeof values[k] === 'string' ? values[k] : undefined;
+  const list = (k: string): string[] => (Array.isArray(values[k]) ? values[k] : []);
+  const kube = str('kubernetes');
+  const nodes = str('nodes');
+  if (kube !== undefined && nodes !== undefined)
+    throw new UsageError('--kubernetes and --nodes exclude each other: read the cluster, or files');
+  if (kube !== undefined)
+    // The cluster client (src/cluster) does not list nodes and reports yet; the FleetSource seam
+    // is here for it: map its objects with parse-node-list.ts / parse-certificate-facts.ts.
+    throw new OperationalError(
+      '--kubernetes: reading the fleet from the cluster is not wired yet; use `kubectl get nodes -o json > nodes.json` and --nodes (plus --reports)',
+    );
+  if (nodes === undefined)
+    throw new UsageError('say where the nodes come from: --nodes FILE (or --kubernetes)');
+  return fileFleetSource({ nodes, reports: list('reports'), scans: list('scan') });
+}
+
+export const planCommand: CommandDef = {
+  name: 'plan',
+  summary: 'which nodes to replace, in what order, by when — before any certificate expires',
+  usage:
+    'certdrift plan --nodes FILE [--reports FILE] [--scan [NODE=]FILE]… [--policy FILE] [--at DATE] [-o table|json|yaml|html]',
+  description: [
+    "Turns each node's certificate deadline into a replacement schedule within your maintenance",
+    'windows and disruption limits. A node is due by min(deadline − margin, creation + maxNodeAge);',
+    'its deadline comes from its NodeCertificateReport (--reports) or a scan (--scan); a kops node',
+    'without either is assumed to end at creation + 455 days. Nodes due within the horizon are',
+    'replaced most urgent first, per group (kops instance group, Cluster API owner, Karpenter',
+    'NodePool, EKS/GKE/AKS node pool, or `none`), at most max(1, maxSurge + maxUnavailable) per',
+    'group and maxInFlight cluster-wide at once, each replacement wholly inside one window.',
+    'Policy keys: maxNodeAge, margin, horizon, perNode, maxInFlight, windows, groups (docs/plan.md).',
+    'A scan file names no node: give it as NODE=FILE, or the node is read from the kubelet client',
+    "certificate's subject (CN system:node:<name>).",
+    'Exit codes: 0 nothing late, 1 late nodes whose certificates are still valid, 2 certificates',
+    'expire before their replacement, 3 usage, policy or input error.',
+  ].join('\n'),
+  options: {
+    nodes: {
+      type: 'string',
+      value: 'FILE',
+      description: '`kubectl get nodes -o json` (or -o yaml) output',
+    },
+    reports: {
+      type: 'string',
+      multiple: true,
+      value: 'FILE',
+      description: '`kubectl get nodecertificatereports -o json` output (name = node)',
+    },
+    scan: {
+      type: 'string',
+      multiple: true,
+      value: '[NODE=]FILE',
+      description: '`certdrift scan -o json` output of one node, for clusters without the agent',
+    },
+    kubernetes: {
+      type: 'string',
+      value: 'auto|KUBECONFIG',
+      description: 'read nodes and reports from the cluster (not wired yet: use the files)',
+    },
+    policy: {
+      type: 'string',
+      value: 'FILE',
+      description: 'replacement policy (YAML), see docs/plan.md',
+      shownDefault: 'built-in defaults',
+    },
+    at: {
+      type: 'string',
+      value: 'DATE',
+      description: 'plan as of this RFC 3339 time',
+      shownDefault: 'now',
+    },
+    output: {
+      type: 'string',
+      short: 'o',
+      value: 'FORMAT',
+      description: 'table, json, yaml or html (one self-contained page)',
+      shownDefault: 'table',
+    },
+    color: {
+      type: 'string',
+      value: 'WHEN',
+      description: 'auto, always or never',
+      shownDefault: 'auto',
+    },
+  },
+  examples: [
+    'kubectl get nodes -o json > nodes.json; kubectl get ncr -o json > reports.json',
+    'certdrift plan --nodes nodes.json --reports reports.json --policy plan-policy.yaml',
+    'certdrift plan --nodes nodes.json --reports reports.json -o html > plan.html',
+    'certdrift plan --nodes nodes.json --scan ip-10-0-1-7=scan-1-7.json --at 2026-12-01T00:00:00Z -o json',
+  ],
+  run: async (values: Values, positionals: string[], io: Io): Promise<number> => {
+    if (positionals.length > 0)
+      throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+    const output = values.output ?? 'table';
+    if (typeof output !== 'string' || !(OUTPUTS as readonly string[]).includes(output))
+      throw new UsageError(`--output: expected ${OUTPUTS.join(', ')}, got ${String(output)}`);
+    let at = new Date();
+    if (typeof values.at === 'string') {
+      const t = Date.parse(values.at);
+      if (Number.isNaN(t))
+        throw new UsageError(
+          `--at: expected an RFC 3339 time like 2026-12-01T09:00:00Z, got ${JSON.stringify(values.at)}`,
+        );
+      at = new Date(t);
+    }
+    const source = fleetSource(values);
+    const policy = await loadPolicy(typeof values.policy === 'string' ? values.policy : undefined);
+    const fleet = await source.load();
+    const plan = planReplacements(fleet.nodes, fleet.facts, policy, at);
+    const unknownGroups = Object.keys(policy.groups).filter(
+      (g) => !plan.groups.some((x) => x.group === g),
+    );
+    const problems = [
+      ...fleet.problems,
+      ...unknownGroups.map((g) => ({
+        source: 'policy',
+        message: `group ${JSON.stringify(g)} matches no node`,
+      })),
+    ];
+    if (output === 'json' || output === 'yaml') {
+      const { buildPlanDocument } = await import('../../report/plan-document.js');
+      const doc = buildPlanDocument(plan, source.describe(), problems);
+      if (output === 'json') io.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+      else io.stdout.write((await import('yaml')).stringify(doc, { lineWidth: 0 }));
+    } else if (output === 'html') {
+      const { renderPlanHtml } = await import('../../report/plan-html.js');
+      io.stdout.write(renderPlanHtml(plan, problems));
+    } else {
+      for (const p of problems)
+        io.stderr.write(
+          `certdrift plan: warning: ${escapeTerminal(`${p.source}: ${p.message}`)}\n`,
+        );
+      const color =
+        values.color === 'always' ||
+        (values.color !== 'never' && io.stdout.isTTY === true && io.env.NO_COLOR === undefined);
+      const { renderPlanTable } = await import('../../report/plan-table.js');
+      io.stdout.write(renderPlanTable(plan, color ? COLOR : PLAIN));
+    }
+    return plan.summary.exitCode;
+  },
+};

@@ -1,0 +1,171 @@
+// `certdrift plan`'s pure core: (fleet, policy, now) → which nodes to replace, in what order, by
+// when. Dates each node (due-dates.ts), keeps those due within the horizon, orders them by
+// urgency (due date, then certificate deadline, then name), places them with list-schedule.ts
+// under each group's concurrency, the cluster's maxInFlight and the maintenance windows, and
+// explains every late node. No I/O, no clock: `now` is a parameter.
+
+import { dateNodes, describeDue, type DatedNode } from './due-dates.js';
+import { explainLateness } from './explain-lateness.js';
+import type { CertificateFacts, FleetNode } from './fleet.js';
+import { groupConcurrency } from './group-concurrency.js';
+import { listSchedule } from './list-schedule.js';
+import { kindOfGroup } from './node-group.js';
+import type { PlanPolicy } from './plan-policy.js';
+import type { GroupPlan, Plan, Replacement, Risk, Unsavable } from './plan-types.js';
+import { WindowCalendar } from './window-calendar.js';
+import { wavesOf } from './plan-waves.js';
+
+const TIGHT_MS = 7 * 86_400_000;
+
+function byUrgency(a: DatedNode, b: DatedNode): number {
+  return (
+    (a.dueBy ?? Infinity) - (b.dueBy ?? Infinity) ||
+    (a.deadline ?? Infinity) - (b.deadline ?? Infinity) ||
+    (a.node.name < b.node.name ? -1 : a.node.name > b.node.name ? 1 : 0)
+  );
+}
+
+export function planReplacements(
+  nodes: readonly FleetNode[],
+  facts: readonly CertificateFacts[],
+  policy: PlanPolicy,
+  at: Date,
+): Plan {
+  const now = at.getTime();
+  const dated = dateNodes(nodes, facts, policy);
+  const horizonEnd = now + policy.horizonMs;
+  const due = dated.filter((n) => n.dueBy !== null && n.dueBy <= horizonEnd).sort(byUrgency);
+
+  const groupNames = [...new Set(nodes.map((n) => n.group))].sort();
+  const index = new Map(groupNames.map((g, i) => [g, i]));
+  const size = groupNames.map(() => 0);
+  for (const n of nodes) {
+    const i = index.get(n.group) ?? 0;
+    size[i] = (size[i] ?? 0) + 1;
+  }
+  const dueCount = groupNames.map(() => 0);
+  for (const n of due) {
+    const i = index.get(n.node.group) ?? 0;
+    dueCount[i] = (dueCount[i] ?? 0) + 1;
+  }
+  const limits = groupNames.map((g, i) => ({
+    concurrency: groupConcurrency(policy.groups[g], size[i] ?? 0, dueCount[i] ?? 0),
+    durationMs: policy.groups[g]?.perNodeMs ?? policy.perNodeMs,
+  }));
+  const calendar = new WindowCalendar(policy.windows, now);
+  const jobs = due.map((n) => ({ group: index.get(n.node.group) ?? 0 }));
+  const slots = listSchedule(jobs, limits, policy.maxInFlight, calendar, now);
+
+  const schedule: Replacement[] = [];
+  const unsavable: Unsavable[] = [];
+  const unscheduled: string[] = [];
+  const rank = groupNames.map(() => 0);
+  due.forEach((n, i) => {
+    const g = jobs[i]?.group ?? 0;
+    rank[g] = (rank[g] ?? 0) + 1;
+    const slot = slots[i];
+    const dueBy = n.dueBy ?? 0;
+    if (!slot) {
+      unscheduled.push(n.node.name);
+      return;
+    }
+    const late = slot.end > dueBy;
+    const expiresFirst = n.deadline !== null && n.deadline < slot.end;
+    const risk: Risk = expiresFirst
+      ? 'expires'
+      : late
+        ? 'late'
+        : dueBy - slot.end < TIGHT_MS
+          ? 'tight'
+          : 'ok';
+    let reason = describeDue(n, policy);
+    if (late) {
+      const lim = limits[g] ?? { concurrency: 1, durationMs: policy.perNodeMs };
+      const { cause, statement } = explainLateness(
+        {
+          now,
+          dueBy,
+          deadline: n.deadline,
+          start: slot.start,
+          end: slot.end,
+          group: n.node.group,
+          durationMs: lim.durationMs,
+          concurrency: lim.concurrency,
+          rankInGroup: rank[g] ?? 1,
+          maxInFlight: policy.maxInFlight,
+        },
+        calendar,
+      );
+      unsavable.push({ node: n.node.name, group: n.node.group, cause, expiresFirst, statement });
+      reason += `; late: ${statement}`;
+    }
+    schedule.push({
+      node: n.node.name,
+      group: n.node.group,
+      start: new Date(slot.start),
+      end: new Date(slot.end),
+      dueBy: new Date(dueBy),
+      dueFrom: n.dueFrom,
+      deadline: n.deadline === null ? null : new Date(n.deadline),
+      deadlineOrigin: n.deadlineOrigin,
+      ageLimit: n.ageLimit === null ? null : new Date(n.ageLimit),
+      late,
+      expiresFirst,
+      risk,
+      reason,
+      wave: 0,
+    });
+  });
+  schedule.sort(
+    (a, b) =>
+      a.start.getTime() - b.start.getTime() || (a.node < b.node ? -1 : a.node > b.node ? 1 : 0),
+  );
+  const waves = wavesOf(schedule, calendar);
+  // Certificates expiring before their replacement are the worst news: state them first.
+  unsavable.sort((a, b) => Number(b.expiresFirst) - Number(a.expiresFirst));
+
+  const byGroup = groupNames.map((): Replacement[] => []);
+  for (const r of schedule) byGroup[index.get(r.group) ?? 0]?.push(r);
+  const groups: GroupPlan[] = groupNames.map((group, i) => {
+    const mine = byGroup[i] ?? [];
+    return {
+      group,
+      kind: kindOfGroup(group),
+      nodes: size[i] ?? 0,
+      due: dueCount[i] ?? 0,
+      concurrency: limits[i]?.concurrency ?? 1,
+      perNodeMs: limits[i]?.durationMs ?? policy.perNodeMs,
+      late: mine.filter((r) => r.late).length,
+      expiring: mine.filter((r) => r.expiresFirst).length,
+      firstStart: mine[0]?.start ?? null,
+      lastEnd: mine.reduce<Date | null>((m, r) => (m === null || r.end > m ? r.end : m), null),
+      waves: waves.get(group) ?? [],
+    };
+  });
+  const notDue = dated.filter((n) => n.dueBy !== null && n.dueBy > horizonEnd);
+  const late = schedule.filter((r) => r.late).length;
+  const expiring = schedule.filter((r) => r.expiresFirst).length;
+  return {
+    at,
+    policy,
+    schedule,
+    groups,
+    unsavable,
+    unscheduled,
+    summary: {
+      nodes: nodes.length,
+      due: due.length,
+      scheduled: schedule.length,
+      late,
+      expiring,
+      notDue: notDue.length,
+      undated: dated.filter((n) => n.dueBy === null).length,
+      nextDueAfterHorizon: notDue.length
+        ? new Date(Math.min(...notDue.map((n) => n.dueBy ?? Infinity)))
+        : null,
+      firstStart: schedule[0]?.start ?? null,
+      lastEnd: schedule.length ? new Date(Math.max(...schedule.map((r) => r.end.getTime()))) : null,
+      exitCode: expiring > 0 || unscheduled.length > 0 ? 2 : late > 0 ? 1 : 0,
+    },
+  };
+}
