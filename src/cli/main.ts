@@ -23,6 +23,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandDef
     summary: 'which nodes to replace, in what order, by when — before any certificate expires',
     load: async () => (await import('./commands/plan.js')).planCommand,
   },
+  rotate: {
+    summary: 'carry out the plan: drive kops, Cluster API, Karpenter or a drain (dry run; --apply)',
+    load: async () => (await import('./commands/rotate.js')).rotateCommand,
+  },
   agent: {
     summary: 'watch the node: rescan on an interval, serve Prometheus /metrics, /healthz, /readyz',
     load: async () => (await import('./commands/agent.js')).agentCommand,

@@ -9,3 +9,4 @@ export { nodeActions, evictablePods, kopsCommand } from './node-actions.js';
 export { planStep, planIdOf, type StepInput, type RotateStep } from './plan-step.js';
 export * from './lease-decision.js';
 export * from './render-step.js';
+export { runStep, type RotateEdge, type StepSettings, type StepRun } from './run-step.js';

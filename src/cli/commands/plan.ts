@@ -14,7 +14,7 @@ import { fileFleetSource } from './plan-file-source.js';
 
 const OUTPUTS = ['table', 'json', 'yaml', 'html'] as const;
 
-async function loadPolicy(path: string | undefined): Promise<PlanPolicy> {
+export async function loadPolicy(path: string | undefined): Promise<PlanPolicy> {
   if (path === undefined) return DEFAULT_POLICY;
   let text: string;
   try {
