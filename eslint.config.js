@@ -9,6 +9,9 @@ const PURE = [
   'src/checks/**',
   'src/plan/**',
   'src/report/**',
+  'src/attribute/**',
+  'src/ledger/**',
+  'src/served/**',
   'src/usage/**',
 ];
 const NO_EXIT = {

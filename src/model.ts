@@ -133,7 +133,7 @@ export interface ItemError {
 export interface ScannedFile {
   path: string;
   links: string[];
-  format: 'pem' | 'der' | 'kubeconfig' | 'unknown';
+  format: 'pem' | 'der' | 'pkcs7' | 'pkcs12' | 'kubeconfig' | 'unknown';
   certificates: number;
   privateKeys: number;
 }
@@ -152,7 +152,31 @@ export interface Inventory {
   workloads: Workload[];
   /** each source of facts and whether it answered */
   sources: SourceStatus[];
+  /** local TLS endpoints probed, with the certificate each serves and its configured file (absent: not probed) */
+  served?: ServedCertificate[];
 }
+
+/** What a local TLS endpoint presented, next to the file its component is configured with. */
+export interface ServedCertificate {
+  /** kube-apiserver, kubelet, etcd, etcd-peer, kube-scheduler, kube-controller-manager */
+  component: string;
+  /** host:port dialled */
+  endpoint: string;
+  /** where the endpoint was learned: `pid:N` or a manifest path */
+  source: string;
+  /** the configured certificate file (node path); absent when the component serves one it generated in memory */
+  certFile?: string;
+  /** the leaf the endpoint presented; null when the handshake failed */
+  served: CertSummary | null;
+  /** the configured file's certificate; null when not configured or unreadable */
+  file: CertSummary | null;
+  /** why the endpoint or the file could not be read */
+  problem?: { reason: ServedProblem; message: string };
+}
+
+/** Why a served-certificate comparison is incomplete (not item errors: nothing is wrong with a file). */
+export type ServedProblem =
+  'connect_failed' | 'timeout' | 'tls_failed' | 'no_certificate' | 'file_unreadable';
 
 /**
  * Every finding code certdrift emits: a closed list, so that a new code fails to compile wherever
@@ -172,6 +196,7 @@ export const FINDING_CODES = [
   'HIDDEN_HOST_MOUNTS',
   'DUPLICATE_RUNNING',
   'EXITED_LEFTOVER',
+  'SERVED_STALE',
 ] as const;
 
 export type FindingCode = (typeof FINDING_CODES)[number];

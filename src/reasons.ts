@@ -14,6 +14,7 @@ export const REASONS = {
   pem_truncated: 'a PEM block has a BEGIN line and no matching END line',
   pem_bad_base64: 'a PEM block body is not valid base64',
   cert_parse_error: 'DER bytes that do not parse as an X.509 certificate',
+  bad_time: 'a certificate whose notBefore or notAfter is not a real date (month 13, Feb 30)',
   unrecognized_format:
     'a file expected to hold certificates holds neither PEM, DER nor a kubeconfig',
   yaml_parse_error: 'a kubeconfig that is not valid YAML',
@@ -23,6 +24,8 @@ export const REASONS = {
   kubeconfig_ref_missing: 'a kubeconfig refers to a certificate file that cannot be read',
   process_gone: 'a process or container exited while it was being examined',
   container_view_unreadable: "a file could not be read through a process's /proc/<pid>/root",
+  pkcs12_encrypted:
+    'a PKCS#12 file whose certificates are encrypted with a password (certdrift guesses none)',
 } as const;
 
 export type Reason = keyof typeof REASONS;

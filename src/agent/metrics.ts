@@ -89,6 +89,16 @@ export class AgentMetrics {
         'Date by which to replace or renew the node (Unix timestamp).',
         ['node'],
       ),
+      servedNotAfter: gauge(
+        'certdrift_served_certificate_not_after_seconds',
+        'Expiry of the certificate a local TLS endpoint presents (Unix timestamp).',
+        ['node', 'endpoint', 'component'],
+      ),
+      servedMismatch: gauge(
+        'certdrift_served_certificate_mismatch',
+        '1 when a local TLS endpoint presents another certificate than its configured file (SERVED_STALE).',
+        ['node', 'endpoint', 'component', 'path'],
+      ),
       sourceUp: gauge(
         'certdrift_source_up',
         '1 when a source of facts (files, cri, proc) answered at the last scan.',
@@ -211,6 +221,20 @@ export class AgentMetrics {
         o.lifetime.deadline.getTime() / 1000,
       );
       set(this.g.replaceBy, { node }, o.lifetime.replaceBy.getTime() / 1000);
+    }
+    for (const s of o.inventory.served ?? []) {
+      if (s.served)
+        set(
+          this.g.servedNotAfter,
+          { node, endpoint: s.endpoint, component: s.component },
+          s.served.notAfter.getTime() / 1000,
+        );
+      if (s.served && s.file)
+        set(
+          this.g.servedMismatch,
+          { node, endpoint: s.endpoint, component: s.component, path: s.certFile ?? '' },
+          s.served.fingerprintSha256 === s.file.fingerprintSha256 ? 0 : 1,
+        );
     }
     for (const s of o.inventory.sources)
       set(this.g.sourceUp, { node, source: s.source }, s.up ? 1 : 0);

@@ -23,6 +23,43 @@ function facts(over: Partial<CertFacts>): CertFacts {
 
 const cases: [string, Partial<CertFacts>, string, string][] = [
   [
+    'AKS kubelet serving',
+    { commonName: 'aks-node-1' },
+    '/etc/kubernetes/certs/kubeletserver.crt',
+    'kubelet-serving',
+  ],
+  [
+    'AKS kubelet client',
+    { commonName: 'client' },
+    '/etc/kubernetes/certs/client.crt',
+    'kubelet-client',
+  ],
+  [
+    'AKS apiserver copy',
+    { commonName: 'apiserver' },
+    '/etc/kubernetes/certs/apiserver.crt',
+    'apiserver',
+  ],
+  ['another client.crt is no kubelet', { commonName: 'x' }, '/opt/app/client.crt', 'other'],
+  [
+    'GKE bootstrap kubelet.crt (client usage)',
+    { commonName: 'kubelet', extKeyUsage: ['clientAuth'] },
+    '/etc/srv/kubernetes/pki/kubelet.crt',
+    'kubelet-client',
+  ],
+  [
+    'kubeadm self-signed kubelet.crt (serving usage)',
+    { commonName: 'cp-1@1764000000', extKeyUsage: ['serverAuth'] },
+    '/var/lib/kubelet/pki/kubelet.crt',
+    'kubelet-serving',
+  ],
+  [
+    'Talos apiserver etcd client',
+    { commonName: 'kube-apiserver' },
+    '/system/secrets/kubernetes/kube-apiserver/etcd-client.crt',
+    'apiserver-etcd-client',
+  ],
+  [
     'CA wins over everything',
     { isCA: true, commonName: 'system:kube-proxy' },
     '/x/kube-proxy.crt',

@@ -7,7 +7,7 @@ const BY_COMMON_NAME: readonly [RegExp, Component][] = [
   [/^system:kube-proxy$/, 'kube-proxy'],
   [/^system:kube-scheduler$/, 'scheduler'],
   [/^system:kube-controller-manager$/, 'controller-manager'],
-  [/^kube-apiserver-kubelet-client$/, 'apiserver-kubelet-client'],
+  [/^(kube-)?apiserver-kubelet-client$/, 'apiserver-kubelet-client'], // kubeadm, Talos
   [/^kube-apiserver-etcd-client$/, 'apiserver-etcd-client'],
   [/^front-proxy-client$/, 'front-proxy-client'],
   [/^kube-etcd-healthcheck-client$/, 'etcd-client'],
@@ -17,11 +17,11 @@ const BY_COMMON_NAME: readonly [RegExp, Component][] = [
 
 // Tested against the base name and the parent directory (etcd/server.crt).
 const BY_PATH: readonly [RegExp, Component][] = [
-  [/kubelet-client|client-kubelet/, 'kubelet-client'],
-  [/kubelet-server|serving-kubelet|(^|\/)kubelet\.crt$/, 'kubelet-serving'],
-  [/kube-?proxy/, 'kube-proxy'],
   [/apiserver-kubelet-client|client-kube-apiserver/, 'apiserver-kubelet-client'],
-  [/apiserver-etcd-client/, 'apiserver-etcd-client'],
+  [/kubelet-client|client-kubelet|^certs\/client\.crt$/, 'kubelet-client'], // AKS certs/client.crt
+  [/kubelet-?server|serving-kubelet|(^|\/)kubelet\.crt$/, 'kubelet-serving'], // AKS kubeletserver.crt
+  [/kube-?proxy/, 'kube-proxy'],
+  [/apiserver-etcd-client|^kube-apiserver\/etcd-client\.(crt|pem)$/, 'apiserver-etcd-client'], // Talos
   [/etcd\/(server|server-client)\.(crt|pem)$/, 'etcd-server'],
   [/etcd\/(peer|peer-server-client)\.(crt|pem)$/, 'etcd-peer'],
   [/etcd\/(healthcheck-client|client)\.(crt|pem)$/, 'etcd-client'],
@@ -43,6 +43,14 @@ export function classifyComponent(facts: CertFacts, path: string): Component {
   }
   for (const [re, component] of BY_COMMON_NAME) if (re.test(cn)) return component;
   const tail = path.split('/').slice(-2).join('/');
+  // GKE's /etc/srv/kubernetes/pki/kubelet.crt is the bootstrap *client* certificate, where
+  // kubeadm's /var/lib/kubelet/pki/kubelet.crt is a serving one: the usages tell them apart.
+  if (
+    tail.endsWith('/kubelet.crt') &&
+    facts.extKeyUsage.includes('clientAuth') &&
+    !facts.extKeyUsage.includes('serverAuth')
+  )
+    return 'kubelet-client';
   for (const [re, component] of BY_PATH) if (re.test(tail)) return component;
   if (facts.organizations.includes('system:masters')) return 'admin';
   if (

@@ -1,5 +1,5 @@
-// A minimal, bounds-checked DER reader: tag/length/value walking, OIDs, strings and times.
-// Just what reading X.509 certificates needs; no encoder, no BER indefinite lengths.
+// A minimal, bounds-checked DER reader: tag/length/value walking, OIDs, strings and serials.
+// Just what reading X.509 certificates needs; BER indefinite lengths are ber.ts's business.
 // Every failure throws DerError, which callers in this folder turn into data.
 
 export class DerError extends Error {}
@@ -120,40 +120,37 @@ export function decodeString(buf: Uint8Array, tlv: Tlv): string {
   }
 }
 
-/** UTCTime (tag 23) or GeneralizedTime (tag 24), Zulu only as DER requires. */
-export function decodeTime(buf: Uint8Array, tlv: Tlv): Date {
-  const s = latin1.decode(buf.subarray(tlv.valueStart, tlv.end));
-  let m: RegExpExecArray | null;
-  let year: number;
-  if (tlv.tag === 23 && (m = /^(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)?Z$/.exec(s))) {
-    const yy = Number(m[1]);
-    year = yy < 50 ? 2000 + yy : 1900 + yy;
-  } else if (
-    tlv.tag === 24 &&
-    (m = /^(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)?(?:\.\d+)?Z$/.exec(s))
-  ) {
-    year = Number(m[1]);
-  } else {
-    throw new DerError(`bad time ${JSON.stringify(s)}`);
+/**
+ * INTEGER content octets as OpenSSL prints a serial (`i2a_ASN1_INTEGER`): upper-case hex of the
+ * magnitude, two digits per octet, `-` for negative numbers. Throws on the encodings OpenSSL
+ * refuses to decode (empty, or padded with a redundant 00/FF octet).
+ */
+export function formatSerial(buf: Uint8Array, start: number, end: number): string {
+  const n = end - start;
+  if (n <= 0) throw new DerError('empty INTEGER');
+  const b0 = buf[start] as number;
+  const negative = (b0 & 0x80) !== 0;
+  if (n > 1) {
+    const b1 = buf[start + 1] as number;
+    if ((b0 === 0 && (b1 & 0x80) === 0) || (b0 === 0xff && (b1 & 0x80) !== 0))
+      throw new DerError('INTEGER with redundant padding');
   }
-  const ms = Date.UTC(
-    year,
-    Number(m[2]) - 1,
-    Number(m[3]),
-    Number(m[4]),
-    Number(m[5]),
-    Number(m[6] ?? 0),
-  );
-  if (Number.isNaN(ms)) throw new DerError(`bad time ${JSON.stringify(s)}`);
-  return new Date(ms);
-}
-
-/** INTEGER as upper-case hex without leading zero octets (the way OpenSSL prints serials). */
-export function decodeIntegerHex(buf: Uint8Array, tlv: Tlv): string {
-  if (tlv.tag !== 0x02 || tlv.end === tlv.valueStart) throw new DerError('bad INTEGER');
-  let i = tlv.valueStart;
-  while (i < tlv.end - 1 && buf[i] === 0) i++;
-  let hex = '';
-  for (; i < tlv.end; i++) hex += (buf[i] as number).toString(16).padStart(2, '0');
-  return hex.toUpperCase();
+  let i = start;
+  if (!negative) {
+    if (b0 === 0 && n > 1) i++;
+    return Buffer.from(buf.buffer, buf.byteOffset + i, end - i)
+      .toString('hex')
+      .toUpperCase();
+  }
+  // Two's complement → magnitude: invert and add one, from the last octet up.
+  const mag = new Uint8Array(n);
+  let carry = 1;
+  for (let k = n - 1; k >= 0; k--) {
+    const v = (~(buf[start + k] as number) & 0xff) + carry;
+    mag[k] = v & 0xff;
+    carry = v >> 8;
+  }
+  let m = 0;
+  while (m < n - 1 && mag[m] === 0) m++;
+  return `-${Buffer.from(mag.subarray(m)).toString('hex').toUpperCase()}`;
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseKubeconfig } from './kubeconfig.js';
+import { looksLikeKubeconfig, parseKubeconfig } from './kubeconfig.js';
 
 const pem = (s: string): string =>
   Buffer.from(
@@ -56,4 +56,69 @@ test('a YAML error elsewhere does not hide a readable certificate', () => {
   );
   assert.equal(r.problems[0]?.reason, 'yaml_parse_error');
   assert.equal(r.certs.length, 1);
+});
+
+// The forms kubectl reads (client-go → sigs.k8s.io/yaml → go-yaml): each must give the same
+// certificates as the plain block-style file.
+test('every kubeconfig form kubectl reads gives the same certificates', () => {
+  const ca = pem('ca');
+  const u = pem('u');
+  const plain = `apiVersion: v1
+clusters:
+- name: c
+  cluster:
+    certificate-authority-data: ${ca}
+users:
+- name: u
+  user:
+    client-certificate-data: ${u}
+`;
+  const forms: Record<string, string> = {
+    'block style': plain,
+    'trailing ---': `${plain}---\n`,
+    'leading and trailing ---': `---\n${plain}---\n...\n`,
+    'merge keys': `base: &base
+  certificate-authority-data: ${ca}
+  server: https://x
+userbase: &ub
+  client-certificate-data: ${u}
+clusters:
+- name: c
+  cluster:
+    <<: *base
+users:
+- name: u
+  user:
+    <<: *ub
+    client-key-data: QQ==
+`,
+    'single-quoted keys': `'apiVersion': v1
+'clusters':
+- 'name': 'c'
+  'cluster':
+    'certificate-authority-data': '${ca}'
+'users':
+- 'name': u
+  'user':
+    'client-certificate-data': ${u}
+`,
+    'one flow mapping': `{apiVersion: v1, clusters: [{name: c, cluster: {certificate-authority-data: ${ca}}}], users: [{name: u, user: {client-certificate-data: ${u}}}]}`,
+    'flow mapping over lines': `{
+  clusters: [{name: c, cluster: {certificate-authority-data: ${ca}}}],
+  'users': [{name: u, user: {"client-certificate-data": ${u}}}]
+}`,
+  };
+  for (const [form, text] of Object.entries(forms)) {
+    const r = parseKubeconfig(text);
+    assert.deepEqual(r.problems, [], form);
+    assert.deepEqual(
+      r.certs.map((c) => [c.ref.entry, c.ref.name, Buffer.from(c.der).toString()]),
+      [
+        ['cluster', 'c', 'ca'],
+        ['user', 'u', 'u'],
+      ],
+      form,
+    );
+    assert.ok(looksLikeKubeconfig(text), `${form} is recognised as a kubeconfig`);
+  }
 });

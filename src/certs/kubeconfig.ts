@@ -39,9 +39,12 @@ const FIELDS = {
   user: { data: 'client-certificate-data', file: 'client-certificate', key: 'client-key' },
 } as const;
 
-/** Cheap sniff so arbitrary YAML/text files are not parsed as kubeconfigs. */
+/**
+ * Cheap sniff so arbitrary YAML/text files are not parsed as kubeconfigs: a `clusters` or
+ * `users` key, plain or quoted, starting a line or inside a flow mapping (`{users: […]}`).
+ */
 export function looksLikeKubeconfig(text: string): boolean {
-  return /^\s*(?:clusters|users)\s*:/m.test(text) || /"(?:clusters|users)"\s*:/.test(text);
+  return /(?:^|[{,])\s*(?:clusters|users|'clusters'|'users'|"clusters"|"users")\s*:/m.test(text);
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -105,12 +108,21 @@ function loadYaml(): typeof import('yaml') {
 }
 
 /**
- * The full YAML parser, for kubeconfigs outside the simple subset. A YAML error in one place
- * must not hide certificates elsewhere in the file: report it, then use what was recovered.
+ * The full YAML parser, for kubeconfigs outside the simple subset, reading what kubectl reads
+ * (client-go's sigs.k8s.io/yaml → go-yaml): YAML 1.1 `<<` merge keys, and the first document
+ * only (a trailing `---` is no error). A YAML error in one place must not hide certificates
+ * elsewhere in the file: report it, then use what was recovered.
  */
 function parseFullYaml(text: string, out: KubeconfigResult): unknown {
   try {
-    const parsed = loadYaml().parseDocument(text, { uniqueKeys: false, prettyErrors: false });
+    const docs = loadYaml().parseAllDocuments(text, {
+      uniqueKeys: false,
+      prettyErrors: false,
+      merge: true,
+    });
+    const list = Array.isArray(docs) ? docs : [];
+    const parsed = list.find((d) => d.contents !== null) ?? list[0];
+    if (!parsed) return undefined;
     const first = parsed.errors[0];
     if (first) {
       const more = parsed.errors.length > 1 ? ` (and ${parsed.errors.length - 1} more)` : '';

@@ -1,10 +1,14 @@
 // File bytes → every certificate in it, private keys counted, problems listed. Recognises PEM
-// (bundles, mixed key+cert files), DER (one or several concatenated) and kubeconfigs. One bad
-// block never hides the good ones. Never throws.
+// (bundles, mixed key+cert files, PKCS7 blocks), DER (one or several concatenated, BER too),
+// PKCS#7 certificate bundles, PKCS#12 stores and kubeconfigs. One bad block never hides the good
+// ones. Never throws.
 
 import type { CertFacts, KubeconfigRef, ScannedFile } from '../model.js';
 import type { Reason } from '../reasons.js';
 import { readTlv } from './der.js';
+import { readBer } from './ber.js';
+import { looksLikePkcs7, readPkcs7 } from './pkcs7.js';
+import { looksLikePkcs12, readPkcs12 } from './pkcs12.js';
 import { looksLikeKubeconfig, parseKubeconfig, type FileRef } from './kubeconfig.js';
 import { isCertificateLabel, isPrivateKeyLabel, parsePem } from './pem.js';
 import { parseCertificateDer } from './x509.js';
@@ -53,21 +57,47 @@ function fromPem(text: string): FileParse {
     out.problems.push({ reason: p.reason, message: p.message, detail: `block ${p.index}` });
   let index = 0;
   for (const block of pem.blocks) {
+    const where = `block ${block.index} at line ${block.line}`;
     if (isPrivateKeyLabel(block.label)) {
       out.privateKeys++;
     } else if (isCertificateLabel(block.label)) {
-      const res = parseCertificateDer(firstTlv(block.der));
-      if (res.ok) out.certs.push({ index, facts: res.facts });
-      else
+      addCert(out, index++, firstTlv(block.der), where, `block ${block.index}`);
+    } else if (isPkcs7Label(block.label)) {
+      const p7 = readPkcs7(block.der);
+      if (!p7.ok)
         out.problems.push({
           reason: 'cert_parse_error',
-          message: `block ${block.index} at line ${block.line}: ${res.message}`,
+          message: `${where}: ${p7.message}`,
           detail: `block ${block.index}`,
         });
-      index++;
+      else
+        p7.certs.forEach((der, i) => {
+          addCert(out, index++, der, `${where} certificate ${i}`, `block ${block.index}`);
+        });
     }
   }
   return out;
+}
+
+function addCert(
+  out: FileParse,
+  index: number,
+  der: Uint8Array,
+  where: string,
+  detail?: string,
+): void {
+  const res = parseCertificateDer(der);
+  if (res.ok) out.certs.push({ index, facts: res.facts });
+  else
+    out.problems.push({
+      reason: res.reason,
+      message: `${where}: ${res.message}`,
+      ...(detail !== undefined ? { detail } : {}),
+    });
+}
+
+function isPkcs7Label(label: string): boolean {
+  return label === 'PKCS7' || label === 'CMS' || label === 'PKCS #7 SIGNED DATA';
 }
 
 function fromKubeconfig(text: string): FileParse {
@@ -85,7 +115,7 @@ function fromKubeconfig(text: string): FileParse {
     if (res.ok) out.certs.push({ index: i, kubeconfig: c.ref, facts: res.facts });
     else
       out.problems.push({
-        reason: 'cert_parse_error',
+        reason: res.reason,
         message: `${where}: ${res.message}`,
         detail: where,
       });
@@ -109,32 +139,70 @@ function looksLikeDerKey(bytes: Uint8Array): boolean {
   }
 }
 
+function fromPkcs12(bytes: Uint8Array): FileParse {
+  const p12 = readPkcs12(bytes);
+  const out: FileParse = {
+    format: 'pkcs12',
+    certs: [],
+    privateKeys: p12.privateKeys,
+    problems: [],
+    refs: [],
+  };
+  p12.certs.forEach((der, i) => {
+    addCert(out, i, der, `PKCS#12 certificate ${i}`);
+  });
+  if (p12.problem) out.problems.push({ reason: 'cert_parse_error', message: p12.problem });
+  if (p12.encrypted > 0)
+    out.problems.push({
+      reason: 'pkcs12_encrypted',
+      message: `${p12.encrypted} of the PKCS#12 contents are encrypted with a password; their certificates were not read (openssl pkcs12 -in FILE -nokeys shows them)`,
+    });
+  return out;
+}
+
 function fromDer(bytes: Uint8Array, opts: ParseOptions): FileParse {
+  if (looksLikePkcs12(bytes)) return fromPkcs12(bytes);
+  if (looksLikePkcs7(bytes)) {
+    const out: FileParse = { format: 'pkcs7', certs: [], privateKeys: 0, problems: [], refs: [] };
+    const p7 = readPkcs7(bytes);
+    if (!p7.ok) out.problems.push({ reason: 'cert_parse_error', message: p7.message });
+    else
+      p7.certs.forEach((der, i) => {
+        addCert(out, i, der, `PKCS#7 certificate ${i}`);
+      });
+    return out;
+  }
   const out: FileParse = { format: 'der', certs: [], privateKeys: 0, problems: [], refs: [] };
   if (looksLikeDerKey(bytes)) {
     out.privateKeys = 1;
     return out;
   }
+  // A concatenation of certificates: each one's outer length says where the next begins, so a
+  // corrupt certificate is reported and the ones after it are still read.
   let pos = 0;
   let index = 0;
   while (pos < bytes.length) {
     let end: number;
     try {
-      end = readTlv(bytes, pos).end;
-    } catch {
-      end = bytes.length;
+      end = readBer(bytes, pos).end;
+    } catch (err) {
+      if (index === 0 && !opts.expectCertificates) return { ...out, format: 'unknown' };
+      out.problems.push({
+        reason: 'cert_parse_error',
+        message: `DER certificate ${index} at byte ${pos}: cannot tell where it ends (${err instanceof Error ? err.message : String(err)}); the rest of the file is unread`,
+      });
+      break;
     }
     const res = parseCertificateDer(bytes.subarray(pos, end));
     if (res.ok) {
       out.certs.push({ index, facts: res.facts });
-    } else if (index === 0 && !opts.expectCertificates) {
+    } else if (index === 0 && !opts.expectCertificates && res.reason === 'cert_parse_error') {
       return { ...out, format: 'unknown' };
     } else {
       out.problems.push({
-        reason: 'cert_parse_error',
+        reason: res.reason,
         message: `DER certificate ${index} at byte ${pos}: ${res.message}`,
       });
-      break;
     }
     index++;
     pos = end;

@@ -1,38 +1,99 @@
-// CertFacts from Node's X509Certificate: the authoritative (slow) path for certificates the fast
-// DER reader declines, and the reference the fast reader is tested against.
+// CertFacts from Node's X509Certificate (OpenSSL itself): the authoritative path for certificates
+// the fast DER reader declines (BER, time offsets, unusual name types…), and the reference the
+// fast reader is tested against. Node's strings are turned into the fast reader's forms:
+// subject lines joined with `, ` (see dn-format.ts), `IP Address:` as `IP:`, Node's quoted
+// alternative names unquoted, OpenSSL's time text read without Date.parse (which turns year 1
+// into 2001). The fingerprint is OpenSSL's: over its re-encoding of non-DER input, as
+// `openssl x509 -fingerprint -sha256` computes it.
 
 import type { X509Certificate } from 'node:crypto';
 import type { CertFacts } from '../model.js';
+import { utcDate } from './der-cursor.js';
+import { unescapeValue } from './dn-format.js';
 import { EKU_NAMES } from './oids.js';
 
-function splitName(text: string): string[] {
-  return text.split('\n').filter((l) => l.length > 0);
+/** An OpenSSL time Node printed that is not a real date. */
+export class BadTimeError extends Error {}
+
+interface NameParts {
+  text: string;
+  entries: [string, string][];
 }
 
-function valuesOf(parts: string[], key: string): string[] {
-  return parts.filter((p) => p.startsWith(`${key}=`)).map((p) => p.slice(key.length + 1));
+function readName(multiline: string | undefined): NameParts {
+  // Node gives undefined for an empty name (no RDNs).
+  const lines = (multiline ?? '').split('\n').filter((l) => l.length > 0);
+  const entries: [string, string][] = [];
+  for (const line of lines) {
+    for (const atv of line.split(' + ')) {
+      const eq = atv.indexOf('=');
+      entries.push([atv.slice(0, eq), unescapeValue(atv.slice(eq + 1))]);
+    }
+  }
+  return { text: lines.join(', '), entries };
 }
 
-function parseSans(text: string | undefined): string[] {
+/** Node quotes alternative names holding special characters as JSON strings. */
+function unquote(v: string): string {
+  if (!v.startsWith('"')) return v;
+  try {
+    const s: unknown = JSON.parse(v);
+    return typeof s === 'string' ? s : v;
+  } catch {
+    return v;
+  }
+}
+
+function readSans(text: string | undefined): string[] {
   if (!text) return [];
-  return text
-    .split(', ')
-    .map((s) => (s.startsWith('IP Address:') ? `IP:${s.slice(11).toLowerCase()}` : s));
+  const out: string[] = [];
+  for (const item of text.split(', ')) {
+    const colon = item.indexOf(':');
+    const type = item.slice(0, colon);
+    const value = item.slice(colon + 1);
+    if (type === 'DNS' || type === 'email' || type === 'URI') out.push(`${type}:${unquote(value)}`);
+    else if (type === 'IP Address') out.push(`IP:${value.toLowerCase()}`);
+    // othername, DirName, Registered ID, X400Name, EdiPartyName: not reported (as the fast reader)
+  }
+  return out;
 }
 
-export function readFallback(x: X509Certificate, fingerprint: string): CertFacts {
-  const subject = splitName(x.subject);
-  const issuer = splitName(x.issuer);
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** ASN1_TIME_print's `Mon DD HH:MM:SS[.fff] YYYY GMT`. */
+export function readOpensslTime(s: string): Date {
+  const m = /^([A-Z][a-z]{2}) +(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.(\d+))? (\d{1,4}) GMT$/.exec(s);
+  const month = m ? MONTHS.indexOf(m[1] as string) + 1 : 0;
+  const d = m
+    ? utcDate(Number(m[7]), month, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]))
+    : null;
+  if (!d) throw new BadTimeError(`bad time ${JSON.stringify(s)}`);
+  if (m?.[6]) d.setUTCMilliseconds(Number(m[6].slice(0, 3).padEnd(3, '0')));
+  return d;
+}
+
+/** OpenSSL's serial text (BN_bn2hex) in i2a_ASN1_INTEGER's form: two digits per octet. */
+function formatSerial(s: string): string {
+  const neg = s.startsWith('-');
+  const hex = (neg ? s.slice(1) : s).toUpperCase();
+  return `${neg ? '-' : ''}${hex.length % 2 === 1 ? `0${hex}` : hex}`;
+}
+
+export function readFallback(x: X509Certificate): CertFacts {
+  const subject = readName(x.subject);
+  const issuer = readName(x.issuer);
+  const values = (key: string): string[] =>
+    subject.entries.filter(([k]) => k === key).map(([, v]) => v);
   return {
-    subject: subject.join(', '),
-    commonName: valuesOf(subject, 'CN')[0] ?? '',
-    organizations: valuesOf(subject, 'O'),
-    issuer: issuer.join(', '),
-    sans: parseSans(x.subjectAltName),
-    serial: x.serialNumber.toUpperCase(),
-    fingerprintSha256: fingerprint,
-    notBefore: new Date(Date.parse(x.validFrom)),
-    notAfter: new Date(Date.parse(x.validTo)),
+    subject: subject.text,
+    commonName: values('CN')[0] ?? '',
+    organizations: values('O'),
+    issuer: issuer.text,
+    sans: readSans(x.subjectAltName),
+    serial: formatSerial(x.serialNumber),
+    fingerprintSha256: x.fingerprint256.replace(/:/g, '').toLowerCase(),
+    notBefore: readOpensslTime(x.validFrom),
+    notAfter: readOpensslTime(x.validTo),
     isCA: x.ca,
     selfSigned: x.subject === x.issuer,
     // @types/node says string[], but Node returns undefined when the extension is absent.

@@ -4,6 +4,7 @@ import { X509Certificate } from 'node:crypto';
 import { issue, type KeyType } from '../../test/support/certs.js';
 import { readFallback } from './x509-fallback.js';
 import { parseCertificateDer, readFast, sha256Hex } from './x509.js';
+import { oddCertificates } from '../../test/differential/odd-certs.js';
 
 const nb = new Date('2025-01-02T03:04:05Z');
 const na = new Date('2051-06-07T08:09:10Z'); // past 2049: GeneralizedTime
@@ -25,7 +26,7 @@ for (const key of ['ed25519', 'p256', 'rsa2048'] as KeyType[]) {
     for (const c of [ca, leaf]) {
       const fp = sha256Hex(c.der);
       const fast = readFast(c.der, fp);
-      const ref = readFallback(new X509Certificate(c.der), fp);
+      const ref = readFallback(new X509Certificate(c.der));
       assert.deepEqual(fast, ref);
     }
     const fast = readFast(leaf.der, 'x');
@@ -52,4 +53,20 @@ test('fingerprint is the SHA-256 of the DER', async () => {
   const res = parseCertificateDer(c.der);
   assert.ok(res.ok);
   assert.equal(res.facts.fingerprintSha256, c.fingerprint);
+});
+
+test('the fast reader and the OpenSSL fallback agree on every odd certificate both read', () => {
+  let both = 0;
+  for (const c of oddCertificates()) {
+    if (c.name.includes('5-octet IP')) continue; // Node's text drops the length OpenSSL prints
+    let fast;
+    try {
+      fast = readFast(c.der, sha256Hex(c.der));
+    } catch {
+      continue; // declined: the fallback alone decides (test/differential compares it with openssl)
+    }
+    assert.deepEqual(fast, readFallback(new X509Certificate(c.der)), c.name);
+    both++;
+  }
+  assert.ok(both >= 40, `only ${both} certificates went the fast way`);
 });

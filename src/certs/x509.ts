@@ -1,5 +1,7 @@
-// DER bytes → CertFacts. A fast reader for the fields certdrift reports, with Node's
-// crypto.X509Certificate as the authority whenever the fast reader declines a certificate.
+// DER bytes → CertFacts, every field as `openssl x509` reports it (test/differential). A fast
+// reader for strict DER, with Node's crypto.X509Certificate (OpenSSL) as the authority whenever
+// the fast reader declines a certificate. Subject alternative names reported: DNS, IP, email
+// and URI (what TLS name checks use); other GeneralName types are skipped by both readers.
 // Why not X509Certificate alone: with OpenSSL 3 its constructor costs 85–140 µs per certificate
 // on the reference machine (public-key decoding), 1.3 s for a 10,000-certificate node against a
 // 0.3 s budget. The fast path is differential-tested against X509Certificate (x509.test.ts).
@@ -7,39 +9,20 @@
 
 import { X509Certificate, hash } from 'node:crypto';
 import type { CertFacts } from '../model.js';
-import { DerError, decodeOid, decodeString } from './der.js';
+import { DerError, decodeOid, formatSerial } from './der.js';
 import { Cursor, timeAt } from './der-cursor.js';
-import { readFallback } from './x509-fallback.js';
+import { attributeName, decodeValue, escapeValue } from './dn-format.js';
+import { BadTimeError, readFallback } from './x509-fallback.js';
 import { EKU_NAMES } from './oids.js';
 
-export type ParseResult = { ok: true; facts: CertFacts } | { ok: false; message: string };
+export type ParseResult =
+  | { ok: true; facts: CertFacts }
+  | { ok: false; reason: 'cert_parse_error' | 'bad_time'; message: string };
 
-// Attribute types 2.5.4.X by X, and the EKU arc 1.3.6.1.5.5.7.3.X by X.
-const ATTR_BY_LAST: Readonly<Record<number, string>> = {
-  3: 'CN',
-  5: 'serialNumber',
-  6: 'C',
-  7: 'L',
-  8: 'ST',
-  10: 'O',
-  11: 'OU',
-};
 const OID_BASIC_CONSTRAINTS = [0x55, 0x1d, 0x13];
 const OID_SUBJECT_ALT_NAME = [0x55, 0x1d, 0x11];
 const OID_EXT_KEY_USAGE = [0x55, 0x1d, 0x25];
 const EKU_PREFIX = [0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03];
-
-function stringAt(c: Cursor): string {
-  switch (c.tag) {
-    case 0x0c: // UTF8String
-      return c.buf.toString('utf8', c.vStart, c.vEnd);
-    case 0x1e: // BMPString
-    case 0x1c: // UniversalString
-      return decodeString(c.buf, { tag: c.tag, start: c.start, valueStart: c.vStart, end: c.vEnd });
-    default: // Printable, IA5, Visible, T61, Numeric: single-byte
-      return c.buf.toString('latin1', c.vStart, c.vEnd);
-  }
-}
 
 function oidAt(c: Cursor): string {
   return decodeOid(c.buf, { tag: c.tag, start: c.start, valueStart: c.vStart, end: c.vEnd });
@@ -51,6 +34,7 @@ interface Name {
   o: string[];
 }
 
+/** A Name in OpenSSL's words (dn-format.ts); CN and O values unescaped for classification. */
 function readName(name: Cursor): Name {
   let text = '';
   let cn = '';
@@ -58,23 +42,21 @@ function readName(name: Cursor): Name {
   const rdns = name.inside();
   while (rdns.more()) {
     const set = rdns.next(0x31).inside();
+    let first = true;
     while (set.more()) {
       const atv = set.next(0x30).inside();
       atv.next(0x06);
-      const b = atv.buf;
-      const key =
-        atv.vEnd - atv.vStart === 3 && b[atv.vStart] === 0x55 && b[atv.vStart + 1] === 0x04
-          ? (ATTR_BY_LAST[b[atv.vStart + 2] as number] ?? oidAt(atv))
-          : atv.valueIs([0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01])
-            ? 'emailAddress'
-            : atv.valueIs([0x09, 0x92, 0x26, 0x89, 0x93, 0xf2, 0x2c, 0x64, 0x01, 0x19])
-              ? 'DC'
-              : oidAt(atv);
-      const value = stringAt(atv.next());
-      text += text === '' ? `${key}=${value}` : `, ${key}=${value}`;
+      const key = attributeName(atv.buf, atv.vStart, atv.vEnd);
+      atv.next();
+      const value = decodeValue(atv.buf, atv.tag, atv.vStart, atv.vEnd);
+      if (atv.more()) throw new DerError('extra data in AttributeTypeAndValue');
+      const sep = text === '' ? '' : first ? ', ' : ' + ';
+      text += `${sep}${key}=${escapeValue(value)}`;
+      first = false;
       if (key === 'CN' && cn === '') cn = value;
       else if (key === 'O') o.push(value);
     }
+    if (first) throw new DerError('empty RDN'); // OpenSSL refuses an empty SET
   }
   return { text, cn, o };
 }
@@ -87,7 +69,13 @@ function formatIp(b: Buffer, s: number, e: number): string {
       groups.push((((b[i] as number) << 8) | (b[i + 1] as number)).toString(16));
     return groups.join(':');
   }
-  return `<ip of ${e - s} bytes>`;
+  // OpenSSL's words for an address of another length (Node's fallback text omits the length).
+  return `<invalid length=${e - s}>`;
+}
+
+/** IA5String as OpenSSL prints it: the octets as they are (read here as Latin-1). */
+function ia5(c: Cursor): string {
+  return c.buf.toString('latin1', c.vStart, c.vEnd);
 }
 
 function readSans(seq: Cursor): string[] {
@@ -96,19 +84,26 @@ function readSans(seq: Cursor): string[] {
     const gn = seq.next();
     switch (gn.tag) {
       case 0x81:
-        out.push(`email:${gn.buf.toString('latin1', gn.vStart, gn.vEnd)}`);
+        out.push(`email:${ia5(gn)}`);
         break;
       case 0x82:
-        out.push(`DNS:${gn.buf.toString('latin1', gn.vStart, gn.vEnd)}`);
+        out.push(`DNS:${ia5(gn)}`);
         break;
       case 0x86:
-        out.push(`URI:${gn.buf.toString('latin1', gn.vStart, gn.vEnd)}`);
+        out.push(`URI:${ia5(gn)}`);
         break;
       case 0x87:
         out.push(`IP:${formatIp(gn.buf, gn.vStart, gn.vEnd)}`);
         break;
+      case 0xa0: // otherName
+      case 0xa1: // x400Address
+      case 0xa2: // directoryName
+      case 0xa4:
+      case 0xa5: // ediPartyName
+      case 0x88: // registeredID
+        break; // not reported (see the module header); the fallback skips them too
       default:
-        break; // otherName, directoryName…: not used by Kubernetes node certificates
+        throw new DerError(`GeneralName tag 0x${gn.tag.toString(16)}`);
     }
   }
   return out;
@@ -160,21 +155,25 @@ function sameBytes(b: Buffer, a1: number, a2: number, b1: number, b2: number): b
   return a2 - a1 === b2 - b1 && b.compare(b, b1, b2, a1, a2) === 0;
 }
 
-function serialHex(c: Cursor): string {
-  let s = c.vStart;
-  while (s < c.vEnd - 1 && c.buf[s] === 0) s++;
-  return c.buf.toString('hex', s, c.vEnd).toUpperCase();
-}
-
 /** The fast reader. Throws DerError on anything it does not understand. */
 export function readFast(der: Uint8Array, fingerprint: string): CertFacts {
   const buf = Buffer.isBuffer(der) ? der : Buffer.from(der.buffer, der.byteOffset, der.byteLength);
-  const cert = new Cursor(buf, 0, buf.length).next(0x30).inside();
+  const outer = new Cursor(buf, 0, buf.length).next(0x30);
+  if (outer.more()) throw new DerError('data after the certificate');
+  const cert = outer.inside();
   const tbs = cert.next(0x30).inside();
+  cert.next(0x30).inside().next(0x06); // signatureAlgorithm
+  cert.next(0x03); // signatureValue
+  if (cert.more()) throw new DerError('extra data in Certificate');
   tbs.next();
-  if (tbs.tag === 0xa0) tbs.next(); // [0] version
-  if (tbs.tag !== 0x02 || tbs.vEnd === tbs.vStart) throw new DerError('bad serial');
-  const serial = serialHex(tbs);
+  if (tbs.tag === 0xa0) {
+    const v = tbs.inside().next(0x02);
+    if (v.vEnd - v.vStart !== 1 || (v.buf[v.vStart] as number) > 2)
+      throw new DerError('unusual version'); // OpenSSL has its own opinion: let it decide
+    tbs.next();
+  }
+  if (tbs.tag !== 0x02) throw new DerError('bad serial');
+  const serial = formatSerial(buf, tbs.vStart, tbs.vEnd);
   tbs.next(0x30); // signature AlgorithmIdentifier
   const issuer = tbs.next(0x30);
   const issuerName = readName(issuer);
@@ -188,7 +187,9 @@ export function readFast(der: Uint8Array, fingerprint: string): CertFacts {
   tbs.next(0x30); // subjectPublicKeyInfo
   let ext: Extensions = { isCA: false, sans: [], extKeyUsage: [] };
   while (tbs.more()) {
-    if (tbs.next().tag === 0xa3) ext = readExtensions(tbs);
+    const tag = tbs.next().tag;
+    if (tag === 0xa3) ext = readExtensions(tbs);
+    else if (tag !== 0x81 && tag !== 0x82) throw new DerError('unexpected field in TBSCertificate');
   }
   return {
     subject: subjectName.text,
@@ -210,18 +211,34 @@ export function sha256Hex(der: Uint8Array): string {
   return hash('sha256', der, 'hex');
 }
 
-/** DER bytes of exactly one certificate → facts or a message. Never throws. */
+/**
+ * The bytes of exactly one certificate → facts, or a reason and message. Strict DER goes the
+ * fast way; anything else is OpenSSL's to judge (through X509Certificate). Never throws.
+ */
 export function parseCertificateDer(der: Uint8Array): ParseResult {
-  const fingerprint = sha256Hex(der);
+  let fastErr: unknown;
   try {
-    return { ok: true, facts: readFast(der, fingerprint) };
-  } catch (fastErr) {
-    try {
-      return { ok: true, facts: readFallback(new X509Certificate(der), fingerprint) };
-    } catch (err) {
-      const why = err instanceof Error ? err.message : String(err);
-      const fast = fastErr instanceof Error ? fastErr.message : String(fastErr);
-      return { ok: false, message: `not an X.509 certificate: ${why} (${fast})` };
-    }
+    return { ok: true, facts: readFast(der, sha256Hex(der)) };
+  } catch (err) {
+    fastErr = err;
+  }
+  let x: X509Certificate;
+  try {
+    x = new X509Certificate(der);
+  } catch (err) {
+    return {
+      ok: false,
+      reason: 'cert_parse_error',
+      message: `not an X.509 certificate: ${messageOf(err)} (${messageOf(fastErr)})`,
+    };
+  }
+  try {
+    return { ok: true, facts: readFallback(x) };
+  } catch (err) {
+    if (err instanceof BadTimeError)
+      return { ok: false, reason: 'bad_time', message: `impossible validity date: ${err.message}` };
+    return { ok: false, reason: 'cert_parse_error', message: `unreadable: ${messageOf(err)}` };
   }
 }
+
+const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));

@@ -8,6 +8,7 @@ import { nodeLifetimeCheck } from './node-lifetime.js';
 import { notReloaded } from './not-reloaded.js';
 import { mountRisks } from './propagation.js';
 import { scanIncomplete } from './scan-incomplete.js';
+import { servedStale } from './served-stale.js';
 import { staleView } from './stale-view.js';
 
 export type { Check, CheckContext } from './context.js';
@@ -21,4 +22,5 @@ export const CHECKS: readonly Check[] = [
   notReloaded,
   mountRisks,
   duplicates,
+  servedStale,
 ];

@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import type { ScanConfig } from '../config/scan-config.js';
 import type { ScanOutcome } from '../agent/metrics.js';
 
-export function scanInWorker(config: ScanConfig): Promise<ScanOutcome> {
+export function scanInWorker(config: ScanConfig & { probeServed?: boolean }): Promise<ScanOutcome> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./agent-scan-worker.js', import.meta.url), {
       workerData: { ...config },

@@ -8,7 +8,7 @@ import { systemClock } from '../agent/clock.js';
 import { agentScan } from './agent-scan.js';
 import type { ScanConfig } from '../config/scan-config.js';
 
-const config = workerData as ScanConfig;
+const config = workerData as ScanConfig & { probeServed?: boolean };
 agentScan(config, systemClock)().then(
   (outcome) => parentPort?.postMessage({ outcome }),
   (err: unknown) =>

@@ -5,12 +5,18 @@ import type { Clock } from '../agent/clock.js';
 import type { ScanOutcome } from '../agent/metrics.js';
 import { thresholdsOf, type ScanConfig } from '../config/scan-config.js';
 import { assess } from '../inventory/assess.js';
-import { inventoryOf } from './node-scan.js';
+import { probedInventoryOf } from './node-scan.js';
 
-export function agentScan(config: ScanConfig, clock: Clock): () => Promise<ScanOutcome> {
+/** `probeServed: false` is the agent's --no-probe (the flag travels to the worker with the config). */
+export function agentScan(
+  config: ScanConfig & { probeServed?: boolean },
+  clock: Clock,
+): () => Promise<ScanOutcome> {
   return async () => {
     const t0 = clock.now().getTime();
-    const inventory = await inventoryOf(config);
+    const inventory = await probedInventoryOf(config, {
+      probeServed: config.probeServed !== false,
+    });
     const now = clock.now();
     const assessment = assess(inventory, { now, thresholds: thresholdsOf(config) });
     return {

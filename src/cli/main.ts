@@ -27,6 +27,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandDef
     summary: 'carry out the plan: drive kops, Cluster API, Karpenter or a drain (dry run; --apply)',
     load: async () => (await import('./commands/rotate.js')).rotateCommand,
   },
+  attribute: {
+    summary: 'name the node and component behind x509 failures in the API server log, and why',
+    load: async () => (await import('./commands/attribute.js')).attributeCommand,
+  },
   agent: {
     summary: 'watch the node: rescan on an interval, serve Prometheus /metrics, /healthz, /readyz',
     load: async () => (await import('./commands/agent.js')).agentCommand,

@@ -7,6 +7,7 @@ import type { ScanConfig } from '../config/scan-config.js';
 import { thresholdsOf } from '../config/scan-config.js';
 import { openNodeFiles } from '../host/index.js';
 import { ProcFs } from '../host/procfs.js';
+import type { ServedProbeConfig } from '../host/served-certs.js';
 import { assess, type Assessment } from '../inventory/assess.js';
 import { scanNode } from '../inventory/scan-node.js';
 import type { Inventory } from '../model.js';
@@ -56,11 +57,34 @@ export async function inventoryOf(config: ScanConfig): Promise<Inventory> {
   }
 }
 
-/** The node scanned and judged as of `now`. */
+/** Served-certificate probes (SERVED_STALE): where to look, and a short handshake deadline. */
+export function servedProbeConfig(config: ScanConfig): ServedProbeConfig {
+  return {
+    hostRoot: config.hostRoot,
+    procRoot: config.procRoot,
+    maxFileSize: config.maxFileSize,
+    timeoutMs: 2000,
+  };
+}
+
+/** inventoryOf, plus the certificates the local TLS endpoints serve when `probeServed`. */
+export async function probedInventoryOf(
+  config: ScanConfig,
+  opts: { probeServed?: boolean } = {},
+): Promise<Inventory> {
+  const inventory = await inventoryOf(config);
+  if (!opts.probeServed) return inventory;
+  // node:tls and the probe load only when probing
+  const { addServedCertificates } = await import('../host/served-certs.js');
+  return addServedCertificates(inventory, servedProbeConfig(config));
+}
+
+/** The node scanned and judged as of `now`; `probeServed` adds the local TLS endpoints' certificates. */
 export async function assessThisNode(
   config: ScanConfig,
   now: Date,
+  opts: { probeServed?: boolean } = {},
 ): Promise<{ inventory: Inventory; assessment: Assessment }> {
-  const inventory = await inventoryOf(config);
+  const inventory = await probedInventoryOf(config, opts);
   return { inventory, assessment: assess(inventory, { now, thresholds: thresholdsOf(config) }) };
 }

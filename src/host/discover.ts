@@ -47,7 +47,7 @@ export interface DiscoverOptions {
 const PSEUDO_ROOT_DIRS = new Set(['proc', 'sys', 'dev']);
 
 const CERT_NAME =
-  /\.(crt|pem|cer|cert|der|kubeconfig|conf)$|(^|\/)(kubeconfig|k3s\.yaml|rke2\.yaml)$/;
+  /\.(crt|pem|cer|cert|der|p7b|p7c|p12|pfx|kubeconfig|conf)$|(^|\/)(kubeconfig|k3s\.yaml|rke2\.yaml)$/;
 
 export function nameSuggestsCertificates(path: string): boolean {
   return CERT_NAME.test(path);

@@ -1,15 +1,24 @@
 // Known certificate locations per Kubernetes distribution, and how to tell which ones a host
 // is. Sources: kops nodeup (/srv/kubernetes, /var/lib/<component>/kubeconfig), kubeadm
-// (/etc/kubernetes/pki, *.conf), k3s/RKE2 (/var/lib/rancher/<dist>/{server,agent}).
+// (/etc/kubernetes/pki, *.conf), k3s/RKE2 (/var/lib/rancher/<dist>/{server,agent}), managed
+// nodes (docs/domain.md §6: EKS /etc/eks + /var/lib/kubelet, GKE /etc/srv/kubernetes/pki +
+// /home/kubernetes, AKS /etc/kubernetes/certs + azure.json), Talos (siderolabs/talos
+// internal/pkg/constants/constants.go: /system/secrets/kubernetes/<component>,
+// /system/secrets/kubelet, /etc/kubernetes/kubeconfig-kubelet, /etc/kubernetes/pki).
 // Patterns stay narrow on purpose: k3s's agent/ also holds containerd's image store.
+// Several distributions share markers (EKS and Talos have /etc/kubernetes/pki/ca.crt like
+// kubeadm; GKE runs kube-proxy from kube-proxy.manifest like kops): `unless` lists the markers
+// of the others that rule a preset out.
 
 import type { HostFiles } from './host-files.js';
 
 export interface Preset {
   name: string;
   summary: string;
-  /** any of these existing means the host is this distribution */
+  /** any of these existing means the host is this distribution… */
   detect: string[];
+  /** …unless one of these exists (another distribution that shares a marker) */
+  unless?: string[];
   paths: string[];
 }
 
@@ -25,6 +34,20 @@ const rancher = (dist: 'k3s' | 'rke2'): Preset => ({
   ],
 });
 
+const EKS_MARKERS = ['/etc/eks'];
+const GKE_MARKERS = ['/etc/srv/kubernetes/pki', '/home/kubernetes/kube-env'];
+const AKS_MARKERS = ['/etc/kubernetes/azure.json', '/etc/kubernetes/certs/kubeletserver.crt'];
+const TALOS_MARKERS = [
+  '/system/secrets/kubernetes',
+  '/system/secrets/kubelet',
+  '/etc/kubernetes/kubeconfig-kubelet',
+];
+/** The kubelet's own files on every node that runs kubelet TLS bootstrap. */
+const KUBELET = [
+  '/var/lib/kubelet/pki/*.{crt,pem}',
+  '/var/lib/kubelet/{kubeconfig,bootstrap-kubeconfig}',
+];
+
 export const PRESETS: readonly Preset[] = [
   {
     name: 'kops',
@@ -34,6 +57,7 @@ export const PRESETS: readonly Preset[] = [
       '/etc/srv/kubernetes',
       '/etc/kubernetes/manifests/kube-proxy.manifest',
     ],
+    unless: GKE_MARKERS,
     paths: [
       '/srv/kubernetes/**/*.{crt,pem}',
       '/srv/kubernetes/**/kubeconfig',
@@ -52,6 +76,7 @@ export const PRESETS: readonly Preset[] = [
       '/etc/kubernetes/admin.conf',
       '/etc/kubernetes/kubelet.conf',
     ],
+    unless: [...EKS_MARKERS, ...AKS_MARKERS, ...TALOS_MARKERS],
     paths: [
       '/etc/kubernetes/pki/**/*.{crt,pem}',
       '/etc/kubernetes/*.conf',
@@ -60,6 +85,37 @@ export const PRESETS: readonly Preset[] = [
   },
   rancher('k3s'),
   rancher('rke2'),
+  {
+    name: 'eks',
+    summary: 'EKS nodes: kubelet certificates (TLS bootstrap, serving via CSR), cluster CA',
+    detect: EKS_MARKERS,
+    paths: [...KUBELET, '/etc/kubernetes/pki/*.{crt,pem}'],
+  },
+  {
+    name: 'gke',
+    summary: 'GKE nodes: /etc/srv/kubernetes/pki (cluster CA, bootstrap client), kubelet PKI',
+    detect: GKE_MARKERS,
+    paths: [...KUBELET, '/etc/srv/kubernetes/pki/*.{crt,pem}', '/var/lib/kube-proxy/kubeconfig'],
+  },
+  {
+    name: 'aks',
+    summary: 'AKS nodes: /etc/kubernetes/certs (CA, kubelet client and serving, apiserver)',
+    detect: AKS_MARKERS,
+    paths: [...KUBELET, '/etc/kubernetes/certs/*.{crt,pem}'],
+  },
+  {
+    name: 'talos',
+    summary: 'Talos: control-plane secrets, kubelet PKI and its copy, kubelet kubeconfigs',
+    detect: TALOS_MARKERS,
+    paths: [
+      ...KUBELET,
+      '/system/secrets/kubernetes/*/*.{crt,pem}',
+      '/system/secrets/kubernetes/*/kubeconfig',
+      '/system/secrets/{kubelet,etcd}/*.{crt,pem}',
+      '/etc/kubernetes/pki/**/*.{crt,pem}',
+      '/etc/kubernetes/{kubeconfig-kubelet,bootstrap-kubeconfig}',
+    ],
+  },
   {
     name: 'generic',
     summary: 'common kubelet and kube-proxy locations on any distribution',
@@ -78,10 +134,12 @@ export function presetByName(name: string): Preset | undefined {
 
 /** Distribution presets whose markers exist on the host; `generic` always applies. */
 export async function detectPresets(host: HostFiles): Promise<Preset[]> {
+  const any = async (paths: readonly string[]): Promise<boolean> =>
+    (await Promise.all(paths.map((d) => host.exists(d)))).some(Boolean);
   const found: Preset[] = [];
   for (const p of PRESETS) {
     if (p.detect.length === 0) found.push(p);
-    else if ((await Promise.all(p.detect.map((d) => host.exists(d)))).some(Boolean)) found.push(p);
+    else if ((await any(p.detect)) && !(await any(p.unless ?? []))) found.push(p);
   }
   return found;
 }

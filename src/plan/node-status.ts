@@ -31,6 +31,7 @@ const EVENT_REASON: Readonly<Record<FindingCode, string | null>> = {
   DUPLICATE_RUNNING: 'DuplicateRunningContainers',
   EXITED_LEFTOVER: null,
   NODE_REPLACEMENT_DUE: 'NodeReplacementDue',
+  SERVED_STALE: 'ServedCertificateStale',
 };
 
 const summary = (fs: Finding[]): string =>

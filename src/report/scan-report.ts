@@ -15,6 +15,7 @@ import {
   type Severity,
   type SourceStatus,
   type Workload,
+  type ServedCertificate,
   type Thresholds,
 } from '../model.js';
 import type { NodeLifetime } from '../plan/node-lifetime.js';
@@ -69,6 +70,8 @@ export interface ScanReport {
   kind: 'NodeScan';
   schemaVersion: typeof SCHEMA_VERSION;
   generatedAt: string;
+  /** the node scanned (`scan --node-name`, default $NODE_NAME or the host name); added in schema 1 */
+  nodeName?: string;
   hostRoot: string;
   presets: string[];
   thresholds: { warningDays: number; criticalDays: number };
@@ -103,6 +106,8 @@ export interface ScanReport {
   workloads: Workload[];
   /** each source of facts (files, cri, proc) and whether it answered */
   sources: SourceStatus[];
+  /** local TLS endpoints probed (absent with --no-probe), see docs/scan-schema.md */
+  served?: ServedCertificate[];
 }
 
 export function buildScanReport(
@@ -110,6 +115,7 @@ export function buildScanReport(
   verdict: Verdict,
   now: Date,
   t: Thresholds,
+  nodeName?: string,
 ): ScanReport {
   const { findings, lifetime: life } = verdict;
   const byStatus: Record<RowStatus, number> = {
@@ -158,6 +164,7 @@ export function buildScanReport(
     kind: 'NodeScan',
     schemaVersion: SCHEMA_VERSION,
     generatedAt: now.toISOString(),
+    ...(nodeName !== undefined ? { nodeName } : {}),
     hostRoot: inv.hostRoot,
     presets: inv.presets,
     thresholds: { warningDays: t.warnMs / DAY_MS, criticalDays: t.criticalMs / DAY_MS },
@@ -189,5 +196,6 @@ export function buildScanReport(
     findings,
     workloads: inv.workloads,
     sources: inv.sources,
+    ...(inv.served ? { served: inv.served } : {}),
   };
 }

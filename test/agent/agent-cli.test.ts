@@ -5,6 +5,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { buildKopsNode } from '../support/nodes.js';
 import { BIN } from '../support/scan.js';
 
@@ -20,6 +23,7 @@ async function get(
 test('agent: readyz, metrics, SIGTERM', async () => {
   const node = await buildKopsNode();
   const port = 20000 + (process.pid % 20000);
+  const stateDir = mkdtempSync(join(tmpdir(), 'certdrift-state-'));
   const child = spawn(
     process.execPath,
     [
@@ -35,6 +39,8 @@ test('agent: readyz, metrics, SIGTERM', async () => {
       '3600',
       '--node-name',
       'n1',
+      '--state-dir',
+      stateDir,
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
@@ -59,6 +65,17 @@ test('agent: readyz, metrics, SIGTERM', async () => {
     );
     assert.match(m.body, /certdrift_node_replace_by_seconds\{node="n1"\} \d+/);
     assert.equal((await get(port, '/healthz')).body, 'ok\n');
+    // the first scan's ledger is on disk, named after the node
+    const ledger = JSON.parse(readFileSync(join(stateDir, 'ledger.json'), 'utf8')) as {
+      node: string;
+      locations: { kind: string; path: string }[];
+    };
+    assert.equal(ledger.node, 'n1');
+    assert.ok(
+      ledger.locations.some(
+        (l) => l.kind === 'file' && l.path === '/var/lib/kube-proxy/kubeconfig',
+      ),
+    );
     assert.equal((await get(port, '/nope')).status, 404);
     assert.equal((await get(port, '/metrics', 'POST')).status, 405);
     const exited = once(child, 'exit');
@@ -69,5 +86,6 @@ test('agent: readyz, metrics, SIGTERM', async () => {
   } finally {
     child.kill('SIGKILL');
     node.tree.remove();
+    rmSync(stateDir, { recursive: true, force: true });
   }
 });

@@ -21,7 +21,17 @@ after(() => {
 const scrub = (out: string, root: string): string => out.split(root).join('<host-root>');
 /** Golden output must not depend on this machine's containers: the file scan only. */
 const scan = (root: string, ...args: string[]): CliResult =>
-  runCli(['scan', '--runtime-endpoint', 'none', '--host-root', root, ...args]);
+  runCli([
+    'scan',
+    '--runtime-endpoint',
+    'none',
+    '--node-name',
+    'golden-node',
+    '--no-probe',
+    '--host-root',
+    root,
+    ...args,
+  ]);
 
 test('kops node: JSON', () => {
   const res = scan(kops.tree.root, '--at', NOW.toISOString(), '-o', 'json');

@@ -1,15 +1,22 @@
-// Scanning kops-, kubeadm- and k3s-like host trees lists every certificate with the right
-// component and dates, and nothing else.
+// Scanning kops-, kubeadm-, k3s-, RKE2-, EKS-, GKE-, AKS- and Talos-like host trees lists every
+// certificate with the right component and dates, and nothing else; each tree is detected as its
+// own distribution and as no other.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  buildAksNode,
+  buildEksNode,
+  buildGkeNode,
   buildK3sNode,
   buildKopsNode,
   buildKubeadmNode,
+  buildRke2Node,
+  buildTalosNode,
   NOW,
   type BuiltNode,
 } from '../support/nodes.js';
+import { openNodeFiles } from '../../src/host/index.js';
 import { runCli, scanTree } from '../support/scan.js';
 import type { Inventory } from '../../src/model.js';
 
@@ -131,4 +138,63 @@ describe('k3s node', () => {
       '/var/lib/rancher/k3s/agent/kubeproxy.kubeconfig',
     );
   });
+});
+
+const MANAGED: [string, () => Promise<BuiltNode>][] = [
+  ['eks', buildEksNode],
+  ['gke', buildGkeNode],
+  ['aks', buildAksNode],
+  ['talos', buildTalosNode],
+  ['rke2', buildRke2Node],
+];
+
+for (const [dist, build] of MANAGED) {
+  describe(`${dist} node`, () => {
+    let node: BuiltNode;
+    before(async () => (node = await build()));
+    after(() => node.tree.remove());
+
+    test('detected as itself only; every certificate found with component and dates', async () => {
+      const inv = await scanTree(node.tree.root);
+      assert.deepEqual(inv.presets, [dist, 'generic']);
+      assertInventory(inv, node);
+      assert.deepEqual(inv.errors, []);
+    });
+  });
+}
+
+test('every detector against every distribution: each tree is its own distribution only', async () => {
+  const all: [string, () => Promise<BuiltNode>][] = [
+    ['kops', () => buildKopsNode()],
+    ['kubeadm', buildKubeadmNode],
+    ['k3s', buildK3sNode],
+    ...MANAGED,
+  ];
+  const seen: Record<string, string[]> = {};
+  for (const [dist, build] of all) {
+    const node = await build();
+    try {
+      const found = await openNodeFiles(node.tree.root).detectPresets();
+      seen[dist] = found.map((p) => p.name);
+    } finally {
+      node.tree.remove();
+    }
+  }
+  assert.deepEqual(seen, Object.fromEntries(all.map(([d]) => [d, [d, 'generic']])));
+});
+
+test('EKS: the exec-auth kubeconfig names the CA file; the serving link leads to its file', async () => {
+  const node = await buildEksNode();
+  try {
+    const inv = await scanTree(node.tree.root);
+    const ca = inv.certificates.find((c) => c.location.path === '/etc/kubernetes/pki/ca.crt');
+    assert.deepEqual(
+      ca?.location.referencedBy?.map((r) => r.path),
+      ['/var/lib/kubelet/kubeconfig'],
+    );
+    const serving = inv.certificates.find((c) => c.component === 'kubelet-serving');
+    assert.deepEqual(serving?.location.links, ['/var/lib/kubelet/pki/kubelet-server-current.pem']);
+  } finally {
+    node.tree.remove();
+  }
 });

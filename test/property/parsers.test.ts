@@ -11,6 +11,11 @@ import {
   parsePem,
 } from '../../src/certs/index.js';
 import { compileGlob, expandBraces, matchesPath } from '../../src/host/glob.js';
+import { berOctets, readBer } from '../../src/certs/ber.js';
+import { DerError } from '../../src/certs/der.js';
+import { looksLikePkcs7, readPkcs7 } from '../../src/certs/pkcs7.js';
+import { looksLikePkcs12, readPkcs12 } from '../../src/certs/pkcs12.js';
+import * as d from '../support/der-build.js';
 import { splitList } from '../../src/config/scan-config.js';
 import { daysFrom, issue, type Issued } from '../support/certs.js';
 import { NOW } from '../support/nodes.js';
@@ -105,5 +110,97 @@ test('glob compilation, matching and list splitting never throw', () => {
       splitList(pattern, 'x');
     }),
     RUNS,
+  );
+});
+
+test('the PKCS#7, PKCS#12 and BER readers never throw on random or mutated input', () => {
+  const p7 = (certs: Uint8Array[]): Buffer =>
+    d.seq(
+      d.oid('1.2.840.113549.1.7.2'),
+      d.tlv(
+        0xa0,
+        d.seq(
+          d.intRaw([1]),
+          d.set(),
+          d.seq(d.oid('1.2.840.113549.1.7.1')),
+          d.tlv(0xa0, ...certs),
+          d.set(),
+        ),
+      ),
+    );
+  const bundle = p7([a.der, b.der]);
+  const indefinite = Buffer.concat([
+    Buffer.from([0x30, 0x80]),
+    bundle.subarray(4),
+    Buffer.alloc(2),
+  ]);
+  fc.assert(
+    fc.property(
+      fc.constantFrom(bundle, indefinite),
+      fc.nat(),
+      fc.nat(255),
+      fc.nat(64),
+      (base, pos, value, cut) => {
+        const bytes = Buffer.from(base);
+        bytes[pos % bytes.length] = value;
+        const input = bytes.subarray(0, bytes.length - cut);
+        readPkcs7(input);
+        readPkcs12(input);
+        looksLikePkcs7(input);
+        looksLikePkcs12(input);
+        const r = parseCertificateFile(input, { expectCertificates: true });
+        assert.ok(Array.isArray(r.certs));
+      },
+    ),
+    RUNS,
+  );
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 1024 }), (bytes) => {
+      const withHeader = Buffer.concat([Buffer.from([0x30, 0x80, 0x06, 0x09]), bytes]);
+      readPkcs7(withHeader);
+      readPkcs12(bytes);
+      try {
+        berOctets(withHeader, readBer(withHeader, 0));
+      } catch (err) {
+        assert.ok(err instanceof DerError, String(err));
+      }
+    }),
+    RUNS,
+  );
+  // The parsed bundle is what was put in it.
+  const r = parseCertificateFile(indefinite, { expectCertificates: true });
+  assert.deepEqual(
+    r.certs.map((c) => c.facts.commonName),
+    ['prop-a', 'prop-b'],
+  );
+});
+
+test('a certificate with an impossible date is an item error, never a throw or a NaN date', () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 0, max: 99 }),
+      fc.integer({ min: 0, max: 99 }),
+      fc.integer({ min: 0, max: 99 }),
+      fc.integer({ min: 0, max: 99 }),
+      fc.integer({ min: 0, max: 99 }),
+      fc.integer({ min: 0, max: 9999 }),
+      (mo, day, h, mi, s, year) => {
+        const two = (n: number): string => String(n).padStart(2, '0');
+        const text = `${String(year).padStart(4, '0')}${two(mo)}${two(day)}${two(h)}${two(mi)}${two(s)}Z`;
+        const der = d.buildCert({
+          version: 2,
+          serial: d.intRaw([1]),
+          subject: d.name(d.cn('t')),
+          notBefore: d.utc('250101000000Z'),
+          notAfter: d.gen(text),
+        });
+        const res = parseCertificateDer(der);
+        if (res.ok) {
+          assert.ok(!Number.isNaN(res.facts.notAfter.getTime()));
+          assert.equal(res.facts.notAfter.getUTCFullYear(), year);
+        } else assert.equal(res.reason, 'bad_time', text);
+      },
+    ),
+    { numRuns: 300 },
   );
 });

@@ -470,3 +470,330 @@ export async function buildK3sNode(): Promise<BuiltNode> {
   });
   return { tree, expected };
 }
+
+// ---- Managed and other distributions (issue #8): EKS, GKE, AKS, Talos, a minimal RKE2 ----
+
+/** A kubelet kubeconfig that authenticates by exec plugin or token, with the CA as a file. */
+function kubeconfigWithoutCert(caFile: string, auth: 'exec' | 'token'): string {
+  const user =
+    auth === 'exec'
+      ? `    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      command: aws
+      args:
+      - eks
+      - get-token
+      - --cluster-name
+      - prod
+`
+      : `    token: abcdef.0123456789abcdef
+`;
+  return `apiVersion: v1
+kind: Config
+clusters:
+- cluster:
+    certificate-authority: ${caFile}
+    server: https://ABC.gr7.eu-west-1.eks.amazonaws.com
+  name: kubernetes
+contexts:
+- context:
+    cluster: kubernetes
+    user: kubelet
+  name: kubelet
+current-context: kubelet
+users:
+- name: kubelet
+  user:
+${user}`;
+}
+
+const clusterCa = (cn: string): Promise<Issued> =>
+  issue({ cn, notBefore: daysFrom(NOW, -300), notAfter: daysFrom(NOW, 3350), isCA: true });
+
+/** kubelet's rotated certificate file and its `-current.pem` link. */
+async function rotatedKubelet(
+  tree: HostTree,
+  kind: 'client' | 'server',
+  node: string,
+  ca: Issued,
+  expected: Expected[],
+  notAfter: Date,
+): Promise<void> {
+  const c = await issue({
+    cn: `system:node:${node}`,
+    o: ['system:nodes'],
+    notBefore: daysFrom(notAfter, -365),
+    notAfter,
+    eku: [kind === 'client' ? 'clientAuth' : 'serverAuth'],
+    sans: kind === 'server' ? [`DNS:${node}`, 'IP:10.0.1.2'] : [],
+    issuer: ca,
+  });
+  const file = `/var/lib/kubelet/pki/kubelet-${kind}-2026-10-01-08-30-00.pem`;
+  tree.write(file, pair(c), 0o600);
+  tree.link(`/var/lib/kubelet/pki/kubelet-${kind}-current.pem`, file);
+  expected.push({
+    path: file,
+    component: kind === 'client' ? 'kubelet-client' : 'kubelet-serving',
+    cn: `system:node:${node}`,
+    notAfter,
+  });
+}
+
+/** An EKS worker (AL2023 nodeadm or AL2 bootstrap.sh): exec-auth kubeconfig, serving via CSR. */
+export async function buildEksNode(): Promise<BuiltNode> {
+  const tree = new HostTree('certdrift-eks-');
+  const expected: Expected[] = [];
+  const node = 'ip-10-0-1-2.eu-west-1.compute.internal';
+  const ca = await clusterCa('kubernetes');
+  tree.write('/etc/eks/bootstrap.sh', '#!/usr/bin/env bash\n');
+  tree.write('/etc/kubernetes/pki/ca.crt', ca.pem);
+  expected.push({
+    path: '/etc/kubernetes/pki/ca.crt',
+    component: 'ca',
+    cn: 'kubernetes',
+    notAfter: ca.notAfter,
+  });
+  tree.write(
+    '/etc/kubernetes/kubelet/kubelet-config.json',
+    '{"kind":"KubeletConfiguration","serverTLSBootstrap":true}\n',
+  );
+  tree.write(
+    '/var/lib/kubelet/kubeconfig',
+    kubeconfigWithoutCert('/etc/kubernetes/pki/ca.crt', 'exec'),
+  );
+  await rotatedKubelet(tree, 'server', node, ca, expected, daysFrom(NOW, 320));
+  return { tree, expected };
+}
+
+/** A GKE node: bootstrap client certificate in /etc/srv/kubernetes/pki, rotated kubelet PKI. */
+export async function buildGkeNode(): Promise<BuiltNode> {
+  const tree = new HostTree('certdrift-gke-');
+  const expected: Expected[] = [];
+  const node = 'gke-prod-default-pool-1a2b3c4d-x9z8';
+  const ca = await clusterCa('a1b2c3d4-e5f6-cluster-ca');
+  const pki = '/etc/srv/kubernetes/pki';
+  tree.write('/home/kubernetes/kube-env', 'KUBERNETES_MASTER_NAME: 10.0.0.2\n');
+  tree.write(`${pki}/ca-certificates.crt`, ca.pem);
+  expected.push({
+    path: `${pki}/ca-certificates.crt`,
+    component: 'ca',
+    cn: ca.cn,
+    notAfter: ca.notAfter,
+  });
+  const bootstrap = await issue({
+    cn: 'kubelet',
+    notBefore: daysFrom(NOW, -300),
+    notAfter: daysFrom(NOW, 1525),
+    eku: ['clientAuth'],
+    issuer: ca,
+  });
+  tree.write(`${pki}/kubelet.crt`, bootstrap.pem);
+  tree.write(`${pki}/kubelet.key`, bootstrap.keyPem, 0o600);
+  expected.push({
+    path: `${pki}/kubelet.crt`,
+    component: 'kubelet-client',
+    cn: 'kubelet',
+    notAfter: bootstrap.notAfter,
+  });
+  tree.write(
+    '/var/lib/kubelet/bootstrap-kubeconfig',
+    kubeconfig({
+      ca: { file: `${pki}/ca-certificates.crt` },
+      cert: { file: `${pki}/kubelet.crt` },
+      key: { file: `${pki}/kubelet.key` },
+      user: 'kubelet',
+    }),
+  );
+  tree.write(
+    '/var/lib/kubelet/kubeconfig',
+    kubeconfig({
+      ca: { file: `${pki}/ca-certificates.crt` },
+      cert: { file: '/var/lib/kubelet/pki/kubelet-client-current.pem' },
+      key: { file: '/var/lib/kubelet/pki/kubelet-client-current.pem' },
+      user: 'kubelet',
+    }),
+  );
+  await rotatedKubelet(tree, 'client', node, ca, expected, daysFrom(NOW, 300));
+  await rotatedKubelet(tree, 'server', node, ca, expected, daysFrom(NOW, 310));
+  // GKE runs kube-proxy as a static pod from kube-proxy.manifest, as kops does.
+  tree.write(
+    '/etc/kubernetes/manifests/kube-proxy.manifest',
+    'apiVersion: v1\nkind: Pod\nmetadata:\n  name: kube-proxy\n',
+  );
+  tree.write(
+    '/var/lib/kube-proxy/kubeconfig',
+    kubeconfigWithoutCert(`${pki}/ca-certificates.crt`, 'token'),
+  );
+  return { tree, expected };
+}
+
+/** An AKS node: /etc/kubernetes/certs with the cluster CA, kubelet client and serving, apiserver. */
+export async function buildAksNode(): Promise<BuiltNode> {
+  const tree = new HostTree('certdrift-aks-');
+  const expected: Expected[] = [];
+  const certs = '/etc/kubernetes/certs';
+  const ca = await clusterCa('ca');
+  tree.write('/etc/kubernetes/azure.json', '{"cloud":"AzurePublicCloud"}\n', 0o600);
+  tree.write(`${certs}/ca.crt`, ca.pem);
+  expected.push({ path: `${certs}/ca.crt`, component: 'ca', cn: 'ca', notAfter: ca.notAfter });
+  const leaf = async (
+    file: string,
+    cn: string,
+    component: string,
+    eku: ('serverAuth' | 'clientAuth')[],
+    days: number,
+    o: string[] = [],
+  ): Promise<void> => {
+    const c = await issue({
+      cn,
+      o,
+      notBefore: daysFrom(NOW, -100),
+      notAfter: daysFrom(NOW, days),
+      eku,
+      issuer: ca,
+    });
+    tree.write(`${certs}/${file}`, c.pem);
+    tree.write(`${certs}/${file.replace(/\.crt$/, '.key')}`, c.keyPem, 0o600);
+    expected.push({ path: `${certs}/${file}`, component, cn, notAfter: c.notAfter });
+  };
+  await leaf('client.crt', 'client', 'kubelet-client', ['clientAuth'], 630, ['system:nodes']);
+  await leaf(
+    'kubeletserver.crt',
+    'aks-nodepool1-12345678-vmss000000',
+    'kubelet-serving',
+    ['serverAuth'],
+    630,
+  );
+  await leaf('apiserver.crt', 'apiserver', 'apiserver', ['serverAuth'], 630);
+  tree.write(
+    '/var/lib/kubelet/kubeconfig',
+    kubeconfig({
+      ca: { file: `${certs}/ca.crt` },
+      cert: { file: `${certs}/client.crt` },
+      key: { file: `${certs}/client.key` },
+      user: 'client',
+    }),
+  );
+  return { tree, expected };
+}
+
+/** A Talos control-plane node: /system/secrets/kubernetes/<component>, kubelet kubeconfigs. */
+export async function buildTalosNode(): Promise<BuiltNode> {
+  const tree = new HostTree('certdrift-talos-');
+  const expected: Expected[] = [];
+  const ca = await clusterCa('kubernetes');
+  const end = daysFrom(NOW, 330);
+  const secrets = '/system/secrets/kubernetes';
+  tree.write('/etc/kubernetes/pki/ca.crt', ca.pem);
+  expected.push({
+    path: '/etc/kubernetes/pki/ca.crt',
+    component: 'ca',
+    cn: 'kubernetes',
+    notAfter: ca.notAfter,
+  });
+  tree.write(`${secrets}/kube-apiserver/ca.crt`, ca.pem);
+  expected.push({
+    path: `${secrets}/kube-apiserver/ca.crt`,
+    component: 'ca',
+    cn: 'kubernetes',
+    notAfter: ca.notAfter,
+  });
+  for (const [file, cn, component, o] of [
+    ['apiserver.crt', 'kube-apiserver', 'apiserver', []],
+    [
+      'apiserver-kubelet-client.crt',
+      'apiserver-kubelet-client',
+      'apiserver-kubelet-client',
+      ['system:masters'],
+    ],
+    ['etcd-client.crt', 'kube-apiserver', 'apiserver-etcd-client', []],
+    ['front-proxy-client.crt', 'front-proxy-client', 'front-proxy-client', []],
+  ] as const) {
+    const c = await issue({
+      cn,
+      o: [...o],
+      notBefore: daysFrom(NOW, -35),
+      notAfter: end,
+      eku: ['clientAuth'],
+      issuer: ca,
+      seed: `talos ${file}`,
+    });
+    tree.write(`${secrets}/kube-apiserver/${file}`, c.pem);
+    tree.write(`${secrets}/kube-apiserver/${file.replace(/\.crt$/, '.key')}`, c.keyPem, 0o600);
+    expected.push({ path: `${secrets}/kube-apiserver/${file}`, component, cn, notAfter: end });
+  }
+  for (const [dir, cn, component] of [
+    ['kube-controller-manager', 'system:kube-controller-manager', 'controller-manager'],
+    ['kube-scheduler', 'system:kube-scheduler', 'scheduler'],
+  ] as const) {
+    const c = await issue({
+      cn,
+      notBefore: daysFrom(NOW, -35),
+      notAfter: end,
+      eku: ['clientAuth'],
+      issuer: ca,
+    });
+    const path = `${secrets}/${dir}/kubeconfig`;
+    tree.write(path, kubeconfig({ ca, cert: c, user: dir }), 0o400);
+    expected.push({ path, component, cn, notAfter: end, kubeconfigName: dir });
+    expected.push({
+      path,
+      component: 'ca',
+      cn: 'kubernetes',
+      notAfter: ca.notAfter,
+      kubeconfigName: 'local',
+    });
+  }
+  tree.write(
+    '/etc/kubernetes/kubeconfig-kubelet',
+    kubeconfig({
+      ca,
+      cert: { file: '/var/lib/kubelet/pki/kubelet-client-current.pem' },
+      key: { file: '/var/lib/kubelet/pki/kubelet-client-current.pem' },
+      user: 'kubelet',
+    }),
+    0o600,
+  );
+  expected.push({
+    path: '/etc/kubernetes/kubeconfig-kubelet',
+    component: 'ca',
+    cn: 'kubernetes',
+    notAfter: ca.notAfter,
+    kubeconfigName: 'local',
+  });
+  await rotatedKubelet(tree, 'client', 'talos-cp-1', ca, expected, daysFrom(NOW, 290));
+  return { tree, expected };
+}
+
+/** Just enough of an RKE2 server for detection: its TLS directory and agent certificates. */
+export async function buildRke2Node(): Promise<BuiltNode> {
+  const tree = new HostTree('certdrift-rke2-');
+  const ca = await clusterCa('rke2-server-ca@1730000000');
+  const kubelet = await issue({
+    cn: 'system:node:rke2-1',
+    o: ['system:nodes'],
+    notBefore: daysFrom(NOW, -100),
+    notAfter: daysFrom(NOW, 265),
+    eku: ['clientAuth'],
+    issuer: ca,
+  });
+  tree.write('/var/lib/rancher/rke2/server/tls/server-ca.crt', ca.pem);
+  tree.write('/var/lib/rancher/rke2/agent/client-kubelet.crt', kubelet.pem);
+  return {
+    tree,
+    expected: [
+      {
+        path: '/var/lib/rancher/rke2/agent/client-kubelet.crt',
+        component: 'kubelet-client',
+        cn: kubelet.cn,
+        notAfter: kubelet.notAfter,
+      },
+      {
+        path: '/var/lib/rancher/rke2/server/tls/server-ca.crt',
+        component: 'ca',
+        cn: ca.cn,
+        notAfter: ca.notAfter,
+      },
+    ],
+  };
+}

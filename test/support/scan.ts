@@ -36,11 +36,15 @@ export interface CliResult {
 }
 
 /** Runs the built CLI (`npm run build` first; the test gate does). */
-export function runCli(args: string[], opts: { env?: Record<string, string> } = {}): CliResult {
+export function runCli(
+  args: string[],
+  opts: { env?: Record<string, string>; input?: string } = {},
+): CliResult {
   const res = spawnSync(process.execPath, [BIN, ...args], {
     encoding: 'utf8',
     env: { PATH: process.env.PATH ?? '', ...opts.env },
     maxBuffer: 256 * 1024 * 1024,
+    ...(opts.input !== undefined ? { input: opts.input } : {}),
   });
   if (res.error) throw res.error;
   return { status: res.status ?? -1, stdout: res.stdout, stderr: res.stderr };

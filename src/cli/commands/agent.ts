@@ -5,6 +5,8 @@ import { hostname } from 'node:os';
 import { systemClock } from '../../agent/clock.js';
 import { AgentLoop } from '../../agent/loop.js';
 import { AgentMetrics, type ScanOutcome } from '../../agent/metrics.js';
+import { LedgerRecorder } from '../../agent/ledger-recorder.js';
+import { ledgerPath, readLedgerFile, writeLedgerFile } from '../../host/ledger-file.js';
 import { scanInWorker } from '../agent-scan-in-worker.js';
 import { agentServer } from '../../agent/server.js';
 import type { CommandDef, Io, Values } from '../command.js';
@@ -69,10 +71,29 @@ async function runAgent(values: Values, positionals: string[], io: Io): Promise<
   const metrics = new AgentMetrics(node, values['x509-compat'] === true);
   const log = (m: string): void => void io.stderr.write(`${new Date().toISOString()} ${m}\n`);
   const publish = await kubernetesPublisher(values.kubernetes, node, io);
+  const stateDir =
+    typeof values['state-dir'] === 'string' ? values['state-dir'] : '/var/lib/certdrift';
+  const ledgerFile = ledgerPath(stateDir);
+  const ledger =
+    stateDir === 'none'
+      ? undefined
+      : new LedgerRecorder(
+          {
+            read: () => readLedgerFile(ledgerFile),
+            write: (l) => {
+              writeLedgerFile(ledgerFile, l);
+            },
+          },
+          node,
+          log,
+        );
   const loop = new AgentLoop(
     {
       // Each scan in a fresh worker thread: its garbage goes with the worker (BENCHMARKS.md).
-      scan: () => scanInWorker(config),
+      scan: async () => {
+        const o = await scanInWorker({ ...config, probeServed: values['no-probe'] !== true });
+        return ledger ? ledger.record(o) : o;
+      },
       metrics,
       clock: systemClock,
       random: Math.random,
@@ -154,6 +175,18 @@ export const agentCommand: CommandDef = {
       description:
         'publish node conditions, events and the NodeCertificateReport: auto (in a cluster), none, or a kubeconfig path',
       shownDefault: 'auto',
+    },
+    'state-dir': {
+      type: 'string',
+      value: 'DIR',
+      description:
+        'where the certificate ledger persists (ledger.json; give the DaemonSet a hostPath here); none keeps no ledger',
+      shownDefault: '/var/lib/certdrift',
+    },
+    'no-probe': {
+      type: 'boolean',
+      description:
+        'skip the TLS handshakes with local serving endpoints (served-certificate metrics, SERVED_STALE)',
     },
     'x509-compat': {
       type: 'boolean',

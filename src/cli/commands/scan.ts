@@ -2,13 +2,29 @@
 // status and the node's certificate deadline.
 
 import { stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { thresholdsOf } from '../../config/scan-config.js';
 import { buildScanReport, COLOR, PLAIN, renderScanTable } from '../../report/index.js';
-import type { CommandDef, Io, Values } from '../command.js';
+import type { CommandDef, Io, OptionDef, Values } from '../command.js';
 import { UsageError } from '../command.js';
 import { OperationalError } from '../errors.js';
 import { assessThisNode } from '../node-scan.js';
 import { loadScanConfig, SCAN_OPTIONS, useColor } from '../scan-options.js';
+
+/** scan's own flags beyond the shared settings (read from the parsed values, not the config layers). */
+export const SCAN_EXTRA_OPTIONS: Record<string, OptionDef> = {
+  'no-probe': {
+    type: 'boolean',
+    description:
+      'skip the TLS handshakes with local serving endpoints (kubelet, kube-apiserver, etcd, scheduler, controller-manager) that SERVED_STALE compares with their files',
+  },
+  'node-name': {
+    type: 'string',
+    value: 'NAME',
+    description: 'the node name recorded in -o json (certdrift attribute --scan names nodes by it)',
+    shownDefault: '$NODE_NAME, else the host name',
+  },
+};
 
 export const scanCommand: CommandDef = {
   name: 'scan',
@@ -24,7 +40,7 @@ export const scanCommand: CommandDef = {
     '',
     'Exit codes: 0 ok, 1 warning, 2 critical (expired or < critical days), 3 nothing could be checked.',
   ].join('\n'),
-  options: SCAN_OPTIONS,
+  options: { ...SCAN_OPTIONS, ...SCAN_EXTRA_OPTIONS },
   examples: [
     'certdrift scan                                  # this host, presets auto-detected',
     'certdrift scan --host-root /host -o json        # from a pod with the node mounted at /host',
@@ -50,8 +66,14 @@ async function runScan(values: Values, positionals: string[], io: Io): Promise<n
     throw new OperationalError(`host root ${config.hostRoot} is not a directory`);
 
   const now = config.at ?? new Date();
-  const { inventory, assessment } = await assessThisNode(config, now);
-  const report = buildScanReport(inventory, assessment, now, thresholdsOf(config));
+  const { inventory, assessment } = await assessThisNode(config, now, {
+    probeServed: values['no-probe'] !== true,
+  });
+  const nodeName =
+    typeof values['node-name'] === 'string'
+      ? values['node-name']
+      : (io.env.NODE_NAME ?? hostname());
+  const report = buildScanReport(inventory, assessment, now, thresholdsOf(config), nodeName);
   if (config.output === 'json') io.stdout.write(JSON.stringify(report, null, 2) + '\n');
   else if (config.output === 'yaml') io.stdout.write((await import('yaml')).stringify(report));
   else io.stdout.write(renderScanTable(report, useColor(config, io) ? COLOR : PLAIN));

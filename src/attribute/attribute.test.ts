@@ -1,0 +1,116 @@
+// The matcher over real scan documents (built by the real report builder from hand-built
+// inventories, through JSON as `--scan` reads them).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { assess } from '../inventory/assess.js';
+import { buildScanReport } from '../report/index.js';
+import { cert, inventory } from '../../test/support/inventory.js';
+import { container, fileView, mount, compare } from '../../test/support/workloads.js';
+import { attributeFailures } from './attribute.js';
+import { knowledgeFromScan, UNNAMED_NODE } from './from-scan.js';
+import { parseApiServerLog } from './parse-log.js';
+
+const NOW = new Date('2026-12-01T00:00:00Z');
+const T = { warnMs: 30 * 864e5, criticalMs: 7 * 864e5 };
+
+function scanDoc(node: string | undefined): unknown {
+  const inv = inventory([
+    cert({
+      path: '/var/lib/kube-proxy/kubeconfig',
+      serial: 'B2',
+      component: 'kube-proxy',
+      subject: 'CN=system:kube-proxy',
+      notAfter: new Date('2028-01-01T00:00:00Z'),
+      location: {
+        path: '/var/lib/kube-proxy/kubeconfig',
+        links: [],
+        index: 0,
+        kubeconfig: { entry: 'user', name: 'kube-proxy', field: 'client-certificate-data' },
+      },
+    }),
+    cert({
+      path: '/srv/kubernetes/old-client.crt',
+      serial: '7F',
+      component: 'other',
+      notAfter: new Date('2026-11-01T00:00:00Z'),
+    }),
+  ]);
+  // the container still reads serial 0A through a single-file mount; the node has B2
+  inv.workloads = [
+    container({
+      id: 'c0ffee'.padEnd(64, '0'),
+      component: 'kube-proxy',
+      mounts: [
+        mount({
+          deleted: true,
+          files: [
+            compare(
+              fileView({
+                serial: 'B2',
+                ino: 200,
+                sha256: 'b'.repeat(64),
+                notAfter: '2028-01-01T00:00:00Z',
+              }),
+              fileView({
+                serial: '0A',
+                ino: 100,
+                sha256: 'a'.repeat(64),
+                notAfter: '2026-11-30T05:18:59Z',
+              }),
+            ),
+          ],
+        }),
+      ],
+    }),
+  ];
+  const verdict = assess(inv, { now: NOW, thresholds: T });
+  return JSON.parse(JSON.stringify(buildScanReport(inv, verdict, NOW, T, node)));
+}
+
+const line = (sn: number | string, when = '2026-11-30T06:00:01'): string =>
+  `E1130 ${when.slice(11)}.000000       1 authentication.go:73] "Unable to authenticate the request" err="[x509: certificate has expired or is not yet valid: current time ${when}Z is after 2026-11-30T05:18:59Z, verifying certificate SN=${sn}, SKID=, AKID=AA:BB failed: x509: certificate has expired or is not yet valid: current time ${when}Z is after 2026-11-30T05:18:59Z]"`;
+
+test('a stale container view is attributed to its node and component with the STALE_VIEW cause', () => {
+  const k = knowledgeFromScan(scanDoc('node-a'), 'node-a.json');
+  const log = [line(10), line(10, '2026-11-30T07:00:00'), line(127), line(999)].join('\n');
+  const rows = attributeFailures(parseApiServerLog(log, { source: 'api.log' }), k.known);
+  assert.equal(rows.length, 3);
+  const stale = rows.find((r) => r.serialHex === 'A');
+  assert.ok(stale?.attributed);
+  assert.equal(stale.node, 'node-a');
+  assert.equal(stale.component, 'kube-proxy');
+  assert.equal(stale.count, 2);
+  assert.equal(stale.first?.toISOString(), '2026-11-30T06:00:01.000Z');
+  assert.equal(stale.last?.toISOString(), '2026-11-30T07:00:00.000Z');
+  assert.equal(stale.places[0]?.residence, 'container-view');
+  assert.equal(stale.cause?.code, 'stale-single-file-mount');
+  assert.match(stale.cause.text, /Single-file bind mount/);
+  assert.match(stale.cause.remedy, /Recreate the container/);
+
+  const onDisk = rows.find((r) => r.serialHex === '7F');
+  assert.equal(onDisk?.cause?.code, 'expired-on-disk');
+  assert.equal(onDisk.places[0]?.residence, 'file');
+
+  const unknown = rows.find((r) => r.serialHex === '3E7');
+  assert.ok(unknown && !unknown.attributed);
+  assert.equal(unknown.node, undefined);
+  assert.match(unknown.identify ?? '', /sourceIPs/);
+  assert.match(unknown.identify ?? '', /SN=999/);
+});
+
+test('the current file certificate is known but not blamed', () => {
+  const k = knowledgeFromScan(scanDoc('node-a'), 'node-a.json');
+  const [row] = attributeFailures(parseApiServerLog(line(0xb2), { source: 'x' }), k.known);
+  assert.ok(row?.attributed);
+  assert.equal(row.places[0]?.residence, 'file');
+  assert.equal(row.cause, undefined);
+});
+
+test('scans without a node name and documents that are not scans', () => {
+  assert.equal(knowledgeFromScan(scanDoc(undefined), 's.json').node, UNNAMED_NODE);
+  const bad = knowledgeFromScan({ kind: 'Pod' }, 'pod.json');
+  assert.equal(bad.known.length, 0);
+  assert.match(bad.problems[0] ?? '', /not a certdrift scan document/);
+  assert.equal(knowledgeFromScan(null, 'n').known.length, 0);
+});

@@ -1,0 +1,199 @@
+// Failing client certificates from the API server's log → who presents them. Pure: the
+// failures and the knowledge come in, one row per failing certificate comes out. Serial numbers
+// are unique per issuing CA; scans do not record key identifiers, so a serial known in two
+// places is shown with every place (the most likely holder first), never silently picked.
+
+import type { Cause, KnownCertificate, Residence } from './knowledge.js';
+import type { CertFailure, FailureKind } from './types.js';
+
+export interface Place {
+  node: string;
+  component: string;
+  residence: Residence;
+  location: string;
+  source: string;
+  seenAt?: Date;
+}
+
+export interface Attribution {
+  /** certdrift's serial form (hex); absent when the API server does not log serials */
+  serialHex?: string;
+  serialDecimal?: string;
+  skid: string;
+  akid: string;
+  kind: FailureKind;
+  count: number;
+  first?: Date;
+  last?: Date;
+  /** from the x509 message: NotAfter of an expired certificate, NotBefore of a future one */
+  certNotAfter?: Date;
+  certNotBefore?: Date;
+  attributed: boolean;
+  node?: string;
+  component?: string;
+  /** every place certdrift saw this certificate, the most likely holder first */
+  places: Place[];
+  cause?: Cause;
+  /** unattributed: what would identify the client */
+  identify?: string;
+  /** where in the logs it was first seen, e.g. `apiserver.log:12` */
+  firstSeenIn: string;
+  message: string;
+}
+
+/**
+ * A live holder (a container's view, a process) presents the certificate; files only hold it. A
+ * stale container view comes before the process reading it: restarting the process in the same
+ * mount namespace would read the same old inode again, so the view is the cause to fix.
+ */
+const RANK: Readonly<Record<Residence, number>> = {
+  'container-view': 0,
+  'process-memory': 1,
+  'file-history': 2,
+  file: 3,
+};
+
+function keyOf(f: CertFailure): string {
+  return f.serialHex !== undefined
+    ? `${f.serialHex}|${f.akid}|${f.kind}`
+    : `?|${f.kind}|${f.message}`;
+}
+
+/** A place with a diagnosed cause first, then live holders before files, then the latest seen. */
+function rank(a: KnownCertificate, b: KnownCertificate): number {
+  if ((a.cause ? 0 : 1) !== (b.cause ? 0 : 1)) return a.cause ? -1 : 1;
+  const r = RANK[a.residence] - RANK[b.residence];
+  if (r !== 0) return r;
+  return (b.seenAt?.getTime() ?? 0) - (a.seenAt?.getTime() ?? 0);
+}
+
+function dedupe(known: KnownCertificate[]): KnownCertificate[] {
+  const seen = new Set<string>();
+  return known.filter((k) => {
+    const key = `${k.node}|${k.residence}|${k.location}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function derivedCause(row: Attribution, top: KnownCertificate): Cause | undefined {
+  if (top.cause) return top.cause;
+  if (row.kind === 'unknown-authority')
+    return {
+      code: 'untrusted-issuer',
+      text: `The API server does not trust the CA that signed this certificate${row.akid ? ` (AKID ${row.akid})` : ''}: it was issued by another or a rotated CA.`,
+      remedy:
+        'Compare the certificate’s issuer with the API server’s --client-ca-file; re-issue the client certificate from the cluster CA, or add the issuing CA to the client CA bundle during a CA rotation.',
+    };
+  const failedAt = row.last?.getTime();
+  if (
+    top.residence === 'file' &&
+    row.kind === 'expired' &&
+    top.notAfter &&
+    failedAt !== undefined &&
+    top.notAfter.getTime() <= failedAt
+  )
+    return {
+      code: 'expired-on-disk',
+      text: `The certificate in ${top.location} has expired (not after ${top.notAfter.toISOString()}).`,
+      remedy: 'Renew the certificate or replace the node, then restart the components that use it.',
+    };
+  return undefined;
+}
+
+function identifyText(row: Attribution): string {
+  const window =
+    row.first && row.last
+      ? ` between ${row.first.toISOString()} and ${row.last.toISOString()}`
+      : '';
+  const audit = `In the API server's audit log, 401 responses with "Authentication failed, attempted: x509"${window} carry the client's sourceIPs and userAgent.`;
+  if (row.serialHex === undefined)
+    return `This API server does not log the failing certificate's serial (Kubernetes before 1.19). ${audit}`;
+  return `No scan or ledger knows serial ${row.serialHex} (SN=${row.serialDecimal ?? '?'}). Run certdrift on every node — the agent DaemonSet keeps a ledger (--ledger), or collect \`certdrift scan -o json --node-name <node>\` from each node (--scan) — or: ${audit}`;
+}
+
+/** Aggregates failures as they arrive; `rows()` attributes them against the knowledge. */
+export class FailureTally {
+  private readonly byKey = new Map<string, Attribution>();
+
+  /** Adds a failure; returns true when it is the first of its certificate. */
+  add(f: CertFailure): boolean {
+    const key = keyOf(f);
+    const row = this.byKey.get(key);
+    if (row) {
+      row.count++;
+      if (f.at && (!row.first || f.at < row.first)) row.first = f.at;
+      if (f.at && (!row.last || f.at > row.last)) row.last = f.at;
+      return false;
+    }
+    this.byKey.set(key, {
+      ...(f.serialHex !== undefined ? { serialHex: f.serialHex } : {}),
+      ...(f.serialDecimal !== undefined ? { serialDecimal: f.serialDecimal } : {}),
+      skid: f.skid,
+      akid: f.akid,
+      kind: f.kind,
+      count: 1,
+      ...(f.at ? { first: f.at, last: f.at } : {}),
+      ...(f.certNotAfter ? { certNotAfter: f.certNotAfter } : {}),
+      ...(f.certNotBefore ? { certNotBefore: f.certNotBefore } : {}),
+      attributed: false,
+      places: [],
+      firstSeenIn: `${f.source}:${f.line}`,
+      message: f.message,
+    });
+    return true;
+  }
+
+  get(f: CertFailure, known: readonly KnownCertificate[]): Attribution | undefined {
+    const row = this.byKey.get(keyOf(f));
+    return row ? attributeRow(row, known) : undefined;
+  }
+
+  rows(known: readonly KnownCertificate[]): Attribution[] {
+    return [...this.byKey.values()]
+      .map((r) => attributeRow(r, known))
+      .sort(
+        (a, b) =>
+          Number(a.attributed) - Number(b.attributed) ||
+          (b.last?.getTime() ?? 0) - (a.last?.getTime() ?? 0) ||
+          b.count - a.count,
+      );
+  }
+}
+
+export function attributeRow(row: Attribution, known: readonly KnownCertificate[]): Attribution {
+  const matches =
+    row.serialHex === undefined
+      ? []
+      : dedupe(known.filter((k) => k.serialHex === row.serialHex).sort(rank));
+  const top = matches[0];
+  const { identify: _i, cause: _c, node: _n, component: _m, ...base } = row;
+  if (!top) return { ...base, attributed: false, places: [], identify: identifyText(row) };
+  const cause = derivedCause(row, top);
+  return {
+    ...base,
+    attributed: true,
+    node: top.node,
+    component: top.component,
+    places: matches.map((k) => ({
+      node: k.node,
+      component: k.component,
+      residence: k.residence,
+      location: k.location,
+      source: k.source,
+      ...(k.seenAt ? { seenAt: k.seenAt } : {}),
+    })),
+    ...(cause ? { cause } : {}),
+  };
+}
+
+/** All failures at once → one row per failing certificate. */
+export function attributeFailures(
+  failures: readonly CertFailure[],
+  known: readonly KnownCertificate[],
+): Attribution[] {
+  const tally = new FailureTally();
+  for (const f of failures) tally.add(f);
+  return tally.rows(known);
+}

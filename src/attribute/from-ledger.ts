@@ -1,0 +1,102 @@
+// A ledger → what it tells about certificates: the node's files now and before (superseded),
+// containers' views, and — what no single scan can say — the serial a load-once process holds
+// because it started before its file was replaced.
+
+import type { Ledger, LedgerEntry, LedgerLocation } from '../ledger/types.js';
+import { normaliseSerial, type Knowledge, type KnownCertificate } from './knowledge.js';
+
+function currentFile(ledger: Ledger, path: string): Set<string> {
+  const out = new Set<string>();
+  for (const l of ledger.locations)
+    if (l.kind === 'file' && l.path === path)
+      for (const e of l.entries) if (e.lastSeen === ledger.updatedAt) out.add(e.fingerprintSha256);
+  return out;
+}
+
+function who(l: LedgerLocation): string {
+  const w = l.workload;
+  return w ? `${w.name} (${w.id.startsWith('pid:') ? w.id : w.id.slice(0, 13)})` : l.component;
+}
+
+function known(
+  ledger: Ledger,
+  l: LedgerLocation,
+  e: LedgerEntry,
+  source: string,
+): KnownCertificate | undefined {
+  const serialHex = normaliseSerial(e.serial);
+  if (serialHex === '') return undefined;
+  const isCurrent = e.lastSeen === ledger.updatedAt;
+  const onDisk = currentFile(ledger, l.path);
+  const differs = onDisk.size > 0 && !onDisk.has(e.fingerprintSha256);
+  const base = {
+    node: ledger.node,
+    serialHex,
+    fingerprintSha256: e.fingerprintSha256,
+    subject: e.subject,
+    notAfter: new Date(e.notAfter),
+    component: l.component,
+    seenAt: new Date(e.lastSeen),
+    source,
+  };
+  const seen = `seen ${e.firstSeen} – ${e.lastSeen}`;
+  if (l.kind === 'file') {
+    if (isCurrent) return { ...base, residence: 'file', location: l.path };
+    return {
+      ...base,
+      residence: 'file-history',
+      location: `${l.path} (${seen})`,
+      cause: {
+        code: 'superseded',
+        text: `This certificate was in ${l.path} until about ${e.lastSeen}; the file has been replaced since. Whoever presents it loaded it before the replacement and never reloaded it.`,
+        remedy: `Restart the ${l.component} component that reads ${l.path} so it loads the current certificate; if it runs in a container with a single-file mount, recreate the container and mount the directory.`,
+      },
+    };
+  }
+  if (l.kind === 'container-view') {
+    return {
+      ...base,
+      residence: 'container-view',
+      location: `${who(l)} sees ${l.path} (${seen})`,
+      ...(l.workload ? { workload: l.workload.id } : {}),
+      ...(isCurrent && differs
+        ? {
+            cause: {
+              code: l.workload?.mountKind === 'file' ? 'stale-single-file-mount' : 'stale-view',
+              text:
+                l.workload?.mountKind === 'file'
+                  ? `Single-file bind mount of ${l.path}: the node replaced the file by rename and the container still reads the old inode.`
+                  : `The container's view of ${l.path} differs from the node's file.`,
+              remedy: `Recreate the container (\`crictl stop ${l.workload?.id.slice(0, 13) ?? '<id>'}\`; kubelet starts a new attempt), then mount the directory instead of the file (kops ≥ 1.36).`,
+            },
+          }
+        : {}),
+    };
+  }
+  const started = l.workload?.startedAt;
+  return {
+    ...base,
+    residence: 'process-memory',
+    location: `${who(l)} loaded ${l.path}${started ? ` at start (${started})` : ''}; ${e.basis ?? seen}`,
+    ...(l.workload ? { workload: l.workload.id } : {}),
+    ...(isCurrent && differs
+      ? {
+          cause: {
+            code: 'not-reloaded',
+            text: `${l.component} started${started ? ` ${started}` : ''}, before ${l.path} was replaced, and loads its certificate once (an embedded kubeconfig certificate is never reloaded): it still presents serial ${e.serial}.`,
+            remedy: `Restart ${l.component} so it loads the current certificate (${l.workload && !l.workload.id.startsWith('pid:') ? `\`crictl stop ${l.workload.id.slice(0, 13)}\`: kubelet starts a new attempt` : '`systemctl restart` for a host service'}); one node at a time.`,
+          },
+        }
+      : {}),
+  };
+}
+
+export function knowledgeFromLedger(ledger: Ledger, source: string): Knowledge {
+  const out: KnownCertificate[] = [];
+  for (const l of ledger.locations)
+    for (const e of l.entries) {
+      const k = known(ledger, l, e, source);
+      if (k) out.push(k);
+    }
+  return { known: out, problems: [] };
+}

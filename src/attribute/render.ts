@@ -1,0 +1,108 @@
+// Attributions → the `-o json` document and the table. Log text is untrusted: every string that
+// came from a log is stripped of control characters before it reaches a terminal.
+
+import { renderColumns, type Style } from '../report/text-table.js';
+import type { Attribution } from './attribute.js';
+import type { Residence } from './knowledge.js';
+
+export interface AttributionReport {
+  apiVersion: 'certdrift.io/v1alpha1';
+  kind: 'CertificateAttribution';
+  generatedAt: string;
+  logs: string[];
+  knowledge: { sources: string[]; certificates: number; problems: string[] };
+  summary: {
+    failingCertificates: number;
+    attributed: number;
+    unattributed: number;
+    failures: number;
+  };
+  certificates: Attribution[];
+}
+
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+export const clean = (s: string): string => s.replace(CONTROL, '?');
+
+export function buildAttributionReport(
+  rows: Attribution[],
+  ctx: { now: Date; logs: string[]; sources: string[]; certificates: number; problems: string[] },
+): AttributionReport {
+  return {
+    apiVersion: 'certdrift.io/v1alpha1',
+    kind: 'CertificateAttribution',
+    generatedAt: ctx.now.toISOString(),
+    logs: ctx.logs,
+    knowledge: { sources: ctx.sources, certificates: ctx.certificates, problems: ctx.problems },
+    summary: {
+      failingCertificates: rows.length,
+      attributed: rows.filter((r) => r.attributed).length,
+      unattributed: rows.filter((r) => !r.attributed).length,
+      failures: rows.reduce((n, r) => n + r.count, 0),
+    },
+    certificates: rows,
+  };
+}
+
+const WHERE: Readonly<Record<Residence, string>> = {
+  file: 'file',
+  'container-view': 'container view',
+  'process-memory': 'process memory',
+  'file-history': 'old file',
+};
+
+const time = (d: Date | undefined): string => (d ? d.toISOString().replace('.000Z', 'Z') : '-');
+const serialOf = (r: Attribution): string => clean(r.serialHex ?? '(not logged)');
+
+/** One line per failing certificate, then its details (cause, remedy or what would identify it). */
+export function renderAttributionTable(rep: AttributionReport, style: Style): string {
+  if (rep.certificates.length === 0)
+    return `No client-certificate failures in ${rep.logs.join(', ') || 'the log'}.\n`;
+  const rows = rep.certificates.map((r) => [
+    String(r.count),
+    time(r.first),
+    time(r.last),
+    r.kind,
+    serialOf(r),
+    r.attributed ? clean(r.node ?? '') : style.yellow('unattributed'),
+    clean(r.component ?? '-'),
+    r.places[0] ? WHERE[r.places[0].residence] : '-',
+    r.cause?.code ?? '-',
+  ]);
+  const table = renderColumns(
+    ['COUNT', 'FIRST', 'LAST', 'KIND', 'SERIAL', 'NODE', 'COMPONENT', 'WHERE', 'CAUSE'],
+    rows,
+    style,
+  );
+  const details = rep.certificates.map((r) => detailBlock(r, style)).join('\n');
+  const s = rep.summary;
+  const footer = `${s.failingCertificates} failing certificate${s.failingCertificates === 1 ? '' : 's'} (${s.failures} failures) · ${s.attributed} attributed · ${s.unattributed} unattributed · knowledge: ${rep.knowledge.certificates} certificates from ${rep.knowledge.sources.length} source${rep.knowledge.sources.length === 1 ? '' : 's'}`;
+  const problems = rep.knowledge.problems.map((p) => `warning: ${clean(p)}`);
+  return [table, details, footer, ...problems, ''].join('\n');
+}
+
+export function detailBlock(r: Attribution, style: Style): string {
+  const head = r.attributed
+    ? `${style.red(r.kind)} serial ${serialOf(r)}: ${clean(r.node ?? '')} ${clean(r.component ?? '')}`
+    : `${style.yellow(r.kind)} serial ${serialOf(r)}: unattributed`;
+  const lines = [head];
+  if (r.serialDecimal)
+    lines.push(
+      `    logged as: SN=${clean(r.serialDecimal)}, SKID=${clean(r.skid)}, AKID=${clean(r.akid)} (first at ${clean(r.firstSeenIn)})`,
+    );
+  if (r.certNotAfter) lines.push(`    expired: ${time(r.certNotAfter)}`);
+  if (r.certNotBefore) lines.push(`    not valid before: ${time(r.certNotBefore)}`);
+  for (const [i, p] of r.places.entries())
+    lines.push(
+      `    ${i === 0 ? 'held in' : 'also in'}: ${WHERE[p.residence]} ${clean(p.location)} [${clean(p.source)}]`,
+    );
+  if (r.cause) {
+    lines.push(`    cause: ${clean(r.cause.text)}`);
+    lines.push(`    remedy: ${clean(r.cause.remedy)}`);
+  }
+  if (r.identify) lines.push(`    to identify: ${clean(r.identify)}`);
+  if (!r.attributed || r.cause) return lines.join('\n') + '\n';
+  lines.push(
+    '    cause: certdrift knows where this certificate is but diagnosed nothing wrong there',
+  );
+  return lines.join('\n') + '\n';
+}
