@@ -13,6 +13,7 @@ const PURE = [
   'src/ledger/**',
   'src/served/**',
   'src/usage/**',
+  'src/rotate/**',
 ];
 const NO_EXIT = {
   selector: "CallExpression[callee.object.name='process'][callee.property.name='exit']",

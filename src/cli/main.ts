@@ -25,6 +25,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandDef
     summary: 'which nodes to replace, in what order, by when — before any certificate expires',
     load: async () => (await import('./commands/plan.js')).planCommand,
   },
+  rotate: {
+    summary: 'carry out the plan: drive kops, Cluster API, Karpenter or a drain (dry run; --apply)',
+    load: async () => (await import('./commands/rotate.js')).rotateCommand,
+  },
   attribute: {
     summary: 'name the node and component behind x509 failures in the API server log, and why',
     load: async () => (await import('./commands/attribute.js')).attributeCommand,

@@ -115,7 +115,8 @@ export class HttpCluster implements ClusterClient {
   }
 
   /** Follows `continue` tokens until the list is complete. */
-  private async listAll(path: string, opts: ListOptions): Promise<Record<string, unknown>[]> {
+  /** every item of a list, all pages (also used by the rotation edge) */
+  async listAll(path: string, opts: ListOptions): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
     let token: string | undefined;
     do {

@@ -15,7 +15,7 @@ import { VERSION } from '../version.js';
 
 const OUTPUTS = ['table', 'json', 'yaml', 'html'] as const;
 
-async function loadPolicy(path: string | undefined): Promise<PlanPolicy> {
+export async function loadPolicy(path: string | undefined): Promise<PlanPolicy> {
   if (path === undefined) return DEFAULT_POLICY;
   let text: string;
   try {

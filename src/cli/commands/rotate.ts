@@ -1,0 +1,164 @@
+// `certdrift rotate`: one step of carrying out the plan. Reads the live cluster, recomputes the
+// plan, prints each action with its exact call; with --apply takes the rotation Lease and acts.
+// Run it again (or in a loop) to continue: progress lives in the nodes' annotations.
+
+import { hostname } from 'node:os';
+import type { Actuator, RotateOptions } from '../../rotate/rotate-types.js';
+import type { CommandDef, Io, Values } from '../command.js';
+import { UsageError } from '../command.js';
+import { OperationalError } from '../errors.js';
+import { VERSION } from '../version.js';
+import { loadPolicy } from './plan.js';
+
+const ACTUATORS = ['kops', 'capi', 'karpenter', 'drain'] as const;
+
+function durationMs(v: unknown, flag: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  const m = typeof v === 'string' ? /^(\d+)(s|m|h)$/.exec(v) : null;
+  if (!m) throw new UsageError(`${flag}: expected a duration like 30m, 1h or 90s`);
+  return Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 's' | 'm' | 'h'];
+}
+
+function optionsOf(values: Values): RotateOptions {
+  const a = values.actuator;
+  if (a !== undefined && !(ACTUATORS as readonly unknown[]).includes(a))
+    throw new UsageError(`--actuator: expected ${ACTUATORS.join(', ')}`);
+  const after = values['after-drain'] ?? 'none';
+  if (after !== 'none' && after !== 'delete-node')
+    throw new UsageError('--after-drain: expected delete-node or none');
+  return {
+    ...(a !== undefined ? { actuator: a as Actuator } : {}),
+    afterDrain: after,
+    drainTimeoutMs: durationMs(values['drain-timeout'], '--drain-timeout', 3_600_000),
+    ...(typeof values['kops-cluster'] === 'string' ? { kopsCluster: values['kops-cluster'] } : {}),
+  };
+}
+
+export const rotateCommand: CommandDef = {
+  name: 'rotate',
+  summary: 'carry out the plan: drive kops, Cluster API, Karpenter or a drain (dry run; --apply)',
+  usage:
+    'certdrift rotate --kubernetes auto|KUBECONFIG [--policy FILE] [--apply] [--actuator A] [--after-drain delete-node|none] [-o text|json]',
+  description: [
+    'One step of the rotation: reads the cluster, recomputes the plan (as `certdrift plan`), and',
+    'for the nodes due now — inside a window and within the group and cluster limits — prints',
+    'each action with its exact API call or command. --apply takes the Lease',
+    'certdrift/certdrift-rotate (taken over from another holder only after it expired) and acts.',
+    'Actuators per group: kops (annotate kops.k8s.io/needs-update, print `kops rolling-update`),',
+    'capi (annotate the Machine cluster.x-k8s.io/remediate-machine), karpenter (delete the',
+    'NodeClaim), drain (cordon, evict through policy/v1 Eviction honouring PodDisruptionBudgets).',
+    'Progress is recorded on each node (annotation certdrift.io/rotation): run it again to',
+    'continue; finished work is never repeated. See docs/rotate.md.',
+    'Exit codes: 0 ok, 1 some node blocked or stuck, 3 usage, lock or cluster error.',
+  ].join('\n'),
+  options: {
+    kubernetes: {
+      type: 'string',
+      value: 'auto|KUBECONFIG',
+      description: "the cluster: `auto` is the pod's service account, else a kubeconfig path",
+    },
+    policy: {
+      type: 'string',
+      value: 'FILE',
+      description: 'replacement policy (YAML), as for `certdrift plan`',
+      shownDefault: 'built-in defaults',
+    },
+    apply: { type: 'boolean', description: 'act (default: print the actions only)' },
+    actuator: {
+      type: 'string',
+      value: 'A',
+      description: 'kops, capi, karpenter or drain for every group',
+    },
+    'after-drain': {
+      type: 'string',
+      value: 'WHAT',
+      description: 'delete-node (its group replaces it) or none (leave it cordoned)',
+      shownDefault: 'none',
+    },
+    'drain-timeout': {
+      type: 'string',
+      value: 'DURATION',
+      description: 'a drain longer than this is reported stuck and left cordoned',
+      shownDefault: '1h',
+    },
+    'kops-cluster': {
+      type: 'string',
+      value: 'NAME',
+      description: 'kops cluster name for the printed command',
+    },
+    run: { type: 'string', value: 'NAME', description: 'names the campaign (part of the plan id)' },
+    identity: {
+      type: 'string',
+      value: 'ID',
+      description: 'Lease holder identity',
+      shownDefault: 'hostname',
+    },
+    at: {
+      type: 'string',
+      value: 'DATE',
+      description: 'plan as of this RFC 3339 time',
+      shownDefault: 'now',
+    },
+    output: {
+      type: 'string',
+      short: 'o',
+      value: 'FORMAT',
+      description: 'text or json',
+      shownDefault: 'text',
+    },
+  },
+  examples: [
+    'certdrift rotate --kubernetes ~/.kube/config --policy plan-policy.yaml',
+    'certdrift rotate --kubernetes ~/.kube/config --policy plan-policy.yaml --apply --kops-cluster prod.example.com',
+  ],
+  run: async (values: Values, positionals: string[], io: Io): Promise<number> => {
+    if (positionals.length > 0)
+      throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+    const output = values.output ?? 'text';
+    if (output !== 'text' && output !== 'json')
+      throw new UsageError('--output: expected text or json');
+    if (typeof values.kubernetes !== 'string')
+      throw new UsageError('say which cluster: --kubernetes auto|KUBECONFIG');
+    let now = new Date();
+    if (typeof values.at === 'string') {
+      const t = Date.parse(values.at);
+      if (Number.isNaN(t)) throw new UsageError('--at: expected an RFC 3339 time');
+      now = new Date(t);
+    }
+    const options = optionsOf(values);
+    const policy = await loadPolicy(typeof values.policy === 'string' ? values.policy : undefined);
+    const { openCluster } = await import('../../cluster/connect.js');
+    const { RotateClient } = await import('../../cluster/rotate-client.js');
+    const { planIdOf, runStep, renderStepText, stepDocument } =
+      await import('../../rotate/index.js');
+    const { acquireLease } = await import('../../cluster/rotate-lock.js');
+    const ua = `certdrift/${VERSION}`;
+    const cluster = openCluster(values.kubernetes, io.env, ua);
+    if (!cluster)
+      throw new OperationalError('--kubernetes auto: not in a pod (no KUBERNETES_SERVICE_HOST)');
+    const client = new RotateClient(cluster, ua);
+    const apply = values.apply === true;
+    if (apply) {
+      const me = typeof values.identity === 'string' ? values.identity : hostname();
+      const got = await acquireLease(client, me, now);
+      if (!got.held)
+        throw new OperationalError(
+          `the rotation Lease is held by ${got.holder} until ${got.until}: not acting`,
+        );
+    }
+    const planId = planIdOf(
+      JSON.stringify(policy),
+      typeof values.run === 'string' ? values.run : '',
+    );
+    const run = await runStep(client, { policy, planId, options, apply }, now);
+    for (const p of run.problems)
+      io.stderr.write(`certdrift rotate: warning: ${p.source}: ${p.message}\n`);
+    if (output === 'json')
+      io.stdout.write(JSON.stringify(stepDocument(run.step, run.outcomes, apply), null, 2) + '\n');
+    else io.stdout.write(renderStepText(run.step, run.outcomes, apply));
+    const troubled =
+      run.step.work.some((w) => w.state === 'stuck') ||
+      run.outcomes.some((o) => o.result === 'blocked' || o.result === 'failed');
+    return troubled ? 1 : 0;
+  },
+};

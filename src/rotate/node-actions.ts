@@ -1,0 +1,188 @@
+// The actions for one node's work, each with the exact API call (or, for kops, the command an
+// operator runs where the state store is). Order matters and is the order of execution: the
+// actuator's own call first and the progress record after it, so an interruption between the
+// two repeats an idempotent call instead of recording work that never happened. A drain cordons
+// and records in one patch, so a cordoned node always carries its record.
+
+import { formatRecord, ROTATION_ANNOTATION, type RecordState } from './rotation-record.js';
+import type {
+  ApiCall,
+  LiveNode,
+  LivePod,
+  NodeWork,
+  RotateAction,
+  RotateOptions,
+} from './rotate-types.js';
+
+export const KOPS_NEEDS_UPDATE = 'kops.k8s.io/needs-update';
+export const CAPI_MACHINE = 'cluster.x-k8s.io/machine';
+export const CAPI_NAMESPACE = 'cluster.x-k8s.io/cluster-namespace';
+export const CAPI_REMEDIATE = 'cluster.x-k8s.io/remediate-machine';
+
+const SMP = 'application/strategic-merge-patch+json';
+const MERGE = 'application/merge-patch+json';
+
+export interface NodeContext {
+  node: LiveNode;
+  /** the pods bound to this node (drains only) */
+  pods: readonly LivePod[];
+  /** NodeClaims as (name, providerID) (Karpenter only) */
+  nodeClaims: readonly { name: string; providerID: string }[];
+  planId: string;
+  now: Date;
+  options: RotateOptions;
+}
+
+const nodePath = (name: string): string => `/api/v1/nodes/${encodeURIComponent(name)}`;
+const record = (ctx: NodeContext, state: RecordState): string =>
+  formatRecord({ plan: ctx.planId, state, since: ctx.now.toISOString() });
+
+/** pods the drain must evict: not DaemonSet-managed, not mirrors, not finished */
+export function evictablePods(pods: readonly LivePod[], node: string): LivePod[] {
+  return pods.filter((p) => p.node === node && !p.daemonSet && !p.mirror && !p.finished);
+}
+
+function evictions(ctx: NodeContext): RotateAction[] {
+  return evictablePods(ctx.pods, ctx.node.name).map((p) => ({
+    node: ctx.node.name,
+    step: 'evict',
+    summary: `evict pod ${p.namespace}/${p.name} (policy/v1 Eviction, honours PodDisruptionBudgets)`,
+    call: {
+      method: 'POST',
+      path: `/api/v1/namespaces/${encodeURIComponent(p.namespace)}/pods/${encodeURIComponent(p.name)}/eviction`,
+      body: {
+        apiVersion: 'policy/v1',
+        kind: 'Eviction',
+        metadata: { name: p.name, namespace: p.namespace },
+      },
+      eviction: true,
+      absentIsDone: true,
+    },
+  }));
+}
+
+function finishDrain(ctx: NodeContext): RotateAction {
+  const name = ctx.node.name;
+  if (ctx.options.afterDrain === 'delete-node')
+    return {
+      node: name,
+      step: 'delete-node',
+      summary: 'delete the drained Node object; its group replaces the machine',
+      call: { method: 'DELETE', path: nodePath(name), absentIsDone: true },
+    };
+  return {
+    node: name,
+    step: 'mark-drained',
+    summary: 'record the node drained (it stays cordoned for its group to replace)',
+    call: recordCall(ctx, 'drained', MERGE),
+  };
+}
+
+function recordCall(ctx: NodeContext, state: RecordState, contentType: string): ApiCall {
+  return {
+    method: 'PATCH',
+    path: nodePath(ctx.node.name),
+    body: { metadata: { annotations: { [ROTATION_ANNOTATION]: record(ctx, state) } } },
+    contentType,
+  };
+}
+
+const handedOver = (ctx: NodeContext): RotateAction => ({
+  node: ctx.node.name,
+  step: 'record-handed-over',
+  summary: 'record the node handed over (wait until it is gone)',
+  call: recordCall(ctx, 'handed-over', MERGE),
+});
+
+export function kopsCommand(group: string, options: RotateOptions): string {
+  const ig = group.slice(group.indexOf('/') + 1);
+  const name = options.kopsCluster ?? '"$KOPS_CLUSTER_NAME"';
+  return `kops rolling-update cluster --name ${name} --instance-group ${ig} --yes`;
+}
+
+/** actions for a node in state `start` or `continue`; other states have none */
+export function nodeActions(work: NodeWork, ctx: NodeContext): RotateAction[] {
+  const name = ctx.node.name;
+  if (work.state === 'continue') return [...evictions(ctx), finishDrain(ctx)];
+  if (work.state !== 'start') return [];
+  switch (work.actuator) {
+    case 'drain':
+      return [
+        {
+          node: name,
+          step: 'cordon',
+          summary: 'cordon the node and record the drain',
+          call: {
+            method: 'PATCH',
+            path: nodePath(name),
+            body: {
+              metadata: { annotations: { [ROTATION_ANNOTATION]: record(ctx, 'cordoned') } },
+              spec: { unschedulable: true },
+            },
+            contentType: SMP,
+          },
+        },
+        ...evictions(ctx),
+        finishDrain(ctx),
+      ];
+    case 'kops':
+      return [
+        {
+          node: name,
+          step: 'kops-annotate',
+          summary: `mark the node for kops rolling-update (${KOPS_NEEDS_UPDATE}) and record it handed over`,
+          call: {
+            method: 'PATCH',
+            path: nodePath(name),
+            body: {
+              metadata: {
+                annotations: {
+                  [KOPS_NEEDS_UPDATE]: '',
+                  [ROTATION_ANNOTATION]: record(ctx, 'handed-over'),
+                },
+              },
+            },
+            contentType: MERGE,
+          },
+        },
+      ];
+    case 'capi': {
+      const machine = ctx.node.annotations[CAPI_MACHINE] ?? '';
+      const ns = ctx.node.annotations[CAPI_NAMESPACE] ?? '';
+      if (machine === '' || ns === '') return [];
+      return [
+        {
+          node: name,
+          step: 'capi-remediate',
+          summary: `ask Cluster API to remediate Machine ${ns}/${machine} (MachineHealthCheck trigger)`,
+          call: {
+            method: 'PATCH',
+            path: `/apis/cluster.x-k8s.io/v1beta1/namespaces/${encodeURIComponent(ns)}/machines/${encodeURIComponent(machine)}`,
+            body: { metadata: { annotations: { [CAPI_REMEDIATE]: '' } } },
+            contentType: MERGE,
+          },
+        },
+        handedOver(ctx),
+      ];
+    }
+    case 'karpenter': {
+      const claim = ctx.nodeClaims.find(
+        (c) => c.providerID !== '' && c.providerID === ctx.node.providerID,
+      );
+      if (!claim) return [];
+      return [
+        {
+          node: name,
+          step: 'karpenter-delete',
+          summary: `delete NodeClaim ${claim.name}; Karpenter drains and replaces the node`,
+          call: {
+            method: 'DELETE',
+            path: `/apis/karpenter.sh/v1/nodeclaims/${encodeURIComponent(claim.name)}`,
+            absentIsDone: true,
+          },
+        },
+        handedOver(ctx),
+      ];
+    }
+  }
+}

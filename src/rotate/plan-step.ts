@@ -1,0 +1,98 @@
+// One step of a rotation: the work per node (choose-work.ts) and the actions in execution order
+// (node-actions.ts), plus one `kops rolling-update` command per kops instance group with nodes
+// handed over. A node to start whose actuator cannot act (a Cluster API node without its Machine
+// annotations, a Karpenter node without a NodeClaim) is reported stuck instead of silently skipped.
+
+import type { CertificateFacts, FleetNode } from '../plan/fleet.js';
+import type { Plan } from '../plan/plan-types.js';
+import type { PlanPolicy } from '../plan/plan-policy.js';
+import { planReplacements } from '../plan/plan-replacements.js';
+import { chooseWork, needsPlacing, type WorkInput } from './choose-work.js';
+import { CAPI_MACHINE, kopsCommand, nodeActions } from './node-actions.js';
+import type { LivePod, NodeWork, RotateAction } from './rotate-types.js';
+
+export interface StepInput extends Omit<WorkInput, 'plan'> {
+  /** the fleet as `certdrift plan` reads it; the plan is recomputed from it at every step */
+  fleet: readonly FleetNode[];
+  facts: readonly CertificateFacts[];
+  policy: PlanPolicy;
+  pods: readonly LivePod[];
+  nodeClaims: readonly { name: string; providerID: string }[];
+}
+
+export interface RotateStep {
+  planId: string;
+  plan: Plan;
+  at: Date;
+  work: NodeWork[];
+  actions: RotateAction[];
+}
+
+function cannotAct(w: NodeWork): string {
+  if (w.actuator === 'capi')
+    return `no ${CAPI_MACHINE} / cluster-namespace annotations: use --actuator drain`;
+  if (w.actuator === 'karpenter') return 'no NodeClaim with this providerID: use --actuator drain';
+  return 'nothing to do';
+}
+
+export function planStep(input: StepInput): RotateStep {
+  const live = new Map(input.nodes.map((n) => [n.name, n]));
+  // Nodes in flight or finished are not placed again: they would hold the first wave forever.
+  const placed = input.fleet.filter((f) => {
+    const n = live.get(f.name);
+    return n === undefined || needsPlacing(n, input.planId);
+  });
+  const plan = planReplacements(placed, input.facts, input.policy, input.now);
+  const work: NodeWork[] = [];
+  const actions: RotateAction[] = [];
+  const kopsGroups = new Map<string, string>();
+  for (const w of chooseWork({ ...input, plan })) {
+    const node = live.get(w.node);
+    if (!node) {
+      work.push(w);
+      continue;
+    }
+    const acts = nodeActions(w, {
+      node,
+      pods: input.pods,
+      nodeClaims: input.nodeClaims,
+      planId: input.planId,
+      now: input.now,
+      options: input.options,
+    });
+    if (w.state === 'start' && acts.length === 0) {
+      work.push({ ...w, state: 'stuck', note: cannotAct(w) });
+      continue;
+    }
+    work.push(w);
+    actions.push(...acts);
+    if (w.actuator === 'kops' && (w.state === 'start' || w.state === 'waiting-replacement'))
+      if (!kopsGroups.has(w.group)) kopsGroups.set(w.group, w.node);
+  }
+  for (const [group, node] of kopsGroups)
+    actions.push({
+      node,
+      step: 'kops-rolling-update',
+      summary: `run where the kops state store is: replaces the marked nodes of ${group}`,
+      command: kopsCommand(group, input.options),
+    });
+  return { planId: input.planId, plan, at: input.now, work, actions };
+}
+
+/** FNV-1a, 32 bits: a short stable id, no crypto needed in a pure module */
+function fnv1a(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
+}
+
+/**
+ * The id a run records on its nodes: the same policy (and --run name) gives the same id, so a
+ * resumed run recognises its own finished drains; a changed policy starts a new campaign.
+ */
+export function planIdOf(policyJson: string, run = ''): string {
+  return `${run === '' ? 'p' : run}-${fnv1a(`${run}\n${policyJson}`)}`;
+}

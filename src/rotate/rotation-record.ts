@@ -1,0 +1,49 @@
+// The progress record `certdrift rotate` keeps on each node it works on, in the annotation
+// `certdrift.io/rotation`: which run (plan id), what state, since when. It lives in the cluster,
+// so any run — after SIGTERM, a crash or a lost lock — resumes from it and repeats nothing.
+// Parsing never throws: a malformed record is reported and treated as no record.
+
+export const ROTATION_ANNOTATION = 'certdrift.io/rotation';
+
+/** cordoned: drain in progress; handed-over: the group's tool replaces it; drained: done, kept */
+export const RECORD_STATES = ['cordoned', 'handed-over', 'drained'] as const;
+export type RecordState = (typeof RECORD_STATES)[number];
+
+export interface RotationRecord {
+  plan: string;
+  state: RecordState;
+  /** when this state began (RFC 3339) */
+  since: string;
+}
+
+export function formatRecord(r: RotationRecord): string {
+  return JSON.stringify({ plan: r.plan, state: r.state, since: r.since });
+}
+
+/** null when absent; `{ problem }` when present but unreadable */
+export function parseRecord(
+  value: string | undefined,
+): RotationRecord | null | { problem: string } {
+  if (value === undefined) return null;
+  let v: unknown;
+  try {
+    v = JSON.parse(value);
+  } catch {
+    return { problem: `${ROTATION_ANNOTATION} is not JSON` };
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    return { problem: `${ROTATION_ANNOTATION} is not an object` };
+  const o = v as Record<string, unknown>;
+  const state = o.state;
+  if (typeof o.plan !== 'string' || o.plan === '')
+    return { problem: `${ROTATION_ANNOTATION} has no plan id` };
+  if (typeof state !== 'string' || !(RECORD_STATES as readonly string[]).includes(state))
+    return { problem: `${ROTATION_ANNOTATION} has an unknown state` };
+  if (typeof o.since !== 'string' || Number.isNaN(Date.parse(o.since)))
+    return { problem: `${ROTATION_ANNOTATION} has no valid time` };
+  return { plan: o.plan, state: state as RecordState, since: o.since };
+}
+
+export function isRecord(r: ReturnType<typeof parseRecord>): r is RotationRecord {
+  return r !== null && !('problem' in r);
+}

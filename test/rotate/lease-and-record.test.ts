@@ -1,0 +1,69 @@
+// The pure lock decision and the progress record: table tests, and the record parser never
+// throws on any input (fast-check).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import {
+  decideLease,
+  formatRecord,
+  leaseSpecFor,
+  parseRecord,
+  type LeaseView,
+} from '../../src/rotate/index.js';
+
+const NOW = new Date('2026-11-25T10:00:00Z');
+const lease = (holder: string, renewedAgoS: number | null, durationSeconds = 60): LeaseView => ({
+  holder,
+  durationSeconds,
+  renewTime: renewedAgoS === null ? null : new Date(NOW.getTime() - renewedAgoS * 1000),
+  acquireTime: null,
+  transitions: 2,
+  resourceVersion: '7',
+});
+
+for (const [name, current, want] of [
+  ['no lease: create it', null, 'create'],
+  ['ours: renew', lease('me', 50), 'renew'],
+  ['ours even if expired: renew', lease('me', 500), 'renew'],
+  ['released (no holder): take over', lease('', 10), 'take-over'],
+  ['held and fresh: wait', lease('other', 59), 'wait'],
+  ['expired exactly now: take over', lease('other', 60), 'take-over'],
+  ['long expired (vanished holder): take over', lease('other', 3600), 'take-over'],
+  ['never renewed: take over', lease('other', null), 'take-over'],
+] as const)
+  test(`lease: ${name}`, () => {
+    assert.equal(decideLease(current, 'me', NOW).kind, want);
+  });
+
+test('lease: wait says until when; take-over counts a transition; renew keeps acquireTime', () => {
+  const d = decideLease(lease('other', 20), 'me', NOW);
+  assert.deepEqual(d, { kind: 'wait', holder: 'other', until: new Date('2026-11-25T10:00:40Z') });
+  const take = decideLease(lease('other', 90), 'me', NOW);
+  const spec = leaseSpecFor(take, lease('other', 90), 'me', 60, NOW);
+  assert.equal(spec.leaseTransitions, 3);
+  assert.equal(spec.renewTime, '2026-11-25T10:00:00.000000Z');
+  const acquired = { ...lease('me', 10), acquireTime: new Date('2026-11-25T09:00:00Z') };
+  const renew = leaseSpecFor({ kind: 'renew' }, acquired, 'me', 60, NOW);
+  assert.equal(renew.acquireTime, '2026-11-25T09:00:00.000000Z');
+  assert.equal(renew.leaseTransitions, 2);
+});
+
+test('record: round trip; malformed values are problems, not exceptions', () => {
+  const r = { plan: 'p-1', state: 'cordoned' as const, since: NOW.toISOString() };
+  assert.deepEqual(parseRecord(formatRecord(r)), r);
+  assert.equal(parseRecord(undefined), null);
+  for (const bad of [
+    '',
+    '{',
+    '[]',
+    '{"plan":"p"}',
+    '{"plan":"p","state":"x","since":"2026-01-01T00:00:00Z"}',
+  ])
+    assert.ok('problem' in (parseRecord(bad) ?? {}), bad);
+  fc.assert(
+    fc.property(fc.string(), (s) => {
+      parseRecord(s);
+    }),
+  );
+});

@@ -1,0 +1,226 @@
+// The pure rotation step: which nodes start, continue, wait or stay untouched, and the exact
+// calls — table tests over real plans from the planner.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  formatRecord,
+  planIdOf,
+  planStep,
+  ROTATION_ANNOTATION,
+  type LiveNode,
+  type RotateStep,
+} from '../../src/rotate/index.js';
+import type { PlanPolicy } from '../../src/plan/plan-policy.js';
+import { fleetOf, liveNode, NOW, OPTIONS, pod, policyOf } from './fixtures.js';
+
+const ID = 'p-test';
+const rec = (state: 'cordoned' | 'handed-over' | 'drained', since = NOW, plan = ID) => ({
+  [ROTATION_ANNOTATION]: formatRecord({ plan, state, since: since.toISOString() }),
+});
+const kops = (name: string, ann: Record<string, string> = {}) =>
+  liveNode(name, { 'kops.k8s.io/instancegroup': 'nodes' }, ann);
+const plain = (name: string, ann: Record<string, string> = {}) => liveNode(name, {}, ann);
+
+function step(nodes: LiveNode[], policy: Partial<PlanPolicy> = {}, extra: object = {}): RotateStep {
+  return planStep({
+    fleet: fleetOf(nodes),
+    facts: [],
+    policy: policyOf(policy),
+    planId: ID,
+    nodes,
+    now: NOW,
+    options: OPTIONS,
+    pods: [],
+    nodeClaims: [],
+    ...extra,
+  });
+}
+const states = (s: RotateStep) => Object.fromEntries(s.work.map((w) => [w.node, w.state]));
+
+const cases: {
+  name: string;
+  nodes: LiveNode[];
+  policy?: Partial<PlanPolicy>;
+  want: Record<string, string>;
+}[] = [
+  {
+    name: 'a fresh kops group: one at a time (kops default maxUnavailable 1); the rest in later waves',
+    nodes: [kops('a'), kops('b'), kops('c')],
+    want: { a: 'start', b: 'not-yet', c: 'not-yet' },
+  },
+  {
+    name: 'group policy maxUnavailable 2: two start',
+    nodes: [kops('a'), kops('b'), kops('c')],
+    policy: { groups: { 'kops/nodes': { maxUnavailable: { count: 2 } } } },
+    want: { a: 'start', b: 'start', c: 'not-yet' },
+  },
+  {
+    name: 'a node handed over to kops is waited on and holds the group slot; never marked twice',
+    nodes: [kops('a', rec('handed-over')), kops('b')],
+    want: { a: 'waiting-replacement', b: 'over-limit' },
+  },
+  {
+    name: 'resume: a drained node of this plan is finished, the next one starts',
+    nodes: [plain('a', rec('drained')), plain('b')],
+    want: { a: 'drained', b: 'start' },
+  },
+  {
+    name: "another plan's drained node is due again; its cordoned node is still continued",
+    nodes: [plain('a', rec('drained', NOW, 'p-old')), plain('b', rec('cordoned', NOW, 'p-old'))],
+    want: { b: 'continue', a: 'over-limit' },
+  },
+  {
+    name: 'a drain past its timeout is stuck, stays in flight, and blocks the group',
+    nodes: [plain('a', rec('cordoned', new Date(NOW.getTime() - 2 * 3_600_000))), plain('b')],
+    want: { a: 'stuck', b: 'over-limit' },
+  },
+  {
+    name: 'maxInFlight caps across groups',
+    nodes: [kops('a'), plain('b')],
+    policy: { maxInFlight: 1 },
+    want: { a: 'start', b: 'not-yet' },
+  },
+  {
+    name: 'maxInFlight counts nodes in flight in other groups',
+    nodes: [kops('a', rec('handed-over')), plain('b')],
+    policy: { maxInFlight: 1 },
+    want: { a: 'waiting-replacement', b: 'over-limit' },
+  },
+  {
+    name: 'an unreadable record is never started over',
+    nodes: [plain('a', { [ROTATION_ANNOTATION]: '{"plan":' }), plain('b')],
+    want: { a: 'stuck', b: 'start' },
+  },
+  {
+    name: 'outside every window nothing starts (window Saturday only; NOW is a Wednesday)',
+    nodes: [plain('a')],
+    policy: { windows: [{ days: [6], startMinute: 0, endMinute: 600, timeZone: 'UTC' }] },
+    want: { a: 'not-yet' },
+  },
+  {
+    name: 'inside a window with the perNode time left: starts',
+    nodes: [plain('a')],
+    policy: { windows: [{ days: [3], startMinute: 540, endMinute: 720, timeZone: 'UTC' }] },
+    want: { a: 'start' },
+  },
+  {
+    name: 'a Cluster API node without its Machine annotations is stuck, not skipped silently',
+    nodes: [liveNode('m', {}, { 'cluster.x-k8s.io/owner-name': 'md-0' })],
+    want: { m: 'stuck' },
+  },
+];
+
+for (const c of cases)
+  test(`choose work: ${c.name}`, () => {
+    assert.deepEqual(states(step(c.nodes, c.policy)), c.want);
+  });
+
+test('a window ending before perNode is over is not used; one with perNode left is', () => {
+  // 09:00–10:10 UTC Wednesdays; now 10:00, perNode 20 min: does not fit.
+  const narrow = { windows: [{ days: [3], startMinute: 540, endMinute: 610, timeZone: 'UTC' }] };
+  assert.equal(states(step([plain('a')], narrow)).a, 'not-yet', 'the planner places it next week');
+  const wide = { windows: [{ days: [3], startMinute: 540, endMinute: 620, timeZone: 'UTC' }] };
+  assert.equal(states(step([plain('a')], wide)).a, 'start', 'exactly perNode left: fits');
+});
+
+test('drain actions: cordon with the record in one patch, evict only evictable pods, then record drained', () => {
+  const s = step(
+    [plain('a')],
+    {},
+    {
+      pods: [
+        pod('a', 'web-1'),
+        pod('a', 'ds', { daemonSet: true }),
+        pod('a', 'static', { mirror: true }),
+        pod('a', 'job', { finished: true }),
+        pod('b', 'elsewhere'),
+      ],
+    },
+  );
+  assert.deepEqual(
+    s.actions.map((a) => `${a.step} ${a.call?.method} ${a.call?.path}`),
+    [
+      'cordon PATCH /api/v1/nodes/a',
+      'evict POST /api/v1/namespaces/shop/pods/web-1/eviction',
+      'mark-drained PATCH /api/v1/nodes/a',
+    ],
+  );
+  assert.deepEqual(s.actions[0]?.call?.body, {
+    metadata: { annotations: rec('cordoned') },
+    spec: { unschedulable: true },
+  });
+  const [cordon, evict] = s.actions;
+  assert.match(JSON.stringify(cordon), /"contentType":"application\/strategic-merge-patch\+json"/);
+  assert.equal(evict?.call?.eviction, true);
+});
+
+test('resume of a cordoned node: no second cordon, only the remaining evictions; --after-drain delete-node', () => {
+  const s = step(
+    [plain('a', rec('cordoned'))],
+    {},
+    {
+      options: { ...OPTIONS, afterDrain: 'delete-node' },
+      pods: [pod('a', 'web-2')],
+    },
+  );
+  assert.deepEqual(
+    s.actions.map((a) => a.step),
+    ['evict', 'delete-node'],
+  );
+  assert.equal(s.actions[1]?.call?.method, 'DELETE');
+});
+
+test('kops: annotation and record in one patch, then one rolling-update command per instance group', () => {
+  const nodes = [kops('a'), kops('b')];
+  const s = step(
+    nodes,
+    { groups: { 'kops/nodes': { maxUnavailable: { count: 2 } } } },
+    {
+      options: { ...OPTIONS, kopsCluster: 'prod.k8s.local' },
+    },
+  );
+  assert.deepEqual(
+    s.actions.map((a) => a.step),
+    ['kops-annotate', 'kops-annotate', 'kops-rolling-update'],
+  );
+  assert.deepEqual(s.actions[0]?.call?.body, {
+    metadata: { annotations: { 'kops.k8s.io/needs-update': '', ...rec('handed-over') } },
+  });
+  assert.equal(
+    s.actions[2]?.command,
+    'kops rolling-update cluster --name prod.k8s.local --instance-group nodes --yes',
+  );
+});
+
+test('Cluster API: remediate the Machine named by the node, then record; Karpenter: delete its NodeClaim', () => {
+  const m = liveNode(
+    'm',
+    {},
+    {
+      'cluster.x-k8s.io/owner-name': 'md-0',
+      'cluster.x-k8s.io/machine': 'md-0-abc',
+      'cluster.x-k8s.io/cluster-namespace': 'team-a',
+    },
+  );
+  const k = liveNode('k', { 'karpenter.sh/nodepool': 'default' });
+  const s = step([m, k], {}, { nodeClaims: [{ name: 'default-x1', providerID: k.providerID }] });
+  assert.deepEqual(
+    s.actions.map((a) => `${a.step} ${a.call?.method} ${a.call?.path}`),
+    [
+      'karpenter-delete DELETE /apis/karpenter.sh/v1/nodeclaims/default-x1',
+      'record-handed-over PATCH /api/v1/nodes/k',
+      'capi-remediate PATCH /apis/cluster.x-k8s.io/v1beta1/namespaces/team-a/machines/md-0-abc',
+      'record-handed-over PATCH /api/v1/nodes/m',
+    ],
+  );
+  assert.deepEqual(s.actions[2]?.call?.body, {
+    metadata: { annotations: { 'cluster.x-k8s.io/remediate-machine': '' } },
+  });
+});
+
+test('plan id: stable for a policy, different for another policy or run name', () => {
+  assert.equal(planIdOf('{"a":1}'), planIdOf('{"a":1}'));
+  assert.notEqual(planIdOf('{"a":1}'), planIdOf('{"a":2}'));
+  assert.match(planIdOf('{"a":1}', 'nov'), /^nov-[0-9a-f]{8}$/);
+});

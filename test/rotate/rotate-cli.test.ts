@@ -1,0 +1,108 @@
+// `certdrift rotate` as a user runs it (in process, against the API emulation through a
+// kubeconfig): the dry run prints the exact calls and writes nothing; -o json is a RotationStep.
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run } from '../../src/cli/main.js';
+import type { Io } from '../../src/cli/command.js';
+import { haveKubectl, KubeEmulator } from '../support/kube-emulator/index.js';
+
+let emu: KubeEmulator;
+let kubeconfig = '';
+let policy = '';
+const skip = !haveKubectl() && !process.env.CI;
+
+before(async () => {
+  if (skip) return;
+  emu = new KubeEmulator();
+  await emu.start();
+  const dir = mkdtempSync(join(tmpdir(), 'certdrift-rotate-cli-'));
+  kubeconfig = join(dir, 'kubeconfig');
+  writeFileSync(
+    kubeconfig,
+    JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [
+        {
+          name: 'emu',
+          cluster: {
+            server: emu.url,
+            'certificate-authority-data': Buffer.from(emu.ca.pem).toString('base64'),
+          },
+        },
+      ],
+      users: [{ name: 'admin', user: { token: emu.adminToken() } }],
+      contexts: [{ name: 'emu', context: { cluster: 'emu', user: 'admin' } }],
+      'current-context': 'emu',
+    }),
+  );
+  policy = join(dir, 'policy.yaml');
+  writeFileSync(policy, 'maxNodeAge: 1s\n');
+  emu.seed('', 'nodes', { metadata: { name: 'd1' }, spec: {} });
+  emu.store.create(emu.type('', 'pods'), {
+    metadata: { name: 'web-1', namespace: 'shop' },
+    spec: { nodeName: 'd1' },
+    status: { phase: 'Running' },
+  });
+});
+after(async () => {
+  if (!skip) await emu.stop();
+});
+
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io = {
+    stdout: { write: (s: string) => ((out += s), true), isTTY: false },
+    stderr: { write: (s: string) => ((err += s), true), isTTY: false },
+    env: {},
+  } as unknown as Io;
+  const code = await run(args, io);
+  return { code, out, err };
+}
+
+test('rotate dry run: prints the cordon, the eviction and the record, writes nothing', async (t) => {
+  if (skip) return t.skip('kubectl is not installed (renders deploy/base)');
+  const at = new Date(emu.now() + 60_000).toISOString();
+  const before = emu.requests.length;
+  const r = await cli(['rotate', '--kubernetes', kubeconfig, '--policy', policy, '--at', at]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /dry run: nothing changed/);
+  assert.match(r.out, /d1 {2}none {2}drain {2}start/);
+  assert.match(
+    r.out,
+    /PATCH \/api\/v1\/nodes\/d1 \(application\/strategic-merge-patch\+json\) .*"unschedulable":true/,
+  );
+  assert.match(r.out, /POST \/api\/v1\/namespaces\/shop\/pods\/web-1\/eviction/);
+  assert.deepEqual(
+    emu.requests.slice(before).filter((q) => q.method !== 'GET'),
+    [],
+    'a dry run only reads',
+  );
+  const j = await cli([
+    'rotate',
+    '--kubernetes',
+    kubeconfig,
+    '--policy',
+    policy,
+    '--at',
+    at,
+    '-o',
+    'json',
+  ]);
+  const doc = JSON.parse(j.out) as {
+    kind: string;
+    applied: boolean;
+    actions: { step: string; result: string }[];
+  };
+  assert.equal(doc.kind, 'RotationStep');
+  assert.equal(doc.applied, false);
+  assert.deepEqual(
+    doc.actions.map((a) => `${a.step} ${a.result}`),
+    ['cordon planned', 'evict planned', 'mark-drained planned'],
+  );
+});
