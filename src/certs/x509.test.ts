@@ -65,7 +65,16 @@ test('the fast reader and the OpenSSL fallback agree on every odd certificate bo
     } catch {
       continue; // declined: the fallback alone decides (test/differential compares it with openssl)
     }
-    assert.deepEqual(fast, readFallback(new X509Certificate(c.der)), c.name);
+    let node: X509Certificate;
+    try {
+      node = new X509Certificate(c.der);
+    } catch {
+      // This Node's OpenSSL refuses it (Node 24 refuses times without seconds or with offsets,
+      // which openssl 3.0 reads): the fast reader's answer is checked against the openssl CLI
+      // in test/differential instead.
+      continue;
+    }
+    assert.deepEqual(fast, readFallback(node), c.name);
     both++;
   }
   assert.ok(both >= 40, `only ${both} certificates went the fast way`);
