@@ -170,6 +170,9 @@ test('the CLI reports the errors and still exits by the good certificates', () =
     '1Mi',
     '-o',
     'json',
+    // a temp tree is not this machine's node: other test files' lab containers are not its own
+    '--runtime-endpoint',
+    'none',
   ]);
   // Exit 2 comes from the one real problem — a kubeconfig naming a file that is not there — and
   // not from any of the broken files, which are error rows.
@@ -200,7 +203,15 @@ test('unreadable files and directories are permission_denied', async () => {
     let doc: { certificates: { commonName: string }[]; errors: { path: string; reason: string }[] };
     if (process.getuid?.() === 0) {
       // Root reads everything: run the real CLI as nobody, the way a non-root agent would.
-      const res = runCliAs(65534, ['scan', '--host-root', t.root, '-o', 'json']);
+      const res = runCliAs(65534, [
+        'scan',
+        '--host-root',
+        t.root,
+        '-o',
+        'json',
+        '--runtime-endpoint',
+        'none',
+      ]);
       rmSync(res.cleanup, { recursive: true, force: true });
       assert.ok(res.status === 0 || res.status === 1, res.stderr);
       doc = JSON.parse(res.stdout) as typeof doc;
