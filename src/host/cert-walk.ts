@@ -14,6 +14,8 @@ export interface CertWalkLimits {
   maxDepth: number;
   /** directory entries looked at before the walk stops (then `truncated`) */
   maxEntries: number;
+  /** subdirectories to enter (default: all); the caller's policy, e.g. not kubelet's pod volumes */
+  enter?: (dir: string) => boolean;
 }
 
 export interface CertWalk {
@@ -51,7 +53,7 @@ export async function walkForCertificates(
         if (++entries > limits.maxEntries) return { files, errors, truncated: true };
         const p = join(d, e.name);
         if (e.isDirectory()) {
-          if (!e.name.startsWith('..')) next.push(p);
+          if (!e.name.startsWith('..') && (limits.enter?.(p) ?? true)) next.push(p);
         } else if (nameSuggestsCertificates(p)) {
           if (e.isFile()) files.push({ path: p, links: [], expectCertificates: false });
           else if (e.isSymbolicLink()) {

@@ -65,6 +65,9 @@ export async function followMounts(
         const w = await files.walkForCertificates(r.path, {
           maxDepth: limits.maxDepth,
           maxEntries: limits.maxEntriesPerMount,
+          // the same policy below a mounted directory as for the mount itself
+          // (e.g. /var/lib/kubelet mounted by a CSI driver: not its pods/ volumes)
+          enter: shouldFollow,
         });
         if (w.truncated) incomplete.push(`${r.path} (mounted by ${c.pod.name}/${c.name})`);
         for (const f of w.files) if (!known.has(f.path)) candidates.set(f.path, f);
