@@ -108,11 +108,15 @@ function occurrencesOf(spec: WindowSpec, from: number, to: number): Occurrence[]
   for (let i = 0; ; i++) {
     const date = new Date(Date.UTC(first.year, first.month - 1, first.day + i));
     const [y, m, d] = [date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate()];
-    const start = instantOfLocal(spec.timeZone, y, m, d, spec.startMinute);
+    // A start read twice (fall-back hour) is its later instant and an end its earlier one (an
+    // end inside the spring-forward gap: the last instant before the jump), so
+    // the wall clock reads inside the window at every instant of the occurrence: taking the
+    // earlier start would let the clock fall back to before the start mid-window.
+    const start = instantOfLocal(spec.timeZone, y, m, d, spec.startMinute, 'later');
     if (start >= to) break;
     if (start < from || !spec.days.includes(date.getUTCDay())) continue;
     const endDay = spec.endMinute > spec.startMinute ? d : d + 1;
-    const end = instantOfLocal(spec.timeZone, y, m, endDay, spec.endMinute);
+    const end = instantOfLocal(spec.timeZone, y, m, endDay, spec.endMinute, 'end');
     // A window inside a spring-forward gap can come out empty: it does not occur that day.
     if (end > start) out.push({ start, end });
   }

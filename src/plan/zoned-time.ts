@@ -78,6 +78,12 @@ export function instantOfLocal(
   month: number,
   day: number,
   minutes: number,
+  /**
+   * A reading that occurs twice (the fall-back hour): its earlier or its later instant. `end`:
+   * the earlier instant, and for a reading inside the spring-forward gap the instant the clock
+   * still read before it (an end never moves forward past the time it names).
+   */
+  which: 'earlier' | 'later' | 'end' = 'earlier',
 ): number {
   const local = Date.UTC(year, month - 1, day, 0, minutes);
   // Offsets in force a day either side bracket any single transition.
@@ -88,5 +94,7 @@ export function instantOfLocal(
     .filter((u) => u - local === -offsetAt(timeZone, u))
     .sort((a, b) => a - b);
   // In the gap no reading matches: the offset before the jump carries the time past it.
-  return valid[0] ?? local - before;
+  const found = which === 'later' ? valid[valid.length - 1] : valid[0];
+  if (found !== undefined) return found;
+  return which === 'end' ? Math.min(local - before, local - after) : local - before;
 }
