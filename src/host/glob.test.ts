@@ -47,3 +47,10 @@ test('paths normalise inside the root', () => {
   assert.equal(normalizeInRoot('../../etc//x/./y'), '/etc/x/y');
   assert.equal(normalizeInRoot('/a/../../b'), '/b');
 });
+
+test('a bracket whose class is invalid (a range out of order) is a literal bracket, never a throw', () => {
+  const [g] = compileGlob('/x/["- ]');
+  assert.ok(g);
+  assert.ok(matchesPath([g], '/x/["- ]'));
+  assert.ok(!matchesPath([g], '/x/a'));
+});

@@ -39,6 +39,16 @@ export function expandBraces(pattern: string): string[] {
 
 const MAGIC = /[*?[]/;
 
+/** Whether `[body]` is a valid character class (a range out of order, `[z-a]`, is not). */
+function isValidClass(body: string): boolean {
+  try {
+    new RegExp(`[${body}]`, 's');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function segmentRegex(seg: string): RegExp {
   let re = '';
   for (let i = 0; i < seg.length; i++) {
@@ -51,8 +61,10 @@ function segmentRegex(seg: string): RegExp {
       else {
         let body = seg.slice(i + 1, close).replace(/\\/g, '\\\\');
         if (body.startsWith('!')) body = '^' + body.slice(1);
-        re += `[${body}]`;
-        i = close;
+        if (isValidClass(body)) {
+          re += `[${body}]`;
+          i = close;
+        } else re += '\\['; // e.g. `["- ]` (a range out of order): the bracket is literal
       }
     } else re += c.replace(/[.+^${}()|\\\]]/g, '\\$&');
   }
