@@ -34,6 +34,9 @@ export interface KnownCertificate {
   fingerprintSha256: string;
   subject: string;
   notAfter?: Date;
+  /** key identifiers as kube-apiserver logs them (`AB:CD:…`); undefined: not recorded (older scans) */
+  subjectKeyId?: string;
+  authorityKeyId?: string;
   component: string;
   residence: Residence;
   /** where, for people: a path, or a workload and the path it sees */
@@ -65,6 +68,18 @@ export function mergeKnowledge(parts: readonly Knowledge[]): Knowledge {
   return {
     known: parts.flatMap((p) => p.known),
     problems: parts.flatMap((p) => p.problems),
+  };
+}
+
+/** `subjectKeyId` / `authorityKeyId` of a scan or ledger JSON object, when recorded. */
+export function keyIdsOf(o: { subjectKeyId?: unknown; authorityKeyId?: unknown } | undefined): {
+  subjectKeyId?: string;
+  authorityKeyId?: string;
+} {
+  const ok = (v: unknown): v is string => typeof v === 'string' && /^[0-9A-Fa-f:]*$/.test(v);
+  return {
+    ...(ok(o?.subjectKeyId) ? { subjectKeyId: o.subjectKeyId.toUpperCase() } : {}),
+    ...(ok(o?.authorityKeyId) ? { authorityKeyId: o.authorityKeyId.toUpperCase() } : {}),
   };
 }
 
