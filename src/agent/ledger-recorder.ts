@@ -43,7 +43,8 @@ export class LedgerRecorder {
 
   /**
    * Records a scan: its `ledger` when the worker already updated it (the agent's worker holds
-   * the certificates; the agent does not), else updated here from the inventory.
+   * the certificates; the agent does not), else updated here from the inventory. The outcome
+   * goes on with the ledger, which the agent publishes in the NodeCertificateReport.
    */
   record(o: ScanOutcome): ScanOutcome {
     const previous = this.previous();
@@ -58,6 +59,6 @@ export class LedgerRecorder {
         this.log(`ledger not saved (kept in memory, next scan retries): ${message}`);
       this.lastProblem = message;
     }
-    return o;
+    return { ...o, ledger: this.ledger };
   }
 }
