@@ -142,7 +142,7 @@ function identifyText(row: Attribution): string {
   const other = row.otherCa?.[0];
   if (other)
     return `Serial ${row.serialHex} is known on ${other.node} (${other.component}, ${other.location}) but that certificate has AKID ${other.authorityKeyId ?? '?'}${other.subjectKeyId !== undefined ? `, SKID ${other.subjectKeyId}` : ''} — the failing one was issued by another CA (AKID ${row.akid || 'empty'}), so it is not that certificate. Serials are unique only per CA. ${audit}`;
-  return `No scan or ledger knows serial ${row.serialHex} (SN=${row.serialDecimal ?? '?'}). Run certdrift on every node — the agent DaemonSet keeps a ledger (--ledger), or collect \`certdrift scan -o json --node-name <node>\` from each node (--scan) — or: ${audit}`;
+  return `No scan or ledger knows serial ${row.serialHex} (SN=${row.serialDecimal ?? '?'}). Run certdrift on every node — the agent DaemonSet publishes each node's ledger in its NodeCertificateReport (--kubernetes) and keeps it on the node (--ledger) — or collect \`certdrift scan -o json --node-name <node>\` from each node (--scan) — or: ${audit}`;
 }
 
 /** Aggregates failures as they arrive; `rows()` attributes them against the knowledge. */

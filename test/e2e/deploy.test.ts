@@ -32,6 +32,7 @@ test('the base renders a complete install', (t) => {
   if (!out) return;
   assert.deepEqual(out.objs.map((o) => o.kind).sort(), [
     'ClusterRole',
+    'ClusterRole',
     'ClusterRoleBinding',
     'CustomResourceDefinition',
     'DaemonSet',
@@ -73,7 +74,9 @@ test('the base renders a complete install', (t) => {
   });
   assert.ok(c.volumeMounts.every((m) => m.readOnly === true));
   assert.deepEqual(Object.keys(c.resources).sort(), ['limits', 'requests']);
-  const role = out.objs.find((o) => o.kind === 'ClusterRole') as unknown as {
+  const role = out.objs.find(
+    (o) => o.kind === 'ClusterRole' && o.metadata.name === 'certdrift-agent',
+  ) as unknown as {
     rules: { resources: string[]; verbs: string[] }[];
   };
   assert.deepEqual(
@@ -84,6 +87,20 @@ test('the base renders a complete install', (t) => {
       'nodecertificatereports:get,create,patch',
       'nodecertificatereports/status:update',
     ],
+  );
+  // the reader role: list only, shipped unbound (bound to people, not to the agent)
+  const reader = out.objs.find(
+    (o) => o.kind === 'ClusterRole' && o.metadata.name === 'certdrift-reader',
+  ) as unknown as { rules: { resources: string[]; verbs: string[] }[] };
+  assert.deepEqual(
+    reader.rules.map((r) => `${r.resources.join(',')}:${r.verbs.join(',')}`),
+    ['nodecertificatereports:list', 'nodes:list'],
+  );
+  assert.ok(
+    !out.objs.some(
+      (o) => (o as { roleRef?: { name: string } }).roleRef?.name === 'certdrift-reader',
+    ),
+    'certdrift-reader is not bound by the install',
   );
   const audit = auditManifest('deploy/base', out.text);
   assert.deepEqual(

@@ -95,7 +95,8 @@ export function validate(
   if (
     typeof value === 'string' &&
     schema.maxLength !== undefined &&
-    [...value].length > schema.maxLength
+    // kube-openapi counts runes (utf8.RuneCountInString), not UTF-16 units
+    Array.from(value).length > schema.maxLength
   )
     errs.push({
       field,
