@@ -71,7 +71,9 @@ test('a damaged ledger is reported and replaced; an unwritable one is logged, no
       (m) => logs.push(m),
     );
     const o = outcome('C', '2026-11-03T00:00:00Z');
-    assert.equal(rec.record(o), o);
+    const recorded = rec.record(o);
+    assert.equal(recorded.inventory, o.inventory);
+    assert.equal(recorded.ledger, rec.current(), 'the outcome goes on with the ledger');
     assert.match(logs.at(-1) ?? '', /ledger not saved .*next scan retries/);
     assert.equal(rec.current()?.locations.length, 1);
   } finally {
