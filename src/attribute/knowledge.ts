@@ -1,5 +1,5 @@
-// What certdrift knows about certificates, from any source (scan documents, ledgers, later the
-// cluster's NodeCertificateReports), in one shape the matcher reads. A source is an edge behind
+// What certdrift knows about certificates, from any source (scan documents, ledgers, the
+// cluster's NodeCertificateReports with their published ledgers), in one shape the matcher reads. A source is an edge behind
 // KnowledgeSource; turning its documents into KnownCertificate is pure (this folder).
 
 /** Where a certificate lives on its node. */
@@ -57,7 +57,7 @@ export interface Knowledge {
   problems: string[];
 }
 
-/** A place certdrift's knowledge comes from. The files source is complete; the cluster source is wired by the lead. */
+/** A place certdrift's knowledge comes from: files (host/knowledge-files.ts) or the cluster's reports (cluster/report-knowledge.ts). */
 export interface KnowledgeSource {
   /** e.g. `scan node-1.json`, `ledger /var/lib/certdrift/ledger.json`, `cluster` */
   readonly name: string;
