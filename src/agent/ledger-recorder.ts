@@ -47,6 +47,8 @@ export class LedgerRecorder {
    * goes on with the ledger, which the agent publishes in the NodeCertificateReport.
    */
   record(o: ScanOutcome): ScanOutcome {
+    // the worker saw nothing new since the ledger it sent last: it is already on disk
+    if (o.ledgerUnchanged && this.ledger !== null && this.lastProblem === undefined) return o;
     const previous = this.previous();
     this.ledger = o.ledger ?? updateLedger(previous, o.inventory, this.node, o.now);
     try {
