@@ -56,7 +56,7 @@ export class VirtualTime {
 
   /** waits (real time) until no tracked call is in flight and every continuation has run */
   async settle(): Promise<void> {
-    for (let quiet = 0; quiet < 3; ) {
+    for (let quiet = 0; quiet < 3;) {
       await new Promise((r) => setImmediate(r));
       if (this.busy > 0) {
         quiet = 0;
