@@ -180,3 +180,24 @@ test('rotate --apply without --watch releases the Lease when it ends; a held Lea
     [],
   );
 });
+
+test('--watch acts, so it needs --apply; --interval belongs to --watch', async (t) => {
+  if (skip) return t.skip('kubectl is not installed (renders deploy/)');
+  const before = emu.requests.length;
+  const w = await runCli(['rotate', '--kubernetes', kubeconfig, '--watch']);
+  assert.equal(w.status, 3);
+  assert.match(w.stderr, /--watch keeps acting: it needs --apply/);
+  const i = await runCli(['rotate', '--kubernetes', kubeconfig, '--apply', '--interval=1m']);
+  assert.equal(i.status, 3);
+  assert.match(i.stderr, /--interval is the time between steps of --watch/);
+  const z = await runCli([
+    'rotate',
+    '--kubernetes',
+    kubeconfig,
+    '--apply',
+    '--watch',
+    '--interval=0s',
+  ]);
+  assert.equal(z.status, 3);
+  assert.equal(emu.requests.length, before, 'no call made');
+});

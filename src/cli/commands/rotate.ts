@@ -144,6 +144,8 @@ export const rotateCommand: CommandDef = {
     const watch = values.watch === true;
     if (watch && values.apply !== true)
       throw new UsageError('--watch keeps acting: it needs --apply');
+    if (values.interval !== undefined && !watch)
+      throw new UsageError('--interval is the time between steps of --watch');
     const intervalMs = durationMs(values.interval, '--interval', 60_000);
     if (intervalMs <= 0) throw new UsageError('--interval: expected a duration above zero');
     const policy = await loadPolicy(typeof values.policy === 'string' ? values.policy : undefined);
