@@ -15,7 +15,7 @@ import { certificateFamilies } from '../agent/exposition.js';
 import type { ScanOutcome } from '../agent/metrics.js';
 import { updateLedger } from '../ledger/update-ledger.js';
 import type { Ledger } from '../ledger/types.js';
-import type { Certificate } from '../model.js';
+import type { Certificate, Finding } from '../model.js';
 import { agentScan } from './agent-scan.js';
 import { scanMemory, type ScanMemory } from './node-scan.js';
 import type { ScanReply, ScanRequest, ScanWorkerData } from './agent-scan-in-worker.js';
@@ -33,8 +33,26 @@ let ledger:
   { ledger: Ledger; certs: readonly Certificate[]; workloads: string; atMs: number } | undefined;
 export const LEDGER_REFRESH_MS = 30 * 60_000;
 
-/** The findings last sent, as JSON: equal findings are not sent again. */
-let lastFindings: string | undefined;
+/** The findings last sent: equal findings are not sent again. */
+let lastFindings: readonly Finding[] | undefined;
+
+/** Deep equality of JSON-like values (findings: strings, numbers, arrays, plain objects). */
+function same(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!same(a[i], b[i])) return false;
+    return true;
+  }
+  if (a instanceof Date || b instanceof Date)
+    return a instanceof Date && b instanceof Date && a.getTime() === b.getTime();
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka)
+    if (!same((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  return true;
+}
 
 /** The certificates of the last rendered families, so an unchanged node is not rendered again. */
 let rendered:
@@ -108,9 +126,8 @@ function slim(o: ScanOutcome, d: ScanWorkerData): ScanOutcome {
       ledgerPart = { ledger: next };
     }
   }
-  const findingsJson = JSON.stringify(o.findings);
-  const findingsUnchanged = d.findingsKnown === true && findingsJson === lastFindings;
-  lastFindings = findingsJson;
+  const findingsUnchanged = d.findingsKnown === true && same(o.findings, lastFindings);
+  lastFindings = o.findings;
   return {
     ...o,
     ...ledgerPart,

@@ -72,7 +72,15 @@ export async function scanNode(
     { ...base, workloads: seen.workloads },
     config.maxFileSize,
   );
-  base = sortInventory({
+  const added =
+    usage.added.files.length +
+    usage.added.certificates.length +
+    usage.added.errors.length +
+    usage.added.missing.length +
+    usage.missing.length;
+  // nothing added: the lists are as sorted as they came
+  const sorted = added > 0 ? sortInventory : (i: Inventory): Inventory => i;
+  base = sorted({
     ...base,
     files: [...base.files, ...usage.added.files],
     certificates: [...base.certificates, ...usage.added.certificates],

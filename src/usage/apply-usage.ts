@@ -67,10 +67,11 @@ export function applyUsage(inv: Inventory, facts: UsageFacts, memo?: UsageMemo):
   }
 
   const certificates = inv.certificates.map((c): Certificate => {
-    const usedBy = [...(uses.get(c.location.path) ?? [])];
-    const usesKey = memo ? usedBy.map(key).join('\n') : '';
+    const list = uses.get(c.location.path);
+    const usesKey = memo && list ? list.map(key).join('\n') : '';
     const kept = memo?.get(c);
     if (kept && kept.uses === usesKey) return kept.out;
+    const usedBy = list ? [...list] : [];
     const out: Certificate = { ...c, usedBy };
     delete out.superseded;
     if (usedBy.length === 0) {
