@@ -10,3 +10,13 @@ export { planStep, planIdOf, type StepInput, type RotateStep } from './plan-step
 export * from './lease-decision.js';
 export * from './render-step.js';
 export { runStep, type RotateEdge, type StepSettings, type StepRun } from './run-step.js';
+export * from './lease-keeper.js';
+export {
+  rotateOnce,
+  rotateWatch,
+  NotActingError,
+  type RotatorDeps,
+  type RotatorSettings,
+  type RotatorEvent,
+  type OnceResult,
+} from './rotator.js';

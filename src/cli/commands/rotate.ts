@@ -4,11 +4,12 @@
 
 import { hostname } from 'node:os';
 import type { Actuator, RotateOptions } from '../../rotate/rotate-types.js';
+import type { StepRun } from '../../rotate/run-step.js';
 import type { CommandDef, Io, Values } from '../command.js';
 import { UsageError } from '../command.js';
 import { OperationalError } from '../errors.js';
 import { VERSION } from '../version.js';
-import { loadPolicy } from './plan.js';
+import { loadPolicy } from '../policy-file.js';
 
 const ACTUATORS = ['kops', 'capi', 'karpenter', 'drain'] as const;
 
@@ -38,7 +39,7 @@ export const rotateCommand: CommandDef = {
   name: 'rotate',
   summary: 'carry out the plan: drive kops, Cluster API, Karpenter or a drain (dry run; --apply)',
   usage:
-    'certdrift rotate --kubernetes auto|KUBECONFIG [--policy FILE] [--apply] [--actuator A] [--after-drain delete-node|none] [-o text|json]',
+    'certdrift rotate --kubernetes auto|KUBECONFIG [--policy FILE] [--apply [--watch [--interval DURATION]]] [--actuator A] [--after-drain delete-node|none] [-o text|json]',
   description: [
     'One step of the rotation: reads the cluster, recomputes the plan (as `certdrift plan`), and',
     'for the nodes due now — inside a window and within the group and cluster limits — prints',
@@ -48,7 +49,9 @@ export const rotateCommand: CommandDef = {
     'capi (annotate the Machine cluster.x-k8s.io/remediate-machine), karpenter (delete the',
     'NodeClaim), drain (cordon, evict through policy/v1 Eviction honouring PodDisruptionBudgets).',
     'Progress is recorded on each node (annotation certdrift.io/rotation): run it again to',
-    'continue; finished work is never repeated. See docs/rotate.md.',
+    'continue; finished work is never repeated. --apply --watch keeps stepping (the in-cluster',
+    'Deployment, deploy/rotator): it waits for the Lease, renews it while working, stops acting',
+    'the moment it is lost, and releases it on SIGTERM. See docs/rotate.md.',
     'Exit codes: 0 ok, 1 some node blocked or stuck, 3 usage, lock or cluster error.',
   ].join('\n'),
   options: {
@@ -86,6 +89,17 @@ export const rotateCommand: CommandDef = {
       value: 'NAME',
       description: 'kops cluster name for the printed command',
     },
+    watch: {
+      type: 'boolean',
+      description:
+        'with --apply: keep going, one step every --interval, until SIGTERM (in-cluster)',
+    },
+    interval: {
+      type: 'string',
+      value: 'DURATION',
+      description: 'time between steps with --watch',
+      shownDefault: '1m',
+    },
     run: { type: 'string', value: 'NAME', description: 'names the campaign (part of the plan id)' },
     identity: {
       type: 'string',
@@ -110,6 +124,7 @@ export const rotateCommand: CommandDef = {
   examples: [
     'certdrift rotate --kubernetes ~/.kube/config --policy plan-policy.yaml',
     'certdrift rotate --kubernetes ~/.kube/config --policy plan-policy.yaml --apply --kops-cluster prod.example.com',
+    'certdrift rotate --kubernetes auto --policy /etc/certdrift/policy/policy.yaml --apply --watch --interval 1m',
   ],
   run: async (values: Values, positionals: string[], io: Io): Promise<number> => {
     if (positionals.length > 0)
@@ -126,39 +141,61 @@ export const rotateCommand: CommandDef = {
       now = new Date(t);
     }
     const options = optionsOf(values);
+    const watch = values.watch === true;
+    if (watch && values.apply !== true)
+      throw new UsageError('--watch keeps acting: it needs --apply');
+    if (values.interval !== undefined && !watch)
+      throw new UsageError('--interval is the time between steps of --watch');
+    const intervalMs = durationMs(values.interval, '--interval', 60_000);
+    if (intervalMs <= 0) throw new UsageError('--interval: expected a duration above zero');
     const policy = await loadPolicy(typeof values.policy === 'string' ? values.policy : undefined);
     const { openCluster } = await import('../../cluster/connect.js');
     const { RotateClient } = await import('../../cluster/rotate-client.js');
     const { planIdOf, runStep, renderStepText, stepDocument } =
       await import('../../rotate/index.js');
-    const { acquireLease } = await import('../../cluster/rotate-lock.js');
     const ua = `certdrift/${VERSION}`;
     const cluster = openCluster(values.kubernetes, io.env, ua);
     if (!cluster)
       throw new OperationalError('--kubernetes auto: not in a pod (no KUBERNETES_SERVICE_HOST)');
     const client = new RotateClient(cluster, ua);
     const apply = values.apply === true;
-    if (apply) {
-      const me = typeof values.identity === 'string' ? values.identity : hostname();
-      const got = await acquireLease(client, me, now);
-      if (!got.held)
-        throw new OperationalError(
-          `the rotation Lease is held by ${got.holder} until ${got.until}: not acting`,
-        );
-    }
     const planId = planIdOf(
       JSON.stringify(policy),
       typeof values.run === 'string' ? values.run : '',
     );
-    const run = await runStep(client, { policy, planId, options, apply }, now);
-    for (const p of run.problems)
-      io.stderr.write(`certdrift rotate: warning: ${p.source}: ${p.message}\n`);
-    if (output === 'json')
-      io.stdout.write(JSON.stringify(stepDocument(run.step, run.outcomes, apply), null, 2) + '\n');
-    else io.stdout.write(renderStepText(run.step, run.outcomes, apply));
-    const troubled =
+    const settings = { policy, planId, options, apply };
+    const render = (run: StepRun): void => {
+      for (const p of run.problems)
+        io.stderr.write(`certdrift rotate: warning: ${p.source}: ${p.message}\n`);
+      if (output === 'json' && watch)
+        io.stdout.write(JSON.stringify(stepDocument(run.step, run.outcomes, apply)) + '\n');
+      else if (output === 'json')
+        io.stdout.write(
+          JSON.stringify(stepDocument(run.step, run.outcomes, apply), null, 2) + '\n',
+        );
+      else io.stdout.write(renderStepText(run.step, run.outcomes, apply));
+    };
+    const troubled = (run: StepRun): boolean =>
       run.step.work.some((w) => w.state === 'stuck') ||
       run.outcomes.some((o) => o.result === 'blocked' || o.result === 'failed');
-    return troubled ? 1 : 0;
+    if (apply) {
+      // The Lease is held for the whole run, renewed while working, released at the end.
+      const { rotateWithLease } = await import('../rotate-session.js');
+      const start = Date.now();
+      return rotateWithLease({
+        client,
+        step: settings,
+        me: typeof values.identity === 'string' ? values.identity : hostname(),
+        watch,
+        intervalMs,
+        now: () => new Date(now.getTime() + Date.now() - start),
+        io,
+        render,
+        troubled,
+      });
+    }
+    const run = await runStep(client, settings, now);
+    render(run);
+    return troubled(run) ? 1 : 0;
   },
 };
