@@ -1,0 +1,190 @@
+// Adversarial review of cheap rescans (issue #11): ways a real change on a node is not seen at
+// the next scan while the change watch says "clean". Real files, real inotify, real mounts (root
+// only), certificates issued at test time. Each test states what the agent should do; a failing
+// test is a defect.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { linkSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ChangeWatch } from '../../src/host/change-watch.js';
+import { openNodeFiles, ParseCache } from '../../src/host/index.js';
+import { FileScanMemo } from '../../src/inventory/file-scan-memo.js';
+import { scanFiles, type FileScanConfig } from '../../src/inventory/scan-files.js';
+import type { Inventory } from '../../src/model.js';
+import { issue, type Issued } from '../support/certs.js';
+import { HostTree } from '../support/tree.js';
+
+const NB = new Date('2026-01-01T00:00:00Z');
+const NA = new Date('2027-01-01T00:00:00Z');
+const cfg = (paths: string[]): FileScanConfig => ({
+  presets: ['none'],
+  paths,
+  excludes: [],
+  maxFileSize: 1 << 20,
+  maxEntries: 10_000,
+});
+const cns = (inv: Inventory): string[] => inv.certificates.map((c) => c.commonName).sort();
+
+let a: Issued;
+let b: Issued;
+before(async () => {
+  a = await issue({ cn: 'node-a', notBefore: NB, notAfter: NA });
+  b = await issue({ cn: 'node-b', notBefore: NB, notAfter: NA });
+  assert.equal(a.pem.length, b.pem.length);
+});
+
+/** A memo that never verifies by schedule: only the watch decides (isolates the watch). */
+function harness(t: HostTree, verifyEvery = 1000) {
+  const watch = new ChangeWatch(t.root);
+  const memo = new FileScanMemo(watch, verifyEvery);
+  const cache = new ParseCache(0);
+  const scan = async (paths: string[]): Promise<Inventory> => {
+    cache.begin();
+    const inv = await memo.scan(openNodeFiles(t.root, cache), cfg(paths));
+    cache.end(memo.stats.reused);
+    return inv;
+  };
+  /** Two scans: the first arms the watch, the second verifies with it armed. */
+  const settle = async (paths: string[]): Promise<void> => {
+    await scan(paths);
+    await scan(paths);
+    await scan(paths);
+    assert.equal(memo.stats.reused, true, 'the memo should be in use before the change');
+  };
+  /** What a scan without any memo sees now (the truth the memo must match). */
+  const truth = async (paths: string[]): Promise<string[]> =>
+    cns(await scanFiles(openNodeFiles(t.root), cfg(paths)));
+  return { watch, memo, scan, settle, truth };
+}
+
+/** Lets inotify events reach the callbacks. */
+const drain = (): Promise<void> => sleep(300);
+
+describe('changes the watch does not see (reported only at the periodic verification)', () => {
+  test('a link swapped in the middle of a link chain, outside the walked directory, is seen at the next scan', async () => {
+    // /etc/kubernetes/pki/ca.crt -> /opt/store/current/ca.crt, current -> v1: a "current"
+    // pointer directory, rotated by swapping the pointer (as ..data in secret volumes).
+    const t = new HostTree();
+    const h = harness(t);
+    try {
+      t.write('/opt/store/v1/ca.crt', a.pem);
+      t.write('/opt/store/v2/ca.crt', b.pem);
+      t.link('/opt/store/current', 'v1');
+      t.link('/etc/kubernetes/pki/ca.crt', '/opt/store/current/ca.crt');
+      const paths = ['/etc/kubernetes/pki/**'];
+      assert.deepEqual(cns(await h.scan(paths)), ['node-a']);
+      await h.settle(paths);
+      // atomic swap of the pointer
+      symlinkSync('v2', t.abs('/opt/store/current.tmp'));
+      execFileSync('mv', ['-T', t.abs('/opt/store/current.tmp'), t.abs('/opt/store/current')]);
+      await drain();
+      assert.deepEqual(await h.truth(paths), ['node-b'], 'control: the node changed');
+      const inv = await h.scan(paths);
+      assert.deepEqual(cns(inv), ['node-b'], `memo reused: ${String(h.memo.stats.reused)}`);
+    } finally {
+      h.memo.close();
+      t.remove();
+    }
+  });
+
+  test('a certificate rewritten in place through a hard link in another directory is seen at the next scan', async () => {
+    const t = new HostTree();
+    const h = harness(t);
+    try {
+      t.write('/etc/kubernetes/pki/apiserver.crt', a.pem);
+      mkdirSync(t.abs('/var/lib/tool'), { recursive: true });
+      linkSync(t.abs('/etc/kubernetes/pki/apiserver.crt'), t.abs('/var/lib/tool/apiserver.crt'));
+      const paths = ['/etc/kubernetes/pki/**'];
+      assert.deepEqual(cns(await h.scan(paths)), ['node-a']);
+      await h.settle(paths);
+      writeFileSync(t.abs('/var/lib/tool/apiserver.crt'), b.pem); // same inode, in place
+      await drain();
+      assert.deepEqual(await h.truth(paths), ['node-b'], 'control: the node changed');
+      const inv = await h.scan(paths);
+      assert.deepEqual(cns(inv), ['node-b'], `memo reused: ${String(h.memo.stats.reused)}`);
+    } finally {
+      h.memo.close();
+      t.remove();
+    }
+  });
+
+  test('a file system mounted over a watched directory (tmpfs, as kubelet mounts secrets) is seen at the next scan', async (ctx) => {
+    const t = new HostTree();
+    const h = harness(t);
+    const dir = t.abs('/etc/kubernetes/pki');
+    let mounted = false;
+    try {
+      t.write('/etc/kubernetes/pki/apiserver.crt', a.pem);
+      const paths = ['/etc/kubernetes/pki/**'];
+      assert.deepEqual(cns(await h.scan(paths)), ['node-a']);
+      await h.settle(paths);
+      try {
+        execFileSync('mount', ['-t', 'tmpfs', 'none', dir], { stdio: 'ignore' });
+        mounted = true;
+      } catch {
+        ctx.skip('mount(8) not permitted here');
+        return;
+      }
+      writeFileSync(`${dir}/apiserver.crt`, b.pem);
+      await drain();
+      assert.deepEqual(await h.truth(paths), ['node-b'], 'control: the node changed');
+      const inv = await h.scan(paths);
+      assert.deepEqual(cns(inv), ['node-b'], `memo reused: ${String(h.memo.stats.reused)}`);
+    } finally {
+      if (mounted) execFileSync('umount', [dir]);
+      h.memo.close();
+      t.remove();
+    }
+  });
+});
+
+describe('bounded state over many scans', () => {
+  test('the watch plan does not keep every directory ever seen (pod-volume churn)', async () => {
+    const t = new HostTree();
+    const h = harness(t, 1);
+    try {
+      const paths = ['/pods/**'];
+      for (let i = 0; i < 60; i++) {
+        // one pod directory comes, the one before goes: the node holds 1 at any time
+        t.write(`/pods/uid-${i}/volumes/tls/tls.crt`, a.pem);
+        if (i > 0) rmSync(t.abs(`/pods/uid-${i - 1}`), { recursive: true });
+        await h.scan(paths);
+      }
+      const spec = (h.watch as unknown as { spec: Map<string, unknown> }).spec;
+      // live: /, /pods's ancestors (a few), /pods, uid-59, volumes, tls
+      assert.ok(spec.size < 30, `the watch plan holds ${spec.size} directories for 4 live ones`);
+    } finally {
+      h.memo.close();
+      t.remove();
+    }
+  });
+});
+
+describe('hostile layouts (these held up)', () => {
+  test('a watched directory replaced by a file, a loop, a newline name, chmod 000: no throw, right result', async () => {
+    const t = new HostTree();
+    const h = harness(t);
+    try {
+      t.write('/etc/kubernetes/pki/apiserver.crt', a.pem);
+      t.write('/etc/kubernetes/pki/sub/x\nfake.crt', b.pem);
+      t.link('/etc/kubernetes/pki/loop', '/etc/kubernetes/pki');
+      const paths = ['/etc/kubernetes/pki/**'];
+      assert.deepEqual(cns(await h.scan(paths)), ['node-a', 'node-b']);
+      await h.settle(paths);
+      execFileSync('chmod', ['000', t.abs('/etc/kubernetes/pki/sub')]);
+      await drain();
+      await h.scan(paths);
+      assert.equal(h.memo.stats.reused, false, 'chmod on a subdirectory is a change');
+      rmSync(t.abs('/etc/kubernetes/pki'), { recursive: true, force: true });
+      writeFileSync(t.abs('/etc/kubernetes/pki'), 'not a dir');
+      await drain();
+      assert.deepEqual(cns(await h.scan(paths)), []);
+      assert.equal(h.memo.stats.reused, false);
+    } finally {
+      h.memo.close();
+      t.remove();
+    }
+  });
+});
