@@ -188,3 +188,34 @@ describe('hostile layouts (these held up)', () => {
     }
   });
 });
+
+describe('a file the cache cannot stat', () => {
+  test('a certificate path longer than PATH_MAX is an item error, not a failed scan, with the parse cache', async () => {
+    const t = new HostTree();
+    try {
+      t.write('/pki/ok.crt', a.pem);
+      // 20 levels of 200-character names, then a 250-character file: over 4,096 bytes in all,
+      // made with relative steps (as any process on the node can)
+      const d = 'd'.repeat(200);
+      execFileSync('sh', [
+        '-c',
+        `cd "$1/pki" && for i in $(seq 20); do mkdir ${d} && cd ${d}; done && printf x > ${'x'.repeat(250)}.crt`,
+        'sh',
+        t.root,
+      ]);
+      const paths = ['/pki/**'];
+      // control: without the cache, one item error and the good certificate
+      const plain = await scanFiles(openNodeFiles(t.root), cfg(paths));
+      assert.deepEqual(cns(plain), ['node-a']);
+      assert.ok(plain.errors.length >= 1);
+      const cache = new ParseCache(0);
+      cache.begin();
+      const cached = await scanFiles(openNodeFiles(t.root, cache), cfg(paths)).catch(
+        (e: unknown) => `threw: ${String(e)}`,
+      );
+      assert.equal(typeof cached, 'object', String(cached).slice(0, 120));
+    } finally {
+      execFileSync('rm', ['-rf', t.root]); // rm(1) walks relatively; rmSync hits ENAMETOOLONG
+    }
+  });
+});

@@ -5,6 +5,7 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { resolveScanConfig } from '../../src/config/scan-config.js';
 import { daysFrom, issue } from '../support/certs.js';
 import { NOW } from '../support/nodes.js';
@@ -65,5 +66,30 @@ test('a worker that stops answering fails the scan (a deadline), and the next sc
       }
     }
     w.stop();
+  }
+});
+
+test('one over-long path on the node does not fail every scan of the agent (PATH_MAX)', async () => {
+  const long = new HostTree();
+  const w = new mod.ScanWorker();
+  try {
+    const c = await issue({ cn: 'one', notBefore: NOW, notAfter: daysFrom(NOW, 300) });
+    long.write('/pki/one.crt', c.pem);
+    const d = 'd'.repeat(200);
+    execFileSync('sh', [
+      '-c',
+      `cd "$1/pki" && for i in $(seq 20); do mkdir ${d} && cd ${d}; done && printf x > ${'x'.repeat(250)}.crt`,
+      'sh',
+      long.root,
+    ]);
+    for (let i = 0; i < 2; i++) {
+      const o = await w
+        .scan(config(long.root), { node: 'n', x509Compat: false })
+        .catch((e: unknown) => `failed: ${String(e).slice(0, 100)}`);
+      assert.equal(typeof o, 'object', `scan ${i + 1}: ${String(o)}`);
+    }
+  } finally {
+    w.stop();
+    execFileSync('rm', ['-rf', long.root]);
   }
 });
