@@ -3,7 +3,7 @@
 // was measured slower on 2 cores (330 vs 266 ms for 8,451 files: start-up plus structured-clone
 // of the results outweigh the second core); see BENCHMARKS.md.
 
-import { lstatSync } from 'node:fs';
+import { lstatSync, type BigIntStats } from 'node:fs';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { parseCertificateFile, type FileParse } from '../certs/index.js';
 import type { ItemError } from '../model.js';
@@ -33,7 +33,14 @@ export function readAndParseOne(
   const slot = `${file.expectCertificates ? 'c' : 'f'}${maxBytes}:${file.path}`;
   // lstat, not stat: like the read (O_NOFOLLOW), a link that appeared in the last component
   // since discovery is never a hit, and the read refuses it.
-  const st = lstatSync(host.real(file.path), { bigint: true, throwIfNoEntry: false });
+  // Any lstat failure (ENAMETOOLONG past PATH_MAX, ENOTDIR when a directory was replaced by a
+  // file since discovery, ELOOP, EACCES) is a miss: the read below turns it into an item error.
+  let st: BigIntStats | undefined;
+  try {
+    st = lstatSync(host.real(file.path), { bigint: true, throwIfNoEntry: false });
+  } catch {
+    st = undefined;
+  }
   if (st?.isFile()) {
     const hit = cache.get(slot, statKey(st));
     if (hit) return { ok: true, file, parse: hit };
