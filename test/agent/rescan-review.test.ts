@@ -12,7 +12,10 @@ import { ChangeWatch } from '../../src/host/change-watch.js';
 import { openNodeFiles, ParseCache } from '../../src/host/index.js';
 import { FileScanMemo } from '../../src/inventory/file-scan-memo.js';
 import { scanFiles, type FileScanConfig } from '../../src/inventory/scan-files.js';
+import { FOLLOW_DEFAULTS, followMounts } from '../../src/inventory/follow-mounts.js';
 import type { Inventory } from '../../src/model.js';
+import type { RuntimeContainer } from '../../src/runtime/types.js';
+import { applyUsage, type UsageMemo } from '../../src/usage/index.js';
 import { issue, type Issued } from '../support/certs.js';
 import { HostTree } from '../support/tree.js';
 
@@ -216,6 +219,50 @@ describe('a file the cache cannot stat', () => {
       assert.equal(typeof cached, 'object', String(cached).slice(0, 120));
     } finally {
       execFileSync('rm', ['-rf', t.root]); // rm(1) walks relatively; rmSync hits ENAMETOOLONG
+    }
+  });
+});
+
+describe('"unchanged" by identity on a node with containers', () => {
+  test('a certificate found through a container mount is the same object at an unchanged rescan', async () => {
+    const t = new HostTree();
+    try {
+      // calico-node mounts /etc/cni/net.d, whose kubeconfig no preset names
+      t.write('/etc/cni/net.d/calico.crt', a.pem);
+      const cache = new ParseCache(0);
+      const container: RuntimeContainer = {
+        id: 'c1',
+        podSandboxId: 's1',
+        pod: { namespace: 'kube-system', name: 'calico-node-x', uid: 'u1' },
+        name: 'calico-node',
+        attempt: 0,
+        state: 'running',
+        mounts: [
+          { containerPath: '/host/etc/cni/net.d', hostPath: '/etc/cni/net.d', readonly: false },
+        ],
+      };
+      const base = await scanFiles(openNodeFiles(t.root, cache), cfg(['/etc/kubernetes/pki/**']));
+      const usage: UsageMemo = new WeakMap();
+      const once = async (): Promise<Inventory> => {
+        cache.begin();
+        const f = await followMounts(openNodeFiles(t.root, cache), [container], base, {
+          ...FOLLOW_DEFAULTS,
+          maxFileSize: 1 << 20,
+        });
+        cache.end();
+        return applyUsage(f.inventory, { named: [] }, usage);
+      };
+      const one = await once();
+      const two = await once();
+      assert.deepEqual(cns(two), ['node-a']);
+      assert.equal(cache.stats().reused, 1, 'control: the file was not read again');
+      assert.equal(
+        two.certificates[0],
+        one.certificates[0],
+        'a new object: the worker re-renders every scan',
+      );
+    } finally {
+      t.remove();
     }
   });
 });
