@@ -39,6 +39,10 @@ export class FileScanMemo {
   ) {}
 
   readonly scan: FileScan = async (files: NodeFiles, config: FileScanConfig) => {
+    // Let inotify events already queued reach the watch first: a change made just before this
+    // scan must not be read as "clean" (two turns: the first may come after this turn's poll).
+    await new Promise<void>((r) => setImmediate(r));
+    await new Promise<void>((r) => setImmediate(r));
     const key = JSON.stringify(config);
     const why =
       this.last === undefined

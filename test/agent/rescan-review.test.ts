@@ -270,3 +270,21 @@ describe('"unchanged" by identity on a node with containers', () => {
     }
   });
 });
+
+describe('the watch read at the very start of a scan', () => {
+  test('a change made just before the scan starts (event not yet delivered) is seen by that scan', async () => {
+    const t = new HostTree();
+    const h = harness(t);
+    try {
+      t.write('/etc/kubernetes/pki/apiserver.crt', a.pem);
+      const paths = ['/etc/kubernetes/pki/**'];
+      await h.settle(paths);
+      writeFileSync(t.abs('/etc/kubernetes/pki/apiserver.crt'), b.pem); // then scan at once
+      const inv = await h.scan(paths);
+      assert.deepEqual(cns(inv), ['node-b'], `memo reused: ${String(h.memo.stats.reused)}`);
+    } finally {
+      h.memo.close();
+      t.remove();
+    }
+  });
+});
