@@ -82,7 +82,7 @@ export async function discover(
       const fromUser = pattern.origin === '--path';
       const r = await host.resolve(g.base);
       resolved.add(g.base);
-      if (r.ok) resolved.add(r.path);
+      if (r.ok) for (const q of [r.path, ...(r.via ?? [])]) resolved.add(q);
       if (!r.ok) {
         // A preset path missing on this host is normal; a path the user named is not.
         if (fromUser || r.reason === 'dangling_symlink' || r.reason === 'symlink_loop') {
@@ -199,7 +199,7 @@ async function walk(
           if (matched) ctx.add(canon, logical, nameSuggestsCertificates(logical));
         } else if (e.isSymbolicLink()) {
           const r = await host.resolve(canon);
-          if (r.ok) ctx.resolved.add(r.path);
+          if (r.ok) for (const q of [r.path, ...(r.via ?? [])]) ctx.resolved.add(q);
           if (!r.ok) {
             if (matched) ctx.errors.push({ path: logical, reason: r.reason, message: r.message });
           } else if (r.kind === 'dir') {

@@ -11,7 +11,13 @@ import { errorText, reasonOfOsError } from './os-reason.js';
 import { readCapped, type RawFile } from './procfs.js';
 
 export type Resolved =
-  | { ok: true; path: string; kind: 'file' | 'dir' | 'other' }
+  | {
+      ok: true;
+      path: string;
+      kind: 'file' | 'dir' | 'other';
+      /** every symbolic link followed on the way (in-root paths): a change watch covers them */
+      via?: string[];
+    }
   | { ok: false; reason: Reason; message: string };
 
 export type ReadResult = { ok: true; bytes: Buffer } | { ok: false; error: ItemError };
@@ -36,6 +42,7 @@ export class HostFiles {
       .filter((s) => s !== '');
     let done: string[] = [];
     let hops = 0;
+    const via: string[] = [];
     while (pending.length > 0) {
       const comp = pending.shift() as string;
       if (comp === '.') continue;
@@ -69,6 +76,7 @@ export class HostFiles {
           message: `${p}: more than ${MAX_HOPS} symbolic links (a loop?)`,
         };
       }
+      via.push(cur);
       const target = await readlink(this.real(cur));
       if (target.startsWith('/')) done = [];
       pending = [...target.split('/').filter((s) => s !== ''), ...pending];
@@ -76,7 +84,8 @@ export class HostFiles {
     const path = '/' + done.join('/');
     try {
       const st = await stat(this.real(path));
-      return { ok: true, path, kind: st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other' };
+      const kind = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other';
+      return via.length > 0 ? { ok: true, path, kind, via } : { ok: true, path, kind };
     } catch (err) {
       return { ok: false, reason: reasonOfOsError(err), message: `${p}: ${errText(err)}` };
     }
