@@ -48,8 +48,11 @@ export async function scanFiles(
     excludes: [...config.excludes],
     maxEntries: config.maxEntries,
   });
-  if (watched) watched(found.watched ?? { listed: [], resolved: [] });
   const part = await parseFiles(files, found.files, new Set(), config.maxFileSize);
+  if (watched) {
+    const w = found.watched ?? { listed: [], resolved: [] };
+    watched({ listed: w.listed, resolved: [...w.resolved, ...(part.via ?? [])] });
+  }
   const errors = [...found.errors, ...part.errors];
   return sortInventory({
     hostRoot: files.root,
@@ -70,6 +73,8 @@ export interface ParsedFiles {
   certificates: Certificate[];
   errors: ItemError[];
   missing: MissingCredential[];
+  /** symbolic links followed to kubeconfig references (for a change watch) */
+  via?: string[];
 }
 
 /**
@@ -117,6 +122,7 @@ export async function parseFiles(
       });
     };
     const r = await files.resolve(target);
+    if (r.ok && r.via) (out.via ??= []).push(...r.via);
     if (!r.ok) {
       missing(r.reason, r.message);
       continue;

@@ -17,6 +17,7 @@ import type { Inventory } from '../../src/model.js';
 import type { RuntimeContainer } from '../../src/runtime/types.js';
 import { applyUsage, type UsageMemo } from '../../src/usage/index.js';
 import { issue, type Issued } from '../support/certs.js';
+import { kubeconfig } from '../support/kubeconfig.js';
 import { HostTree } from '../support/tree.js';
 
 const NB = new Date('2026-01-01T00:00:00Z');
@@ -82,6 +83,37 @@ describe('changes the watch does not see (reported only at the periodic verifica
       // atomic swap of the pointer
       symlinkSync('v2', t.abs('/opt/store/current.tmp'));
       execFileSync('mv', ['-T', t.abs('/opt/store/current.tmp'), t.abs('/opt/store/current')]);
+      await drain();
+      assert.deepEqual(await h.truth(paths), ['node-b'], 'control: the node changed');
+      const inv = await h.scan(paths);
+      assert.deepEqual(cns(inv), ['node-b'], `memo reused: ${String(h.memo.stats.reused)}`);
+    } finally {
+      h.memo.close();
+      t.remove();
+    }
+  });
+
+  test('a link swapped in the middle of the chain a kubeconfig reference follows is seen at the next scan', async () => {
+    const t = new HostTree();
+    const h = harness(t);
+    try {
+      t.write('/opt/certs/v1/client.pem', a.pem);
+      t.write('/opt/certs/v2/client.pem', b.pem);
+      t.link('/opt/certs/current', 'v1');
+      t.link('/etc/k/client.pem', '/opt/certs/current/client.pem');
+      t.write(
+        '/etc/kubernetes/kubelet.conf',
+        kubeconfig({
+          server: 'https://10.0.0.1:6443',
+          cert: { file: '/etc/k/client.pem' },
+          key: 'none',
+        }),
+      );
+      const paths = ['/etc/kubernetes/kubelet.conf'];
+      assert.deepEqual(cns(await h.scan(paths)), ['node-a']);
+      await h.settle(paths);
+      symlinkSync('v2', t.abs('/opt/certs/next'));
+      execFileSync('mv', ['-T', t.abs('/opt/certs/next'), t.abs('/opt/certs/current')]);
       await drain();
       assert.deepEqual(await h.truth(paths), ['node-b'], 'control: the node changed');
       const inv = await h.scan(paths);
