@@ -28,6 +28,7 @@ test('absolute links resolve inside the root', async () => {
     ok: true,
     path: '/var/lib/kubelet/pki/kubelet-client-2026.pem',
     kind: 'file',
+    via: ['/var/lib/kubelet/pki/kubelet-client-current.pem'],
   });
 });
 
@@ -36,6 +37,8 @@ test('relative links through directories, and `..` stopping at the root', async 
     ok: true,
     path: '/var/lib/kubelet/pki/kubelet-client-2026.pem',
     kind: 'file',
+    // every link followed, for the agent's change watch
+    via: ['/etc/k8s', '/var/lib/kubelet/pki/kubelet-client-current.pem'],
   });
   const up = await host.resolve('/up');
   assert.ok(up.ok && up.path === '/var/lib/kubelet/pki/kubelet-client-2026.pem');
