@@ -77,6 +77,31 @@ export class ChangeWatch {
     return added;
   }
 
+  /**
+   * Replaces the plan with what a verifying scan found it depends on now: directories no longer
+   * needed are let go (pod directories come and go; a union would only grow). Returns how many
+   * directories or names were not watched while that scan ran (the caller verifies once more).
+   */
+  replace(next: WatchSpec): number {
+    let added = 0;
+    for (const [dir, names] of next) {
+      const cur = this.spec.get(dir);
+      if (
+        cur === undefined ||
+        (cur !== 'all' && (names === 'all' || [...names].some((n) => !cur.has(n))))
+      )
+        added++;
+    }
+    for (const [dir, w] of this.watchers)
+      if (!next.has(dir)) {
+        w.close();
+        this.watchers.delete(dir);
+      }
+    this.spec = new Map([...next].map(([d, n]) => [d, n === 'all' ? 'all' : new Set(n)]));
+    for (const dir of this.spec.keys()) if (!this.watchers.has(dir)) this.arm(dir);
+    return added;
+  }
+
   /** Forgets everything (the next scan verifies). */
   reset(): void {
     this.closeAll();

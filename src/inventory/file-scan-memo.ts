@@ -69,7 +69,7 @@ export class FileScanMemo {
     const inventory = await scanFiles(files, config, (w) => {
       listed = w;
     });
-    const added = this.watch.extend(watchSpecOf(listed, inventory));
+    const added = this.watch.replace(watchSpecOf(listed, inventory));
     this.last = { key, inventory };
     // Directories not watched while this scan ran: verify once more before trusting the watch.
     this.untilVerify = added > 0 ? 0 : this.verifyEvery - 1;
