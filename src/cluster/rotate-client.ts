@@ -11,7 +11,7 @@ import { groupOfNode, kindOfGroup } from '../plan/node-group.js';
 import { parseReportList } from '../plan/parse-certificate-facts.js';
 import { parseNodeList } from '../plan/parse-node-list.js';
 import type { LeaseView } from '../rotate/lease-decision.js';
-import type { ApiCall, LiveNode, LivePod } from '../rotate/rotate-types.js';
+import type { ApiCall, LiveNode, LiveNodeClaim, LivePod } from '../rotate/rotate-types.js';
 import { nodeInfoOf } from './map-objects.js';
 import type { HttpCluster } from './http-cluster.js';
 import { KubeApi, messageOf } from './kube-api.js';
@@ -40,6 +40,7 @@ export function podOf(v: unknown): LivePod {
     daemonSet: owners.some((o) => obj(o).kind === 'DaemonSet' && obj(o).controller === true),
     mirror: 'kubernetes.io/config.mirror' in obj(meta.annotations),
     finished: phase === 'Succeeded' || phase === 'Failed',
+    terminating: typeof meta.deletionTimestamp === 'string',
   };
 }
 
@@ -88,6 +89,7 @@ export class RotateClient {
         annotations: n.annotations,
         unschedulable: n.unschedulable,
         providerID: n.providerID ?? '',
+        ready: n.conditions.some((c) => c.type === 'Ready' && c.status === 'True'),
       };
     });
     return { nodes, facts: r.facts, problems: [...problems, ...r.problems], live };
@@ -100,10 +102,11 @@ export class RotateClient {
       .filter((p) => nodes.has(p.node));
   }
 
-  async listNodeClaims(): Promise<{ name: string; providerID: string }[]> {
+  async listNodeClaims(): Promise<LiveNodeClaim[]> {
     return (await this.cluster.listAll('/apis/karpenter.sh/v1/nodeclaims', {})).map((c) => ({
       name: str(obj(c.metadata).name),
       providerID: str(obj(c.status).providerID),
+      deleting: typeof obj(c.metadata).deletionTimestamp === 'string',
     }));
   }
 

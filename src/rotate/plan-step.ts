@@ -9,7 +9,7 @@ import type { PlanPolicy } from '../plan/plan-policy.js';
 import { planReplacements } from '../plan/plan-replacements.js';
 import { chooseWork, needsPlacing, type WorkInput } from './choose-work.js';
 import { CAPI_MACHINE, kopsCommand, nodeActions } from './node-actions.js';
-import type { LivePod, NodeWork, RotateAction } from './rotate-types.js';
+import type { LiveNodeClaim, LivePod, NodeWork, RotateAction } from './rotate-types.js';
 
 export interface StepInput extends Omit<WorkInput, 'plan'> {
   /** the fleet as `certdrift plan` reads it; the plan is recomputed from it at every step */
@@ -17,7 +17,7 @@ export interface StepInput extends Omit<WorkInput, 'plan'> {
   facts: readonly CertificateFacts[];
   policy: PlanPolicy;
   pods: readonly LivePod[];
-  nodeClaims: readonly { name: string; providerID: string }[];
+  nodeClaims: readonly LiveNodeClaim[];
 }
 
 export interface RotateStep {

@@ -9,6 +9,15 @@ import { UsageError } from '../command.js';
 import { OperationalError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { loadPolicy } from './plan.js';
+import {
+  EXIT_OF_END,
+  gateOf,
+  runSummaryJson,
+  runSummaryText,
+  runWaiting,
+  WAIT_OPTIONS,
+  waitFlagsOf,
+} from '../rotate-wait.js';
 
 const ACTUATORS = ['kops', 'capi', 'karpenter', 'drain'] as const;
 
@@ -99,6 +108,7 @@ export const rotateCommand: CommandDef = {
       description: 'plan as of this RFC 3339 time',
       shownDefault: 'now',
     },
+    ...WAIT_OPTIONS,
     output: {
       type: 'string',
       short: 'o',
@@ -110,6 +120,7 @@ export const rotateCommand: CommandDef = {
   examples: [
     'certdrift rotate --kubernetes ~/.kube/config --policy plan-policy.yaml',
     'certdrift rotate --kubernetes ~/.kube/config --policy plan-policy.yaml --apply --kops-cluster prod.example.com',
+    'certdrift rotate --kubernetes ~/.kube/config --apply --wait --defer-while \'ALERTS{severity="critical"}\' --prometheus-url http://prometheus:9090',
   ],
   run: async (values: Values, positionals: string[], io: Io): Promise<number> => {
     if (positionals.length > 0)
@@ -125,7 +136,15 @@ export const rotateCommand: CommandDef = {
       if (Number.isNaN(t)) throw new UsageError('--at: expected an RFC 3339 time');
       now = new Date(t);
     }
-    const options = optionsOf(values);
+    const apply = values.apply === true;
+    const base = optionsOf(values);
+    const flags = waitFlagsOf(values, base.drainTimeoutMs, apply);
+    const options: RotateOptions = {
+      ...base,
+      ...(flags.replaceTimeoutMs !== undefined ? { replaceTimeoutMs: flags.replaceTimeoutMs } : {}),
+      ...(flags.forceAfterMs !== undefined ? { forceAfterMs: flags.forceAfterMs } : {}),
+    };
+    const gate = await gateOf(flags);
     const policy = await loadPolicy(typeof values.policy === 'string' ? values.policy : undefined);
     const { openCluster } = await import('../../cluster/connect.js');
     const { RotateClient } = await import('../../cluster/rotate-client.js');
@@ -137,9 +156,8 @@ export const rotateCommand: CommandDef = {
     if (!cluster)
       throw new OperationalError('--kubernetes auto: not in a pod (no KUBERNETES_SERVICE_HOST)');
     const client = new RotateClient(cluster, ua);
-    const apply = values.apply === true;
+    const me = typeof values.identity === 'string' ? values.identity : hostname();
     if (apply) {
-      const me = typeof values.identity === 'string' ? values.identity : hostname();
       const got = await acquireLease(client, me, now);
       if (!got.held)
         throw new OperationalError(
@@ -150,7 +168,44 @@ export const rotateCommand: CommandDef = {
       JSON.stringify(policy),
       typeof values.run === 'string' ? values.run : '',
     );
-    const run = await runStep(client, { policy, planId, options, apply }, now);
+    if (flags.wait) {
+      const r = await runWaiting(
+        client,
+        {
+          policy,
+          planId,
+          options,
+          apply,
+          pollMs: flags.pollMs,
+          deferTimeoutMs: flags.deferTimeoutMs,
+          ...(gate ? { gate } : {}),
+          beforeStep: async () => {
+            const got = await acquireLease(client, me, new Date());
+            if (!got.held)
+              throw new OperationalError(`lost the rotation Lease to ${got.holder}: stopping`);
+          },
+        },
+        io,
+      );
+      if (output === 'json')
+        io.stdout.write(
+          JSON.stringify(
+            { ...stepDocument(r.last.step, r.last.outcomes, apply), run: runSummaryJson(r) },
+            null,
+            2,
+          ) + '\n',
+        );
+      else io.stdout.write(renderStepText(r.last.step, r.last.outcomes, apply) + runSummaryText(r));
+      if (r.end === 'refused') io.stderr.write(`certdrift rotate: ${r.message}\n`);
+      return EXIT_OF_END[r.end];
+    }
+    const run = await runStep(
+      client,
+      { policy, planId, options, apply, ...(gate ? { gate } : {}) },
+      now,
+    );
+    if (run.gate?.kind === 'refuse')
+      io.stderr.write(`certdrift rotate: not starting nodes: ${run.gate.reason}\n`);
     for (const p of run.problems)
       io.stderr.write(`certdrift rotate: warning: ${p.source}: ${p.message}\n`);
     if (output === 'json')
@@ -159,6 +214,7 @@ export const rotateCommand: CommandDef = {
     const troubled =
       run.step.work.some((w) => w.state === 'stuck') ||
       run.outcomes.some((o) => o.result === 'blocked' || o.result === 'failed');
+    if (run.gate?.kind === 'refuse') return 3;
     return troubled ? 1 : 0;
   },
 };

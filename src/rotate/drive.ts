@@ -1,0 +1,179 @@
+// A run that keeps stepping until the due work is settled (`certdrift rotate --apply --wait`):
+// each step is a fresh runStep (so any interruption resumes from the cluster's records), then a
+// pause. It waits for each actuator's effect — a drain's pods gone, a handed-over node gone — and
+// for the group to validate before its next node; every wait is bounded: a node past its timeout
+// is recorded stuck (choose-work.ts) and the run ends when nothing is left to wait for, a group
+// that does not validate within the replace timeout stops the run, a node that turned NotReady
+// stops it at once, and deferral (--defer-while) is bounded by its overall timeout. Pure: the
+// clock and the pause come in through `Clock`; progress goes out through a callback.
+
+import { etaOf, type Progress } from './progress.js';
+import { DEFAULT_REPLACE_TIMEOUT_MS } from './choose-work.js';
+import {
+  baselineOf,
+  runStep,
+  type RotateEdge,
+  type StepRun,
+  type StepSettings,
+} from './run-step.js';
+import type { NodeState } from './rotate-types.js';
+
+export interface Clock {
+  now(): Date;
+  sleep(ms: number): Promise<void>;
+}
+
+export interface DriveSettings extends Omit<StepSettings, 'baseline'> {
+  /** pause between steps */
+  pollMs: number;
+  /** total time the run may spend deferred by --defer-while */
+  deferTimeoutMs: number;
+  /** called before every step (the CLI renews the Lease there; a throw ends the run) */
+  beforeStep?: () => Promise<void>;
+}
+
+export type DriveEnd =
+  'finished' | 'halted' | 'refused' | 'defer-timeout' | 'validate-timeout' | 'stuck' | 'failed';
+
+export interface DriveResult {
+  end: DriveEnd;
+  message: string;
+  last: StepRun;
+  steps: number;
+  done: string[];
+  stuck: string[];
+  deferredMs: number;
+}
+
+const IN_FLIGHT: ReadonlySet<NodeState> = new Set(['start', 'continue', 'waiting-replacement']);
+const ACTIVE: ReadonlySet<NodeState> = new Set([
+  'start',
+  'continue',
+  'waiting-replacement',
+  'validating',
+  'deferred',
+]);
+const COUNTED: ReadonlySet<NodeState> = new Set([
+  ...ACTIVE,
+  'over-limit',
+  'halted',
+  'stuck',
+  'drained',
+]);
+
+function currentOf(run: StepRun): string {
+  const acted = run.outcomes.filter((o) => o.result !== 'planned');
+  const last = acted[acted.length - 1];
+  if (last) return `${last.action.node} ${last.action.step} ${last.result}`;
+  const w =
+    run.step.work.find((x) => x.state === 'deferred') ??
+    run.step.work.find((x) => x.state === 'validating') ??
+    run.step.work.find((x) => x.state === 'waiting-replacement') ??
+    run.step.work.find((x) => x.state === 'continue');
+  return w ? `${w.node} ${w.state}: ${w.note}` : 'idle';
+}
+
+export async function drive(
+  edge: RotateEdge,
+  s: DriveSettings,
+  clock: Clock,
+  onProgress: (p: Progress, run: StepRun) => void = () => undefined,
+): Promise<DriveResult> {
+  const first = await edge.readFleet();
+  const baseline = baselineOf(first.live);
+  const due = new Set<string>();
+  const startedAt = new Map<string, number>();
+  const done = new Set<string>();
+  const finishedMs: number[] = [];
+  let parallel = 1;
+  let deferredMs = 0;
+  let validatingSince: number | null = null;
+  const replaceTimeout = s.options.replaceTimeoutMs ?? DEFAULT_REPLACE_TIMEOUT_MS;
+  let steps = 0;
+  let prev = clock.now().getTime();
+  for (;;) {
+    if (s.beforeStep) await s.beforeStep();
+    const now = clock.now();
+    const t = now.getTime();
+    const run = await runStep(edge, { ...s, baseline }, now);
+    steps++;
+    const live = new Set(run.live.map((n) => n.name));
+    const byNode = new Map(run.step.work.map((w) => [w.node, w]));
+    for (const w of run.step.work) if (COUNTED.has(w.state)) due.add(w.node);
+    // Finished: drained by this plan, or in flight before and gone now (replaced or deleted).
+    for (const [node, since] of startedAt) {
+      if (done.has(node)) continue;
+      const w = byNode.get(node);
+      if (!live.has(node) || w?.state === 'drained') {
+        done.add(node);
+        finishedMs.push(t - since);
+      }
+    }
+    for (const w of run.step.work) {
+      if (IN_FLIGHT.has(w.state) && !startedAt.has(w.node)) startedAt.set(w.node, t);
+      if (w.state === 'drained' && !startedAt.has(w.node)) done.add(w.node);
+    }
+    // a node deleted within this very step (--after-drain delete-node) is done as well
+    for (const o of run.outcomes)
+      if (o.action.step === 'delete-node' && (o.result === 'done' || o.result === 'already-done'))
+        if (!done.has(o.action.node)) {
+          done.add(o.action.node);
+          finishedMs.push(t - (startedAt.get(o.action.node) ?? t));
+        }
+    const flying = run.step.work.filter((w) => IN_FLIGHT.has(w.state)).length;
+    parallel = Math.max(parallel, flying);
+    const stuck = run.step.work.filter((w) => w.state === 'stuck').map((w) => w.node);
+    const remaining = due.size - done.size - stuck.length;
+    onProgress(
+      {
+        at: now,
+        total: due.size,
+        done: done.size,
+        stuck: stuck.length,
+        current: currentOf(run),
+        etaMs: etaOf(finishedMs, remaining, parallel),
+      },
+      run,
+    );
+    const result = (end: DriveEnd, message: string): DriveResult => ({
+      end,
+      message,
+      last: run,
+      steps,
+      done: [...done].sort(),
+      stuck,
+      deferredMs,
+    });
+    if (run.gate?.kind === 'refuse') return result('refused', run.gate.reason);
+    const failed = run.outcomes.find((o) => o.result === 'failed');
+    if (failed)
+      return result(
+        'failed',
+        `${failed.action.node} ${failed.action.step}: ${failed.message ?? 'failed'}`,
+      );
+    const halted = run.step.work.find((w) => w.state === 'halted');
+    if (halted) return result('halted', `${halted.group}: ${halted.note}`);
+    if (run.gate?.kind === 'defer') {
+      deferredMs += t - prev;
+      if (deferredMs > s.deferTimeoutMs)
+        return result(
+          'defer-timeout',
+          `deferred longer than the defer timeout: ${run.gate.reason}`,
+        );
+    }
+    const validating = run.step.work.find((w) => w.state === 'validating');
+    const othersFlying = flying > 0;
+    if (validating && !othersFlying) {
+      validatingSince ??= t;
+      if (t - validatingSince > replaceTimeout)
+        return result('validate-timeout', `${validating.group}: ${validating.note}`);
+    } else validatingSince = null;
+    const acted = run.outcomes.some((o) => o.result !== 'planned');
+    if (!acted && !run.step.work.some((w) => ACTIVE.has(w.state)))
+      return stuck.length > 0
+        ? result('stuck', `stuck: ${stuck.join(', ')}`)
+        : result('finished', 'nothing left to do now');
+    prev = t;
+    await clock.sleep(s.pollMs);
+  }
+}
