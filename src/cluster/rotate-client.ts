@@ -11,7 +11,13 @@ import { groupOfNode, kindOfGroup } from '../plan/node-group.js';
 import { parseReportList } from '../plan/parse-certificate-facts.js';
 import { parseNodeList } from '../plan/parse-node-list.js';
 import type { LeaseView } from '../rotate/lease-decision.js';
-import type { ApiCall, LiveNode, LiveNodeClaim, LivePod } from '../rotate/rotate-types.js';
+import type {
+  ApiCall,
+  LiveMachine,
+  LiveNode,
+  LiveNodeClaim,
+  LivePod,
+} from '../rotate/rotate-types.js';
 import { nodeInfoOf } from './map-objects.js';
 import type { HttpCluster } from './http-cluster.js';
 import { KubeApi, messageOf } from './kube-api.js';
@@ -108,6 +114,18 @@ export class RotateClient {
       providerID: str(obj(c.status).providerID),
       deleting: typeof obj(c.metadata).deletionTimestamp === 'string',
     }));
+  }
+
+  async listMachines(): Promise<LiveMachine[]> {
+    return (await this.cluster.listAll('/apis/cluster.x-k8s.io/v1beta1/machines', {})).map((m) => {
+      const meta = obj(m.metadata);
+      return {
+        namespace: str(meta.namespace),
+        name: str(meta.name),
+        remediating: 'cluster.x-k8s.io/remediate-machine' in obj(meta.annotations),
+        deleting: typeof meta.deletionTimestamp === 'string',
+      };
+    });
   }
 
   /** runs one planned call; a 429 on an eviction is `blocked`, a 404 where allowed `already-done` */

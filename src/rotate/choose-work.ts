@@ -52,14 +52,20 @@ export function kcpKnob(node: LiveNode): NativeKnob | null {
   };
 }
 
-/** null when the group may start a node; else why it waits (validating) or stops (halted) */
+/**
+ * null when the group may start `candidate`; else why it waits (validating) or stops (halted).
+ * The candidate itself is not judged: a NotReady node due for replacement is replaced.
+ */
 export function validateGroup(
   group: string,
   nodes: readonly LiveNode[],
   baseline: GroupBaseline | undefined,
+  candidate = '',
 ): { state: 'validating' | 'halted'; note: string } | null {
   const members = nodes.filter((n) => n.group === group);
-  const plain = members.filter((n) => n.annotations[ROTATION_ANNOTATION] === undefined);
+  const plain = members.filter(
+    (n) => n.annotations[ROTATION_ANNOTATION] === undefined && n.name !== candidate,
+  );
   const wasReady = baseline ? new Set(baseline.ready[group] ?? []) : null;
   const fallen = plain.filter((n) => n.ready !== true && wasReady?.has(n.name) === true);
   if (fallen.length > 0)
@@ -74,7 +80,8 @@ export function validateGroup(
       note: `validation: ${notReady.map((n) => n.name).join(', ')} not Ready yet`,
     };
   if (wasReady) {
-    const accounted = members.length; // every plain member is Ready here; the rest are ours
+    // every plain member is Ready here; the rest are ours or the candidate
+    const accounted = members.length;
     if (accounted < wasReady.size)
       return {
         state: 'validating',
@@ -215,7 +222,7 @@ export function chooseWork(input: WorkInput): NodeWork[] {
       });
       continue;
     }
-    const check = validateGroup(r.group, input.nodes, input.baseline);
+    const check = validateGroup(r.group, input.nodes, input.baseline, r.node);
     if (check) {
       out.push({ ...w, ...check });
       continue;

@@ -11,6 +11,7 @@ import { formatRecord, ROTATION_ANNOTATION, type RecordState } from './rotation-
 import type {
   ApiCall,
   LiveNode,
+  LiveMachine,
   LiveNodeClaim,
   LivePod,
   NodeWork,
@@ -32,6 +33,8 @@ export interface NodeContext {
   pods: readonly LivePod[];
   /** NodeClaims as (name, providerID) (Karpenter only) */
   nodeClaims: readonly LiveNodeClaim[];
+  /** Cluster API Machines (capi only) */
+  machines: readonly LiveMachine[];
   planId: string;
   now: Date;
   options: RotateOptions;
@@ -192,6 +195,10 @@ export function nodeActions(work: NodeWork, ctx: NodeContext): RotateAction[] {
       const machine = ctx.node.annotations[CAPI_MACHINE] ?? '';
       const ns = ctx.node.annotations[CAPI_NAMESPACE] ?? '';
       if (machine === '' || ns === '') return [];
+      const m = ctx.machines.find((x) => x.namespace === ns && x.name === machine);
+      if (!m) return [];
+      // Already marked or being replaced (an interrupted run): only the record is missing.
+      if (m.remediating || m.deleting) return [handedOver(ctx)];
       return [
         {
           node: name,

@@ -21,6 +21,16 @@ export interface LiveNode {
   ready?: boolean;
 }
 
+/** a Cluster API Machine as the rotation sees it */
+export interface LiveMachine {
+  namespace: string;
+  name: string;
+  /** carries cluster.x-k8s.io/remediate-machine already (an interrupted run set it) */
+  remediating: boolean;
+  /** marked for deletion: Cluster API is already replacing it */
+  deleting: boolean;
+}
+
 /** a Karpenter NodeClaim as the rotation sees it */
 export interface LiveNodeClaim {
   name: string;

@@ -14,6 +14,7 @@ import type { ActionOutcome } from './render-step.js';
 import type {
   ApiCall,
   GroupBaseline,
+  LiveMachine,
   LiveNode,
   LiveNodeClaim,
   LivePod,
@@ -24,6 +25,7 @@ export interface RotateEdge {
   readFleet(): Promise<Fleet & { live: LiveNode[] }>;
   listPods(nodes: ReadonlySet<string>): Promise<LivePod[]>;
   listNodeClaims(): Promise<LiveNodeClaim[]>;
+  listMachines(): Promise<LiveMachine[]>;
   execute(call: ApiCall): Promise<{ result: 'done' | 'already-done' | 'blocked'; message: string }>;
 }
 
@@ -78,10 +80,12 @@ export async function runStep(edge: RotateEdge, s: StepSettings, now: Date): Pro
       .map((w) => w.node),
   );
   const needClaims = first.work.some((w) => w.actuator === 'karpenter');
+  const needMachines = first.work.some((w) => w.actuator === 'capi' && w.state === 'stuck');
   let step = planStep({
     ...base,
     pods: await edge.listPods(draining),
     nodeClaims: needClaims ? await edge.listNodeClaims() : [],
+    machines: needMachines ? await edge.listMachines() : [],
   });
   let gate: StepRun['gate'];
   if (s.gate && step.work.some((w) => w.state === 'start')) {

@@ -204,7 +204,15 @@ test('Cluster API: remediate the Machine named by the node, then record; Karpent
     },
   );
   const k = liveNode('k', { 'karpenter.sh/nodepool': 'default' });
-  const s = step([m, k], {}, { nodeClaims: [{ name: 'default-x1', providerID: k.providerID }] });
+  const machine = { namespace: 'team-a', name: 'md-0-abc', remediating: false, deleting: false };
+  const s = step(
+    [m, k],
+    {},
+    {
+      nodeClaims: [{ name: 'default-x1', providerID: k.providerID }],
+      machines: [machine, { ...machine, namespace: 'team-b' }],
+    },
+  );
   assert.deepEqual(
     s.actions.map((a) => `${a.step} ${a.call?.method} ${a.call?.path}`),
     [
@@ -217,6 +225,14 @@ test('Cluster API: remediate the Machine named by the node, then record; Karpent
   assert.deepEqual(s.actions[2]?.call?.body, {
     metadata: { annotations: { 'cluster.x-k8s.io/remediate-machine': '' } },
   });
+  // an interrupted run marked it already: only the record; no such Machine: stuck
+  const again = step([m], {}, { machines: [{ ...machine, remediating: true }] });
+  assert.deepEqual(
+    again.actions.map((a) => a.step),
+    ['record-handed-over'],
+  );
+  const none = step([m], {}, { machines: [] });
+  assert.equal(none.work[0]?.state, 'stuck');
 });
 
 test('plan id: stable for a policy, different for another policy or run name', () => {

@@ -103,6 +103,46 @@ test('rotate dry run: prints the cordon, the eviction and the record, writes not
   assert.equal(doc.applied, false);
   assert.deepEqual(
     doc.actions.map((a) => `${a.step} ${a.result}`),
-    ['cordon planned', 'evict planned', 'mark-drained planned'],
+    ['cordon planned', 'evict planned'],
+    'the finish comes in a later step, once a fresh list shows the pods gone',
   );
+});
+
+test('rotate --apply --wait: steps until drained, JSON-lines progress on stderr, the run in -o json', async (t) => {
+  if (skip) return t.skip('kubectl is not installed (renders deploy/base)');
+  const usage = await cli(['rotate', '--kubernetes', kubeconfig, '--wait']);
+  assert.equal(usage.code, 3);
+  assert.match(usage.err, /--wait acts: it needs --apply/);
+  const r = await cli([
+    'rotate',
+    '--kubernetes',
+    kubeconfig,
+    '--policy',
+    policy,
+    '--apply',
+    '--wait',
+    '--poll-interval',
+    '1s',
+    '--identity',
+    'cli-test',
+    '-o',
+    'json',
+  ]);
+  assert.equal(r.code, 0, r.err);
+  const events = r.err
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { event: string; done: number; total: number; current: string });
+  assert.ok(events.length >= 2, r.err);
+  assert.ok(events.every((e) => e.event === 'progress'));
+  assert.deepEqual(
+    events.map((e) => `${e.done}/${e.total}`),
+    [...events.slice(0, -1).map(() => '0/1'), '1/1'],
+  );
+  assert.equal(events[0]?.current, 'd1 evict done');
+  assert.doesNotMatch(r.err, /[\r\x1b]/, 'no control characters when stderr is not a terminal');
+  const doc = JSON.parse(r.out) as { run: { end: string; finished: string[] } };
+  assert.deepEqual(doc.run.end, 'finished');
+  assert.deepEqual(doc.run.finished, ['d1']);
+  assert.equal(emu.find('', 'pods', 'web-1', 'shop'), undefined);
 });
