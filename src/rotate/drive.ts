@@ -8,7 +8,7 @@
 // clock and the pause come in through `Clock`; progress goes out through a callback.
 
 import { etaOf, type Progress } from './progress.js';
-import { DEFAULT_REPLACE_TIMEOUT_MS } from './choose-work.js';
+import { DEFAULT_REPLACE_TIMEOUT_MS, validateGroup } from './choose-work.js';
 import {
   baselineOf,
   runStep,
@@ -87,10 +87,13 @@ export async function drive(
   const finishedMs: number[] = [];
   let parallel = 1;
   let deferredMs = 0;
+  let deferSince: number | null = null;
   let validatingSince: number | null = null;
+  /** in flight, then gone from the cluster: done once its group validates (replacement Ready) */
+  const gone = new Map<string, { group: string; at: number }>();
+  const groupOf = new Map<string, string>();
   const replaceTimeout = s.options.replaceTimeoutMs ?? DEFAULT_REPLACE_TIMEOUT_MS;
   let steps = 0;
-  let prev = clock.now().getTime();
   for (;;) {
     if (s.beforeStep) await s.beforeStep();
     const now = clock.now();
@@ -100,26 +103,30 @@ export async function drive(
     const live = new Set(run.live.map((n) => n.name));
     const byNode = new Map(run.step.work.map((w) => [w.node, w]));
     for (const w of run.step.work) if (COUNTED.has(w.state)) due.add(w.node);
-    // Finished: drained by this plan, or in flight before and gone now (replaced or deleted).
+    for (const w of run.step.work) groupOf.set(w.node, w.group);
+    // Finished: drained by this plan; or in flight before, gone now (replaced or deleted), and
+    // its group valid again — the replacement joined and is Ready (validateGroup).
     for (const [node, since] of startedAt) {
       if (done.has(node)) continue;
-      const w = byNode.get(node);
-      if (!live.has(node) || w?.state === 'drained') {
+      if (byNode.get(node)?.state === 'drained') {
         done.add(node);
         finishedMs.push(t - since);
-      }
+      } else if (!live.has(node) && !gone.has(node))
+        gone.set(node, { group: groupOf.get(node) ?? 'none', at: t });
+    }
+    let replacing: { node: string; group: string; at: number; note: string } | undefined;
+    for (const [node, g] of gone) {
+      if (done.has(node)) continue;
+      const check = validateGroup(g.group, run.live, baseline);
+      if (check === null) {
+        done.add(node);
+        finishedMs.push(t - (startedAt.get(node) ?? t));
+      } else replacing ??= { node, ...g, note: check.note };
     }
     for (const w of run.step.work) {
       if (IN_FLIGHT.has(w.state) && !startedAt.has(w.node)) startedAt.set(w.node, t);
       if (w.state === 'drained' && !startedAt.has(w.node)) done.add(w.node);
     }
-    // a node deleted within this very step (--after-drain delete-node) is done as well
-    for (const o of run.outcomes)
-      if (o.action.step === 'delete-node' && (o.result === 'done' || o.result === 'already-done'))
-        if (!done.has(o.action.node)) {
-          done.add(o.action.node);
-          finishedMs.push(t - (startedAt.get(o.action.node) ?? t));
-        }
     const flying = run.step.work.filter((w) => IN_FLIGHT.has(w.state)).length;
     parallel = Math.max(parallel, flying);
     const stuck = run.step.work.filter((w) => w.state === 'stuck').map((w) => w.node);
@@ -154,13 +161,23 @@ export async function drive(
     const halted = run.step.work.find((w) => w.state === 'halted');
     if (halted) return result('halted', `${halted.group}: ${halted.note}`);
     if (run.gate?.kind === 'defer') {
-      deferredMs += t - prev;
-      if (deferredMs > s.deferTimeoutMs)
+      deferSince ??= t;
+      if (deferredMs + (t - deferSince) > s.deferTimeoutMs) {
+        deferredMs += t - deferSince;
         return result(
           'defer-timeout',
           `deferred longer than the defer timeout: ${run.gate.reason}`,
         );
+      }
+    } else if (deferSince !== null) {
+      deferredMs += t - deferSince;
+      deferSince = null;
     }
+    if (replacing && t - replacing.at > replaceTimeout)
+      return result(
+        'validate-timeout',
+        `${replacing.node} is gone but ${replacing.group} did not validate within the replace timeout: ${replacing.note}`,
+      );
     const validating = run.step.work.find((w) => w.state === 'validating');
     const othersFlying = flying > 0;
     if (validating && !othersFlying) {
@@ -169,11 +186,10 @@ export async function drive(
         return result('validate-timeout', `${validating.group}: ${validating.note}`);
     } else validatingSince = null;
     const acted = run.outcomes.some((o) => o.result !== 'planned');
-    if (!acted && !run.step.work.some((w) => ACTIVE.has(w.state)))
+    if (!acted && !replacing && !run.step.work.some((w) => ACTIVE.has(w.state)))
       return stuck.length > 0
         ? result('stuck', `stuck: ${stuck.join(', ')}`)
         : result('finished', 'nothing left to do now');
-    prev = t;
     await clock.sleep(s.pollMs);
   }
 }
