@@ -119,8 +119,9 @@ test('Cluster API and Karpenter groups rotate in waves within their limits; a KC
     assert.deepEqual(w.ctl.deleted.sort(), r.done);
     const cp = last?.step.work.find((x) => x.node === 'cp-1');
     assert.equal(cp?.state, 'native');
-    assert.equal(cp?.native?.field, 'spec.rolloutBefore.certificatesExpiryDays');
-    assert.equal(cp?.native?.name, 'c1-control-plane');
+    assert.ok(cp.native, 'the knob is in the JSON');
+    assert.equal(cp.native.field, 'spec.rolloutBefore.certificatesExpiryDays');
+    assert.equal(cp.native.name, 'c1-control-plane');
     // one remediation per Machine, one delete per NodeClaim, nothing for the control plane
     const writes = writesOf(w.emu);
     for (const m of ['md-0-a', 'md-0-b', 'md-0-c'])

@@ -8,13 +8,7 @@ import { HttpCluster } from '../../src/cluster/http-cluster.js';
 import { KubeApi } from '../../src/cluster/kube-api.js';
 import { staticCredentials } from '../../src/cluster/credentials.js';
 import { RotateClient } from '../../src/cluster/rotate-client.js';
-import type {
-  Clock,
-  LiveMachine,
-  LiveNode,
-  LiveNodeClaim,
-  LivePod,
-} from '../../src/rotate/index.js';
+import type { Clock, LiveMachine, LiveNodeClaim, LivePod } from '../../src/rotate/index.js';
 import type { RotateEdge } from '../../src/rotate/index.js';
 import {
   KubeEmulator,

@@ -169,7 +169,7 @@ test('a KubeadmControlPlane node is reported with rolloutBefore.certificatesExpi
   const s = step([cp]);
   const w = work(s, 'cp-1');
   assert.equal(w?.state, 'native');
-  assert.deepEqual(w?.native && { ...w.native, advice: undefined }, {
+  assert.deepEqual(w.native && { ...w.native, advice: undefined }, {
     kind: 'KubeadmControlPlane',
     namespace: 'prod',
     name: 'c1-control-plane',
