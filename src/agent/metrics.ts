@@ -5,11 +5,11 @@
 // duplicate series is impossible by construction. Names in base units (absolute timestamps in
 // seconds: let PromQL subtract time()).
 
-import { promisify } from 'node:util';
-import { gzip as gzipCb } from 'node:zlib';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { REASON_CODES } from '../reasons.js';
 import { certificateFamilies } from './exposition.js';
+import { deflatePrefix, gzipAfter, type DeflatedPrefix } from './gzip-splice.js';
+import type { CacheStats } from '../host/parse-cache.js';
 import { FINDING_CODES, type Finding, type Inventory, type Workload } from '../model.js';
 import type { NodeLifetime } from '../plan/node-lifetime.js';
 import type { Ledger } from '../ledger/types.js';
@@ -25,7 +25,16 @@ export interface ScanOutcome {
    * process), so the agent never holds thousands of certificate objects. When set,
    * `inventory.certificates` is empty; `certificates` and `superseded` say how many there were.
    */
-  exposition?: { text: Uint8Array; certificates: number; superseded: number };
+  exposition?: {
+    /** the rendered families; absent when `unchanged` */
+    text?: Uint8Array;
+    /** the families are byte for byte those of the previous outcome (the worker's render cache) */
+    unchanged?: boolean;
+    certificates: number;
+    superseded: number;
+  };
+  /** how many files the scan parsed and how many it reused from the parse cache */
+  cache?: CacheStats;
   /** the certificate ledger updated where the scan ran (agent --state-dir), see ledger-recorder.ts */
   ledger?: Ledger;
 }
@@ -42,14 +51,15 @@ function setUnique(g: Gauge, seen: Set<string>, labels: Labels, value: number): 
 
 const WORKLOAD_LABELS = ['node', 'namespace', 'pod', 'container', 'path'] as const;
 
-const gzip = promisify(gzipCb);
-
 export class AgentMetrics {
   readonly registry = new Registry();
   /** the body every plain scrape serves, encoded once per scan (BENCHMARKS.md, issue #11) */
-  private body: Buffer = Buffer.alloc(0);
+  /** the node-level series, rendered each scan; served after certText */
+  private rest: Buffer = Buffer.alloc(0);
   /** the per-certificate families of the last good scan (kept when a scan fails) */
-  private certText: Uint8Array = Buffer.alloc(0);
+  private certText: Buffer = Buffer.alloc(0);
+  /** certText deflated once, for as long as it is served (gzip-splice.ts) */
+  private certDeflated: DeflatedPrefix | undefined;
   /** node-level series of the last render, restored when a scan fails (the snapshot stays whole) */
   private kept: {
     g: Gauge;
@@ -127,6 +137,11 @@ export class AgentMetrics {
       duration: gauge('certdrift_scan_duration_seconds', 'Duration of the last complete scan.', [
         'node',
       ]),
+      cacheFiles: gauge(
+        'certdrift_scan_files',
+        'Files the last scan parsed, or reused unchanged from the previous scans (the agent parses only files whose device, inode, size or times changed).',
+        ['node', 'result'],
+      ),
       lastSuccess: gauge(
         'certdrift_last_successful_scan_timestamp_seconds',
         'When the last complete scan finished (Unix timestamp).',
@@ -156,15 +171,16 @@ export class AgentMetrics {
 
   /** The text every scrape serves, as of the last update (decoded on each call: for tests). */
   current(): string {
-    return this.body.toString('utf8');
+    return Buffer.concat(this.plain()).toString('utf8');
   }
 
   /**
-   * The same as bytes, encoded once per scan: a plain scrape writes this buffer as is instead
-   * of encoding megabytes of text per request (20 concurrent plain scrapers: p99 2 s → ms).
+   * The same as bytes, encoded once per scan, in two parts (the per-certificate families, kept
+   * while certificates do not change, and the node-level series): a plain scrape writes these
+   * buffers as they are instead of encoding megabytes of text per request.
    */
-  plain(): Buffer {
-    return this.body;
+  plain(): [Buffer, Buffer] {
+    return [this.certText, this.rest];
   }
 
   /** The same, gzip-compressed once per scan (Prometheus asks for gzip). */
@@ -175,9 +191,12 @@ export class AgentMetrics {
   /**
    * Renders the body once, then empties the gauges: between scans only the bytes are served, so
    * the registry need not keep tens of thousands of series alive (counters keep their totals).
-   * Compression runs on libuv's thread pool: scrapes are served meanwhile (the previous body).
+   * `certificates` are new per-certificate families; without it the last ones stay (a failed scan,
+   * or a scan whose families are byte for byte unchanged). Compression runs on libuv's thread
+   * pool, and the families are compressed only when they change (gzip-splice.ts): scrapes are
+   * served meanwhile (the previous body).
    */
-  private async render(certificates = this.certText): Promise<void> {
+  private async render(certificates?: Uint8Array): Promise<void> {
     const rest = await this.registry.metrics();
     // The few node-level series (deadline, last success, sources…) are kept as values, so a
     // failed scan can re-render them: the last good snapshot stays whole, only marked down.
@@ -186,15 +205,19 @@ export class AgentMetrics {
       this.kept.push({ g, values: (await g.get()).values });
       g.reset();
     }
-    const body =
-      certificates.length > 0
-        ? Buffer.concat([certificates, Buffer.from(`\n${rest}`)])
-        : Buffer.from(rest);
-    const gz = await gzip(body, { level: 6 });
-    this.body = body;
+    let certText = this.certText;
+    let deflated = this.certDeflated;
+    if (certificates !== undefined) {
+      certText = Buffer.from(certificates.buffer, certificates.byteOffset, certificates.byteLength);
+      deflated = undefined;
+    }
+    deflated ??= await deflatePrefix(certText);
+    const restBytes = Buffer.from(certText.length > 0 ? `\n${rest}` : rest);
+    const gz = await gzipAfter(deflated, restBytes);
+    this.certText = certText;
+    this.certDeflated = deflated;
+    this.rest = restBytes;
     this.gzip = gz;
-    // kept as a view into the body (for a re-render after a failed scan), not as a second copy
-    this.certText = body.subarray(0, certificates.length);
     this.afterRender();
   }
 
@@ -292,8 +315,15 @@ export class AgentMetrics {
       { node },
       o.exposition?.superseded ?? o.inventory.certificates.length - inUse.length,
     );
+    if (o.cache) {
+      set(this.g.cacheFiles, { node, result: 'reused' }, o.cache.reused);
+      set(this.g.cacheFiles, { node, result: 'parsed' }, o.cache.parsed);
+    }
     await this.render(
-      o.exposition?.text ?? Buffer.from(certificateFamilies(inUse, node, nowMs, this.x509Compat)),
+      o.exposition?.unchanged
+        ? undefined
+        : (o.exposition?.text ??
+            Buffer.from(certificateFamilies(inUse, node, nowMs, this.x509Compat))),
     );
   }
 

@@ -26,7 +26,15 @@ export function agentServer(metrics: AgentMetrics, state: Readiness): Server {
       const headers = { 'content-type': metrics.contentType, vary: 'accept-encoding' };
       if (acceptsGzip(req.headers['accept-encoding']))
         res.writeHead(200, { ...headers, 'content-encoding': 'gzip' }).end(metrics.gzipped());
-      else res.writeHead(200, headers).end(metrics.plain());
+      else {
+        const [families, rest] = metrics.plain();
+        res.writeHead(200, { ...headers, 'content-length': families.length + rest.length });
+        if (req.method === 'HEAD') res.end();
+        else {
+          res.write(families);
+          res.end(rest);
+        }
+      }
     } else if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     } else if (path === '/readyz') {

@@ -1,9 +1,11 @@
-// Runs one scan in a short-lived worker process (agent-scan-worker.ts) and resolves with its
-// outcome. A process rather than a thread: when it exits, every byte the scan used goes back
-// to the system, so the agent's own memory stays flat between scans (BENCHMARKS.md, issue #11).
-// The agent sets the worker's V8 limits itself — nobody has to set NODE_OPTIONS.
+// Runs the agent's scans in a worker process (agent-scan-worker.ts) and resolves with each
+// outcome. The process is kept between scans — it holds the parse cache, so a rescan of an
+// unchanged node reads no certificate file again — and recycled when its resident memory after a
+// scan is over `recycleBytes`, or after it failed: a process returns every byte on exit, which a
+// worker thread did not (BENCHMARKS.md, issue #11). The agent sets the worker's V8 limits
+// itself — nobody has to set NODE_OPTIONS.
 
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { ScanConfig } from '../config/scan-config.js';
 import type { ScanOutcome } from '../agent/metrics.js';
@@ -20,6 +22,24 @@ export interface ScanWorkerData {
    * saw while it still holds every certificate, and sends the updated ledger back.
    */
   ledger?: { previous: Ledger | null };
+  /**
+   * The agent still serves the families this worker rendered last: the worker may answer
+   * `exposition.unchanged` instead of sending the same bytes again.
+   */
+  sameAsLast?: boolean;
+}
+
+export interface ScanRequest {
+  id: number;
+  data: ScanWorkerData;
+}
+
+export interface ScanReply {
+  id: number;
+  outcome?: ScanOutcome;
+  error?: string;
+  /** the worker's resident set after the scan (and a full GC) */
+  rss?: number;
 }
 
 /**
@@ -28,35 +48,104 @@ export interface ScanWorkerData {
  */
 const WORKER_V8_FLAGS = ['--max-semi-space-size=1'];
 
-export function scanInWorker(
-  config: ScanConfig & { probeServed?: boolean },
-  metrics: { node: string; x509Compat: boolean; ledger?: { previous: Ledger | null } },
-): Promise<ScanOutcome> {
-  return new Promise((resolve, reject) => {
+/** Past this resident size after a scan the worker is replaced (its cache is rebuilt). */
+export const DEFAULT_RECYCLE_BYTES = 160 * 1024 * 1024;
+
+export interface WorkerStats {
+  /** worker processes started so far */
+  started: number;
+  /** the last worker's resident set after its last scan */
+  rss: number;
+}
+
+export class ScanWorker {
+  private child: ChildProcess | undefined;
+  private nextId = 1;
+  /** the running worker rendered the families the agent serves now */
+  private rendered = false;
+  readonly stats: WorkerStats = { started: 0, rss: 0 };
+
+  constructor(private readonly recycleBytes = DEFAULT_RECYCLE_BYTES) {}
+
+  private start(): ChildProcess {
     const child = fork(fileURLToPath(new URL('./agent-scan-worker.js', import.meta.url)), [], {
       execArgv: WORKER_V8_FLAGS,
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    // A scan in progress never keeps the process alive after the agent has shut down (the
-    // agent's server keeps it alive while it runs); the orphaned worker exits on its own.
+    // The worker never keeps the agent alive (the agent's server does while it runs); when the
+    // agent exits, the worker sees its channel close and exits too.
     child.unref();
     child.channel?.unref();
-    let settled = false;
-    child.once('message', (msg: { outcome?: ScanOutcome; error?: string }) => {
-      settled = true;
-      if (msg.outcome) resolve(msg.outcome);
-      else reject(new Error(msg.error ?? 'scan worker failed'));
+    child.once('exit', () => {
+      if (this.child === child) this.child = undefined;
     });
-    child.once('error', (err) => {
-      settled = true;
-      reject(err);
-    });
-    child.once('exit', (code, signal) => {
-      if (!settled)
+    this.stats.started++;
+    this.rendered = false;
+    return child;
+  }
+
+  /** Stops the worker (the agent is shutting down); a scan in flight is rejected. */
+  stop(): void {
+    this.child?.kill();
+    this.child = undefined;
+  }
+
+  scan(
+    config: ScanConfig & { probeServed?: boolean },
+    metrics: { node: string; x509Compat: boolean; ledger?: { previous: Ledger | null } },
+  ): Promise<ScanOutcome> {
+    const child = this.child ?? (this.child = this.start());
+    const id = this.nextId++;
+    return new Promise<ScanOutcome>((resolve, reject) => {
+      const done = (): void => {
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        child.off('error', onError);
+      };
+      const onMessage = (msg: ScanReply): void => {
+        if (msg.id !== id) return;
+        done();
+        this.stats.rss = msg.rss ?? 0;
+        if (msg.outcome) {
+          if (msg.outcome.exposition?.text) this.rendered = true;
+          resolve(msg.outcome);
+        } else reject(new Error(msg.error ?? 'scan worker failed'));
+        // Recycled after a failure too: whatever state made it fail goes with the process.
+        if (!msg.outcome || this.stats.rss > this.recycleBytes) this.retire(child);
+      };
+      const onExit = (code: number | null, signal: string | null): void => {
+        done();
         reject(new Error(`scan worker exited with ${signal ?? `code ${String(code)}`}`));
+      };
+      const onError = (err: Error): void => {
+        done();
+        this.retire(child);
+        reject(err);
+      };
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+      child.once('error', onError);
+      const data: ScanWorkerData = { config: { ...config }, ...metrics, sameAsLast: this.rendered };
+      child.send({ id, data } satisfies ScanRequest);
     });
-    const data: ScanWorkerData = { config: { ...config }, ...metrics };
-    child.send(data);
-  });
+  }
+
+  private retire(child: ChildProcess): void {
+    if (this.child === child) this.child = undefined;
+    child.kill();
+  }
+}
+
+/** One scan in a worker process of its own, which exits afterwards (tests, one-off use). */
+export async function scanInWorker(
+  config: ScanConfig & { probeServed?: boolean },
+  metrics: { node: string; x509Compat: boolean; ledger?: { previous: Ledger | null } },
+): Promise<ScanOutcome> {
+  const w = new ScanWorker();
+  try {
+    return await w.scan(config, metrics);
+  } finally {
+    w.stop();
+  }
 }

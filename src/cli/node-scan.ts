@@ -5,7 +5,10 @@
 import { existsSync } from 'node:fs';
 import type { ScanConfig } from '../config/scan-config.js';
 import { thresholdsOf } from '../config/scan-config.js';
-import { openNodeFiles } from '../host/index.js';
+import { ChangeWatch } from '../host/change-watch.js';
+import { openNodeFiles, ParseCache } from '../host/index.js';
+import { FileScanMemo } from '../inventory/file-scan-memo.js';
+import { scanFiles } from '../inventory/scan-files.js';
 import { ProcFs } from '../host/procfs.js';
 import type { ServedProbeConfig } from '../host/served-certs.js';
 import { assess, type Assessment } from '../inventory/assess.js';
@@ -34,8 +37,40 @@ export async function chooseRuntime(config: ScanConfig): Promise<ContainerRuntim
 }
 
 /** Everything scan, fix and the agent look at: files, containers, processes, usage. Read-only. */
-export async function inventoryOf(config: ScanConfig): Promise<Inventory> {
-  const files = openNodeFiles(config.hostRoot);
+/**
+ * What the agent's scan worker keeps between scans: parsed files by (device, inode, size,
+ * mtime, ctime), and the file half of the last scan while a change watch says nothing changed.
+ */
+export interface ScanMemory {
+  cache: ParseCache;
+  files?: FileScanMemo;
+}
+
+/** A ScanMemory for scans of `config`'s host root. */
+export function scanMemory(config: ScanConfig): ScanMemory {
+  return { cache: new ParseCache(), files: new FileScanMemo(new ChangeWatch(config.hostRoot)) };
+}
+
+export async function inventoryOf(
+  config: ScanConfig,
+  opts: { memory?: ScanMemory } = {},
+): Promise<Inventory> {
+  const { memory } = opts;
+  if (!memory) return inventoryWith(config, undefined);
+  // A scan that fails keeps the cache as it was (end() is what forgets files no longer seen).
+  memory.cache.begin();
+  const inventory = await inventoryWith(config, memory);
+  // While the file half is reused, its files were not looked up: they are not forgotten.
+  memory.cache.end(memory.files?.stats.reused === true);
+  return inventory;
+}
+
+async function inventoryWith(
+  config: ScanConfig,
+  memory: ScanMemory | undefined,
+): Promise<Inventory> {
+  const files = openNodeFiles(config.hostRoot, memory?.cache);
+  const fileScan = memory?.files?.scan ?? scanFiles;
   const scanConfig = {
     presets: config.presets,
     paths: config.paths,
@@ -44,13 +79,15 @@ export async function inventoryOf(config: ScanConfig): Promise<Inventory> {
     maxEntries: config.maxFiles,
     loadsOnce: config.loadsOnce,
   };
-  if (config.runtimeEndpoint === 'none') return scanNode({ files, workloads: null }, scanConfig);
+  if (config.runtimeEndpoint === 'none')
+    return scanNode({ files, workloads: null }, scanConfig, fileScan);
   const runtime = await chooseRuntime(config);
   try {
     const proc = new ProcFs(config.procRoot);
     return await scanNode(
       { files, workloads: { runtime, fallback: new ProcRuntime(proc), proc } },
       scanConfig,
+      fileScan,
     );
   } finally {
     runtime?.close();
@@ -70,9 +107,9 @@ export function servedProbeConfig(config: ScanConfig): ServedProbeConfig {
 /** inventoryOf, plus the certificates the local TLS endpoints serve when `probeServed`. */
 export async function probedInventoryOf(
   config: ScanConfig,
-  opts: { probeServed?: boolean } = {},
+  opts: { probeServed?: boolean; memory?: ScanMemory } = {},
 ): Promise<Inventory> {
-  const inventory = await inventoryOf(config);
+  const inventory = await inventoryOf(config, opts.memory ? { memory: opts.memory } : {});
   if (!opts.probeServed) return inventory;
   // node:tls and the probe load only when probing
   const { addServedCertificates } = await import('../host/served-certs.js');

@@ -35,6 +35,11 @@ export interface DiscoveredFile {
 export interface Discovery {
   files: DiscoveredFile[];
   errors: ItemError[];
+  /**
+   * What a change watch must cover for this discovery to stay true (agent rescans): every
+   * directory listed (canonical), and every path resolved on the way (pattern bases, links).
+   */
+  watched?: { listed: string[]; resolved: string[] };
 }
 
 export interface DiscoverOptions {
@@ -68,12 +73,16 @@ export async function discover(
     f.expectCertificates ||= expect;
   };
   const excluded = (p: string): boolean => excludes.length > 0 && matchesPath(excludes, p);
+  const listed = new Set<string>();
+  const resolved = new Set<string>();
 
   for (const pattern of patterns) {
     for (const g of compileGlob(pattern.glob)) {
       if (excluded(g.base)) continue;
       const fromUser = pattern.origin === '--path';
       const r = await host.resolve(g.base);
+      resolved.add(g.base);
+      if (r.ok) resolved.add(r.path);
       if (!r.ok) {
         // A preset path missing on this host is normal; a path the user named is not.
         if (fromUser || r.reason === 'dangling_symlink' || r.reason === 'symlink_loop') {
@@ -90,6 +99,8 @@ export async function discover(
           excluded,
           errors,
           maxEntries: opts.maxEntries,
+          listed,
+          resolved,
         });
       } else if (fromUser) {
         errors.push({
@@ -100,7 +111,11 @@ export async function discover(
       }
     }
   }
-  return { files: [...files.values()], errors: reportedOnce(errors) };
+  return {
+    files: [...files.values()],
+    errors: reportedOnce(errors),
+    watched: { listed: [...listed], resolved: [...resolved] },
+  };
 }
 
 /**
@@ -123,6 +138,8 @@ interface WalkContext {
   excluded: (p: string) => boolean;
   errors: ItemError[];
   maxEntries: number;
+  listed: Set<string>;
+  resolved: Set<string>;
 }
 
 async function walk(
@@ -142,6 +159,7 @@ async function walk(
     const next: typeof level = [];
     const listings = await Promise.all(
       level.map(async (d) => {
+        ctx.listed.add(d.canon);
         try {
           return { d, list: await readdir(host.real(d.canon), { withFileTypes: true }) };
         } catch (err) {
@@ -181,6 +199,7 @@ async function walk(
           if (matched) ctx.add(canon, logical, nameSuggestsCertificates(logical));
         } else if (e.isSymbolicLink()) {
           const r = await host.resolve(canon);
+          if (r.ok) ctx.resolved.add(r.path);
           if (!r.ok) {
             if (matched) ctx.errors.push({ path: logical, reason: r.reason, message: r.message });
           } else if (r.kind === 'dir') {

@@ -2,7 +2,7 @@
 // links are resolved *inside* that root (an absolute link target `/srv/x` means `<root>/srv/x`,
 // `..` stops at the root), the way a chroot would see them. Failures are ItemErrors, not throws.
 
-import { closeSync, constants, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, type BigIntStats } from 'node:fs';
 import { lstat, readlink, stat } from 'node:fs/promises';
 import type { ItemError } from '../model.js';
 import type { Reason } from '../reasons.js';
@@ -96,6 +96,24 @@ export class HostFiles {
   private scratch: Buffer | undefined;
 
   readNow(path: string, maxBytes: number): ReadResult {
+    return this.readKeyed(path, maxBytes, false);
+  }
+
+  /**
+   * readNow, with the file's fstat taken on the open descriptor *before* the read when `keyed`
+   * (the parse cache's key: a write racing the read changes it, see parse-cache.ts).
+   */
+  readKeyed(
+    path: string,
+    maxBytes: number,
+    keyed: true,
+  ): ReadResult & { stat?: BigIntStats; readAtMs?: number };
+  readKeyed(path: string, maxBytes: number, keyed: boolean): ReadResult;
+  readKeyed(
+    path: string,
+    maxBytes: number,
+    keyed: boolean,
+  ): ReadResult & { stat?: BigIntStats; readAtMs?: number } {
     const fail = (reason: Reason, message: string): ReadResult => ({
       ok: false,
       error: { path, reason, message },
@@ -119,10 +137,13 @@ export class HostFiles {
       const buf = this.scratch.subarray(0, maxBytes + 1);
       // Directories fail here with EISDIR (→ not_regular_file); discovery never hands over FIFOs,
       // sockets or devices, and O_NONBLOCK keeps a racing FIFO from blocking.
+      const readAtMs = keyed ? Date.now() : 0;
+      const stat = keyed ? fstatSync(fd, { bigint: true }) : undefined;
       const filled = readSync(fd, buf, 0, buf.length, 0);
       if (filled === buf.length)
         return fail('too_large', `${path} is over the ${maxBytes}-byte limit`);
-      return { ok: true, bytes: Buffer.from(buf.subarray(0, filled)) };
+      const bytes = Buffer.from(buf.subarray(0, filled));
+      return stat ? { ok: true, bytes, stat, readAtMs } : { ok: true, bytes };
     } catch (err) {
       return fail(reasonOfOsError(err), `${path}: ${errText(err)}`);
     } finally {

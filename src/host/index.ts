@@ -19,6 +19,7 @@ export {
 export { PRESETS, detectPresets, presetByName, type Preset } from './presets.js';
 export type { ReadParsed } from './read-and-parse.js';
 export { openNodeFiles } from './node-files.js';
+export { ParseCache, type CacheStats } from './parse-cache.js';
 export { reasonOfOsError, errorText } from './os-reason.js';
 export type { RawFile } from './procfs.js';
 export type { CertWalk, CertWalkLimits } from './cert-walk.js';

@@ -6,8 +6,13 @@ import { detectPresets } from './presets.js';
 import { readAndParse } from './read-and-parse.js';
 import { walkForCertificates } from './cert-walk.js';
 import type { NodeFiles } from './index.js';
+import type { ParseCache } from './parse-cache.js';
 
-export function openNodeFiles(root: string): NodeFiles {
+/**
+ * `cache`: parsed files kept across scans (the agent's rescans); the caller brackets each scan
+ * with cache.begin() / cache.end().
+ */
+export function openNodeFiles(root: string, cache?: ParseCache): NodeFiles {
   const host = new HostFiles(root);
   return {
     root,
@@ -15,7 +20,7 @@ export function openNodeFiles(root: string): NodeFiles {
     discover: (patterns: DiscoverPattern[], opts: DiscoverOptions) =>
       discover(host, patterns, opts),
     read: (path, max) => host.read(path, max),
-    readAndParse: (files, max) => readAndParse(host, files, max),
+    readAndParse: (files, max) => readAndParse(host, files, max, cache),
     resolveAndRead: (path, max) => host.resolveAndRead(path, max),
     resolve: (path) => host.resolve(path),
     walkForCertificates: (dir, limits) => walkForCertificates(host, dir, limits),

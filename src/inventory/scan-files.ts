@@ -4,7 +4,7 @@
 // bad data.
 
 import { classifyComponent, parseCertificateFile, type FileParse } from '../certs/index.js';
-import type { DiscoveredFile, NodeFiles, Preset } from '../host/index.js';
+import type { DiscoveredFile, Discovery, NodeFiles, Preset } from '../host/index.js';
 import { presetByName } from '../host/presets.js';
 import { normalizeInRoot } from '../host/glob.js';
 import type {
@@ -27,7 +27,15 @@ export interface FileScanConfig {
 
 type Referenced = KubeconfigRef & { path: string };
 
-export async function scanFiles(files: NodeFiles, config: FileScanConfig): Promise<Inventory> {
+/**
+ * `watched` receives what the walk listed and resolved (Discovery.watched), for a change watch
+ * that lets the agent reuse this result while nothing changes (file-scan-memo.ts).
+ */
+export async function scanFiles(
+  files: NodeFiles,
+  config: FileScanConfig,
+  watched?: (w: NonNullable<Discovery['watched']>) => void,
+): Promise<Inventory> {
   const presets = await choosePresets(files, config.presets);
   const patterns = [
     ...presets.flatMap((p) => p.paths.map((glob) => ({ glob, origin: `preset:${p.name}` }))),
@@ -40,6 +48,7 @@ export async function scanFiles(files: NodeFiles, config: FileScanConfig): Promi
     excludes: [...config.excludes],
     maxEntries: config.maxEntries,
   });
+  if (watched) watched(found.watched ?? { listed: [], resolved: [] });
   const part = await parseFiles(files, found.files, new Set(), config.maxFileSize);
   const errors = [...found.errors, ...part.errors];
   return sortInventory({

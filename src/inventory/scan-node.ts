@@ -29,8 +29,15 @@ export interface NodeScanConfig extends FileScanConfig {
   loadsOnce: readonly string[];
 }
 
-export async function scanNode(edges: NodeEdges, config: NodeScanConfig): Promise<Inventory> {
-  let base = await scanFiles(edges.files, config);
+/** The file half of a scan: scanFiles, or the agent's memo of it (file-scan-memo.ts). */
+export type FileScan = (files: NodeFiles, config: FileScanConfig) => Promise<Inventory>;
+
+export async function scanNode(
+  edges: NodeEdges,
+  config: NodeScanConfig,
+  fileScan: FileScan = scanFiles,
+): Promise<Inventory> {
+  let base = await fileScan(edges.files, config);
   const wl = edges.workloads;
   let examine = (_: Inventory): { workloads: Workload[]; errors: ItemError[] } => ({
     workloads: [],

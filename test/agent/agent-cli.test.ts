@@ -5,10 +5,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildKopsNode } from '../support/nodes.js';
+import { daysFrom, issue } from '../support/certs.js';
+import { kubeconfig } from '../support/kubeconfig.js';
+import { buildKopsNode, NOW } from '../support/nodes.js';
 import { BIN } from '../support/scan.js';
 
 async function get(
@@ -87,5 +89,92 @@ test('agent: readyz, metrics, SIGTERM', async () => {
     child.kill('SIGKILL');
     node.tree.remove();
     rmSync(stateDir, { recursive: true, force: true });
+  }
+});
+
+test('agent rescans: one worker keeps the parse cache; unchanged files are reused, a rotation is seen at the next scan', async () => {
+  const node = await buildKopsNode();
+  const port = 20000 + ((process.pid + 7) % 20000);
+  const child = spawn(
+    process.execPath,
+    [
+      BIN,
+      'agent',
+      '--host-root',
+      node.tree.root,
+      '--runtime-endpoint',
+      'none',
+      '--no-probe',
+      '--kubernetes',
+      'none',
+      '--state-dir',
+      'none',
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--interval',
+      '1',
+      '--jitter',
+      '0',
+      '--node-name',
+      'n1',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const metric = async (re: RegExp): Promise<string | undefined> =>
+    re.exec((await get(port, '/metrics').catch(() => ({ body: '' }))).body)?.[1];
+  const until = async (what: string, ok: () => Promise<boolean>): Promise<void> => {
+    for (let i = 0; i < 150; i++) {
+      if (await ok()) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.fail(`${what} did not happen within 15 s\n${stderr}`);
+  };
+  const workers = (): string =>
+    readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim();
+  const proxyNotAfter =
+    /certdrift_certificate_not_after_seconds\{node="n1",component="kube-proxy",path="\/var\/lib\/kube-proxy\/kubeconfig"[^}]*\} (\d+)/;
+  try {
+    await until('a rescan that reused every file', async () => {
+      const reused = Number(
+        await metric(/certdrift_scan_files\{node="n1",result="reused"\} (\d+)/),
+      );
+      const parsed = await metric(/certdrift_scan_files\{node="n1",result="parsed"\} (\d+)/);
+      return reused >= 4 && parsed === '0';
+    });
+    const worker = workers();
+    assert.match(worker, /^\d+$/, 'one scan worker process');
+    const before = Number(await metric(proxyNotAfter));
+    const expected = node.expected.find((e) => e.component === 'kube-proxy');
+    assert.equal(before, (expected?.notAfter.getTime() ?? 0) / 1000);
+    // kops-style rotation of kube-proxy's kubeconfig: a new file renamed over the old one
+    const ca = await issue({
+      cn: 'kubernetes-ca',
+      notBefore: NOW,
+      notAfter: daysFrom(NOW, 3000),
+      isCA: true,
+    });
+    const renewed = await issue({
+      cn: 'system:kube-proxy',
+      notBefore: NOW,
+      notAfter: daysFrom(NOW, 470),
+      eku: ['clientAuth'],
+      issuer: ca,
+    });
+    const tmp = node.tree.write(
+      '/var/lib/kube-proxy/kubeconfig.tmp',
+      kubeconfig({ ca, cert: renewed, user: 'kube-proxy' }),
+    );
+    renameSync(tmp, node.tree.abs('/var/lib/kube-proxy/kubeconfig'));
+    await until(
+      'the renewed certificate in /metrics',
+      async () => Number(await metric(proxyNotAfter)) === renewed.notAfter.getTime() / 1000,
+    );
+    assert.equal(workers(), worker, 'the same worker process throughout');
+    assert.equal(await metric(/certdrift_scans_total\{node="n1",result="failure"\} (\d+)/), '0');
+  } finally {
+    child.kill('SIGKILL');
+    node.tree.remove();
   }
 });

@@ -9,7 +9,7 @@ import { AgentLoop } from '../../agent/loop.js';
 import { AgentMetrics, type ScanOutcome } from '../../agent/metrics.js';
 import { LedgerRecorder } from '../../agent/ledger-recorder.js';
 import { ledgerPath, readLedgerFile, writeLedgerFile } from '../../host/ledger-file.js';
-import { scanInWorker } from '../agent-scan-in-worker.js';
+import { ScanWorker } from '../agent-scan-in-worker.js';
 import { agentServer, stopServer } from '../../agent/server.js';
 import type { CommandDef, Io, Values } from '../command.js';
 import { UsageError } from '../command.js';
@@ -105,11 +105,13 @@ async function runAgent(values: Values, positionals: string[], io: Io): Promise<
           node,
           log,
         );
+  // Scans run in a worker process that keeps the parse cache between them and is recycled when
+  // its memory grows: the agent's own memory stays flat (BENCHMARKS.md, issue #11).
+  const worker = new ScanWorker();
   const loop = new AgentLoop(
     {
-      // Each scan in a short-lived worker process: its memory goes with it (BENCHMARKS.md).
       scan: async () => {
-        const o = await scanInWorker(
+        const o = await worker.scan(
           { ...config, probeServed: values['no-probe'] !== true },
           {
             node,
@@ -147,6 +149,7 @@ async function runAgent(values: Values, positionals: string[], io: Io): Promise<
     stop('SIGINT');
   });
   await loop.run(abort.signal);
+  worker.stop();
   // Bounded whatever clients do (a half-sent request, a slow reader): 2 s for responses in flight.
   await stopServer(server, 2000);
   return 0;

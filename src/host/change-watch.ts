@@ -1,0 +1,136 @@
+// A change watch over a node's directories (inotify through fs.watch): the agent's proof that the
+// files of its last scan have not changed, without a system call per file. A directory watch
+// reports creation, deletion, renames, writes and attribute changes of its entries, and of itself;
+// it follows inodes, so a change made through any mount or namespace is seen — except on network
+// file systems, where other clients' writes raise no event: hence the periodic verification by
+// stat in the caller (inventory/file-scan-memo.ts). Any error, a directory that vanished, or more
+// directories than `maxDirs` makes the watch unusable, and the caller falls back to stat.
+
+import { realpathSync, watch, type FSWatcher } from 'node:fs';
+
+/** directory → the entry names whose changes matter, or every entry */
+export type WatchSpec = Map<string, Set<string> | 'all'>;
+
+/** inotify's default per-user budget is 8,192 watches on older kernels, shared with kubelet. */
+export const MAX_WATCHED_DIRS = 1000;
+
+export class ChangeWatch {
+  private readonly watchers = new Map<string, FSWatcher>();
+  private spec: WatchSpec = new Map();
+  private changed = false;
+  private failure: string | undefined;
+
+  private readonly realRoot: string;
+
+  /** @param root the host root on this machine (`/`, `/host`) */
+  constructor(
+    private readonly root: string,
+    private readonly maxDirs = MAX_WATCHED_DIRS,
+  ) {
+    this.realRoot = realpathSync(root);
+  }
+
+  private real(dir: string): string {
+    return this.realRoot === '/' ? dir : dir === '/' ? this.realRoot : this.realRoot + dir;
+  }
+
+  /** Something under the watch changed since the last rearm(), or the watch failed. */
+  get dirty(): boolean {
+    return this.changed || this.failure !== undefined;
+  }
+
+  /** Why the watch cannot be trusted, if it cannot. */
+  get problem(): string | undefined {
+    return this.failure;
+  }
+
+  get size(): number {
+    return this.watchers.size;
+  }
+
+  /**
+   * Starts over from the directories watched so far, on the inodes at those paths now (a
+   * directory replaced since is watched anew). Called before a verifying scan reads anything, so
+   * a change during the scan is an event for the next one.
+   */
+  rearm(): void {
+    this.closeAll();
+    this.changed = false;
+    this.failure = undefined;
+    for (const dir of this.spec.keys()) this.arm(dir);
+  }
+
+  /**
+   * Adds what a scan found it depends on; returns how many directories were not watched before
+   * (their changes during that scan were not seen: the caller verifies once more).
+   */
+  extend(more: WatchSpec): number {
+    let added = 0;
+    for (const [dir, names] of more) {
+      const cur = this.spec.get(dir);
+      if (names === 'all' || cur === 'all') this.spec.set(dir, 'all');
+      else if (cur) for (const n of names) cur.add(n);
+      else this.spec.set(dir, new Set(names));
+      if (cur === undefined || (cur !== 'all' && names === 'all')) added++;
+      if (!this.watchers.has(dir)) this.arm(dir);
+    }
+    return added;
+  }
+
+  /** Forgets everything (the next scan verifies). */
+  reset(): void {
+    this.closeAll();
+    this.spec = new Map();
+    this.changed = false;
+    this.failure = undefined;
+  }
+
+  close(): void {
+    this.closeAll();
+  }
+
+  private closeAll(): void {
+    for (const w of this.watchers.values()) w.close();
+    this.watchers.clear();
+  }
+
+  private arm(dir: string): void {
+    if (this.failure) return;
+    if (this.watchers.size >= this.maxDirs) {
+      this.failure = `more than ${this.maxDirs} directories to watch`;
+      this.closeAll();
+      return;
+    }
+    // Only directories whose path is canonical inside the root: a path through a symbolic link
+    // would be resolved by this machine, not inside the host root. The link itself is watched
+    // in its own directory, by name. A directory that does not exist (yet) is covered the same
+    // way: its parent's watch sees it appear.
+    const path = this.real(dir);
+    try {
+      if (realpathSync(path) !== path) return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return;
+      this.failure = `${dir}: ${err instanceof Error ? err.message : String(err)}`;
+      return;
+    }
+    try {
+      const w = watch(path, { persistent: false }, (_event, name) => {
+        const names = this.spec.get(dir);
+        if (names === 'all' || name === null || names?.has(name) !== false) this.changed = true;
+      });
+      w.on('error', (err) => {
+        this.failure = `${dir}: ${err.message}`;
+      });
+      this.watchers.set(dir, w);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      // vanished between realpath and watch: the parent's watch has seen it go
+      if (code === 'ENOENT' || code === 'ENOTDIR') {
+        this.changed = true;
+        return;
+      }
+      this.failure = `${dir}: ${err instanceof Error ? err.message : String(err)}`;
+    }
+  }
+}
