@@ -13,8 +13,14 @@ import { benchDrift, MOUNTS_PER_POD, PODS } from './drift.js';
 import { benchAgent, benchCycles } from './agent.js';
 import { missingTools } from '../src/lab/containerd.js';
 import { benchPlan, planRows } from './plan.js';
+import { benchGo } from './go-reference.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
+/** `BENCH_ONLY=scan,go,agent` runs some parts only: scan, go, openssl, drift, agent, cycles, plan */
+const ONLY = process.env.BENCH_ONLY?.split(',');
+const want = (part: string): boolean =>
+  (ONLY === undefined || ONLY.includes(part)) &&
+  !(part === 'openssl' && process.env.BENCH_SKIP_OPENSSL === '1');
 const log = (s: string): void => void process.stderr.write(s + '\n');
 
 async function main(): Promise<void> {
@@ -47,29 +53,41 @@ async function main(): Promise<void> {
     `scan sees ${check.summary.certificates} certificates in ${check.summary.files} files, ${check.summary.errors} item errors`,
   );
 
+  const skipped = { samples: [], medianMs: NaN, minMs: NaN, medianCpuMs: NaN, peakRssMb: NaN };
   log(`timing scan -o json (${RUNS} runs)…`);
-  const scan = runMany(scanCmd, RUNS);
+  const scan = want('scan') ? runMany(scanCmd, RUNS) : skipped;
+  const go = want('go') ? benchGo(tree, RUNS, log) : null;
+  if (go && go.certificates !== check.summary.certificates)
+    throw new Error(
+      `Go reference saw ${go.certificates} certificates, certdrift ${check.summary.certificates}`,
+    );
   log(`timing scan (table) (${RUNS} runs)…`);
-  const table = runMany(scanCmd.slice(0, -2), RUNS);
+  const table = want('scan') ? runMany(scanCmd.slice(0, -2), RUNS) : skipped;
   log('timing --version (20 runs)…');
-  const version = runMany([process.execPath, BIN, '--version'], 20);
+  const version = want('scan') ? runMany([process.execPath, BIN, '--version'], 20) : skipped;
   log('timing the by-hand approach: openssl x509 -noout -enddate per file (one run)…');
-  const openssl = measure([
-    'bash',
-    '-c',
-    `find '${tree}' -type f ! -name .complete -print0 | xargs -0 -n1 openssl x509 -noout -enddate -in`,
-  ]);
+  const openssl = want('openssl')
+    ? measure([
+        'bash',
+        '-c',
+        `find '${tree}' -type f ! -name .complete -print0 | xargs -0 -n1 openssl x509 -noout -enddate -in`,
+      ])
+    : { wallMs: NaN, cpuMs: NaN, peakRssMb: NaN, exitCode: 0 };
 
   // Issue #3: drift over a real containerd (root and the lab packages needed).
   const canLab = process.getuid?.() === 0 && missingTools().length === 0;
   if (!canLab) log('skipping the drift benchmark: needs root and containerd, runc, busybox-static');
-  else log(`starting the lab: ${PODS} pods × ${MOUNTS_PER_POD} mounts…`);
-  const drift = canLab ? await benchDrift(RUNS, log) : null;
+  else if (want('drift')) log(`starting the lab: ${PODS} pods × ${MOUNTS_PER_POD} mounts…`);
+  const drift = canLab && want('drift') ? await benchDrift(RUNS, log) : null;
 
-  log('agent: 20 concurrent scrapers on the 10,000-certificate tree, then 1,000 scan cycles…');
-  const agent = await benchAgent(tree, log);
-  const cycles = benchCycles(1000);
-  const plan = benchPlan(RUNS, log);
+  log(
+    'agent: rescans, 20 concurrent scrapers on the 10,000-certificate tree, then 1,000 scan cycles…',
+  );
+  const agent = want('agent') ? await benchAgent(tree, log) : null;
+  const cycles = want('cycles')
+    ? benchCycles(1000)
+    : { heapStartMb: NaN, heapEndMb: NaN, rssStartMb: NaN, rssEndMb: NaN, cycles: 0 };
+  const plan = want('plan') ? benchPlan(RUNS, log) : null;
 
   const results = {
     machine: {
@@ -83,7 +101,18 @@ async function main(): Promise<void> {
       files: fileCount(),
       itemErrors: check.summary.errors,
     },
-    scanJson: { medianMs: scan.medianMs, minMs: scan.minMs, peakRssMb: scan.peakRssMb, runs: RUNS },
+    scanJson: {
+      medianMs: scan.medianMs,
+      minMs: scan.minMs,
+      medianCpuMs: scan.medianCpuMs,
+      peakRssMb: scan.peakRssMb,
+      runs: RUNS,
+    },
+    goReference: go && {
+      ...go,
+      wallRatio: scan.medianMs / go.medianMs,
+      cpuRatio: scan.medianCpuMs / go.medianCpuMs,
+    },
     scanTable: {
       medianMs: table.medianMs,
       minMs: table.minMs,
@@ -103,17 +132,25 @@ async function main(): Promise<void> {
     [
       `| measurement | median wall | peak RSS |`,
       `|---|---|---|`,
-      `| \`certdrift scan -o json\`, ${results.tree.certificates} certs / ${results.tree.files} files | ${f(scan.medianMs)} ms (min ${f(scan.minMs)}) | ${f(scan.peakRssMb)} MB |`,
+      `| \`certdrift scan -o json\`, ${results.tree.certificates} certs / ${results.tree.files} files | ${f(scan.medianMs)} ms (min ${f(scan.minMs)}), CPU ${f(scan.medianCpuMs)} ms | ${f(scan.peakRssMb)} MB |`,
+      go
+        ? `| Go reference (${go.go}), same tree | ${f(go.medianMs)} ms (min ${f(go.minMs)}), CPU ${f(go.medianCpuMs)} ms — certdrift/Go: wall ${(scan.medianMs / go.medianMs).toFixed(2)}×, CPU ${(scan.medianCpuMs / go.medianCpuMs).toFixed(2)}× | ${f(go.peakRssMb)} MB |`
+        : '| Go reference | skipped | |',
       `| \`certdrift scan\` (table) | ${f(table.medianMs)} ms (min ${f(table.minMs)}) | ${f(table.peakRssMb)} MB |`,
       `| \`certdrift --version\` | ${f(version.medianMs)} ms | ${f(version.peakRssMb)} MB |`,
       `| \`openssl x509 -noout -enddate\` per file | ${f(openssl.wallMs)} ms (1 run) | — |`,
-      `| agent (${agent.node}) \`/metrics\` under 20 concurrent scrapers (${agent.gzip.requests} requests, gzip) | p50 ${agent.gzip.p50Ms.toFixed(1)} ms, p99 ${agent.gzip.p99Ms.toFixed(1)} ms | ${f(agent.steadyRssMb)} MB steady, ${f(agent.peakRssMb)} MB peak |`,
-      `| agent (${agent.node}) \`/metrics\`, 20 concurrent plain scrapers | p50 ${agent.plain.p50Ms.toFixed(1)} ms, p99 ${agent.plain.p99Ms.toFixed(1)} ms | |`,
+      ...(agent
+        ? [
+            `| agent (${agent.node}) rescan of the unchanged tree, every ${agent.rescan.interval} s | ${agent.rescan.cpuPerScanMs.toFixed(1)} ms CPU per scan over ${agent.rescan.scans} scans (bursts: median ${agent.rescan.burstMedianMs.toFixed(1)}, max ${agent.rescan.burstMaxMs.toFixed(1)} ms); ${agent.rescan.workersStarted} worker(s) | |`,
+            `| agent (${agent.node}) \`/metrics\` under 20 concurrent scrapers (${agent.gzip.requests} requests, gzip) | p50 ${agent.gzip.p50Ms.toFixed(1)} ms, p99 ${agent.gzip.p99Ms.toFixed(1)} ms | agent ${f(agent.rssMb)} MB after scan 1, ${f(agent.steadyRssMb)} MB steady, ${f(agent.peakRssMb)} MB peak; worker ${f(agent.workerRssMb)} MB (peak ${f(agent.workerPeakRssMb)}); PSS agent + worker ${f(agent.pssMb)} MB |`,
+            `| agent (${agent.node}) \`/metrics\`, 20 concurrent plain scrapers | p50 ${agent.plain.p50Ms.toFixed(1)} ms, p99 ${agent.plain.p99Ms.toFixed(1)} ms (floor, a static buffer from node:http: p50 ${agent.plainFloor.p50Ms.toFixed(1)}, p99 ${agent.plainFloor.p99Ms.toFixed(1)} ms) | |`,
+          ]
+        : []),
       `| agent, ${cycles.cycles} scan cycles | heap ${cycles.heapStartMb.toFixed(1)} → ${cycles.heapEndMb.toFixed(1)} MB | RSS ${f(cycles.rssStartMb)} → ${f(cycles.rssEndMb)} MB |`,
       drift
         ? `| \`certdrift scan\` with drift, ${PODS} containers × ${MOUNTS_PER_POD} mounts (real containerd) | ${f(drift.medianMs)} ms (min ${f(drift.minMs)}) | ${f(drift.peakRssMb)} MB |`
-        : '| drift benchmark | skipped (needs root + containerd) | |',
-      ...planRows(plan),
+        : '| drift benchmark | skipped | |',
+      ...(plan ? planRows(plan) : []),
       '',
       `certdrift is ${results.opensslLoop.ratio.toFixed(0)}× faster than the openssl loop, which also reads only the first certificate of each file and none of the kubeconfigs.`,
       '',

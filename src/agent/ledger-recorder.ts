@@ -46,6 +46,8 @@ export class LedgerRecorder {
    * the certificates; the agent does not), else updated here from the inventory.
    */
   record(o: ScanOutcome): ScanOutcome {
+    // the worker saw nothing new since the ledger it sent last: it is already on disk
+    if (o.ledgerUnchanged && this.ledger !== null && this.lastProblem === undefined) return o;
     const previous = this.previous();
     this.ledger = o.ledger ?? updateLedger(previous, o.inventory, this.node, o.now);
     try {

@@ -37,6 +37,13 @@ export interface ScanOutcome {
   cache?: CacheStats;
   /** the certificate ledger updated where the scan ran (agent --state-dir), see ledger-recorder.ts */
   ledger?: Ledger;
+  /**
+   * The worker kept the ledger as it was: nothing it records changed since its last update,
+   * which is less than LEDGER_REFRESH_MS old (agent-scan-worker.ts). Nothing to write.
+   */
+  ledgerUnchanged?: boolean;
+  /** set by the worker when `findings` equal its last scan's; the agent puts them back */
+  findingsUnchanged?: boolean;
 }
 
 type Labels = Record<string, string>;
@@ -218,7 +225,9 @@ export class AgentMetrics {
     this.certDeflated = deflated;
     this.rest = restBytes;
     this.gzip = gz;
-    this.afterRender();
+    // Only when megabytes of families were replaced: a full collection costs more than the rest
+    // of an unchanged rescan, and the few kilobytes of node-level series need none.
+    if (certificates !== undefined) this.afterRender();
   }
 
   private workloadLabels(w: Workload | undefined, path: string): Labels {

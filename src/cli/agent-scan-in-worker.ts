@@ -19,14 +19,18 @@ export interface ScanWorkerData {
   x509Compat: boolean;
   /**
    * The certificate ledger before this scan, when the agent keeps one: the worker adds what it
-   * saw while it still holds every certificate, and sends the updated ledger back.
+   * saw while it still holds every certificate, and sends the updated ledger back. `kept`: the
+   * worker still has the ledger it sent last (megabytes on a big node are not sent back and
+   * forth every scan).
    */
-  ledger?: { previous: Ledger | null };
+  ledger?: { previous: Ledger | null } | { kept: true };
   /**
    * The agent still serves the families this worker rendered last: the worker may answer
    * `exposition.unchanged` instead of sending the same bytes again.
    */
   sameAsLast?: boolean;
+  /** the agent holds the findings of this worker's last scan: unchanged ones are not sent */
+  findingsKnown?: boolean;
 }
 
 export interface ScanRequest {
@@ -63,6 +67,10 @@ export class ScanWorker {
   private nextId = 1;
   /** the running worker rendered the families the agent serves now */
   private rendered = false;
+  /** the running worker holds the ledger it sent last */
+  private ledgerKept = false;
+  /** the findings of the running worker's last scan (it answers `findingsUnchanged` after) */
+  private findings: ScanOutcome['findings'] | undefined;
   readonly stats: WorkerStats = { started: 0, rss: 0 };
 
   constructor(private readonly recycleBytes = DEFAULT_RECYCLE_BYTES) {}
@@ -73,8 +81,8 @@ export class ScanWorker {
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    // The worker never keeps the agent alive (the agent's server does while it runs); when the
-    // agent exits, the worker sees its channel close and exits too.
+    // Between scans the worker never keeps the agent alive (the agent's server does while it
+    // runs); when the agent exits, the worker sees its channel close and exits too.
     child.unref();
     child.channel?.unref();
     child.once('exit', () => {
@@ -82,14 +90,28 @@ export class ScanWorker {
     });
     this.stats.started++;
     this.rendered = false;
+    this.ledgerKept = false;
+    this.findings = undefined;
     return child;
   }
 
-  /** Stops the worker (the agent is shutting down); a scan in flight is rejected. */
+  /**
+   * Stops the worker (the agent is shutting down): a scan in flight is rejected and the worker
+   * killed; an idle worker is disconnected and exits by itself (killed if it has not within 1 s).
+   */
   stop(): void {
-    this.child?.kill();
+    const child = this.child;
     this.child = undefined;
+    if (!child) return;
+    if (this.inFlight || !child.connected) {
+      child.kill();
+      return;
+    }
+    child.disconnect();
+    setTimeout(() => child.kill(), 1000).unref();
   }
+
+  private inFlight = false;
 
   scan(
     config: ScanConfig & { probeServed?: boolean },
@@ -98,7 +120,13 @@ export class ScanWorker {
     const child = this.child ?? (this.child = this.start());
     const id = this.nextId++;
     return new Promise<ScanOutcome>((resolve, reject) => {
+      // While a scan is in flight the worker keeps this process alive (its answer is awaited);
+      // between scans it does not. stop() ends a scan in flight at shutdown.
+      child.channel?.ref();
+      this.inFlight = true;
       const done = (): void => {
+        this.inFlight = false;
+        child.channel?.unref();
         child.off('message', onMessage);
         child.off('exit', onExit);
         child.off('error', onError);
@@ -107,9 +135,13 @@ export class ScanWorker {
         if (msg.id !== id) return;
         done();
         this.stats.rss = msg.rss ?? 0;
-        if (msg.outcome) {
-          if (msg.outcome.exposition?.text) this.rendered = true;
-          resolve(msg.outcome);
+        const o = msg.outcome;
+        if (o) {
+          if (o.exposition?.text) this.rendered = true;
+          if (o.ledger) this.ledgerKept = true;
+          if (o.findingsUnchanged && this.findings) o.findings = [...this.findings];
+          this.findings = o.findings;
+          resolve(o);
         } else reject(new Error(msg.error ?? 'scan worker failed'));
         // Recycled after a failure too: whatever state made it fail goes with the process.
         if (!msg.outcome || this.stats.rss > this.recycleBytes) this.retire(child);
@@ -126,7 +158,13 @@ export class ScanWorker {
       child.on('message', onMessage);
       child.once('exit', onExit);
       child.once('error', onError);
-      const data: ScanWorkerData = { config: { ...config }, ...metrics, sameAsLast: this.rendered };
+      const data: ScanWorkerData = {
+        config: { ...config },
+        ...metrics,
+        ...(metrics.ledger && this.ledgerKept ? { ledger: { kept: true as const } } : {}),
+        sameAsLast: this.rendered,
+        findingsKnown: this.findings !== undefined,
+      };
       child.send({ id, data } satisfies ScanRequest);
     });
   }

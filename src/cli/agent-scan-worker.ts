@@ -14,6 +14,7 @@ import { systemClock } from '../agent/clock.js';
 import { certificateFamilies } from '../agent/exposition.js';
 import type { ScanOutcome } from '../agent/metrics.js';
 import { updateLedger } from '../ledger/update-ledger.js';
+import type { Ledger } from '../ledger/types.js';
 import type { Certificate } from '../model.js';
 import { agentScan } from './agent-scan.js';
 import { scanMemory, type ScanMemory } from './node-scan.js';
@@ -22,6 +23,17 @@ import { silenceLibraryWarnings } from './library-warnings.js';
 
 /** Kept across scans; made for the first request's host root (the agent's settings are fixed). */
 let memory: ScanMemory | undefined;
+
+/**
+ * The ledger this worker last sent: kept here, so the agent need not send it back each scan.
+ * Updated when what it records changed, and at least every LEDGER_REFRESH_MS (its entries' last
+ * seen times are exact to that).
+ */
+let ledger: { ledger: Ledger; signature: string; atMs: number } | undefined;
+export const LEDGER_REFRESH_MS = 30 * 60_000;
+
+/** The findings last sent, as JSON: equal findings are not sent again. */
+let lastFindings: string | undefined;
 
 /** What the last rendered families depend on, so an unchanged node is not rendered again. */
 let rendered: { signature: string; validUntilMs: number } | undefined;
@@ -65,10 +77,28 @@ function slim(o: ScanOutcome, d: ScanWorkerData): ScanOutcome {
     rendered = { signature, validUntilMs: nextExpiry(inUse, nowMs) };
     exposition = { ...counts, text };
   }
+  // The ledger records every certificate, so it is brought up to date here, before slimming —
+  // unless nothing it records changed (every certificate and container view as before).
+  let ledgerPart: Pick<ScanOutcome, 'ledger' | 'ledgerUnchanged'> = {};
+  if (d.ledger) {
+    const kept = 'kept' in d.ledger ? ledger : undefined;
+    const sig = `${signatureOf(all, d)}\u0001${JSON.stringify(o.inventory.workloads)}`;
+    if (kept && kept.signature === sig && nowMs - kept.atMs < LEDGER_REFRESH_MS)
+      ledgerPart = { ledgerUnchanged: true };
+    else {
+      const previous = 'previous' in d.ledger ? d.ledger.previous : (kept?.ledger ?? null);
+      const next = updateLedger(previous, o.inventory, d.node, o.now);
+      ledger = { ledger: next, signature: sig, atMs: nowMs };
+      ledgerPart = { ledger: next };
+    }
+  }
+  const findingsJson = JSON.stringify(o.findings);
+  const findingsUnchanged = d.findingsKnown === true && findingsJson === lastFindings;
+  lastFindings = findingsJson;
   return {
     ...o,
-    // the ledger records every certificate, so it is brought up to date here, before slimming
-    ...(d.ledger ? { ledger: updateLedger(d.ledger.previous, o.inventory, d.node, o.now) } : {}),
+    ...ledgerPart,
+    ...(findingsUnchanged ? { findings: [], findingsUnchanged: true } : {}),
     inventory: { ...o.inventory, certificates: [], files: [] },
     exposition,
     ...(memory
