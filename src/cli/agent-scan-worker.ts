@@ -15,7 +15,7 @@ import { certificateFamilies } from '../agent/exposition.js';
 import type { ScanOutcome } from '../agent/metrics.js';
 import { updateLedger } from '../ledger/update-ledger.js';
 import type { Ledger } from '../ledger/types.js';
-import type { Certificate } from '../model.js';
+import type { Certificate, Finding } from '../model.js';
 import { agentScan } from './agent-scan.js';
 import { scanMemory, type ScanMemory } from './node-scan.js';
 import type { ScanReply, ScanRequest, ScanWorkerData } from './agent-scan-in-worker.js';
@@ -29,27 +29,45 @@ let memory: ScanMemory | undefined;
  * Updated when what it records changed, and at least every LEDGER_REFRESH_MS (its entries' last
  * seen times are exact to that).
  */
-let ledger: { ledger: Ledger; signature: string; atMs: number } | undefined;
+let ledger:
+  { ledger: Ledger; certs: readonly Certificate[]; workloads: string; atMs: number } | undefined;
 export const LEDGER_REFRESH_MS = 30 * 60_000;
 
-/** The findings last sent, as JSON: equal findings are not sent again. */
-let lastFindings: string | undefined;
+/** The findings last sent: equal findings are not sent again. */
+let lastFindings: readonly Finding[] | undefined;
 
-/** What the last rendered families depend on, so an unchanged node is not rendered again. */
-let rendered: { signature: string; validUntilMs: number } | undefined;
+/** Deep equality of JSON-like values (findings: strings, numbers, arrays, plain objects). */
+function same(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!same(a[i], b[i])) return false;
+    return true;
+  }
+  if (a instanceof Date || b instanceof Date)
+    return a instanceof Date && b instanceof Date && a.getTime() === b.getTime();
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka)
+    if (!same((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  return true;
+}
+
+/** The certificates of the last rendered families, so an unchanged node is not rendered again. */
+let rendered:
+  | { certs: readonly Certificate[]; node: string; x509Compat: boolean; validUntilMs: number }
+  | undefined;
 
 /**
- * Everything the per-certificate families print, except the time: labels (path, index,
- * kubeconfig entry and name, component, common name) and values (the fingerprint covers the
- * dates). Certificates from the cache are the same objects, so this is cheap to build.
+ * The same certificate objects in the same order. A rescan that reused the file half (and the
+ * usage memo) hands back the very objects of the last scan; any change makes new ones. Objects
+ * are never modified after a scan, so identity means equal labels and values.
  */
-function signatureOf(certs: readonly Certificate[], d: ScanWorkerData): string {
-  const parts = [d.node, d.x509Compat ? 'x' : '-'];
-  for (const c of certs)
-    parts.push(
-      `${c.location.path}\0${c.location.index}\0${c.location.kubeconfig?.entry ?? ''}\0${c.location.kubeconfig?.name ?? ''}\0${c.component}\0${c.fingerprintSha256}`,
-    );
-  return parts.join('\n');
+function sameCerts(a: readonly Certificate[], b: readonly Certificate[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** The families' only time dependence: `…_expired` turns 1 when a certificate's notAfter passes. */
@@ -67,14 +85,25 @@ function slim(o: ScanOutcome, d: ScanWorkerData): ScanOutcome {
   const all = o.inventory.certificates;
   const inUse = all.filter((c) => c.superseded === undefined);
   const nowMs = o.now.getTime();
-  const signature = signatureOf(inUse, d);
   const counts = { certificates: all.length, superseded: all.length - inUse.length };
   let exposition: NonNullable<ScanOutcome['exposition']>;
-  if (d.sameAsLast && rendered?.signature === signature && nowMs < rendered.validUntilMs) {
+  if (
+    d.sameAsLast &&
+    rendered &&
+    rendered.node === d.node &&
+    rendered.x509Compat === d.x509Compat &&
+    nowMs < rendered.validUntilMs &&
+    sameCerts(rendered.certs, inUse)
+  ) {
     exposition = { ...counts, unchanged: true };
   } else {
     const text = new TextEncoder().encode(certificateFamilies(inUse, d.node, nowMs, d.x509Compat));
-    rendered = { signature, validUntilMs: nextExpiry(inUse, nowMs) };
+    rendered = {
+      certs: inUse,
+      node: d.node,
+      x509Compat: d.x509Compat,
+      validUntilMs: nextExpiry(inUse, nowMs),
+    };
     exposition = { ...counts, text };
   }
   // The ledger records every certificate, so it is brought up to date here, before slimming —
@@ -82,19 +111,23 @@ function slim(o: ScanOutcome, d: ScanWorkerData): ScanOutcome {
   let ledgerPart: Pick<ScanOutcome, 'ledger' | 'ledgerUnchanged'> = {};
   if (d.ledger) {
     const kept = 'kept' in d.ledger ? ledger : undefined;
-    const sig = `${signatureOf(all, d)}\u0001${JSON.stringify(o.inventory.workloads)}`;
-    if (kept && kept.signature === sig && nowMs - kept.atMs < LEDGER_REFRESH_MS)
+    const workloads = JSON.stringify(o.inventory.workloads);
+    if (
+      kept &&
+      kept.workloads === workloads &&
+      nowMs - kept.atMs < LEDGER_REFRESH_MS &&
+      sameCerts(kept.certs, all)
+    )
       ledgerPart = { ledgerUnchanged: true };
     else {
       const previous = 'previous' in d.ledger ? d.ledger.previous : (kept?.ledger ?? null);
       const next = updateLedger(previous, o.inventory, d.node, o.now);
-      ledger = { ledger: next, signature: sig, atMs: nowMs };
+      ledger = { ledger: next, certs: all, workloads, atMs: nowMs };
       ledgerPart = { ledger: next };
     }
   }
-  const findingsJson = JSON.stringify(o.findings);
-  const findingsUnchanged = d.findingsKnown === true && findingsJson === lastFindings;
-  lastFindings = findingsJson;
+  const findingsUnchanged = d.findingsKnown === true && same(o.findings, lastFindings);
+  lastFindings = o.findings;
   return {
     ...o,
     ...ledgerPart,
@@ -139,29 +172,35 @@ function collector(): () => void {
   return typeof gc === 'function' ? () => void (gc as () => unknown)() : () => undefined;
 }
 
-async function scanOnce(d: ScanWorkerData): Promise<ScanOutcome> {
+/** One request (exported for the benchmark's in-process profile). */
+export async function scanOnce(d: ScanWorkerData): Promise<ScanOutcome> {
   requireHostRoot(d.config.hostRoot);
   memory ??= scanMemory(d.config);
   const outcome = await agentScan(d.config, systemClock, memory)();
   return slim(outcome, d);
 }
 
-silenceLibraryWarnings();
-const gc = collector();
-// One request at a time (the agent never overlaps scans); the answer carries the request's id.
-let queue = Promise.resolve();
-process.on('message', (req: ScanRequest) => {
-  queue = queue.then(async () => {
-    let reply: ScanReply;
-    try {
-      reply = { id: req.id, outcome: await scanOnce(req.data) };
-    } catch (err) {
-      reply = { id: req.id, error: err instanceof Error ? err.message : String(err) };
-    }
-    gc();
-    reply.rss = process.memoryUsage.rss();
-    process.send?.(reply);
+// Only as a forked worker (with an IPC channel) does it listen; imported, it only exports.
+if (process.send) serve();
+
+function serve(): void {
+  silenceLibraryWarnings();
+  const gc = collector();
+  // One request at a time (the agent never overlaps scans); the answer carries the request's id.
+  let queue = Promise.resolve();
+  process.on('message', (req: ScanRequest) => {
+    queue = queue.then(async () => {
+      let reply: ScanReply;
+      try {
+        reply = { id: req.id, outcome: await scanOnce(req.data) };
+      } catch (err) {
+        reply = { id: req.id, error: err instanceof Error ? err.message : String(err) };
+      }
+      gc();
+      reply.rss = process.memoryUsage.rss();
+      process.send?.(reply);
+    });
   });
-});
-// The agent went away (exit, crash, kill): nothing else will ask, so go too.
-process.on('disconnect', () => process.exit(0));
+  // The agent went away (exit, crash, kill): nothing else will ask, so go too.
+  process.on('disconnect', () => process.exit(0));
+}

@@ -8,12 +8,12 @@ import { thresholdsOf } from '../config/scan-config.js';
 import { ChangeWatch } from '../host/change-watch.js';
 import { openNodeFiles, ParseCache } from '../host/index.js';
 import { FileScanMemo } from '../inventory/file-scan-memo.js';
-import { scanFiles } from '../inventory/scan-files.js';
 import { ProcFs } from '../host/procfs.js';
 import type { ServedProbeConfig } from '../host/served-certs.js';
 import { assess, type Assessment } from '../inventory/assess.js';
 import { scanNode } from '../inventory/scan-node.js';
 import type { Inventory } from '../model.js';
+import type { UsageMemo } from '../usage/index.js';
 import { ProcRuntime } from '../runtime/proc-runtime.js';
 import type { ContainerRuntime } from '../runtime/types.js';
 
@@ -44,11 +44,16 @@ export async function chooseRuntime(config: ScanConfig): Promise<ContainerRuntim
 export interface ScanMemory {
   cache: ParseCache;
   files?: FileScanMemo;
+  usage?: UsageMemo;
 }
 
 /** A ScanMemory for scans of `config`'s host root. */
 export function scanMemory(config: ScanConfig): ScanMemory {
-  return { cache: new ParseCache(), files: new FileScanMemo(new ChangeWatch(config.hostRoot)) };
+  return {
+    cache: new ParseCache(),
+    files: new FileScanMemo(new ChangeWatch(config.hostRoot)),
+    usage: new WeakMap(),
+  };
 }
 
 export async function inventoryOf(
@@ -70,7 +75,10 @@ async function inventoryWith(
   memory: ScanMemory | undefined,
 ): Promise<Inventory> {
   const files = openNodeFiles(config.hostRoot, memory?.cache);
-  const fileScan = memory?.files?.scan ?? scanFiles;
+  const memo = {
+    ...(memory?.files ? { fileScan: memory.files.scan } : {}),
+    ...(memory?.usage ? { usage: memory.usage } : {}),
+  };
   const scanConfig = {
     presets: config.presets,
     paths: config.paths,
@@ -80,14 +88,14 @@ async function inventoryWith(
     loadsOnce: config.loadsOnce,
   };
   if (config.runtimeEndpoint === 'none')
-    return scanNode({ files, workloads: null }, scanConfig, fileScan);
+    return scanNode({ files, workloads: null }, scanConfig, memo);
   const runtime = await chooseRuntime(config);
   try {
     const proc = new ProcFs(config.procRoot);
     return await scanNode(
       { files, workloads: { runtime, fallback: new ProcRuntime(proc), proc } },
       scanConfig,
-      fileScan,
+      memo,
     );
   } finally {
     runtime?.close();

@@ -1,5 +1,6 @@
 // The parts of `certdrift rotate` that wait: the flags (--wait, timeouts, --force-after,
-// --defer-while), the multi-step run over rotate/drive.ts with a real clock, and its progress —
+// --defer-while) and the progress of the multi-step run (rotate/drive.ts, driven under the
+// Lease by rotate-session.ts) —
 // a line redrawn in place on a terminal, JSON lines otherwise, always on stderr so stdout keeps
 // the final report (text or -o json) whole. Kept apart from commands/rotate.ts, which only wires
 // these in.
@@ -8,8 +9,8 @@ import { escapeTerminal } from '../report/plan-escape.js';
 import type { OptionDef, Values } from './command.js';
 import { UsageError, type Io } from './command.js';
 import type { GateAnswer } from '../rotate/run-step.js';
-import type { DriveResult, DriveSettings } from '../rotate/drive.js';
-import type { RotateEdge } from '../rotate/run-step.js';
+import type { DriveResult } from '../rotate/drive.js';
+import type { Progress } from '../rotate/progress.js';
 
 export const WAIT_OPTIONS: Record<string, OptionDef> = {
   wait: {
@@ -76,6 +77,10 @@ export function waitFlagsOf(values: Values, drainTimeoutMs: number, apply: boole
   const wait = values.wait === true;
   if (wait && !apply) throw new UsageError('--wait acts: it needs --apply');
   if (wait && values.at !== undefined) throw new UsageError('--wait runs now: drop --at');
+  if (wait && values.watch === true)
+    throw new UsageError(
+      '--wait or --watch: --wait ends once the due work is settled, --watch never ends',
+    );
   const force = parseDuration(values['force-after'], '--force-after');
   if (force !== undefined && force >= drainTimeoutMs)
     throw new UsageError('--force-after must be shorter than --drain-timeout');
@@ -109,29 +114,43 @@ export const EXIT_OF_END: Record<DriveResult['end'], number> = {
   'validate-timeout': 1,
   'defer-timeout': 1,
   failed: 1,
+  stopped: 1,
   refused: 3,
 };
 
-/** the multi-step run with a real clock; progress on stderr */
-export async function runWaiting(
-  edge: RotateEdge,
-  settings: DriveSettings,
-  io: Io,
-): Promise<DriveResult> {
-  const { drive, progressEvent, ttyFrame } = await import('../rotate/index.js');
+export interface ProgressWriter {
+  onProgress: (p: Progress) => void;
+  /** a message line (already sanitized) between progress lines */
+  log: (message: string) => void;
+  end: () => void;
+}
+
+/**
+ * --wait's progress on stderr: a line redrawn in place on a terminal (messages above it), JSON
+ * lines otherwise (messages as `message` events, so the stream stays JSON lines)
+ */
+export async function progressWriter(io: Io): Promise<ProgressWriter> {
+  const { messageEvent, progressEvent, ttyFrame } = await import('../rotate/index.js');
   const tty = io.stderr.isTTY === true;
   const width = Math.max(40, ((io.stderr as { columns?: number }).columns ?? 100) - 1);
-  const clock = {
-    now: () => new Date(),
-    sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
-  };
-  try {
-    return await drive(edge, settings, clock, (p) => {
+  let drawn = false;
+  return {
+    onProgress: (p) => {
+      drawn = true;
       io.stderr.write(tty ? ttyFrame(p, width) : progressEvent(p));
-    });
-  } finally {
-    if (tty) io.stderr.write('\n');
-  }
+    },
+    log: (message) => {
+      drawn = false;
+      io.stderr.write(
+        tty
+          ? `\r\x1b[Kcertdrift rotate: ${message}\n`
+          : messageEvent(new Date(), `certdrift rotate: ${message}`),
+      );
+    },
+    end: () => {
+      if (tty && drawn) io.stderr.write('\n');
+    },
+  };
 }
 
 /** the run's end as text, after the last step's report */

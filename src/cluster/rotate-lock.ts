@@ -1,8 +1,10 @@
 // Takes or renews the rotation Lease (certdrift/certdrift-rotate): the pure decision
 // (rotate/lease-decision.ts), then one write carrying the resourceVersion read, so two runs
-// racing for it cannot both win (the loser gets 409 and reads who holds it).
+// racing for it cannot both win (the loser gets 409 and reads who holds it). leaseEdgeOf gives
+// the same Lease to the keeper that holds it over a whole run (rotate/lease-keeper.ts).
 
 import { decideLease, leaseExpiry, leaseSpecFor } from '../rotate/lease-decision.js';
+import type { LeaseEdge } from '../rotate/lease-keeper.js';
 import type { RotateClient } from './rotate-client.js';
 
 export const LEASE_NAMESPACE = 'certdrift';
@@ -31,4 +33,13 @@ export async function acquireLease(
   const again = await client.getLease(LEASE_NAMESPACE, LEASE_NAME);
   const until = again ? leaseExpiry(again) : null;
   return { held: false, holder: again?.holder ?? '?', until: until?.toISOString() ?? '?' };
+}
+
+/** the rotation Lease as the lease keeper (rotate/lease-keeper.ts) reads and writes it */
+export function leaseEdgeOf(client: RotateClient): LeaseEdge {
+  return {
+    read: () => client.getLease(LEASE_NAMESPACE, LEASE_NAME),
+    write: (spec, resourceVersion) =>
+      client.writeLease(LEASE_NAMESPACE, LEASE_NAME, spec, resourceVersion),
+  };
 }

@@ -3,7 +3,7 @@
 // ItemError (or, for a credential something names, a MissingCredential); nothing here throws for
 // bad data.
 
-import { classifyComponent, parseCertificateFile, type FileParse } from '../certs/index.js';
+import { classifyComponent, type FileParse } from '../certs/index.js';
 import type { DiscoveredFile, Discovery, NodeFiles, Preset } from '../host/index.js';
 import { presetByName } from '../host/presets.js';
 import { normalizeInRoot } from '../host/glob.js';
@@ -106,32 +106,63 @@ export async function parseFiles(
     const kubeconfigPath = from.links[0] ?? from.path;
     const dir = kubeconfigPath.slice(0, kubeconfigPath.lastIndexOf('/')) || '/';
     const target = normalizeInRoot(ref.path.startsWith('/') ? ref.path : `${dir}/${ref.path}`);
-    const res = await files.resolveAndRead(target, maxFileSize);
     const use: Referenced = { entry: ref.entry, name: ref.name, field: ref.field, path: from.path };
-    if (!res.ok) {
+    const missing = (reason: MissingCredential['reason'], message: string): void => {
       out.missing.push({
         path: target,
-        reason: res.error.reason,
-        message: res.error.message,
+        reason,
+        message,
         namedBy: `${from.path} (${ref.entry} ${ref.name} ${ref.field})`,
         namedIn: from.path,
       });
+    };
+    const r = await files.resolve(target);
+    if (!r.ok) {
+      missing(r.reason, r.message);
       continue;
     }
-    const canonical = res.path ?? target;
-    referencedBy.set(canonical, [...(referencedBy.get(canonical) ?? []), use]);
-    if (byPath.has(canonical)) continue;
-    const parse = parseCertificateFile(res.bytes, { expectCertificates: true });
+    const canonical = r.path;
+    if (byPath.has(canonical)) {
+      referencedBy.set(canonical, [...(referencedBy.get(canonical) ?? []), use]);
+      continue;
+    }
+    // read like every other file: through the parse cache the agent keeps
     const links = canonical === target ? [] : [target];
+    const [item] = await files.readAndParse(
+      [{ path: canonical, links, expectCertificates: true }],
+      maxFileSize,
+    );
+    if (!item?.ok) {
+      if (item) missing(item.error.reason, item.error.message);
+      continue;
+    }
+    referencedBy.set(canonical, [...(referencedBy.get(canonical) ?? []), use]);
     byPath.add(canonical);
-    record(out, canonical, links, parse);
+    record(out, canonical, links, item.parse);
   }
-  for (const c of out.certificates) {
+  // New objects, never a change to recorded ones: those may be the same objects as at the last
+  // scan (recordMemo), which the agent compares by identity.
+  out.certificates = out.certificates.map((c) => {
     const uses = referencedBy.get(c.location.path);
-    if (uses) c.location.referencedBy = uses;
-  }
+    if (!uses) return c;
+    const refKey = JSON.stringify(uses);
+    const kept = referencedMemo.get(c);
+    if (kept?.refKey === refKey) return kept.out;
+    const withRefs = { ...c, location: { ...c.location, referencedBy: uses } };
+    referencedMemo.set(c, { refKey, out: withRefs });
+    return withRefs;
+  });
   return out;
 }
+
+/**
+ * The certificates recorded for a parse (the same FileParse object comes back from the agent's
+ * parse cache for an unchanged file): the same path and links give the very same objects, so a
+ * rescan that changed nothing hands the same certificates on, and the agent's worker sees
+ * "unchanged" by identity. Weak: a parse nobody holds any more takes its entry with it.
+ */
+const recordMemo = new WeakMap<FileParse, { at: string; certs: Certificate[] }>();
+const referencedMemo = new WeakMap<Certificate, { refKey: string; out: Certificate }>();
 
 function record(out: ParsedFiles, path: string, links: string[], parse: FileParse): void {
   out.files.push({
@@ -148,19 +179,25 @@ function record(out: ParsedFiles, path: string, links: string[], parse: FilePars
       message: p.message,
       ...(p.detail ? { detail: p.detail } : {}),
     });
-  for (const c of parse.certs) {
-    out.certificates.push({
-      ...c.facts,
-      component: classifyComponent(c.facts, path),
-      location: {
-        path,
-        links,
-        index: c.index,
-        ...(c.kubeconfig ? { kubeconfig: c.kubeconfig } : {}),
-      },
-      usedBy: [],
-    });
+  const at = `${path}\u0000${links.join('\u0000')}`;
+  const kept = recordMemo.get(parse);
+  if (kept?.at === at) {
+    for (const c of kept.certs) out.certificates.push(c);
+    return;
   }
+  const certs = parse.certs.map((c): Certificate => ({
+    ...c.facts,
+    component: classifyComponent(c.facts, path),
+    location: {
+      path,
+      links,
+      index: c.index,
+      ...(c.kubeconfig ? { kubeconfig: c.kubeconfig } : {}),
+    },
+    usedBy: [],
+  }));
+  recordMemo.set(parse, { at, certs });
+  for (const c of certs) out.certificates.push(c);
 }
 
 /** Inventory lists in a stable order (paths, then kubeconfig entry, then position). */

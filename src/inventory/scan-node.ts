@@ -6,7 +6,7 @@ import type { NodeFiles } from '../host/index.js';
 import type { ProcFs } from '../host/procfs.js';
 import type { Inventory, ItemError, Workload } from '../model.js';
 import type { ContainerRuntime } from '../runtime/types.js';
-import { applyUsage } from '../usage/index.js';
+import { applyUsage, type UsageMemo } from '../usage/index.js';
 import { FOLLOW_DEFAULTS, followMounts } from './follow-mounts.js';
 import { gatherUsage } from './gather-usage.js';
 import { scanFiles, sortInventory, type FileScanConfig } from './scan-files.js';
@@ -32,12 +32,20 @@ export interface NodeScanConfig extends FileScanConfig {
 /** The file half of a scan: scanFiles, or the agent's memo of it (file-scan-memo.ts). */
 export type FileScan = (files: NodeFiles, config: FileScanConfig) => Promise<Inventory>;
 
+/** What the agent's scan worker keeps between scans; a one-off scan needs none. */
+export interface NodeScanMemo {
+  /** the file half, or the agent's memo of it (file-scan-memo.ts) */
+  fileScan?: FileScan;
+  /** certificates with their uses, kept by identity (usage/apply-usage.ts) */
+  usage?: UsageMemo;
+}
+
 export async function scanNode(
   edges: NodeEdges,
   config: NodeScanConfig,
-  fileScan: FileScan = scanFiles,
+  memo: NodeScanMemo = {},
 ): Promise<Inventory> {
-  let base = await fileScan(edges.files, config);
+  let base = await (memo.fileScan ?? scanFiles)(edges.files, config);
   const wl = edges.workloads;
   let examine = (_: Inventory): { workloads: Workload[]; errors: ItemError[] } => ({
     workloads: [],
@@ -64,7 +72,15 @@ export async function scanNode(
     { ...base, workloads: seen.workloads },
     config.maxFileSize,
   );
-  base = sortInventory({
+  const added =
+    usage.added.files.length +
+    usage.added.certificates.length +
+    usage.added.errors.length +
+    usage.added.missing.length +
+    usage.missing.length;
+  // nothing added: the lists are as sorted as they came
+  const sorted = added > 0 ? sortInventory : (i: Inventory): Inventory => i;
+  base = sorted({
     ...base,
     files: [...base.files, ...usage.added.files],
     certificates: [...base.certificates, ...usage.added.certificates],
@@ -74,5 +90,5 @@ export async function scanNode(
   // Files only a flag named (no preset, no mount) are compared with what processes hold too.
   if (usage.added.files.length > 0) seen = examine(base);
   const inv = { ...base, workloads: seen.workloads, errors: [...base.errors, ...seen.errors] };
-  return applyUsage(inv, { named: usage.named });
+  return applyUsage(inv, { named: usage.named }, memo.usage);
 }

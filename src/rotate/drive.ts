@@ -4,8 +4,10 @@
 // for the group to validate before its next node; every wait is bounded: a node past its timeout
 // is recorded stuck (choose-work.ts) and the run ends when nothing is left to wait for, a group
 // that does not validate within the replace timeout stops the run, a node that turned NotReady
-// stops it at once, and deferral (--defer-while) is bounded by its overall timeout. Pure: the
-// clock and the pause come in through `Clock`; progress goes out through a callback.
+// stops it at once, and deferral (--defer-while) is bounded by its overall timeout. Under the
+// rotation Lease (rotator.ts: rotateDrive) the run ends `stopped` as soon as `stop` aborts (the
+// Lease lost, or SIGTERM): no further step starts. Pure: the clock and the pause come in through
+// `Clock`; progress goes out through a callback.
 
 import { etaOf, type Progress } from './progress.js';
 import { DEFAULT_REPLACE_TIMEOUT_MS, validateGroup } from './choose-work.js';
@@ -28,12 +30,17 @@ export interface DriveSettings extends Omit<StepSettings, 'baseline'> {
   pollMs: number;
   /** total time the run may spend deferred by --defer-while */
   deferTimeoutMs: number;
-  /** called before every step (the CLI renews the Lease there; a throw ends the run) */
-  beforeStep?: () => Promise<void>;
 }
 
 export type DriveEnd =
-  'finished' | 'halted' | 'refused' | 'defer-timeout' | 'validate-timeout' | 'stuck' | 'failed';
+  | 'finished'
+  | 'halted'
+  | 'refused'
+  | 'defer-timeout'
+  | 'validate-timeout'
+  | 'stuck'
+  | 'failed'
+  | 'stopped';
 
 export interface DriveResult {
   end: DriveEnd;
@@ -78,6 +85,7 @@ export async function drive(
   s: DriveSettings,
   clock: Clock,
   onProgress: (p: Progress, run: StepRun) => void = () => undefined,
+  stop?: AbortSignal,
 ): Promise<DriveResult> {
   const first = await edge.readFleet();
   const baseline = baselineOf(first.live);
@@ -94,8 +102,8 @@ export async function drive(
   const groupOf = new Map<string, string>();
   const replaceTimeout = s.options.replaceTimeoutMs ?? DEFAULT_REPLACE_TIMEOUT_MS;
   let steps = 0;
+  const stopped = (): boolean => stop?.aborted === true;
   for (;;) {
-    if (s.beforeStep) await s.beforeStep();
     const now = clock.now();
     const t = now.getTime();
     const run = await runStep(edge, { ...s, baseline }, now);
@@ -151,6 +159,8 @@ export async function drive(
       stuck,
       deferredMs,
     });
+    // Stopped during the step: a write refused for it is not a failure of the node.
+    if (stopped()) return result('stopped', 'stopped: the Lease was lost or a stop was asked for');
     if (run.gate?.kind === 'refuse') return result('refused', run.gate.reason);
     const failed = run.outcomes.find((o) => o.result === 'failed');
     if (failed)
@@ -191,5 +201,6 @@ export async function drive(
         ? result('stuck', `stuck: ${stuck.join(', ')}`)
         : result('finished', 'nothing left to do now');
     await clock.sleep(s.pollMs);
+    if (stopped()) return result('stopped', 'stopped: the Lease was lost or a stop was asked for');
   }
 }

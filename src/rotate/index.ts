@@ -27,3 +27,16 @@ export {
 export * from './drive.js';
 export * from './progress.js';
 export * from './defer-query.js';
+export * from './lease-keeper.js';
+export {
+  rotateOnce,
+  rotateWatch,
+  rotateDrive,
+  NotActingError,
+  type RotatorDeps,
+  type RotatorSettings,
+  type RotatorEvent,
+  type OnceResult,
+  type DriveRunResult,
+  type DriveTiming,
+} from './rotator.js';

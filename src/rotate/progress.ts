@@ -68,3 +68,8 @@ export function progressEvent(p: Progress): string {
     }) + '\n',
   );
 }
+
+/** a message beside the progress (the Lease taken, lost, released) as a JSON-lines event */
+export function messageEvent(at: Date, message: string): string {
+  return jsonSafe(JSON.stringify({ event: 'message', at: at.toISOString(), message }) + '\n');
+}

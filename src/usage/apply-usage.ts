@@ -25,8 +25,15 @@ function addUse(map: Map<string, CertUse[]>, path: string, use: CertUse): void {
   else if (!list.some((u) => key(u) === key(use))) list.push(use);
 }
 
+/**
+ * The certificates applyUsage returned for an input certificate object, by its uses: a rescan
+ * that hands in the same objects with the same uses gets the same objects back, so everything
+ * after (renders, the ledger) can tell "unchanged" by identity (the agent's worker).
+ */
+export type UsageMemo = WeakMap<Certificate, { uses: string; out: Certificate }>;
+
 /** Returns a new inventory whose certificates carry `usedBy` and, where it applies, `superseded`. */
-export function applyUsage(inv: Inventory, facts: UsageFacts): Inventory {
+export function applyUsage(inv: Inventory, facts: UsageFacts, memo?: UsageMemo): Inventory {
   const uses = new Map<string, CertUse[]>();
   for (const n of facts.named) addUse(uses, n.path, n.use);
 
@@ -60,13 +67,18 @@ export function applyUsage(inv: Inventory, facts: UsageFacts): Inventory {
   }
 
   const certificates = inv.certificates.map((c): Certificate => {
-    const usedBy = [...(uses.get(c.location.path) ?? [])];
+    const list = uses.get(c.location.path);
+    const usesKey = memo && list ? list.map(key).join('\n') : '';
+    const kept = memo?.get(c);
+    if (kept && kept.uses === usesKey) return kept.out;
+    const usedBy = list ? [...list] : [];
     const out: Certificate = { ...c, usedBy };
     delete out.superseded;
     if (usedBy.length === 0) {
       const why = supersededByName(c.location.path, c.location.links);
       if (why) out.superseded = why;
     }
+    memo?.set(c, { uses: usesKey, out });
     return out;
   });
   return { ...inv, certificates };

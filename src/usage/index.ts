@@ -4,4 +4,4 @@
 export { CERT_FLAGS, fileFlags, splitWords, type FlagFile } from './cert-flags.js';
 export { readKubeletConfigPaths, type KubeletConfigPaths } from './kubelet-config.js';
 export { supersededByName } from './superseded.js';
-export { applyUsage, type UsageFacts, type NamedFile } from './apply-usage.js';
+export { applyUsage, type UsageFacts, type NamedFile, type UsageMemo } from './apply-usage.js';

@@ -312,8 +312,12 @@ test('a reused file half is never modified by the rest of the scan (deep-frozen)
     const files = openNodeFiles(t.root);
     const fresh = await scanNode({ files, workloads: null }, config);
     const half = deepFreeze(await scanFiles(files, config));
-    const reused = await scanNode({ files, workloads: null }, config, () => Promise.resolve(half));
-    const again = await scanNode({ files, workloads: null }, config, () => Promise.resolve(half));
+    const reused = await scanNode({ files, workloads: null }, config, {
+      fileScan: () => Promise.resolve(half),
+    });
+    const again = await scanNode({ files, workloads: null }, config, {
+      fileScan: () => Promise.resolve(half),
+    });
     assert.deepEqual(reused, fresh);
     assert.deepEqual(again, fresh);
   } finally {

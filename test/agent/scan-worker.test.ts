@@ -32,6 +32,8 @@ before(async () => {
   t = new HostTree();
   const c = await issue({ cn: 'one', notBefore: NOW, notAfter: daysFrom(NOW, 300) });
   t.write('/pki/one.crt', c.pem);
+  // past the parse cache's racy-clean window (2 s): the file is cached at the first scan
+  await new Promise((r) => setTimeout(r, 2100));
 });
 after(() => t.remove());
 

@@ -1,49 +1,34 @@
 // `certdrift rotate` end to end against the API emulation: a kops group and a drain group
-// rotated step by step through the project's client; a PodDisruptionBudget blocks an eviction
-// (429) until another pod is Ready; every step is a fresh run (as after an interruption) and the
+// rotated step by step through the project's client, as the rotator's ServiceAccount with the
+// RBAC deploy/rotator ships; a PodDisruptionBudget blocks an eviction (429) until another pod is
+// Ready; every step is a fresh run (as after an interruption) and the
 // request log proves nothing finished is repeated. The Lease of a vanished holder is taken over
 // after it expired and not before.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HttpCluster } from '../../src/cluster/http-cluster.js';
-import { KubeApi } from '../../src/cluster/kube-api.js';
-import { staticCredentials } from '../../src/cluster/credentials.js';
-import { RotateClient } from '../../src/cluster/rotate-client.js';
+import type { RotateClient } from '../../src/cluster/rotate-client.js';
 import { acquireLease, LEASE_NAME, LEASE_NAMESPACE } from '../../src/cluster/rotate-lock.js';
 import { DEFAULT_POLICY } from '../../src/plan/plan-policy.js';
 import { ROTATION_ANNOTATION, parseRecord, runStep, type StepRun } from '../../src/rotate/index.js';
-import {
-  haveKubectl,
-  KubeEmulator,
-  MACHINE_CRD,
-  NODECLAIM_CRD,
-} from '../support/kube-emulator/index.js';
+import { haveKubectl, type KubeEmulator } from '../support/kube-emulator/index.js';
 import { raw } from '../support/kube-emulator/testing.js';
 import { readyCondition } from '../support/kube-emulator/controllers.js';
+import { startRotatorCluster } from './rotator-cluster.js';
 
 let emu: KubeEmulator;
 let client: RotateClient;
+// The test plays kops and the pods' controllers with an administrator's token; certdrift's calls
+// use the rotator's ServiceAccount and the RBAC deploy/rotator ships (drain component included).
 let admin = '';
 const skip = !haveKubectl() && !process.env.CI;
 
 before(async () => {
   if (skip) return;
-  emu = new KubeEmulator();
-  emu.addCrds([MACHINE_CRD, NODECLAIM_CRD]);
-  await emu.start();
-  admin = emu.adminToken();
-  const conn = {
-    server: emu.url,
-    ca: () => Buffer.from(emu.ca.pem),
-    credentials: staticCredentials({ token: admin }, 'admin token'),
-  };
-  client = new RotateClient(
-    new HttpCluster(
-      new KubeApi(conn, { userAgent: 'certdrift/test', sleep: () => Promise.resolve() }),
-    ),
-    'certdrift/test',
-  );
+  const lab = await startRotatorCluster(['drain']);
+  emu = lab.emu;
+  admin = lab.admin;
+  client = lab.client();
 });
 after(async () => {
   if (!skip) await emu.stop();

@@ -1,22 +1,26 @@
 // A world for multi-step rotation tests: the API emulation with the Cluster API and Karpenter
 // CRDs, the controllers certdrift hands nodes to (simulated on the emulation, with delays), the
-// project's client, and a clock whose pause advances the emulation's time and lets the
+// project's client authenticated as the rotator's ServiceAccount with the RBAC deploy/rotator
+// ships (every actuator component: an operator's full install; never an admin token — the
+// controllers act on the emulation's store, as kops, Cluster API and Karpenter would), and a clock whose pause advances the emulation's time and lets the
 // controllers act. Old nodes are created 400 days in the past (due under the default policy);
 // replacements are new (not due).
 
-import { HttpCluster } from '../../src/cluster/http-cluster.js';
-import { KubeApi } from '../../src/cluster/kube-api.js';
-import { staticCredentials } from '../../src/cluster/credentials.js';
-import { RotateClient } from '../../src/cluster/rotate-client.js';
+import type { RotateClient } from '../../src/cluster/rotate-client.js';
 import type { Clock, LiveMachine, LiveNodeClaim, LivePod } from '../../src/rotate/index.js';
 import type { RotateEdge } from '../../src/rotate/index.js';
-import {
-  KubeEmulator,
-  MACHINE_CRD,
-  NODECLAIM_CRD,
-  type KObj,
-} from '../support/kube-emulator/index.js';
+import type { KObj, KubeEmulator } from '../support/kube-emulator/index.js';
 import { NodeControllers, readyCondition } from '../support/kube-emulator/controllers.js';
+import { startRotatorCluster, type Component } from './rotator-cluster.js';
+
+/** every actuator component of deploy/rotator */
+export const ALL_COMPONENTS: readonly Component[] = [
+  'drain',
+  'delete-node',
+  'force',
+  'capi',
+  'karpenter',
+];
 
 export const DAY_S = 86_400;
 
@@ -31,22 +35,15 @@ export interface World {
   stop(): Promise<void>;
 }
 
-export async function world(timings = { terminateMs: 60_000, joinMs: 90_000 }): Promise<World> {
-  const emu = new KubeEmulator();
-  emu.addCrds([MACHINE_CRD, NODECLAIM_CRD]);
-  await emu.start();
-  const admin = emu.adminToken();
-  const conn = {
-    server: emu.url,
-    ca: () => Buffer.from(emu.ca.pem),
-    credentials: staticCredentials({ token: admin }, 'admin token'),
-  };
-  const client = new RotateClient(
-    new HttpCluster(
-      new KubeApi(conn, { userAgent: 'certdrift/test', sleep: () => Promise.resolve() }),
-    ),
-    'certdrift/test',
-  );
+export async function world(
+  timings = { terminateMs: 60_000, joinMs: 90_000 },
+  components: readonly Component[] = ALL_COMPONENTS,
+): Promise<World> {
+  const lab = await startRotatorCluster(components);
+  const emu = lab.emu;
+  // A token valid for the virtual days these runs span (a pod's projected token is refreshed by
+  // the kubelet; these clients read the file they were given).
+  const client = lab.client('certdrift/test', 30 * DAY_S);
   const ctl = new NodeControllers(emu, timings);
   const onTick: (() => void)[] = [];
   return {

@@ -1,38 +1,18 @@
 // `certdrift plan`: which nodes to replace, in what order, by when. Builds the fleet source,
 // reads the policy, calls the pure planner with the injected time, renders, returns the code.
 
-import { readFileSync } from 'node:fs';
 import type { FleetSource } from '../../plan/fleet.js';
-import { DEFAULT_POLICY, type PlanPolicy } from '../../plan/plan-policy.js';
 import { planReplacements } from '../../plan/plan-replacements.js';
 import { escapeTerminal } from '../../report/plan-escape.js';
 import { COLOR, PLAIN } from '../../report/text-table.js';
 import type { CommandDef, Io, Values } from '../command.js';
 import { UsageError } from '../command.js';
 import { OperationalError } from '../errors.js';
+import { loadPolicy } from '../policy-file.js';
 import { fileFleetSource } from './plan-file-source.js';
 import { VERSION } from '../version.js';
 
 const OUTPUTS = ['table', 'json', 'yaml', 'html'] as const;
-
-export async function loadPolicy(path: string | undefined): Promise<PlanPolicy> {
-  if (path === undefined) return DEFAULT_POLICY;
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new OperationalError(
-      `--policy ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
-    );
-  }
-  const { readPolicy, formatPolicyProblem } = await import('../../plan/read-policy.js');
-  const { policy, problems } = readPolicy(text);
-  if (problems.length > 0)
-    throw new OperationalError(
-      `invalid policy ${path}:\n${problems.map((p) => `  ${escapeTerminal(formatPolicyProblem(path, p))}`).join('\n')}`,
-    );
-  return policy;
-}
 
 async function fleetSource(values: Values, io: Io): Promise<FleetSource> {
   const str = (k: string): string | undefined =>

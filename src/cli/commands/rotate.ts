@@ -4,17 +4,19 @@
 
 import { hostname } from 'node:os';
 import type { Actuator, RotateOptions } from '../../rotate/rotate-types.js';
+import type { StepRun } from '../../rotate/run-step.js';
+import type { DriveResult } from '../../rotate/drive.js';
+import { sanitize } from '../../report/sanitize.js';
 import type { CommandDef, Io, Values } from '../command.js';
 import { UsageError } from '../command.js';
 import { OperationalError } from '../errors.js';
 import { VERSION } from '../version.js';
-import { loadPolicy } from './plan.js';
+import { loadPolicy } from '../policy-file.js';
 import {
   EXIT_OF_END,
   gateOf,
   runSummaryJson,
   runSummaryText,
-  runWaiting,
   WAIT_OPTIONS,
   waitFlagsOf,
 } from '../rotate-wait.js';
@@ -47,7 +49,7 @@ export const rotateCommand: CommandDef = {
   name: 'rotate',
   summary: 'carry out the plan: drive kops, Cluster API, Karpenter or a drain (dry run; --apply)',
   usage:
-    'certdrift rotate --kubernetes auto|KUBECONFIG [--policy FILE] [--apply] [--actuator A] [--after-drain delete-node|none] [-o text|json]',
+    'certdrift rotate --kubernetes auto|KUBECONFIG [--policy FILE] [--apply [--wait | --watch [--interval DURATION]]] [--actuator A] [--after-drain delete-node|none] [--force-after DURATION] [--defer-while QUERY --prometheus-url URL] [-o text|json]',
   description: [
     'One step of the rotation: reads the cluster, recomputes the plan (as `certdrift plan`), and',
     'for the nodes due now — inside a window and within the group and cluster limits — prints',
@@ -57,7 +59,13 @@ export const rotateCommand: CommandDef = {
     'capi (annotate the Machine cluster.x-k8s.io/remediate-machine), karpenter (delete the',
     'NodeClaim), drain (cordon, evict through policy/v1 Eviction honouring PodDisruptionBudgets).',
     'Progress is recorded on each node (annotation certdrift.io/rotation): run it again to',
-    'continue; finished work is never repeated. See docs/rotate.md.',
+    'continue; finished work is never repeated. --apply --watch keeps stepping (the in-cluster',
+    'Deployment, deploy/rotator): it waits for the Lease, renews it while working, stops acting',
+    'the moment it is lost, and releases it on SIGTERM. --apply --wait instead keeps stepping',
+    'under the held, renewed Lease until the due nodes are finished or stuck: it waits for each',
+    "actuator's effect, validates the group between nodes, and records a node stuck past its",
+    'timeout; --defer-while holds back new nodes while a Prometheus query returns series.',
+    'See docs/rotate.md.',
     'Exit codes: 0 ok, 1 some node blocked or stuck, 3 usage, lock or cluster error.',
   ].join('\n'),
   options: {
@@ -95,6 +103,17 @@ export const rotateCommand: CommandDef = {
       value: 'NAME',
       description: 'kops cluster name for the printed command',
     },
+    watch: {
+      type: 'boolean',
+      description:
+        'with --apply: keep going, one step every --interval, until SIGTERM (in-cluster)',
+    },
+    interval: {
+      type: 'string',
+      value: 'DURATION',
+      description: 'time between steps with --watch',
+      shownDefault: '1m',
+    },
     run: { type: 'string', value: 'NAME', description: 'names the campaign (part of the plan id)' },
     identity: {
       type: 'string',
@@ -121,6 +140,7 @@ export const rotateCommand: CommandDef = {
     'certdrift rotate --kubernetes ~/.kube/config --policy plan-policy.yaml',
     'certdrift rotate --kubernetes ~/.kube/config --policy plan-policy.yaml --apply --kops-cluster prod.example.com',
     'certdrift rotate --kubernetes ~/.kube/config --apply --wait --defer-while \'ALERTS{severity="critical"}\' --prometheus-url http://prometheus:9090',
+    'certdrift rotate --kubernetes auto --policy /etc/certdrift/policy/policy.yaml --apply --watch --interval 1m',
   ],
   run: async (values: Values, positionals: string[], io: Io): Promise<number> => {
     if (positionals.length > 0)
@@ -144,49 +164,50 @@ export const rotateCommand: CommandDef = {
       ...(flags.replaceTimeoutMs !== undefined ? { replaceTimeoutMs: flags.replaceTimeoutMs } : {}),
       ...(flags.forceAfterMs !== undefined ? { forceAfterMs: flags.forceAfterMs } : {}),
     };
+    const watch = values.watch === true;
+    if (watch && !apply) throw new UsageError('--watch keeps acting: it needs --apply');
+    if (values.interval !== undefined && !watch)
+      throw new UsageError('--interval is the time between steps of --watch');
+    const intervalMs = durationMs(values.interval, '--interval', 60_000);
+    if (intervalMs <= 0) throw new UsageError('--interval: expected a duration above zero');
     const gate = await gateOf(flags);
     const policy = await loadPolicy(typeof values.policy === 'string' ? values.policy : undefined);
     const { openCluster } = await import('../../cluster/connect.js');
     const { RotateClient } = await import('../../cluster/rotate-client.js');
     const { planIdOf, runStep, renderStepText, stepDocument } =
       await import('../../rotate/index.js');
-    const { acquireLease } = await import('../../cluster/rotate-lock.js');
     const ua = `certdrift/${VERSION}`;
     const cluster = openCluster(values.kubernetes, io.env, ua);
     if (!cluster)
       throw new OperationalError('--kubernetes auto: not in a pod (no KUBERNETES_SERVICE_HOST)');
     const client = new RotateClient(cluster, ua);
-    const me = typeof values.identity === 'string' ? values.identity : hostname();
-    if (apply) {
-      const got = await acquireLease(client, me, now);
-      if (!got.held)
-        throw new OperationalError(
-          `the rotation Lease is held by ${got.holder} until ${got.until}: not acting`,
-        );
-    }
     const planId = planIdOf(
       JSON.stringify(policy),
       typeof values.run === 'string' ? values.run : '',
     );
-    if (flags.wait) {
-      const r = await runWaiting(
-        client,
-        {
-          policy,
-          planId,
-          options,
-          apply,
-          pollMs: flags.pollMs,
-          deferTimeoutMs: flags.deferTimeoutMs,
-          ...(gate ? { gate } : {}),
-          beforeStep: async () => {
-            const got = await acquireLease(client, me, new Date());
-            if (!got.held)
-              throw new OperationalError(`lost the rotation Lease to ${got.holder}: stopping`);
-          },
-        },
-        io,
-      );
+    const settings = { policy, planId, options, apply, ...(gate ? { gate } : {}) };
+    const render = (run: StepRun): void => {
+      if (run.gate?.kind === 'refuse')
+        io.stderr.write(`certdrift rotate: not starting nodes: ${sanitize(run.gate.reason)}\n`);
+      for (const p of run.problems)
+        io.stderr.write(`certdrift rotate: warning: ${p.source}: ${p.message}\n`);
+      if (output === 'json' && watch)
+        io.stdout.write(JSON.stringify(stepDocument(run.step, run.outcomes, apply)) + '\n');
+      else if (output === 'json')
+        io.stdout.write(
+          JSON.stringify(stepDocument(run.step, run.outcomes, apply), null, 2) + '\n',
+        );
+      else io.stdout.write(renderStepText(run.step, run.outcomes, apply));
+    };
+    const exitOf = (run: StepRun): number => {
+      if (run.gate?.kind === 'refuse') return 3;
+      const troubled =
+        run.step.work.some((w) => w.state === 'stuck') ||
+        run.outcomes.some((o) => o.result === 'blocked' || o.result === 'failed');
+      return troubled ? 1 : 0;
+    };
+    // --wait: the end of the run after its last step's report
+    const report = (r: DriveResult, lost: boolean): number => {
       if (output === 'json')
         io.stdout.write(
           JSON.stringify(
@@ -196,25 +217,30 @@ export const rotateCommand: CommandDef = {
           ) + '\n',
         );
       else io.stdout.write(renderStepText(r.last.step, r.last.outcomes, apply) + runSummaryText(r));
-      if (r.end === 'refused') io.stderr.write(`certdrift rotate: ${r.message}\n`);
-      return EXIT_OF_END[r.end];
+      if (r.end === 'refused') io.stderr.write(`certdrift rotate: ${sanitize(r.message)}\n`);
+      return Math.max(EXIT_OF_END[r.end], lost ? 1 : 0);
+    };
+    if (apply) {
+      // The Lease is held for the whole run, renewed while working, released at the end.
+      const { rotateWithLease } = await import('../rotate-session.js');
+      const start = Date.now();
+      return rotateWithLease({
+        client,
+        step: settings,
+        me: typeof values.identity === 'string' ? values.identity : hostname(),
+        watch,
+        intervalMs,
+        now: () => new Date(now.getTime() + Date.now() - start),
+        io,
+        render,
+        exitOf,
+        ...(flags.wait
+          ? { wait: { pollMs: flags.pollMs, deferTimeoutMs: flags.deferTimeoutMs, report } }
+          : {}),
+      });
     }
-    const run = await runStep(
-      client,
-      { policy, planId, options, apply, ...(gate ? { gate } : {}) },
-      now,
-    );
-    if (run.gate?.kind === 'refuse')
-      io.stderr.write(`certdrift rotate: not starting nodes: ${run.gate.reason}\n`);
-    for (const p of run.problems)
-      io.stderr.write(`certdrift rotate: warning: ${p.source}: ${p.message}\n`);
-    if (output === 'json')
-      io.stdout.write(JSON.stringify(stepDocument(run.step, run.outcomes, apply), null, 2) + '\n');
-    else io.stdout.write(renderStepText(run.step, run.outcomes, apply));
-    const troubled =
-      run.step.work.some((w) => w.state === 'stuck') ||
-      run.outcomes.some((o) => o.result === 'blocked' || o.result === 'failed');
-    if (run.gate?.kind === 'refuse') return 3;
-    return troubled ? 1 : 0;
+    const run = await runStep(client, settings, now);
+    render(run);
+    return exitOf(run);
   },
 };
