@@ -74,6 +74,9 @@ export interface CertFacts {
   selfSigned: boolean;
   /** extended key usages, by name where known (serverAuth, clientAuth) else OID */
   extKeyUsage: string[];
+  /** subject / authority key identifier as kube-apiserver logs them (`AB:CD:…`), when present */
+  subjectKeyId?: string;
+  authorityKeyId?: string;
 }
 
 /**
@@ -243,6 +246,8 @@ export interface CertSummary {
   notAfter: Date;
   fingerprintSha256: string;
   isCA: boolean;
+  subjectKeyId?: string;
+  authorityKeyId?: string;
 }
 
 /** One file as seen from one side (the node, or inside a process's mount namespace). */

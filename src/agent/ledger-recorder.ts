@@ -43,15 +43,26 @@ export class LedgerRecorder {
 
   /**
    * Records a scan: its `ledger` when the worker already updated it (the agent's worker holds
-   * the certificates; the agent does not), else updated here from the inventory.
+   * the certificates; the agent does not), else updated here from the inventory. The outcome
+   * goes on with the ledger, which the agent publishes in the NodeCertificateReport.
    */
   record(o: ScanOutcome): ScanOutcome {
-    // the worker saw nothing new since the ledger it sent last: it is already on disk
-    if (o.ledgerUnchanged && this.ledger !== null && this.lastProblem === undefined) return o;
+    if (o.ledgerUnchanged && this.ledger !== null) {
+      // The worker saw nothing new since the ledger it sent last: that one stands (it is on
+      // disk unless the last write failed) and goes on to be published. Never rebuilt here from
+      // the slimmed inventory, which holds no certificates.
+      if (this.lastProblem !== undefined) this.save(this.ledger);
+      return { ...o, ledger: this.ledger };
+    }
     const previous = this.previous();
     this.ledger = o.ledger ?? updateLedger(previous, o.inventory, this.node, o.now);
+    this.save(this.ledger);
+    return { ...o, ledger: this.ledger };
+  }
+
+  private save(ledger: Ledger): void {
     try {
-      this.store.write(this.ledger);
+      this.store.write(ledger);
       if (this.lastProblem !== undefined) this.log('ledger saved again');
       this.lastProblem = undefined;
     } catch (err) {
@@ -60,6 +71,5 @@ export class LedgerRecorder {
         this.log(`ledger not saved (kept in memory, next scan retries): ${message}`);
       this.lastProblem = message;
     }
-    return o;
   }
 }

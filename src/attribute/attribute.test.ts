@@ -7,7 +7,8 @@ import { assess } from '../inventory/assess.js';
 import { buildScanReport } from '../report/index.js';
 import { cert, inventory } from '../../test/support/inventory.js';
 import { container, fileView, mount, compare } from '../../test/support/workloads.js';
-import { attributeFailures } from './attribute.js';
+import { attributeFailures, keyIdVerdict } from './attribute.js';
+import type { KnownCertificate } from './knowledge.js';
 import { knowledgeFromScan, UNNAMED_NODE } from './from-scan.js';
 import { parseApiServerLog } from './parse-log.js';
 
@@ -113,4 +114,92 @@ test('scans without a node name and documents that are not scans', () => {
   assert.equal(bad.known.length, 0);
   assert.match(bad.problems[0] ?? '', /not a certdrift scan document/);
   assert.equal(knowledgeFromScan(null, 'n').known.length, 0);
+});
+
+// Serials are unique only per CA: the key identifiers the API server logs decide.
+const CA_A = 'AA:AA';
+const CA_B = 'BB:BB';
+const logLine = (akid: string, skid = '11:11'): string =>
+  `E1130 06:00:01.000000       1 authentication.go:73] "Unable to authenticate the request" err="verifying certificate SN=10, SKID=${skid}, AKID=${akid} failed: x509: certificate has expired or is not yet valid: current time 2026-11-30T06:00:01Z is after 2026-11-30T05:18:59Z"`;
+const knownCert = (
+  node: string,
+  ids: { subjectKeyId?: string; authorityKeyId?: string },
+): KnownCertificate => ({
+  node,
+  serialHex: 'A',
+  fingerprintSha256: node,
+  subject: 'CN=system:kube-proxy',
+  component: 'kube-proxy',
+  residence: 'container-view',
+  location: `${node} kube-proxy`,
+  source: 'test',
+  ...ids,
+});
+
+for (const row of [
+  {
+    name: 'same serial, same AKID and SKID: attributed, confirmed by key ids',
+    known: [knownCert('n1', { authorityKeyId: CA_A, subjectKeyId: '11:11' })],
+    log: logLine(CA_A),
+    want: { attributed: true, node: 'n1', match: 'serial+key-ids', otherCa: 0 },
+  },
+  {
+    name: 'same serial, other CA (AKID differs): not attributed, the other certificate named',
+    known: [knownCert('n1', { authorityKeyId: CA_B, subjectKeyId: '11:11' })],
+    log: logLine(CA_A),
+    want: { attributed: false, otherCa: 1, identify: /another CA/ },
+  },
+  {
+    name: 'same serial and AKID, another key (SKID differs): not attributed',
+    known: [knownCert('n1', { authorityKeyId: CA_A, subjectKeyId: '22:22' })],
+    log: logLine(CA_A),
+    want: { attributed: false, otherCa: 1 },
+  },
+  {
+    name: 'a collision across CAs on two nodes: only the node with the logged CA',
+    known: [
+      knownCert('n1', { authorityKeyId: CA_B, subjectKeyId: '11:11' }),
+      knownCert('n2', { authorityKeyId: CA_A, subjectKeyId: '11:11' }),
+    ],
+    log: logLine(CA_A),
+    want: { attributed: true, node: 'n2', match: 'serial+key-ids', otherCa: 1, places: 1 },
+  },
+  {
+    name: 'knowledge without key ids (older scans): serial only, said so',
+    known: [knownCert('n1', {})],
+    log: logLine(CA_A),
+    want: { attributed: true, node: 'n1', match: 'serial', otherCa: 0 },
+  },
+  {
+    name: 'serial only, on two nodes: ambiguous',
+    known: [knownCert('n1', {}), knownCert('n2', {})],
+    log: logLine(CA_A),
+    want: { attributed: true, match: 'serial', ambiguous: true, places: 2 },
+  },
+  {
+    name: 'the log has no AKID (certificate without one) but the known one has: differs',
+    known: [knownCert('n1', { authorityKeyId: CA_A })],
+    log: logLine(''),
+    want: { attributed: false, otherCa: 1 },
+  },
+])
+  test(`key ids: ${row.name}`, () => {
+    const [r] = attributeFailures(parseApiServerLog(row.log, { source: 'x' }), row.known);
+    assert.ok(r);
+    const w = row.want;
+    assert.equal(r.attributed, w.attributed);
+    if (w.node !== undefined) assert.equal(r.node, w.node);
+    if (!w.attributed) assert.equal(r.node, undefined);
+    if (w.match !== undefined) assert.equal(r.match, w.match);
+    if (w.otherCa !== undefined) assert.equal(r.otherCa?.length ?? 0, w.otherCa);
+    if (w.places !== undefined) assert.equal(r.places.length, w.places);
+    assert.equal(r.ambiguous === true, w.ambiguous === true);
+    if (w.identify) assert.match(r.identify ?? '', w.identify);
+  });
+
+test('keyIdVerdict: compares only what the knowledge recorded', () => {
+  assert.equal(keyIdVerdict({ skid: 'A1', akid: 'B2' }, {}), 'unknown');
+  assert.equal(keyIdVerdict({ skid: 'A1', akid: 'B2' }, { authorityKeyId: 'b2' }), 'same');
+  assert.equal(keyIdVerdict({ skid: 'A1', akid: 'B2' }, { subjectKeyId: 'A2' }), 'differs');
+  assert.equal(keyIdVerdict({ skid: '', akid: '' }, { authorityKeyId: '' }), 'same');
 });

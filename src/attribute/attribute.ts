@@ -1,7 +1,10 @@
 // Failing client certificates from the API server's log → who presents them. Pure: the
 // failures and the knowledge come in, one row per failing certificate comes out. Serial numbers
-// are unique per issuing CA; scans do not record key identifiers, so a serial known in two
-// places is shown with every place (the most likely holder first), never silently picked.
+// are unique only per issuing CA (RFC 5280 4.1.2.2): a known certificate with the logged serial
+// but another authority (or subject) key identifier is a different certificate and is never
+// blamed — it is named as such. Where the knowledge has no key identifiers (scans before they
+// were recorded) the serial alone matches, and a serial known on several nodes is shown with
+// every place, marked ambiguous, never silently picked.
 
 import type { Cause, KnownCertificate, Residence } from './knowledge.js';
 import type { CertFailure, FailureKind } from './types.js';
@@ -36,6 +39,12 @@ export interface Attribution {
   cause?: Cause;
   /** unattributed: what would identify the client */
   identify?: string;
+  /** how the places matched: serial and key identifiers, or the serial alone (knowledge without key ids) */
+  match?: 'serial+key-ids' | 'serial';
+  /** the places are on more than one node: the first is a guess */
+  ambiguous?: boolean;
+  /** certificates with the same serial from another CA (key identifiers differ): not this one */
+  otherCa?: (Place & { authorityKeyId?: string; subjectKeyId?: string })[];
   /** where in the logs it was first seen, e.g. `apiserver.log:12` */
   firstSeenIn: string;
   message: string;
@@ -102,6 +111,26 @@ function derivedCause(row: Attribution, top: KnownCertificate): Cause | undefine
   return undefined;
 }
 
+/**
+ * Whether a known certificate can be the logged one, by key identifiers: the log prints both
+ * (empty when the certificate has none); knowledge without them (undefined) cannot say.
+ */
+export function keyIdVerdict(
+  row: { skid: string; akid: string },
+  k: { subjectKeyId?: string; authorityKeyId?: string },
+): 'same' | 'differs' | 'unknown' {
+  let compared = false;
+  for (const [logged, known] of [
+    [row.akid, k.authorityKeyId],
+    [row.skid, k.subjectKeyId],
+  ] as const) {
+    if (known === undefined) continue;
+    if (known.toUpperCase() !== logged.toUpperCase()) return 'differs';
+    compared = true;
+  }
+  return compared ? 'same' : 'unknown';
+}
+
 function identifyText(row: Attribution): string {
   const window =
     row.first && row.last
@@ -110,7 +139,10 @@ function identifyText(row: Attribution): string {
   const audit = `In the API server's audit log, 401 responses with "Authentication failed, attempted: x509"${window} carry the client's sourceIPs and userAgent.`;
   if (row.serialHex === undefined)
     return `This API server does not log the failing certificate's serial (Kubernetes before 1.19). ${audit}`;
-  return `No scan or ledger knows serial ${row.serialHex} (SN=${row.serialDecimal ?? '?'}). Run certdrift on every node — the agent DaemonSet keeps a ledger (--ledger), or collect \`certdrift scan -o json --node-name <node>\` from each node (--scan) — or: ${audit}`;
+  const other = row.otherCa?.[0];
+  if (other)
+    return `Serial ${row.serialHex} is known on ${other.node} (${other.component}, ${other.location}) but that certificate has AKID ${other.authorityKeyId ?? '?'}${other.subjectKeyId !== undefined ? `, SKID ${other.subjectKeyId}` : ''} — the failing one was issued by another CA (AKID ${row.akid || 'empty'}), so it is not that certificate. Serials are unique only per CA. ${audit}`;
+  return `No scan or ledger knows serial ${row.serialHex} (SN=${row.serialDecimal ?? '?'}). Run certdrift on every node — the agent DaemonSet publishes each node's ledger in its NodeCertificateReport (--kubernetes) and keeps it on the node (--ledger) — or collect \`certdrift scan -o json --node-name <node>\` from each node (--scan) — or: ${audit}`;
 }
 
 /** Aggregates failures as they arrive; `rows()` attributes them against the knowledge. */
@@ -163,28 +195,60 @@ export class FailureTally {
 }
 
 export function attributeRow(row: Attribution, known: readonly KnownCertificate[]): Attribution {
-  const matches =
-    row.serialHex === undefined
-      ? []
-      : dedupe(known.filter((k) => k.serialHex === row.serialHex).sort(rank));
+  const bySerial =
+    row.serialHex === undefined ? [] : known.filter((k) => k.serialHex === row.serialHex);
+  const verdicts = bySerial.map((k) => ({ k, v: keyIdVerdict(row, k) }));
+  const matches = dedupe(
+    verdicts
+      .filter((x) => x.v !== 'differs')
+      .map((x) => x.k)
+      .sort(rank),
+  );
+  const others = dedupe(verdicts.filter((x) => x.v === 'differs').map((x) => x.k));
   const top = matches[0];
-  const { identify: _i, cause: _c, node: _n, component: _m, ...base } = row;
-  if (!top) return { ...base, attributed: false, places: [], identify: identifyText(row) };
+  const {
+    identify: _i,
+    cause: _c,
+    node: _n,
+    component: _m,
+    match: _h,
+    ambiguous: _a,
+    otherCa: _o,
+    ...base
+  } = row;
+  const otherCa = others.map((k) => ({
+    ...placeOf(k),
+    ...(k.authorityKeyId !== undefined ? { authorityKeyId: k.authorityKeyId } : {}),
+    ...(k.subjectKeyId !== undefined ? { subjectKeyId: k.subjectKeyId } : {}),
+  }));
+  const withOthers = otherCa.length > 0 ? { otherCa } : {};
+  if (!top) {
+    const unattributed = { ...base, attributed: false, places: [], ...withOthers };
+    return { ...unattributed, identify: identifyText(unattributed) };
+  }
   const cause = derivedCause(row, top);
+  const confirmed = verdicts.some((x) => x.v === 'same');
   return {
     ...base,
     attributed: true,
     node: top.node,
     component: top.component,
-    places: matches.map((k) => ({
-      node: k.node,
-      component: k.component,
-      residence: k.residence,
-      location: k.location,
-      source: k.source,
-      ...(k.seenAt ? { seenAt: k.seenAt } : {}),
-    })),
+    places: matches.map(placeOf),
+    match: confirmed ? 'serial+key-ids' : 'serial',
+    ...(new Set(matches.map((k) => k.node)).size > 1 ? { ambiguous: true } : {}),
+    ...withOthers,
     ...(cause ? { cause } : {}),
+  };
+}
+
+function placeOf(k: KnownCertificate): Place {
+  return {
+    node: k.node,
+    component: k.component,
+    residence: k.residence,
+    location: k.location,
+    source: k.source,
+    ...(k.seenAt ? { seenAt: k.seenAt } : {}),
   };
 }
 

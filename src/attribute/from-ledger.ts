@@ -3,7 +3,7 @@
 // because it started before its file was replaced.
 
 import type { Ledger, LedgerEntry, LedgerLocation } from '../ledger/types.js';
-import { normaliseSerial, type Knowledge, type KnownCertificate } from './knowledge.js';
+import { keyIdsOf, normaliseSerial, type Knowledge, type KnownCertificate } from './knowledge.js';
 
 function currentFile(ledger: Ledger, path: string): Set<string> {
   const out = new Set<string>();
@@ -35,6 +35,7 @@ function known(
     fingerprintSha256: e.fingerprintSha256,
     subject: e.subject,
     notAfter: new Date(e.notAfter),
+    ...keyIdsOf(e),
     component: l.component,
     seenAt: new Date(e.lastSeen),
     source,

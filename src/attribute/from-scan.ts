@@ -4,7 +4,7 @@
 // certificate (NOT_RELOADED) holds a serial no scan shows: only a ledger names it (from-ledger.ts).
 
 import { arr, date, obj, str, type Json } from './json-shape.js';
-import { normaliseSerial, type Knowledge, type KnownCertificate } from './knowledge.js';
+import { keyIdsOf, normaliseSerial, type Knowledge, type KnownCertificate } from './knowledge.js';
 
 export interface ScanKnowledge extends Knowledge {
   node: string;
@@ -64,6 +64,7 @@ export function knowledgeFromScan(doc: unknown, source: string): ScanKnowledge {
       fingerprintSha256: str(c.fingerprintSha256) ?? '',
       subject: str(c.subject) ?? '',
       ...(notAfter ? { notAfter } : {}),
+      ...keyIdsOf(c),
       component: str(c.component) ?? 'other',
       residence: 'file',
       location,
@@ -106,6 +107,7 @@ export function knowledgeFromScan(doc: unknown, source: string): ScanKnowledge {
             fingerprintSha256: str(c.fingerprintSha256) ?? '',
             subject: str(c.subject) ?? '',
             ...(notAfter ? { notAfter } : {}),
+            ...keyIdsOf(c),
             component,
             residence: 'container-view',
             location: `${workloadText(w)} sees ${str(f.containerPath) ?? '?'} (node file ${str(f.hostPath) ?? '?'})`,

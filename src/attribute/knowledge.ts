@@ -1,5 +1,5 @@
-// What certdrift knows about certificates, from any source (scan documents, ledgers, later the
-// cluster's NodeCertificateReports), in one shape the matcher reads. A source is an edge behind
+// What certdrift knows about certificates, from any source (scan documents, ledgers, the
+// cluster's NodeCertificateReports with their published ledgers), in one shape the matcher reads. A source is an edge behind
 // KnowledgeSource; turning its documents into KnownCertificate is pure (this folder).
 
 /** Where a certificate lives on its node. */
@@ -34,6 +34,9 @@ export interface KnownCertificate {
   fingerprintSha256: string;
   subject: string;
   notAfter?: Date;
+  /** key identifiers as kube-apiserver logs them (`AB:CD:…`); undefined: not recorded (older scans) */
+  subjectKeyId?: string;
+  authorityKeyId?: string;
   component: string;
   residence: Residence;
   /** where, for people: a path, or a workload and the path it sees */
@@ -54,7 +57,7 @@ export interface Knowledge {
   problems: string[];
 }
 
-/** A place certdrift's knowledge comes from. The files source is complete; the cluster source is wired by the lead. */
+/** A place certdrift's knowledge comes from: files (host/knowledge-files.ts) or the cluster's reports (cluster/report-knowledge.ts). */
 export interface KnowledgeSource {
   /** e.g. `scan node-1.json`, `ledger /var/lib/certdrift/ledger.json`, `cluster` */
   readonly name: string;
@@ -65,6 +68,18 @@ export function mergeKnowledge(parts: readonly Knowledge[]): Knowledge {
   return {
     known: parts.flatMap((p) => p.known),
     problems: parts.flatMap((p) => p.problems),
+  };
+}
+
+/** `subjectKeyId` / `authorityKeyId` of a scan or ledger JSON object, when recorded. */
+export function keyIdsOf(o: { subjectKeyId?: unknown; authorityKeyId?: unknown } | undefined): {
+  subjectKeyId?: string;
+  authorityKeyId?: string;
+} {
+  const ok = (v: unknown): v is string => typeof v === 'string' && /^[0-9A-Fa-f:]*$/.test(v);
+  return {
+    ...(ok(o?.subjectKeyId) ? { subjectKeyId: o.subjectKeyId.toUpperCase() } : {}),
+    ...(ok(o?.authorityKeyId) ? { authorityKeyId: o.authorityKeyId.toUpperCase() } : {}),
   };
 }
 

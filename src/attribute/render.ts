@@ -95,6 +95,16 @@ export function detailBlock(r: Attribution, style: Style): string {
     lines.push(
       `    ${i === 0 ? 'held in' : 'also in'}: ${WHERE[p.residence]} ${clean(p.location)} [${clean(p.source)}]`,
     );
+  if (r.ambiguous)
+    lines.push(
+      `    ambiguous: the serial is known on ${new Set(r.places.map((p) => p.node)).size} nodes${r.match === 'serial' ? ' and the knowledge has no key identifiers to tell them apart' : ''}; the first is the likeliest holder`,
+    );
+  else if (r.match === 'serial')
+    lines.push('    matched by serial only (the knowledge records no key identifiers)');
+  for (const o of r.otherCa ?? [])
+    lines.push(
+      `    not this one: ${clean(o.node)} ${clean(o.component)} ${WHERE[o.residence]} ${clean(o.location)} has the same serial from another CA (AKID ${clean(o.authorityKeyId ?? '?')})`,
+    );
   if (r.cause) {
     lines.push(`    cause: ${clean(r.cause.text)}`);
     lines.push(`    remedy: ${clean(r.cause.remedy)}`);

@@ -11,6 +11,7 @@ import type { CertFacts } from '../model.js';
 import { utcDate } from './der-cursor.js';
 import { unescapeValue } from './dn-format.js';
 import { EKU_NAMES } from './oids.js';
+import { keyIdsOfDer } from './key-ids.js';
 
 /** An OpenSSL time Node printed that is not a real date. */
 export class BadTimeError extends Error {}
@@ -99,5 +100,7 @@ export function readFallback(x: X509Certificate): CertFacts {
     // @types/node says string[], but Node returns undefined when the extension is absent.
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
     extKeyUsage: (x.keyUsage ?? []).map((o) => EKU_NAMES[o] ?? o),
+    // Node does not expose the key identifiers; read from OpenSSL's DER when it is readable
+    ...keyIdsOfDer(x.raw),
   };
 }

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { issue, type KeyType } from '../../test/support/certs.js';
 import { readFallback } from './x509-fallback.js';
@@ -78,4 +79,45 @@ test('the fast reader and the OpenSSL fallback agree on every odd certificate bo
     both++;
   }
   assert.ok(both >= 40, `only ${both} certificates went the fast way`);
+});
+
+test('key identifiers read as openssl prints them (SKID, AKID = the CA’s SKID); both readers agree', async () => {
+  const ca = await issue({
+    cn: 'ca-keyids',
+    notBefore: nb,
+    notAfter: na,
+    isCA: true,
+    keyIds: true,
+  });
+  const leaf = await issue({
+    cn: 'system:kube-proxy',
+    notBefore: nb,
+    notAfter: na,
+    issuer: ca,
+    keyIds: true,
+    eku: ['clientAuth'],
+  });
+  const plain = await issue({ cn: 'no-ids', notBefore: nb, notAfter: na });
+  for (const c of [ca, leaf]) {
+    const x = new X509Certificate(c.der);
+    // OpenSSL's own text form: `X509v3 Subject Key Identifier: \n    AB:CD:…`
+    const text = spawnSync('openssl', ['x509', '-inform', 'DER', '-noout', '-text'], {
+      input: c.der,
+      encoding: 'utf8',
+    }).stdout;
+    const ext = (name: string): string | undefined =>
+      new RegExp(`X509v3 ${name}:\\s*\\n\\s*(?:keyid:)?([0-9A-F:]+)`).exec(text)?.[1];
+    const fast = readFast(c.der, sha256Hex(c.der));
+    assert.equal(fast.subjectKeyId, ext('Subject Key Identifier'));
+    assert.equal(fast.authorityKeyId, ext('Authority Key Identifier'));
+    assert.match(fast.subjectKeyId ?? '', /^([0-9A-F]{2}:){19}[0-9A-F]{2}$/);
+    assert.deepEqual(fast, readFallback(x));
+    assert.equal(x.checkIssued(new X509Certificate(ca.der)), true);
+    assert.ok(fast.authorityKeyId !== undefined);
+    // the authority key id of each is the CA's subject key id
+    assert.equal(fast.authorityKeyId, readFast(ca.der, 'x').subjectKeyId);
+  }
+  const none = readFast(plain.der, 'x');
+  assert.equal(none.subjectKeyId, undefined);
+  assert.equal(none.authorityKeyId, undefined);
 });

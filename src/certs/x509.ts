@@ -14,6 +14,12 @@ import { Cursor, timeAt } from './der-cursor.js';
 import { attributeName, decodeValue, escapeValue } from './dn-format.js';
 import { BadTimeError, readFallback } from './x509-fallback.js';
 import { EKU_NAMES } from './oids.js';
+import {
+  OID_AUTHORITY_KEY_ID,
+  OID_SUBJECT_KEY_ID,
+  readAuthorityKeyId,
+  readSubjectKeyId,
+} from './key-ids.js';
 
 export type ParseResult =
   | { ok: true; facts: CertFacts }
@@ -113,6 +119,8 @@ interface Extensions {
   isCA: boolean;
   sans: string[];
   extKeyUsage: string[];
+  subjectKeyId?: string;
+  authorityKeyId?: string;
 }
 
 function readExtensions(wrapper: Cursor): Extensions {
@@ -124,9 +132,20 @@ function readExtensions(wrapper: Cursor): Extensions {
     const isBc = ext.valueIs(OID_BASIC_CONSTRAINTS);
     const isSan = !isBc && ext.valueIs(OID_SUBJECT_ALT_NAME);
     const isEku = !isBc && !isSan && ext.valueIs(OID_EXT_KEY_USAGE);
+    const isSkid = !isBc && !isSan && !isEku && ext.valueIs(OID_SUBJECT_KEY_ID);
+    const isAkid = !isBc && !isSan && !isEku && !isSkid && ext.valueIs(OID_AUTHORITY_KEY_ID);
     ext.next();
     if (ext.tag === 0x01) ext.next(); // critical flag
     if (ext.tag !== 0x04) throw new DerError('extension value is not an OCTET STRING');
+    if (isSkid) {
+      result.subjectKeyId = readSubjectKeyId(ext.inside());
+      continue;
+    }
+    if (isAkid) {
+      const a = readAuthorityKeyId(ext.inside());
+      if (a !== undefined) result.authorityKeyId = a;
+      continue;
+    }
     if (!isBc && !isSan && !isEku) continue;
     const inner = ext.inside().next(0x30).inside();
     if (isBc) {
@@ -204,6 +223,8 @@ export function readFast(der: Uint8Array, fingerprint: string): CertFacts {
     isCA: ext.isCA,
     selfSigned,
     extKeyUsage: ext.extKeyUsage,
+    ...(ext.subjectKeyId !== undefined ? { subjectKeyId: ext.subjectKeyId } : {}),
+    ...(ext.authorityKeyId !== undefined ? { authorityKeyId: ext.authorityKeyId } : {}),
   };
 }
 

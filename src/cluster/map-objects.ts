@@ -1,6 +1,7 @@
 // API JSON → our own types, defensively: a field of the wrong type becomes its empty value, so
 // an odd object from a real cluster never throws here.
 
+import { parsePublishedLedger } from '../ledger/publish-ledger.js';
 import type { ReportSpec } from '../plan/node-status-types.js';
 import type { NodeCertificateReport, NodeCondition, NodeInfo } from './types.js';
 
@@ -53,6 +54,7 @@ export function reportOf(v: unknown): NodeCertificateReport {
   const node = owners.map(obj).find((o) => o.kind === 'Node');
   const s = obj(r.status);
   const num = (x: unknown): number => (typeof x === 'number' ? x : 0);
+  const ledger = parsePublishedLedger(s.ledger);
   const status: ReportSpec | null =
     r.status === undefined
       ? null
@@ -73,6 +75,7 @@ export function reportOf(v: unknown): NodeCertificateReport {
               title: str(x.title),
             };
           }),
+          ...(ledger ? { ledger } : {}),
         };
   return { name: str(meta.name), ...(node ? { nodeUid: str(node.uid) } : {}), status };
 }

@@ -57,6 +57,8 @@ function summaries(bytes: Buffer): CertSummary[] {
     notAfter: c.facts.notAfter,
     fingerprintSha256: c.facts.fingerprintSha256,
     isCA: c.facts.isCA,
+    ...(c.facts.subjectKeyId !== undefined ? { subjectKeyId: c.facts.subjectKeyId } : {}),
+    ...(c.facts.authorityKeyId !== undefined ? { authorityKeyId: c.facts.authorityKeyId } : {}),
   }));
 }
 

@@ -10,6 +10,9 @@ const obj = (v: unknown): J | undefined =>
 const s = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const isTime = (v: unknown): v is string => typeof v === 'string' && !Number.isNaN(Date.parse(v));
 
+const isKeyId = (v: unknown): v is string =>
+  typeof v === 'string' && /^(?:[0-9A-F]{2}(?::[0-9A-F]{2})*)?$/.test(v);
+
 function entryOf(v: unknown): LedgerEntry | undefined {
   const e = obj(v);
   if (!e || !s(e.serial) || !isTime(e.firstSeen) || !isTime(e.lastSeen) || !isTime(e.notAfter))
@@ -21,6 +24,8 @@ function entryOf(v: unknown): LedgerEntry | undefined {
     notAfter: e.notAfter,
     firstSeen: e.firstSeen,
     lastSeen: e.lastSeen,
+    ...(isKeyId(e.subjectKeyId) ? { subjectKeyId: e.subjectKeyId } : {}),
+    ...(isKeyId(e.authorityKeyId) ? { authorityKeyId: e.authorityKeyId } : {}),
     ...(s(e.basis) !== undefined ? { basis: s(e.basis) ?? '' } : {}),
   };
 }

@@ -12,6 +12,9 @@ export interface LedgerEntry {
   notAfter: string;
   firstSeen: string;
   lastSeen: string;
+  /** key identifiers (`AB:CD:…`), when the certificate has them: a serial is unique only per CA */
+  subjectKeyId?: string;
+  authorityKeyId?: string;
   /** process entries: how the held certificate was worked out */
   basis?: string;
 }

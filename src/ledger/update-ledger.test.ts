@@ -146,3 +146,37 @@ test('parseLedger: round trip, and garbage is a problem, not an exception', () =
   assert.ok('ledger' in partial);
   assert.equal(partial.ledger.locations.length, l.locations.length);
 });
+
+test('key identifiers are recorded per entry, survive a round trip and reach the knowledge', () => {
+  const inv = inventory([
+    cert({
+      path: KP,
+      serial: '0A',
+      fingerprintSha256: 'f'.repeat(64),
+      component: 'kube-proxy',
+      subjectKeyId: '11:22',
+      authorityKeyId: 'AA:BB',
+    }),
+    cert({ path: '/etc/other.crt', serial: '0B', fingerprintSha256: 'e'.repeat(64) }),
+  ]);
+  const l = updateLedger(null, inv, 'n1', at('2026-11-01T00:00:00Z'));
+  const parsed = parseLedger(JSON.parse(JSON.stringify(l)));
+  assert.ok('ledger' in parsed);
+  const byPath = new Map(parsed.ledger.locations.map((x) => [x.path, x.entries[0]]));
+  assert.equal(byPath.get(KP)?.subjectKeyId, '11:22');
+  assert.equal(byPath.get(KP)?.authorityKeyId, 'AA:BB');
+  assert.equal(byPath.get('/etc/other.crt')?.authorityKeyId, undefined);
+  const k = knowledgeFromLedger(parsed.ledger, 'ledger').known.find((x) => x.serialHex === 'A');
+  assert.equal(k?.authorityKeyId, 'AA:BB');
+  // an entry written before key ids were recorded gets them at its next sighting
+  const old = structuredClone(l);
+  for (const loc of old.locations)
+    for (const e of loc.entries) {
+      delete e.subjectKeyId;
+      delete e.authorityKeyId;
+    }
+  const next = updateLedger(old, inv, 'n1', at('2026-11-02T00:00:00Z'));
+  const e = next.locations.find((x) => x.path === KP)?.entries;
+  assert.equal(e?.length, 1);
+  assert.equal(e[0]?.authorityKeyId, 'AA:BB');
+});

@@ -16,9 +16,24 @@ import {
 
 interface Observation {
   location: Omit<LedgerLocation, 'entries'>;
-  cert: { serial: string; fingerprintSha256: string; subject: string; notAfter: Date };
+  cert: {
+    serial: string;
+    fingerprintSha256: string;
+    subject: string;
+    notAfter: Date;
+    subjectKeyId?: string;
+    authorityKeyId?: string;
+  };
   basis?: string;
 }
+
+const keyIds = (c: {
+  subjectKeyId?: string;
+  authorityKeyId?: string;
+}): { subjectKeyId?: string; authorityKeyId?: string } => ({
+  ...(c.subjectKeyId !== undefined ? { subjectKeyId: c.subjectKeyId } : {}),
+  ...(c.authorityKeyId !== undefined ? { authorityKeyId: c.authorityKeyId } : {}),
+});
 
 const leaves = (v: FileView | null): CertSummary[] =>
   v ? v.certificates.filter((c) => !c.isCA) : [];
@@ -130,6 +145,7 @@ function processObservations(inv: Inventory, history: readonly LedgerLocation[])
           fingerprintSha256: c.fingerprintSha256,
           subject: c.subject,
           notAfter: typeof c.notAfter === 'string' ? new Date(c.notAfter) : c.notAfter,
+          ...keyIds(c),
         },
         basis: held.basis,
       });
@@ -150,6 +166,8 @@ function merge(locations: Map<string, LedgerLocation>, obs: Observation, now: st
   const hit = loc.entries.find((e) => e.fingerprintSha256 === obs.cert.fingerprintSha256);
   if (hit) {
     hit.lastSeen = now;
+    // entries recorded before key identifiers were: fill them in
+    Object.assign(hit, keyIds(obs.cert));
     if (obs.basis !== undefined) hit.basis = obs.basis;
     return;
   }
@@ -160,6 +178,7 @@ function merge(locations: Map<string, LedgerLocation>, obs: Observation, now: st
     notAfter: obs.cert.notAfter.toISOString(),
     firstSeen: now,
     lastSeen: now,
+    ...keyIds(obs.cert),
     ...(obs.basis !== undefined ? { basis: obs.basis } : {}),
   });
 }

@@ -1,5 +1,7 @@
 // Plain shapes of the node status certdrift wants; the cluster edge turns them into API calls.
 
+import type { PublishedLedger } from '../ledger/publish-ledger.js';
+
 export interface ConditionSpec {
   type: string;
   status: 'True' | 'False';
@@ -22,4 +24,6 @@ export interface ReportSpec {
   staleViews: number;
   notReloaded: number;
   findings: { code: string; severity: string; subject: string; title: string }[];
+  /** the node's certificate ledger, bounded (src/ledger/publish-ledger.ts) */
+  ledger?: PublishedLedger;
 }

@@ -56,6 +56,9 @@ export interface CertificateRow {
   isCA: boolean;
   selfSigned: boolean;
   extKeyUsage: string[];
+  /** key identifiers as kube-apiserver logs them (`AB:CD:…`); absent when the certificate has none */
+  subjectKeyId: string | undefined;
+  authorityKeyId: string | undefined;
   status: RowStatus;
   /** what uses the certificate (empty: nothing certdrift can see) */
   usedBy: CertUse[];
@@ -153,6 +156,8 @@ export function buildScanReport(
       isCA: c.isCA,
       selfSigned: c.selfSigned,
       extKeyUsage: c.extKeyUsage,
+      subjectKeyId: c.subjectKeyId,
+      authorityKeyId: c.authorityKeyId,
       status,
       usedBy: c.usedBy,
       superseded: c.superseded,

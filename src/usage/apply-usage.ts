@@ -72,6 +72,15 @@ export function applyUsage(inv: Inventory, facts: UsageFacts, memo?: UsageMemo):
     const kept = memo?.get(c);
     if (kept && kept.uses === usesKey) return kept.out;
     const usedBy = list ? [...list] : [];
+    // Nothing to add (no users, no superseded name, none recorded before): the certificate as it
+    // came — no copy kept for each of thousands of unused certificates.
+    if (
+      usedBy.length === 0 &&
+      c.usedBy.length === 0 &&
+      c.superseded === undefined &&
+      supersededByName(c.location.path, c.location.links) === undefined
+    )
+      return c;
     const out: Certificate = { ...c, usedBy };
     delete out.superseded;
     if (usedBy.length === 0) {

@@ -31,8 +31,9 @@ after(async () => {
   rmSync(out, { recursive: true, force: true });
 });
 
-const failure = (sn: number, at: string): string =>
-  `${at}.000000000Z stderr F E${at.slice(5, 7)}${at.slice(8, 10)} ${at.slice(11)}.000000       1 authentication.go:73] "Unable to authenticate the request" err="[x509: certificate has expired or is not yet valid: current time ${at}Z is after 2026-01-01T00:00:00Z, verifying certificate SN=${sn}, SKID=, AKID= failed: x509: certificate has expired or is not yet valid: current time ${at}Z is after 2026-01-01T00:00:00Z]"`;
+/** The API server's line; the key ids as it prints them (the lab's openssl certificates have both). */
+const failure = (sn: number, at: string, ids: { skid: string; akid: string }): string =>
+  `${at}.000000000Z stderr F E${at.slice(5, 7)}${at.slice(8, 10)} ${at.slice(11)}.000000       1 authentication.go:73] "Unable to authenticate the request" err="[x509: certificate has expired or is not yet valid: current time ${at}Z is after 2026-01-01T00:00:00Z, verifying certificate SN=${sn}, SKID=${ids.skid}, AKID=${ids.akid} failed: x509: certificate has expired or is not yet valid: current time ${at}Z is after 2026-01-01T00:00:00Z]"`;
 
 interface Row {
   serialDecimal: string;
@@ -43,6 +44,7 @@ interface Row {
   places: { residence: string; location: string }[];
   cause?: { code: string; remedy: string };
   identify?: string;
+  match?: string;
 }
 
 test('stale kube-proxy, not-reloaded kube-proxy and an unknown client', async (t) => {
@@ -87,14 +89,25 @@ test('stale kube-proxy, not-reloaded kube-proxy and an unknown client', async (t
   const scanFile = join(out, 'lab-node.json');
   writeFileSync(scanFile, scan.stdout);
 
+  // the key identifiers of the old certificates, as the ledger recorded them from the real files
+  const recorded = readLedgerFile(file).ledger?.locations.flatMap((l) => l.entries) ?? [];
+  const ids = (sn: number): { skid: string; akid: string } => {
+    const e = recorded.find((x) => x.serial.replace(/^0+/, '') === sn.toString(16).toUpperCase());
+    assert.ok(
+      e?.subjectKeyId && e.authorityKeyId,
+      `serial ${sn} and its key ids are in the ledger`,
+    );
+    return { skid: e.subjectKeyId, akid: e.authorityKeyId };
+  };
   const log = join(out, 'kube-apiserver.log');
   writeFileSync(
     log,
     [
-      failure(11, '2026-11-30T06:00:01'),
-      failure(21, '2026-11-30T06:00:02'),
-      failure(31337, '2026-11-30T06:00:03'),
-      failure(11, '2026-11-30T06:00:31'),
+      failure(11, '2026-11-30T06:00:01', ids(11)),
+      failure(21, '2026-11-30T06:00:02', ids(21)),
+      // unknown serial from the same CA
+      failure(31337, '2026-11-30T06:00:03', { ...ids(11), skid: '01:02' }),
+      failure(11, '2026-11-30T06:00:31', ids(11)),
     ].join('\n') + '\n',
   );
   const res = runCli([
@@ -121,6 +134,7 @@ test('stale kube-proxy, not-reloaded kube-proxy and an unknown client', async (t
   assert.match(stale.places[0].location, /kp-stale/);
   assert.equal(stale.cause?.code, 'stale-single-file-mount');
   assert.match(stale.cause.remedy, /mount the parent directory/);
+  assert.equal(stale.match, 'serial+key-ids', 'scan and ledger record the key ids');
 
   const reload = by(21);
   assert.ok(reload?.attributed, res.stdout);

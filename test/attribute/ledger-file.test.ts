@@ -71,9 +71,50 @@ test('a damaged ledger is reported and replaced; an unwritable one is logged, no
       (m) => logs.push(m),
     );
     const o = outcome('C', '2026-11-03T00:00:00Z');
-    assert.equal(rec.record(o), o);
+    const recorded = rec.record(o);
+    assert.equal(recorded.inventory, o.inventory);
+    assert.equal(recorded.ledger, rec.current(), 'the outcome goes on with the ledger');
     assert.match(logs.at(-1) ?? '', /ledger not saved .*next scan retries/);
     assert.equal(rec.current()?.locations.length, 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('an unchanged scan passes the kept ledger on (to be published) and retries a failed write', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'certdrift-ledger-'));
+  try {
+    const file = ledgerPath(join(dir, 'state'));
+    let fail = true;
+    const writes: string[] = [];
+    const rec = new LedgerRecorder(
+      {
+        read: () => readLedgerFile(file),
+        write: (l) => {
+          if (fail) throw new Error('disk full');
+          writes.push(l.updatedAt);
+          writeLedgerFile(file, l);
+        },
+      },
+      'n1',
+      () => undefined,
+    );
+    const first = rec.record(outcome('A', '2026-11-01T00:00:00Z'));
+    assert.ok(first.ledger);
+    // the worker saw nothing new: its outcome has no ledger and no certificates
+    const unchanged = {
+      ...outcome('A', '2026-11-01T00:05:00Z'),
+      inventory: inventory([]),
+      ledgerUnchanged: true,
+    };
+    fail = false;
+    const second = rec.record(unchanged);
+    assert.equal(second.ledger, first.ledger, 'the kept ledger, not one rebuilt from nothing');
+    assert.deepEqual(writes, ['2026-11-01T00:00:00.000Z'], 'the failed write retried');
+    assert.equal(readLedgerFile(file).ledger?.locations[0]?.entries[0]?.serial, 'A');
+    const third = rec.record({ ...unchanged, now: new Date('2026-11-01T00:10:00Z') });
+    assert.equal(third.ledger, first.ledger);
+    assert.equal(writes.length, 1, 'written once: nothing changed since');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,6 +1,7 @@
 // The shipped RBAC is exactly what the agent needs: with the rendered deploy/base the whole
-// publishing flow runs without a single 403, and removing any verb of any rule of the shipped
-// ClusterRole or Role makes the call that needs it fail — so no rule is missing and none is spare.
+// publishing flow runs without a single 403, and removing any verb of any rule of the roles bound
+// to the agent's service account makes the call that needs it fail — so no rule is missing and
+// none is spare. (The certdrift-reader role, for people, is proven in reader-rbac.test.ts.)
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,6 +9,31 @@ import { publishNodeStatus } from '../../src/cluster/publish.js';
 import { renderDeploy, type Manifest, type PolicyRule } from '../support/kube-emulator/index.js';
 import { finding, statusSpec } from './spec.js';
 import { needKubectl, startCluster } from './setup.js';
+
+/** The roles the install binds to the agent's service account (certdrift/certdrift). */
+export function agentRoles(manifests: Manifest[]): Manifest[] {
+  const bound = new Set(
+    manifests
+      .filter((m) => m.kind === 'ClusterRoleBinding' || m.kind === 'RoleBinding')
+      .filter((b) =>
+        (b.subjects as { kind: string; name: string; namespace?: string }[]).some(
+          (s) =>
+            s.kind === 'ServiceAccount' && s.name === 'certdrift' && s.namespace === 'certdrift',
+        ),
+      )
+      .map((b) => {
+        const ref = b.roleRef as { kind: string; name: string };
+        return `${ref.kind}/${ref.name}/${ref.kind === 'Role' ? (b.metadata.namespace ?? '') : ''}`;
+      }),
+  );
+  return manifests.filter(
+    (m) =>
+      (m.kind === 'ClusterRole' || m.kind === 'Role') &&
+      bound.has(
+        `${m.kind}/${m.metadata.name}/${m.kind === 'Role' ? (m.metadata.namespace ?? '') : ''}`,
+      ),
+  );
+}
 
 interface Call {
   verb: string;
@@ -48,13 +74,11 @@ test('the shipped role allows the whole flow and nothing it does not use', async
     [],
   );
   const used = new Set(calls.map((c) => `${c.resource}:${c.verb}`));
-  const granted = manifests
-    .filter((m) => m.kind === 'ClusterRole' || m.kind === 'Role')
-    .flatMap((m) =>
-      (m.rules as PolicyRule[]).flatMap((r) =>
-        (r.resources ?? []).flatMap((res) => r.verbs.map((v) => `${res}:${v}`)),
-      ),
-    );
+  const granted = agentRoles(manifests).flatMap((m) =>
+    (m.rules as PolicyRule[]).flatMap((r) =>
+      (r.resources ?? []).flatMap((res) => r.verbs.map((v) => `${res}:${v}`)),
+    ),
+  );
   assert.deepEqual(
     [...used].sort(),
     [...new Set(granted)].sort(),
@@ -65,7 +89,7 @@ test('the shipped role allows the whole flow and nothing it does not use', async
 test('removing any verb of any shipped rule makes the call that needs it fail', async (t) => {
   if (!needKubectl(t)) return;
   const base = renderDeploy('base');
-  const roles = base.filter((m) => m.kind === 'ClusterRole' || m.kind === 'Role');
+  const roles = agentRoles(base);
   assert.ok(roles.length >= 2, 'a ClusterRole and the events Role');
   let variants = 0;
   for (const role of roles) {

@@ -32,6 +32,7 @@ test('the base renders a complete install', (t) => {
   if (!out) return;
   assert.deepEqual(out.objs.map((o) => o.kind).sort(), [
     'ClusterRole',
+    'ClusterRole',
     'ClusterRoleBinding',
     'CustomResourceDefinition',
     'DaemonSet',
@@ -47,11 +48,14 @@ test('the base renders a complete install', (t) => {
       template: {
         spec: {
           hostPID: boolean;
+          hostNetwork: boolean;
+          dnsPolicy: string;
           tolerations: unknown[];
-          volumes: { hostPath?: { type?: string } }[];
+          volumes: { name: string; hostPath?: { path: string; type?: string } }[];
           containers: {
+            args: string[];
             securityContext: { capabilities: { drop: string[]; add: string[] } };
-            volumeMounts: { readOnly?: boolean }[];
+            volumeMounts: { name: string; mountPath: string; readOnly?: boolean }[];
             resources: Record<string, object>;
           }[];
         };
@@ -60,9 +64,16 @@ test('the base renders a complete install', (t) => {
   };
   const pod = ds.spec.template.spec;
   assert.equal(pod.hostPID, true);
+  // the served-certificate probe reaches the node's loopback endpoints
+  assert.equal(pod.hostNetwork, true);
+  assert.equal(pod.dnsPolicy, 'ClusterFirstWithHostNet');
   assert.deepEqual(pod.tolerations, [{ operator: 'Exists' }]);
-  assert.ok(
-    pod.volumes.every((v) => v.hostPath?.type === 'Directory'),
+  assert.deepEqual(
+    pod.volumes.map((v) => [v.name, v.hostPath?.path, v.hostPath?.type]),
+    [
+      ['host', '/', 'Directory'],
+      ['state', '/var/lib/certdrift', 'DirectoryOrCreate'],
+    ],
     'host paths are directories, never single files',
   );
   const c = pod.containers[0];
@@ -71,9 +82,19 @@ test('the base renders a complete install', (t) => {
     drop: ['ALL'],
     add: ['DAC_READ_SEARCH', 'SYS_PTRACE'],
   });
-  assert.ok(c.volumeMounts.every((m) => m.readOnly === true));
+  // the node read-only; the ledger's own directory the one writable mount, at --state-dir
+  assert.deepEqual(
+    c.volumeMounts.map((m) => [m.name, m.mountPath, m.readOnly === true]),
+    [
+      ['host', '/host', true],
+      ['state', '/var/lib/certdrift', false],
+    ],
+  );
+  assert.ok(c.args.includes('--state-dir=/var/lib/certdrift'));
   assert.deepEqual(Object.keys(c.resources).sort(), ['limits', 'requests']);
-  const role = out.objs.find((o) => o.kind === 'ClusterRole') as unknown as {
+  const role = out.objs.find(
+    (o) => o.kind === 'ClusterRole' && o.metadata.name === 'certdrift-agent',
+  ) as unknown as {
     rules: { resources: string[]; verbs: string[] }[];
   };
   assert.deepEqual(
@@ -84,6 +105,20 @@ test('the base renders a complete install', (t) => {
       'nodecertificatereports:get,create,patch',
       'nodecertificatereports/status:update',
     ],
+  );
+  // the reader role: list only, shipped unbound (bound to people, not to the agent)
+  const reader = out.objs.find(
+    (o) => o.kind === 'ClusterRole' && o.metadata.name === 'certdrift-reader',
+  ) as unknown as { rules: { resources: string[]; verbs: string[] }[] };
+  assert.deepEqual(
+    reader.rules.map((r) => `${r.resources.join(',')}:${r.verbs.join(',')}`),
+    ['nodecertificatereports:list', 'nodes:list'],
+  );
+  assert.ok(
+    !out.objs.some(
+      (o) => (o as { roleRef?: { name: string } }).roleRef?.name === 'certdrift-reader',
+    ),
+    'certdrift-reader is not bound by the install',
   );
   const audit = auditManifest('deploy/base', out.text);
   assert.deepEqual(

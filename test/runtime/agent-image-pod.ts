@@ -56,6 +56,7 @@ const POD_FIELDS_OUTSIDE_LAB: Record<string, string> = {
   affinity: 'scheduling',
   automountServiceAccountToken: 'API credentials',
   terminationGracePeriodSeconds: 'the test stops the container itself',
+  dnsPolicy: 'no cluster DNS in the lab (the agent needs none: no API server here)',
 };
 const POD_FIELDS_MAPPED = ['hostPID', 'hostNetwork', 'containers', 'volumes'];
 
@@ -135,6 +136,8 @@ export interface CriAgentConfigs {
   container: Record<string, unknown>;
   /** what the lab could not apply, for the test's diagnostics */
   outsideLab: string[];
+  /** DirectoryOrCreate host paths (after `hostPaths` mapping): kubelet creates them, 0755 */
+  createDirs: string[];
 }
 
 /**
@@ -144,9 +147,17 @@ export interface CriAgentConfigs {
  */
 export function criConfigsOf(
   pod: AgentPodSpec,
-  p: { podName: string; namespace: string; nodeName: string; logDir: string },
+  p: {
+    podName: string;
+    namespace: string;
+    nodeName: string;
+    logDir: string;
+    /** host paths moved for the lab, e.g. the state directory to a temp dir of the test's */
+    hostPaths?: Record<string, string>;
+  },
 ): CriAgentConfigs {
   const outsideLab: string[] = [];
+  const createDirs: string[] = [];
   const bad = unknownKeys(pod, POD_FIELDS_MAPPED, POD_FIELDS_OUTSIDE_LAB);
   if (bad.length > 0)
     throw new Error(`pod spec fields the lab test does not map: ${bad.join(', ')}`);
@@ -201,9 +212,15 @@ export function criConfigsOf(
   const mounts = (c.volumeMounts ?? []).map((m) => {
     const v = volumes.get(m.name);
     if (!v?.hostPath) throw new Error(`volume ${m.name} is not a hostPath`);
+    const hostPath = p.hostPaths?.[v.hostPath.path] ?? v.hostPath.path;
+    if (hostPath !== v.hostPath.path) outsideLab.push(`hostPath ${v.hostPath.path} at ${hostPath}`);
+    // kubelet (pkg/volume/hostpath): DirectoryOrCreate makes the directory, mode 0755
+    if (v.hostPath.type === 'DirectoryOrCreate') createDirs.push(hostPath);
+    else if (v.hostPath.type !== 'Directory')
+      throw new Error(`volume ${m.name}: hostPath type ${String(v.hostPath.type)} not mapped`);
     return {
       containerPath: m.mountPath,
-      hostPath: v.hostPath.path,
+      hostPath,
       readonly: m.readOnly === true,
       propagation: PROPAGATION[m.mountPropagation ?? 'None'],
     };
@@ -235,5 +252,5 @@ export function criConfigsOf(
       },
     },
   };
-  return { sandbox, container, outsideLab };
+  return { sandbox, container, outsideLab, createDirs };
 }

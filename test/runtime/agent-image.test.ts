@@ -9,12 +9,22 @@
 // Lab specifics (said here rather than hidden): the pod uses the node's network (no CNI);
 // containerd runs in a mount namespace of its own shaped like a systemd node (`/` shared, the CRI
 // socket at /run/containerd/containerd.sock, src/lab/containerd.ts) so the manifest's hostPath
-// `/` with HostToContainer and `--runtime-endpoint=auto` work unchanged; and one env var is added,
-// CERTDRIFT_PATH, because the lab's node files live under a temp dir instead of the preset paths.
+// `/` with HostToContainer and `--runtime-endpoint=auto` work unchanged; one env var is added,
+// CERTDRIFT_PATH, because the lab's node files live under a temp dir instead of the preset paths;
+// and the state hostPath /var/lib/certdrift is a temp dir of the test's (other tests on this
+// machine run agents too), created as kubelet creates a DirectoryOrCreate path.
 
 import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -104,6 +114,21 @@ async function buildScenario(lab: Lab): Promise<Scenario> {
 
 let scenario: Scenario | undefined;
 
+/** Where the lab's node keeps the DaemonSet's /var/lib/certdrift. */
+const stateDir = (lab: Lab): string => join(lab.dir, 'var-lib-certdrift');
+
+interface LedgerDoc {
+  node: string;
+  updatedAt: string;
+  locations: {
+    kind: string;
+    path: string;
+    entries: { serial: string; firstSeen: string; lastSeen: string }[];
+  }[];
+}
+const readLedger = (lab: Lab): LedgerDoc =>
+  JSON.parse(readFileSync(join(stateDir(lab), 'ledger.json'), 'utf8')) as LedgerDoc;
+
 /** Runs the agent pod with the manifest's spec (optionally altered), returns /metrics. */
 async function runAgent(
   lab: Lab,
@@ -123,7 +148,9 @@ async function runAgent(
     namespace: 'certdrift',
     nodeName: NODE_NAME,
     logDir,
+    hostPaths: { '/var/lib/certdrift': stateDir(lab) },
   });
+  for (const d of cfg.createDirs) mkdirSync(d, { recursive: true, mode: 0o755 });
   const container = cfg.container as { envs: { key: string; value: string }[] };
   container.envs.push({ key: 'CERTDRIFT_PATH', value: `${lab.hostDir}/**` });
   const { podSandboxId } = await lab.conn.call<{ podSandboxId: string }>('RunPodSandbox', {
@@ -214,6 +241,37 @@ test('the image runs under the DaemonSet spec and finds STALE_VIEW and NOT_RELOA
   assert.match(metrics, /certdrift_source_up\{node="lab-node-ship",source="cri"\} 1/);
   assert.match(metrics, foreign(scenario), 'DAC_READ_SEARCH reads a file root does not own');
   assert.equal(permissionDenied.exec(metrics)?.[1], '0');
+  const state = mounts.find((f) => f[4] === '/var/lib/certdrift');
+  assert.match(state?.[5] ?? '', /^rw\b/, 'the state directory is the one writable mount');
+});
+
+test('the ledger is written under the state hostPath and survives a restart of the container', async (t) => {
+  const env = ready(t);
+  if (!env) return;
+  assert.ok(scenario, 'runs after the manifest test');
+  const file = join(stateDir(env.lab), 'ledger.json');
+  assert.equal(statSync(file).mode & 0o777, 0o600);
+  const first = readLedger(env.lab);
+  assert.equal(first.node, NODE_NAME);
+  const path = `${scenario.reloadNode}/var/lib/kube-proxy/kubeconfig`;
+  const at = (l: LedgerDoc, kind: string) =>
+    l.locations.find((x) => x.kind === kind && x.path === path)?.entries ?? [];
+  const [seen] = at(first, 'file');
+  assert.ok(seen, `the first run recorded ${path}`);
+  // renewed again while no agent runs; the kube-proxy that loads once keeps what it loaded
+  writeKubeProxyKubeconfig(scenario.reloadNode, 455, 5);
+  await new Promise((r) => setTimeout(r, 1100));
+  const { log } = await runAgent(env.lab, env.pod, 'certdrift-manifest-restarted');
+  assert.doesNotMatch(log, /ledger not saved|starting a new one/, log);
+  const second = readLedger(env.lab);
+  assert.ok(second.updatedAt > first.updatedAt);
+  const files = at(second, 'file');
+  assert.equal(files.length, 2, JSON.stringify(files));
+  assert.deepEqual(files[0], seen, 'the first run’s entry, unchanged: the history was read back');
+  // only the continued history names the serial the process still holds: the one the first
+  // run saw in the file (it was replaced before this agent started)
+  const held = at(second, 'process').find((e) => e.lastSeen === second.updatedAt);
+  assert.equal(held?.serial, seen.serial, log);
 });
 
 /** The manifest's spec with one capability taken out of `add`. */

@@ -33,6 +33,11 @@ export interface IssueOptions {
   issuer?: Issued;
   /** reuse this certificate's key pair (fast bulk issuing, e.g. benchmarks) */
   keysOf?: Issued;
+  /**
+   * subject and authority key identifiers (SHA-1 of the public keys, as Go's x509 and OpenSSL
+   * make them): off by default so existing golden fingerprints stay
+   */
+  keyIds?: boolean;
 }
 
 export interface Issued {
@@ -100,6 +105,14 @@ export async function issue(opts: IssueOptions): Promise<Issued> {
     );
   } else {
     extensions.push(new x509.BasicConstraintsExtension(false, undefined, true));
+  }
+  if (opts.keyIds) {
+    extensions.push(await x509.SubjectKeyIdentifierExtension.create(keys.publicKey));
+    extensions.push(
+      await x509.AuthorityKeyIdentifierExtension.create(
+        opts.issuer ? opts.issuer.keys.publicKey : keys.publicKey,
+      ),
+    );
   }
   if (opts.eku && opts.eku.length > 0)
     extensions.push(new x509.ExtendedKeyUsageExtension(opts.eku.map((e) => EKU[e])));

@@ -46,6 +46,7 @@ export async function kubernetesPublisher(
   const { publishNodeStatus } = await import('../../cluster/publish.js');
   const { desiredConditions, desiredEvents, desiredReport } =
     await import('../../plan/node-status.js');
+  const { publishedLedger } = await import('../../ledger/publish-ledger.js');
   return async (o) => {
     await publishNodeStatus(
       client,
@@ -57,6 +58,8 @@ export async function kubernetesPublisher(
           ...desiredReport(o.inventory, o.findings, o.lifetime, o.now, o.exposition?.certificates),
           // the worker rendered the certificates and kept only their number (agent-scan-worker.ts)
           ...(o.exposition ? { certificates: o.exposition.certificates } : {}),
+          // the ledger, bounded (the file under --state-dir keeps all of it)
+          ...(o.ledger ? { ledger: publishedLedger(o.ledger) } : {}),
         },
       },
       o.now,

@@ -16,13 +16,29 @@ import { LedgerFilesSource, ScanFilesSource } from '../../host/knowledge-files.j
 import { COLOR, PLAIN } from '../../report/index.js';
 import type { CommandDef, Io, Values } from '../command.js';
 import { UsageError } from '../command.js';
+import { OperationalError } from '../errors.js';
+import { VERSION } from '../version.js';
 
 const list = (v: unknown): string[] =>
   Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 
-/** The knowledge sources the flags ask for. The cluster source (NodeCertificateReports) plugs in here. */
-export function knowledgeSources(values: Values): KnowledgeSource[] {
+/** The knowledge sources the flags ask for: scan documents, ledgers, the cluster's reports. */
+export async function knowledgeSources(values: Values, io: Io): Promise<KnowledgeSource[]> {
   const sources: KnowledgeSource[] = [];
+  const kube = typeof values.kubernetes === 'string' ? values.kubernetes : undefined;
+  if (kube !== undefined) {
+    // Loaded only here: the cluster client is the heaviest part of the CLI.
+    const { openCluster } = await import('../../cluster/connect.js');
+    const { ClusterReportsSource } = await import('../../cluster/report-knowledge.js');
+    const client = openCluster(kube, io.env, `certdrift/${VERSION}`);
+    if (!client)
+      throw new OperationalError(
+        '--kubernetes auto: not running in a pod (no KUBERNETES_SERVICE_HOST); give a kubeconfig path',
+      );
+    sources.push(
+      new ClusterReportsSource(client, kube === 'auto' ? 'in-cluster' : kube, () => new Date()),
+    );
+  }
   const scans = list(values.scan);
   if (scans.length > 0) sources.push(new ScanFilesSource(scans));
   const ledgers = list(values.ledger);
@@ -60,7 +76,7 @@ async function runAttribute(
   const follow = values.follow === true;
   const style = useColor(values, io) ? COLOR : PLAIN;
 
-  const sources = knowledgeSources(values);
+  const sources = await knowledgeSources(values, io);
   const knowledge: Knowledge = mergeKnowledge(await Promise.all(sources.map((s) => s.load())));
   for (const p of knowledge.problems) io.stderr.write(`certdrift attribute: warning: ${p}\n`);
 
@@ -109,7 +125,7 @@ export const attributeCommand: CommandDef = {
   name: 'attribute',
   summary: 'name the node and component behind x509 failures in the API server log, and why',
   usage:
-    'certdrift attribute --log FILE... [--scan FILE]... [--ledger FILE]... [--follow] [-o table|json]',
+    'certdrift attribute --log FILE... [--kubernetes auto|KUBECONFIG] [--scan FILE]... [--ledger FILE]... [--follow] [-o table|json]',
   description: [
     'Reads kube-apiserver logs ("Unable to authenticate the request" … x509: …): klog text (1.21+',
     'structured and the older "due to an error" form), klog JSON, kubelet CRI log files',
@@ -129,6 +145,12 @@ export const attributeCommand: CommandDef = {
       multiple: true,
       value: 'FILE',
       description: 'an API server log; - reads stdin',
+    },
+    kubernetes: {
+      type: 'string',
+      value: 'auto|KUBECONFIG',
+      description:
+        "read every node's NodeCertificateReport and its ledger from the cluster: `auto` in a pod, else a kubeconfig (needs list on nodecertificatereports: the certdrift-reader ClusterRole)",
     },
     scan: {
       type: 'string',
@@ -169,6 +191,7 @@ export const attributeCommand: CommandDef = {
     },
   },
   examples: [
+    'kubectl -n kube-system logs kube-apiserver-cp-1 --timestamps | certdrift attribute --log - --kubernetes ~/.kube/config',
     'certdrift attribute --log /var/log/pods/kube-system_kube-apiserver-*/kube-apiserver/0.log --scan node-1.json --scan node-2.json',
     'kubectl -n kube-system logs kube-apiserver-cp-1 --timestamps | certdrift attribute --log - --scan n1.json --scan n2.json',
     'kubectl -n kube-system logs -f kube-apiserver-cp-1 | certdrift attribute --follow --log - --ledger ledger.json',

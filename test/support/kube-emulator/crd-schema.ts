@@ -3,7 +3,9 @@
 //   dropped silently on create and update, unless `x-kubernetes-preserve-unknown-fields`;
 //   apiVersion, kind and metadata at the root are kept (metadata is ObjectMeta, pruned apart);
 // - validation (pkg/apiserver/validation): a value of the wrong type or outside `enum` is a 422
-//   with one cause per field (`status.worstSeverity: Unsupported value: "bad"`).
+//   with one cause per field (`status.worstSeverity: Unsupported value: "bad"`); `maxItems` and
+//   `maxLength` likewise (kubeOpenAPIResultToFieldErrors: MaxItemsFailCode → field.TooMany,
+//   MaxLengthFailCode → field.TooLong; kube-openapi counts a string's length in runes).
 
 export interface Schema {
   type?: string;
@@ -11,6 +13,8 @@ export interface Schema {
   items?: Schema;
   enum?: unknown[];
   format?: string;
+  maxItems?: number;
+  maxLength?: number;
   'x-kubernetes-preserve-unknown-fields'?: boolean;
   additionalProperties?: Schema | boolean;
 }
@@ -82,6 +86,21 @@ export function validate(
     errs.push({
       field,
       message: `Invalid value: ${JSON.stringify(value)}: ${field} in body must be of type date-time: ${JSON.stringify(value)}`,
+    });
+  if (Array.isArray(value) && schema.maxItems !== undefined && value.length > schema.maxItems)
+    errs.push({
+      field,
+      message: `Too many: ${value.length}: must have at most ${schema.maxItems} items`,
+    });
+  if (
+    typeof value === 'string' &&
+    schema.maxLength !== undefined &&
+    // kube-openapi counts runes (utf8.RuneCountInString), not UTF-16 units
+    Array.from(value).length > schema.maxLength
+  )
+    errs.push({
+      field,
+      message: `Too long: may not be more than ${schema.maxLength} bytes`,
     });
   if (Array.isArray(value) && schema.items)
     value.forEach((v, i) => errs.push(...validate(v, schema.items ?? {}, `${path}[${i}]`)));

@@ -355,3 +355,44 @@ test('a patch that changes nothing writes nothing: same resourceVersion (etcd3 G
   const changed = await merge({ 'example.com/noop': 'b' });
   assert.notEqual(rv(changed), rv(first), 'a real change is a new revision');
 });
+
+test('sizes: maxItems and maxLength are 422s, an object over etcd’s 1.5 MiB a 500, a body over 3 MiB a 413', async (t) => {
+  if (!ready(t)) return;
+  const path = '/apis/certdrift.io/v1alpha1/nodecertificatereports';
+  const made = await raw(emu, 'POST', path, {
+    token: admin,
+    body: {
+      apiVersion: 'certdrift.io/v1alpha1',
+      kind: 'NodeCertificateReport',
+      metadata: { name: 'big' },
+    },
+  });
+  assert.equal(made.status, 201);
+  const rv = (made.body.metadata as { resourceVersion: string }).resourceVersion;
+  const put = (status: unknown): ReturnType<typeof raw> =>
+    raw(emu, 'PUT', `${path}/big/status`, {
+      token: admin,
+      body: { metadata: { name: 'big', resourceVersion: rv }, status },
+    });
+  const entry = { serial: '0A', lastSeen: '2026-11-25T10:00:00Z' };
+  const loc = (p: string, n = 1) => ({ kind: 'file', path: p, entries: Array(n).fill(entry) });
+  const tooMany = await put({ ledger: { locations: [loc('/a', 6)] } });
+  assert.equal(tooMany.status, 422);
+  assert.match(
+    String(tooMany.body.message),
+    /status.ledger.locations\[0\].entries: Too many: 6: must have at most 5 items/,
+  );
+  const tooLong = await put({ ledger: { locations: [loc('/'.repeat(4097))] } });
+  assert.equal(tooLong.status, 422);
+  assert.match(String(tooLong.body.message), /path: Too long: may not be more than 4096/);
+  // 1,000 locations of ~2 KiB: valid by the schema, 2 MiB of JSON — etcd refuses it
+  const big = Array.from({ length: 1000 }, (_, i) => loc(`/${String(i)}`.padEnd(2000, 'x')));
+  const etcd = await put({ ledger: { locations: big } });
+  assert.equal(etcd.status, 500);
+  assert.match(String(etcd.body.message), /etcdserver: request is too large/);
+  const huge = Array.from({ length: 1000 }, (_, i) => loc(`/${String(i)}`.padEnd(4000, 'x')));
+  const body = await put({ ledger: { locations: huge } });
+  assert.equal(body.status, 413);
+  assert.match(String(body.body.message), /Request entity too large: limit is 3145728/);
+  assert.equal((await put({ ledger: { locations: [loc('/ok')] } })).status, 200);
+});

@@ -17,6 +17,7 @@ import { renderDeploy, type Manifest } from './manifests.js';
 import { forbiddenMessage, Rbac, type UserInfo } from './rbac.js';
 import { parseRequestInfo, type RequestInfo } from './request-info.js';
 import { BUILT_INS, typesFromCrds, type ResourceType } from './resources.js';
+import { checkRequestBody } from './size-limits.js';
 import { ApiError } from './status.js';
 import { Store, type KObj } from './store.js';
 import { TokenAuthority } from './tokens.js';
@@ -197,6 +198,7 @@ export class KubeEmulator {
     if (!t || (scoped && !t.namespaced) || (!scoped && t.namespaced && info.verb !== 'list'))
       throw new ApiError(404, 'NotFound', 'the server could not find the requested resource');
     let body: unknown = undefined;
+    checkRequestBody(raw);
     if (raw !== '') {
       try {
         body = JSON.parse(raw) as unknown;

@@ -5,6 +5,7 @@
 
 import { randomUUID } from 'node:crypto';
 import type { ResourceType } from './resources.js';
+import { checkStoredSize } from './size-limits.js';
 
 export interface Meta {
   name: string;
@@ -110,6 +111,7 @@ export class Store {
   /** Replaces an object: a new resourceVersion, and the TTL restarts (events). */
   write(t: ResourceType, obj: KObj): KObj {
     const o = structuredClone(obj);
+    checkStoredSize(o);
     o.metadata.resourceVersion = String(++this.rv);
     if (!t.custom) normalizeTimes(o);
     const k = keyOf(t, o.metadata.namespace ?? '', o.metadata.name);
