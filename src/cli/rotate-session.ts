@@ -1,4 +1,4 @@
-// `certdrift rotate --apply [--watch]` as a process: the real clock, the Lease through the
+// `certdrift rotate --apply [--wait | --watch]` as a process: the real clock, the Lease through the
 // project's client, SIGTERM/SIGINT stop it cleanly (the call in flight finishes, no further call
 // is made, the Lease is released), and what the Lease does is logged on stderr. The loop itself
 // is rotate/rotator.ts; rendering a step stays with the command.
@@ -9,8 +9,11 @@ import { leaseEdgeOf, LEASE_SECONDS } from '../cluster/rotate-lock.js';
 import { sanitize } from '../report/sanitize.js';
 import {
   leaseTimingFor,
+  rotateDrive,
   rotateOnce,
   rotateWatch,
+  type DriveResult,
+  type DriveTiming,
   type RotatorDeps,
   type RotatorEvent,
   type StepRun,
@@ -18,6 +21,7 @@ import {
 } from '../rotate/index.js';
 import type { Io } from './command.js';
 import { OperationalError } from './errors.js';
+import { progressWriter, type ProgressWriter } from './rotate-wait.js';
 
 export interface SessionInput {
   client: RotateClient;
@@ -29,7 +33,10 @@ export interface SessionInput {
   now(): Date;
   io: Io;
   render(run: StepRun): void;
-  troubled(run: StepRun): boolean;
+  /** the exit code a step's outcome asks for */
+  exitOf(run: StepRun): number;
+  /** --wait: drive until the due work is settled; `report` renders the end, returns the code */
+  wait?: DriveTiming & { report(r: DriveResult, lost: boolean): number };
 }
 
 /** what a step did, to print a watched step only when something changed */
@@ -40,9 +47,9 @@ function signature(run: StepRun): string {
   ]);
 }
 
-function logger(io: Io, input: SessionInput): (e: RotatorEvent) => void {
+function logger(input: SessionInput, write: (line: string) => void): (e: RotatorEvent) => void {
   const log = (m: string): void => {
-    io.stderr.write(`certdrift rotate: ${sanitize(m)}\n`);
+    write(sanitize(m));
   };
   let waitingFor: string | null = null;
   let last = '';
@@ -87,9 +94,15 @@ function logger(io: Io, input: SessionInput): (e: RotatorEvent) => void {
 
 export async function rotateWithLease(input: SessionInput): Promise<number> {
   const { io } = input;
+  // --wait: messages go through the progress writer (above the redrawn line; JSON lines)
+  const progress: ProgressWriter | null = input.wait ? await progressWriter(io) : null;
+  const write = (line: string): void => {
+    if (progress) progress.log(line);
+    else io.stderr.write(`certdrift rotate: ${line}\n`);
+  };
   const stop = new AbortController();
   const onSignal = (sig: string) => (): void => {
-    io.stderr.write(`certdrift rotate: ${sig}: finishing the call in flight, then releasing\n`);
+    write(`${sig}: finishing the call in flight, then releasing`);
     stop.abort();
   };
   const onTerm = onSignal('SIGTERM');
@@ -101,7 +114,7 @@ export async function rotateWithLease(input: SessionInput): Promise<number> {
     lease: leaseEdgeOf(input.client),
     now: () => input.now(),
     sleep: (ms, signal) => systemClock.sleep(ms, signal),
-    report: logger(io, input),
+    report: logger(input, write),
   };
   const settings = {
     step: input.step,
@@ -110,6 +123,19 @@ export async function rotateWithLease(input: SessionInput): Promise<number> {
     intervalMs: input.intervalMs,
   };
   try {
+    if (input.wait && progress) {
+      let r;
+      try {
+        r = await rotateDrive(deps, settings, input.wait, stop.signal, progress.onProgress);
+      } finally {
+        progress.end();
+      }
+      if (!r.held)
+        throw new OperationalError(
+          `the rotation Lease is held by ${r.holder} until ${r.until?.toISOString() ?? '?'}: not acting`,
+        );
+      return input.wait.report(r.result, r.lost);
+    }
     if (input.watch) {
       await rotateWatch(deps, settings, stop.signal);
       return 0;
@@ -120,7 +146,7 @@ export async function rotateWithLease(input: SessionInput): Promise<number> {
         `the rotation Lease is held by ${r.holder} until ${r.until?.toISOString() ?? '?'}: not acting`,
       );
     input.render(r.run);
-    return input.troubled(r.run) || r.lost ? 1 : 0;
+    return Math.max(input.exitOf(r.run), r.lost ? 1 : 0);
   } finally {
     process.removeListener('SIGTERM', onTerm);
     process.removeListener('SIGINT', onInt);

@@ -11,7 +11,13 @@ import { groupOfNode, kindOfGroup } from '../plan/node-group.js';
 import { parseReportList } from '../plan/parse-certificate-facts.js';
 import { parseNodeList } from '../plan/parse-node-list.js';
 import type { LeaseView } from '../rotate/lease-decision.js';
-import type { ApiCall, LiveNode, LivePod } from '../rotate/rotate-types.js';
+import type {
+  ApiCall,
+  LiveMachine,
+  LiveNode,
+  LiveNodeClaim,
+  LivePod,
+} from '../rotate/rotate-types.js';
 import { nodeInfoOf } from './map-objects.js';
 import type { HttpCluster } from './http-cluster.js';
 import { KubeApi, messageOf } from './kube-api.js';
@@ -40,6 +46,7 @@ export function podOf(v: unknown): LivePod {
     daemonSet: owners.some((o) => obj(o).kind === 'DaemonSet' && obj(o).controller === true),
     mirror: 'kubernetes.io/config.mirror' in obj(meta.annotations),
     finished: phase === 'Succeeded' || phase === 'Failed',
+    terminating: typeof meta.deletionTimestamp === 'string',
   };
 }
 
@@ -88,6 +95,7 @@ export class RotateClient {
         annotations: n.annotations,
         unschedulable: n.unschedulable,
         providerID: n.providerID ?? '',
+        ready: n.conditions.some((c) => c.type === 'Ready' && c.status === 'True'),
       };
     });
     return { nodes, facts: r.facts, problems: [...problems, ...r.problems], live };
@@ -100,11 +108,24 @@ export class RotateClient {
       .filter((p) => nodes.has(p.node));
   }
 
-  async listNodeClaims(): Promise<{ name: string; providerID: string }[]> {
+  async listNodeClaims(): Promise<LiveNodeClaim[]> {
     return (await this.cluster.listAll('/apis/karpenter.sh/v1/nodeclaims', {})).map((c) => ({
       name: str(obj(c.metadata).name),
       providerID: str(obj(c.status).providerID),
+      deleting: typeof obj(c.metadata).deletionTimestamp === 'string',
     }));
+  }
+
+  async listMachines(): Promise<LiveMachine[]> {
+    return (await this.cluster.listAll('/apis/cluster.x-k8s.io/v1beta1/machines', {})).map((m) => {
+      const meta = obj(m.metadata);
+      return {
+        namespace: str(meta.namespace),
+        name: str(meta.name),
+        remediating: 'cluster.x-k8s.io/remediate-machine' in obj(meta.annotations),
+        deleting: typeof meta.deletionTimestamp === 'string',
+      };
+    });
   }
 
   /** runs one planned call; a 429 on an eviction is `blocked`, a 404 where allowed `already-done` */

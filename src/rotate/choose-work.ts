@@ -4,11 +4,25 @@
 // waited on (handed over to its group's tool) or left alone (drained by this plan). Nodes in
 // flight — whatever run started them — count against the group's concurrency and maxInFlight,
 // and a node starts only inside a window with its whole perNode time left in it.
+// Timeouts end in a `stuck` record (a handed-over node not gone within the replace timeout, a
+// drain past --drain-timeout), never in a silent retry; a drain past --force-after deletes its
+// remaining pods instead. Before a node of a group starts, the group is validated (the
+// `kops validate` idea): every node that was Ready when the run began and has no record is still
+// Ready (else the group halts), and as many nodes are Ready or in the rotation's hands as were
+// Ready at the start (else it waits for the replacement). A node owned by a KubeadmControlPlane
+// is reported with KCP's own knob instead of being remediated.
 
 import type { Plan } from '../plan/plan-types.js';
 import { WindowCalendar } from '../plan/window-calendar.js';
 import { isRecord, parseRecord, ROTATION_ANNOTATION } from './rotation-record.js';
-import type { Actuator, LiveNode, NodeWork, RotateOptions } from './rotate-types.js';
+import type {
+  Actuator,
+  GroupBaseline,
+  LiveNode,
+  NativeKnob,
+  NodeWork,
+  RotateOptions,
+} from './rotate-types.js';
 
 export interface WorkInput {
   plan: Plan;
@@ -16,6 +30,65 @@ export interface WorkInput {
   nodes: readonly LiveNode[];
   now: Date;
   options: RotateOptions;
+  /** the groups when the run began (a multi-step run); absent: only NotReady nodes are checked */
+  baseline?: GroupBaseline;
+}
+
+export const DEFAULT_REPLACE_TIMEOUT_MS = 3_600_000;
+export const CAPI_OWNER_KIND = 'cluster.x-k8s.io/owner-kind';
+export const CAPI_OWNER_NAME = 'cluster.x-k8s.io/owner-name';
+
+/** Cluster API sets owner-kind/owner-name on a Node from its Machine's controller owner */
+export function kcpKnob(node: LiveNode): NativeKnob | null {
+  if (node.annotations[CAPI_OWNER_KIND] !== 'KubeadmControlPlane') return null;
+  const name = node.annotations[CAPI_OWNER_NAME] ?? '';
+  const namespace = node.annotations['cluster.x-k8s.io/cluster-namespace'] ?? '';
+  return {
+    kind: 'KubeadmControlPlane',
+    namespace,
+    name,
+    field: 'spec.rolloutBefore.certificatesExpiryDays',
+    advice: `set spec.rolloutBefore.certificatesExpiryDays on KubeadmControlPlane ${namespace}/${name} (e.g. 21): KCP rolls its Machines before their certificates expire; certdrift does not remediate control-plane Machines`,
+  };
+}
+
+/**
+ * null when the group may start `candidate`; else why it waits (validating) or stops (halted).
+ * The candidate itself is not judged: a NotReady node due for replacement is replaced.
+ */
+export function validateGroup(
+  group: string,
+  nodes: readonly LiveNode[],
+  baseline: GroupBaseline | undefined,
+  candidate = '',
+): { state: 'validating' | 'halted'; note: string } | null {
+  const members = nodes.filter((n) => n.group === group);
+  const plain = members.filter(
+    (n) => n.annotations[ROTATION_ANNOTATION] === undefined && n.name !== candidate,
+  );
+  const wasReady = baseline ? new Set(baseline.ready[group] ?? []) : null;
+  const fallen = plain.filter((n) => n.ready !== true && wasReady?.has(n.name) === true);
+  if (fallen.length > 0)
+    return {
+      state: 'halted',
+      note: `validation: ${fallen.map((n) => n.name).join(', ')} turned NotReady since the run began: stopped`,
+    };
+  const notReady = plain.filter((n) => n.ready !== true);
+  if (notReady.length > 0)
+    return {
+      state: 'validating',
+      note: `validation: ${notReady.map((n) => n.name).join(', ')} not Ready yet`,
+    };
+  if (wasReady) {
+    // every plain member is Ready here; the rest are ours or the candidate
+    const accounted = members.length;
+    if (accounted < wasReady.size)
+      return {
+        state: 'validating',
+        note: `validation: waiting for replacements (${accounted} of ${wasReady.size} nodes)`,
+      };
+  }
+  return null;
 }
 
 export function actuatorOf(node: LiveNode, options: RotateOptions): Actuator {
@@ -72,21 +145,45 @@ export function chooseWork(input: WorkInput): NodeWork[] {
     // In flight whatever plan started it: a cordoned node must never be left without an owner.
     settled.add(node.name);
     take(node.group);
-    if (rec.state === 'handed-over') {
-      out.push({ ...base, state: 'waiting-replacement', note: `handed over at ${rec.since}` });
+    const elapsed = t - Date.parse(rec.since);
+    if (rec.state === 'stuck') {
+      out.push({
+        ...base,
+        state: 'stuck',
+        note: `recorded stuck since ${rec.since}${rec.was ? ` (was ${rec.was})` : ''}: remove ${ROTATION_ANNOTATION} to retry`,
+      });
       continue;
     }
-    const overdue = t - Date.parse(rec.since) > options.drainTimeoutMs;
-    out.push(
-      overdue
-        ? {
-            ...base,
-            actuator: 'drain',
-            state: 'stuck',
-            note: `draining since ${rec.since}, past the drain timeout: left cordoned`,
-          }
-        : { ...base, actuator: 'drain', state: 'continue', note: `draining since ${rec.since}` },
-    );
+    if (rec.state === 'handed-over') {
+      const limit = options.replaceTimeoutMs ?? DEFAULT_REPLACE_TIMEOUT_MS;
+      out.push(
+        elapsed > limit
+          ? {
+              ...base,
+              state: 'stuck',
+              note: `handed over at ${rec.since} and still here past the replace timeout`,
+              recordStuck: 'handed-over',
+            }
+          : { ...base, state: 'waiting-replacement', note: `handed over at ${rec.since}` },
+      );
+      continue;
+    }
+    const drain = { ...base, actuator: 'drain' as const };
+    if (options.forceAfterMs !== undefined && elapsed > options.forceAfterMs)
+      out.push({
+        ...drain,
+        state: 'continue',
+        note: `draining since ${rec.since}, past --force-after: deleting the remaining pods`,
+        force: true,
+      });
+    else if (elapsed > options.drainTimeoutMs)
+      out.push({
+        ...drain,
+        state: 'stuck',
+        note: `draining since ${rec.since}, past the drain timeout: left cordoned`,
+        recordStuck: 'cordoned',
+      });
+    else out.push({ ...drain, state: 'continue', note: `draining since ${rec.since}` });
   }
 
   const calendar = new WindowCalendar(plan.policy.windows, t);
@@ -104,6 +201,11 @@ export function chooseWork(input: WorkInput): NodeWork[] {
       out.push({ ...w, state: 'not-yet', note: `scheduled ${r.start.toISOString()}` });
       continue;
     }
+    const knob = w.actuator === 'capi' ? kcpKnob(node) : null;
+    if (knob) {
+      out.push({ ...w, state: 'native', note: knob.advice, native: knob });
+      continue;
+    }
     const g = groups.get(r.group);
     const perNode = g?.perNodeMs ?? plan.policy.perNodeMs;
     const occ = calendar.occurrenceAt(t);
@@ -118,6 +220,11 @@ export function chooseWork(input: WorkInput): NodeWork[] {
         state: 'over-limit',
         note: `group ${inFlight.get(r.group) ?? 0}/${limit}, cluster ${total}/${plan.policy.maxInFlight} in flight`,
       });
+      continue;
+    }
+    const check = validateGroup(r.group, input.nodes, input.baseline, r.node);
+    if (check) {
+      out.push({ ...w, ...check });
       continue;
     }
     take(r.group);

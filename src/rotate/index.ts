@@ -4,19 +4,39 @@
 
 export * from './rotate-types.js';
 export * from './rotation-record.js';
-export { chooseWork, actuatorOf, type WorkInput } from './choose-work.js';
+export {
+  chooseWork,
+  actuatorOf,
+  validateGroup,
+  kcpKnob,
+  DEFAULT_REPLACE_TIMEOUT_MS,
+  type WorkInput,
+} from './choose-work.js';
 export { nodeActions, evictablePods, kopsCommand } from './node-actions.js';
 export { planStep, planIdOf, type StepInput, type RotateStep } from './plan-step.js';
 export * from './lease-decision.js';
 export * from './render-step.js';
-export { runStep, type RotateEdge, type StepSettings, type StepRun } from './run-step.js';
+export {
+  runStep,
+  baselineOf,
+  type RotateEdge,
+  type StepSettings,
+  type StepRun,
+  type GateAnswer,
+} from './run-step.js';
+export * from './drive.js';
+export * from './progress.js';
+export * from './defer-query.js';
 export * from './lease-keeper.js';
 export {
   rotateOnce,
   rotateWatch,
+  rotateDrive,
   NotActingError,
   type RotatorDeps,
   type RotatorSettings,
   type RotatorEvent,
   type OnceResult,
+  type DriveRunResult,
+  type DriveTiming,
 } from './rotator.js';

@@ -2,12 +2,17 @@
 // operator runs where the state store is). Order matters and is the order of execution: the
 // actuator's own call first and the progress record after it, so an interruption between the
 // two repeats an idempotent call instead of recording work that never happened. A drain cordons
-// and records in one patch, so a cordoned node always carries its record.
+// and records in one patch, so a cordoned node always carries its record. A drain finishes only
+// in a later step whose fresh pod list shows nothing left but DaemonSet and mirror pods (the
+// evicted pods are gone, not just terminating); past --force-after the remaining pods are
+// deleted instead of evicted. A pod already terminating is never evicted or deleted again.
 
 import { formatRecord, ROTATION_ANNOTATION, type RecordState } from './rotation-record.js';
 import type {
   ApiCall,
   LiveNode,
+  LiveMachine,
+  LiveNodeClaim,
   LivePod,
   NodeWork,
   RotateAction,
@@ -27,38 +32,61 @@ export interface NodeContext {
   /** the pods bound to this node (drains only) */
   pods: readonly LivePod[];
   /** NodeClaims as (name, providerID) (Karpenter only) */
-  nodeClaims: readonly { name: string; providerID: string }[];
+  nodeClaims: readonly LiveNodeClaim[];
+  /** Cluster API Machines (capi only) */
+  machines: readonly LiveMachine[];
   planId: string;
   now: Date;
   options: RotateOptions;
 }
 
 const nodePath = (name: string): string => `/api/v1/nodes/${encodeURIComponent(name)}`;
-const record = (ctx: NodeContext, state: RecordState): string =>
-  formatRecord({ plan: ctx.planId, state, since: ctx.now.toISOString() });
+const record = (ctx: NodeContext, state: RecordState, was?: 'cordoned' | 'handed-over'): string =>
+  formatRecord({
+    plan: ctx.planId,
+    state,
+    since: ctx.now.toISOString(),
+    ...(was !== undefined ? { was } : {}),
+  });
 
 /** pods the drain must evict: not DaemonSet-managed, not mirrors, not finished */
 export function evictablePods(pods: readonly LivePod[], node: string): LivePod[] {
   return pods.filter((p) => p.node === node && !p.daemonSet && !p.mirror && !p.finished);
 }
 
+const podPath = (p: LivePod): string =>
+  `/api/v1/namespaces/${encodeURIComponent(p.namespace)}/pods/${encodeURIComponent(p.name)}`;
+
+function deletions(ctx: NodeContext): RotateAction[] {
+  return evictablePods(ctx.pods, ctx.node.name)
+    .filter((p) => p.terminating !== true)
+    .map((p) => ({
+      node: ctx.node.name,
+      step: 'delete-pod',
+      summary: `delete pod ${p.namespace}/${p.name} (--force-after: bypasses its PodDisruptionBudget)`,
+      call: { method: 'DELETE', path: podPath(p), absentIsDone: true },
+    }));
+}
+
 function evictions(ctx: NodeContext): RotateAction[] {
-  return evictablePods(ctx.pods, ctx.node.name).map((p) => ({
-    node: ctx.node.name,
-    step: 'evict',
-    summary: `evict pod ${p.namespace}/${p.name} (policy/v1 Eviction, honours PodDisruptionBudgets)`,
-    call: {
-      method: 'POST',
-      path: `/api/v1/namespaces/${encodeURIComponent(p.namespace)}/pods/${encodeURIComponent(p.name)}/eviction`,
-      body: {
-        apiVersion: 'policy/v1',
-        kind: 'Eviction',
-        metadata: { name: p.name, namespace: p.namespace },
+  return evictablePods(ctx.pods, ctx.node.name)
+    .filter((p) => p.terminating !== true)
+    .map((p) => ({
+      node: ctx.node.name,
+      step: 'evict',
+      summary: `evict pod ${p.namespace}/${p.name} (policy/v1 Eviction, honours PodDisruptionBudgets)`,
+      call: {
+        method: 'POST',
+        path: `${podPath(p)}/eviction`,
+        body: {
+          apiVersion: 'policy/v1',
+          kind: 'Eviction',
+          metadata: { name: p.name, namespace: p.namespace },
+        },
+        eviction: true,
+        absentIsDone: true,
       },
-      eviction: true,
-      absentIsDone: true,
-    },
-  }));
+    }));
 }
 
 function finishDrain(ctx: NodeContext): RotateAction {
@@ -78,11 +106,16 @@ function finishDrain(ctx: NodeContext): RotateAction {
   };
 }
 
-function recordCall(ctx: NodeContext, state: RecordState, contentType: string): ApiCall {
+function recordCall(
+  ctx: NodeContext,
+  state: RecordState,
+  contentType: string,
+  was?: 'cordoned' | 'handed-over',
+): ApiCall {
   return {
     method: 'PATCH',
     path: nodePath(ctx.node.name),
-    body: { metadata: { annotations: { [ROTATION_ANNOTATION]: record(ctx, state) } } },
+    body: { metadata: { annotations: { [ROTATION_ANNOTATION]: record(ctx, state, was) } } },
     contentType,
   };
 }
@@ -100,10 +133,23 @@ export function kopsCommand(group: string, options: RotateOptions): string {
   return `kops rolling-update cluster --name ${name} --instance-group ${ig} --yes`;
 }
 
-/** actions for a node in state `start` or `continue`; other states have none */
+/** actions for a node in state `start` or `continue`, or stuck by a timeout; others have none */
 export function nodeActions(work: NodeWork, ctx: NodeContext): RotateAction[] {
   const name = ctx.node.name;
-  if (work.state === 'continue') return [...evictions(ctx), finishDrain(ctx)];
+  if (work.state === 'stuck' && work.recordStuck !== undefined)
+    return [
+      {
+        node: name,
+        step: 'record-stuck',
+        summary: `record the node stuck (${work.recordStuck} past its timeout): reported, not retried`,
+        call: recordCall(ctx, 'stuck', MERGE, work.recordStuck),
+      },
+    ];
+  if (work.state === 'continue') {
+    // Finished only when a fresh list shows nothing left to evict, terminating pods included.
+    if (evictablePods(ctx.pods, name).length === 0) return [finishDrain(ctx)];
+    return work.force === true ? deletions(ctx) : evictions(ctx);
+  }
   if (work.state !== 'start') return [];
   switch (work.actuator) {
     case 'drain':
@@ -123,7 +169,6 @@ export function nodeActions(work: NodeWork, ctx: NodeContext): RotateAction[] {
           },
         },
         ...evictions(ctx),
-        finishDrain(ctx),
       ];
     case 'kops':
       return [
@@ -150,6 +195,10 @@ export function nodeActions(work: NodeWork, ctx: NodeContext): RotateAction[] {
       const machine = ctx.node.annotations[CAPI_MACHINE] ?? '';
       const ns = ctx.node.annotations[CAPI_NAMESPACE] ?? '';
       if (machine === '' || ns === '') return [];
+      const m = ctx.machines.find((x) => x.namespace === ns && x.name === machine);
+      if (!m) return [];
+      // Already marked or being replaced (an interrupted run): only the record is missing.
+      if (m.remediating || m.deleting) return [handedOver(ctx)];
       return [
         {
           node: name,
@@ -170,6 +219,8 @@ export function nodeActions(work: NodeWork, ctx: NodeContext): RotateAction[] {
         (c) => c.providerID !== '' && c.providerID === ctx.node.providerID,
       );
       if (!claim) return [];
+      // Already being deleted (an interrupted run deleted it): only the record is missing.
+      if (claim.deleting === true) return [handedOver(ctx)];
       return [
         {
           node: name,

@@ -9,7 +9,13 @@ import type { PlanPolicy } from '../plan/plan-policy.js';
 import { planReplacements } from '../plan/plan-replacements.js';
 import { chooseWork, needsPlacing, type WorkInput } from './choose-work.js';
 import { CAPI_MACHINE, kopsCommand, nodeActions } from './node-actions.js';
-import type { LivePod, NodeWork, RotateAction } from './rotate-types.js';
+import type {
+  LiveMachine,
+  LiveNodeClaim,
+  LivePod,
+  NodeWork,
+  RotateAction,
+} from './rotate-types.js';
 
 export interface StepInput extends Omit<WorkInput, 'plan'> {
   /** the fleet as `certdrift plan` reads it; the plan is recomputed from it at every step */
@@ -17,7 +23,9 @@ export interface StepInput extends Omit<WorkInput, 'plan'> {
   facts: readonly CertificateFacts[];
   policy: PlanPolicy;
   pods: readonly LivePod[];
-  nodeClaims: readonly { name: string; providerID: string }[];
+  nodeClaims: readonly LiveNodeClaim[];
+  /** Cluster API Machines; absent: none listed */
+  machines?: readonly LiveMachine[];
 }
 
 export interface RotateStep {
@@ -30,7 +38,7 @@ export interface RotateStep {
 
 function cannotAct(w: NodeWork): string {
   if (w.actuator === 'capi')
-    return `no ${CAPI_MACHINE} / cluster-namespace annotations: use --actuator drain`;
+    return `no ${CAPI_MACHINE} / cluster-namespace annotations, or no such Machine: use --actuator drain`;
   if (w.actuator === 'karpenter') return 'no NodeClaim with this providerID: use --actuator drain';
   return 'nothing to do';
 }
@@ -56,6 +64,7 @@ export function planStep(input: StepInput): RotateStep {
       node,
       pods: input.pods,
       nodeClaims: input.nodeClaims,
+      machines: input.machines ?? [],
       planId: input.planId,
       now: input.now,
       options: input.options,

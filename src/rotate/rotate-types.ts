@@ -17,6 +17,26 @@ export interface LiveNode {
   /** spec.unschedulable: cordoned */
   unschedulable: boolean;
   providerID: string;
+  /** the Ready condition is True; absent when the edge did not say (treated as not Ready) */
+  ready?: boolean;
+}
+
+/** a Cluster API Machine as the rotation sees it */
+export interface LiveMachine {
+  namespace: string;
+  name: string;
+  /** carries cluster.x-k8s.io/remediate-machine already (an interrupted run set it) */
+  remediating: boolean;
+  /** marked for deletion: Cluster API is already replacing it */
+  deleting: boolean;
+}
+
+/** a Karpenter NodeClaim as the rotation sees it */
+export interface LiveNodeClaim {
+  name: string;
+  providerID: string;
+  /** marked for deletion (deletionTimestamp): Karpenter is already terminating it */
+  deleting?: boolean;
 }
 
 export interface LivePod {
@@ -29,6 +49,8 @@ export interface LivePod {
   mirror: boolean;
   /** Succeeded or Failed: nothing to evict */
   finished: boolean;
+  /** marked for deletion (deletionTimestamp): evicted already, still shutting down */
+  terminating?: boolean;
 }
 
 export interface ApiCall {
@@ -51,7 +73,9 @@ export type Step =
   | 'kops-rolling-update'
   | 'capi-remediate'
   | 'karpenter-delete'
-  | 'record-handed-over';
+  | 'record-handed-over'
+  | 'delete-pod'
+  | 'record-stuck';
 
 export interface RotateAction {
   node: string;
@@ -74,7 +98,11 @@ export type NodeState =
   | 'outside-window'
   | 'over-limit'
   | 'not-yet'
-  | 'gone';
+  | 'gone'
+  | 'validating'
+  | 'halted'
+  | 'deferred'
+  | 'native';
 
 export interface NodeWork {
   node: string;
@@ -83,6 +111,27 @@ export interface NodeWork {
   state: NodeState;
   /** why: shown next to the node */
   note: string;
+  /** a drain past --force-after: the remaining pods are deleted, not evicted */
+  force?: boolean;
+  /** a timeout passed: the node's record is rewritten `stuck` this step */
+  recordStuck?: 'cordoned' | 'handed-over';
+  /** the node's tool has its own knob for this (a KubeadmControlPlane): certdrift does not act */
+  native?: NativeKnob;
+}
+
+/** a replacement mechanism the owner already has, reported instead of remediating */
+export interface NativeKnob {
+  kind: string;
+  namespace: string;
+  name: string;
+  field: string;
+  advice: string;
+}
+
+/** the groups as a run found them at its start: the `kops validate` baseline */
+export interface GroupBaseline {
+  /** group → the nodes that were Ready when the run began */
+  ready: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface RotateOptions {
@@ -94,4 +143,8 @@ export interface RotateOptions {
   drainTimeoutMs: number;
   /** `kops rolling-update cluster --name`; absent: $KOPS_CLUSTER_NAME */
   kopsCluster?: string;
+  /** a node handed over longer than this without being gone is recorded stuck (default 1h) */
+  replaceTimeoutMs?: number;
+  /** a drain still not done this long after its cordon deletes the remaining pods; absent: never */
+  forceAfterMs?: number;
 }

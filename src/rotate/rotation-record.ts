@@ -5,8 +5,12 @@
 
 export const ROTATION_ANNOTATION = 'certdrift.io/rotation';
 
-/** cordoned: drain in progress; handed-over: the group's tool replaces it; drained: done, kept */
-export const RECORD_STATES = ['cordoned', 'handed-over', 'drained'] as const;
+/**
+ * cordoned: drain in progress; handed-over: the group's tool replaces it; drained: done, kept;
+ * stuck: a timeout passed (`was` says in which state) — reported, never retried until a person
+ * removes the annotation
+ */
+export const RECORD_STATES = ['cordoned', 'handed-over', 'drained', 'stuck'] as const;
 export type RecordState = (typeof RECORD_STATES)[number];
 
 export interface RotationRecord {
@@ -14,10 +18,17 @@ export interface RotationRecord {
   state: RecordState;
   /** when this state began (RFC 3339) */
   since: string;
+  /** stuck only: the state that timed out */
+  was?: 'cordoned' | 'handed-over';
 }
 
 export function formatRecord(r: RotationRecord): string {
-  return JSON.stringify({ plan: r.plan, state: r.state, since: r.since });
+  return JSON.stringify({
+    plan: r.plan,
+    state: r.state,
+    since: r.since,
+    ...(r.was !== undefined ? { was: r.was } : {}),
+  });
 }
 
 /** null when absent; `{ problem }` when present but unreadable */
@@ -41,7 +52,13 @@ export function parseRecord(
     return { problem: `${ROTATION_ANNOTATION} has an unknown state` };
   if (typeof o.since !== 'string' || Number.isNaN(Date.parse(o.since)))
     return { problem: `${ROTATION_ANNOTATION} has no valid time` };
-  return { plan: o.plan, state: state as RecordState, since: o.since };
+  const was = o.was === 'cordoned' || o.was === 'handed-over' ? o.was : undefined;
+  return {
+    plan: o.plan,
+    state: state as RecordState,
+    since: o.since,
+    ...(was !== undefined ? { was } : {}),
+  };
 }
 
 export function isRecord(r: ReturnType<typeof parseRecord>): r is RotationRecord {

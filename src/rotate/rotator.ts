@@ -1,5 +1,6 @@
-// `certdrift rotate --apply` with the Lease held for the whole run: once (one step, then release)
-// or `--watch` (step, sleep the interval, step … until stopped). While it holds the Lease a
+// `certdrift rotate --apply` with the Lease held for the whole run: once (one step, then release),
+// `--wait` (drive.ts: step until the due work is settled, then release) or `--watch` (step,
+// sleep the interval, step … until stopped). While it holds the Lease a
 // renewal loop runs beside the work — also during a long step, e.g. a drain waiting on a
 // PodDisruptionBudget — and every write goes through a guard: once the Lease is lost (another
 // holder, or no renewal within the renew deadline) or a stop was asked for (SIGTERM), no further
@@ -9,6 +10,8 @@
 // Time and sleep are injected, so tests drive hours of this without waiting.
 
 import { LeaseKeeper, waitBeforeRetry, type LeaseEdge, type LeaseTiming } from './lease-keeper.js';
+import { drive, type DriveResult } from './drive.js';
+import type { Progress } from './progress.js';
 import { runStep, type RotateEdge, type StepRun, type StepSettings } from './run-step.js';
 
 export interface RotatorDeps {
@@ -139,6 +142,48 @@ export async function rotateOnce(
       runStep(edge, s.step, deps.now()),
     );
     return { held: true, run: value, lost };
+  } finally {
+    await release(keeper, deps);
+  }
+}
+
+export interface DriveTiming {
+  /** pause between steps */
+  pollMs: number;
+  /** total time the run may spend deferred by --defer-while */
+  deferTimeoutMs: number;
+}
+
+export type DriveRunResult =
+  | { held: false; holder: string; until: Date | null }
+  | { held: true; result: DriveResult; lost: boolean };
+
+/**
+ * `--wait`: the multi-step run (drive.ts) under the Lease, renewed beside it however long it
+ * waits; it ends `stopped` once the Lease is lost or `stop` aborts, and the Lease is released.
+ */
+export async function rotateDrive(
+  deps: RotatorDeps,
+  s: RotatorSettings,
+  timing: DriveTiming,
+  stop: AbortSignal,
+  onProgress: (p: Progress, run: StepRun) => void = () => undefined,
+): Promise<DriveRunResult> {
+  const keeper = new LeaseKeeper(deps.lease, s.me, s.timing);
+  const got = await keeper.acquire(deps.now());
+  if (!got.held) return got;
+  deps.report({ kind: 'acquired', at: deps.now(), previous: got.previous });
+  try {
+    const { value, lost } = await whileHolding(keeper, deps, stop, (edge, done) =>
+      drive(
+        edge,
+        { ...s.step, ...timing },
+        { now: () => deps.now(), sleep: (ms) => deps.sleep(ms, done) },
+        onProgress,
+        done,
+      ),
+    );
+    return { held: true, result: value, lost };
   } finally {
     await release(keeper, deps);
   }

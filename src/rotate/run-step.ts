@@ -3,17 +3,29 @@
 // node, an action that does not finish (a PodDisruptionBudget's 429) stops the node's later
 // actions except further evictions, so a blocked pod never hides the others; the next step
 // resumes from the node's record. A failed call stops this node only; the others go on.
+// Before any node starts, an optional gate (--defer-while: a Prometheus query) may defer the
+// starts of this step; work already in flight goes on. A gate that cannot answer refuses: no
+// node starts and the step says why — an error is never taken for "no series".
 
 import type { Fleet } from '../plan/fleet.js';
 import type { PlanPolicy } from '../plan/plan-policy.js';
 import { planStep, type RotateStep } from './plan-step.js';
 import type { ActionOutcome } from './render-step.js';
-import type { ApiCall, LiveNode, LivePod, RotateOptions } from './rotate-types.js';
+import type {
+  ApiCall,
+  GroupBaseline,
+  LiveMachine,
+  LiveNode,
+  LiveNodeClaim,
+  LivePod,
+  RotateOptions,
+} from './rotate-types.js';
 
 export interface RotateEdge {
   readFleet(): Promise<Fleet & { live: LiveNode[] }>;
   listPods(nodes: ReadonlySet<string>): Promise<LivePod[]>;
-  listNodeClaims(): Promise<{ name: string; providerID: string }[]>;
+  listNodeClaims(): Promise<LiveNodeClaim[]>;
+  listMachines(): Promise<LiveMachine[]>;
   execute(call: ApiCall): Promise<{ result: 'done' | 'already-done' | 'blocked'; message: string }>;
 }
 
@@ -22,12 +34,30 @@ export interface StepSettings {
   planId: string;
   options: RotateOptions;
   apply: boolean;
+  /** the groups as the run found them (multi-step runs): validation between nodes */
+  baseline?: GroupBaseline;
+  /** asked once before nodes start: `proceed`, `defer` (wait: the reason), `refuse` (an error) */
+  gate?: () => Promise<GateAnswer>;
 }
+
+export type GateAnswer =
+  { kind: 'proceed' } | { kind: 'defer'; reason: string } | { kind: 'refuse'; reason: string };
 
 export interface StepRun {
   step: RotateStep;
   outcomes: ActionOutcome[];
   problems: Fleet['problems'];
+  /** the gate did not let nodes start: why */
+  gate?: Exclude<GateAnswer, { kind: 'proceed' }>;
+  /** the live nodes this step read */
+  live: LiveNode[];
+}
+
+/** the nodes Ready per group: a run's validation baseline */
+export function baselineOf(live: readonly LiveNode[]): GroupBaseline {
+  const ready: Record<string, string[]> = {};
+  for (const n of live) if (n.ready === true) (ready[n.group] ??= []).push(n.name);
+  return { ready };
 }
 
 export async function runStep(edge: RotateEdge, s: StepSettings, now: Date): Promise<StepRun> {
@@ -40,6 +70,7 @@ export async function runStep(edge: RotateEdge, s: StepSettings, now: Date): Pro
     nodes: fleet.live,
     now,
     options: s.options,
+    ...(s.baseline ? { baseline: s.baseline } : {}),
   };
   // First pass without pods: which nodes drain this step; then list only what they need.
   const first = planStep({ ...base, pods: [], nodeClaims: [] });
@@ -49,11 +80,36 @@ export async function runStep(edge: RotateEdge, s: StepSettings, now: Date): Pro
       .map((w) => w.node),
   );
   const needClaims = first.work.some((w) => w.actuator === 'karpenter');
-  const step = planStep({
+  const needMachines = first.work.some((w) => w.actuator === 'capi' && w.state === 'stuck');
+  let step = planStep({
     ...base,
     pods: await edge.listPods(draining),
     nodeClaims: needClaims ? await edge.listNodeClaims() : [],
+    machines: needMachines ? await edge.listMachines() : [],
   });
+  let gate: StepRun['gate'];
+  if (s.gate && step.work.some((w) => w.state === 'start')) {
+    const answer = await s.gate();
+    if (answer.kind !== 'proceed') {
+      gate = answer;
+      const held = new Set(step.work.filter((w) => w.state === 'start').map((w) => w.node));
+      const note =
+        answer.kind === 'defer' ? `deferred: ${answer.reason}` : `not started: ${answer.reason}`;
+      step = {
+        ...step,
+        work: step.work.map((w) => (held.has(w.node) ? { ...w, state: 'deferred', note } : w)),
+        actions: step.actions.filter((a) => {
+          if (!held.has(a.node)) return true;
+          // kops' command stays while a node of its group waits for kops
+          const group = step.work.find((w) => w.node === a.node)?.group;
+          return (
+            a.step === 'kops-rolling-update' &&
+            step.work.some((w) => w.group === group && w.state === 'waiting-replacement')
+          );
+        }),
+      };
+    }
+  }
   const outcomes: ActionOutcome[] = [];
   const halted = new Map<string, string>();
   for (const action of step.actions) {
@@ -75,5 +131,11 @@ export async function runStep(edge: RotateEdge, s: StepSettings, now: Date): Pro
       halted.set(action.node, 'an earlier action failed');
     }
   }
-  return { step, outcomes, problems: fleet.problems };
+  return {
+    step,
+    outcomes,
+    problems: fleet.problems,
+    live: fleet.live,
+    ...(gate ? { gate } : {}),
+  };
 }

@@ -1,7 +1,8 @@
 // The rotator's shipped RBAC (deploy/rotator and its actuator components) is exactly what
 // `certdrift rotate --apply` calls, per actuator: with the rotator's own ServiceAccount token
-// each configuration an operator can install rotates its nodes without a single 403 and uses
-// every verb its roles grant; removing any verb of any rule makes the call that needs it fail;
+// each configuration an operator can install rotates its nodes (two runs: the one that starts
+// the work and a later one that finishes drains, lists Machines, forces a drain past
+// --force-after) without a single 403 and uses every verb its roles grant; removing any verb of any rule makes the call that needs it fail;
 // and a call outside the granted actuator's roles is refused.
 
 import { test } from 'node:test';
@@ -40,6 +41,25 @@ function seedFleet(lab: RotatorLab, components: readonly Component[]): void {
       status: { phase: 'Running' },
     });
   }
+  if (components.includes('force')) {
+    // a drain cordoned 20 minutes ago by an earlier run, its pod still there: past --force-after
+    const since = new Date(emu.now() - 20 * 60_000).toISOString();
+    emu.seed('', 'nodes', {
+      metadata: {
+        name: 'f1',
+        labels: { 'eks.amazonaws.com/nodegroup': 'ng-f' },
+        annotations: {
+          'certdrift.io/rotation': JSON.stringify({ plan: 'p-rbac', state: 'cordoned', since }),
+        },
+      },
+      spec: { unschedulable: true },
+    });
+    emu.store.create(emu.type('', 'pods'), {
+      metadata: { name: 'web-f', namespace: 'shop' },
+      spec: { nodeName: 'f1' },
+      status: { phase: 'Running' },
+    });
+  }
   if (components.includes('capi')) {
     emu.seed('', 'nodes', {
       metadata: {
@@ -68,7 +88,10 @@ function seedFleet(lab: RotatorLab, components: readonly Component[]): void {
   }
 }
 
-/** one `certdrift rotate --apply` run (take the Lease, one step, release) as the rotator */
+/**
+ * `certdrift rotate --apply` as the rotator, twice (each: take the Lease, one step, release): now,
+ * and two minutes later, when the evicted pods are gone and drains finish
+ */
 async function runRotatorFlow(
   components: readonly Component[],
   manifests: Manifest[] = rotatorManifests(components),
@@ -78,47 +101,51 @@ async function runRotatorFlow(
   const client = lab.client();
   const errors: string[] = [];
   const results: string[] = [];
-  const now = (): Date => new Date(lab.emu.now() + 60_000);
-  try {
-    const r = await rotateOnce(
-      {
-        edge: client,
-        lease: leaseEdgeOf(client),
-        now,
-        // no renewal in a step this short: the flow ends first
-        sleep: (_ms, signal) =>
-          new Promise((resolve) => {
-            signal.addEventListener('abort', () => {
-              resolve();
-            });
-          }),
-        report: (e: RotatorEvent) => {
-          if (e.kind === 'error') errors.push(e.message);
-        },
-      },
-      {
-        step: {
-          policy: { ...DEFAULT_POLICY, maxNodeAgeMs: 1000 },
-          planId: 'p-rbac',
-          options: {
-            afterDrain: components.includes('delete-node') ? 'delete-node' : 'none',
-            drainTimeoutMs: 3_600_000,
+  const t0 = lab.emu.now();
+  for (const [run, offset] of [60_000, 180_000].entries()) {
+    const now = (): Date => new Date(t0 + offset);
+    try {
+      const r = await rotateOnce(
+        {
+          edge: client,
+          lease: leaseEdgeOf(client),
+          now,
+          // no renewal in a step this short: the flow ends first
+          sleep: (_ms, signal) =>
+            new Promise((resolve) => {
+              signal.addEventListener('abort', () => {
+                resolve();
+              });
+            }),
+          report: (e: RotatorEvent) => {
+            if (e.kind === 'error') errors.push(e.message);
           },
-          apply: true,
         },
-        me: 'rotator-0',
-        timing: leaseTimingFor(300),
-        intervalMs: 60_000,
-      },
-      new AbortController().signal,
-    );
-    if (r.held)
-      for (const o of r.run.outcomes) {
-        results.push(`${o.action.node} ${o.action.step} ${o.result}`);
-        if (o.result === 'failed') errors.push(o.message ?? 'failed');
-      }
-  } catch (e) {
-    errors.push((e as Error).message);
+        {
+          step: {
+            policy: { ...DEFAULT_POLICY, maxNodeAgeMs: 1000 },
+            planId: 'p-rbac',
+            options: {
+              afterDrain: components.includes('delete-node') ? 'delete-node' : 'none',
+              drainTimeoutMs: 3_600_000,
+              ...(components.includes('force') ? { forceAfterMs: 10 * 60_000 } : {}),
+            },
+            apply: true,
+          },
+          me: 'rotator-0',
+          timing: leaseTimingFor(300),
+          intervalMs: 60_000,
+        },
+        new AbortController().signal,
+      );
+      if (r.held)
+        for (const o of r.run.outcomes) {
+          results.push(`${run + 1}: ${o.action.node} ${o.action.step} ${o.result}`);
+          if (o.result === 'failed') errors.push(o.message ?? 'failed');
+        }
+    } catch (e) {
+      errors.push((e as Error).message);
+    }
   }
   await lab.emu.stop();
   return {
@@ -149,53 +176,45 @@ function granted(manifests: Manifest[]): string[] {
   ].sort();
 }
 
+const KOPS = [
+  '1: k1 kops-annotate done',
+  '1: k1 kops-rolling-update planned',
+  '2: k1 kops-rolling-update planned',
+];
+const DRAIN = ['1: d1 cordon done', '1: d1 evict done'];
+
 const CONFIGS: { name: string; components: Component[]; effect: string[] }[] = [
-  {
-    name: 'kops (the base alone)',
-    components: [],
-    effect: ['k1 kops-annotate done', 'k1 kops-rolling-update planned'],
-  },
+  { name: 'kops (the base alone)', components: [], effect: KOPS },
   {
     name: 'drain',
     components: ['drain'],
-    effect: [
-      'd1 cordon done',
-      'd1 evict done',
-      'd1 mark-drained done',
-      'k1 kops-annotate done',
-      'k1 kops-rolling-update planned',
-    ],
+    effect: [...DRAIN, ...KOPS, '2: d1 mark-drained done'].sort(),
   },
   {
     name: 'drain + delete-node',
     components: ['drain', 'delete-node'],
+    effect: [...DRAIN, ...KOPS, '2: d1 delete-node done'].sort(),
+  },
+  {
+    name: 'drain + force',
+    components: ['drain', 'force'],
     effect: [
-      'd1 cordon done',
-      'd1 delete-node done',
-      'd1 evict done',
-      'k1 kops-annotate done',
-      'k1 kops-rolling-update planned',
-    ],
+      ...DRAIN,
+      ...KOPS,
+      '1: f1 delete-pod done',
+      '2: d1 mark-drained done',
+      '2: f1 mark-drained done',
+    ].sort(),
   },
   {
     name: 'capi',
     components: ['capi'],
-    effect: [
-      'c1 capi-remediate done',
-      'c1 record-handed-over done',
-      'k1 kops-annotate done',
-      'k1 kops-rolling-update planned',
-    ],
+    effect: [...KOPS, '1: c1 capi-remediate done', '1: c1 record-handed-over done'].sort(),
   },
   {
     name: 'karpenter',
     components: ['karpenter'],
-    effect: [
-      'k1 kops-annotate done',
-      'k1 kops-rolling-update planned',
-      'r1 karpenter-delete done',
-      'r1 record-handed-over done',
-    ],
+    effect: [...KOPS, '1: r1 karpenter-delete done', '1: r1 record-handed-over done'].sort(),
   },
 ];
 
@@ -228,6 +247,10 @@ for (const c of CONFIGS)
       assert.equal(lab.emu.find('', 'nodes', 'd1'), undefined);
     else if (c.components.includes('drain'))
       assert.match(annotations('d1')['certdrift.io/rotation'] ?? '', /"drained"/);
+    if (c.components.includes('force')) {
+      assert.equal(lab.emu.find('', 'pods', 'web-f', 'shop'), undefined, 'forced out');
+      assert.match(annotations('f1')['certdrift.io/rotation'] ?? '', /"drained"/);
+    }
     if (c.components.includes('karpenter'))
       assert.equal(lab.emu.find('karpenter.sh', 'nodeclaims', 'default-x1'), undefined);
     if (c.components.includes('capi'))
@@ -242,7 +265,7 @@ for (const c of CONFIGS)
 
 test('rotator RBAC: removing any verb of any shipped rule makes the call that needs it fail', async (t) => {
   if (!needKubectl(t)) return;
-  const all: Component[] = ['drain', 'delete-node', 'capi', 'karpenter'];
+  const all: Component[] = ['drain', 'delete-node', 'force', 'capi', 'karpenter'];
   const full = rotatorManifests(all);
   let variants = 0;
   for (const role of rolesOf(full)) {
@@ -275,7 +298,7 @@ test('rotator RBAC: removing any verb of any shipped rule makes the call that ne
   assert.ok(variants >= 12, `every verb of every rule was removed once (${variants})`);
 });
 
-test('rotator RBAC: granted only the kops role, the rotator cannot list pods, evict or delete a NodeClaim', async (t) => {
+test('rotator RBAC: granted only the kops role, the rotator cannot list pods, evict, delete a pod, list Machines or delete a NodeClaim', async (t) => {
   if (!needKubectl(t)) return;
   const lab = await startRotatorCluster([]);
   try {
@@ -301,6 +324,15 @@ test('rotator RBAC: granted only the kops role, the rotator cannot list pods, ev
       /403 .*cannot create resource "pods\/eviction"/,
     );
     await assert.rejects(client.listPods(new Set(['d1'])), /403 .*cannot list resource "pods"/);
+    await assert.rejects(
+      client.execute({
+        method: 'DELETE',
+        path: '/api/v1/namespaces/shop/pods/web-1',
+        absentIsDone: true,
+      }),
+      /403 .*cannot delete resource "pods"/,
+    );
+    await assert.rejects(client.listMachines(), /403 .*cannot list resource "machines"/);
     await assert.rejects(
       client.execute({ method: 'DELETE', path: '/api/v1/nodes/d1', absentIsDone: true }),
       /403 .*cannot delete resource "nodes"/,

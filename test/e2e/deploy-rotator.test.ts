@@ -116,7 +116,7 @@ test('deploy/rotator: one replica, its own ServiceAccount, the agent image, rest
   );
 });
 
-test('deploy/rotator components: each adds its own roles; delete-node also turns on --after-drain delete-node', (t) => {
+test('deploy/rotator components: each adds its own roles; delete-node turns on --after-drain delete-node, force --force-after', (t) => {
   if (!needKubectl(t)) return;
   const roles = (objs: Manifest[]) =>
     objs
@@ -125,7 +125,7 @@ test('deploy/rotator components: each adds its own roles; delete-node also turns
       .sort();
   const base = roles(renderDeploy('rotator'));
   assert.deepEqual(base, ['certdrift-rotator', 'certdrift-rotator-lease']);
-  for (const c of ['drain', 'delete-node', 'capi', 'karpenter']) {
+  for (const c of ['drain', 'delete-node', 'force', 'capi', 'karpenter']) {
     const objs = renderOverlay(['rotator'], [`rotator/actuators/${c}`]);
     assert.deepEqual(roles(objs), [...base, `certdrift-rotator-${c}`].sort(), c);
     assert.equal(
@@ -133,5 +133,6 @@ test('deploy/rotator components: each adds its own roles; delete-node also turns
       c === 'delete-node',
       c,
     );
+    assert.equal(containerOf(objs).args.includes('--force-after=30m'), c === 'force', c);
   }
 });

@@ -24,6 +24,7 @@ export function liveNode(
     annotations,
     unschedulable: false,
     providerID: `aws:///eu-west-1a/i-${name}`,
+    ready: true,
     ...extra,
   };
 }

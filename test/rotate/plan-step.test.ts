@@ -124,7 +124,7 @@ test('a window ending before perNode is over is not used; one with perNode left 
   assert.equal(states(step([plain('a')], wide)).a, 'start', 'exactly perNode left: fits');
 });
 
-test('drain actions: cordon with the record in one patch, evict only evictable pods, then record drained', () => {
+test('drain actions: cordon with the record in one patch, evict only evictable pods; the finish waits for a fresh list', () => {
   const s = step(
     [plain('a')],
     {},
@@ -140,11 +140,8 @@ test('drain actions: cordon with the record in one patch, evict only evictable p
   );
   assert.deepEqual(
     s.actions.map((a) => `${a.step} ${a.call?.method} ${a.call?.path}`),
-    [
-      'cordon PATCH /api/v1/nodes/a',
-      'evict POST /api/v1/namespaces/shop/pods/web-1/eviction',
-      'mark-drained PATCH /api/v1/nodes/a',
-    ],
+    ['cordon PATCH /api/v1/nodes/a', 'evict POST /api/v1/namespaces/shop/pods/web-1/eviction'],
+    'no mark-drained in the step that evicts: the pods may still be terminating',
   );
   assert.deepEqual(s.actions[0]?.call?.body, {
     metadata: { annotations: rec('cordoned') },
@@ -155,20 +152,23 @@ test('drain actions: cordon with the record in one patch, evict only evictable p
   assert.equal(evict?.call?.eviction, true);
 });
 
-test('resume of a cordoned node: no second cordon, only the remaining evictions; --after-drain delete-node', () => {
-  const s = step(
-    [plain('a', rec('cordoned'))],
-    {},
-    {
-      options: { ...OPTIONS, afterDrain: 'delete-node' },
-      pods: [pod('a', 'web-2')],
-    },
-  );
+test('resume of a cordoned node: no second cordon, only the remaining evictions; --after-drain delete-node once drained', () => {
+  const resume = (pods: ReturnType<typeof pod>[]) =>
+    step(
+      [plain('a', rec('cordoned'))],
+      {},
+      { options: { ...OPTIONS, afterDrain: 'delete-node' }, pods },
+    ).actions.map((a) => `${a.step} ${a.call?.method} ${a.call?.path}`);
+  assert.deepEqual(resume([pod('a', 'web-2')]), [
+    'evict POST /api/v1/namespaces/shop/pods/web-2/eviction',
+  ]);
+  // evicted and still terminating: neither evicted again nor finished
+  assert.deepEqual(resume([pod('a', 'web-2', { terminating: true })]), []);
+  // only DaemonSet and mirror pods left: drained
   assert.deepEqual(
-    s.actions.map((a) => a.step),
-    ['evict', 'delete-node'],
+    resume([pod('a', 'ds', { daemonSet: true }), pod('a', 'static', { mirror: true })]),
+    ['delete-node DELETE /api/v1/nodes/a'],
   );
-  assert.equal(s.actions[1]?.call?.method, 'DELETE');
 });
 
 test('kops: annotation and record in one patch, then one rolling-update command per instance group', () => {
@@ -204,7 +204,15 @@ test('Cluster API: remediate the Machine named by the node, then record; Karpent
     },
   );
   const k = liveNode('k', { 'karpenter.sh/nodepool': 'default' });
-  const s = step([m, k], {}, { nodeClaims: [{ name: 'default-x1', providerID: k.providerID }] });
+  const machine = { namespace: 'team-a', name: 'md-0-abc', remediating: false, deleting: false };
+  const s = step(
+    [m, k],
+    {},
+    {
+      nodeClaims: [{ name: 'default-x1', providerID: k.providerID }],
+      machines: [machine, { ...machine, namespace: 'team-b' }],
+    },
+  );
   assert.deepEqual(
     s.actions.map((a) => `${a.step} ${a.call?.method} ${a.call?.path}`),
     [
@@ -217,6 +225,14 @@ test('Cluster API: remediate the Machine named by the node, then record; Karpent
   assert.deepEqual(s.actions[2]?.call?.body, {
     metadata: { annotations: { 'cluster.x-k8s.io/remediate-machine': '' } },
   });
+  // an interrupted run marked it already: only the record; no such Machine: stuck
+  const again = step([m], {}, { machines: [{ ...machine, remediating: true }] });
+  assert.deepEqual(
+    again.actions.map((a) => a.step),
+    ['record-handed-over'],
+  );
+  const none = step([m], {}, { machines: [] });
+  assert.equal(none.work[0]?.state, 'stuck');
 });
 
 test('plan id: stable for a policy, different for another policy or run name', () => {

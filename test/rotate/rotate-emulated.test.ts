@@ -13,6 +13,7 @@ import { DEFAULT_POLICY } from '../../src/plan/plan-policy.js';
 import { ROTATION_ANNOTATION, parseRecord, runStep, type StepRun } from '../../src/rotate/index.js';
 import { haveKubectl, type KubeEmulator } from '../support/kube-emulator/index.js';
 import { raw } from '../support/kube-emulator/testing.js';
+import { readyCondition } from '../support/kube-emulator/controllers.js';
 import { startRotatorCluster } from './rotator-cluster.js';
 
 let emu: KubeEmulator;
@@ -36,6 +37,7 @@ after(async () => {
 const kopsNode = (name: string) => ({
   metadata: { name, labels: { 'kops.k8s.io/instancegroup': 'nodes' } },
   spec: { providerID: `aws:///eu-west-1a/i-${name}` },
+  status: readyCondition(),
 });
 const pod = (name: string, node: string, ready: boolean, extra: object = {}) => ({
   metadata: { name, namespace: 'shop', labels: { app: 'web' }, ...extra },
@@ -65,7 +67,7 @@ test('kops group and a drain group, a PDB that blocks, resumes that repeat nothi
   if (skip) return t.skip('kubectl is not installed (renders deploy/base)');
   emu.seed('', 'nodes', kopsNode('k1'));
   emu.seed('', 'nodes', kopsNode('k2'));
-  emu.seed('', 'nodes', { metadata: { name: 'd1' }, spec: {} });
+  emu.seed('', 'nodes', { metadata: { name: 'd1' }, spec: {}, status: readyCondition() });
   const pods = emu.type('', 'pods');
   emu.store.create(pods, pod('web-1', 'd1', true));
   emu.store.create(pods, pod('web-2', 'elsewhere', false));
@@ -88,12 +90,11 @@ test('kops group and a drain group, a PDB that blocks, resumes that repeat nothi
   assert.deepEqual(results(s1), [
     'd1 cordon done',
     'd1 evict blocked',
-    'd1 mark-drained skipped',
     'k1 kops-annotate done',
     'k1 kops-rolling-update planned',
   ]);
   assert.equal(
-    s1.outcomes[4]?.action.command,
+    s1.outcomes[3]?.action.command,
     'kops rolling-update cluster --name "$KOPS_CLUSTER_NAME" --instance-group nodes --yes',
   );
   assert.equal(emu.find('', 'nodes', 'k1')?.metadata.annotations?.['kops.k8s.io/needs-update'], '');
@@ -111,11 +112,7 @@ test('kops group and a drain group, a PDB that blocks, resumes that repeat nothi
 
   // Step 2 (a fresh run): still blocked; no second cordon, no second kops mark, k2 waits.
   const s2 = await step();
-  assert.deepEqual(results(s2), [
-    'd1 evict blocked',
-    'd1 mark-drained skipped',
-    'k1 kops-rolling-update planned',
-  ]);
+  assert.deepEqual(results(s2), ['d1 evict blocked', 'k1 kops-rolling-update planned']);
   assert.equal(s2.step.work.find((w) => w.node === 'k2')?.state, 'over-limit');
 
   // web-2 becomes Ready: the budget allows one disruption.
@@ -126,12 +123,11 @@ test('kops group and a drain group, a PDB that blocks, resumes that repeat nothi
   });
   assert.equal(ready.status, 200);
   const s3 = await step();
-  assert.deepEqual(results(s3), [
-    'd1 evict done',
-    'd1 mark-drained done',
-    'k1 kops-rolling-update planned',
-  ]);
+  assert.deepEqual(results(s3), ['d1 evict done', 'k1 kops-rolling-update planned']);
   assert.equal(emu.find('', 'pods', 'web-1', 'shop'), undefined);
+  // The next step's fresh list shows only the DaemonSet pod: drained.
+  const s3b = await step();
+  assert.deepEqual(results(s3b), ['d1 mark-drained done', 'k1 kops-rolling-update planned']);
 
   // kops replaced k1: the node is gone; k2 is next. d1 is finished and left alone.
   assert.equal((await raw(emu, 'DELETE', '/api/v1/nodes/k1', { token: admin })).status, 200);

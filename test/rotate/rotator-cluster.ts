@@ -20,7 +20,7 @@ import {
   type Manifest,
 } from '../support/kube-emulator/index.js';
 
-export type Component = 'drain' | 'delete-node' | 'capi' | 'karpenter';
+export type Component = 'drain' | 'delete-node' | 'force' | 'capi' | 'karpenter';
 
 /** deploy/rotator with the given actuator components, rendered as an overlay */
 export function rotatorManifests(components: readonly Component[]): Manifest[] {
@@ -44,8 +44,11 @@ export interface RotatorLab {
   emu: KubeEmulator;
   manifests: Manifest[];
   admin: string;
-  /** a RotateClient with the rotator's ServiceAccount token (its own token file and user agent) */
-  client(userAgent?: string): RotateClient;
+  /**
+   * a RotateClient with the rotator's ServiceAccount token (its own token file and user agent),
+   * valid `ttlSeconds` of the emulation's time
+   */
+  client(userAgent?: string, ttlSeconds?: number): RotateClient;
 }
 
 export async function startRotatorCluster(
@@ -61,10 +64,10 @@ export async function startRotatorCluster(
     emu,
     manifests: rotator,
     admin: emu.adminToken(),
-    client: (userAgent = 'certdrift/test') => {
+    client: (userAgent = 'certdrift/test', ttlSeconds = 86_400) => {
       const dir = mkdtempSync(join(tmpdir(), 'certdrift-rotator-sa-'));
       writeFileSync(join(dir, 'ca.crt'), emu.ca.pem);
-      emu.tokens.rotate(join(dir, 'token'), sa.namespace, sa.name, 86_400);
+      emu.tokens.rotate(join(dir, 'token'), sa.namespace, sa.name, ttlSeconds);
       const conn = inClusterConnection(
         { KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: port },
         { dir },

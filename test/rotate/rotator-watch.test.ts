@@ -7,7 +7,9 @@
 // - the holder killed (no release, no renewal): the other takes over only once the Lease expired,
 //   and resumes the half-done drain without repeating a call;
 // - a holder whose Lease was taken, or that cannot renew within the renew deadline, makes no
-//   further call — before the Lease expires for anyone else.
+//   further call — before the Lease expires for anyone else;
+// - `--wait` (rotateDrive) holds and renews the Lease through a blocked drain, finishes, releases;
+//   a Lease taken mid-run ends it `stopped` with no further call.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,7 +18,9 @@ import { leaseEdgeOf, LEASE_NAME, LEASE_NAMESPACE } from '../../src/cluster/rota
 import { DEFAULT_POLICY } from '../../src/plan/plan-policy.js';
 import {
   leaseTimingFor,
+  rotateDrive,
   rotateWatch,
+  type DriveRunResult,
   type LeaseEdge,
   type RotateEdge,
   type RotatorEvent,
@@ -24,6 +28,7 @@ import {
 import { haveKubectl, type KubeEmulator } from '../support/kube-emulator/index.js';
 import { raw } from '../support/kube-emulator/testing.js';
 import { VirtualTime } from '../support/virtual-time.js';
+import { readyCondition } from '../support/kube-emulator/controllers.js';
 import { startRotatorCluster, type RotatorLab } from './rotator-cluster.js';
 
 const skip = !haveKubectl() && !process.env.CI;
@@ -49,19 +54,27 @@ interface Instance {
   name: string;
   events: (RotatorEvent & { t: number })[];
   stop: AbortController;
-  done: Promise<void>;
+  done: Promise<unknown>;
   /** the process dies: no further call returns, nothing is released */
   kill(): void;
   /** the Lease calls fail (the rest works): a holder cut off from renewing */
   breakLease(): void;
   requests(): { method: string; path: string; code: number }[];
+  /** mode `wait`: how the drive ended */
+  driven?: Promise<DriveRunResult>;
 }
 
 /**
  * A rotator instance. `slowStepMs`: each step that drains spends this long listing the pods
- * before it acts — a long step, as one waiting inside on a budget or a replacement.
+ * before it acts — a long step, as one waiting inside on a budget or a replacement. `mode`:
+ * `watch` (rotateWatch, the Deployment) or `wait` (rotateDrive, `--apply --wait`).
  */
-function start(vt: VirtualTime, name: string, slowStepMs = 0): Instance {
+function start(
+  vt: VirtualTime,
+  name: string,
+  slowStepMs = 0,
+  mode: 'watch' | 'wait' = 'watch',
+): Instance {
   const client: RotateClient = lab.client(`certdrift/test-${name}`);
   let dead = false;
   let leaseBroken = false;
@@ -74,6 +87,7 @@ function start(vt: VirtualTime, name: string, slowStepMs = 0): Instance {
       return io(() => client.listPods(nodes));
     },
     listNodeClaims: () => io(() => client.listNodeClaims()),
+    listMachines: () => io(() => client.listMachines()),
     execute: (call) => io(() => client.execute(call)),
   };
   const le = leaseEdgeOf(client);
@@ -84,32 +98,35 @@ function start(vt: VirtualTime, name: string, slowStepMs = 0): Instance {
   };
   const events: Instance['events'] = [];
   const stop = new AbortController();
-  const done = rotateWatch(
-    {
-      edge,
-      lease,
-      now: vt.now,
-      sleep: (ms, signal) => (dead ? never : vt.sleep(ms, signal)),
-      report: (e) => events.push({ ...e, t: vt.ms() }),
+  const deps = {
+    edge,
+    lease,
+    now: vt.now,
+    sleep: (ms: number, signal: AbortSignal) => (dead ? never : vt.sleep(ms, signal)),
+    report: (e: RotatorEvent) => events.push({ ...e, t: vt.ms() }),
+  };
+  const settings = {
+    step: {
+      policy: { ...DEFAULT_POLICY, maxNodeAgeMs: 1000 },
+      planId: 'p-watch',
+      options: { afterDrain: 'none' as const, drainTimeoutMs: 3 * 3_600_000 },
+      apply: true,
     },
-    {
-      step: {
-        policy: { ...DEFAULT_POLICY, maxNodeAgeMs: 1000 },
-        planId: 'p-watch',
-        options: { afterDrain: 'none', drainTimeoutMs: 3 * 3_600_000 },
-        apply: true,
-      },
-      me: name,
-      timing: TIMING,
-      intervalMs: INTERVAL,
-    },
-    stop.signal,
-  );
+    me: name,
+    timing: TIMING,
+    intervalMs: INTERVAL,
+  };
+  const driven =
+    mode === 'wait'
+      ? rotateDrive(deps, settings, { pollMs: INTERVAL, deferTimeoutMs: 3_600_000 }, stop.signal)
+      : undefined;
+  const done = driven ?? rotateWatch(deps, settings, stop.signal);
   return {
     name,
     events,
     stop,
     done,
+    ...(driven ? { driven } : {}),
     kill: () => {
       dead = true;
     },
@@ -149,8 +166,9 @@ function reset(): void {
 test('two rotators: one acts, renews through a 20-minute PDB-blocked drain, the other takes over only after the killed holder’s Lease expired and repeats nothing', async (t) => {
   if (skip) return t.skip('kubectl is not installed (renders deploy/)');
   reset();
-  emu.seed('', 'nodes', { metadata: { name: 'd1' } });
-  emu.seed('', 'nodes', { metadata: { name: 'd2' } });
+  // Ready: a group is validated before each node starts (a NotReady d2 would hold d1 back)
+  emu.seed('', 'nodes', { metadata: { name: 'd1' }, status: readyCondition() });
+  emu.seed('', 'nodes', { metadata: { name: 'd2' }, status: readyCondition() });
   const pods = emu.type('', 'pods');
   emu.store.create(pods, pod('web-1', 'd1', 'web', true));
   emu.store.create(pods, pod('web-2', 'elsewhere', 'web', false));
@@ -329,4 +347,98 @@ test('a holder whose Lease was taken makes no further call; one that cannot rene
   for (const i of [h, other]) i.stop.abort();
   await vt2.runUntil(vt2.ms());
   await Promise.all([h.done, other.done]);
+});
+
+test('--wait under the Lease: renews through a 20-minute blocked drain, finishes and releases; a Lease taken mid-run ends it stopped, no further call', async (t) => {
+  if (skip) return t.skip('kubectl is not installed (renders deploy/)');
+  // Part 1: the drive holds the Lease throughout; a watching rotator waits, then takes over.
+  reset();
+  emu.seed('', 'nodes', { metadata: { name: 'd1' } });
+  const pods = emu.type('', 'pods');
+  emu.store.create(pods, pod('web-1', 'd1', 'web', true));
+  emu.store.create(pods, pod('web-2', 'elsewhere', 'web', false));
+  emu.seed('policy', 'poddisruptionbudgets', {
+    metadata: { name: 'web', namespace: 'shop' },
+    spec: { minAvailable: 1, selector: { matchLabels: { app: 'web' } } },
+  });
+  const vt = new VirtualTime(emu.now() + MIN);
+  const t0 = vt.ms();
+  const a = start(vt, 'driver-a', 0, 'wait');
+  await vt.runUntil(t0);
+  assert.equal(leaseSpec()?.holderIdentity, 'driver-a');
+  const b = start(vt, 'watcher-b');
+  await vt.runUntil(t0 + 20 * MIN, () => {
+    const l = leaseSpec();
+    assert.equal(l?.holderIdentity, 'driver-a', 'only the drive holds the Lease');
+    assert.ok(l);
+    assert.ok(Date.parse(l.renewTime) + LEASE_S * 1000 > vt.ms(), 'the Lease is fresh');
+  });
+  assert.deepEqual(writes(b), [], 'the watcher wrote nothing');
+  const evictions = writes(a, (p) => p.endsWith('/web-1/eviction'));
+  assert.ok(evictions.length >= 10, `the drive kept trying (${evictions.length})`);
+  assert.ok(evictions.every((q) => q.code === 429));
+  const ready = await raw(emu, 'PATCH', '/api/v1/namespaces/shop/pods/web-2/status', {
+    token: lab.admin, // the test plays the pod's controller
+    body: { status: { conditions: [{ type: 'Ready', status: 'True' }] } },
+    contentType: 'application/strategic-merge-patch+json',
+  });
+  assert.equal(ready.status, 200);
+  await vt.runUntil(vt.ms() + 5 * MIN);
+  const r = await a.driven;
+  assert.ok(r?.held);
+  assert.equal(r.lost, false);
+  assert.equal(r.result.end, 'finished', r.result.message);
+  assert.deepEqual(r.result.done, ['d1']);
+  assert.match(
+    emu.find('', 'nodes', 'd1')?.metadata.annotations?.['certdrift.io/rotation'] ?? '',
+    /"state":"drained"/,
+  );
+  const released = a.events.find((e) => e.kind === 'released');
+  assert.ok(released?.released === true, 'released');
+  const took = b.events.find((e) => e.kind === 'acquired');
+  assert.ok(took && took.t >= released.t, 'the watcher took the Lease once it was released');
+  assert.deepEqual(
+    writes(b, (p) => !isLease(p)),
+    [],
+    'and found nothing left to do',
+  );
+  b.stop.abort();
+  await vt.runUntil(vt.ms());
+  await b.done;
+
+  // Part 2: someone else takes the Lease during the drive: it stops, no further call.
+  reset();
+  emu.seed('', 'nodes', { metadata: { name: 'd1' } });
+  emu.store.create(pods, pod('web-1', 'd1', 'web', true));
+  emu.store.create(pods, pod('web-2', 'elsewhere', 'web', false));
+  emu.seed('policy', 'poddisruptionbudgets', {
+    metadata: { name: 'web', namespace: 'shop' },
+    spec: { minAvailable: 1, selector: { matchLabels: { app: 'web' } } },
+  });
+  const vt2 = new VirtualTime(emu.now() + MIN);
+  const d = start(vt2, 'driver-d', 0, 'wait');
+  await vt2.runUntil(vt2.ms() + 5 * MIN);
+  const lease = emu.find('coordination.k8s.io', 'leases', LEASE_NAME, LEASE_NAMESPACE);
+  assert.ok(lease);
+  assert.equal((lease.spec as { holderIdentity: string }).holderIdentity, 'driver-d');
+  emu.store.write(emu.type('coordination.k8s.io', 'leases'), {
+    ...lease,
+    spec: {
+      ...(lease.spec as object),
+      holderIdentity: 'intruder',
+      leaseDurationSeconds: 3600,
+      renewTime: new Date(vt2.ms()).toISOString().replace('Z', '000Z'),
+    },
+  });
+  const taken = vt2.ms();
+  const before = writes(d, (p) => !isLease(p)).length;
+  await vt2.runUntil(taken + 10 * MIN);
+  const r2 = await d.driven;
+  assert.ok(r2?.held);
+  assert.equal(r2.lost, true);
+  assert.equal(r2.result.end, 'stopped');
+  const lost = d.events.find((e) => e.kind === 'lost');
+  assert.ok(lost && lost.t - taken <= TIMING.renewEveryMs, 'noticed at its next renewal');
+  assert.equal(writes(d, (p) => !isLease(p)).length, before, 'no call after the loss');
+  assert.equal(leaseSpec()?.holderIdentity, 'intruder', 'the release left the new holder alone');
 });

@@ -5,11 +5,21 @@
 import { hostname } from 'node:os';
 import type { Actuator, RotateOptions } from '../../rotate/rotate-types.js';
 import type { StepRun } from '../../rotate/run-step.js';
+import type { DriveResult } from '../../rotate/drive.js';
+import { sanitize } from '../../report/sanitize.js';
 import type { CommandDef, Io, Values } from '../command.js';
 import { UsageError } from '../command.js';
 import { OperationalError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { loadPolicy } from '../policy-file.js';
+import {
+  EXIT_OF_END,
+  gateOf,
+  runSummaryJson,
+  runSummaryText,
+  WAIT_OPTIONS,
+  waitFlagsOf,
+} from '../rotate-wait.js';
 
 const ACTUATORS = ['kops', 'capi', 'karpenter', 'drain'] as const;
 
@@ -39,7 +49,7 @@ export const rotateCommand: CommandDef = {
   name: 'rotate',
   summary: 'carry out the plan: drive kops, Cluster API, Karpenter or a drain (dry run; --apply)',
   usage:
-    'certdrift rotate --kubernetes auto|KUBECONFIG [--policy FILE] [--apply [--watch [--interval DURATION]]] [--actuator A] [--after-drain delete-node|none] [-o text|json]',
+    'certdrift rotate --kubernetes auto|KUBECONFIG [--policy FILE] [--apply [--wait | --watch [--interval DURATION]]] [--actuator A] [--after-drain delete-node|none] [--force-after DURATION] [--defer-while QUERY --prometheus-url URL] [-o text|json]',
   description: [
     'One step of the rotation: reads the cluster, recomputes the plan (as `certdrift plan`), and',
     'for the nodes due now — inside a window and within the group and cluster limits — prints',
@@ -51,7 +61,11 @@ export const rotateCommand: CommandDef = {
     'Progress is recorded on each node (annotation certdrift.io/rotation): run it again to',
     'continue; finished work is never repeated. --apply --watch keeps stepping (the in-cluster',
     'Deployment, deploy/rotator): it waits for the Lease, renews it while working, stops acting',
-    'the moment it is lost, and releases it on SIGTERM. See docs/rotate.md.',
+    'the moment it is lost, and releases it on SIGTERM. --apply --wait instead keeps stepping',
+    'under the held, renewed Lease until the due nodes are finished or stuck: it waits for each',
+    "actuator's effect, validates the group between nodes, and records a node stuck past its",
+    'timeout; --defer-while holds back new nodes while a Prometheus query returns series.',
+    'See docs/rotate.md.',
     'Exit codes: 0 ok, 1 some node blocked or stuck, 3 usage, lock or cluster error.',
   ].join('\n'),
   options: {
@@ -113,6 +127,7 @@ export const rotateCommand: CommandDef = {
       description: 'plan as of this RFC 3339 time',
       shownDefault: 'now',
     },
+    ...WAIT_OPTIONS,
     output: {
       type: 'string',
       short: 'o',
@@ -124,6 +139,7 @@ export const rotateCommand: CommandDef = {
   examples: [
     'certdrift rotate --kubernetes ~/.kube/config --policy plan-policy.yaml',
     'certdrift rotate --kubernetes ~/.kube/config --policy plan-policy.yaml --apply --kops-cluster prod.example.com',
+    'certdrift rotate --kubernetes ~/.kube/config --apply --wait --defer-while \'ALERTS{severity="critical"}\' --prometheus-url http://prometheus:9090',
     'certdrift rotate --kubernetes auto --policy /etc/certdrift/policy/policy.yaml --apply --watch --interval 1m',
   ],
   run: async (values: Values, positionals: string[], io: Io): Promise<number> => {
@@ -140,14 +156,21 @@ export const rotateCommand: CommandDef = {
       if (Number.isNaN(t)) throw new UsageError('--at: expected an RFC 3339 time');
       now = new Date(t);
     }
-    const options = optionsOf(values);
+    const apply = values.apply === true;
+    const base = optionsOf(values);
+    const flags = waitFlagsOf(values, base.drainTimeoutMs, apply);
+    const options: RotateOptions = {
+      ...base,
+      ...(flags.replaceTimeoutMs !== undefined ? { replaceTimeoutMs: flags.replaceTimeoutMs } : {}),
+      ...(flags.forceAfterMs !== undefined ? { forceAfterMs: flags.forceAfterMs } : {}),
+    };
     const watch = values.watch === true;
-    if (watch && values.apply !== true)
-      throw new UsageError('--watch keeps acting: it needs --apply');
+    if (watch && !apply) throw new UsageError('--watch keeps acting: it needs --apply');
     if (values.interval !== undefined && !watch)
       throw new UsageError('--interval is the time between steps of --watch');
     const intervalMs = durationMs(values.interval, '--interval', 60_000);
     if (intervalMs <= 0) throw new UsageError('--interval: expected a duration above zero');
+    const gate = await gateOf(flags);
     const policy = await loadPolicy(typeof values.policy === 'string' ? values.policy : undefined);
     const { openCluster } = await import('../../cluster/connect.js');
     const { RotateClient } = await import('../../cluster/rotate-client.js');
@@ -158,13 +181,14 @@ export const rotateCommand: CommandDef = {
     if (!cluster)
       throw new OperationalError('--kubernetes auto: not in a pod (no KUBERNETES_SERVICE_HOST)');
     const client = new RotateClient(cluster, ua);
-    const apply = values.apply === true;
     const planId = planIdOf(
       JSON.stringify(policy),
       typeof values.run === 'string' ? values.run : '',
     );
-    const settings = { policy, planId, options, apply };
+    const settings = { policy, planId, options, apply, ...(gate ? { gate } : {}) };
     const render = (run: StepRun): void => {
+      if (run.gate?.kind === 'refuse')
+        io.stderr.write(`certdrift rotate: not starting nodes: ${sanitize(run.gate.reason)}\n`);
       for (const p of run.problems)
         io.stderr.write(`certdrift rotate: warning: ${p.source}: ${p.message}\n`);
       if (output === 'json' && watch)
@@ -175,9 +199,27 @@ export const rotateCommand: CommandDef = {
         );
       else io.stdout.write(renderStepText(run.step, run.outcomes, apply));
     };
-    const troubled = (run: StepRun): boolean =>
-      run.step.work.some((w) => w.state === 'stuck') ||
-      run.outcomes.some((o) => o.result === 'blocked' || o.result === 'failed');
+    const exitOf = (run: StepRun): number => {
+      if (run.gate?.kind === 'refuse') return 3;
+      const troubled =
+        run.step.work.some((w) => w.state === 'stuck') ||
+        run.outcomes.some((o) => o.result === 'blocked' || o.result === 'failed');
+      return troubled ? 1 : 0;
+    };
+    // --wait: the end of the run after its last step's report
+    const report = (r: DriveResult, lost: boolean): number => {
+      if (output === 'json')
+        io.stdout.write(
+          JSON.stringify(
+            { ...stepDocument(r.last.step, r.last.outcomes, apply), run: runSummaryJson(r) },
+            null,
+            2,
+          ) + '\n',
+        );
+      else io.stdout.write(renderStepText(r.last.step, r.last.outcomes, apply) + runSummaryText(r));
+      if (r.end === 'refused') io.stderr.write(`certdrift rotate: ${sanitize(r.message)}\n`);
+      return Math.max(EXIT_OF_END[r.end], lost ? 1 : 0);
+    };
     if (apply) {
       // The Lease is held for the whole run, renewed while working, released at the end.
       const { rotateWithLease } = await import('../rotate-session.js');
@@ -191,11 +233,14 @@ export const rotateCommand: CommandDef = {
         now: () => new Date(now.getTime() + Date.now() - start),
         io,
         render,
-        troubled,
+        exitOf,
+        ...(flags.wait
+          ? { wait: { pollMs: flags.pollMs, deferTimeoutMs: flags.deferTimeoutMs, report } }
+          : {}),
       });
     }
     const run = await runStep(client, settings, now);
     render(run);
-    return troubled(run) ? 1 : 0;
+    return exitOf(run);
   },
 };

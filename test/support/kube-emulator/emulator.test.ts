@@ -336,6 +336,26 @@ test('faults: 429 with Retry-After, 503, truncated and slow bodies', async (t) =
   assert.ok(Date.now() - t0 >= 140);
 });
 
+test('a patch that changes nothing writes nothing: same resourceVersion (etcd3 GuaranteedUpdate)', async (t) => {
+  if (!ready(t)) return;
+  const p = '/api/v1/nodes/n1';
+  const merge = (annotations: Record<string, string>) =>
+    raw(emu, 'PATCH', p, {
+      token: admin,
+      body: { metadata: { annotations } },
+      contentType: 'application/merge-patch+json',
+    });
+  const rv = (r: { body: Record<string, unknown> }) =>
+    (r.body.metadata as { resourceVersion: string }).resourceVersion;
+  const first = await merge({ 'example.com/noop': 'a' });
+  assert.equal(first.status, 200);
+  const again = await merge({ 'example.com/noop': 'a' });
+  assert.equal(again.status, 200);
+  assert.equal(rv(again), rv(first), 'the same annotation again: no new revision');
+  const changed = await merge({ 'example.com/noop': 'b' });
+  assert.notEqual(rv(changed), rv(first), 'a real change is a new revision');
+});
+
 test('sizes: maxItems and maxLength are 422s, an object over etcd’s 1.5 MiB a 500, a body over 3 MiB a 413', async (t) => {
   if (!ready(t)) return;
   const path = '/apis/certdrift.io/v1alpha1/nodecertificatereports';

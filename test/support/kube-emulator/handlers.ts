@@ -9,7 +9,10 @@
 //   status strategies); generation is bumped when anything outside metadata and status changed;
 // - patch: applied to the stored object, then treated as an update with the patch's own
 //   resourceVersion as precondition (handlers/patch.go);
-// - GET of `…/status` returns the whole object.
+// - GET of `…/status` returns the whole object;
+// - an update or patch that changes nothing writes nothing: same resourceVersion, no new
+//   revision (storage/etcd3/store.go GuaranteedUpdate: `if !origState.stale &&
+//   bytes.Equal(data, origState.data)` returns the stored object without a transaction).
 
 import {
   ApiError,
@@ -122,7 +125,24 @@ function update(store: Store, t: ResourceType, req: RequestInfo, body: KObj, cur
       return { code: 200, body: next };
     }
   }
-  return { code: 200, body: store.write(t, checkSchema(t, next)) };
+  const checked = checkSchema(t, next);
+  const same = {
+    ...checked,
+    metadata: { ...checked.metadata, resourceVersion: cur.metadata.resourceVersion },
+  };
+  if (stableJson(same) === stableJson(cur)) return { code: 200, body: structuredClone(cur) };
+  return { code: 200, body: store.write(t, checked) };
+}
+
+function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
+  if (typeof v === 'object' && v !== null)
+    return `{${Object.keys(v)
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(v);
 }
 
 function patch(
