@@ -55,6 +55,9 @@ const WORKER_V8_FLAGS = ['--max-semi-space-size=1'];
 /** Past this resident size after a scan the worker is replaced (its cache is rebuilt). */
 export const DEFAULT_RECYCLE_BYTES = 160 * 1024 * 1024;
 
+/** 5 minutes: a cold scan of 10,000 certificates takes seconds even on a loaded node. */
+export const DEFAULT_SCAN_TIMEOUT_MS = 5 * 60_000;
+
 export interface WorkerStats {
   /** worker processes started so far */
   started: number;
@@ -73,7 +76,16 @@ export class ScanWorker {
   private findings: ScanOutcome['findings'] | undefined;
   readonly stats: WorkerStats = { started: 0, rss: 0 };
 
-  constructor(private readonly recycleBytes = DEFAULT_RECYCLE_BYTES) {}
+  /**
+   * @param recycleBytes resident size after a scan past which the worker is replaced
+   * @param timeoutMs a scan that has not answered by then fails, and its worker is killed (a
+   *   read stuck on a dead network mount, a stopped process): the agent serves its last snapshot
+   *   as stale instead of waiting forever
+   */
+  constructor(
+    private readonly recycleBytes = DEFAULT_RECYCLE_BYTES,
+    private readonly timeoutMs = DEFAULT_SCAN_TIMEOUT_MS,
+  ) {}
 
   private start(): ChildProcess {
     const child = fork(fileURLToPath(new URL('./agent-scan-worker.js', import.meta.url)), [], {
@@ -124,7 +136,18 @@ export class ScanWorker {
       // between scans it does not. stop() ends a scan in flight at shutdown.
       child.channel?.ref();
       this.inFlight = true;
+      const timer = setTimeout(() => {
+        done();
+        this.retire(child, 'SIGKILL');
+        reject(
+          new Error(
+            `scan did not finish within ${String(Math.round(this.timeoutMs / 1000))} s; its worker was killed`,
+          ),
+        );
+      }, this.timeoutMs);
+      timer.unref();
       const done = (): void => {
+        clearTimeout(timer);
         this.inFlight = false;
         child.channel?.unref();
         child.off('message', onMessage);
@@ -169,9 +192,10 @@ export class ScanWorker {
     });
   }
 
-  private retire(child: ChildProcess): void {
+  private retire(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): void {
     if (this.child === child) this.child = undefined;
-    child.kill();
+    // SIGKILL for a worker that stopped answering: a stopped process keeps SIGTERM pending
+    child.kill(signal);
   }
 }
 

@@ -49,9 +49,14 @@ export interface ScanMemory {
 
 /** A ScanMemory for scans of `config`'s host root. */
 export function scanMemory(config: ScanConfig): ScanMemory {
+  const cache = new ParseCache();
+  const unseen = (): string | undefined => {
+    const p = cache.linkedChanged();
+    return p === undefined ? undefined : `${p} changed through another hard link`;
+  };
   return {
-    cache: new ParseCache(),
-    files: new FileScanMemo(new ChangeWatch(config.hostRoot)),
+    cache,
+    files: new FileScanMemo(new ChangeWatch(config.hostRoot), undefined, unseen),
     usage: new WeakMap(),
   };
 }

@@ -1,12 +1,15 @@
 // A change watch over a node's directories (inotify through fs.watch): the agent's proof that the
 // files of its last scan have not changed, without a system call per file. A directory watch
 // reports creation, deletion, renames, writes and attribute changes of its entries, and of itself;
-// it follows inodes, so a change made through any mount or namespace is seen — except on network
-// file systems, where other clients' writes raise no event: hence the periodic verification by
-// stat in the caller (inventory/file-scan-memo.ts). Any error, a directory that vanished, or more
+// it follows inodes, so a change made through another mount or namespace of the same directory
+// is seen. Not seen by inotify, and handled elsewhere: a file system mounted over a watched
+// directory (moved() compares each directory's device and inode), a write through a hard link
+// in another directory (the parse cache re-checks multiply-linked files, parse-cache.ts), and
+// other clients' writes on network file systems (the periodic verification by stat in
+// inventory/file-scan-memo.ts). Any error, a directory that vanished, or more
 // directories than `maxDirs` makes the watch unusable, and the caller falls back to stat.
 
-import { realpathSync, watch, type FSWatcher } from 'node:fs';
+import { lstatSync, realpathSync, watch, type FSWatcher } from 'node:fs';
 
 /** directory → the entry names whose changes matter, or every entry */
 export type WatchSpec = Map<string, Set<string> | 'all'>;
@@ -16,6 +19,8 @@ export const MAX_WATCHED_DIRS = 1000;
 
 export class ChangeWatch {
   private readonly watchers = new Map<string, FSWatcher>();
+  /** device and inode of each watched directory when it was armed (see moved()) */
+  private readonly identity = new Map<string, string>();
   private spec: WatchSpec = new Map();
   private changed = false;
   private failure: string | undefined;
@@ -96,6 +101,7 @@ export class ChangeWatch {
       if (!next.has(dir)) {
         w.close();
         this.watchers.delete(dir);
+        this.identity.delete(dir);
       }
     this.spec = new Map([...next].map(([d, n]) => [d, n === 'all' ? 'all' : new Set(n)]));
     for (const dir of this.spec.keys()) if (!this.watchers.has(dir)) this.arm(dir);
@@ -114,9 +120,23 @@ export class ChangeWatch {
     this.closeAll();
   }
 
+  /**
+   * A watched directory that is no longer the one watched — a file system mounted over it (as
+   * kubelet mounts secret volumes, or a re-mounted host root) or replaced — raises no event in
+   * the old watch. One lstat per watched directory before a scan reuses anything finds it.
+   */
+  moved(): string | undefined {
+    for (const [dir, id] of this.identity) {
+      const st = lstatSync(this.real(dir), { bigint: true, throwIfNoEntry: false });
+      if (!st || `${st.dev}:${st.ino}` !== id) return `${dir} was replaced or mounted over`;
+    }
+    return undefined;
+  }
+
   private closeAll(): void {
     for (const w of this.watchers.values()) w.close();
     this.watchers.clear();
+    this.identity.clear();
   }
 
   private arm(dir: string): void {
@@ -148,6 +168,8 @@ export class ChangeWatch {
         this.failure = `${dir}: ${err.message}`;
       });
       this.watchers.set(dir, w);
+      const st = lstatSync(path, { bigint: true });
+      this.identity.set(dir, `${st.dev}:${st.ino}`);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       // vanished between realpath and watch: the parent's watch has seen it go

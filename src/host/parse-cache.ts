@@ -10,10 +10,12 @@
 // the same timestamps. Entries whose mtime or ctime is less than RACY_MS before the read are
 // therefore not kept; they are read again at the next scan, until they have aged.
 //
+// This module reads no file itself except in linkedChanged() (an lstat per multiply-linked file).
+//
 // The cache holds only the files of the last scan (entries not seen in a scan are dropped at its
 // end), so it is bounded by the node's file count, like the scan itself.
 
-import type { BigIntStats } from 'node:fs';
+import { lstatSync, type BigIntStats } from 'node:fs';
 import type { FileParse } from '../certs/index.js';
 
 /** 2 s: covers the coarsest common timestamps (FAT, some NFS servers); ext4/xfs are ns-exact. */
@@ -31,6 +33,8 @@ export interface CacheStats {
 interface Entry {
   key: string;
   parse: FileParse;
+  /** this machine's path, for a file with more than one hard link (see linkedChanged) */
+  linked?: string;
   /** the scan generation that last used this entry */
   seen: number;
 }
@@ -83,14 +87,33 @@ export class ParseCache {
    * Records a file just read and parsed. `st` is the fstat taken before the read; `readAtMs`
    * when it was taken. Racily clean files are counted but not kept.
    */
-  put(path: string, st: BigIntStats, readAtMs: number, parse: FileParse): void {
+  put(path: string, st: BigIntStats, readAtMs: number, parse: FileParse, real?: string): void {
     this.current.parsed++;
     const newest = Number((st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs) / 1_000_000n);
     if (newest > readAtMs - this.racyMs) {
       this.entries.delete(path);
       return;
     }
-    this.entries.set(path, { key: statKey(st), parse, seen: this.generation });
+    this.entries.set(path, {
+      key: statKey(st),
+      parse,
+      seen: this.generation,
+      ...(st.nlink > 1n && real !== undefined ? { linked: real } : {}),
+    });
+  }
+
+  /**
+   * A file with several hard links can be written through a link in a directory nobody
+   * watches: inotify reports it there only. Such files are stat'ed before a scan reuses
+   * anything; returns the first whose key changed.
+   */
+  linkedChanged(): string | undefined {
+    for (const [path, e] of this.entries) {
+      if (e.linked === undefined) continue;
+      const st = lstatSync(e.linked, { bigint: true, throwIfNoEntry: false });
+      if (!st || statKey(st) !== e.key) return path.slice(path.indexOf(':') + 1);
+    }
+    return undefined;
   }
 
   /** Statistics of the last finished scan. */

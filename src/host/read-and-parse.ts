@@ -48,7 +48,8 @@ export function readAndParseOne(
   const res = host.readKeyed(file.path, maxBytes, true);
   if (!res.ok) return { ok: false, file, error: res.error };
   const parse = parseCertificateFile(res.bytes, opts);
-  if (res.stat && res.readAtMs !== undefined) cache.put(slot, res.stat, res.readAtMs, parse);
+  if (res.stat && res.readAtMs !== undefined)
+    cache.put(slot, res.stat, res.readAtMs, parse, host.real(file.path));
   return { ok: true, file, parse };
 }
 

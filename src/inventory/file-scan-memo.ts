@@ -36,6 +36,8 @@ export class FileScanMemo {
   constructor(
     private readonly watch: ChangeWatch,
     private readonly verifyEvery = VERIFY_EVERY,
+    /** what inotify cannot tell (a hard-linked file written elsewhere): a reason to verify */
+    private readonly unseen: () => string | undefined = () => undefined,
   ) {}
 
   readonly scan: FileScan = async (files: NodeFiles, config: FileScanConfig) => {
@@ -53,7 +55,7 @@ export class FileScanMemo {
             ? (this.watch.problem ?? 'a watched directory changed')
             : this.untilVerify <= 0
               ? 'periodic verification'
-              : undefined;
+              : (this.watch.moved() ?? this.unseen());
     if (why === undefined && this.last) {
       this.untilVerify--;
       this.stats = {

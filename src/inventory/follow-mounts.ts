@@ -7,7 +7,7 @@
 
 import type { NodeFiles } from '../host/index.js';
 import type { DiscoveredFile } from '../host/discover.js';
-import type { Inventory } from '../model.js';
+import type { Certificate, Inventory } from '../model.js';
 import type { RuntimeContainer } from '../runtime/types.js';
 import { parseFiles, sortInventory } from './scan-files.js';
 import { shouldFollow } from './mount-paths.js';
@@ -89,10 +89,7 @@ export async function followMounts(
   const inventory = sortInventory({
     ...inv,
     files: [...inv.files, ...part.files.filter((f) => held.has(f.path))],
-    certificates: [
-      ...inv.certificates,
-      ...part.certificates.map((c) => ({ ...c, foundVia: 'mount' as const })),
-    ],
+    certificates: [...inv.certificates, ...part.certificates.map(viaMount)],
     errors: [
       ...inv.errors,
       ...part.errors.filter((e) => held.has(e.path) && e.reason !== 'unrecognized_format'),
@@ -101,4 +98,16 @@ export async function followMounts(
     incomplete: [...inv.incomplete, ...incomplete],
   });
   return { inventory, canonical };
+}
+
+/**
+ * The mount-found copy of a certificate, the same object for the same input (an unchanged file
+ * comes back from the parse cache as the same certificate): the agent's worker tells "nothing
+ * changed" by identity, on nodes whose containers mount certificates too.
+ */
+const mountCopies = new WeakMap<Certificate, Certificate>();
+function viaMount(c: Certificate): Certificate {
+  let out = mountCopies.get(c);
+  if (!out) mountCopies.set(c, (out = { ...c, foundVia: 'mount' }));
+  return out;
 }

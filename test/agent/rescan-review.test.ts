@@ -42,8 +42,9 @@ before(async () => {
 /** A memo that never verifies by schedule: only the watch decides (isolates the watch). */
 function harness(t: HostTree, verifyEvery = 1000) {
   const watch = new ChangeWatch(t.root);
-  const memo = new FileScanMemo(watch, verifyEvery);
   const cache = new ParseCache(0);
+  // as scanMemory (cli/node-scan.ts) wires it: hard-linked files are re-checked before reuse
+  const memo = new FileScanMemo(watch, verifyEvery, () => cache.linkedChanged());
   const scan = async (paths: string[]): Promise<Inventory> => {
     cache.begin();
     const inv = await memo.scan(openNodeFiles(t.root, cache), cfg(paths));

@@ -18,7 +18,7 @@ interface Worker {
   stop(): void;
 }
 interface WorkerModule {
-  ScanWorker: new (recycleBytes?: number) => Worker;
+  ScanWorker: new (recycleBytes?: number, timeoutMs?: number) => Worker;
 }
 
 let t: HostTree;
@@ -40,7 +40,7 @@ const config = (root: string): unknown =>
   ]);
 
 test('a worker that stops answering fails the scan (a deadline), and the next scan gets a new worker', async () => {
-  const w = new mod.ScanWorker();
+  const w = new mod.ScanWorker(undefined, 3000);
   let pid: number | undefined;
   try {
     await w.scan(config(t.root), { node: 'n', x509Compat: false });
@@ -57,6 +57,10 @@ test('a worker that stops answering fails the scan (a deadline), and the next sc
       new Promise<string>((r) => setTimeout(() => r('still waiting'), 15_000).unref()),
     ]);
     assert.notEqual(outcome, 'still waiting', 'the agent waits forever for a stopped worker');
+    assert.match(outcome, /failed: .*did not finish within 3 s/);
+    const next = await w.scan(config(t.root), { node: 'n', x509Compat: false });
+    assert.ok(next, 'the next scan answers, from a new worker');
+    assert.notEqual((w as unknown as { child?: { pid?: number } }).child?.pid, pid);
   } finally {
     if (pid) {
       try {

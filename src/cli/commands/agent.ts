@@ -110,7 +110,7 @@ async function runAgent(values: Values, positionals: string[], io: Io): Promise<
         );
   // Scans run in a worker process that keeps the parse cache between them and is recycled when
   // its memory grows: the agent's own memory stays flat (BENCHMARKS.md, issue #11).
-  const worker = new ScanWorker();
+  const worker = new ScanWorker(undefined, Math.max(60_000, 2 * intervalS * 1000));
   const loop = new AgentLoop(
     {
       scan: async () => {
