@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { daysFrom, issue } from '../support/certs.js';
 import { kubeconfig } from '../support/kubeconfig.js';
+import { startAgent } from '../support/agent-process.js';
 import { buildKopsNode, NOW } from '../support/nodes.js';
 import { BIN } from '../support/scan.js';
 
@@ -94,42 +95,14 @@ test('agent: readyz, metrics, SIGTERM', async () => {
 
 test('agent rescans: one worker keeps the parse cache; unchanged files are reused, a rotation is seen at the next scan', async () => {
   const node = await buildKopsNode();
-  const port = 20000 + ((process.pid + 7) % 20000);
-  const child = spawn(
-    process.execPath,
-    [
-      BIN,
-      'agent',
-      '--host-root',
-      node.tree.root,
-      '--runtime-endpoint',
-      'none',
-      '--no-probe',
-      '--kubernetes',
-      'none',
-      '--state-dir',
-      'none',
-      '--listen',
-      `127.0.0.1:${port}`,
-      '--interval',
-      '1',
-      '--jitter',
-      '0',
-      '--node-name',
-      'n1',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const metric = async (re: RegExp): Promise<string | undefined> =>
-    re.exec((await get(port, '/metrics').catch(() => ({ body: '' }))).body)?.[1];
+  const agent = startAgent(node.tree.root, 7);
+  const { child, metric } = agent;
   const until = async (what: string, ok: () => Promise<boolean>): Promise<void> => {
     for (let i = 0; i < 150; i++) {
       if (await ok()) return;
       await new Promise((r) => setTimeout(r, 100));
     }
-    assert.fail(`${what} did not happen within 15 s\n${stderr}`);
+    assert.fail(`${what} did not happen within 15 s\n${agent.stderr()}`);
   };
   const workers = (): string =>
     readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim();
@@ -174,7 +147,7 @@ test('agent rescans: one worker keeps the parse cache; unchanged files are reuse
     assert.equal(workers(), worker, 'the same worker process throughout');
     assert.equal(await metric(/certdrift_scans_total\{node="n1",result="failure"\} (\d+)/), '0');
   } finally {
-    child.kill('SIGKILL');
+    agent.stop();
     node.tree.remove();
   }
 });

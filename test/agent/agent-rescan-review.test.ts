@@ -5,11 +5,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { renameSync, symlinkSync } from 'node:fs';
 import { daysFrom, issue } from '../support/certs.js';
 import { NOW } from '../support/nodes.js';
-import { BIN } from '../support/scan.js';
+import { startAgent } from '../support/agent-process.js';
 import { HostTree } from '../support/tree.js';
 
 test('agent: a certificate rotated by swapping a pointer link outside the walked directory is in /metrics at the next scan', async () => {
@@ -20,42 +19,8 @@ test('agent: a certificate rotated by swapping a pointer link outside the walked
   t.write('/opt/store/v2/ca.crt', v2.pem);
   t.link('/opt/store/current', 'v1');
   t.link('/etc/kubernetes/pki/ca.crt', '/opt/store/current/ca.crt');
-  const port = 20000 + ((process.pid + 11) % 20000);
-  const child = spawn(
-    process.execPath,
-    [
-      BIN,
-      'agent',
-      '--host-root',
-      t.root,
-      '--preset',
-      'none',
-      '--path',
-      '/etc/kubernetes/pki/**',
-      '--runtime-endpoint',
-      'none',
-      '--no-probe',
-      '--kubernetes',
-      'none',
-      '--state-dir',
-      'none',
-      '--listen',
-      `127.0.0.1:${port}`,
-      '--interval',
-      '1',
-      '--jitter',
-      '0',
-      '--node-name',
-      'n1',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const body = async (): Promise<string> =>
-    fetch(`http://127.0.0.1:${port}/metrics`)
-      .then((r) => r.text())
-      .catch(() => '');
+  const agent = startAgent(t.root, 11, ['--preset', 'none', '--path', '/etc/kubernetes/pki/**']);
+  const body = agent.metrics;
   const scans = async (): Promise<number> =>
     Number(
       /certdrift_scans_total\{node="n1",result="success"\} (\d+)/.exec(await body())?.[1] ?? 0,
@@ -65,7 +30,7 @@ test('agent: a certificate rotated by swapping a pointer link outside the walked
   const waitScans = async (n: number): Promise<void> => {
     for (let i = 0; i < 300 && (await scans()) < n; i++)
       await new Promise((r) => setTimeout(r, 100));
-    assert.ok((await scans()) >= n, `no scan ${n} within 30 s\n${stderr}`);
+    assert.ok((await scans()) >= n, `no scan ${n} within 30 s\n${agent.stderr()}`);
   };
   try {
     await waitScans(4); // armed, verified, reused
@@ -85,7 +50,7 @@ test('agent: a certificate rotated by swapping a pointer link outside the walked
       `old notAfter served for ${lag.length - 1} scans after the swap (seen: ${String(lag.at(-1) === v2.notAfter.getTime() / 1000)})`,
     );
   } finally {
-    child.kill('SIGKILL');
+    agent.stop();
     t.remove();
   }
 });

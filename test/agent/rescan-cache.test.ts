@@ -12,34 +12,20 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ChangeWatch } from '../../src/host/change-watch.js';
 import { openNodeFiles, ParseCache } from '../../src/host/index.js';
 import { FileScanMemo } from '../../src/inventory/file-scan-memo.js';
-import { scanFiles, type FileScanConfig } from '../../src/inventory/scan-files.js';
+import { scanFiles } from '../../src/inventory/scan-files.js';
 import { scanNode } from '../../src/inventory/scan-node.js';
 import { watchSpecOf } from '../../src/inventory/watch-spec.js';
 import type { Inventory } from '../../src/model.js';
-import { issue, type Issued } from '../support/certs.js';
+import type { Issued } from '../support/certs.js';
+import { cfg, cns, sameSizeCerts } from '../support/rescan.js';
 import { kubeconfig } from '../support/kubeconfig.js';
 import { HostTree } from '../support/tree.js';
-
-const NB = new Date('2026-01-01T00:00:00Z');
-const NA = new Date('2027-01-01T00:00:00Z');
-const cfg = (paths: string[]): FileScanConfig => ({
-  presets: ['none'],
-  paths,
-  excludes: [],
-  maxFileSize: 1 << 20,
-  maxEntries: 10_000,
-});
-const cns = (inv: Inventory): string[] => inv.certificates.map((c) => c.commonName).sort();
 
 let a: Issued;
 let b: Issued;
 let c: Issued;
 before(async () => {
-  // ed25519 with names of one length: the PEMs are byte for byte the same size
-  a = await issue({ cn: 'node-a', notBefore: NB, notAfter: NA });
-  b = await issue({ cn: 'node-b', notBefore: NB, notAfter: NA });
-  c = await issue({ cn: 'node-c', notBefore: NB, notAfter: NA });
-  assert.equal(a.pem.length, b.pem.length);
+  [a, b, c] = (await sameSizeCerts('a', 'b', 'c')) as [Issued, Issued, Issued];
 });
 
 /** The cache alone: every scan stats and looks up, reads only what changed. */

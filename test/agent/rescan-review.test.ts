@@ -11,32 +11,20 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ChangeWatch } from '../../src/host/change-watch.js';
 import { openNodeFiles, ParseCache } from '../../src/host/index.js';
 import { FileScanMemo } from '../../src/inventory/file-scan-memo.js';
-import { scanFiles, type FileScanConfig } from '../../src/inventory/scan-files.js';
+import { scanFiles } from '../../src/inventory/scan-files.js';
 import { FOLLOW_DEFAULTS, followMounts } from '../../src/inventory/follow-mounts.js';
 import type { Inventory } from '../../src/model.js';
 import type { RuntimeContainer } from '../../src/runtime/types.js';
 import { applyUsage, type UsageMemo } from '../../src/usage/index.js';
-import { issue, type Issued } from '../support/certs.js';
+import type { Issued } from '../support/certs.js';
+import { cfg, cns, sameSizeCerts } from '../support/rescan.js';
 import { kubeconfig } from '../support/kubeconfig.js';
 import { HostTree } from '../support/tree.js';
-
-const NB = new Date('2026-01-01T00:00:00Z');
-const NA = new Date('2027-01-01T00:00:00Z');
-const cfg = (paths: string[]): FileScanConfig => ({
-  presets: ['none'],
-  paths,
-  excludes: [],
-  maxFileSize: 1 << 20,
-  maxEntries: 10_000,
-});
-const cns = (inv: Inventory): string[] => inv.certificates.map((c) => c.commonName).sort();
 
 let a: Issued;
 let b: Issued;
 before(async () => {
-  a = await issue({ cn: 'node-a', notBefore: NB, notAfter: NA });
-  b = await issue({ cn: 'node-b', notBefore: NB, notAfter: NA });
-  assert.equal(a.pem.length, b.pem.length);
+  [a, b] = (await sameSizeCerts('a', 'b')) as [Issued, Issued];
 });
 
 /** A memo that never verifies by schedule: only the watch decides (isolates the watch). */
