@@ -198,16 +198,3 @@ export class ScanWorker {
     child.kill(signal);
   }
 }
-
-/** One scan in a worker process of its own, which exits afterwards (tests, one-off use). */
-export async function scanInWorker(
-  config: ScanConfig & { probeServed?: boolean },
-  metrics: { node: string; x509Compat: boolean; ledger?: { previous: Ledger | null } },
-): Promise<ScanOutcome> {
-  const w = new ScanWorker();
-  try {
-    return await w.scan(config, metrics);
-  } finally {
-    w.stop();
-  }
-}

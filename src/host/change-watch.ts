@@ -66,23 +66,6 @@ export class ChangeWatch {
   }
 
   /**
-   * Adds what a scan found it depends on; returns how many directories were not watched before
-   * (their changes during that scan were not seen: the caller verifies once more).
-   */
-  extend(more: WatchSpec): number {
-    let added = 0;
-    for (const [dir, names] of more) {
-      const cur = this.spec.get(dir);
-      if (names === 'all' || cur === 'all') this.spec.set(dir, 'all');
-      else if (cur) for (const n of names) cur.add(n);
-      else this.spec.set(dir, new Set(names));
-      if (cur === undefined || (cur !== 'all' && names === 'all')) added++;
-      if (!this.watchers.has(dir)) this.arm(dir);
-    }
-    return added;
-  }
-
-  /**
    * Replaces the plan with what a verifying scan found it depends on now: directories no longer
    * needed are let go (pod directories come and go; a union would only grow). Returns how many
    * directories or names were not watched while that scan ran (the caller verifies once more).
