@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { renderDeploy, type Manifest } from '../support/kube-emulator/index.js';
-import { REPO_ROOT } from '../support/kube-emulator/manifests.js';
+import { REPO_ROOT } from '../support/deploy-manifests.js';
 import { needKubectl } from './setup.js';
 
 interface PodTemplate {

@@ -42,6 +42,11 @@ export type Obj = Record<string, unknown> & {
   metadata?: { name?: string; namespace?: string; [k: string]: unknown };
 };
 
+/** what a test gives for clean-up: node:test's TestContext has it */
+export interface Cleanup {
+  after(fn: () => unknown): void;
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** A client of the control plane with one identity. */
@@ -157,7 +162,7 @@ export class ControlPlane {
   }
 
   /** A fresh namespace for one test (deleted at the test's end, not waited for). */
-  async namespace(t: TestContext | undefined, prefix = 'test'): Promise<string> {
+  async namespace(t: Cleanup | undefined, prefix = 'test'): Promise<string> {
     const name = unique(prefix);
     await this.admin.create('/api/v1/namespaces', {
       apiVersion: 'v1',

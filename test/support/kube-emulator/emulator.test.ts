@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { KubeEmulator } from './server.js';
 import { ruleAllows } from './rbac.js';
 import { parseRequestInfo } from './request-info.js';
-import { haveKubectl } from './manifests.js';
+import { haveKubectl } from '../deploy-manifests.js';
 import { raw } from './testing.js';
 
 const info = (method: string, path: string) => {

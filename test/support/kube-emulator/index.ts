@@ -5,7 +5,7 @@
 
 export { KubeEmulator, type EmulatorOptions, type LoggedRequest } from './server.js';
 export { tokenId } from './authn.js';
-export { renderDeploy, renderOverlay, haveKubectl, type Manifest } from './manifests.js';
+export { renderDeploy, renderOverlay, haveKubectl, type Manifest } from '../deploy-manifests.js';
 export { type KObj, wholeSeconds } from './store.js';
 export { type PolicyRule } from './rbac.js';
 export { MACHINE_CRD, NODECLAIM_CRD } from './third-party-crds.js';

@@ -6,7 +6,7 @@
 import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { KubeEmulator } from './server.js';
-import { haveKubectl } from './manifests.js';
+import { haveKubectl } from '../deploy-manifests.js';
 import { MACHINE_CRD, NODECLAIM_CRD } from './third-party-crds.js';
 import { raw } from './testing.js';
 

@@ -13,7 +13,7 @@ import { authenticate, credentialOf } from './authn.js';
 import { evictionHandler } from './eviction.js';
 import { Faults, statusOfFault, type Fault } from './faults.js';
 import { handle, type Reply } from './handlers.js';
-import { renderDeploy, type Manifest } from './manifests.js';
+import { renderDeploy, type Manifest } from '../deploy-manifests.js';
 import { forbiddenMessage, Rbac, type UserInfo } from './rbac.js';
 import { parseRequestInfo, type RequestInfo } from './request-info.js';
 import { BUILT_INS, typesFromCrds, type ResourceType } from './resources.js';

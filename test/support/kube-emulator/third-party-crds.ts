@@ -5,7 +5,7 @@
 // cluster.x-k8s.io_machines.yaml (v1beta1, Namespaced) and karpenter pkg/apis/crds/
 // karpenter.sh_nodeclaims.yaml (v1, Cluster).
 
-import type { Manifest } from './manifests.js';
+import type { Manifest } from '../deploy-manifests.js';
 
 function crd(
   group: string,

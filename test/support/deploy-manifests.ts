@@ -1,5 +1,5 @@
 // The manifests the project ships, rendered the way users install them (`kubectl kustomize
-// deploy/base`): the emulation authorizes with these RBAC objects and serves these CRDs, so a
+// deploy/base`): the tests apply these RBAC objects and CRDs to the real control plane, so a
 // rule missing from deploy/ is a 403 in the tests as it is on a cluster.
 
 import { spawnSync } from 'node:child_process';
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 
-export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface Manifest {
   kind: string;
