@@ -51,7 +51,7 @@ export function relocate(manifests: Manifest[], namespace: string, suffix = name
 /** The shipped CRDs in `manifests`, applied and Established. */
 export async function installCrds(cp: ControlPlane, manifests: Manifest[]): Promise<void> {
   for (const m of manifests.filter((x) => x.kind === 'CustomResourceDefinition'))
-    await cp.applyCrd(m as Obj);
+    await cp.applyCrd(m);
 }
 
 /**
@@ -71,12 +71,12 @@ export async function install(
   const WORKLOADS = new Set(['DaemonSet', 'Deployment', 'Pod', 'Job', 'StatefulSet']);
   for (const m of installed.objects) {
     if (!opts.workloads && WORKLOADS.has(m.kind)) continue;
-    await cp.admin.apply(m as Obj);
+    await cp.admin.apply(m);
   }
   t.after(async () => {
     // The test namespace goes with its objects; what lives elsewhere is removed one by one.
     for (const m of installed.objects.filter((x) => x.metadata.namespace !== namespace))
-      await cp.admin.request('DELETE', objectPath(m as Obj));
+      await cp.admin.request('DELETE', objectPath(m));
   });
   return installed;
 }
