@@ -5,7 +5,7 @@
 // cluster-wide and the same for every test: they are applied as shipped and waited for.
 
 import type { Manifest } from '../deploy-manifests.js';
-import { objectPath, type Cleanup, type ControlPlane, type Obj } from './index.js';
+import { objectPath, type Cleanup, type ControlPlane } from './index.js';
 
 export interface Installed {
   namespace: string;
