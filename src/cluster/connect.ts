@@ -43,6 +43,14 @@ export function openCluster(
   env: Record<string, string | undefined>,
   userAgent: string,
 ): HttpCluster | null {
-  const conn = source === 'auto' ? inClusterConnection(env) : kubeconfigConnection(source, { env });
+  const conn = connectionFor(source, env);
   return conn ? new HttpCluster(new KubeApi(conn, { userAgent })) : null;
+}
+
+/** The connection for `source` (`auto`: the pod's service account, null outside a pod). */
+export function connectionFor(
+  source: string,
+  env: Record<string, string | undefined>,
+): Connection | null {
+  return source === 'auto' ? inClusterConnection(env) : kubeconfigConnection(source, { env });
 }
