@@ -3,8 +3,8 @@
 // being served; the loop never exits on its own, only when its signal aborts — at once, even in
 // the middle of a scan. Readiness is kept after a failed scan only if an earlier one succeeded.
 
-import { sanitize } from '../report/sanitize.js';
-import type { Clock } from './clock.js';
+import { sanitize } from '../model/escape.js';
+import type { Clock } from '../model/clock.js';
 import type { AgentMetrics, ScanOutcome } from './metrics.js';
 
 export interface LoopOptions {

@@ -6,7 +6,7 @@
 
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { sanitize } from '../report/sanitize.js';
+import { sanitize } from '../model/escape.js';
 import { acceptsGzip } from './accept-encoding.js';
 import type { AgentMetrics } from './metrics.js';
 

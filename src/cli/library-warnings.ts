@@ -4,7 +4,7 @@
 // repeats on every scan). Warnings from the library are dropped; any other warning is still
 // printed, sanitized. Installed by the composition roots (main, the agent's scan worker).
 
-import { sanitize } from '../report/sanitize.js';
+import { sanitize } from '../model/escape.js';
 
 const FROM_YAML = /[\\/]node_modules[\\/]yaml[\\/]/;
 

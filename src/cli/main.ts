@@ -1,7 +1,7 @@
 // The composition root: picks the command, loads it lazily (the CLI starts fast), maps errors to
 // exit codes. The only place that sets the process exit code.
 
-import { sanitize } from '../report/sanitize.js';
+import { sanitize } from '../model/escape.js';
 import { UsageError, parseCommandArgs, renderHelp, type CommandDef, type Io } from './command.js';
 import { OperationalError } from './errors.js';
 import { silenceLibraryWarnings } from './library-warnings.js';

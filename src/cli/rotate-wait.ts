@@ -5,12 +5,12 @@
 // the final report (text or -o json) whole. Kept apart from commands/rotate.ts, which only wires
 // these in.
 
-import { escapeTerminal } from '../report/plan-escape.js';
+import { escapeTerminal } from '../fleet/render/plan-escape.js';
 import type { OptionDef, Values } from './command.js';
 import { UsageError, type Io } from './command.js';
 import type { GateAnswer } from '../rotate/run-step.js';
-import type { DriveResult } from '../rotate/drive.js';
-import type { Progress } from '../rotate/progress.js';
+import type { DriveResult } from '../rotate/drive/drive.js';
+import type { Progress } from '../rotate/drive/progress.js';
 
 export const WAIT_OPTIONS: Record<string, OptionDef> = {
   wait: {
@@ -103,7 +103,7 @@ export function waitFlagsOf(values: Values, drainTimeoutMs: number, apply: boole
 
 export async function gateOf(flags: WaitFlags): Promise<(() => Promise<GateAnswer>) | undefined> {
   if (!flags.defer) return undefined;
-  const { prometheusGate } = await import('../cluster/prometheus-query.js');
+  const { prometheusGate } = await import('../adapters/prometheus/prometheus-query.js');
   return prometheusGate(flags.defer.url, flags.defer.query);
 }
 

@@ -8,8 +8,8 @@ import {
   flagLayerOf,
   type AnyFields,
   type Layer,
-} from '../config/fields.js';
-import { resolveScanConfig, SCAN_FIELDS, type ScanConfig } from '../config/scan-config.js';
+} from './config/fields.js';
+import { resolveScanConfig, SCAN_FIELDS, type ScanConfig } from './config/scan-config.js';
 import type { Io, OptionDef, Values } from './command.js';
 import { readConfigFile } from './config-file.js';
 

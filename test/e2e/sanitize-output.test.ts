@@ -10,7 +10,7 @@ import { kubeconfig } from '../support/kubeconfig.js';
 import { NOW } from '../support/nodes.js';
 import { BIN, runCli } from '../support/scan.js';
 import { HostTree } from '../support/tree.js';
-import { sanitize } from '../../src/report/sanitize.js';
+import { sanitize } from '../../src/model/escape.js';
 
 const ESC_TITLE = '\x1b]0;pwned\x07';
 const CLEAR = '\x1b[2J\x1b[H';

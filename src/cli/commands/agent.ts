@@ -4,11 +4,11 @@
 import { hostname } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { systemClock } from '../../agent/clock.js';
+import { systemClock } from '../../model/clock.js';
 import { AgentLoop } from '../../agent/loop.js';
 import { AgentMetrics, type ScanOutcome } from '../../agent/metrics.js';
 import { LedgerRecorder } from '../../agent/ledger-recorder.js';
-import { ledgerPath, readLedgerFile, writeLedgerFile } from '../../host/ledger-file.js';
+import { ledgerPath, readLedgerFile, writeLedgerFile } from '../../adapters/host/ledger-file.js';
 import { ScanWorker } from '../agent-scan-in-worker.js';
 import { agentServer, stopServer } from '../../agent/server.js';
 import type { CommandDef, Io, Values } from '../command.js';
@@ -40,12 +40,12 @@ export async function kubernetesPublisher(
 ): Promise<((o: ScanOutcome) => Promise<void>) | undefined> {
   const mode = typeof v === 'string' ? v : 'auto';
   if (mode === 'none') return undefined;
-  const { openCluster } = await import('../../cluster/connect.js');
+  const { openCluster } = await import('../../adapters/kube/connect.js');
   const client = openCluster(mode, io.env, `certdrift/${VERSION}`);
   if (!client) return undefined;
-  const { publishNodeStatus } = await import('../../cluster/publish.js');
+  const { publishNodeStatus } = await import('../../adapters/kube/publish.js');
   const { desiredConditions, desiredEvents, desiredReport } =
-    await import('../../plan/node-status.js');
+    await import('../../agent/node-status.js');
   const { publishedLedger } = await import('../../ledger/publish-ledger.js');
   return async (o) => {
     await publishNodeStatus(

@@ -12,8 +12,8 @@ import {
   detailBlock,
   renderAttributionTable,
 } from '../../attribute/render.js';
-import { LedgerFilesSource, ScanFilesSource } from '../../host/knowledge-files.js';
-import { COLOR, PLAIN } from '../../report/index.js';
+import { LedgerFilesSource, ScanFilesSource } from '../../adapters/host/knowledge-files.js';
+import { COLOR, PLAIN } from '../../node/render/index.js';
 import type { CommandDef, Io, Values } from '../command.js';
 import { UsageError } from '../command.js';
 import { OperationalError } from '../errors.js';
@@ -28,8 +28,8 @@ export async function knowledgeSources(values: Values, io: Io): Promise<Knowledg
   const kube = typeof values.kubernetes === 'string' ? values.kubernetes : undefined;
   if (kube !== undefined) {
     // Loaded only here: the cluster client is the heaviest part of the CLI.
-    const { openCluster } = await import('../../cluster/connect.js');
-    const { ClusterReportsSource } = await import('../../cluster/report-knowledge.js');
+    const { openCluster } = await import('../../adapters/kube/connect.js');
+    const { ClusterReportsSource } = await import('../../adapters/kube/report-knowledge.js');
     const client = openCluster(kube, io.env, `certdrift/${VERSION}`);
     if (!client)
       throw new OperationalError(

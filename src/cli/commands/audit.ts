@@ -2,12 +2,12 @@
 
 import { readFileSync } from 'node:fs';
 import { AUDIT_RULES, auditManifest, type FileAudit } from '../../audit/index.js';
-import { readManifestFiles } from '../../host/manifest-files.js';
-import { findManifests, listNodeDir, staticPodDirs } from '../../host/manifest-host.js';
-import { SEVERITY_RANK } from '../../model.js';
-import { renderAuditTable } from '../../report/audit-table.js';
-import { renderSarif } from '../../report/sarif.js';
-import { COLOR, PLAIN } from '../../report/text-table.js';
+import { readManifestFiles } from '../../adapters/host/manifest-files.js';
+import { findManifests, listNodeDir, staticPodDirs } from '../../adapters/host/manifest-host.js';
+import { SEVERITY_RANK } from '../../model/index.js';
+import { renderAuditTable } from '../../audit/audit-table.js';
+import { renderSarif } from '../../audit/sarif.js';
+import { COLOR, PLAIN } from '../../model/text-table.js';
 import type { CommandDef, Io, Values } from '../command.js';
 import { UsageError } from '../command.js';
 import { VERSION } from '../version.js';

@@ -14,7 +14,7 @@ import {
 } from '../../lab/kube-proxy.js';
 import { LabKubelet } from '../../lab/lab-kubelet.js';
 import { Lab, type LabContainer, type LabPodSpec } from '../../lab/lab.js';
-import { sanitizeLines } from '../../report/sanitize.js';
+import { sanitizeLines } from '../../model/escape.js';
 import type { CommandDef, Io, Values } from '../command.js';
 import { UsageError } from '../command.js';
 import { OperationalError } from '../errors.js';

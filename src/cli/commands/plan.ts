@@ -1,10 +1,10 @@
 // `certdrift plan`: which nodes to replace, in what order, by when. Builds the fleet source,
 // reads the policy, calls the pure planner with the injected time, renders, returns the code.
 
-import type { FleetSource } from '../../plan/fleet.js';
-import { planReplacements } from '../../plan/plan-replacements.js';
-import { escapeTerminal } from '../../report/plan-escape.js';
-import { COLOR, PLAIN } from '../../report/text-table.js';
+import type { FleetSource } from '../../fleet/fleet.js';
+import { planReplacements } from '../../fleet/plan-replacements.js';
+import { escapeTerminal } from '../../fleet/render/plan-escape.js';
+import { COLOR, PLAIN } from '../../model/text-table.js';
 import type { CommandDef, Io, Values } from '../command.js';
 import { UsageError } from '../command.js';
 import { OperationalError } from '../errors.js';
@@ -29,8 +29,8 @@ async function fleetSource(values: Values, io: Io): Promise<FleetSource> {
     );
   if (kube !== undefined) {
     // Loaded only here: the cluster client is the heaviest part of the CLI.
-    const { openCluster } = await import('../../cluster/connect.js');
-    const { clusterFleetSource } = await import('./plan-cluster-source.js');
+    const { openCluster } = await import('../../adapters/kube/connect.js');
+    const { clusterFleetSource } = await import('../../fleet/from-cluster.js');
     const client = openCluster(kube, io.env, `certdrift/${VERSION}`);
     if (!client)
       throw new OperationalError(
@@ -150,12 +150,12 @@ export const planCommand: CommandDef = {
       })),
     ];
     if (output === 'json' || output === 'yaml') {
-      const { buildPlanDocument } = await import('../../report/plan-document.js');
+      const { buildPlanDocument } = await import('../../fleet/render/plan-document.js');
       const doc = buildPlanDocument(plan, source.describe(), problems);
       if (output === 'json') io.stdout.write(JSON.stringify(doc, null, 2) + '\n');
       else io.stdout.write((await import('yaml')).stringify(doc, { lineWidth: 0 }));
     } else if (output === 'html') {
-      const { renderPlanHtml } = await import('../../report/plan-html.js');
+      const { renderPlanHtml } = await import('../../fleet/render/plan-html.js');
       io.stdout.write(renderPlanHtml(plan, problems));
     } else {
       for (const p of problems)
@@ -165,7 +165,7 @@ export const planCommand: CommandDef = {
       const color =
         values.color === 'always' ||
         (values.color !== 'never' && io.stdout.isTTY === true && io.env.NO_COLOR === undefined);
-      const { renderPlanTable } = await import('../../report/plan-table.js');
+      const { renderPlanTable } = await import('../../fleet/render/plan-table.js');
       io.stdout.write(renderPlanTable(plan, color ? COLOR : PLAIN));
     }
     return plan.summary.exitCode;

@@ -5,8 +5,8 @@
 import { hostname } from 'node:os';
 import type { Actuator, RotateOptions } from '../../rotate/rotate-types.js';
 import type { StepRun } from '../../rotate/run-step.js';
-import type { DriveResult } from '../../rotate/drive.js';
-import { sanitize } from '../../report/sanitize.js';
+import type { DriveResult } from '../../rotate/drive/drive.js';
+import { sanitize } from '../../model/escape.js';
 import type { CommandDef, Io, Values } from '../command.js';
 import { UsageError } from '../command.js';
 import { OperationalError } from '../errors.js';
@@ -172,8 +172,8 @@ export const rotateCommand: CommandDef = {
     if (intervalMs <= 0) throw new UsageError('--interval: expected a duration above zero');
     const gate = await gateOf(flags);
     const policy = await loadPolicy(typeof values.policy === 'string' ? values.policy : undefined);
-    const { openCluster } = await import('../../cluster/connect.js');
-    const { RotateClient } = await import('../../cluster/rotate-client.js');
+    const { openCluster } = await import('../../adapters/kube/connect.js');
+    const { RotateClient } = await import('../../adapters/kube/rotate-client.js');
     const { planIdOf, runStep, renderStepText, stepDocument } =
       await import('../../rotate/index.js');
     const ua = `certdrift/${VERSION}`;

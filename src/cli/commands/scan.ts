@@ -3,8 +3,8 @@
 
 import { stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { thresholdsOf } from '../../config/scan-config.js';
-import { buildScanReport, COLOR, PLAIN, renderScanTable } from '../../report/index.js';
+import { thresholdsOf } from '../config/scan-config.js';
+import { buildScanReport, COLOR, PLAIN, renderScanTable } from '../../node/render/index.js';
 import type { CommandDef, Io, OptionDef, Values } from '../command.js';
 import { UsageError } from '../command.js';
 import { OperationalError } from '../errors.js';
