@@ -8,8 +8,7 @@
 // *before* it reads anything, so a change during the scan is an event for the next one; if the
 // scan found directories that were not watched while it ran, the next scan verifies again.
 
-import type { ChangeWatch } from '../adapters/host/change-watch.js';
-import type { NodeFiles } from '../adapters/host/index.js';
+import type { DirectoryWatch, NodeFiles } from './ports.js';
 import type { Inventory } from '../model/index.js';
 import type { FileScan } from './scan-node.js';
 import { scanFiles, type FileScanConfig } from './sources/files.js';
@@ -34,7 +33,7 @@ export class FileScanMemo {
   stats: MemoStats = { reused: false, files: 0, watchedDirectories: 0 };
 
   constructor(
-    private readonly watch: ChangeWatch,
+    private readonly watch: DirectoryWatch,
     private readonly verifyEvery = VERIFY_EVERY,
     /** what inotify cannot tell (a hard-linked file written elsewhere): a reason to verify */
     private readonly unseen: () => string | undefined = () => undefined,

@@ -10,8 +10,6 @@
 // kubeadm; GKE runs kube-proxy from kube-proxy.manifest like kops): `unless` lists the markers
 // of the others that rule a preset out.
 
-import type { HostFiles } from '../adapters/host/host-files.js';
-
 export interface Preset {
   name: string;
   summary: string;
@@ -133,7 +131,9 @@ export function presetByName(name: string): Preset | undefined {
 }
 
 /** Distribution presets whose markers exist on the host; `generic` always applies. */
-export async function detectPresets(host: HostFiles): Promise<Preset[]> {
+export async function detectPresets(host: {
+  exists(path: string): Promise<boolean>;
+}): Promise<Preset[]> {
   const any = async (paths: readonly string[]): Promise<boolean> =>
     (await Promise.all(paths.map((d) => host.exists(d)))).some(Boolean);
   const found: Preset[] = [];

@@ -2,8 +2,7 @@
 // and host processes running on it (drift, following every mount), and who uses each
 // certificate. Edge interfaces in, an Inventory out; read-only. assess() turns it into a verdict.
 
-import type { NodeFiles } from '../adapters/host/index.js';
-import type { ProcFs } from '../adapters/host/procfs.js';
+import type { NodeFiles, ProcView } from './ports.js';
 import type { Inventory, ItemError, Workload } from '../model/index.js';
 import type { ContainerRuntime } from './ports.js';
 import { applyUsage, type UsageMemo } from './usage/index.js';
@@ -20,7 +19,7 @@ export interface NodeEdges {
     runtime: ContainerRuntime | null;
     /** the /proc view, used when the CRI runtime is missing or fails */
     fallback: ContainerRuntime;
-    proc: ProcFs;
+    proc: ProcView;
   };
 }
 

@@ -4,7 +4,7 @@
 // one name on the way (a swapped symbolic link, a renamed directory, a file that appeared where a
 // kubeconfig points). Pure: paths in, a plan of watches out.
 
-import type { WatchSpec } from '../adapters/host/change-watch.js';
+import type { WatchSpec } from './ports.js';
 import type { Inventory } from '../model/index.js';
 
 export type { WatchSpec };

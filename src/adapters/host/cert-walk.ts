@@ -8,21 +8,8 @@ import type { ItemError } from '../../model/index.js';
 import { nameSuggestsCertificates, type DiscoveredFile } from './discover.js';
 import type { HostFiles } from './host-files.js';
 import { errorText, reasonOfOsError } from './os-reason.js';
-
-export interface CertWalkLimits {
-  /** directory levels below `dir` that are entered (0: only `dir` itself) */
-  maxDepth: number;
-  /** directory entries looked at before the walk stops (then `truncated`) */
-  maxEntries: number;
-  /** subdirectories to enter (default: all); the caller's policy, e.g. not kubelet's pod volumes */
-  enter?: (dir: string) => boolean;
-}
-
-export interface CertWalk {
-  files: DiscoveredFile[];
-  errors: ItemError[];
-  truncated: boolean;
-}
+import type { CertWalkLimits, CertWalk } from '../../node/ports.js';
+export type { CertWalkLimits, CertWalk } from '../../node/ports.js';
 
 export async function walkForCertificates(
   host: HostFiles,

@@ -10,9 +10,8 @@
 // directories than `maxDirs` makes the watch unusable, and the caller falls back to stat.
 
 import { lstatSync, realpathSync, watch, type FSWatcher } from 'node:fs';
-
-/** directory → the entry names whose changes matter, or every entry */
-export type WatchSpec = Map<string, Set<string> | 'all'>;
+import type { WatchSpec } from '../../node/ports.js';
+export type { WatchSpec } from '../../node/ports.js';
 
 /** inotify's default per-user budget is 8,192 watches on older kernels, shared with kubelet. */
 export const MAX_WATCHED_DIRS = 1000;

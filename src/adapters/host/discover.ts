@@ -16,37 +16,18 @@ import {
   type MatchState,
 } from '../../model/glob.js';
 import type { HostFiles } from './host-files.js';
-
-export interface DiscoverPattern {
-  glob: string;
-  /** where the pattern came from: `preset:kops`, `--path` */
-  origin: string;
-}
-
-export interface DiscoveredFile {
-  /** canonical path inside the root */
-  path: string;
-  /** other in-root paths (symbolic links, linked directories) that led to it */
-  links: string[];
-  /** the file's name or a literal --path says it must hold certificates */
-  expectCertificates: boolean;
-}
-
-export interface Discovery {
-  files: DiscoveredFile[];
-  errors: ItemError[];
-  /**
-   * What a change watch must cover for this discovery to stay true (agent rescans): every
-   * directory listed (canonical), and every path resolved on the way (pattern bases, links).
-   */
-  watched?: { listed: string[]; resolved: string[] };
-}
-
-export interface DiscoverOptions {
-  excludes: string[];
-  /** entries one pattern may visit before discovery of that pattern stops (walk_limit) */
-  maxEntries: number;
-}
+import type {
+  DiscoverPattern,
+  DiscoveredFile,
+  Discovery,
+  DiscoverOptions,
+} from '../../node/ports.js';
+export type {
+  DiscoverPattern,
+  DiscoveredFile,
+  Discovery,
+  DiscoverOptions,
+} from '../../node/ports.js';
 
 /** Pseudo file systems never walked into from the root (still readable when named literally). */
 const PSEUDO_ROOT_DIRS = new Set(['proc', 'sys', 'dev']);

@@ -9,18 +9,8 @@ import type { Reason } from '../../model/reasons.js';
 import { normalizeInRoot } from '../../model/glob.js';
 import { errorText, reasonOfOsError } from './os-reason.js';
 import { readCapped, type RawFile } from './procfs.js';
-
-export type Resolved =
-  | {
-      ok: true;
-      path: string;
-      kind: 'file' | 'dir' | 'other';
-      /** every symbolic link followed on the way (in-root paths): a change watch covers them */
-      via?: string[];
-    }
-  | { ok: false; reason: Reason; message: string };
-
-export type ReadResult = { ok: true; bytes: Buffer } | { ok: false; error: ItemError };
+import type { ReadResult, Resolved } from '../../node/ports.js';
+export type { ReadResult, Resolved } from '../../node/ports.js';
 
 const MAX_HOPS = 40; // Linux's MAXSYMLINKS
 

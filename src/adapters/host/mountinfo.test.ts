@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { mountFor, parseMountinfo, propagationOf, unescapeMountPath } from './mountinfo.js';
+import { mountFor } from '../../node/sources/mount-paths.js';
+import { parseMountinfo, propagationOf, unescapeMountPath } from './mountinfo.js';
 
 // Lines as a kube-proxy container shows them after the kops #16400 rotation, plus host lines.
 const SAMPLE = [

@@ -3,23 +3,8 @@
 // fs type, source, super options. Pure; never throws (malformed lines are skipped and counted).
 
 import type { EffectivePropagation } from '../../model/index.js';
-
-export interface MountEntry {
-  id: number;
-  parent: number;
-  major: number;
-  minor: number;
-  /** the path within the source file system that forms this mount's root */
-  root: string;
-  mountPoint: string;
-  options: string[];
-  optional: string[];
-  fsType: string;
-  source: string;
-  propagation: EffectivePropagation;
-  /** the root (for a bind mount: the bound file or directory) was unlinked after mounting */
-  deleted: boolean;
-}
+import type { MountEntry } from '../../node/ports.js';
+export type { MountEntry } from '../../node/ports.js';
 
 /** Undoes mountinfo's octal escapes (\040 space, \011 tab, \012 newline, \134 backslash). */
 export function unescapeMountPath(s: string): string {
@@ -76,15 +61,4 @@ export function parseMountinfo(text: string): { mounts: MountEntry[]; skipped: n
     });
   }
   return { mounts, skipped };
-}
-
-/** The mount that a path lives on: the longest mount point that is a prefix of it (last wins). */
-export function mountFor(mounts: readonly MountEntry[], path: string): MountEntry | undefined {
-  let best: MountEntry | undefined;
-  for (const m of mounts) {
-    const mp = m.mountPoint;
-    const under = path === mp || mp === '/' || path.startsWith(mp.endsWith('/') ? mp : `${mp}/`);
-    if (under && (!best || mp.length >= best.mountPoint.length)) best = m;
-  }
-  return best;
 }

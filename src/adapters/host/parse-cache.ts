@@ -17,18 +17,11 @@
 
 import { lstatSync, type BigIntStats } from 'node:fs';
 import type { FileParse } from '../../certs/index.js';
+import type { CacheStats } from '../../node/ports.js';
+export type { CacheStats } from '../../node/ports.js';
 
 /** 2 s: covers the coarsest common timestamps (FAT, some NFS servers); ext4/xfs are ns-exact. */
 export const RACY_MS = 2000;
-
-export interface CacheStats {
-  /** files whose parse was reused (not read) in the last scan */
-  reused: number;
-  /** files read and parsed in the last scan */
-  parsed: number;
-  /** entries dropped at the end of the last scan (files gone or replaced) */
-  dropped: number;
-}
 
 interface Entry {
   key: string;

@@ -13,25 +13,10 @@ import {
   readdirSync,
   readlinkSync,
 } from 'node:fs';
-import type { FileView } from '../../model/index.js';
-import type { Reason } from '../../model/reasons.js';
 import { parseMountinfo, type MountEntry } from './mountinfo.js';
 import { errorText, reasonOfOsError } from './os-reason.js';
-
-export type ProcResult<T> = { ok: true; value: T } | { ok: false; reason: Reason; message: string };
-
-export interface ProcessInfo {
-  pid: number;
-  ppid: number;
-  comm: string;
-  cmdline: string[];
-  startedAt: Date;
-  /** inode of the mount namespace (readlink /proc/<pid>/ns/mnt) */
-  mountNs: string;
-}
-
-/** A file's identity and bytes; the certificates are parsed later into a FileView. */
-export type RawFile = Omit<FileView, 'certificates'> & { bytes: Buffer };
+import type { ProcResult, ProcessInfo, RawFile } from '../../node/ports.js';
+export type { ProcResult, ProcessInfo, RawFile } from '../../node/ports.js';
 
 /** Linux reports start times in clock ticks; USER_HZ is 100 on every mainstream architecture. */
 const CLOCK_TICKS = 100;

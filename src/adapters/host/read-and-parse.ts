@@ -5,15 +5,12 @@
 
 import { lstatSync, type BigIntStats } from 'node:fs';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
-import { parseCertificateFile, type FileParse } from '../../certs/index.js';
-import type { ItemError } from '../../model/index.js';
+import { parseCertificateFile } from '../../certs/index.js';
 import type { DiscoveredFile } from './discover.js';
 import { HostFiles } from './host-files.js';
 import { statKey, type ParseCache } from './parse-cache.js';
-
-export type ReadParsed =
-  | { ok: true; file: DiscoveredFile; parse: FileParse }
-  | { ok: false; file: DiscoveredFile; error: ItemError };
+import type { ReadParsed } from '../../node/ports.js';
+export type { ReadParsed } from '../../node/ports.js';
 
 /** Files read between two yields to the event loop. */
 const BATCH = 256;

@@ -4,7 +4,8 @@
 // bad data.
 
 import { classifyComponent, type FileParse } from '../../certs/index.js';
-import type { DiscoveredFile, Discovery, NodeFiles, Preset } from '../../adapters/host/index.js';
+import type { DiscoveredFile, Discovery, NodeFiles } from '../ports.js';
+import type { Preset } from '../presets.js';
 import { presetByName } from '../presets.js';
 import { normalizeInRoot } from '../../model/glob.js';
 import type {

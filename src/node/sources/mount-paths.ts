@@ -1,5 +1,7 @@
 // Which node paths a container mount leads to are worth following for certificates. Pure.
 
+import type { MountEntry } from '../ports.js';
+
 /** System trust stores: hundreds of public CAs, summarised as one line, never listed one by one. */
 const TRUST_STORES = [
   '/etc/ssl/certs',
@@ -44,4 +46,15 @@ export function shouldFollow(path: string): boolean {
   if (path.startsWith('/var/lib/kubelet/pods/'))
     return /^\/var\/lib\/kubelet\/pods\/[^/]+\/volume-subpaths\//.test(path);
   return !NOT_FOLLOWED.some((d) => under(path, d));
+}
+
+/** The mount that a path lives on: the longest mount point that is a prefix of it (last wins). */
+export function mountFor(mounts: readonly MountEntry[], path: string): MountEntry | undefined {
+  let best: MountEntry | undefined;
+  for (const m of mounts) {
+    const mp = m.mountPoint;
+    const under = path === mp || mp === '/' || path.startsWith(mp.endsWith('/') ? mp : `${mp}/`);
+    if (under && (!best || mp.length >= best.mountPoint.length)) best = m;
+  }
+  return best;
 }

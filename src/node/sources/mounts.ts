@@ -5,8 +5,7 @@
 // depth, entries per mount, files per scan and file size; trust stores and noisy system
 // directories are not walked (mount-paths.ts).
 
-import type { NodeFiles } from '../../adapters/host/index.js';
-import type { DiscoveredFile } from '../../adapters/host/discover.js';
+import type { DiscoveredFile, NodeFiles } from '../ports.js';
 import type { Certificate, Inventory } from '../../model/index.js';
 import type { RuntimeContainer } from '../ports.js';
 import { parseFiles, sortInventory } from './files.js';

@@ -5,8 +5,7 @@
 // the pod's hostPath volumes. Named files the scan has not read yet are read (a flag is evidence
 // the file matters); named credentials that cannot be read become MissingCredentials.
 
-import type { NodeFiles } from '../../adapters/host/index.js';
-import type { DiscoveredFile } from '../../adapters/host/discover.js';
+import type { DiscoveredFile, NodeFiles } from '../ports.js';
 import type { ManifestWorkload } from '../../manifests/read-manifests.js';
 import type { CertUse, Inventory, MissingCredential } from '../../model/index.js';
 import {

@@ -4,9 +4,8 @@
 // checks decide what they mean. Read-only: nothing is written anywhere.
 
 import { parseCertificateFile } from '../../certs/index.js';
-import type { NodeFiles, RawFile } from '../../adapters/host/index.js';
-import type { ProcFs } from '../../adapters/host/procfs.js';
-import { mountFor, type MountEntry } from '../../adapters/host/mountinfo.js';
+import type { MountEntry, NodeFiles, ProcView, RawFile } from '../ports.js';
+import { mountFor } from './mount-paths.js';
 import type {
   CertSummary,
   FileComparison,
@@ -34,7 +33,7 @@ export interface WorkloadDeps {
   runtime: ContainerRuntime | null;
   /** used when the CRI runtime is missing or fails: the /proc view (runtime/proc-runtime.ts) */
   fallback: ContainerRuntime;
-  proc: ProcFs;
+  proc: ProcView;
   /** the node's files: the node side of every comparison is read through this confined edge */
   files: NodeFiles;
 }
