@@ -167,8 +167,8 @@ export default tseslint.config(
   })),
   // Adapters that still call a core's pure mapping on what they read (named, so none is added
   // unnoticed): the attribute knowledge sources map scan documents, ledgers and reports with
-  // attribute's readers; the rotate client reads the fleet with fleet's parsers and decides the
-  // Lease with rotate/lease; the Prometheus gate asks rotate's judge; the served-certificate
+  // attribute's readers; the rotate client reads the fleet with fleet's parsers and the Lease
+  // with rotate/lease's decision; the Prometheus gate asks rotate's judge; the served-certificate
   // source and the host's preset detection use node's endpoint table and presets. Moving each
   // call into its core, behind a port, is issue 19's remaining work.
   ...[
@@ -178,7 +178,6 @@ export default tseslint.config(
     ['host', 'src/adapters/host/manifest-host.ts', ['node']],
     ['kube', 'src/adapters/kube/report-knowledge.ts', ['attribute']],
     ['kube', 'src/adapters/kube/rotate-client.ts', ['fleet', 'rotate']],
-    ['kube', 'src/adapters/kube/rotate-lock.ts', ['rotate']],
     ['prometheus', 'src/adapters/prometheus/prometheus-query.ts', ['rotate']],
   ].map(([name, file, alsoValues]) => ({
     files: [file],

@@ -6,7 +6,7 @@
 
 import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { sanitize } from '../model/escape.js';
+import { escapeTerminal } from '../model/escape.js';
 import { acceptsGzip } from './accept-encoding.js';
 import type { AgentMetrics } from './metrics.js';
 
@@ -42,7 +42,7 @@ export function agentServer(metrics: AgentMetrics, state: Readiness): Server {
       else
         res
           .writeHead(503, { 'content-type': 'text/plain' })
-          .end(`not ready: ${sanitize(state.lastError ?? 'first scan in progress')}\n`);
+          .end(`not ready: ${escapeTerminal(state.lastError ?? 'first scan in progress')}\n`);
     } else {
       res
         .writeHead(404, { 'content-type': 'text/plain' })

@@ -2,7 +2,7 @@
 
 import type { FileAudit } from './index.js';
 import type { Severity } from '../model/index.js';
-import { sanitize } from '../model/escape.js';
+import { escapeTerminal } from '../model/escape.js';
 import { renderColumns, type Style } from '../model/text-table.js';
 
 function sev(s: Severity, style: Style): string {
@@ -15,17 +15,17 @@ export function renderAuditTable(files: readonly FileAudit[], style: Style): str
   if (findings.length === 0) out.push('No findings.\n');
   for (const f of findings) {
     out.push(
-      `${sanitize(f.location.file)}:${f.location.line}:${f.location.column}: ${sev(f.severity, style)} ${f.code}: ${sanitize(f.title)}\n`,
+      `${escapeTerminal(f.location.file)}:${f.location.line}:${f.location.column}: ${sev(f.severity, style)} ${f.code}: ${escapeTerminal(f.title)}\n`,
     );
-    if (f.cause) out.push(style.dim(`    cause: ${sanitize(f.cause)}\n`));
+    if (f.cause) out.push(style.dim(`    cause: ${escapeTerminal(f.cause)}\n`));
     out.push(
-      `    remedy: ${sanitize(f.remedy)}${f.fix ? ' (certdrift fix can apply this)' : ''}\n`,
+      `    remedy: ${escapeTerminal(f.remedy)}${f.fix ? ' (certdrift fix can apply this)' : ''}\n`,
     );
   }
   const problems = files.flatMap((f) =>
     f.problems.map((p) => [
-      sanitize(f.file) + (p.pos ? `:${p.pos.line}:${p.pos.column}` : ''),
-      sanitize(p.message),
+      escapeTerminal(f.file) + (p.pos ? `:${p.pos.line}:${p.pos.column}` : ''),
+      escapeTerminal(p.message),
     ]),
   );
   if (problems.length > 0) out.push('\n' + renderColumns(['FILE', 'PROBLEM'], problems, style));
@@ -34,7 +34,7 @@ export function renderAuditTable(files: readonly FileAudit[], style: Style): str
   out.push(
     `\n${files.length} file${files.length === 1 ? '' : 's'}, ${workloads} pod template${workloads === 1 ? '' : 's'}` +
       (skipped.length > 0
-        ? `, ${skipped.length} other document${skipped.length === 1 ? '' : 's'} skipped (${sanitize([...new Set(skipped)].join(', '))})`
+        ? `, ${skipped.length} other document${skipped.length === 1 ? '' : 's'} skipped (${escapeTerminal([...new Set(skipped)].join(', '))})`
         : '') +
       ` · ${findings.filter((f) => f.severity === 'critical').length} critical · ${findings.filter((f) => f.severity === 'warning').length} warning · ${findings.filter((f) => f.severity === 'info').length} info\n`,
   );

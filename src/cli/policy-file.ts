@@ -3,7 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { DEFAULT_POLICY, type PlanPolicy } from '../fleet/plan-policy.js';
-import { escapeTerminal } from '../fleet/render/plan-escape.js';
+import { escapeTerminal } from '../model/escape.js';
 import { OperationalError } from './errors.js';
 
 export async function loadPolicy(path: string | undefined): Promise<PlanPolicy> {

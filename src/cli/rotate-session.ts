@@ -6,7 +6,7 @@
 import { systemClock } from '../model/clock.js';
 import type { RotateClient } from '../adapters/kube/rotate-client.js';
 import { leaseEdgeOf, LEASE_SECONDS } from '../adapters/kube/rotate-lock.js';
-import { sanitize } from '../model/escape.js';
+import { escapeTerminal } from '../model/escape.js';
 import {
   leaseTimingFor,
   rotateDrive,
@@ -49,7 +49,7 @@ function signature(run: StepRun): string {
 
 function logger(input: SessionInput, write: (line: string) => void): (e: RotatorEvent) => void {
   const log = (m: string): void => {
-    write(sanitize(m));
+    write(escapeTerminal(m));
   };
   let waitingFor: string | null = null;
   let last = '';

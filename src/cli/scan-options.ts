@@ -74,11 +74,6 @@ export async function loadScanConfig(values: Values, io: Io): Promise<ScanConfig
   return resolveScanConfig(await loadLayers(SCAN_FIELDS, values, io));
 }
 
-export function useColor(c: ScanConfig, io: Io): boolean {
-  if (c.color !== 'auto') return c.color === 'always';
-  return io.stdout.isTTY === true && io.env.NO_COLOR === undefined && io.env.TERM !== 'dumb';
-}
-
 /** Where and how to look at a node: the flags scan, fix and the agent all take. */
 export const DISCOVERY_OPTIONS = [
   'host-root',

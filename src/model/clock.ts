@@ -1,10 +1,10 @@
-// Time as a dependency: the agent's loop sleeps and reads the time only through a Clock, so tests
-// drive it without waiting.
+// Time as a dependency: the agent's loop and `rotate --wait`'s drive sleep and read the time only
+// through a Clock, so tests drive them without waiting.
 
 export interface Clock {
   now(): Date;
   /** resolves after `ms`, or early (without error) when `signal` aborts */
-  sleep(ms: number, signal: AbortSignal): Promise<void>;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 /** The one real clock; the CLI hands it in, every other module takes a Clock or a `now`. */
@@ -13,16 +13,16 @@ export const systemClock: Clock = {
   now: () => new Date(),
   sleep: (ms, signal) =>
     new Promise((resolve) => {
-      if (signal.aborted) {
+      if (signal?.aborted) {
         resolve();
         return;
       }
       const t = setTimeout(done, ms);
       function done(): void {
         clearTimeout(t);
-        signal.removeEventListener('abort', done);
+        signal?.removeEventListener('abort', done);
         resolve();
       }
-      signal.addEventListener('abort', done, { once: true });
+      signal?.addEventListener('abort', done, { once: true });
     }),
 };

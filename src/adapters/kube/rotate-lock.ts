@@ -1,39 +1,13 @@
-// Takes or renews the rotation Lease (certdrift/certdrift-rotate): the pure decision
-// (rotate/lease-decision.ts), then one write carrying the resourceVersion read, so two runs
-// racing for it cannot both win (the loser gets 409 and reads who holds it). leaseEdgeOf gives
-// the same Lease to the keeper that holds it over a whole run (rotate/lease-keeper.ts).
+// The rotation Lease (certdrift/certdrift-rotate) as the one lease path reads and writes it: the
+// keeper (rotate/lease/lease-keeper.ts) decides purely (lease-decision.ts) and every write carries
+// the resourceVersion read, so two runs racing for it cannot both win (the loser gets 409).
 
-import { decideLease, leaseExpiry, leaseSpecFor } from '../../rotate/lease/lease-decision.js';
 import type { LeaseEdge } from '../../rotate/lease/lease-keeper.js';
 import type { RotateClient } from './rotate-client.js';
 
 export const LEASE_NAMESPACE = 'certdrift';
 export const LEASE_NAME = 'certdrift-rotate';
 export const LEASE_SECONDS = 300;
-
-export type LeaseOutcome = { held: true } | { held: false; holder: string; until: string };
-
-export async function acquireLease(
-  client: RotateClient,
-  me: string,
-  now: Date,
-  durationSeconds = LEASE_SECONDS,
-): Promise<LeaseOutcome> {
-  const current = await client.getLease(LEASE_NAMESPACE, LEASE_NAME);
-  const d = decideLease(current, me, now);
-  if (d.kind === 'wait') return { held: false, holder: d.holder, until: d.until.toISOString() };
-  const spec = leaseSpecFor(d, current, me, durationSeconds, now);
-  const won = await client.writeLease(
-    LEASE_NAMESPACE,
-    LEASE_NAME,
-    spec,
-    current === null ? null : current.resourceVersion,
-  );
-  if (won) return { held: true };
-  const again = await client.getLease(LEASE_NAMESPACE, LEASE_NAME);
-  const until = again ? leaseExpiry(again) : null;
-  return { held: false, holder: again?.holder ?? '?', until: until?.toISOString() ?? '?' };
-}
 
 /** the rotation Lease as the lease keeper (rotate/lease-keeper.ts) reads and writes it */
 export function leaseEdgeOf(client: RotateClient): LeaseEdge {

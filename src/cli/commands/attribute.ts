@@ -15,7 +15,7 @@ import {
 import { LedgerFilesSource, ScanFilesSource } from '../../adapters/host/knowledge-files.js';
 import { COLOR, PLAIN } from '../../node/render/index.js';
 import type { CommandDef, Io, Values } from '../command.js';
-import { UsageError } from '../command.js';
+import { UsageError, useColor } from '../command.js';
 import { OperationalError } from '../errors.js';
 import { VERSION } from '../version.js';
 
@@ -46,12 +46,6 @@ export async function knowledgeSources(values: Values, io: Io): Promise<Knowledg
   return sources;
 }
 
-function useColor(values: Values, io: Io): boolean {
-  const c = typeof values.color === 'string' ? values.color : 'auto';
-  if (c !== 'auto') return c === 'always';
-  return io.stdout.isTTY === true && io.env.NO_COLOR === undefined && io.env.TERM !== 'dumb';
-}
-
 function lines(path: string, stdin: NodeJS.ReadableStream): AsyncIterable<string> {
   const input = path === '-' ? stdin : createReadStream(path, { encoding: 'utf8' });
   return createInterface({ input, crlfDelay: Infinity });
@@ -74,7 +68,7 @@ async function runAttribute(
   if (year !== undefined && !(Number.isInteger(year) && year > 1970 && year < 10000))
     throw new UsageError('--year: expected a year such as 2026');
   const follow = values.follow === true;
-  const style = useColor(values, io) ? COLOR : PLAIN;
+  const style = useColor(values.color, io) ? COLOR : PLAIN;
 
   const sources = await knowledgeSources(values, io);
   const knowledge: Knowledge = mergeKnowledge(await Promise.all(sources.map((s) => s.load())));

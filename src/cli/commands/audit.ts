@@ -9,7 +9,7 @@ import { renderAuditTable } from '../../audit/audit-table.js';
 import { renderSarif } from '../../audit/sarif.js';
 import { COLOR, PLAIN } from '../../model/text-table.js';
 import type { CommandDef, Io, Values } from '../command.js';
-import { UsageError } from '../command.js';
+import { UsageError, useColor } from '../command.js';
 import { VERSION } from '../version.js';
 
 export function auditPaths(paths: readonly string[]): {
@@ -126,10 +126,7 @@ export const auditCommand: CommandDef = {
         ) + '\n',
       );
     } else {
-      const color =
-        values.color === 'always' ||
-        (values.color !== 'never' && io.stdout.isTTY === true && io.env.NO_COLOR === undefined);
-      io.stdout.write(renderAuditTable(audits, color ? COLOR : PLAIN));
+      io.stdout.write(renderAuditTable(audits, useColor(values.color, io) ? COLOR : PLAIN));
     }
     return code;
   },

@@ -3,10 +3,10 @@
 
 import type { FleetSource } from '../../fleet/fleet.js';
 import { planReplacements } from '../../fleet/plan-replacements.js';
-import { escapeTerminal } from '../../fleet/render/plan-escape.js';
+import { escapeTerminal } from '../../model/escape.js';
 import { COLOR, PLAIN } from '../../model/text-table.js';
 import type { CommandDef, Io, Values } from '../command.js';
-import { UsageError } from '../command.js';
+import { atFlag, UsageError, useColor } from '../command.js';
 import { OperationalError } from '../errors.js';
 import { loadPolicy } from '../policy-file.js';
 import { fileFleetSource } from './plan-file-source.js';
@@ -126,15 +126,7 @@ export const planCommand: CommandDef = {
     const output = values.output ?? 'table';
     if (typeof output !== 'string' || !(OUTPUTS as readonly string[]).includes(output))
       throw new UsageError(`--output: expected ${OUTPUTS.join(', ')}, got ${String(output)}`);
-    let at = new Date();
-    if (typeof values.at === 'string') {
-      const t = Date.parse(values.at);
-      if (Number.isNaN(t))
-        throw new UsageError(
-          `--at: expected an RFC 3339 time like 2026-12-01T09:00:00Z, got ${JSON.stringify(values.at)}`,
-        );
-      at = new Date(t);
-    }
+    const at = atFlag(values.at, new Date());
     const source = await fleetSource(values, io);
     const policy = await loadPolicy(typeof values.policy === 'string' ? values.policy : undefined);
     const fleet = await source.load();
@@ -162,11 +154,8 @@ export const planCommand: CommandDef = {
         io.stderr.write(
           `certdrift plan: warning: ${escapeTerminal(`${p.source}: ${p.message}`)}\n`,
         );
-      const color =
-        values.color === 'always' ||
-        (values.color !== 'never' && io.stdout.isTTY === true && io.env.NO_COLOR === undefined);
       const { renderPlanTable } = await import('../../fleet/render/plan-table.js');
-      io.stdout.write(renderPlanTable(plan, color ? COLOR : PLAIN));
+      io.stdout.write(renderPlanTable(plan, useColor(values.color, io) ? COLOR : PLAIN));
     }
     return plan.summary.exitCode;
   },

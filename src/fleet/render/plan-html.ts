@@ -7,7 +7,7 @@ import { formatDuration } from '../../model/duration.js';
 import type { InputProblem } from '../fleet.js';
 import type { Plan, Replacement } from '../plan-types.js';
 import { describeWindow } from './plan-document.js';
-import { escapeHtml as h } from './plan-escape.js';
+import { escapeHtml as h } from '../../model/escape.js';
 import { RISK_COLOR, renderTimeline } from './plan-timeline.js';
 
 const LATE_SHOWN = 10;

@@ -1,12 +1,12 @@
 // `certdrift plan` for people at a terminal: a headline, every node that cannot be saved and
 // why, then per group its waves with dates. Times are shown in the windows' time zone when the
 // policy has exactly one (that is how the team thinks of its windows), else in UTC. Every name
-// from the cluster is escaped (plan-escape.ts).
+// from the cluster is escaped (model/escape.ts).
 
 import { formatDuration } from '../../model/duration.js';
 import type { Plan } from '../plan-types.js';
 import { describeWindow } from './plan-document.js';
-import { escapeTerminal as esc } from './plan-escape.js';
+import { escapeTerminal as esc } from '../../model/escape.js';
 import { renderColumns, type Style } from '../../model/text-table.js';
 
 const MAX_NAMES = 6;

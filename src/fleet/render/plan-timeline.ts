@@ -6,7 +6,7 @@
 // carry the names. Everything from the cluster is escaped.
 
 import type { Plan, Replacement, Risk } from '../plan-types.js';
-import { escapeHtml as h } from './plan-escape.js';
+import { escapeHtml as h } from '../../model/escape.js';
 
 export const RISK_COLOR: Record<Risk, string> = {
   ok: '#2e7d32',

@@ -4,7 +4,7 @@
 import type { CertUse, Severity } from '../../model/index.js';
 import { day } from '../../model/human-time.js';
 import type { CertificateRow, RowStatus, ScanReport } from './scan-report.js';
-import { sanitize } from '../../model/escape.js';
+import { escapeTerminal } from '../../model/escape.js';
 import { clip, renderColumns, type Style } from '../../model/text-table.js';
 
 /** Widest a cell may be in the table (full values in -o json). */
@@ -64,13 +64,13 @@ export function renderScanTable(r: ScanReport, style: Style): string {
     )
     .map((c) => {
       const cells = [
-        sanitize(c.component),
-        clip(sanitize(c.commonName || c.subject), WIDTH.subject),
+        escapeTerminal(c.component),
+        clip(escapeTerminal(c.commonName || c.subject), WIDTH.subject),
         `${day(new Date(c.notAfter))} ${c.notAfter.slice(11, 16)} UTC`,
         c.residual,
         statusText(c.status, style),
-        clip(sanitize(usedByText(c.usedBy)), WIDTH.usedBy),
-        clip(sanitize(location(c)), WIDTH.location),
+        clip(escapeTerminal(usedByText(c.usedBy)), WIDTH.usedBy),
+        clip(escapeTerminal(location(c)), WIDTH.location),
       ];
       return c.status === 'superseded' ? cells.map((x, i) => (i === 4 ? x : style.dim(x))) : cells;
     });
@@ -84,7 +84,7 @@ export function renderScanTable(r: ScanReport, style: Style): string {
     );
   else
     out.push(
-      `No certificates found under ${sanitize(r.hostRoot)} (presets: ${r.presets.join(', ') || 'none'}). ` +
+      `No certificates found under ${escapeTerminal(r.hostRoot)} (presets: ${r.presets.join(', ') || 'none'}). ` +
         'Is this a Kubernetes node? Point --host-root at its root file system or add --path GLOB.\n',
     );
 
@@ -96,8 +96,8 @@ export function renderScanTable(r: ScanReport, style: Style): string {
           ['REASON', 'PATH', 'PROBLEM'],
           shown.map((e) => [
             style.yellow(e.reason),
-            clip(sanitize(e.path), WIDTH.path),
-            clip(sanitize(e.message), WIDTH.problem),
+            clip(escapeTerminal(e.path), WIDTH.path),
+            clip(escapeTerminal(e.message), WIDTH.problem),
           ]),
           style,
         ),
@@ -126,11 +126,11 @@ export function renderScanTable(r: ScanReport, style: Style): string {
   if (other.length > 0) {
     out.push('\n' + style.bold('FINDINGS') + '\n');
     for (const f of other) {
-      out.push(`${severityText(f.severity, style)} ${f.code}: ${sanitize(f.title)}\n`);
+      out.push(`${severityText(f.severity, style)} ${f.code}: ${escapeTerminal(f.title)}\n`);
       for (const [k, v] of Object.entries(f.evidence))
-        if (v !== '') out.push(style.dim(`    ${sanitize(k)}: ${sanitize(v)}\n`));
-      if (f.cause) out.push(`    cause: ${sanitize(f.cause)}\n`);
-      out.push(`    remedy: ${sanitize(f.remedy)}\n`);
+        if (v !== '') out.push(style.dim(`    ${escapeTerminal(k)}: ${escapeTerminal(v)}\n`));
+      if (f.cause) out.push(`    cause: ${escapeTerminal(f.cause)}\n`);
+      out.push(`    remedy: ${escapeTerminal(f.remedy)}\n`);
     }
   }
 
@@ -148,7 +148,7 @@ export function renderScanTable(r: ScanReport, style: Style): string {
   out.push(`\n${parts.join(' · ')}\n`);
   out.push(
     style.dim(
-      `host root ${sanitize(r.hostRoot)} · presets: ${r.presets.join(', ') || 'none'} · warning < ${r.thresholds.warningDays}d, critical < ${r.thresholds.criticalDays}d`,
+      `host root ${escapeTerminal(r.hostRoot)} · presets: ${r.presets.join(', ') || 'none'} · warning < ${r.thresholds.warningDays}d, critical < ${r.thresholds.criticalDays}d`,
     ) + '\n',
   );
   const containers = r.workloads.filter((w) => w.kind === 'container');
@@ -157,16 +157,17 @@ export function renderScanTable(r: ScanReport, style: Style): string {
       const running = containers.filter((w) => w.state === 'running').length;
       out.push(
         style.dim(
-          `containers via ${src.source} ${sanitize(src.endpoint ?? '')}: ${containers.length} (${running} running) · host processes: ${r.workloads.length - containers.length}`,
+          `containers via ${src.source} ${escapeTerminal(src.endpoint ?? '')}: ${containers.length} (${running} running) · host processes: ${r.workloads.length - containers.length}`,
         ) + '\n',
       );
     } else {
       const fallback = src.source === 'cri' ? ' — using the /proc view instead' : '';
       out.push(
-        style.yellow(`${src.source} unavailable: ${sanitize(src.message ?? '')}${fallback}`) + '\n',
+        style.yellow(`${src.source} unavailable: ${escapeTerminal(src.message ?? '')}${fallback}`) +
+          '\n',
       );
     }
   }
-  if (r.node) out.push(`${sanitize(r.node.statement)}\n`);
+  if (r.node) out.push(`${escapeTerminal(r.node.statement)}\n`);
   return out.join('');
 }

@@ -18,12 +18,11 @@ import {
   type StepRun,
   type StepSettings,
 } from '../run-step.js';
+import type { Clock } from '../../model/clock.js';
 import type { NodeState } from '../rotate-types.js';
 
-export interface Clock {
-  now(): Date;
-  sleep(ms: number): Promise<void>;
-}
+/** the one Clock (model/clock.ts); exported here too because rotate's callers name it so */
+export type { Clock };
 
 export interface DriveSettings extends Omit<StepSettings, 'baseline'> {
   /** pause between steps */

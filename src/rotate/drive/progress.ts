@@ -3,7 +3,7 @@
 // return and erase-to-end-of-line around the escaped text) and one JSON object per event for
 // everything else. Node names come from the cluster: the line escapes control characters.
 
-import { escapeTerminal } from '../../fleet/render/plan-escape.js';
+import { escapeTerminal } from '../../model/escape.js';
 
 export interface Progress {
   at: Date;
