@@ -94,6 +94,14 @@ export function renderHelp(def: CommandDef): string {
   ].join('\n');
 }
 
+/** `--color WHEN` for the commands that print tables; useColor() reads it. */
+export const COLOR_OPTION: OptionDef = {
+  type: 'string',
+  value: 'WHEN',
+  description: 'auto, always or never',
+  shownDefault: 'auto',
+};
+
 /**
  * Whether a table is painted: `--color always|never`, or on `auto` (or unset) only when stdout is
  * a terminal that is not `TERM=dumb` and NO_COLOR is not set (https://no-color.org).

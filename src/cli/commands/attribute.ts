@@ -15,7 +15,7 @@ import {
 import { LedgerFilesSource, ScanFilesSource } from '../../adapters/host/knowledge-files.js';
 import { COLOR, PLAIN } from '../../node/render/index.js';
 import type { CommandDef, Io, Values } from '../command.js';
-import { UsageError, useColor } from '../command.js';
+import { COLOR_OPTION, UsageError, useColor } from '../command.js';
 import { OperationalError } from '../errors.js';
 import { VERSION } from '../version.js';
 
@@ -177,12 +177,7 @@ export const attributeCommand: CommandDef = {
       description: 'table or json (with --follow: one JSON object per line)',
       shownDefault: 'table',
     },
-    color: {
-      type: 'string',
-      value: 'WHEN',
-      description: 'auto, always or never',
-      shownDefault: 'auto',
-    },
+    color: COLOR_OPTION,
   },
   examples: [
     'kubectl -n kube-system logs kube-apiserver-cp-1 --timestamps | certdrift attribute --log - --kubernetes ~/.kube/config',

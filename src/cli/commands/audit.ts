@@ -9,7 +9,7 @@ import { renderAuditTable } from '../../audit/audit-table.js';
 import { renderSarif } from '../../audit/sarif.js';
 import { COLOR, PLAIN } from '../../model/text-table.js';
 import type { CommandDef, Io, Values } from '../command.js';
-import { UsageError, useColor } from '../command.js';
+import { COLOR_OPTION, UsageError, useColor } from '../command.js';
 import { VERSION } from '../version.js';
 
 export function auditPaths(paths: readonly string[]): {
@@ -76,12 +76,7 @@ export const auditCommand: CommandDef = {
       description: 'table, json or sarif (SARIF 2.1.0)',
       shownDefault: 'table',
     },
-    color: {
-      type: 'string',
-      value: 'WHEN',
-      description: 'auto, always or never',
-      shownDefault: 'auto',
-    },
+    color: COLOR_OPTION,
   },
   examples: [
     "certdrift audit                                   # this node's static pods",

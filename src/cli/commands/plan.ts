@@ -6,7 +6,7 @@ import { planReplacements } from '../../fleet/plan-replacements.js';
 import { escapeTerminal } from '../../model/escape.js';
 import { COLOR, PLAIN } from '../../model/text-table.js';
 import type { CommandDef, Io, Values } from '../command.js';
-import { atFlag, UsageError, useColor } from '../command.js';
+import { atFlag, COLOR_OPTION, UsageError, useColor } from '../command.js';
 import { OperationalError } from '../errors.js';
 import { loadPolicy } from '../policy-file.js';
 import { fileFleetSource } from './plan-file-source.js';
@@ -107,12 +107,7 @@ export const planCommand: CommandDef = {
       description: 'table, json, yaml or html (one self-contained page)',
       shownDefault: 'table',
     },
-    color: {
-      type: 'string',
-      value: 'WHEN',
-      description: 'auto, always or never',
-      shownDefault: 'auto',
-    },
+    color: COLOR_OPTION,
   },
   examples: [
     'kubectl get nodes -o json > nodes.json; kubectl get ncr -o json > reports.json',
