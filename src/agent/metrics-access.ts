@@ -9,21 +9,9 @@
 // Callers get a bare verdict; what the API server said is never echoed to the client.
 
 import { createHash } from 'node:crypto';
+import type { AccessReviewer } from '../model/access-review.js';
 
-export interface ReviewedUser {
-  username: string;
-  uid?: string;
-  groups: string[];
-  extra?: Record<string, string[]>;
-}
-
-/** The two reviews, against the API server (src/cluster/access-review.ts). */
-export interface AccessReviewer {
-  /** the user a token names, or null when the API server does not authenticate it */
-  reviewToken(token: string): Promise<ReviewedUser | null>;
-  /** whether `user` may `verb` the non-resource URL `path` */
-  reviewAccess(user: ReviewedUser, verb: string, path: string): Promise<boolean>;
-}
+export type { AccessReviewer, ReviewedUser } from '../model/access-review.js';
 
 /** 200 allowed; 401 no or bad token; 403 not allowed; 429 over the review rate; 503 reviews failed */
 export type Verdict = 200 | 401 | 403 | 429 | 503;

@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
-import { sanitize } from '../report/sanitize.js';
+import { escapeTerminal } from '../model/escape.js';
 import { acceptsGzip } from './accept-encoding.js';
 import type { MetricsAccess, Verdict } from './metrics-access.js';
 import type { AgentMetrics } from './metrics.js';
@@ -81,7 +81,7 @@ export function agentServer(
           .end(
             opts.access
               ? 'not ready\n'
-              : `not ready: ${sanitize(state.lastError ?? 'first scan in progress')}\n`,
+              : `not ready: ${escapeTerminal(state.lastError ?? 'first scan in progress')}\n`,
           );
     } else {
       res

@@ -10,7 +10,7 @@ import { AgentLoop } from '../../src/agent/loop.js';
 import { AgentMetrics } from '../../src/agent/metrics.js';
 import { kubernetesPublisher } from '../../src/cli/commands/agent.js';
 import { VERSION } from '../../src/cli/version.js';
-import { CONDITION_STALE } from '../../src/plan/node-status.js';
+import { CONDITION_STALE } from '../../src/agent/node-status.js';
 import { inventory } from '../support/inventory.js';
 import { haveKubectl } from '../support/kube-emulator/index.js';
 import { finding } from './spec.js';

@@ -5,9 +5,9 @@
 
 import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { publishNodeStatus } from '../../src/cluster/publish.js';
-import { ClusterError } from '../../src/cluster/types.js';
-import { CONDITION_EXPIRING, CONDITION_STALE } from '../../src/plan/node-status.js';
+import { publishNodeStatus } from '../../src/adapters/kube/publish.js';
+import { ClusterError } from '../../src/model/cluster.js';
+import { CONDITION_EXPIRING, CONDITION_STALE } from '../../src/agent/node-status.js';
 import { haveKubectl, tokenId, type KObj } from '../support/kube-emulator/index.js';
 import { finding, statusSpec } from './spec.js';
 import { needKubectl, startCluster, type ClusterLab } from './setup.js';

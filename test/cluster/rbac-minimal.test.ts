@@ -5,7 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { publishNodeStatus } from '../../src/cluster/publish.js';
+import { publishNodeStatus } from '../../src/adapters/kube/publish.js';
 import { renderDeploy, type Manifest, type PolicyRule } from '../support/kube-emulator/index.js';
 import { finding, statusSpec } from './spec.js';
 import { needKubectl, startCluster } from './setup.js';

@@ -8,11 +8,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { kubeconfigConnection } from '../../src/cluster/connect.js';
-import { HttpCluster } from '../../src/cluster/http-cluster.js';
-import { KubeApi } from '../../src/cluster/kube-api.js';
-import { ClusterReportsSource } from '../../src/cluster/report-knowledge.js';
-import { clusterFleetSource } from '../../src/cli/commands/plan-cluster-source.js';
+import { kubeconfigConnection } from '../../src/adapters/kube/connect.js';
+import { HttpCluster } from '../../src/adapters/kube/http-cluster.js';
+import { KubeApi } from '../../src/adapters/kube/kube-api.js';
+import { ClusterReportsSource } from '../../src/adapters/kube/report-knowledge.js';
+import { clusterFleetSource } from '../../src/fleet/from-cluster.js';
 import {
   KubeEmulator,
   renderDeploy,

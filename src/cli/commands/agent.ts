@@ -4,11 +4,11 @@
 import { hostname } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { systemClock } from '../../agent/clock.js';
+import { systemClock } from '../../model/clock.js';
 import { AgentLoop } from '../../agent/loop.js';
 import { AgentMetrics, type ScanOutcome } from '../../agent/metrics.js';
 import { LedgerRecorder } from '../../agent/ledger-recorder.js';
-import { ledgerPath, readLedgerFile, writeLedgerFile } from '../../host/ledger-file.js';
+import { ledgerPath, readLedgerFile, writeLedgerFile } from '../../adapters/host/ledger-file.js';
 import { ScanWorker } from '../agent-scan-in-worker.js';
 import { agentServer, stopServer } from '../../agent/server.js';
 import type { MetricsAccess } from '../../agent/metrics-access.js';
@@ -42,12 +42,12 @@ export async function kubernetesPublisher(
 ): Promise<((o: ScanOutcome) => Promise<void>) | undefined> {
   const mode = typeof v === 'string' ? v : 'auto';
   if (mode === 'none') return undefined;
-  const { openCluster } = await import('../../cluster/connect.js');
+  const { openCluster } = await import('../../adapters/kube/connect.js');
   const client = openCluster(mode, io.env, `certdrift/${VERSION}`);
   if (!client) return undefined;
-  const { publishNodeStatus } = await import('../../cluster/publish.js');
+  const { publishNodeStatus } = await import('../../adapters/kube/publish.js');
   const { desiredConditions, desiredEvents, desiredReport } =
-    await import('../../plan/node-status.js');
+    await import('../../agent/node-status.js');
   const { publishedLedger } = await import('../../ledger/publish-ledger.js');
   return async (o) => {
     await publishNodeStatus(
@@ -97,13 +97,13 @@ async function metricsAccess(
     throw new UsageError(
       '--metrics-auth kubernetes asks the API server: --kubernetes cannot be none',
     );
-  const { connectionFor } = await import('../../cluster/connect.js');
+  const { connectionFor } = await import('../../adapters/kube/connect.js');
   const conn = connectionFor(source, io.env);
   if (!conn)
     throw new UsageError(
       '--metrics-auth kubernetes: not running in a pod (no KUBERNETES_SERVICE_HOST); give --kubernetes KUBECONFIG',
     );
-  const { ApiAccessReviewer } = await import('../../cluster/access-review.js');
+  const { ApiAccessReviewer } = await import('../../adapters/kube/access-review.js');
   const { MetricsAccess } = await import('../../agent/metrics-access.js');
   return new MetricsAccess(new ApiAccessReviewer(conn, `certdrift/${VERSION}`), () => Date.now());
 }
