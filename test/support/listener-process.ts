@@ -70,7 +70,9 @@ export function startListener(opts: {
         ports: (m as { ports: number[] }).ports,
         stats: () =>
           new Promise((r) => {
-            c.once('message', (s) => { r(s as { maxConcurrent: number; total: number }); });
+            c.once('message', (s) => {
+              r(s as { maxConcurrent: number; total: number });
+            });
             c.send('stats');
           }),
         stop: () => c.kill('SIGKILL'),
