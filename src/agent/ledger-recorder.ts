@@ -34,7 +34,10 @@ export class LedgerRecorder {
   previous(): Ledger | null {
     if (!this.loaded) {
       const { ledger, problem } = this.store.read();
-      if (problem !== undefined) this.log(`ledger: ${problem}; starting a new one`);
+      if (problem !== undefined)
+        this.log(
+          `ledger: ${problem}; ${ledger ? 'continuing with what was salvaged' : 'starting a new one'}`,
+        );
       this.ledger = ledger;
       this.loaded = true;
     }

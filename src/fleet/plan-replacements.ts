@@ -161,10 +161,13 @@ export function planReplacements(
       notDue: notDue.length,
       undated: dated.filter((n) => n.dueBy === null).length,
       nextDueAfterHorizon: notDue.length
-        ? new Date(Math.min(...notDue.map((n) => n.dueBy ?? Infinity)))
+        ? new Date(notDue.reduce((m, n) => Math.min(m, n.dueBy ?? Infinity), Infinity))
         : null,
       firstStart: schedule[0]?.start ?? null,
-      lastEnd: schedule.length ? new Date(Math.max(...schedule.map((r) => r.end.getTime()))) : null,
+      // reduce, not Math.max(...spread): 200,000 arguments overflow the call stack
+      lastEnd: schedule.length
+        ? new Date(schedule.reduce((m, r) => Math.max(m, r.end.getTime()), -Infinity))
+        : null,
       exitCode: expiring > 0 || unscheduled.length > 0 ? 2 : late > 0 ? 1 : 0,
     },
   };

@@ -140,7 +140,8 @@ export function readPolicy(text: string): { policy: PlanPolicy; problems: Policy
   // A replacement must fit in one window occurrence: a perNode longer than every window would
   // never be scheduled.
   if (policy.windows.length > 0) {
-    const longest = Math.max(...policy.windows.map(windowMinutes)) * 60_000;
+    const longest =
+      policy.windows.reduce((m, w) => Math.max(m, windowMinutes(w)), -Infinity) * 60_000;
     for (const p of perNodeKeys)
       if (p.ms > longest)
         fail(

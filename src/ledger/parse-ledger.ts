@@ -30,7 +30,7 @@ function entryOf(v: unknown): LedgerEntry | undefined {
   };
 }
 
-function locationOf(v: unknown): LedgerLocation | undefined {
+export function locationOf(v: unknown): LedgerLocation | undefined {
   const l = obj(v);
   const kind = l?.kind;
   if (!l || (kind !== 'file' && kind !== 'container-view' && kind !== 'process')) return undefined;

@@ -179,7 +179,15 @@ export interface ServedCertificate {
 
 /** Why a served-certificate comparison is incomplete (not item errors: nothing is wrong with a file). */
 export type ServedProblem =
-  'connect_failed' | 'timeout' | 'tls_failed' | 'no_certificate' | 'file_unreadable';
+  | 'connect_failed'
+  | 'timeout'
+  | 'tls_failed'
+  | 'no_certificate'
+  | 'file_unreadable'
+  // not dialled (served/choose-dials.ts): only a local listener of the component is probed
+  | 'no_listener'
+  | 'not_local'
+  | 'over_cap';
 
 /**
  * Every finding code certdrift emits: a closed list, so that a new code fails to compile wherever

@@ -17,6 +17,7 @@ import { looksLikePkcs7, readPkcs7 } from '../../src/certs/pkcs7.js';
 import { looksLikePkcs12, readPkcs12 } from '../../src/certs/pkcs12.js';
 import * as d from '../support/der-build.js';
 import { splitList } from '../../src/cli/config/scan-config.js';
+import { salvageLedger } from '../../src/ledger/salvage-ledger.js';
 import { daysFrom, issue, type Issued } from '../support/certs.js';
 import { NOW } from '../support/nodes.js';
 
@@ -202,5 +203,45 @@ test('a certificate with an impossible date is an item error, never a throw or a
       },
     ),
     { numRuns: 300 },
+  );
+});
+
+test('salvageLedger never throws on random text or any cut of a real ledger', () => {
+  const ledger = JSON.stringify({
+    apiVersion: 'certdrift.io/v1alpha1',
+    kind: 'CertificateLedger',
+    node: 'n1',
+    updatedAt: '2026-11-02T00:00:00.000Z',
+    locations: [
+      {
+        kind: 'file',
+        path: '/a "quoted" {path}',
+        component: 'kubelet',
+        entries: [
+          {
+            serial: '01',
+            fingerprintSha256: 'AB',
+            subject: 'CN=}]{[',
+            notAfter: '2027-01-01T00:00:00.000Z',
+            firstSeen: '2026-11-01T00:00:00.000Z',
+            lastSeen: '2026-11-02T00:00:00.000Z',
+          },
+        ],
+      },
+    ],
+  });
+  fc.assert(
+    fc.property(
+      fc.oneof(
+        fc.string({ maxLength: 512 }),
+        fc.nat({ max: ledger.length }).map((n) => ledger.slice(0, n)),
+        fc.string({ maxLength: 64 }).map((s) => `${ledger.slice(0, 120)}${s}`),
+      ),
+      (t) => {
+        const r = salvageLedger(t);
+        if (r) assert.ok(r.entries > 0);
+      },
+    ),
+    RUNS,
   );
 });

@@ -1,16 +1,19 @@
 // SERVED_STALE against a real TLS server on loopback: a kube-scheduler-style static pod whose
 // --tls-cert-file was renewed on disk while the server still presents the old certificate.
-// Discovery from the manifest under a host root, the real handshake, the real CLI.
+// Discovery from the manifest under a host root, the real handshake, the real CLI. The server is
+// a process named kube-scheduler: the probe dials only a component's own listening socket.
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:tls';
 import type { AddressInfo } from 'node:net';
+import { startListener, type ListenerProcess } from '../support/listener-process.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assess } from '../../src/node/assess.js';
 import { probeServedCertificates } from '../../src/adapters/host/served-certs.js';
+import { readManifestFiles } from '../../src/adapters/host/manifest-files.js';
 import { probeServedCertificate } from '../../src/adapters/host/tls-probe.js';
 import { inventory } from '../support/inventory.js';
 import { daysFrom, issue, type Issued } from '../support/certs.js';
@@ -24,17 +27,30 @@ const assessFindings = (
 
 const NOW = new Date();
 let root: string;
-let emptyProc: string;
 let ca: Issued;
 let old: Issued;
 let renewed: Issued;
 const servers: Server[] = [];
+const schedulers: ListenerProcess[] = [];
 
-async function serve(cert: Issued): Promise<number> {
+/** A TLS server in this process (for the probe alone). */
+async function serveHere(cert: Issued): Promise<number> {
   const server = createServer({ cert: cert.pem + ca.pem, key: cert.keyPem });
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return (server.address() as AddressInfo).port;
+}
+
+/** A process named kube-scheduler serving `cert` on a loopback port. */
+async function serve(cert: Issued): Promise<number> {
+  const s = await startListener({
+    argv0: 'kube-scheduler',
+    kind: 'tls',
+    host: '127.0.0.1',
+    cert: { pem: cert.pem + ca.pem, keyPem: cert.keyPem },
+  });
+  schedulers.push(s);
+  return s.ports[0] ?? 0;
 }
 
 function manifest(port: number, certFile: string): void {
@@ -62,7 +78,6 @@ spec:
 
 before(async () => {
   root = mkdtempSync(join(tmpdir(), 'certdrift-served-'));
-  emptyProc = mkdtempSync(join(tmpdir(), 'certdrift-noproc-')); // no processes: the manifest tells
   ca = await issue({
     cn: 'kubernetes-ca',
     isCA: true,
@@ -85,8 +100,8 @@ before(async () => {
 });
 after(async () => {
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  for (const s of schedulers) s.stop();
   rmSync(root, { recursive: true, force: true });
-  rmSync(emptyProc, { recursive: true, force: true });
 });
 
 /** The CLI as a child that does not block this process: the TLS server lives in this event loop. */
@@ -101,13 +116,17 @@ function runCli(args: string[]): Promise<{ status: number; stdout: string; stder
 
 const cfg = (): Parameters<typeof probeServedCertificates>[0] => ({
   hostRoot: root,
-  procRoot: emptyProc,
+  procRoot: '/proc',
   maxFileSize: 1 << 20,
   timeoutMs: 2000,
 });
 
+/** What the manifest under the test's root says (other kube-* processes may run on this machine). */
+const probeManifest = async (): Promise<Awaited<ReturnType<typeof probeServedCertificates>>> =>
+  (await probeServedCertificates(cfg())).filter((s) => !s.source.startsWith('pid:'));
+
 test('the probe returns the presented leaf, as openssl-independent facts of its DER', async () => {
-  const port = await serve(old);
+  const port = await serveHere(old);
   const r = await probeServedCertificate({ host: '127.0.0.1', port, timeoutMs: 2000 });
   assert.ok(r.ok);
   assert.equal(r.cert.fingerprintSha256, old.fingerprint);
@@ -121,7 +140,7 @@ test('the probe returns the presented leaf, as openssl-independent facts of its 
 test('an older certificate served than the file holds: SERVED_STALE critical, both certificates shown', async () => {
   const port = await serve(old);
   manifest(port, '/etc/kubernetes/pki/scheduler.crt');
-  const served = await probeServedCertificates(cfg());
+  const served = await probeManifest();
   const [s0] = served;
   assert.ok(s0 && served.length === 1);
   assert.equal(s0.served?.fingerprintSha256, old.fingerprint);
@@ -145,7 +164,7 @@ test('an older certificate served than the file holds: SERVED_STALE critical, bo
     '--host-root',
     root,
     '--proc-root',
-    emptyProc,
+    '/proc',
     '--runtime-endpoint',
     'none',
     '-o',
@@ -164,7 +183,7 @@ test('an older certificate served than the file holds: SERVED_STALE critical, bo
     '--host-root',
     root,
     '--proc-root',
-    emptyProc,
+    '/proc',
     '--runtime-endpoint',
     'none',
     '--no-probe',
@@ -178,7 +197,7 @@ test('serving a newer certificate than an old file is a warning; the same one is
   const port = await serve(renewed);
   manifest(port, '/etc/kubernetes/pki/old-on-disk.crt');
   const warn = assessFindings(
-    { ...inventory([]), served: await probeServedCertificates(cfg()) },
+    { ...inventory([]), served: await probeManifest() },
     { now: NOW, thresholds: { warnMs: 1, criticalMs: 1 } },
   ).filter((f) => f.code === 'SERVED_STALE');
   assert.deepEqual(
@@ -188,24 +207,24 @@ test('serving a newer certificate than an old file is a warning; the same one is
 
   manifest(port, '/etc/kubernetes/pki/scheduler.crt');
   const same = assessFindings(
-    { ...inventory([]), served: await probeServedCertificates(cfg()) },
+    { ...inventory([]), served: await probeManifest() },
     { now: NOW, thresholds: { warnMs: 1, criticalMs: 1 } },
   ).filter((f) => f.code === 'SERVED_STALE');
   assert.deepEqual(same, []);
 });
 
-test('nothing listening: a problem recorded, no finding, no hang', async () => {
+test('nothing listening: not dialled, the reason recorded, no finding, no hang', async () => {
   const port = await serve(old);
-  const s = servers.pop();
-  await new Promise((r) => s?.close(r));
+  schedulers.pop()?.stop();
+  await new Promise((r) => setTimeout(r, 200));
   manifest(port, '/etc/kubernetes/pki/scheduler.crt');
   const t0 = Date.now();
-  const served = await probeServedCertificates(cfg());
+  const served = await probeManifest();
   assert.ok(Date.now() - t0 < 2500);
   const [s0] = served;
   assert.ok(s0);
   assert.equal(s0.served, null);
-  assert.equal(s0.problem?.reason, 'connect_failed');
+  assert.equal(s0.problem?.reason, 'no_listener');
   assert.deepEqual(
     assessFindings(
       { ...inventory([]), served },
@@ -213,4 +232,53 @@ test('nothing listening: a problem recorded, no finding, no hang', async () => {
     ).filter((f) => f.code === 'SERVED_STALE'),
     [],
   );
+});
+
+test('certificate paths with `..` and absolute links stay in the host root (issue #20)', async () => {
+  const outside = mkdtempSync(join(tmpdir(), 'certdrift-outside-'));
+  try {
+    writeFileSync(join(outside, 'outside.crt'), old.pem);
+    const pki = join(root, 'etc/kubernetes/pki');
+    symlinkSync(join(outside, 'outside.crt'), join(pki, 'absolute.crt'));
+    symlinkSync(`../../../../../../../../..${outside}/outside.crt`, join(pki, 'dotdot.crt'));
+    const port = await serve(renewed);
+    for (const named of [
+      '/etc/kubernetes/pki/absolute.crt',
+      '/etc/kubernetes/pki/dotdot.crt',
+      `/../../../../..${outside}/outside.crt`,
+    ]) {
+      manifest(port, named);
+      const [s0] = await probeManifest();
+      assert.equal(s0?.served?.fingerprintSha256, renewed.fingerprint, named);
+      assert.equal(s0.file, null, `${named} was read outside the root`);
+      assert.equal(s0.problem?.reason, 'file_unreadable');
+    }
+  } finally {
+    rmSync(outside, { recursive: true, force: true });
+  }
+});
+
+test('a manifests directory with link loops (a -> ., b -> .) is read in well under a second', async () => {
+  const port = await serve(renewed);
+  manifest(port, '/etc/kubernetes/pki/scheduler.crt');
+  const dir = join(root, 'etc/kubernetes/manifests');
+  symlinkSync('.', join(dir, 'a'));
+  symlinkSync('.', join(dir, 'b'));
+  symlinkSync('.', join(dir, 'loop.yaml'));
+  try {
+    const t0 = performance.now();
+    const served = await probeManifest();
+    assert.ok(performance.now() - t0 < 1000, `${Math.round(performance.now() - t0)} ms`);
+    assert.equal(served.length, 1);
+    // audit's reader (recursive over a named directory): each directory entered once
+    const t1 = performance.now();
+    const read = readManifestFiles([dir], () => '');
+    assert.ok(performance.now() - t1 < 1000, `${Math.round(performance.now() - t1)} ms`);
+    assert.deepEqual(
+      read.files.map((f) => f.path),
+      [join(dir, 'kube-scheduler.yaml')],
+    );
+  } finally {
+    for (const l of ['a', 'b', 'loop.yaml']) rmSync(join(dir, l));
+  }
 });

@@ -158,7 +158,8 @@ async function runAgent(values: Values, positionals: string[], io: Io): Promise<
       ? undefined
       : new LedgerRecorder(
           {
-            read: () => readLedgerFile(ledgerFile),
+            // an unusable ledger is moved aside (named by the time), never replaced silently
+            read: () => readLedgerFile(ledgerFile, { moveAsideAt: new Date() }),
             write: (l) => {
               writeLedgerFile(ledgerFile, l);
             },

@@ -2,7 +2,7 @@
 // -o json|yaml` and `certdrift scan -o json` files. Reads and decodes here; the mapping to our
 // own types is the pure parse-*.ts the cluster source will share.
 
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import type { CertificateFacts, Fleet, FleetSource, InputProblem } from '../../fleet/fleet.js';
 import { parseNodeList } from '../../fleet/parse-node-list.js';
 import { parseReportList, parseScanDocument } from '../../fleet/parse-certificate-facts.js';
@@ -15,12 +15,29 @@ export interface FileSourceOptions {
   scans: string[];
 }
 
+/**
+ * The largest input file plan reads: JavaScript strings end at about 512 MiB, and a kubectl
+ * node list of 200,000 nodes printed compactly (`-o json | jq -c`) stays well below it.
+ */
+export const MAX_INPUT_BYTES = 384 * 1024 * 1024;
+
 /** JSON, else YAML (loaded only then: most input is JSON and `yaml` costs start-up time) */
 async function readDocument(path: string): Promise<unknown> {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    const fd = openSync(path, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      if (size > MAX_INPUT_BYTES)
+        throw new OperationalError(
+          `${path}: ${size} bytes, over the ${MAX_INPUT_BYTES}-byte input limit (print it compactly, e.g. \`kubectl get nodes -o json | jq -c\`, or plan a part of the fleet with a label selector)`,
+        );
+      text = readFileSync(fd, 'utf8');
+    } finally {
+      closeSync(fd);
+    }
   } catch (err) {
+    if (err instanceof OperationalError) throw err;
     throw new OperationalError(`${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, {
       cause: err,
     });
@@ -62,18 +79,20 @@ export function fileFleetSource(opts: FileSourceOptions): FleetSource {
         !Array.isArray((nodeDoc as { items?: unknown } | null)?.items)
       )
         throw new OperationalError(`${opts.nodes}: ${parsed.problems[0]?.message ?? 'no nodes'}`);
-      problems.push(...parsed.problems);
+      for (const p of parsed.problems) problems.push(p);
       const facts: CertificateFacts[] = [];
       for (const file of opts.reports) {
         const r = parseReportList(await readDocument(file), file);
-        facts.push(...r.facts);
-        problems.push(...r.problems);
+        // loops, not push(...spread): a spread of 200,000 items overflows the call stack
+        for (const f of r.facts) facts.push(f);
+        for (const p of r.problems) problems.push(p);
       }
       for (const arg of opts.scans) {
         const { node, file } = splitScanArgument(arg);
         const r = parseScanDocument(await readDocument(file), file, node);
-        facts.push(...r.facts);
-        problems.push(...r.problems);
+        // loops, not push(...spread): a spread of 200,000 items overflows the call stack
+        for (const f of r.facts) facts.push(f);
+        for (const p of r.problems) problems.push(p);
       }
       const known = new Set(parsed.nodes.map((n) => n.name));
       for (const f of facts)

@@ -54,7 +54,10 @@ export function renderTimeline(plan: Plan): string {
   }
   // Most urgent lanes first: expiring, then late, then the earliest due date.
   const lanes = [...byGroup.entries()].sort(([, a], [, b]) => laneRank(a) - laneRank(b));
-  const maxPerDay = Math.max(1, ...lanes.map(([, rs]) => Math.max(...countByDay(rs).values())));
+  // loops, not Math.max(...spread): a lane of 200,000 replacements overflows the call stack
+  let maxPerDay = 1;
+  for (const [, rs] of lanes)
+    for (const n of countByDay(rs).values()) maxPerDay = Math.max(maxPerDay, n);
 
   const parts: string[] = [];
   let y = 34;
@@ -84,8 +87,8 @@ export function renderTimeline(plan: Plan): string {
 }
 
 function laneRank(rs: Replacement[]): number {
-  const worst = Math.max(...rs.map((r) => RISK_RANK[r.risk]));
-  return -worst * 1e15 + Math.min(...rs.map((r) => r.dueBy.getTime())) / 1e3;
+  const worst = rs.reduce((m, r) => Math.max(m, RISK_RANK[r.risk]), -Infinity);
+  return -worst * 1e15 + rs.reduce((m, r) => Math.min(m, r.dueBy.getTime()), Infinity) / 1e3;
 }
 
 function countByDay(rs: Replacement[]): Map<number, number> {

@@ -2,6 +2,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { chooseDials } from './choose-dials.js';
 import { discoverServingEndpoints, flagValue } from './served-endpoints.js';
 
 test('kubeadm control plane and a kubelet with defaults', () => {
@@ -69,9 +70,29 @@ test('a running process wins over its manifest for the same endpoint; plain-HTTP
     { source: 'manifest', argv: ['kube-apiserver', '--tls-cert-file=/declared.crt'] },
     { source: 'pid:2', argv: ['etcd'] },
   ]);
+  // both are kept (a rogue process naming a port must not hide the manifest's endpoint) ...
   assert.deepEqual(
     got.map((e) => [e.source, e.certFile]),
-    [['pid:1', '/run.crt']],
+    [
+      ['pid:1', '/run.crt'],
+      ['manifest', '/declared.crt'],
+    ],
+  );
+  // ... and the socket is dialled once, for the running process
+  const { dial } = chooseDials(
+    got,
+    [
+      {
+        pid: 1,
+        component: 'kube-apiserver',
+        listeners: [{ address: '0.0.0.0', port: 6443, inode: '1' }],
+      },
+    ],
+    [],
+  );
+  assert.deepEqual(
+    dial.map((d) => d.endpoint.source),
+    ['pid:1'],
   );
   assert.equal(flagValue(['x', '--a=1', '--a', '2'], '--a'), '2');
 });

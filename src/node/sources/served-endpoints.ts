@@ -158,8 +158,10 @@ function endpointsOf(c: ComponentCommand, kubelet: KubeletServing | undefined): 
 }
 
 /**
- * Every serving endpoint the commands describe, one per host:port (the first command wins:
- * pass running processes before manifests, so what runs beats what is declared).
+ * Every serving endpoint the commands describe, one per source and host:port (pass running
+ * processes before manifests, so what runs is probed first). Not deduplicated across sources:
+ * a process that names another's port must not hide it; the probe dials each listening socket
+ * once (choose-dials.ts).
  */
 export function discoverServingEndpoints(
   commands: readonly ComponentCommand[],
@@ -170,7 +172,7 @@ export function discoverServingEndpoints(
   for (const c of commands) {
     if (!KNOWN.has(componentOf(c.argv))) continue;
     for (const e of endpointsOf(c, kubelet)) {
-      const key = `${e.host}:${e.port}`;
+      const key = `${e.source}|${e.host}:${e.port}`;
       if (seen.has(key)) continue;
       seen.add(key);
       out.push(e);

@@ -6,6 +6,7 @@
 // the file matters); named credentials that cannot be read become MissingCredentials.
 
 import type { DiscoveredFile, NodeFiles } from '../ports.js';
+import { STATIC_POD_DIRS, readStaticPodManifests } from './static-pods.js';
 import type { ManifestWorkload } from '../../manifests/read-manifests.js';
 import type { CertUse, Inventory, MissingCredential } from '../../model/index.js';
 import {
@@ -24,13 +25,6 @@ const KUBELET_CONFIGS = [
   '/home/kubernetes/kubelet-config.yaml', // GKE
   '/etc/default/kubeletconfig.json', // AKS
   '/var/lib/kubelet/kubelet-config.yaml',
-];
-
-/** Static pod directories when kubelet's config does not name one. */
-const STATIC_POD_DIRS = [
-  '/etc/kubernetes/manifests',
-  '/var/lib/rancher/k3s/agent/pod-manifests',
-  '/var/lib/rancher/rke2/agent/pod-manifests',
 ];
 
 export interface GatheredUsage {
@@ -140,19 +134,17 @@ async function staticPodNamings(
   configured: string | undefined,
   maxFileSize: number,
 ): Promise<Naming[]> {
-  const dirs = configured ? [configured] : STATIC_POD_DIRS;
-  const found = await files.discover(
-    dirs.map((d) => ({ glob: `${d}/*.{yaml,yml,json,manifest}`, origin: 'static-pods' })),
-    { excludes: [], maxEntries: 10_000 },
+  const found = await readStaticPodManifests(
+    files,
+    configured ? [configured] : STATIC_POD_DIRS,
+    maxFileSize,
   );
-  if (found.files.length === 0) return [];
+  if (found.length === 0) return [];
   // The YAML reader loads only on nodes that have static pods.
   const { readManifests } = await import('../../manifests/read-manifests.js');
   const out: Naming[] = [];
-  for (const f of found.files) {
-    const r = await files.read(f.path, maxFileSize);
-    if (!r.ok) continue;
-    for (const w of readManifests(r.bytes.toString('utf8')).workloads)
+  for (const f of found) {
+    for (const w of readManifests(f.text).workloads)
       for (const c of w.containers) {
         const words = c.args.flatMap((a) => (/\s/.test(a) ? splitWords(a) : [a]));
         for (const flag of fileFlags(words)) {

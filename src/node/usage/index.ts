@@ -2,6 +2,11 @@
 // *-current links and container mounts) and which files are superseded history.
 
 export { CERT_FLAGS, fileFlags, splitWords, type FlagFile } from './cert-flags.js';
-export { readKubeletConfigPaths, type KubeletConfigPaths } from './kubelet-config.js';
+export {
+  readKubeletConfigPaths,
+  readKubeletServing,
+  type KubeletConfigPaths,
+  type KubeletServingFields,
+} from './kubelet-config.js';
 export { supersededByName } from './superseded.js';
 export { applyUsage, type UsageFacts, type NamedFile, type UsageMemo } from './apply-usage.js';
