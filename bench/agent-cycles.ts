@@ -1,11 +1,11 @@
 // Child of bench/agent.ts: N scan cycles of the agent's loop body on a kops-like node, heap and
 // RSS (after a full GC) at cycle 10 and at the end. Prints one JSON line.
 
-import { systemClock } from '../src/agent/clock.js';
+import { systemClock } from '../src/model/clock.js';
 import { AgentLoop } from '../src/agent/loop.js';
 import { AgentMetrics } from '../src/agent/metrics.js';
 import { agentScan } from '../src/cli/agent-scan.js';
-import { resolveScanConfig } from '../src/config/scan-config.js';
+import { resolveScanConfig } from '../src/cli/config/scan-config.js';
 import { buildKopsNode } from '../test/support/nodes.js';
 
 const cycles = Number(process.argv[2] ?? 1000);

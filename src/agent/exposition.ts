@@ -2,7 +2,7 @@
 // certificates these are ~30,000 series, and building them as registry objects only to print them
 // once per scan costs tens of MB of transient memory. Same format as prom-client's output.
 
-import type { Certificate } from '../model.js';
+import type { Certificate } from '../model/index.js';
 
 function escape(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');

@@ -1,5 +1,5 @@
 // After each complete scan, the agent adds what it saw to the node's certificate ledger and
-// persists it (src/ledger/, src/host/ledger-file.ts). The ledger is kept in memory between
+// persists it (src/ledger/, src/adapters/host/ledger-file.ts). The ledger is kept in memory between
 // scans and read from disk once, at the first scan, so an agent restart continues the history.
 // A ledger that cannot be written is logged (once per distinct error) and retried next scan:
 // it never fails a scan.

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Clock } from './clock.js';
+import type { Clock } from '../model/clock.js';
 import { AgentLoop, nextDelay } from './loop.js';
 import { AgentMetrics, type ScanOutcome } from './metrics.js';
 

@@ -3,8 +3,8 @@
 // being served; the loop never exits on its own, only when its signal aborts — at once, even in
 // the middle of a scan. Readiness is kept after a failed scan only if an earlier one succeeded.
 
-import { sanitize } from '../report/sanitize.js';
-import type { Clock } from './clock.js';
+import { escapeTerminal } from '../model/escape.js';
+import type { Clock } from '../model/clock.js';
 import type { AgentMetrics, ScanOutcome } from './metrics.js';
 
 export interface LoopOptions {
@@ -51,7 +51,7 @@ export class AgentLoop {
         } catch (err) {
           const message = err instanceof Error ? err.message : String(err);
           o.inventory.sources.push({ source: 'kubernetes', up: false, message });
-          this.deps.log(`publish failed (will retry next scan): ${sanitize(message)}`);
+          this.deps.log(`publish failed (will retry next scan): ${escapeTerminal(message)}`);
         }
       }
       await this.deps.metrics.update(o);
@@ -62,7 +62,9 @@ export class AgentLoop {
     } catch (err) {
       this.failuresInARow++;
       this.lastError = err instanceof Error ? err.message : String(err);
-      this.deps.log(`scan failed (${this.failuresInARow} in a row): ${sanitize(this.lastError)}`);
+      this.deps.log(
+        `scan failed (${this.failuresInARow} in a row): ${escapeTerminal(this.lastError)}`,
+      );
       await this.deps.metrics.failed([{ source: 'files', up: false }]);
     }
   }

@@ -6,12 +6,12 @@
 // seconds: let PromQL subtract time()).
 
 import { Counter, Gauge, Registry } from 'prom-client';
-import { REASON_CODES } from '../reasons.js';
+import { REASON_CODES } from '../model/reasons.js';
 import { certificateFamilies } from './exposition.js';
 import { deflatePrefix, gzipAfter, type DeflatedPrefix } from './gzip-splice.js';
-import type { CacheStats } from '../host/parse-cache.js';
-import { FINDING_CODES, type Finding, type Inventory, type Workload } from '../model.js';
-import type { NodeLifetime } from '../plan/node-lifetime.js';
+import type { CacheStats } from '../node/ports.js';
+import { FINDING_CODES, type Finding, type Inventory, type Workload } from '../model/index.js';
+import type { NodeLifetime } from '../node/lifetime.js';
 import type { Ledger } from '../ledger/types.js';
 
 export interface ScanOutcome {

@@ -4,51 +4,97 @@
 // grace period every remaining connection — a scrape in flight, a client that sent half a request
 // and went quiet — is destroyed.
 
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
-import { sanitize } from '../report/sanitize.js';
+import { escapeTerminal } from '../model/escape.js';
 import { acceptsGzip } from './accept-encoding.js';
+import type { MetricsAccess, Verdict } from './metrics-access.js';
 import type { AgentMetrics } from './metrics.js';
+import { reloadBeforeHandshake, type ServingTls } from './serving-tls.js';
 
 export interface Readiness {
   ready: boolean;
   lastError: string | undefined;
 }
 
+export interface ServeOptions {
+  /** HTTPS with this certificate, reloaded when its files change; plain HTTP without */
+  tls?: ServingTls;
+  /** /metrics only for bearer tokens the API server authenticates and authorizes */
+  access?: MetricsAccess;
+}
+
 const sockets = new WeakMap<Server, Set<Socket>>();
 
-export function agentServer(metrics: AgentMetrics, state: Readiness): Server {
-  const server = createServer((req, res) => {
+// A refusal says no more than its status: which check failed, and why, is not the client's.
+const REFUSED: Partial<Record<Verdict, [string, Record<string, string>]>> = {
+  401: ['Unauthorized\n', { 'www-authenticate': 'Bearer realm="certdrift"' }],
+  403: ['Forbidden\n', {}],
+  429: ['Too Many Requests\n', { 'retry-after': '1' }],
+  503: ['Service Unavailable\n', { 'retry-after': '5' }],
+};
+
+export function agentServer(
+  metrics: AgentMetrics,
+  state: Readiness,
+  opts: ServeOptions = {},
+): Server {
+  const serveMetrics = (req: IncomingMessage, res: ServerResponse): void => {
+    const headers = { 'content-type': metrics.contentType, vary: 'accept-encoding' };
+    if (acceptsGzip(req.headers['accept-encoding']))
+      res.writeHead(200, { ...headers, 'content-encoding': 'gzip' }).end(metrics.gzipped());
+    else {
+      const [families, rest] = metrics.plain();
+      res.writeHead(200, { ...headers, 'content-length': families.length + rest.length });
+      if (req.method === 'HEAD') res.end();
+      else {
+        res.write(families);
+        res.end(rest);
+      }
+    }
+  };
+  const guarded = (access: MetricsAccess, req: IncomingMessage, res: ServerResponse): void => {
+    void access.check(req.headers.authorization).then((verdict) => {
+      if (res.destroyed) return;
+      const refused = REFUSED[verdict];
+      if (!refused) serveMetrics(req, res);
+      else res.writeHead(verdict, { 'content-type': 'text/plain', ...refused[1] }).end(refused[0]);
+    });
+  };
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
     } else if (path === '/metrics') {
-      const headers = { 'content-type': metrics.contentType, vary: 'accept-encoding' };
-      if (acceptsGzip(req.headers['accept-encoding']))
-        res.writeHead(200, { ...headers, 'content-encoding': 'gzip' }).end(metrics.gzipped());
-      else {
-        const [families, rest] = metrics.plain();
-        res.writeHead(200, { ...headers, 'content-length': families.length + rest.length });
-        if (req.method === 'HEAD') res.end();
-        else {
-          res.write(families);
-          res.end(rest);
-        }
-      }
+      if (opts.access) guarded(opts.access, req, res);
+      else serveMetrics(req, res);
     } else if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     } else if (path === '/readyz') {
+      // Open for the kubelet's probes: it says ready or not, and a scan error only when the
+      // endpoint is not guarded (an error can name a path on the node).
       if (state.ready) res.writeHead(200, { 'content-type': 'text/plain' }).end('ready\n');
       else
         res
           .writeHead(503, { 'content-type': 'text/plain' })
-          .end(`not ready: ${sanitize(state.lastError ?? 'first scan in progress')}\n`);
+          .end(
+            opts.access
+              ? 'not ready\n'
+              : `not ready: ${escapeTerminal(state.lastError ?? 'first scan in progress')}\n`,
+          );
     } else {
       res
         .writeHead(404, { 'content-type': 'text/plain' })
         .end('certdrift agent: /metrics, /healthz, /readyz\n');
     }
-  });
+  };
+  let server: Server;
+  if (opts.tls) {
+    const https = createHttpsServer({ ...opts.tls.load(), minVersion: 'TLSv1.2' }, handler);
+    reloadBeforeHandshake(https, opts.tls);
+    server = https;
+  } else server = createServer(handler);
   const open = new Set<Socket>();
   sockets.set(server, open);
   server.on('connection', (s: Socket) => {

@@ -3,8 +3,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assess } from '../inventory/assess.js';
-import { buildScanReport } from '../report/index.js';
+import { assess } from '../node/assess.js';
+import { buildScanReport } from '../node/render/index.js';
 import { cert, inventory } from '../../test/support/inventory.js';
 import { container, fileView, mount, compare } from '../../test/support/workloads.js';
 import { attributeFailures, keyIdVerdict } from './attribute.js';

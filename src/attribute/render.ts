@@ -1,7 +1,7 @@
 // Attributions → the `-o json` document and the table. Log text is untrusted: every string that
 // came from a log is stripped of control characters before it reaches a terminal.
 
-import { renderColumns, type Style } from '../report/text-table.js';
+import { renderColumns, type Style } from '../model/text-table.js';
 import type { Attribution } from './attribute.js';
 import type { Residence } from './knowledge.js';
 

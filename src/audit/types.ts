@@ -2,7 +2,7 @@
 
 import type { PatchOp } from '../manifests/patch-manifest.js';
 import type { ManifestWorkload } from '../manifests/read-manifests.js';
-import type { Finding } from '../model.js';
+import type { Finding } from '../model/index.js';
 
 /** Every code `certdrift audit` emits (closed, like the node finding codes in model.ts). */
 export const AUDIT_CODES = [

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CertFacts } from '../model.js';
+import type { CertFacts } from '../model/index.js';
 import { classifyComponent } from './component.js';
 
 function facts(over: Partial<CertFacts>): CertFacts {

@@ -1,7 +1,7 @@
 // Which component a certificate belongs to, from its subject and usages first (they survive
 // being embedded in a kubeconfig), then from the file name (kubeadm, kops, k3s/RKE2 layouts).
 
-import type { CertFacts, Component } from '../model.js';
+import type { CertFacts, Component } from '../model/index.js';
 
 const BY_COMMON_NAME: readonly [RegExp, Component][] = [
   [/^system:kube-proxy$/, 'kube-proxy'],

@@ -4,8 +4,8 @@
 
 import { createRequire } from 'node:module';
 import { parseSimpleYaml } from './simple-yaml.js';
-import type { KubeconfigRef } from '../model.js';
-import type { Reason } from '../reasons.js';
+import type { KubeconfigRef } from '../model/index.js';
+import type { Reason } from '../model/reasons.js';
 import { parsePem, type PemProblem } from './pem.js';
 
 export interface EmbeddedCert {

@@ -3,8 +3,8 @@
 // PKCS#7 certificate bundles, PKCS#12 stores and kubeconfigs. One bad block never hides the good
 // ones. Never throws.
 
-import type { CertFacts, KubeconfigRef, ScannedFile } from '../model.js';
-import type { Reason } from '../reasons.js';
+import type { CertFacts, KubeconfigRef, ScannedFile } from '../model/index.js';
+import type { Reason } from '../model/reasons.js';
 import { readTlv } from './der.js';
 import { readBer } from './ber.js';
 import { looksLikePkcs7, readPkcs7 } from './pkcs7.js';

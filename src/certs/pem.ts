@@ -2,7 +2,7 @@
 // (bundles, files with comments or headers between blocks), decodes base64 strictly, and reports
 // broken blocks without losing the good ones. Never throws.
 
-import type { Reason } from '../reasons.js';
+import type { Reason } from '../model/reasons.js';
 
 export interface PemBlock {
   label: string;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DAY_MS } from '../model.js';
+import { DAY_MS } from '../model/index.js';
 import { certStatus } from './status.js';
 
 const now = new Date('2026-11-25T00:00:00Z');

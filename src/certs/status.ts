@@ -1,6 +1,6 @@
 // Validity window + thresholds + now → status. `now` is a parameter, never read here.
 
-import type { CertStatus, Thresholds } from '../model.js';
+import type { CertStatus, Thresholds } from '../model/index.js';
 
 export function certStatus(notBefore: Date, notAfter: Date, now: Date, t: Thresholds): CertStatus {
   const nowMs = now.getTime();

@@ -7,7 +7,7 @@
 // `openssl x509 -fingerprint -sha256` computes it.
 
 import type { X509Certificate } from 'node:crypto';
-import type { CertFacts } from '../model.js';
+import type { CertFacts } from '../model/index.js';
 import { utcDate } from './der-cursor.js';
 import { unescapeValue } from './dn-format.js';
 import { EKU_NAMES } from './oids.js';

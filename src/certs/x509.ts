@@ -8,7 +8,7 @@
 // Never throws: every outcome is a value.
 
 import { X509Certificate, hash } from 'node:crypto';
-import type { CertFacts } from '../model.js';
+import type { CertFacts } from '../model/index.js';
 import { DerError, decodeOid, formatSerial } from './der.js';
 import { Cursor, timeAt } from './der-cursor.js';
 import { attributeName, decodeValue, escapeValue } from './dn-format.js';

@@ -7,7 +7,7 @@
 
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { ScanConfig } from '../config/scan-config.js';
+import type { ScanConfig } from './config/scan-config.js';
 import type { ScanOutcome } from '../agent/metrics.js';
 import type { Ledger } from '../ledger/types.js';
 

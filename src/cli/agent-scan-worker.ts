@@ -10,12 +10,12 @@
 import { readdirSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { systemClock } from '../agent/clock.js';
+import { systemClock } from '../model/clock.js';
 import { certificateFamilies } from '../agent/exposition.js';
 import type { ScanOutcome } from '../agent/metrics.js';
 import { updateLedger } from '../ledger/update-ledger.js';
 import type { Ledger } from '../ledger/types.js';
-import type { Certificate, Finding } from '../model.js';
+import type { Certificate, Finding } from '../model/index.js';
 import { agentScan } from './agent-scan.js';
 import { scanMemory, type ScanMemory } from './node-scan.js';
 import type { ScanReply, ScanRequest, ScanWorkerData } from './agent-scan-in-worker.js';

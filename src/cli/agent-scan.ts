@@ -1,10 +1,10 @@
 // One complete scan of the node as the agent publishes it: scanNode + assess through the one
 // composition root (node-scan.ts), timed with the agent's clock. Runs in the agent's scan worker.
 
-import type { Clock } from '../agent/clock.js';
+import type { Clock } from '../model/clock.js';
 import type { ScanOutcome } from '../agent/metrics.js';
-import { thresholdsOf, type ScanConfig } from '../config/scan-config.js';
-import { assess } from '../inventory/assess.js';
+import { thresholdsOf, type ScanConfig } from './config/scan-config.js';
+import { assess } from '../node/assess.js';
 import { probedInventoryOf, type ScanMemory } from './node-scan.js';
 
 /**

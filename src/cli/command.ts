@@ -93,3 +93,31 @@ export function renderHelp(def: CommandDef): string {
     '',
   ].join('\n');
 }
+
+/** `--color WHEN` for the commands that print tables; useColor() reads it. */
+export const COLOR_OPTION: OptionDef = {
+  type: 'string',
+  value: 'WHEN',
+  description: 'auto, always or never',
+  shownDefault: 'auto',
+};
+
+/**
+ * Whether a table is painted: `--color always|never`, or on `auto` (or unset) only when stdout is
+ * a terminal that is not `TERM=dumb` and NO_COLOR is not set (https://no-color.org).
+ */
+export function useColor(setting: unknown, io: Io): boolean {
+  if (setting === 'always' || setting === 'never') return setting === 'always';
+  return io.stdout.isTTY === true && io.env.NO_COLOR === undefined && io.env.TERM !== 'dumb';
+}
+
+/** `--at TIME` (plan, rotate): the moment to evaluate as of, else `now`. */
+export function atFlag(v: unknown, now: Date): Date {
+  if (v === undefined) return now;
+  const t = typeof v === 'string' ? Date.parse(v) : NaN;
+  if (Number.isNaN(t))
+    throw new UsageError(
+      `--at: expected an RFC 3339 time like 2026-12-01T09:00:00Z, got ${JSON.stringify(v)}`,
+    );
+  return new Date(t);
+}

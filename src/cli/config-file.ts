@@ -1,8 +1,8 @@
 // Reads a --config file (YAML or JSON; JSON is YAML) into a config layer.
 
 import { readFile } from 'node:fs/promises';
-import type { Layer } from '../config/scan-config.js';
-import { ConfigError } from '../config/scan-config.js';
+import type { Layer } from './config/scan-config.js';
+import { ConfigError } from './config/scan-config.js';
 
 export async function readConfigFile(path: string): Promise<Layer> {
   let text: string;

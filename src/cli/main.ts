@@ -1,7 +1,7 @@
 // The composition root: picks the command, loads it lazily (the CLI starts fast), maps errors to
 // exit codes. The only place that sets the process exit code.
 
-import { sanitize } from '../report/sanitize.js';
+import { escapeTerminal } from '../model/escape.js';
 import { UsageError, parseCommandArgs, renderHelp, type CommandDef, type Io } from './command.js';
 import { OperationalError } from './errors.js';
 import { silenceLibraryWarnings } from './library-warnings.js';
@@ -90,13 +90,13 @@ export async function run(argv: string[], io: Io): Promise<number> {
   } catch (err) {
     if (err instanceof UsageError) {
       io.stderr.write(
-        `certdrift ${def.name}: ${sanitize(err.message)}\nRun \`certdrift ${def.name} --help\` for usage.\n`,
+        `certdrift ${def.name}: ${escapeTerminal(err.message)}\nRun \`certdrift ${def.name} --help\` for usage.\n`,
       );
       return 3;
     }
     // Configuration, operational and unexpected errors alike: one line, exit 3 (unknown).
     const message = err instanceof Error ? err.message : String(err);
-    io.stderr.write(`certdrift ${def.name}: ${sanitize(message)}\n`);
+    io.stderr.write(`certdrift ${def.name}: ${escapeTerminal(message)}\n`);
     if (
       !(err instanceof OperationalError) &&
       err instanceof Error &&

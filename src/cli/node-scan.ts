@@ -3,19 +3,19 @@
 // scan, fix and the agent's worker all come through here; no command imports another.
 
 import { existsSync } from 'node:fs';
-import type { ScanConfig } from '../config/scan-config.js';
-import { thresholdsOf } from '../config/scan-config.js';
-import { ChangeWatch } from '../host/change-watch.js';
-import { openNodeFiles, ParseCache } from '../host/index.js';
-import { FileScanMemo } from '../inventory/file-scan-memo.js';
-import { ProcFs } from '../host/procfs.js';
-import type { ServedProbeConfig } from '../host/served-certs.js';
-import { assess, type Assessment } from '../inventory/assess.js';
-import { scanNode } from '../inventory/scan-node.js';
-import type { Inventory } from '../model.js';
-import type { UsageMemo } from '../usage/index.js';
-import { ProcRuntime } from '../runtime/proc-runtime.js';
-import type { ContainerRuntime } from '../runtime/types.js';
+import type { ScanConfig } from './config/scan-config.js';
+import { thresholdsOf } from './config/scan-config.js';
+import { ChangeWatch } from '../adapters/host/change-watch.js';
+import { openNodeFiles, ParseCache } from '../adapters/host/index.js';
+import { FileScanMemo } from '../node/file-scan-memo.js';
+import { ProcFs } from '../adapters/host/procfs.js';
+import type { ServedProbeConfig } from '../adapters/host/served-certs.js';
+import { assess, type Assessment } from '../node/assess.js';
+import { scanNode } from '../node/scan-node.js';
+import type { Inventory } from '../model/index.js';
+import type { UsageMemo } from '../node/usage/index.js';
+import { ProcRuntime } from '../adapters/host/proc-runtime.js';
+import type { ContainerRuntime } from '../node/ports.js';
 
 /** CRI sockets tried by `--runtime-endpoint auto`, inside the host root. */
 const RUNTIME_SOCKETS = [
@@ -32,7 +32,7 @@ export async function chooseRuntime(config: ScanConfig): Promise<ContainerRuntim
     if (!endpoint) return null;
   }
   // gRPC loads only when there is a runtime to talk to (the CLI starts fast otherwise).
-  const { CriRuntime } = await import('../runtime/cri-runtime.js');
+  const { CriRuntime } = await import('../adapters/runtime/cri-runtime.js');
   return new CriRuntime(endpoint, config.runtimeTimeoutMs);
 }
 
@@ -125,7 +125,7 @@ export async function probedInventoryOf(
   const inventory = await inventoryOf(config, opts.memory ? { memory: opts.memory } : {});
   if (!opts.probeServed) return inventory;
   // node:tls and the probe load only when probing
-  const { addServedCertificates } = await import('../host/served-certs.js');
+  const { addServedCertificates } = await import('../adapters/host/served-certs.js');
   return addServedCertificates(inventory, servedProbeConfig(config));
 }
 

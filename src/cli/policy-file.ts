@@ -2,8 +2,8 @@
 // validated, every problem reported with its line; no file means the built-in defaults.
 
 import { readFileSync } from 'node:fs';
-import { DEFAULT_POLICY, type PlanPolicy } from '../plan/plan-policy.js';
-import { escapeTerminal } from '../report/plan-escape.js';
+import { DEFAULT_POLICY, type PlanPolicy } from '../fleet/plan-policy.js';
+import { escapeTerminal } from '../model/escape.js';
 import { OperationalError } from './errors.js';
 
 export async function loadPolicy(path: string | undefined): Promise<PlanPolicy> {
@@ -16,7 +16,7 @@ export async function loadPolicy(path: string | undefined): Promise<PlanPolicy> 
       `--policy ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
     );
   }
-  const { readPolicy, formatPolicyProblem } = await import('../plan/read-policy.js');
+  const { readPolicy, formatPolicyProblem } = await import('../fleet/read-policy.js');
   const { policy, problems } = readPolicy(text);
   if (problems.length > 0)
     throw new OperationalError(

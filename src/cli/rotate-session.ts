@@ -3,10 +3,10 @@
 // is made, the Lease is released), and what the Lease does is logged on stderr. The loop itself
 // is rotate/rotator.ts; rendering a step stays with the command.
 
-import { systemClock } from '../agent/clock.js';
-import type { RotateClient } from '../cluster/rotate-client.js';
-import { leaseEdgeOf, LEASE_SECONDS } from '../cluster/rotate-lock.js';
-import { sanitize } from '../report/sanitize.js';
+import { systemClock } from '../model/clock.js';
+import type { RotateClient } from '../adapters/kube/rotate-client.js';
+import { leaseEdgeOf, LEASE_SECONDS } from '../adapters/kube/rotate-lock.js';
+import { escapeTerminal } from '../model/escape.js';
 import {
   leaseTimingFor,
   rotateDrive,
@@ -49,7 +49,7 @@ function signature(run: StepRun): string {
 
 function logger(input: SessionInput, write: (line: string) => void): (e: RotatorEvent) => void {
   const log = (m: string): void => {
-    write(sanitize(m));
+    write(escapeTerminal(m));
   };
   let waitingFor: string | null = null;
   let last = '';

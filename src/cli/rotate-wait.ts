@@ -5,12 +5,13 @@
 // the final report (text or -o json) whole. Kept apart from commands/rotate.ts, which only wires
 // these in.
 
-import { escapeTerminal } from '../report/plan-escape.js';
+import { parseDuration } from '../model/duration.js';
+import { escapeTerminal } from '../model/escape.js';
 import type { OptionDef, Values } from './command.js';
 import { UsageError, type Io } from './command.js';
 import type { GateAnswer } from '../rotate/run-step.js';
-import type { DriveResult } from '../rotate/drive.js';
-import type { Progress } from '../rotate/progress.js';
+import type { DriveResult } from '../rotate/drive/drive.js';
+import type { Progress } from '../rotate/drive/progress.js';
 
 export const WAIT_OPTIONS: Record<string, OptionDef> = {
   wait: {
@@ -57,11 +58,12 @@ export const WAIT_OPTIONS: Record<string, OptionDef> = {
   },
 };
 
-export function parseDuration(v: unknown, flag: string): number | undefined {
+/** A duration flag in the policy file's grammar (model/duration.ts: `90s`, `30m`, `1h30m`, `2d`). */
+export function durationFlag(v: unknown, flag: string): number | undefined {
   if (v === undefined) return undefined;
-  const m = typeof v === 'string' ? /^(\d+)(s|m|h)$/.exec(v) : null;
-  if (!m) throw new UsageError(`${flag}: expected a duration like 30m, 1h or 90s`);
-  return Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 's' | 'm' | 'h'];
+  const ms = typeof v === 'string' ? parseDuration(v) : null;
+  if (ms === null) throw new UsageError(`${flag}: expected a duration like 30m, 1h or 90s`);
+  return ms;
 }
 
 export interface WaitFlags {
@@ -81,7 +83,7 @@ export function waitFlagsOf(values: Values, drainTimeoutMs: number, apply: boole
     throw new UsageError(
       '--wait or --watch: --wait ends once the due work is settled, --watch never ends',
     );
-  const force = parseDuration(values['force-after'], '--force-after');
+  const force = durationFlag(values['force-after'], '--force-after');
   if (force !== undefined && force >= drainTimeoutMs)
     throw new UsageError('--force-after must be shorter than --drain-timeout');
   const q = values['defer-while'];
@@ -90,11 +92,11 @@ export function waitFlagsOf(values: Values, drainTimeoutMs: number, apply: boole
     throw new UsageError('--defer-while and --prometheus-url go together');
   if (typeof url === 'string' && !/^https?:\/\//.test(url))
     throw new UsageError('--prometheus-url: expected an http:// or https:// URL');
-  const replace = parseDuration(values['replace-timeout'], '--replace-timeout');
+  const replace = durationFlag(values['replace-timeout'], '--replace-timeout');
   return {
     wait,
-    pollMs: parseDuration(values['poll-interval'], '--poll-interval') ?? 15_000,
-    deferTimeoutMs: parseDuration(values['defer-timeout'], '--defer-timeout') ?? 3_600_000,
+    pollMs: durationFlag(values['poll-interval'], '--poll-interval') ?? 15_000,
+    deferTimeoutMs: durationFlag(values['defer-timeout'], '--defer-timeout') ?? 3_600_000,
     ...(replace !== undefined ? { replaceTimeoutMs: replace } : {}),
     ...(force !== undefined ? { forceAfterMs: force } : {}),
     ...(typeof q === 'string' && typeof url === 'string' ? { defer: { query: q, url } } : {}),
@@ -103,7 +105,7 @@ export function waitFlagsOf(values: Values, drainTimeoutMs: number, apply: boole
 
 export async function gateOf(flags: WaitFlags): Promise<(() => Promise<GateAnswer>) | undefined> {
   if (!flags.defer) return undefined;
-  const { prometheusGate } = await import('../cluster/prometheus-query.js');
+  const { prometheusGate } = await import('../adapters/prometheus/prometheus-query.js');
   return prometheusGate(flags.defer.url, flags.defer.query);
 }
 
@@ -120,7 +122,7 @@ export const EXIT_OF_END: Record<DriveResult['end'], number> = {
 
 export interface ProgressWriter {
   onProgress: (p: Progress) => void;
-  /** a message line (already sanitized) between progress lines */
+  /** a message line (already escaped) between progress lines */
   log: (message: string) => void;
   end: () => void;
 }

@@ -8,8 +8,8 @@ import {
   flagLayerOf,
   type AnyFields,
   type Layer,
-} from '../config/fields.js';
-import { resolveScanConfig, SCAN_FIELDS, type ScanConfig } from '../config/scan-config.js';
+} from './config/fields.js';
+import { resolveScanConfig, SCAN_FIELDS, type ScanConfig } from './config/scan-config.js';
 import type { Io, OptionDef, Values } from './command.js';
 import { readConfigFile } from './config-file.js';
 
@@ -72,11 +72,6 @@ export async function loadLayers(
 
 export async function loadScanConfig(values: Values, io: Io): Promise<ScanConfig> {
   return resolveScanConfig(await loadLayers(SCAN_FIELDS, values, io));
-}
-
-export function useColor(c: ScanConfig, io: Io): boolean {
-  if (c.color !== 'auto') return c.color === 'always';
-  return io.stdout.isTTY === true && io.env.NO_COLOR === undefined && io.env.TERM !== 'dumb';
 }
 
 /** Where and how to look at a node: the flags scan, fix and the agent all take. */

@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CriConnection } from '../runtime/cri-connection.js';
+import { CriConnection } from '../adapters/runtime/cri-connection.js';
 
 export interface LabRuntime {
   dir: string;

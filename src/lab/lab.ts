@@ -15,7 +15,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CriConnection } from '../runtime/cri-connection.js';
+import { CriConnection } from '../adapters/runtime/cri-connection.js';
 import { LAB_IMAGE, startContainerd } from './containerd.js';
 import { buildImageTar, importImage } from './image.js';
 import { claimLabDir, releaseLabDir } from './lab-dir.js';

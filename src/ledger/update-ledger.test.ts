@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Inventory } from '../model.js';
+import type { Inventory } from '../model/index.js';
 import { cert, inventory } from '../../test/support/inventory.js';
 import { compare, container, fileView, mount } from '../../test/support/workloads.js';
 import { knowledgeFromLedger } from '../attribute/from-ledger.js';

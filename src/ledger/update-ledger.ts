@@ -4,7 +4,7 @@
 // started (the file itself if it has not changed since, else the ledger's history of that path).
 // Bounded: the newest `perLocation` entries per location, none older than `maxAgeMs`.
 
-import type { CertSummary, FileComparison, FileView, Inventory, Workload } from '../model.js';
+import type { CertSummary, FileComparison, FileView, Inventory, Workload } from '../model/index.js';
 import {
   DEFAULT_BOUNDS,
   LEDGER_KIND,

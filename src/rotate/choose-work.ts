@@ -12,8 +12,8 @@
 // Ready at the start (else it waits for the replacement). A node owned by a KubeadmControlPlane
 // is reported with KCP's own knob instead of being remediated.
 
-import type { Plan } from '../plan/plan-types.js';
-import { WindowCalendar } from '../plan/window-calendar.js';
+import type { Plan } from '../fleet/plan-types.js';
+import { WindowCalendar } from '../fleet/window-calendar.js';
 import { isRecord, parseRecord, ROTATION_ANNOTATION } from './rotation-record.js';
 import type {
   Actuator,

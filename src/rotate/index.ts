@@ -1,5 +1,5 @@
 // certdrift rotate's pure core: which nodes to work on this step and the exact calls to make.
-// The executor (src/cluster/rotate-client.ts) and the command (src/cli/commands/rotate.ts) are
+// The executor (src/adapters/kube/rotate-client.ts) and the command (src/cli/commands/rotate.ts) are
 // the edges.
 
 export * from './rotate-types.js';
@@ -14,7 +14,7 @@ export {
 } from './choose-work.js';
 export { nodeActions, evictablePods, kopsCommand } from './node-actions.js';
 export { planStep, planIdOf, type StepInput, type RotateStep } from './plan-step.js';
-export * from './lease-decision.js';
+export * from './lease/lease-decision.js';
 export * from './render-step.js';
 export {
   runStep,
@@ -24,10 +24,10 @@ export {
   type StepRun,
   type GateAnswer,
 } from './run-step.js';
-export * from './drive.js';
-export * from './progress.js';
+export * from './drive/drive.js';
+export * from './drive/progress.js';
 export * from './defer-query.js';
-export * from './lease-keeper.js';
+export * from './lease/lease-keeper.js';
 export {
   rotateOnce,
   rotateWatch,
@@ -39,4 +39,4 @@ export {
   type OnceResult,
   type DriveRunResult,
   type DriveTiming,
-} from './rotator.js';
+} from './drive/rotator.js';

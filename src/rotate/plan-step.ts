@@ -3,10 +3,10 @@
 // handed over. A node to start whose actuator cannot act (a Cluster API node without its Machine
 // annotations, a Karpenter node without a NodeClaim) is reported stuck instead of silently skipped.
 
-import type { CertificateFacts, FleetNode } from '../plan/fleet.js';
-import type { Plan } from '../plan/plan-types.js';
-import type { PlanPolicy } from '../plan/plan-policy.js';
-import { planReplacements } from '../plan/plan-replacements.js';
+import type { CertificateFacts, FleetNode } from '../fleet/fleet.js';
+import type { Plan } from '../fleet/plan-types.js';
+import type { PlanPolicy } from '../fleet/plan-policy.js';
+import { planReplacements } from '../fleet/plan-replacements.js';
 import { chooseWork, needsPlacing, type WorkInput } from './choose-work.js';
 import { CAPI_MACHINE, kopsCommand, nodeActions } from './node-actions.js';
 import type {

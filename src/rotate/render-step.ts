@@ -2,7 +2,7 @@
 // text lists every action in execution order with the exact call: method, path, content type
 // and body, or the command to run.
 
-import { escapeTerminal } from '../report/plan-escape.js';
+import { escapeTerminal } from '../model/escape.js';
 import type { RotateStep } from './plan-step.js';
 import type { RotateAction } from './rotate-types.js';
 

@@ -2,7 +2,7 @@
 // objects to these types; the pure step planner (choose-work.ts, node-actions.ts) turns them
 // into actions, each carrying the exact API call it makes, so a dry run prints what --apply does.
 
-import type { GroupKind } from '../plan/node-group.js';
+import type { GroupKind } from '../fleet/node-group.js';
 
 /** how a node is replaced; `drain` works for any node */
 export type Actuator = 'kops' | 'capi' | 'karpenter' | 'drain';

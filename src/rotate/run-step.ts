@@ -7,8 +7,8 @@
 // starts of this step; work already in flight goes on. A gate that cannot answer refuses: no
 // node starts and the step says why — an error is never taken for "no series".
 
-import type { Fleet } from '../plan/fleet.js';
-import type { PlanPolicy } from '../plan/plan-policy.js';
+import type { Fleet } from '../fleet/fleet.js';
+import type { PlanPolicy } from '../fleet/plan-policy.js';
 import { planStep, type RotateStep } from './plan-step.js';
 import type { ActionOutcome } from './render-step.js';
 import type {

@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AgentMetrics } from '../../src/agent/metrics.js';
-import { assess } from '../../src/inventory/assess.js';
+import { assess } from '../../src/node/assess.js';
 import { assertGolden } from '../support/golden.js';
 import { buildKopsNode, NOW, type BuiltNode } from '../support/nodes.js';
 import { scanTree } from '../support/scan.js';

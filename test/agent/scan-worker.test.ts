@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { resolveScanConfig } from '../../src/config/scan-config.js';
+import { resolveScanConfig } from '../../src/cli/config/scan-config.js';
 import { daysFrom, issue } from '../support/certs.js';
 import { NOW } from '../support/nodes.js';
 import { REPO } from '../support/scan.js';

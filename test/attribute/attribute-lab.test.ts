@@ -10,11 +10,15 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { systemClock } from '../../src/agent/clock.js';
+import { systemClock } from '../../src/model/clock.js';
 import { LedgerRecorder } from '../../src/agent/ledger-recorder.js';
 import { agentScan } from '../../src/cli/agent-scan.js';
-import { resolveScanConfig } from '../../src/config/scan-config.js';
-import { ledgerPath, readLedgerFile, writeLedgerFile } from '../../src/host/ledger-file.js';
+import { resolveScanConfig } from '../../src/cli/config/scan-config.js';
+import {
+  ledgerPath,
+  readLedgerFile,
+  writeLedgerFile,
+} from '../../src/adapters/host/ledger-file.js';
 import { kubeProxyPod, writeKubeProxyKubeconfig } from '../../src/lab/kube-proxy.js';
 import type { Lab } from '../../src/lab/lab.js';
 import { requireRuntime, runtimeUnavailable, startLab } from '../support/lab.js';

@@ -9,7 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LedgerRecorder } from '../../src/agent/ledger-recorder.js';
 import type { ScanOutcome } from '../../src/agent/metrics.js';
-import { ledgerPath, readLedgerFile, writeLedgerFile } from '../../src/host/ledger-file.js';
+import {
+  ledgerPath,
+  readLedgerFile,
+  writeLedgerFile,
+} from '../../src/adapters/host/ledger-file.js';
 import { cert, inventory } from '../support/inventory.js';
 
 const outcome = (serial: string, now: string): ScanOutcome => ({

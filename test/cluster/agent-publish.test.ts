@@ -12,7 +12,7 @@ import { AgentLoop } from '../../src/agent/loop.js';
 import { AgentMetrics } from '../../src/agent/metrics.js';
 import { kubernetesPublisher } from '../../src/cli/commands/agent.js';
 import { VERSION } from '../../src/cli/version.js';
-import { CONDITION_STALE } from '../../src/plan/node-status.js';
+import { CONDITION_STALE } from '../../src/agent/node-status.js';
 import { tokenId } from '../support/control-plane/fault-proxy.js';
 import { inventory } from '../support/inventory.js';
 import { finding } from './spec.js';

@@ -18,10 +18,10 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { kubeconfigConnection } from '../../src/cluster/kubeconfig.js';
-import { HttpCluster } from '../../src/cluster/http-cluster.js';
-import { KubeApi } from '../../src/cluster/kube-api.js';
-import { ClusterError } from '../../src/cluster/types.js';
+import { kubeconfigConnection } from '../../src/adapters/kube/kubeconfig.js';
+import { HttpCluster } from '../../src/adapters/kube/http-cluster.js';
+import { KubeApi } from '../../src/adapters/kube/kube-api.js';
+import { ClusterError } from '../../src/model/cluster.js';
 import { ConnectProxy } from '../support/connect-proxy.js';
 import { FaultProxy } from '../support/control-plane/fault-proxy.js';
 import { unique, type ControlPlane } from '../support/control-plane/index.js';

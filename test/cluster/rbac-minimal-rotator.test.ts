@@ -7,8 +7,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { leaseEdgeOf } from '../../src/cluster/rotate-lock.js';
-import { DEFAULT_POLICY } from '../../src/plan/plan-policy.js';
+import { leaseEdgeOf } from '../../src/adapters/kube/rotate-lock.js';
+import { DEFAULT_POLICY } from '../../src/fleet/plan-policy.js';
 import { leaseTimingFor, rotateOnce, type RotatorEvent } from '../../src/rotate/index.js';
 import type { Manifest, PolicyRule } from '../support/kube-emulator/index.js';
 import {

@@ -6,8 +6,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { reportOf } from '../../src/cluster/map-objects.js';
-import { publishNodeStatus } from '../../src/cluster/publish.js';
+import { reportOf } from '../../src/adapters/kube/map-objects.js';
+import { publishNodeStatus } from '../../src/adapters/kube/publish.js';
 import { PUBLISH_LIMITS, publishedLedger, utf8Length } from '../../src/ledger/publish-ledger.js';
 import { updateLedger } from '../../src/ledger/update-ledger.js';
 import { bigLedger } from '../support/big-ledger.js';

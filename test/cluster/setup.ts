@@ -11,10 +11,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { inClusterConnection } from '../../src/cluster/connect.js';
-import type { Connection } from '../../src/cluster/connection.js';
-import { HttpCluster } from '../../src/cluster/http-cluster.js';
-import { KubeApi, type KubeApiOptions } from '../../src/cluster/kube-api.js';
+import { inClusterConnection } from '../../src/adapters/kube/connect.js';
+import type { Connection } from '../../src/adapters/kube/connection.js';
+import { HttpCluster } from '../../src/adapters/kube/http-cluster.js';
+import { KubeApi, type KubeApiOptions } from '../../src/adapters/kube/kube-api.js';
 import { haveKubectl, renderDeploy, type Manifest } from '../support/deploy-manifests.js';
 import { FaultProxy } from '../support/control-plane/fault-proxy.js';
 import {

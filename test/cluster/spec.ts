@@ -1,8 +1,8 @@
 // Findings and the node status certdrift derives from them, for the publishing tests.
 
-import { desiredConditions, desiredEvents, desiredReport } from '../../src/plan/node-status.js';
-import type { NodeStatusSpec } from '../../src/cluster/publish.js';
-import type { Finding } from '../../src/model.js';
+import { desiredConditions, desiredEvents, desiredReport } from '../../src/agent/node-status.js';
+import type { NodeStatusSpec } from '../../src/adapters/kube/publish.js';
+import type { Finding } from '../../src/model/index.js';
 import { inventory } from '../support/inventory.js';
 
 export const finding = (

@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCertificateFile, type FileParse } from '../../src/certs/index.js';
-import type { CertFacts } from '../../src/model.js';
+import type { CertFacts } from '../../src/model/index.js';
 import { issue, daysFrom } from '../support/certs.js';
 import { toPem } from '../support/certs.js';
 import { oddCertificates, type OddCert } from './odd-certs.js';

@@ -38,6 +38,7 @@ test('the base renders a complete install', (t) => {
   assert.deepEqual(out.objs.map((o) => o.kind).sort(), [
     'ClusterRole',
     'ClusterRole',
+    'ClusterRole',
     'ClusterRoleBinding',
     'CustomResourceDefinition',
     'DaemonSet',
@@ -56,7 +57,11 @@ test('the base renders a complete install', (t) => {
           hostNetwork: boolean;
           dnsPolicy: string;
           tolerations: unknown[];
-          volumes: { name: string; hostPath?: { path: string; type?: string } }[];
+          volumes: {
+            name: string;
+            hostPath?: { path: string; type?: string };
+            secret?: { secretName: string };
+          }[];
           containers: {
             args: string[];
             securityContext: { capabilities: { drop: string[]; add: string[] } };
@@ -74,12 +79,13 @@ test('the base renders a complete install', (t) => {
   assert.equal(pod.dnsPolicy, 'ClusterFirstWithHostNet');
   assert.deepEqual(pod.tolerations, [{ operator: 'Exists' }]);
   assert.deepEqual(
-    pod.volumes.map((v) => [v.name, v.hostPath?.path, v.hostPath?.type]),
+    pod.volumes.map((v) => [v.name, v.hostPath?.path ?? v.secret?.secretName, v.hostPath?.type]),
     [
       ['host', '/', 'Directory'],
       ['state', '/var/lib/certdrift', 'DirectoryOrCreate'],
+      ['tls', 'certdrift-agent-tls', undefined],
     ],
-    'host paths are directories, never single files',
+    'host paths are directories, never single files; the serving certificate is a Secret',
   );
   const c = pod.containers[0];
   assert.ok(c);
@@ -93,9 +99,18 @@ test('the base renders a complete install', (t) => {
     [
       ['host', '/host', true],
       ['state', '/var/lib/certdrift', false],
+      ['tls', '/etc/certdrift/tls', true],
     ],
   );
   assert.ok(c.args.includes('--state-dir=/var/lib/certdrift'));
+  // the endpoint: the node's own address, TLS, and only authorized scrapers (issue #26)
+  for (const arg of [
+    '--listen=$(NODE_IP):9731',
+    '--tls-cert-file=/etc/certdrift/tls/tls.crt',
+    '--tls-key-file=/etc/certdrift/tls/tls.key',
+    '--metrics-auth=kubernetes',
+  ])
+    assert.ok(c.args.includes(arg), arg);
   assert.deepEqual(Object.keys(c.resources).sort(), ['limits', 'requests']);
   const role = out.objs.find(
     (o) => o.kind === 'ClusterRole' && o.metadata.name === 'certdrift-agent',
@@ -109,6 +124,8 @@ test('the base renders a complete install', (t) => {
       'nodes/status:patch',
       'nodecertificatereports:get,create,patch',
       'nodecertificatereports/status:update',
+      'tokenreviews:create',
+      'subjectaccessreviews:create',
     ],
   );
   // the reader role: list only, shipped unbound (bound to people, not to the agent)

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { REASON_CODES } from '../../src/reasons.js';
+import { REASON_CODES } from '../../src/model/reasons.js';
 import { REPO } from '../support/scan.js';
 
 test('docs/reasons.md lists every reason code, and only those', () => {

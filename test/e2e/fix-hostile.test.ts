@@ -65,7 +65,8 @@ test('a symlinked kops manifest with a Latin-1 comment, owned by another user: p
   const root = process.getuid?.() === 0;
   if (root) chownSync(target, 4242, 4343);
   else if (process.env.CI === 'true') throw new Error('needs root in CI');
-  else t.diagnostic('not root: owner preservation is checked in src/host/safe-write.test.ts');
+  else
+    t.diagnostic('not root: owner preservation is checked in src/adapters/host/safe-write.test.ts');
   const log = join(tree.root, 'fix.log');
   const backups = join(tree.root, 'backups');
   const r = fix(tree, '--apply', '--log-file', log, '--backup-dir', backups);

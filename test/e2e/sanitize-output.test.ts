@@ -10,7 +10,7 @@ import { kubeconfig } from '../support/kubeconfig.js';
 import { NOW } from '../support/nodes.js';
 import { BIN, runCli } from '../support/scan.js';
 import { HostTree } from '../support/tree.js';
-import { sanitize } from '../../src/report/sanitize.js';
+import { escapeTerminal } from '../../src/model/escape.js';
 
 const ESC_TITLE = '\x1b]0;pwned\x07';
 const CLEAR = '\x1b[2J\x1b[H';
@@ -22,10 +22,10 @@ function assertClean(out: string, what: string): void {
   assert.equal(m, null, `${what}: raw ${JSON.stringify(m?.[0])} at ${m?.index ?? -1}`);
 }
 
-test('sanitize: C0, DEL, C1 and bidi controls become visible escapes; text stays', () => {
+test('escapeTerminal: C0, DEL, C1, bidi controls and the backslash become visible escapes; text stays', () => {
   assert.equal(
-    sanitize(`a${CLEAR}b\nc\td\x7fe\x9bf\u202eg é 证`),
-    'a\\x1b[2J\\x1b[Hb\\x0ac\\x09d\\x7fe\\x9bf\\u202eg é 证',
+    escapeTerminal(`a${CLEAR}b\nc\td\x7fe\x9bf\u202eg\u061c\\ é 证`),
+    'a\\x1b[2J\\x1b[Hb\\x0ac\\x09d\\x7fe\\x9bf\\u{202e}g\\u{61c}\\\\ é 证',
   );
 });
 

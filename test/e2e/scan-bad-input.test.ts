@@ -12,8 +12,8 @@ import { kubeconfig } from '../support/kubeconfig.js';
 import { NOW } from '../support/nodes.js';
 import { runCli, runCliAs, scanTree } from '../support/scan.js';
 import { HostTree } from '../support/tree.js';
-import type { Inventory } from '../../src/model.js';
-import { REASON_CODES } from '../../src/reasons.js';
+import type { Inventory } from '../../src/model/index.js';
+import { REASON_CODES } from '../../src/model/reasons.js';
 
 const D = '/etc/kubernetes/pki';
 let tree: HostTree;

@@ -16,7 +16,7 @@ import {
   NOW,
   type BuiltNode,
 } from '../support/nodes.js';
-import { openNodeFiles } from '../../src/host/index.js';
+import { openNodeFiles } from '../../src/adapters/host/index.js';
 import { runCli, scanTree } from '../support/scan.js';
 
 /**
@@ -24,7 +24,7 @@ import { runCli, scanTree } from '../support/scan.js';
  * at the same time) are none of these tests' business.
  */
 const NO_RUNTIME = ['--runtime-endpoint', 'none'];
-import type { Inventory } from '../../src/model.js';
+import type { Inventory } from '../../src/model/index.js';
 
 function assertInventory(inv: Inventory, node: BuiltNode): void {
   const left = [...inv.certificates];

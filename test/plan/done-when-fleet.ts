@@ -44,7 +44,7 @@ export interface DoneWhenFiles {
   policy: string;
 }
 
-/** kops certificates: issued at node creation, valid 455–485 days (src/plan/node-lifetime.ts) */
+/** kops certificates: issued at node creation, valid 455–485 days (src/node/lifetime.ts) */
 const kopsDeadline = (created: Date, extraDays: number): Date => daysFrom(created, 455 + extraDays);
 
 export function buildDoneWhenFleet(): { nodes: unknown; reports: unknown } {

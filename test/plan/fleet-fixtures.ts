@@ -255,7 +255,7 @@ export function nodeList(items: unknown[]): Record<string, unknown> {
   return { apiVersion: 'v1', items, kind: 'List', metadata: { resourceVersion: '' } };
 }
 
-/** a NodeCertificateReport as the agent publishes it (deploy/base/crd.yaml, src/cluster/publish.ts) */
+/** a NodeCertificateReport as the agent publishes it (deploy/base/crd.yaml, src/adapters/kube/publish.ts) */
 export function report(
   name: string,
   deadline: Date,

@@ -4,9 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { parseNodeList } from '../../src/plan/parse-node-list.js';
-import { parseReportList, parseScanDocument } from '../../src/plan/parse-certificate-facts.js';
-import { readPolicy } from '../../src/plan/read-policy.js';
+import { parseNodeList } from '../../src/fleet/parse-node-list.js';
+import { parseReportList, parseScanDocument } from '../../src/fleet/parse-certificate-facts.js';
+import { readPolicy } from '../../src/fleet/read-policy.js';
 import { splitScanArgument } from '../../src/cli/commands/plan-file-source.js';
 import {
   aksNode,

@@ -4,10 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { planReplacements } from '../../src/plan/plan-replacements.js';
-import { DEFAULT_POLICY, type PlanPolicy } from '../../src/plan/plan-policy.js';
-import type { CertificateFacts, FleetNode } from '../../src/plan/fleet.js';
-import { buildPlanDocument } from '../../src/report/plan-document.js';
+import { planReplacements } from '../../src/fleet/plan-replacements.js';
+import { DEFAULT_POLICY, type PlanPolicy } from '../../src/fleet/plan-policy.js';
+import type { CertificateFacts, FleetNode } from '../../src/fleet/fleet.js';
+import { buildPlanDocument } from '../../src/fleet/render/plan-document.js';
 import { checkPlan, type RefReplacement, type RefWindow } from './check-plan.js';
 
 const DAY = 86_400_000;

@@ -3,14 +3,14 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readPolicy } from '../../src/plan/read-policy.js';
-import { groupConcurrency } from '../../src/plan/group-concurrency.js';
-import { WindowCalendar } from '../../src/plan/window-calendar.js';
-import { instantOfLocal } from '../../src/plan/zoned-time.js';
-import { planReplacements } from '../../src/plan/plan-replacements.js';
-import { DEFAULT_POLICY, type PlanPolicy } from '../../src/plan/plan-policy.js';
-import type { FleetNode } from '../../src/plan/fleet.js';
-import { parseDuration } from '../../src/plan/duration.js';
+import { readPolicy } from '../../src/fleet/read-policy.js';
+import { groupConcurrency } from '../../src/fleet/group-concurrency.js';
+import { WindowCalendar } from '../../src/fleet/window-calendar.js';
+import { instantOfLocal } from '../../src/fleet/zoned-time.js';
+import { planReplacements } from '../../src/fleet/plan-replacements.js';
+import { DEFAULT_POLICY, type PlanPolicy } from '../../src/fleet/plan-policy.js';
+import type { FleetNode } from '../../src/fleet/fleet.js';
+import { parseDuration } from '../../src/model/duration.js';
 
 const DAY = 86_400_000;
 const H = 3_600_000;

@@ -5,11 +5,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { REPO } from '../support/scan.js';
-import { parseNodeList } from '../../src/plan/parse-node-list.js';
-import { parseReportList } from '../../src/plan/parse-certificate-facts.js';
-import { readPolicy } from '../../src/plan/read-policy.js';
-import { planReplacements } from '../../src/plan/plan-replacements.js';
-import { buildPlanDocument } from '../../src/report/plan-document.js';
+import { parseNodeList } from '../../src/fleet/parse-node-list.js';
+import { parseReportList } from '../../src/fleet/parse-certificate-facts.js';
+import { readPolicy } from '../../src/fleet/read-policy.js';
+import { planReplacements } from '../../src/fleet/plan-replacements.js';
+import { buildPlanDocument } from '../../src/fleet/render/plan-document.js';
 import { AT, POLICY, buildDoneWhenFleet } from './done-when-fleet.js';
 
 function keysOf(v: unknown, out = new Set<string>()): Set<string> {

@@ -10,13 +10,13 @@ import {
   parseKubeconfig,
   parsePem,
 } from '../../src/certs/index.js';
-import { compileGlob, expandBraces, matchesPath } from '../../src/host/glob.js';
+import { compileGlob, expandBraces, matchesPath } from '../../src/model/glob.js';
 import { berOctets, readBer } from '../../src/certs/ber.js';
 import { DerError } from '../../src/certs/der.js';
 import { looksLikePkcs7, readPkcs7 } from '../../src/certs/pkcs7.js';
 import { looksLikePkcs12, readPkcs12 } from '../../src/certs/pkcs12.js';
 import * as d from '../support/der-build.js';
-import { splitList } from '../../src/config/scan-config.js';
+import { splitList } from '../../src/cli/config/scan-config.js';
 import { daysFrom, issue, type Issued } from '../support/certs.js';
 import { NOW } from '../support/nodes.js';
 

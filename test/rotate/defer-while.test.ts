@@ -13,7 +13,7 @@ import { createServer, type Server } from 'node:http';
 import { createServer as netServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { prometheusGate } from '../../src/cluster/prometheus-query.js';
+import { prometheusGate } from '../../src/adapters/prometheus/prometheus-query.js';
 import { judgeQuery } from '../../src/rotate/index.js';
 import { requireTool } from '../monitoring/prometheus-tools.js';
 

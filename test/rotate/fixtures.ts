@@ -1,9 +1,9 @@
 // Small fleets for the rotation tests: live nodes as the cluster edge maps them and the plan
 // the real planner computes for them (nothing hand-written stands in for the planner).
 
-import { groupOfNode, kindOfGroup } from '../../src/plan/node-group.js';
-import { DEFAULT_POLICY, type PlanPolicy } from '../../src/plan/plan-policy.js';
-import type { FleetNode } from '../../src/plan/fleet.js';
+import { groupOfNode, kindOfGroup } from '../../src/fleet/node-group.js';
+import { DEFAULT_POLICY, type PlanPolicy } from '../../src/fleet/plan-policy.js';
+import type { FleetNode } from '../../src/fleet/fleet.js';
 import type { LiveNode, LivePod, RotateOptions } from '../../src/rotate/index.js';
 
 export const NOW = new Date('2026-11-25T10:00:00Z');

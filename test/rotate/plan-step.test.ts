@@ -11,7 +11,7 @@ import {
   type LiveNode,
   type RotateStep,
 } from '../../src/rotate/index.js';
-import type { PlanPolicy } from '../../src/plan/plan-policy.js';
+import type { PlanPolicy } from '../../src/fleet/plan-policy.js';
 import { fleetOf, liveNode, NOW, OPTIONS, pod, policyOf } from './fixtures.js';
 
 const ID = 'p-test';

@@ -7,10 +7,22 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RotateClient } from '../../src/cluster/rotate-client.js';
-import { acquireLease, LEASE_NAME, LEASE_NAMESPACE } from '../../src/cluster/rotate-lock.js';
-import { DEFAULT_POLICY } from '../../src/plan/plan-policy.js';
-import { ROTATION_ANNOTATION, parseRecord, runStep, type StepRun } from '../../src/rotate/index.js';
+import type { RotateClient } from '../../src/adapters/kube/rotate-client.js';
+import {
+  LEASE_NAME,
+  LEASE_NAMESPACE,
+  LEASE_SECONDS,
+  leaseEdgeOf,
+} from '../../src/adapters/kube/rotate-lock.js';
+import { DEFAULT_POLICY } from '../../src/fleet/plan-policy.js';
+import {
+  LeaseKeeper,
+  leaseTimingFor,
+  ROTATION_ANNOTATION,
+  parseRecord,
+  runStep,
+  type StepRun,
+} from '../../src/rotate/index.js';
 import { haveKubectl, type KubeEmulator } from '../support/kube-emulator/index.js';
 import { raw } from '../support/kube-emulator/testing.js';
 import { readyCondition } from '../support/kube-emulator/controllers.js';
@@ -153,11 +165,15 @@ test('the Lease of a vanished holder is taken over after it expires, not before'
       renewTime: t0.toISOString().replace('Z', '000Z'),
     },
   });
-  const early = await acquireLease(client, 'me', new Date(t0.getTime() + 59_000));
+  // The keeper `certdrift rotate --apply` holds the Lease with, over the real client.
+  const keeper = (me: string) =>
+    new LeaseKeeper(leaseEdgeOf(client), me, leaseTimingFor(LEASE_SECONDS));
+  const mine = keeper('me');
+  const early = await mine.acquire(new Date(t0.getTime() + 59_000));
   assert.deepEqual(early, {
     held: false,
     holder: 'ghost',
-    until: new Date(t0.getTime() + 60_000).toISOString(),
+    until: new Date(t0.getTime() + 60_000),
   });
   const lease = () =>
     emu.find('coordination.k8s.io', 'leases', LEASE_NAME, LEASE_NAMESPACE)?.spec as Record<
@@ -165,14 +181,13 @@ test('the Lease of a vanished holder is taken over after it expires, not before'
       unknown
     >;
   assert.equal(lease().holderIdentity, 'ghost');
-  assert.deepEqual(await acquireLease(client, 'me', new Date(t0.getTime() + 60_000)), {
+  assert.deepEqual(await mine.acquire(new Date(t0.getTime() + 60_000)), {
     held: true,
+    previous: 'ghost',
   });
   assert.equal(lease().holderIdentity, 'me');
   assert.equal(lease().leaseTransitions, 1);
   // Now the ghost (or anyone else) must wait for us; we renew.
-  assert.equal((await acquireLease(client, 'other', new Date(t0.getTime() + 61_000))).held, false);
-  assert.deepEqual(await acquireLease(client, 'me', new Date(t0.getTime() + 90_000)), {
-    held: true,
-  });
+  assert.equal((await keeper('other').acquire(new Date(t0.getTime() + 61_000))).held, false);
+  assert.deepEqual(await mine.renew(new Date(t0.getTime() + 90_000)), { result: 'renewed' });
 });

@@ -6,7 +6,7 @@
 
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_POLICY } from '../../src/plan/plan-policy.js';
+import { DEFAULT_POLICY } from '../../src/fleet/plan-policy.js';
 import { drive, ROTATION_ANNOTATION, type DriveSettings } from '../../src/rotate/index.js';
 import { haveKubectl } from '../support/kube-emulator/index.js';
 import { capiNode, karpenterClaim, karpenterNode } from '../support/kube-emulator/controllers.js';

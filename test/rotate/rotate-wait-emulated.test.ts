@@ -8,7 +8,7 @@
 
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_POLICY, type PlanPolicy } from '../../src/plan/plan-policy.js';
+import { DEFAULT_POLICY, type PlanPolicy } from '../../src/fleet/plan-policy.js';
 import {
   drive,
   parseRecord,

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LEASE_NAME, LEASE_NAMESPACE } from '../../src/cluster/rotate-lock.js';
+import { LEASE_NAME, LEASE_NAMESPACE } from '../../src/adapters/kube/rotate-lock.js';
 import { haveKubectl, type KubeEmulator } from '../support/kube-emulator/index.js';
 import { BIN } from '../support/scan.js';
 import { rotatorAccount, startRotatorCluster } from './rotator-cluster.js';

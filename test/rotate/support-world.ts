@@ -6,7 +6,7 @@
 // controllers act. Old nodes are created 400 days in the past (due under the default policy);
 // replacements are new (not due).
 
-import type { RotateClient } from '../../src/cluster/rotate-client.js';
+import type { RotateClient } from '../../src/adapters/kube/rotate-client.js';
 import type { Clock, LiveMachine, LiveNodeClaim, LivePod } from '../../src/rotate/index.js';
 import type { RotateEdge } from '../../src/rotate/index.js';
 import type { KObj, KubeEmulator } from '../support/kube-emulator/index.js';

@@ -43,22 +43,25 @@ export interface AgentPodSpec {
   hostPID?: boolean;
   hostNetwork?: boolean;
   containers: AgentContainer[];
-  volumes?: { name: string; hostPath?: { path: string; type?: string } }[];
+  volumes?: {
+    name: string;
+    hostPath?: { path: string; type?: string };
+    secret?: { secretName: string; defaultMode?: number };
+  }[];
   [k: string]: unknown;
 }
 
 /** Pod-spec fields the lab cannot exercise (no API server, scheduler or kubelet), and why. */
 const POD_FIELDS_OUTSIDE_LAB: Record<string, string> = {
-  serviceAccountName: 'API credentials: the lab has no API server (publishing is tested elsewhere)',
   priorityClassName: 'scheduling and eviction order',
   tolerations: 'scheduling',
   nodeSelector: 'scheduling',
   affinity: 'scheduling',
   automountServiceAccountToken: 'API credentials',
   terminationGracePeriodSeconds: 'the test stops the container itself',
-  dnsPolicy: 'no cluster DNS in the lab (the agent needs none: no API server here)',
+  dnsPolicy: 'no cluster DNS in the lab (the API server is reached by address)',
 };
-const POD_FIELDS_MAPPED = ['hostPID', 'hostNetwork', 'containers', 'volumes'];
+const POD_FIELDS_MAPPED = ['hostPID', 'hostNetwork', 'containers', 'volumes', 'serviceAccountName'];
 
 /** Container fields the lab does not exercise, and why. */
 const CONTAINER_FIELDS_OUTSIDE_LAB: Record<string, string> = {
@@ -154,6 +157,16 @@ export function criConfigsOf(
     logDir: string;
     /** host paths moved for the lab, e.g. the state directory to a temp dir of the test's */
     hostPaths?: Record<string, string>;
+    /** the node's address (downward API status.hostIP) */
+    hostIP: string;
+    /** where each Secret's files are on the lab's node (kubelet's secret volume) */
+    secrets: Record<string, string>;
+    /**
+     * what kubelet gives a pod with a service account: the projected token and CA (a directory
+     * with `token` and `ca.crt`) at /var/run/secrets/kubernetes.io/serviceaccount, and the
+     * API server's address in KUBERNETES_SERVICE_HOST/PORT (pkg/kubelet/kubelet_pods.go)
+     */
+    serviceAccount: { dir: string; host: string; port: string };
   },
 ): CriAgentConfigs {
   const outsideLab: string[] = [];
@@ -206,12 +219,30 @@ export function criConfigsOf(
     if (e.value !== undefined) return { key: e.name, value: e.value };
     if (e.valueFrom?.fieldRef?.fieldPath === 'spec.nodeName')
       return { key: e.name, value: p.nodeName };
+    if (e.valueFrom?.fieldRef?.fieldPath === 'status.hostIP')
+      return { key: e.name, value: p.hostIP };
     throw new Error(`env ${e.name}: unsupported source ${JSON.stringify(e.valueFrom)}`);
   });
+  if (pod.serviceAccountName !== undefined)
+    env.push(
+      { key: 'KUBERNETES_SERVICE_HOST', value: p.serviceAccount.host },
+      { key: 'KUBERNETES_SERVICE_PORT', value: p.serviceAccount.port },
+    );
   const volumes = new Map((pod.volumes ?? []).map((v) => [v.name, v]));
   const mounts = (c.volumeMounts ?? []).map((m) => {
     const v = volumes.get(m.name);
-    if (!v?.hostPath) throw new Error(`volume ${m.name} is not a hostPath`);
+    if (v?.secret) {
+      const dir = p.secrets[v.secret.secretName];
+      if (!dir) throw new Error(`volume ${m.name}: no files for Secret ${v.secret.secretName}`);
+      // kubelet mounts a Secret volume read-only whatever the mount says (pkg/volume/secret)
+      return {
+        containerPath: m.mountPath,
+        hostPath: dir,
+        readonly: true,
+        propagation: PROPAGATION.None,
+      };
+    }
+    if (!v?.hostPath) throw new Error(`volume ${m.name} is neither a hostPath nor a Secret`);
     const hostPath = p.hostPaths?.[v.hostPath.path] ?? v.hostPath.path;
     if (hostPath !== v.hostPath.path) outsideLab.push(`hostPath ${v.hostPath.path} at ${hostPath}`);
     // kubelet (pkg/volume/hostpath): DirectoryOrCreate makes the directory, mode 0755
@@ -225,12 +256,19 @@ export function criConfigsOf(
       propagation: PROPAGATION[m.mountPropagation ?? 'None'],
     };
   });
+  if (pod.serviceAccountName !== undefined)
+    mounts.push({
+      containerPath: '/var/run/secrets/kubernetes.io/serviceaccount',
+      hostPath: p.serviceAccount.dir,
+      readonly: true,
+      propagation: PROPAGATION.None,
+    });
   const limit = c.resources?.limits?.memory;
   const container = {
     metadata: { name: c.name, attempt: 0 },
     image: { image: c.image },
-    ...(c.command ? { command: c.command } : {}),
-    args: c.args ?? [],
+    ...(c.command ? { command: c.command.map((x) => expand(x, env)) } : {}),
+    args: (c.args ?? []).map((x) => expand(x, env)),
     envs: env,
     mounts,
     logPath: `${c.name}/0.log`,
@@ -253,4 +291,15 @@ export function criConfigsOf(
     },
   };
   return { sandbox, container, outsideLab, createDirs };
+}
+
+/**
+ * kubelet's expansion of `$(VAR)` in command and args from the container's env
+ * (third_party/forked/golang/expansion): `$$` is a literal `$`, an undefined name stays as written.
+ */
+export function expand(text: string, env: { key: string; value: string }[]): string {
+  const vars = new Map(env.map((e) => [e.key, e.value]));
+  return text.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (whole, name?: string) =>
+    name === undefined ? '$' : (vars.get(name) ?? whole),
+  );
 }

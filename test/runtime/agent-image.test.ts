@@ -13,6 +13,11 @@
 // CERTDRIFT_PATH, because the lab's node files live under a temp dir instead of the preset paths;
 // and the state hostPath /var/lib/certdrift is a temp dir of the test's (other tests on this
 // machine run agents too), created as kubelet creates a DirectoryOrCreate path.
+// The cluster side is real: the pod's service account is deploy/base's, installed on the test
+// control plane, its token from the TokenRequest API mounted where kubelet projects it; the
+// certdrift-agent-tls Secret's files are made by the test; status.hostIP is 127.0.0.1 (the lab
+// node's network). The agent publishes to the API server and answers /metrics over TLS only
+// to a token allowed by certdrift-metrics-reader, as the shipped manifest says.
 
 import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,6 +30,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,10 +38,119 @@ import { importImage } from '../../src/lab/image.js';
 import { kubeProxyPod, writeKubeProxyKubeconfig } from '../../src/lab/kube-proxy.js';
 import { Lab } from '../../src/lab/lab.js';
 import { buildAgentImage, imageReference } from '../../scripts/build-image.js';
+import { issue, type Issued } from '../support/certs.js';
+import { install } from '../support/control-plane/install.js';
+import { unique, useControlPlane, type ControlPlane } from '../support/control-plane/index.js';
+import { renderDeploy } from '../support/deploy-manifests.js';
 import { requireRuntime, runtimeUnavailable } from '../support/lab.js';
 import { criConfigsOf, renderDaemonSet, type AgentPodSpec } from './agent-image-pod.js';
 
-const NODE_NAME = 'lab-node-ship';
+const NODE_NAME = unique('lab-node-ship');
+const SERVER_NAME = 'certdrift.certdrift.svc';
+
+interface ClusterSide {
+  cp: ControlPlane;
+  saDir: string;
+  tlsDir: string;
+  ca: Issued;
+  /** a token bound to certdrift-metrics-reader (the scraper's) */
+  reader: string;
+}
+let cluster: ClusterSide | undefined;
+const cleanups: (() => unknown)[] = [];
+
+/** The agent's identity and TLS Secret, and a scraper, on the real control plane (once). */
+async function clusterSide(cp: ControlPlane): Promise<ClusterSide> {
+  const cleanup = { after: (fn: () => unknown) => cleanups.push(fn) };
+  const installed = await install(cp, cleanup, renderDeploy('base'));
+  const ns = installed.namespace;
+  await cp.node(NODE_NAME);
+  cleanups.push(() => cp.admin.request('DELETE', `/api/v1/nodes/${NODE_NAME}`));
+  const work = mkdtempSync(join(tmpdir(), 'certdrift-image-cluster-'));
+  cleanups.push(() => {
+    rmSync(work, { recursive: true, force: true });
+  });
+  const saDir = join(work, 'serviceaccount');
+  const tlsDir = join(work, 'certdrift-agent-tls');
+  mkdirSync(saDir);
+  mkdirSync(tlsDir);
+  writeFileSync(join(saDir, 'token'), await cp.token(ns, 'certdrift', { create: false }));
+  writeFileSync(join(saDir, 'ca.crt'), cp.ca);
+  const now = Date.now();
+  const ca = await issue({
+    cn: 'certdrift-agent-ca',
+    isCA: true,
+    key: 'p256',
+    notBefore: new Date(now - 3_600_000),
+    notAfter: new Date(now + 86_400_000),
+    seed: `image-ca|${now}`,
+  });
+  const leaf = await issue({
+    cn: SERVER_NAME,
+    key: 'p256',
+    eku: ['serverAuth'],
+    sans: [`DNS:${SERVER_NAME}`],
+    issuer: ca,
+    notBefore: new Date(now - 3_600_000),
+    notAfter: new Date(now + 86_400_000),
+    seed: `image-leaf|${now}`,
+  });
+  // the Secret volume's files, with the manifest's defaultMode 0400
+  for (const [f, content] of [
+    ['tls.crt', leaf.pem],
+    ['tls.key', leaf.keyPem],
+    ['ca.crt', ca.pem],
+  ] as const)
+    writeFileSync(join(tlsDir, f), content, { mode: 0o400 });
+  const role = installed.renamed.get('ClusterRole//certdrift-metrics-reader');
+  assert.ok(role);
+  await cp.admin.apply({
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: `${ns}-scraper` },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
+    subjects: [{ kind: 'ServiceAccount', name: 'scraper', namespace: ns }],
+  });
+  cleanups.push(() =>
+    cp.admin.request(
+      'DELETE',
+      `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${ns}-scraper`,
+    ),
+  );
+  return { cp, saDir, tlsDir, ca, reader: await cp.token(ns, 'scraper') };
+}
+
+/** GET over the agent's TLS, checking its certificate for the Service's name. */
+function agentGet(
+  side: ClusterSide,
+  path: string,
+  token?: string,
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve) => {
+    const req = httpsRequest(
+      {
+        host: '127.0.0.1',
+        port: PORT,
+        path,
+        servername: SERVER_NAME,
+        ca: side.ca.pem,
+        agent: false,
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() });
+        });
+      },
+    );
+    req.on('error', () => {
+      resolve({ status: 0, body: '' });
+    });
+    req.end();
+  });
+}
 const PORT = 9731; // the manifest's --listen=:9731, on the node network
 
 let lab: Lab | undefined;
@@ -62,17 +177,23 @@ before(async () => {
 });
 after(async () => {
   if (lab) await lab.down();
+  for (const c of cleanups.reverse()) await c();
 });
 
-function ready(t: TestContext): { lab: Lab; pod: AgentPodSpec } | null {
+async function ready(
+  t: TestContext,
+): Promise<{ lab: Lab; pod: AgentPodSpec; side: ClusterSide } | null> {
   if (!requireRuntime(t)) return null;
   if (setupError) {
     if (process.env.CI === 'true') throw new Error(setupError);
     t.skip(setupError);
     return null;
   }
+  const cp = useControlPlane(t);
+  if (!cp) return null;
+  cluster ??= await clusterSide(cp);
   assert.ok(lab && pod, 'lab and manifest are set up');
-  return { lab, pod };
+  return { lab, pod, side: cluster };
 }
 
 async function portAnswers(port: number): Promise<boolean> {
@@ -132,6 +253,7 @@ const readLedger = (lab: Lab): LedgerDoc =>
 /** Runs the agent pod with the manifest's spec (optionally altered), returns /metrics. */
 async function runAgent(
   lab: Lab,
+  side: ClusterSide,
   spec: AgentPodSpec,
   name: string,
 ): Promise<{
@@ -149,6 +271,9 @@ async function runAgent(
     nodeName: NODE_NAME,
     logDir,
     hostPaths: { '/var/lib/certdrift': stateDir(lab) },
+    hostIP: '127.0.0.1',
+    secrets: { 'certdrift-agent-tls': side.tlsDir },
+    serviceAccount: { dir: side.saDir, host: '127.0.0.1', port: new URL(side.cp.url).port },
   });
   for (const d of cfg.createDirs) mkdirSync(d, { recursive: true, mode: 0o755 });
   const container = cfg.container as { envs: { key: string; value: string }[] };
@@ -173,13 +298,14 @@ async function runAgent(
     let status = 0;
     for (let i = 0; i < 150 && status !== 200; i++) {
       await new Promise((r) => setTimeout(r, 200));
-      status = await fetch(`http://127.0.0.1:${String(PORT)}/readyz`).then(
-        (r) => r.status,
-        () => 0,
-      );
+      status = (await agentGet(side, '/readyz')).status;
     }
     assert.equal(status, 200, `agent not ready; its log:\n${readLog()}`);
-    const metrics = await (await fetch(`http://127.0.0.1:${String(PORT)}/metrics`)).text();
+    // /metrics answers the scraper's token only (--metrics-auth kubernetes)
+    assert.equal((await agentGet(side, '/metrics')).status, 401, readLog());
+    const scraped = await agentGet(side, '/metrics', side.reader);
+    assert.equal(scraped.status, 200, readLog());
+    const metrics = scraped.body;
     const pid = await lab.pidOf(containerId);
     return {
       metrics,
@@ -211,13 +337,14 @@ const permissionDenied =
   /certdrift_item_errors_total\{node="[^"]+",reason="permission_denied"\} ([0-9]+)/;
 
 test('the image runs under the DaemonSet spec and finds STALE_VIEW and NOT_RELOADED', async (t) => {
-  const env = ready(t);
+  const env = await ready(t);
   if (!env) return;
   scenario = await buildScenario(env.lab);
   const c = env.pod.containers[0];
   assert.equal(c?.image, imageReference(), 'the manifest runs the image npm run image builds');
   const { metrics, log, outsideLab, status, mountinfo } = await runAgent(
     env.lab,
+    env.side,
     env.pod,
     'certdrift-manifest',
   );
@@ -238,15 +365,24 @@ test('the image runs under the DaemonSet spec and finds STALE_VIEW and NOT_RELOA
     host?.slice(6).some((x) => x.startsWith('master:')),
     'HostToContainer: /host is a slave',
   );
-  assert.match(metrics, /certdrift_source_up\{node="lab-node-ship",source="cri"\} 1/);
+  assert.ok(metrics.includes(`certdrift_source_up{node="${NODE_NAME}",source="cri"} 1`));
+  assert.ok(
+    metrics.includes(`certdrift_source_up{node="${NODE_NAME}",source="kubernetes"} 1`),
+    'published to the API server',
+  );
   assert.match(metrics, foreign(scenario), 'DAC_READ_SEARCH reads a file root does not own');
   assert.equal(permissionDenied.exec(metrics)?.[1], '0');
   const state = mounts.find((f) => f[4] === '/var/lib/certdrift');
   assert.match(state?.[5] ?? '', /^rw\b/, 'the state directory is the one writable mount');
+  // The pod's service account published the node's report to the real API server.
+  const report = await env.side.cp.admin.get(
+    `/apis/certdrift.io/v1alpha1/nodecertificatereports/${NODE_NAME}`,
+  );
+  assert.ok(report.status, `the agent wrote its report:\n${log}`);
 });
 
 test('the ledger is written under the state hostPath and survives a restart of the container', async (t) => {
-  const env = ready(t);
+  const env = await ready(t);
   if (!env) return;
   assert.ok(scenario, 'runs after the manifest test');
   const file = join(stateDir(env.lab), 'ledger.json');
@@ -261,7 +397,7 @@ test('the ledger is written under the state hostPath and survives a restart of t
   // renewed again while no agent runs; the kube-proxy that loads once keeps what it loaded
   writeKubeProxyKubeconfig(scenario.reloadNode, 455, 5);
   await new Promise((r) => setTimeout(r, 1100));
-  const { log } = await runAgent(env.lab, env.pod, 'certdrift-manifest-restarted');
+  const { log } = await runAgent(env.lab, env.side, env.pod, 'certdrift-manifest-restarted');
   assert.doesNotMatch(log, /ledger not saved|starting a new one/, log);
   const second = readLedger(env.lab);
   assert.ok(second.updatedAt > first.updatedAt);
@@ -285,11 +421,12 @@ function without(pod: AgentPodSpec, cap: string): AgentPodSpec {
 }
 
 test('without SYS_PTRACE the agent cannot look into containers', async (t) => {
-  const env = ready(t);
+  const env = await ready(t);
   if (!env) return;
   assert.ok(scenario, 'runs after the manifest test');
   const { metrics, log, status } = await runAgent(
     env.lab,
+    env.side,
     without(env.pod, 'SYS_PTRACE'),
     'no-ptrace',
   );
@@ -306,11 +443,12 @@ test('without SYS_PTRACE the agent cannot look into containers', async (t) => {
 });
 
 test('without DAC_READ_SEARCH a certificate root does not own is unreadable', async (t) => {
-  const env = ready(t);
+  const env = await ready(t);
   if (!env) return;
   assert.ok(scenario, 'runs after the manifest test');
   const { metrics, log } = await runAgent(
     env.lab,
+    env.side,
     without(env.pod, 'DAC_READ_SEARCH'),
     'no-dac-read-search',
   );

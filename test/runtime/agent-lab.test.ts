@@ -4,11 +4,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { systemClock } from '../../src/agent/clock.js';
+import { systemClock } from '../../src/model/clock.js';
 import { AgentLoop } from '../../src/agent/loop.js';
 import { AgentMetrics } from '../../src/agent/metrics.js';
 import { agentScan } from '../../src/cli/agent-scan.js';
-import { resolveScanConfig } from '../../src/config/scan-config.js';
+import { resolveScanConfig } from '../../src/cli/config/scan-config.js';
 import { kubeProxyPod, writeKubeProxyKubeconfig } from '../../src/lab/kube-proxy.js';
 import type { Lab } from '../../src/lab/lab.js';
 import { requireRuntime, runtimeUnavailable, startLab } from '../support/lab.js';

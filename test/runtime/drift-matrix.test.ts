@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openNodeFiles } from '../../src/host/index.js';
-import { ProcFs } from '../../src/host/procfs.js';
+import { openNodeFiles } from '../../src/adapters/host/index.js';
+import { ProcFs } from '../../src/adapters/host/procfs.js';
 import {
   kubeProxyPod,
   writeKubeProxyKubeconfig,
@@ -15,9 +15,9 @@ import {
   kubeProxyKubeconfig,
 } from '../../src/lab/kube-proxy.js';
 import type { Lab, LabPodSpec } from '../../src/lab/lab.js';
-import { WorkloadScanner } from '../../src/inventory/scan-workloads.js';
-import { CriRuntime } from '../../src/runtime/cri-runtime.js';
-import { ProcRuntime } from '../../src/runtime/proc-runtime.js';
+import { WorkloadScanner } from '../../src/node/sources/workloads.js';
+import { CriRuntime } from '../../src/adapters/runtime/cri-runtime.js';
+import { ProcRuntime } from '../../src/adapters/host/proc-runtime.js';
 import { requireRuntime, runtimeUnavailable, scanLab, startLab } from '../support/lab.js';
 
 let lab: Lab | undefined;

@@ -5,12 +5,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { ProcFs } from '../../src/host/procfs.js';
+import { ProcFs } from '../../src/adapters/host/procfs.js';
 import { kubeProxyPod, writeKubeProxyKubeconfig } from '../../src/lab/kube-proxy.js';
 import type { Lab, LabContainer } from '../../src/lab/lab.js';
-import { CriRuntime } from '../../src/runtime/cri-runtime.js';
-import { ProcRuntime } from '../../src/runtime/proc-runtime.js';
-import type { ContainerRuntime } from '../../src/runtime/types.js';
+import { CriRuntime } from '../../src/adapters/runtime/cri-runtime.js';
+import { ProcRuntime } from '../../src/adapters/host/proc-runtime.js';
+import type { ContainerRuntime } from '../../src/node/ports.js';
 import { requireRuntime, runtimeUnavailable, startLab } from '../support/lab.js';
 import { runCli } from '../support/scan.js';
 

@@ -3,7 +3,7 @@
 // entries the ledger keeps, with key identifiers, and running containers seeing and holding a
 // few of them. Built by the real updateLedger, scan after scan, from hand-built inventories.
 
-import type { Certificate, Inventory } from '../../src/model.js';
+import type { Certificate, Inventory } from '../../src/model/index.js';
 import type { Ledger } from '../../src/ledger/types.js';
 import { updateLedger } from '../../src/ledger/update-ledger.js';
 import { cert, inventory } from './inventory.js';

@@ -1,6 +1,6 @@
 // Hand-built certificates and inventories for the pure checks' table-driven tests.
 
-import type { Certificate, Inventory } from '../../src/model.js';
+import type { Certificate, Inventory } from '../../src/model/index.js';
 
 export function cert(over: Partial<Certificate> & { path?: string }): Certificate {
   const { path, ...rest } = over;

@@ -5,12 +5,12 @@ import type { TestContext } from 'node:test';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveScanConfig } from '../../src/config/scan-config.js';
+import { resolveScanConfig } from '../../src/cli/config/scan-config.js';
 import { inventoryOf } from '../../src/cli/node-scan.js';
-import { assess } from '../../src/inventory/assess.js';
+import { assess } from '../../src/node/assess.js';
 import { missingTools } from '../../src/lab/containerd.js';
 import { Lab } from '../../src/lab/lab.js';
-import type { Finding, Inventory } from '../../src/model.js';
+import type { Finding, Inventory } from '../../src/model/index.js';
 
 /**
  * Why real-runtime tests cannot run here, or null when they can. Under CI=true a reason is a

@@ -4,7 +4,7 @@
 // it swaps the lock for a record of a PID that no longer exists, as a crashed fix would leave.
 
 import { appendFileSync, renameSync, writeFileSync } from 'node:fs';
-import { acquireLock, LockHeld } from '../../src/host/lock.js';
+import { acquireLock, LockHeld } from '../../src/adapters/host/lock.js';
 
 const [lockPath, logPath, roundsArg, deadPidArg] = process.argv.slice(2);
 const rounds = Number(roundsArg);

@@ -3,8 +3,8 @@
 // one length), so an in-place rewrite keeps the file's size.
 
 import assert from 'node:assert/strict';
-import type { FileScanConfig } from '../../src/inventory/scan-files.js';
-import type { Inventory } from '../../src/model.js';
+import type { FileScanConfig } from '../../src/node/sources/files.js';
+import type { Inventory } from '../../src/model/index.js';
 import { issue, type Issued } from './certs.js';
 
 export const cfg = (paths: string[]): FileScanConfig => ({

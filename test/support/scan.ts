@@ -5,10 +5,10 @@ import { chmodSync, cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openNodeFiles } from '../../src/host/index.js';
-import type { FileScanConfig } from '../../src/inventory/scan-files.js';
-import { scanNode } from '../../src/inventory/scan-node.js';
-import type { Inventory } from '../../src/model.js';
+import { openNodeFiles } from '../../src/adapters/host/index.js';
+import type { FileScanConfig } from '../../src/node/sources/files.js';
+import { scanNode } from '../../src/node/scan-node.js';
+import type { Inventory } from '../../src/model/index.js';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const BIN = `${REPO}bin/certdrift.js`;

@@ -1,6 +1,6 @@
 // Hand-built workloads for the drift checks' table-driven tests.
 
-import type { FileComparison, FileView, MountFacts, Workload } from '../../src/model.js';
+import type { FileComparison, FileView, MountFacts, Workload } from '../../src/model/index.js';
 
 export function fileView(
   over: Partial<FileView> & { serial?: string; notAfter?: string } = {},

@@ -4,13 +4,15 @@
 import { hostname } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { systemClock } from '../../agent/clock.js';
+import { systemClock } from '../../model/clock.js';
 import { AgentLoop } from '../../agent/loop.js';
 import { AgentMetrics, type ScanOutcome } from '../../agent/metrics.js';
 import { LedgerRecorder } from '../../agent/ledger-recorder.js';
-import { ledgerPath, readLedgerFile, writeLedgerFile } from '../../host/ledger-file.js';
+import { ledgerPath, readLedgerFile, writeLedgerFile } from '../../adapters/host/ledger-file.js';
 import { ScanWorker } from '../agent-scan-in-worker.js';
 import { agentServer, stopServer } from '../../agent/server.js';
+import type { MetricsAccess } from '../../agent/metrics-access.js';
+import { ServingTls } from '../../agent/serving-tls.js';
 import type { CommandDef, Io, Values } from '../command.js';
 import { UsageError } from '../command.js';
 import { VERSION } from '../version.js';
@@ -40,12 +42,12 @@ export async function kubernetesPublisher(
 ): Promise<((o: ScanOutcome) => Promise<void>) | undefined> {
   const mode = typeof v === 'string' ? v : 'auto';
   if (mode === 'none') return undefined;
-  const { openCluster } = await import('../../cluster/connect.js');
+  const { openCluster } = await import('../../adapters/kube/connect.js');
   const client = openCluster(mode, io.env, `certdrift/${VERSION}`);
   if (!client) return undefined;
-  const { publishNodeStatus } = await import('../../cluster/publish.js');
+  const { publishNodeStatus } = await import('../../adapters/kube/publish.js');
   const { desiredConditions, desiredEvents, desiredReport } =
-    await import('../../plan/node-status.js');
+    await import('../../agent/node-status.js');
   const { publishedLedger } = await import('../../ledger/publish-ledger.js');
   return async (o) => {
     await publishNodeStatus(
@@ -67,10 +69,66 @@ export async function kubernetesPublisher(
   };
 }
 
+/**
+ * Who may read /metrics: `none` (anyone who reaches the port), or `kubernetes` — a bearer token
+ * the API server authenticates (TokenReview) and authorizes for `get` on /metrics
+ * (SubjectAccessReview), as kube-rbac-proxy does. Loaded only when used.
+ */
+async function metricsAccess(
+  values: Values,
+  listenHost: string,
+  tls: boolean,
+  io: Io,
+): Promise<MetricsAccess | undefined> {
+  const mode = typeof values['metrics-auth'] === 'string' ? values['metrics-auth'] : 'none';
+  if (mode === 'none') return undefined;
+  if (mode !== 'kubernetes')
+    throw new UsageError(
+      `--metrics-auth: expected none or kubernetes, got ${JSON.stringify(mode)}`,
+    );
+  // Scrapers' tokens must not cross the network in clear: only a loopback listener (a sidecar
+  // in the same network namespace) may take them without TLS.
+  if (!tls && !isLoopback(listenHost))
+    throw new UsageError(
+      '--metrics-auth kubernetes needs --tls-cert-file and --tls-key-file (bearer tokens are not sent in clear), or a loopback --listen',
+    );
+  const source = typeof values.kubernetes === 'string' ? values.kubernetes : 'auto';
+  if (source === 'none')
+    throw new UsageError(
+      '--metrics-auth kubernetes asks the API server: --kubernetes cannot be none',
+    );
+  const { connectionFor } = await import('../../adapters/kube/connect.js');
+  const conn = connectionFor(source, io.env);
+  if (!conn)
+    throw new UsageError(
+      '--metrics-auth kubernetes: not running in a pod (no KUBERNETES_SERVICE_HOST); give --kubernetes KUBECONFIG',
+    );
+  const { ApiAccessReviewer } = await import('../../adapters/kube/access-review.js');
+  const { MetricsAccess } = await import('../../agent/metrics-access.js');
+  return new MetricsAccess(new ApiAccessReviewer(conn, `certdrift/${VERSION}`), () => Date.now());
+}
+
+function isLoopback(host: string): boolean {
+  return /^127\./.test(host) || host === '::1' || host === 'localhost';
+}
+
+function servingTls(values: Values, log: (m: string) => void): ServingTls | undefined {
+  const cert = values['tls-cert-file'];
+  const key = values['tls-key-file'];
+  if (cert === undefined && key === undefined) return undefined;
+  if (typeof cert !== 'string' || typeof key !== 'string')
+    throw new UsageError('--tls-cert-file and --tls-key-file go together');
+  return new ServingTls({ certFile: cert, keyFile: key }, () => Date.now(), log);
+}
+
 export function parseListen(v: unknown): { host: string; port: number } {
   const s = typeof v === 'string' ? v : ':9731';
   const m = /^(?:\[?([^\]]*)\]?)?:(\d{1,5})$/.exec(s);
   const port = Number(m?.[2]);
+  if (s.includes('$('))
+    throw new UsageError(
+      `--listen: ${JSON.stringify(s)} names a variable the kubelet did not expand; define it in the container's env (e.g. NODE_IP from status.hostIP)`,
+    );
   if (!m || port > 65535)
     throw new UsageError(`--listen: expected HOST:PORT or :PORT, got ${JSON.stringify(s)}`);
   return { host: m[1] || '0.0.0.0', port };
@@ -132,13 +190,18 @@ async function runAgent(values: Values, positionals: string[], io: Io): Promise<
     },
     { intervalMs: intervalS * 1000, jitter },
   );
-  const server = agentServer(metrics, loop);
+  const tls = servingTls(values, log);
+  const access = await metricsAccess(values, listen.host, tls !== undefined, io);
+  const server = agentServer(metrics, loop, {
+    ...(tls ? { tls } : {}),
+    ...(access ? { access } : {}),
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(listen.port, listen.host, resolve);
   });
   log(
-    `certdrift agent for node ${node} on ${listen.host}:${listen.port}, scanning every ${intervalS}s ±${Math.round(jitter * 100)}%`,
+    `certdrift agent for node ${node} on ${tls ? 'https' : 'http'}://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port}${access ? ' (/metrics for authorized tokens)' : ''}, scanning every ${intervalS}s ±${Math.round(jitter * 100)}%`,
   );
   const abort = new AbortController();
   const stop = (sig: string): void => {
@@ -177,6 +240,24 @@ export const agentCommand: CommandDef = {
       value: 'HOST:PORT',
       description: 'where to serve /metrics, /healthz, /readyz',
       shownDefault: ':9731',
+    },
+    'tls-cert-file': {
+      type: 'string',
+      value: 'FILE',
+      description:
+        'serve HTTPS with this certificate (PEM, e.g. a mounted kubernetes.io/tls Secret); reloaded when it changes',
+    },
+    'tls-key-file': {
+      type: 'string',
+      value: 'FILE',
+      description: 'the private key of --tls-cert-file',
+    },
+    'metrics-auth': {
+      type: 'string',
+      value: 'MODE',
+      description:
+        'who may read /metrics: none, or kubernetes (a bearer token the API server authenticates and authorizes for GET /metrics; /healthz and /readyz stay open)',
+      shownDefault: 'none',
     },
     'node-name': {
       type: 'string',
@@ -223,6 +304,7 @@ export const agentCommand: CommandDef = {
   },
   examples: [
     'certdrift agent --host-root /host --listen :9731',
+    'certdrift agent --host-root /host --listen $NODE_IP:9731 --tls-cert-file /etc/certdrift/tls/tls.crt --tls-key-file /etc/certdrift/tls/tls.key --metrics-auth kubernetes',
     'curl -s localhost:9731/metrics | grep certdrift_stale_view',
   ],
   run: runAgent,

@@ -12,10 +12,10 @@ import {
   detailBlock,
   renderAttributionTable,
 } from '../../attribute/render.js';
-import { LedgerFilesSource, ScanFilesSource } from '../../host/knowledge-files.js';
-import { COLOR, PLAIN } from '../../report/index.js';
+import { LedgerFilesSource, ScanFilesSource } from '../../adapters/host/knowledge-files.js';
+import { COLOR, PLAIN } from '../../node/render/index.js';
 import type { CommandDef, Io, Values } from '../command.js';
-import { UsageError } from '../command.js';
+import { COLOR_OPTION, UsageError, useColor } from '../command.js';
 import { OperationalError } from '../errors.js';
 import { VERSION } from '../version.js';
 
@@ -28,8 +28,8 @@ export async function knowledgeSources(values: Values, io: Io): Promise<Knowledg
   const kube = typeof values.kubernetes === 'string' ? values.kubernetes : undefined;
   if (kube !== undefined) {
     // Loaded only here: the cluster client is the heaviest part of the CLI.
-    const { openCluster } = await import('../../cluster/connect.js');
-    const { ClusterReportsSource } = await import('../../cluster/report-knowledge.js');
+    const { openCluster } = await import('../../adapters/kube/connect.js');
+    const { ClusterReportsSource } = await import('../../adapters/kube/report-knowledge.js');
     const client = openCluster(kube, io.env, `certdrift/${VERSION}`);
     if (!client)
       throw new OperationalError(
@@ -44,12 +44,6 @@ export async function knowledgeSources(values: Values, io: Io): Promise<Knowledg
   const ledgers = list(values.ledger);
   if (ledgers.length > 0) sources.push(new LedgerFilesSource(ledgers));
   return sources;
-}
-
-function useColor(values: Values, io: Io): boolean {
-  const c = typeof values.color === 'string' ? values.color : 'auto';
-  if (c !== 'auto') return c === 'always';
-  return io.stdout.isTTY === true && io.env.NO_COLOR === undefined && io.env.TERM !== 'dumb';
 }
 
 function lines(path: string, stdin: NodeJS.ReadableStream): AsyncIterable<string> {
@@ -74,7 +68,7 @@ async function runAttribute(
   if (year !== undefined && !(Number.isInteger(year) && year > 1970 && year < 10000))
     throw new UsageError('--year: expected a year such as 2026');
   const follow = values.follow === true;
-  const style = useColor(values, io) ? COLOR : PLAIN;
+  const style = useColor(values.color, io) ? COLOR : PLAIN;
 
   const sources = await knowledgeSources(values, io);
   const knowledge: Knowledge = mergeKnowledge(await Promise.all(sources.map((s) => s.load())));
@@ -183,12 +177,7 @@ export const attributeCommand: CommandDef = {
       description: 'table or json (with --follow: one JSON object per line)',
       shownDefault: 'table',
     },
-    color: {
-      type: 'string',
-      value: 'WHEN',
-      description: 'auto, always or never',
-      shownDefault: 'auto',
-    },
+    color: COLOR_OPTION,
   },
   examples: [
     'kubectl -n kube-system logs kube-apiserver-cp-1 --timestamps | certdrift attribute --log - --kubernetes ~/.kube/config',

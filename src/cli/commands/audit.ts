@@ -2,14 +2,14 @@
 
 import { readFileSync } from 'node:fs';
 import { AUDIT_RULES, auditManifest, type FileAudit } from '../../audit/index.js';
-import { readManifestFiles } from '../../host/manifest-files.js';
-import { findManifests, listNodeDir, staticPodDirs } from '../../host/manifest-host.js';
-import { SEVERITY_RANK } from '../../model.js';
-import { renderAuditTable } from '../../report/audit-table.js';
-import { renderSarif } from '../../report/sarif.js';
-import { COLOR, PLAIN } from '../../report/text-table.js';
+import { readManifestFiles } from '../../adapters/host/manifest-files.js';
+import { findManifests, listNodeDir, staticPodDirs } from '../../adapters/host/manifest-host.js';
+import { SEVERITY_RANK } from '../../model/index.js';
+import { renderAuditTable } from '../../audit/audit-table.js';
+import { renderSarif } from '../../audit/sarif.js';
+import { COLOR, PLAIN } from '../../model/text-table.js';
 import type { CommandDef, Io, Values } from '../command.js';
-import { UsageError } from '../command.js';
+import { COLOR_OPTION, UsageError, useColor } from '../command.js';
 import { VERSION } from '../version.js';
 
 export function auditPaths(paths: readonly string[]): {
@@ -76,12 +76,7 @@ export const auditCommand: CommandDef = {
       description: 'table, json or sarif (SARIF 2.1.0)',
       shownDefault: 'table',
     },
-    color: {
-      type: 'string',
-      value: 'WHEN',
-      description: 'auto, always or never',
-      shownDefault: 'auto',
-    },
+    color: COLOR_OPTION,
   },
   examples: [
     "certdrift audit                                   # this node's static pods",
@@ -126,10 +121,7 @@ export const auditCommand: CommandDef = {
         ) + '\n',
       );
     } else {
-      const color =
-        values.color === 'always' ||
-        (values.color !== 'never' && io.stdout.isTTY === true && io.env.NO_COLOR === undefined);
-      io.stdout.write(renderAuditTable(audits, color ? COLOR : PLAIN));
+      io.stdout.write(renderAuditTable(audits, useColor(values.color, io) ? COLOR : PLAIN));
     }
     return code;
   },

@@ -7,15 +7,15 @@ import { appendFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { auditManifest, type FileAudit } from '../../audit/index.js';
-import type { ScanConfig } from '../../config/scan-config.js';
-import { acquireLock, LockHeld } from '../../host/lock.js';
-import { findManifests, listNodeDir, staticPodDirs } from '../../host/manifest-host.js';
-import { snapshot, writeAtomically, type FileSnapshot } from '../../host/safe-write.js';
+import type { ScanConfig } from '../config/scan-config.js';
+import { acquireLock, LockHeld } from '../../adapters/host/lock.js';
+import { findManifests, listNodeDir, staticPodDirs } from '../../adapters/host/manifest-host.js';
+import { snapshot, writeAtomically, type FileSnapshot } from '../../adapters/host/safe-write.js';
 import { patchManifest } from '../../manifests/patch-manifest.js';
-import type { Finding, Inventory } from '../../model.js';
-import { planFixes, type FixAction } from '../../plan/fix-plan.js';
-import { sanitize, sanitizeLines } from '../../report/sanitize.js';
-import { unifiedDiff } from '../../report/unified-diff.js';
+import type { Finding, Inventory } from '../../model/index.js';
+import { planFixes, type FixAction } from '../../fix/fix-plan.js';
+import { escapeTerminal, escapeTerminalLines } from '../../model/escape.js';
+import { unifiedDiff } from '../../fix/unified-diff.js';
 import type { CommandDef, Io, Values } from '../command.js';
 import { UsageError } from '../command.js';
 import { OperationalError } from '../errors.js';
@@ -275,7 +275,7 @@ class Fixer {
         'no CRI runtime socket: containers cannot be recreated here (use --runtime-endpoint)',
       );
     runtime.close();
-    const { CriActions } = await import('../../runtime/cri-actions.js');
+    const { CriActions } = await import('../../adapters/runtime/cri-actions.js');
     const cri = new CriActions(runtime.endpoint, (this.opts.graceSeconds + 30) * 1000);
     try {
       if (a.kind === 'remove-exited') {
@@ -298,18 +298,18 @@ function render(
   problems: { file: string; message: string }[],
 ): void {
   for (const p of problems)
-    io.stdout.write(`not read: ${sanitize(p.file)}: ${sanitize(p.message)}\n`);
+    io.stdout.write(`not read: ${escapeTerminal(p.file)}: ${escapeTerminal(p.message)}\n`);
   if (steps.length === 0) {
     io.stdout.write('Nothing to fix.\n');
     return;
   }
   io.stdout.write(apply ? 'FIX\n' : 'PLAN (dry run: nothing was changed; rerun with --apply)\n');
   steps.forEach((s, i) => {
-    const target = s.target ? ` (a link to ${sanitize(s.target)})` : '';
+    const target = s.target ? ` (a link to ${escapeTerminal(s.target)})` : '';
     io.stdout.write(
-      `${i + 1}. [${s.status}] ${sanitize(describe(s.action))}${target}${s.detail ? `\n   ${sanitize(s.detail)}` : ''}\n`,
+      `${i + 1}. [${s.status}] ${escapeTerminal(describe(s.action))}${target}${s.detail ? `\n   ${escapeTerminal(s.detail)}` : ''}\n`,
     );
-    if (s.diff && !apply) io.stdout.write(sanitizeLines(s.diff).replace(/^(?=.)/gm, '   '));
+    if (s.diff && !apply) io.stdout.write(escapeTerminalLines(s.diff).replace(/^(?=.)/gm, '   '));
   });
 }
 
@@ -359,7 +359,7 @@ async function runFix(values: Values, positionals: string[], io: Io): Promise<nu
     if (failed) {
       const done = steps.filter((s) => s.status === 'done').length;
       io.stderr.write(
-        `certdrift fix: stopped after ${done} of ${steps.length} actions: ${sanitize(failed.detail)}\n`,
+        `certdrift fix: stopped after ${done} of ${steps.length} actions: ${escapeTerminal(failed.detail)}\n`,
       );
       return 2;
     }

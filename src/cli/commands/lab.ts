@@ -14,7 +14,7 @@ import {
 } from '../../lab/kube-proxy.js';
 import { LabKubelet } from '../../lab/lab-kubelet.js';
 import { Lab, type LabContainer, type LabPodSpec } from '../../lab/lab.js';
-import { sanitizeLines } from '../../report/sanitize.js';
+import { escapeTerminalLines } from '../../model/escape.js';
 import type { CommandDef, Io, Values } from '../command.js';
 import { UsageError } from '../command.js';
 import { OperationalError } from '../errors.js';
@@ -29,8 +29,8 @@ interface PodRecord {
 const DEFAULT_DIR = '/tmp/certdrift-lab';
 
 // Lab output shows paths, certificate fields and container logs: no control character passes.
-const out = (io: Io, text: string): void => void io.stdout.write(sanitizeLines(text));
-const err = (io: Io, text: string): void => void io.stderr.write(sanitizeLines(text));
+const out = (io: Io, text: string): void => void io.stdout.write(escapeTerminalLines(text));
+const err = (io: Io, text: string): void => void io.stderr.write(escapeTerminalLines(text));
 
 function podsFile(dir: string): string {
   return join(dir, 'pods.json');

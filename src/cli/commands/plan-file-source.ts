@@ -3,9 +3,9 @@
 // own types is the pure parse-*.ts the cluster source will share.
 
 import { readFileSync } from 'node:fs';
-import type { CertificateFacts, Fleet, FleetSource, InputProblem } from '../../plan/fleet.js';
-import { parseNodeList } from '../../plan/parse-node-list.js';
-import { parseReportList, parseScanDocument } from '../../plan/parse-certificate-facts.js';
+import type { CertificateFacts, Fleet, FleetSource, InputProblem } from '../../fleet/fleet.js';
+import { parseNodeList } from '../../fleet/parse-node-list.js';
+import { parseReportList, parseScanDocument } from '../../fleet/parse-certificate-facts.js';
 import { OperationalError } from '../errors.js';
 
 export interface FileSourceOptions {

@@ -1,12 +1,12 @@
 // `certdrift plan`: which nodes to replace, in what order, by when. Builds the fleet source,
 // reads the policy, calls the pure planner with the injected time, renders, returns the code.
 
-import type { FleetSource } from '../../plan/fleet.js';
-import { planReplacements } from '../../plan/plan-replacements.js';
-import { escapeTerminal } from '../../report/plan-escape.js';
-import { COLOR, PLAIN } from '../../report/text-table.js';
+import type { FleetSource } from '../../fleet/fleet.js';
+import { planReplacements } from '../../fleet/plan-replacements.js';
+import { escapeTerminal } from '../../model/escape.js';
+import { COLOR, PLAIN } from '../../model/text-table.js';
 import type { CommandDef, Io, Values } from '../command.js';
-import { UsageError } from '../command.js';
+import { atFlag, COLOR_OPTION, UsageError, useColor } from '../command.js';
 import { OperationalError } from '../errors.js';
 import { loadPolicy } from '../policy-file.js';
 import { fileFleetSource } from './plan-file-source.js';
@@ -29,8 +29,8 @@ async function fleetSource(values: Values, io: Io): Promise<FleetSource> {
     );
   if (kube !== undefined) {
     // Loaded only here: the cluster client is the heaviest part of the CLI.
-    const { openCluster } = await import('../../cluster/connect.js');
-    const { clusterFleetSource } = await import('./plan-cluster-source.js');
+    const { openCluster } = await import('../../adapters/kube/connect.js');
+    const { clusterFleetSource } = await import('../../fleet/from-cluster.js');
     const client = openCluster(kube, io.env, `certdrift/${VERSION}`);
     if (!client)
       throw new OperationalError(
@@ -107,12 +107,7 @@ export const planCommand: CommandDef = {
       description: 'table, json, yaml or html (one self-contained page)',
       shownDefault: 'table',
     },
-    color: {
-      type: 'string',
-      value: 'WHEN',
-      description: 'auto, always or never',
-      shownDefault: 'auto',
-    },
+    color: COLOR_OPTION,
   },
   examples: [
     'kubectl get nodes -o json > nodes.json; kubectl get ncr -o json > reports.json',
@@ -126,15 +121,7 @@ export const planCommand: CommandDef = {
     const output = values.output ?? 'table';
     if (typeof output !== 'string' || !(OUTPUTS as readonly string[]).includes(output))
       throw new UsageError(`--output: expected ${OUTPUTS.join(', ')}, got ${String(output)}`);
-    let at = new Date();
-    if (typeof values.at === 'string') {
-      const t = Date.parse(values.at);
-      if (Number.isNaN(t))
-        throw new UsageError(
-          `--at: expected an RFC 3339 time like 2026-12-01T09:00:00Z, got ${JSON.stringify(values.at)}`,
-        );
-      at = new Date(t);
-    }
+    const at = atFlag(values.at, new Date());
     const source = await fleetSource(values, io);
     const policy = await loadPolicy(typeof values.policy === 'string' ? values.policy : undefined);
     const fleet = await source.load();
@@ -150,23 +137,20 @@ export const planCommand: CommandDef = {
       })),
     ];
     if (output === 'json' || output === 'yaml') {
-      const { buildPlanDocument } = await import('../../report/plan-document.js');
+      const { buildPlanDocument } = await import('../../fleet/render/plan-document.js');
       const doc = buildPlanDocument(plan, source.describe(), problems);
       if (output === 'json') io.stdout.write(JSON.stringify(doc, null, 2) + '\n');
       else io.stdout.write((await import('yaml')).stringify(doc, { lineWidth: 0 }));
     } else if (output === 'html') {
-      const { renderPlanHtml } = await import('../../report/plan-html.js');
+      const { renderPlanHtml } = await import('../../fleet/render/plan-html.js');
       io.stdout.write(renderPlanHtml(plan, problems));
     } else {
       for (const p of problems)
         io.stderr.write(
           `certdrift plan: warning: ${escapeTerminal(`${p.source}: ${p.message}`)}\n`,
         );
-      const color =
-        values.color === 'always' ||
-        (values.color !== 'never' && io.stdout.isTTY === true && io.env.NO_COLOR === undefined);
-      const { renderPlanTable } = await import('../../report/plan-table.js');
-      io.stdout.write(renderPlanTable(plan, color ? COLOR : PLAIN));
+      const { renderPlanTable } = await import('../../fleet/render/plan-table.js');
+      io.stdout.write(renderPlanTable(plan, useColor(values.color, io) ? COLOR : PLAIN));
     }
     return plan.summary.exitCode;
   },

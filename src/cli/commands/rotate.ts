@@ -5,10 +5,10 @@
 import { hostname } from 'node:os';
 import type { Actuator, RotateOptions } from '../../rotate/rotate-types.js';
 import type { StepRun } from '../../rotate/run-step.js';
-import type { DriveResult } from '../../rotate/drive.js';
-import { sanitize } from '../../report/sanitize.js';
+import type { DriveResult } from '../../rotate/drive/drive.js';
+import { escapeTerminal } from '../../model/escape.js';
 import type { CommandDef, Io, Values } from '../command.js';
-import { UsageError } from '../command.js';
+import { atFlag, UsageError } from '../command.js';
 import { OperationalError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { loadPolicy } from '../policy-file.js';
@@ -17,6 +17,7 @@ import {
   gateOf,
   runSummaryJson,
   runSummaryText,
+  durationFlag,
   WAIT_OPTIONS,
   waitFlagsOf,
 } from '../rotate-wait.js';
@@ -24,10 +25,7 @@ import {
 const ACTUATORS = ['kops', 'capi', 'karpenter', 'drain'] as const;
 
 function durationMs(v: unknown, flag: string, dflt: number): number {
-  if (v === undefined) return dflt;
-  const m = typeof v === 'string' ? /^(\d+)(s|m|h)$/.exec(v) : null;
-  if (!m) throw new UsageError(`${flag}: expected a duration like 30m, 1h or 90s`);
-  return Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 's' | 'm' | 'h'];
+  return durationFlag(v, flag) ?? dflt;
 }
 
 function optionsOf(values: Values): RotateOptions {
@@ -150,12 +148,7 @@ export const rotateCommand: CommandDef = {
       throw new UsageError('--output: expected text or json');
     if (typeof values.kubernetes !== 'string')
       throw new UsageError('say which cluster: --kubernetes auto|KUBECONFIG');
-    let now = new Date();
-    if (typeof values.at === 'string') {
-      const t = Date.parse(values.at);
-      if (Number.isNaN(t)) throw new UsageError('--at: expected an RFC 3339 time');
-      now = new Date(t);
-    }
+    const now = atFlag(values.at, new Date());
     const apply = values.apply === true;
     const base = optionsOf(values);
     const flags = waitFlagsOf(values, base.drainTimeoutMs, apply);
@@ -172,8 +165,8 @@ export const rotateCommand: CommandDef = {
     if (intervalMs <= 0) throw new UsageError('--interval: expected a duration above zero');
     const gate = await gateOf(flags);
     const policy = await loadPolicy(typeof values.policy === 'string' ? values.policy : undefined);
-    const { openCluster } = await import('../../cluster/connect.js');
-    const { RotateClient } = await import('../../cluster/rotate-client.js');
+    const { openCluster } = await import('../../adapters/kube/connect.js');
+    const { RotateClient } = await import('../../adapters/kube/rotate-client.js');
     const { planIdOf, runStep, renderStepText, stepDocument } =
       await import('../../rotate/index.js');
     const ua = `certdrift/${VERSION}`;
@@ -188,9 +181,13 @@ export const rotateCommand: CommandDef = {
     const settings = { policy, planId, options, apply, ...(gate ? { gate } : {}) };
     const render = (run: StepRun): void => {
       if (run.gate?.kind === 'refuse')
-        io.stderr.write(`certdrift rotate: not starting nodes: ${sanitize(run.gate.reason)}\n`);
+        io.stderr.write(
+          `certdrift rotate: not starting nodes: ${escapeTerminal(run.gate.reason)}\n`,
+        );
       for (const p of run.problems)
-        io.stderr.write(`certdrift rotate: warning: ${p.source}: ${p.message}\n`);
+        io.stderr.write(
+          `certdrift rotate: warning: ${escapeTerminal(p.source)}: ${escapeTerminal(p.message)}\n`,
+        );
       if (output === 'json' && watch)
         io.stdout.write(JSON.stringify(stepDocument(run.step, run.outcomes, apply)) + '\n');
       else if (output === 'json')
@@ -217,7 +214,7 @@ export const rotateCommand: CommandDef = {
           ) + '\n',
         );
       else io.stdout.write(renderStepText(r.last.step, r.last.outcomes, apply) + runSummaryText(r));
-      if (r.end === 'refused') io.stderr.write(`certdrift rotate: ${sanitize(r.message)}\n`);
+      if (r.end === 'refused') io.stderr.write(`certdrift rotate: ${escapeTerminal(r.message)}\n`);
       return Math.max(EXIT_OF_END[r.end], lost ? 1 : 0);
     };
     if (apply) {

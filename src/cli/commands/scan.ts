@@ -3,13 +3,13 @@
 
 import { stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { thresholdsOf } from '../../config/scan-config.js';
-import { buildScanReport, COLOR, PLAIN, renderScanTable } from '../../report/index.js';
+import { thresholdsOf } from '../config/scan-config.js';
+import { buildScanReport, COLOR, PLAIN, renderScanTable } from '../../node/render/index.js';
 import type { CommandDef, Io, OptionDef, Values } from '../command.js';
-import { UsageError } from '../command.js';
+import { UsageError, useColor } from '../command.js';
 import { OperationalError } from '../errors.js';
 import { assessThisNode } from '../node-scan.js';
-import { loadScanConfig, SCAN_OPTIONS, useColor } from '../scan-options.js';
+import { loadScanConfig, SCAN_OPTIONS } from '../scan-options.js';
 
 /** scan's own flags beyond the shared settings (read from the parsed values, not the config layers). */
 export const SCAN_EXTRA_OPTIONS: Record<string, OptionDef> = {
@@ -76,6 +76,6 @@ async function runScan(values: Values, positionals: string[], io: Io): Promise<n
   const report = buildScanReport(inventory, assessment, now, thresholdsOf(config), nodeName);
   if (config.output === 'json') io.stdout.write(JSON.stringify(report, null, 2) + '\n');
   else if (config.output === 'yaml') io.stdout.write((await import('yaml')).stringify(report));
-  else io.stdout.write(renderScanTable(report, useColor(config, io) ? COLOR : PLAIN));
+  else io.stdout.write(renderScanTable(report, useColor(config.color, io) ? COLOR : PLAIN));
   return report.summary.exitCode;
 }

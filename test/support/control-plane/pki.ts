@@ -32,7 +32,10 @@ function write(dir: string, name: string, content: string, mode = 0o600): string
 
 export async function makePki(dir: string, now = new Date()): Promise<Pki> {
   const notBefore = new Date(now.getTime() - HOUR);
-  const notAfter = new Date(now.getTime() + 48 * HOUR);
+  // Long-lived: node scans in other tests on this machine see the control plane's processes
+  // and their certificate flags (they are real processes on this host), and must not find them
+  // expiring.
+  const notAfter = new Date(now.getTime() + 3650 * 24 * HOUR);
   const ca = await issue({
     cn: 'certdrift-test-cluster-ca',
     isCA: true,

@@ -1,0 +1,186 @@
+// The calls `certdrift rotate` makes, over the project's client: list pods (for drains) and
+// NodeClaims (for Karpenter), read and write the rotation Lease, and execute the API calls the
+// pure step planner (src/rotate) produced — exactly those, so a dry run shows what --apply does.
+// Evictions go through a client that does not retry 429 itself: a PodDisruptionBudget's 429 is
+// an answer the rotation waits on between steps, not a transient error to hammer.
+// Pods are listed cluster-wide and filtered by spec.nodeName here; a fieldSelector would be
+// cheaper on big clusters but the API emulation does not model field selectors yet.
+
+import type { Fleet } from '../../fleet/fleet.js';
+import { groupOfNode, kindOfGroup } from '../../fleet/node-group.js';
+import { parseReportList } from '../../fleet/parse-certificate-facts.js';
+import { parseNodeList } from '../../fleet/parse-node-list.js';
+import type { LeaseView } from '../../rotate/lease/lease-decision.js';
+import type {
+  ApiCall,
+  LiveMachine,
+  LiveNode,
+  LiveNodeClaim,
+  LivePod,
+} from '../../rotate/rotate-types.js';
+import { nodeInfoOf } from './map-objects.js';
+import type { HttpCluster } from './http-cluster.js';
+import { KubeApi, messageOf } from './kube-api.js';
+import { ClusterError } from '../../model/cluster.js';
+
+type Json = Record<string, unknown>;
+const obj = (v: unknown): Json =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : {};
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+const time = (v: unknown): Date | null => {
+  const t = typeof v === 'string' ? Date.parse(v) : NaN;
+  return Number.isNaN(t) ? null : new Date(t);
+};
+
+export type CallResult = 'done' | 'already-done' | 'blocked';
+
+export function podOf(v: unknown): LivePod {
+  const p = obj(v);
+  const meta = obj(p.metadata);
+  const owners = Array.isArray(meta.ownerReferences) ? meta.ownerReferences : [];
+  const phase = str(obj(p.status).phase);
+  return {
+    namespace: str(meta.namespace),
+    name: str(meta.name),
+    node: str(obj(p.spec).nodeName),
+    daemonSet: owners.some((o) => obj(o).kind === 'DaemonSet' && obj(o).controller === true),
+    mirror: 'kubernetes.io/config.mirror' in obj(meta.annotations),
+    finished: phase === 'Succeeded' || phase === 'Failed',
+    terminating: typeof meta.deletionTimestamp === 'string',
+  };
+}
+
+function leaseOf(v: unknown): LeaseView {
+  const l = obj(v);
+  const spec = obj(l.spec);
+  const d = spec.leaseDurationSeconds;
+  const tr = spec.leaseTransitions;
+  return {
+    holder: str(spec.holderIdentity),
+    durationSeconds: typeof d === 'number' ? d : 0,
+    renewTime: time(spec.renewTime),
+    acquireTime: time(spec.acquireTime),
+    transitions: typeof tr === 'number' ? tr : 0,
+    resourceVersion: str(obj(l.metadata).resourceVersion),
+  };
+}
+
+export class RotateClient {
+  private readonly evictApi: KubeApi;
+
+  constructor(
+    readonly cluster: HttpCluster,
+    userAgent: string,
+  ) {
+    this.evictApi = new KubeApi(cluster.api.conn, { userAgent, maxAttempts: 1 });
+  }
+
+  /** one read of the Nodes (and NodeCertificateReports): the planner's fleet and the live view */
+  async readFleet(): Promise<Fleet & { live: LiveNode[] }> {
+    const raw = await this.cluster.listAll('/api/v1/nodes', {});
+    const { nodes, problems } = parseNodeList({ items: raw }, 'cluster nodes');
+    const reports = await this.cluster.listAll(
+      '/apis/certdrift.io/v1alpha1/nodecertificatereports',
+      {},
+    );
+    const r = parseReportList({ items: reports }, 'cluster nodecertificatereports');
+    const live = raw.map((v): LiveNode => {
+      const n = nodeInfoOf(v);
+      const group = groupOfNode(n.labels, n.annotations);
+      return {
+        name: n.name,
+        group,
+        kind: kindOfGroup(group),
+        labels: n.labels,
+        annotations: n.annotations,
+        unschedulable: n.unschedulable,
+        providerID: n.providerID ?? '',
+        ready: n.conditions.some((c) => c.type === 'Ready' && c.status === 'True'),
+      };
+    });
+    return { nodes, facts: r.facts, problems: [...problems, ...r.problems], live };
+  }
+
+  async listPods(nodes: ReadonlySet<string>): Promise<LivePod[]> {
+    if (nodes.size === 0) return [];
+    return (await this.cluster.listAll('/api/v1/pods', {}))
+      .map(podOf)
+      .filter((p) => nodes.has(p.node));
+  }
+
+  async listNodeClaims(): Promise<LiveNodeClaim[]> {
+    return (await this.cluster.listAll('/apis/karpenter.sh/v1/nodeclaims', {})).map((c) => ({
+      name: str(obj(c.metadata).name),
+      providerID: str(obj(c.status).providerID),
+      deleting: typeof obj(c.metadata).deletionTimestamp === 'string',
+    }));
+  }
+
+  async listMachines(): Promise<LiveMachine[]> {
+    return (await this.cluster.listAll('/apis/cluster.x-k8s.io/v1beta1/machines', {})).map((m) => {
+      const meta = obj(m.metadata);
+      return {
+        namespace: str(meta.namespace),
+        name: str(meta.name),
+        remediating: 'cluster.x-k8s.io/remediate-machine' in obj(meta.annotations),
+        deleting: typeof meta.deletionTimestamp === 'string',
+      };
+    });
+  }
+
+  /** runs one planned call; a 429 on an eviction is `blocked`, a 404 where allowed `already-done` */
+  async execute(call: ApiCall): Promise<{ result: CallResult; message: string }> {
+    const api = call.eviction ? this.evictApi : this.cluster.api;
+    const r = await api.call(call.method, call.path, call.body, call.contentType);
+    if (r.status >= 200 && r.status < 300) return { result: 'done', message: '' };
+    if (r.status === 404 && call.absentIsDone)
+      return { result: 'already-done', message: messageOf(r) };
+    if (r.status === 429 && call.eviction) return { result: 'blocked', message: messageOf(r) };
+    throw new ClusterError(
+      `Kubernetes ${call.method} ${call.path}: ${r.status} ${messageOf(r)}`,
+      r.status,
+    );
+  }
+
+  async getLease(ns: string, name: string): Promise<LeaseView | null> {
+    const r = await this.cluster.api.call('GET', leasePath(ns, name));
+    if (r.status === 404) return null;
+    if (r.status !== 200)
+      throw new ClusterError(
+        `Kubernetes GET ${leasePath(ns, name)}: ${r.status} ${messageOf(r)}`,
+        r.status,
+      );
+    return leaseOf(r.body);
+  }
+
+  /** create (no resourceVersion) or replace (with the one read); false when another run won (409) */
+  async writeLease(
+    ns: string,
+    name: string,
+    spec: Json,
+    resourceVersion: string | null,
+  ): Promise<boolean> {
+    const body = {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name, namespace: ns, ...(resourceVersion ? { resourceVersion } : {}) },
+      spec,
+    };
+    const r =
+      resourceVersion === null
+        ? await this.cluster.api.call('POST', leasePath(ns, ''), body)
+        : await this.cluster.api.call('PUT', leasePath(ns, name), body);
+    if (r.status === 409) return false;
+    if (r.status < 200 || r.status >= 300)
+      throw new ClusterError(
+        `Kubernetes write Lease ${ns}/${name}: ${r.status} ${messageOf(r)}`,
+        r.status,
+      );
+    return true;
+  }
+}
+
+function leasePath(ns: string, name: string): string {
+  const base = `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(ns)}/leases`;
+  return name === '' ? base : `${base}/${encodeURIComponent(name)}`;
+}

@@ -1,0 +1,67 @@
+// The cluster FleetSource: nodes and NodeCertificateReports listed from the API server through
+// the cluster client (which already maps API objects to its own NodeInfo / NodeCertificateReport
+// types); grouped with the same groupOfNode the file source uses. Needs `list` on nodes and on
+// nodecertificatereports.certdrift.io — the agent's own DaemonSet RBAC does not grant it.
+
+import type { NodeCertificateReport, NodeInfo } from '../model/cluster.js';
+import type { CertificateFacts, Fleet, FleetNode, FleetSource, InputProblem } from './fleet.js';
+import { groupOfNode } from './node-group.js';
+
+export interface FleetLister {
+  listNodes(): Promise<NodeInfo[]>;
+  listNodeCertificateReports(): Promise<NodeCertificateReport[]>;
+}
+
+export function mapClusterFleet(
+  nodes: readonly NodeInfo[],
+  reports: readonly NodeCertificateReport[],
+): Fleet {
+  const problems: InputProblem[] = [];
+  const fleet: FleetNode[] = nodes.map((n) => {
+    const created = Date.parse(n.createdAt);
+    if (Number.isNaN(created))
+      problems.push({
+        source: 'kubernetes',
+        message: `Node ${JSON.stringify(n.name)}: no readable creationTimestamp, so no age limit applies`,
+      });
+    return {
+      name: n.name,
+      group: groupOfNode(n.labels, n.annotations),
+      createdAt: Number.isNaN(created) ? null : new Date(created),
+    };
+  });
+  const facts: CertificateFacts[] = [];
+  for (const r of reports) {
+    const text = r.status?.deadline;
+    const t = text === undefined ? null : Date.parse(text);
+    if (t !== null && Number.isNaN(t)) {
+      problems.push({
+        source: 'kubernetes',
+        message: `NodeCertificateReport ${JSON.stringify(r.name)}: status.deadline is not an RFC 3339 time`,
+      });
+      continue;
+    }
+    facts.push({ node: r.name, deadline: t === null ? null : new Date(t), source: 'report' });
+  }
+  const known = new Set(fleet.map((n) => n.name));
+  for (const f of facts)
+    if (!known.has(f.node))
+      problems.push({
+        source: 'kubernetes',
+        message: `NodeCertificateReport ${JSON.stringify(f.node)} has no Node: ignored`,
+      });
+  return { nodes: fleet, facts, problems };
+}
+
+export function clusterFleetSource(client: FleetLister, where: string): FleetSource {
+  return {
+    describe: () => [`kubernetes: ${where}`],
+    async load(): Promise<Fleet> {
+      const [nodes, reports] = await Promise.all([
+        client.listNodes(),
+        client.listNodeCertificateReports(),
+      ]);
+      return mapClusterFleet(nodes, reports);
+    },
+  };
+}

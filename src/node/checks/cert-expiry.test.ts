@@ -1,0 +1,59 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cert, inventory } from '../../../test/support/inventory.js';
+import { DAY_MS } from '../../model/index.js';
+import { certExpiry } from './cert-expiry.js';
+
+const now = new Date('2026-11-25T00:00:00Z');
+const ctx = { now, thresholds: { warnMs: 30 * DAY_MS, criticalMs: 7 * DAY_MS }, lifetime: null };
+const at = (d: number): Date => new Date(now.getTime() + d * DAY_MS);
+
+const cases: [string, Parameters<typeof cert>[0][], [string, string][]][] = [
+  ['healthy certificates say nothing', [{ notAfter: at(100) }], []],
+  [
+    'warning window',
+    [{ notAfter: at(20), component: 'kube-proxy' }],
+    [['CERT_EXPIRING', 'warning']],
+  ],
+  ['critical window', [{ notAfter: at(3) }], [['CERT_EXPIRING', 'critical']]],
+  ['expired', [{ notAfter: at(-1) }], [['CERT_EXPIRED', 'critical']]],
+  ['not yet valid', [{ notBefore: at(2), notAfter: at(400) }], [['CERT_NOT_YET_VALID', 'warning']]],
+  [
+    'an expired CA next to a valid CA of the same subject is informational',
+    [
+      { isCA: true, subject: 'CN=ca', notAfter: at(-5), path: '/b.crt' },
+      {
+        isCA: true,
+        subject: 'CN=ca',
+        notAfter: at(3000),
+        path: '/b.crt',
+        location: { path: '/b.crt', links: [], index: 1 },
+      },
+    ],
+    [['CERT_SUPERSEDED', 'info']],
+  ],
+  [
+    'an expired CA alone is critical',
+    [{ isCA: true, subject: 'CN=ca', notAfter: at(-5) }],
+    [['CERT_EXPIRED', 'critical']],
+  ],
+];
+
+for (const [name, certs, want] of cases) {
+  test(name, () => {
+    const got = certExpiry.run(inventory(certs.map(cert)), ctx);
+    assert.deepEqual(
+      got.map((f) => [f.code, f.severity]),
+      want,
+    );
+    for (const f of got) {
+      assert.ok(f.remedy.length > 20 && f.title.length > 0);
+      assert.ok(f.evidence.notAfter);
+    }
+  });
+}
+
+test('the kube-proxy remedy says it must be restarted after renewal', () => {
+  const [f] = certExpiry.run(inventory([cert({ notAfter: at(3), component: 'kube-proxy' })]), ctx);
+  assert.match(f?.remedy ?? '', /restarted/);
+});

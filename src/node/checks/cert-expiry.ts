@@ -1,0 +1,114 @@
+// CERT_EXPIRED, CERT_EXPIRING (critical/warning), CERT_NOT_YET_VALID: one finding per
+// certificate outside its healthy window. Superseded files (usage/superseded.ts) get one info
+// CERT_SUPERSEDED each instead, whatever their dates. An expired CA in a bundle next to a valid CA of the same
+// subject (the normal state during a CA rotation) is informational only, not an alarm.
+
+import { certStatus } from '../../certs/status.js';
+import { DAY_MS, type Certificate, type Finding, type Inventory } from '../../model/index.js';
+import type { Check, CheckContext } from './context.js';
+
+function where(c: Certificate): string {
+  const kc = c.location.kubeconfig;
+  return kc
+    ? `${c.location.path} (${kc.entry} ${kc.name})`
+    : `${c.location.path}#${c.location.index}`;
+}
+
+function groupKey(c: Certificate): string {
+  const kc = c.location.kubeconfig;
+  return `${c.location.path}|${kc ? `${kc.entry}:${kc.name}:${kc.field}` : ''}|${c.subject}`;
+}
+
+function evidence(c: Certificate, now: Date): Record<string, string> {
+  const days = (c.notAfter.getTime() - now.getTime()) / DAY_MS;
+  return {
+    component: c.component,
+    subject: c.subject,
+    serial: c.serial,
+    notBefore: c.notBefore.toISOString(),
+    notAfter: c.notAfter.toISOString(),
+    residualDays: days.toFixed(1),
+  };
+}
+
+const REMEDY: Readonly<Record<string, string>> = {
+  ca: 'Plan a CA rotation; every certificate it signed must be re-issued and every client trust bundle updated.',
+  'kubelet-client':
+    'Replace the node (kops: `kops rolling-update cluster`), or enable kubelet client certificate rotation (rotateCertificates) so kubelet renews it.',
+  'kube-proxy':
+    'Replace the node (kops: `kops rolling-update cluster`); after any renewal make sure kube-proxy is restarted, it loads its certificate once.',
+};
+const DEFAULT_REMEDY =
+  'Renew the certificate (kubeadm: `kubeadm certs renew`, k3s/RKE2: restart the service within 120 days of expiry, kops: replace the node) and restart the components that use it.';
+
+export const certExpiry: Check = {
+  name: 'cert-expiry',
+  run(inv: Inventory, ctx: CheckContext): Finding[] {
+    const out: Finding[] = [];
+    // Statuses once; the same-subject CA grouping only for CAs (10,000 leaf keys cost ~10 ms).
+    const statuses = inv.certificates.map((c) =>
+      certStatus(c.notBefore, c.notAfter, ctx.now, ctx.thresholds),
+    );
+    const validCaGroups = new Set<string>();
+    inv.certificates.forEach((c, i) => {
+      if (c.isCA && statuses[i] === 'ok') validCaGroups.add(groupKey(c));
+    });
+    inv.certificates.forEach((c, i) => {
+      const status = statuses[i] ?? 'ok';
+      if (c.superseded !== undefined) {
+        // History nothing uses: listed with a hint, never an alarm, whatever its dates.
+        out.push({
+          code: 'CERT_SUPERSEDED',
+          severity: 'info',
+          title: `${c.component} certificate not in use: ${c.superseded}`,
+          evidence: evidence(c, ctx.now),
+          remedy:
+            'Nothing on the node uses this file. Archive or delete it so that it no longer looks like a live credential.',
+          subject: where(c),
+        });
+        return;
+      }
+      if (status === 'ok') return;
+      const ev = evidence(c, ctx.now);
+      const remedy = REMEDY[c.component] ?? DEFAULT_REMEDY;
+      if (status === 'not-yet-valid') {
+        out.push({
+          code: 'CERT_NOT_YET_VALID',
+          severity: 'warning',
+          title: `${c.component} certificate is not valid until ${ev.notBefore ?? ''}`,
+          evidence: ev,
+          remedy: 'Check the node clock (NTP) and the issuing time of the certificate.',
+          subject: where(c),
+        });
+      } else if (c.isCA && validCaGroups.has(groupKey(c))) {
+        out.push({
+          code: 'CERT_SUPERSEDED',
+          severity: 'info',
+          title: `an ${status === 'expired' ? 'expired' : 'expiring'} CA sits next to a valid CA of the same name`,
+          evidence: ev,
+          remedy: 'Remove the old CA from the bundle once no certificate it signed is in use.',
+          subject: where(c),
+        });
+      } else if (status === 'expired') {
+        out.push({
+          code: 'CERT_EXPIRED',
+          severity: 'critical',
+          title: `${c.component} certificate expired on ${ev.notAfter ?? ''}`,
+          evidence: ev,
+          remedy,
+          subject: where(c),
+        });
+      } else {
+        out.push({
+          code: 'CERT_EXPIRING',
+          severity: status,
+          title: `${c.component} certificate expires in ${ev.residualDays ?? ''} days`,
+          evidence: ev,
+          remedy,
+          subject: where(c),
+        });
+      }
+    });
+    return out;
+  },
+};
