@@ -7,7 +7,7 @@
 // files through CERTDRIFT_CONTROL_PLANE, and stopped (everything removed) at the end. Without the
 // binaries those tests skip with the reason; under CI=true they fail.
 import { readdirSync, readFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { spawn, spawnSync } from 'node:child_process';
 
@@ -25,7 +25,18 @@ const files = args.filter((a) => a.endsWith('.ts'));
 const flags = args.filter((a) => !a.endsWith('.ts'));
 const tests = files.length > 0 ? files : [...findTests('src', []), ...findTests('test', [])].sort();
 
-const needsCluster = tests.some((f) => readFileSync(f, 'utf8').includes('support/control-plane'));
+// A test file needs the control plane when it, or a helper it imports (e.g. test/cluster/setup.ts),
+// imports test/support/control-plane.
+function usesControlPlane(file, seen = new Set()) {
+  if (seen.has(file) || !existsSync(file)) return false;
+  seen.add(file);
+  const text = readFileSync(file, 'utf8');
+  if (text.includes('support/control-plane')) return true;
+  return [...text.matchAll(/from '(\.{1,2}\/[^']+)\.js'/g)].some((m) =>
+    usesControlPlane(join(dirname(file), `${m[1]}.ts`), seen),
+  );
+}
+const needsCluster = tests.some((f) => usesControlPlane(f));
 
 async function startControlPlane() {
   let kit = spawnSync('bash', ['scripts/kube-binaries.sh', '--check'], { encoding: 'utf8' });

@@ -1,5 +1,5 @@
-// `certdrift attribute --kubernetes KUBECONFIG` against the API emulation (RBAC and the CRD from
-// the rendered deploy/base): agents publish their reports — each with its node's ledger — with
+// `certdrift attribute --kubernetes KUBECONFIG` against the real control plane (RBAC and the CRD
+// from the rendered deploy/base, applied for real): agents publish their reports — each with its node's ledger — with
 // the agent's own service account; an on-call user bound to the shipped certdrift-reader
 // ClusterRole runs the real CLI on an API-server log and gets, without any --scan file:
 //  - a kube-proxy whose container still sees the old certificate (stale single-file mount),
@@ -11,7 +11,7 @@
 // The agent's own token may not list reports: the same run then says which role is missing.
 // Certificates are issued at test time (with key identifiers, as kubeadm's and kops' are).
 
-import { after, before, test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,10 +25,10 @@ import { updateLedger } from '../../src/ledger/update-ledger.js';
 import type { CertFacts, CertSummary, Inventory } from '../../src/model/index.js';
 import { issue, type Issued } from '../support/certs.js';
 import { cert, inventory } from '../support/inventory.js';
-import { haveKubectl, renderDeploy, type Manifest } from '../support/kube-emulator/index.js';
+import { unique } from '../support/control-plane/index.js';
 import { BIN } from '../support/scan.js';
 import { compare, container, fileView, mount } from '../support/workloads.js';
-import { needKubectl, startCluster, type ClusterLab } from '../cluster/setup.js';
+import { startCluster, testNode, type ClusterLab } from '../cluster/setup.js';
 import { statusSpec } from '../cluster/spec.js';
 
 const NOW = new Date(Math.floor(Date.now() / 1000) * 1000);
@@ -92,12 +92,16 @@ function scanOf(
 }
 
 let lab: ClusterLab;
-let started = false;
 let certs: Certs;
 let dir = '';
+let oncall: { cert: string; key: string };
+/** this run's Nodes: the cluster is shared */
+const run = unique('attr');
+const ONCALL = `oncall-${run}`;
+const NODE = { stale: `${run}-stale`, reload: `${run}-reload`, quiet: `${run}-quiet` };
 
-async function publish(node: string, ledger: Ledger, at: Date): Promise<void> {
-  lab.emu.seed('', 'nodes', { metadata: { name: node }, status: { conditions: [] } });
+async function publish(t: TestContext, node: string, ledger: Ledger, at: Date): Promise<void> {
+  await testNode(lab.cp, t, { kubelet: false, name: node });
   const spec = statusSpec([], at, node);
   await publishNodeStatus(
     lab.client(),
@@ -107,7 +111,7 @@ async function publish(node: string, ledger: Ledger, at: Date): Promise<void> {
   );
 }
 
-function kubeconfig(token: string, name: string): string {
+function kubeconfig(user: { token: string } | { cert: string; key: string }, name: string): string {
   const file = join(dir, name);
   writeFileSync(
     file,
@@ -115,9 +119,11 @@ function kubeconfig(token: string, name: string): string {
       'apiVersion: v1',
       'kind: Config',
       'clusters:',
-      `- name: emu\n  cluster:\n    server: ${lab.emu.url}\n    certificate-authority-data: ${Buffer.from(lab.emu.ca.pem).toString('base64')}`,
+      `- name: emu\n  cluster:\n    server: ${lab.cp.url}\n    certificate-authority-data: ${Buffer.from(lab.cp.ca).toString('base64')}`,
       'users:',
-      `- name: u\n  user:\n    token: ${token}`,
+      'token' in user
+        ? `- name: u\n  user:\n    token: ${user.token}`
+        : `- name: u\n  user:\n    client-certificate: ${user.cert}\n    client-key: ${user.key}`,
       'contexts:',
       '- name: emu\n  context:\n    cluster: emu\n    user: u',
       'current-context: emu',
@@ -174,8 +180,11 @@ interface Row {
   otherCa?: { node: string }[];
 }
 
-before(async () => {
-  if (!haveKubectl()) return;
+/** Certificates, reports published by the agents, the log; false when the test skipped. */
+async function setUp(t: TestContext): Promise<boolean> {
+  const started = await startCluster(t, { kubelet: false });
+  if (!started) return false;
+  lab = started;
   dir = mkdtempSync(join(tmpdir(), 'certdrift-attr-k8s-'));
   const mk = (cn: string, o: Partial<Parameters<typeof issue>[0]>): Promise<Issued> =>
     issue({
@@ -205,51 +214,56 @@ before(async () => {
     // the same serial as staleNew, issued by another CA
     collide: await client('0b22', true, otherCa),
   };
-  // The on-call user may read reports: the documented binding of the shipped certdrift-reader.
-  const binding: Manifest = {
+  // The on-call user may read reports: the documented binding of the shipped certdrift-reader
+  // (kubectl create clusterrolebinding … --clusterrole=certdrift-reader --user=oncall).
+  const reader = lab.installed.renamed.get('ClusterRole//certdrift-reader');
+  assert.ok(reader);
+  const binding = `${reader}-oncall`;
+  await lab.cp.admin.create('/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRoleBinding',
-    metadata: { name: 'certdrift-reader-oncall' },
-    roleRef: {
-      apiGroup: 'rbac.authorization.k8s.io',
-      kind: 'ClusterRole',
-      name: 'certdrift-reader',
-    },
-    subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'oncall' }],
-  };
-  lab = await startCluster({ manifests: [...renderDeploy('base'), binding] });
-  started = true;
+    metadata: { name: binding },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: reader },
+    subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: ONCALL }],
+  });
+  t.after(() =>
+    lab.cp.admin.request(
+      'DELETE',
+      `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${binding}`,
+    ),
+  );
+  oncall = lab.cp.userCert(ONCALL);
 
   // node-stale: kube-proxy's single-file mount still shows the certificate replaced on disk
   const stale = updateLedger(
     null,
     scanOf(certs.staleNew, certs.staleOld, 'file', ago(2 * D), ago(10 * D)),
-    'node-stale',
+    NODE.stale,
     ago(5 * 60_000),
   );
-  await publish('node-stale', stale, ago(5 * 60_000));
+  await publish(t, NODE.stale, stale, ago(5 * 60_000));
   // node-reload: the file was renewed a day ago; kube-proxy (started 10 days ago) loads once
   let reload = updateLedger(
     null,
     scanOf(certs.reloadOld, certs.reloadOld, 'dir', ago(30 * D), ago(10 * D)),
-    'node-reload',
+    NODE.reload,
     ago(2 * D),
   );
   reload = updateLedger(
     reload,
     scanOf(certs.reloadNew, certs.reloadNew, 'dir', ago(1 * D), ago(10 * D)),
-    'node-reload',
+    NODE.reload,
     ago(5 * 60_000),
   );
-  await publish('node-reload', reload, ago(5 * 60_000));
+  await publish(t, NODE.reload, reload, ago(5 * 60_000));
   // node-quiet: its agent stopped three hours ago
   const quiet = updateLedger(
     null,
     scanOf(certs.reloadNew, certs.reloadNew, 'dir', ago(30 * D), ago(1 * D)),
-    'node-quiet',
+    NODE.quiet,
     ago(3 * H),
   );
-  await publish('node-quiet', quiet, ago(3 * H));
+  await publish(t, NODE.quiet, quiet, ago(3 * H));
 
   writeFileSync(
     join(dir, 'apiserver.log'),
@@ -262,24 +276,20 @@ before(async () => {
       '',
     ].join('\n'),
   );
-});
-
-after(async () => {
-  if (started) await lab.emu.stop();
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return true;
+}
 
 const hexOf = (c: Issued): string => facts(c).serial.replace(/^0+/, '');
 
-test('attribute --kubernetes: every failing certificate named from the reports alone', async (t) => {
-  if (!needKubectl(t)) return;
-  const reader = lab.emu.tokens.issueUser('oncall', ['system:authenticated'], 3600);
+async function namedFromReports(): Promise<void> {
+  const mark = lab.cp.auditMark();
   const r = await runCli([
     'attribute',
     '--log',
     join(dir, 'apiserver.log'),
     '--kubernetes',
-    kubeconfig(reader, 'oncall.kubeconfig'),
+    kubeconfig(oncall, 'oncall.kubeconfig'),
     '--year',
     String(NOW.getUTCFullYear()),
     '-o',
@@ -300,7 +310,7 @@ test('attribute --kubernetes: every failing certificate named from the reports a
 
   const stale = row(hexOf(certs.staleOld));
   assert.ok(stale?.attributed, JSON.stringify(doc, null, 1));
-  assert.equal(stale.node, 'node-stale');
+  assert.equal(stale.node, NODE.stale);
   assert.equal(stale.component, 'kube-proxy');
   assert.equal(stale.cause?.code, 'stale-single-file-mount');
   assert.equal(stale.places[0]?.residence, 'container-view');
@@ -308,7 +318,7 @@ test('attribute --kubernetes: every failing certificate named from the reports a
 
   const reload = row(hexOf(certs.reloadOld));
   assert.ok(reload?.attributed);
-  assert.equal(reload.node, 'node-reload');
+  assert.equal(reload.node, NODE.reload);
   assert.equal(reload.component, 'kube-proxy');
   assert.equal(reload.cause?.code, 'not-reloaded', 'known only through the ledger');
   assert.equal(reload.places[0]?.residence, 'process-memory');
@@ -322,52 +332,55 @@ test('attribute --kubernetes: every failing certificate named from the reports a
   // another CA's AKID: not blamed on node-stale
   const collide = row(hexOf(certs.collide), certs.otherCa);
   assert.ok(collide && !collide.attributed, JSON.stringify(collide));
-  assert.equal(collide.otherCa?.[0]?.node, 'node-stale');
+  assert.equal(collide.otherCa?.[0]?.node, NODE.stale);
   assert.match(collide.identify ?? '', /another CA/);
 
   // the quiet node's report is stale: said, and still used
   assert.ok(
-    doc.knowledge.problems.some((p) => /node-quiet.*last scan 3 hours ago/.test(p)),
+    doc.knowledge.problems.some((p) => p.includes(NODE.quiet) && /last scan 3 hours ago/.test(p)),
     doc.knowledge.problems.join('\n'),
   );
-  assert.match(r.stderr, /warning: .*node-quiet/);
+  assert.match(r.stderr, new RegExp(`warning: .*${NODE.quiet}`));
   // the reader only listed reports
-  const calls = lab.emu.requests.filter((q) => q.user === 'oncall');
+  const calls = await lab.cp.audit(ONCALL, mark);
   assert.deepEqual(
-    [...new Set(calls.map((q) => `${q.verb} ${q.resource} ${q.code}`))],
+    [...new Set(calls.map((q) => `${q.verb} ${q.objectRef?.resource} ${q.responseStatus?.code}`))],
     ['list nodecertificatereports 200'],
   );
-});
+}
 
-test('attribute --kubernetes with the table: the lines an operator reads', async (t) => {
-  if (!needKubectl(t)) return;
-  const reader = lab.emu.tokens.issueUser('oncall', ['system:authenticated'], 3600);
+async function table(t: TestContext): Promise<void> {
   const r = await runCli([
     'attribute',
     '--log',
     join(dir, 'apiserver.log'),
     '--kubernetes',
-    kubeconfig(reader, 'oncall-table.kubeconfig'),
+    kubeconfig(oncall, 'oncall-table.kubeconfig'),
     '--year',
     String(NOW.getUTCFullYear()),
   ]);
   assert.equal(r.status, 2, r.stderr);
-  assert.match(r.stdout, /node-stale\s+kube-proxy\s+container view\s+stale-single-file-mount/);
-  assert.match(r.stdout, /node-reload\s+kube-proxy\s+process memory\s+not-reloaded/);
-  assert.match(r.stdout, /not this one: node-stale kube-proxy/);
+  assert.match(
+    r.stdout,
+    new RegExp(`${NODE.stale}\\s+kube-proxy\\s+container view\\s+stale-single-file-mount`),
+  );
+  assert.match(
+    r.stdout,
+    new RegExp(`${NODE.reload}\\s+kube-proxy\\s+process memory\\s+not-reloaded`),
+  );
+  assert.match(r.stdout, new RegExp(`not this one: ${NODE.stale} kube-proxy`));
   assert.match(r.stdout, /4 failing certificates \(5 failures\) · 2 attributed · 2 unattributed/);
   t.diagnostic(`\n${r.stdout}`);
-});
+}
 
-test('the agent’s own token may not list reports: the run says which role is missing', async (t) => {
-  if (!needKubectl(t)) return;
-  const sa = lab.emu.tokens.issue('certdrift', 'certdrift', 3600);
+async function agentRefused(): Promise<void> {
+  const sa = await lab.rotate();
   const r = await runCli([
     'attribute',
     '--log',
     join(dir, 'apiserver.log'),
     '--kubernetes',
-    kubeconfig(sa, 'agent.kubeconfig'),
+    kubeconfig({ token: sa }, 'agent.kubeconfig'),
     '--year',
     String(NOW.getUTCFullYear()),
     '-o',
@@ -378,6 +391,16 @@ test('the agent’s own token may not list reports: the run says which role is m
   const doc = JSON.parse(r.stdout) as { summary: { attributed: number; unattributed: number } };
   assert.deepEqual(doc.summary.attributed, 0);
   assert.equal(doc.summary.unattributed, 4);
+}
+
+test('attribute --kubernetes on the real control plane', async (t) => {
+  if (!(await setUp(t))) return;
+  await t.test('every failing certificate named from the reports alone', namedFromReports);
+  await t.test('with the table: the lines an operator reads', table);
+  await t.test(
+    'the agent’s own token may not list reports: the run says which role is missing',
+    agentRefused,
+  );
 });
 
 test('--kubernetes auto outside a pod is an operational error', async () => {

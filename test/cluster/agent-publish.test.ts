@@ -1,38 +1,34 @@
-// The agent's publisher end to end: built by the agent command from a kubeconfig (tokenFile and
-// CA relative to it, the agent's own service account, so the shipped RBAC applies), conditions
-// following scans, the token rotated underneath, and an API outage only marking the source down.
+// The agent's publisher end to end on the real control plane: built by the agent command from a
+// kubeconfig (tokenFile and CA relative to it, the agent's own service account, so the shipped
+// RBAC applies), conditions following scans, the token rotated underneath and the old one
+// revoked by the server, and an API outage (503s from the proxy in front) only marking the
+// source down.
 
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentLoop } from '../../src/agent/loop.js';
 import { AgentMetrics } from '../../src/agent/metrics.js';
 import { kubernetesPublisher } from '../../src/cli/commands/agent.js';
 import { VERSION } from '../../src/cli/version.js';
 import { CONDITION_STALE } from '../../src/agent/node-status.js';
+import { tokenId } from '../support/control-plane/fault-proxy.js';
 import { inventory } from '../support/inventory.js';
-import { haveKubectl } from '../support/kube-emulator/index.js';
 import { finding } from './spec.js';
-import { needKubectl, startCluster, type ClusterLab } from './setup.js';
-
-let lab: ClusterLab;
-before(async () => {
-  if (haveKubectl()) lab = await startCluster();
-});
-after(async () => {
-  if (haveKubectl()) await lab.emu.stop();
-});
+import { startCluster } from './setup.js';
 
 test('the agent publishes through a kubeconfig: conditions follow scans, outages only mark the source down', async (t) => {
-  if (!needKubectl(t)) return;
+  const lab = await startCluster(t);
+  if (!lab) return;
+  const { cp, node, proxy } = lab;
   const dir = lab.saDir;
-  copyFileSync(join(dir, 'ca.crt'), join(dir, 'cluster-ca.pem'));
+  writeFileSync(join(dir, 'cluster-ca.pem'), proxy.ca);
   writeFileSync(
     join(dir, 'config'),
-    `apiVersion: v1\nkind: Config\ncurrent-context: c\ncontexts:\n- {name: c, context: {cluster: k, user: u}}\nclusters:\n- {name: k, cluster: {server: '${lab.emu.url}', certificate-authority: cluster-ca.pem}}\nusers:\n- {name: u, user: {tokenFile: token}}\n`,
+    `apiVersion: v1\nkind: Config\ncurrent-context: c\ncontexts:\n- {name: c, context: {cluster: k, user: u}}\nclusters:\n- {name: k, cluster: {server: '${proxy.url}', certificate-authority: cluster-ca.pem}}\nusers:\n- {name: u, user: {tokenFile: token}}\n`,
   );
-  const publish = await kubernetesPublisher(join(dir, 'config'), 'n1', {
+  const publish = await kubernetesPublisher(join(dir, 'config'), node, {
     stdout: process.stdout,
     stderr: process.stderr,
     env: {},
@@ -40,7 +36,7 @@ test('the agent publishes through a kubeconfig: conditions follow scans, outages
   assert.ok(publish);
   const outcomes = [[finding('STALE_VIEW', 'critical', 'container/kube-proxy')], [], []];
   let i = 0;
-  const metrics = new AgentMetrics('n1');
+  const metrics = new AgentMetrics(node);
   const logs: string[] = [];
   const loop = new AgentLoop(
     {
@@ -60,32 +56,46 @@ test('the agent publishes through a kubeconfig: conditions follow scans, outages
     },
     { intervalMs: 1000, jitter: 0 },
   );
-  const condition = () =>
+  const condition = async () =>
     (
-      lab.emu.find('', 'nodes', 'n1')?.status as { conditions: { type: string; status: string }[] }
+      (await cp.admin.get(`/api/v1/nodes/${node}`)).status as {
+        conditions: { type: string; status: string }[];
+      }
     ).conditions.find((c) => c.type === CONDITION_STALE);
+  const up = (v: 0 | 1) =>
+    new RegExp(`certdrift_source_up\\{node="${node}",source="kubernetes"\\} ${v}`);
+  const mark = cp.auditMark();
   await loop.once();
-  assert.equal(condition()?.status, 'True');
-  assert.match(metrics.current(), /certdrift_source_up\{node="n1",source="kubernetes"\} 1/);
+  assert.equal((await condition())?.status, 'True');
+  assert.match(metrics.current(), up(1));
   // kubelet rotates the token and the old one is revoked: the next cycle carries on.
   const old = readFileSync(join(dir, 'token'), 'utf8');
-  lab.rotate();
-  lab.emu.tokens.revoke(old);
+  await lab.rotate();
+  await lab.revoke(old);
   await loop.once();
-  assert.equal(condition()?.status, 'False');
-  assert.ok(lab.emu.requests.every((r) => r.userAgent === `certdrift/${VERSION}`));
-  assert.ok(
-    lab.emu.requests.every(
-      (r) => r.user === 'system:serviceaccount:certdrift:certdrift' || r.code === 401,
-    ),
+  assert.equal((await condition())?.status, 'False');
+  assert.deepEqual(
+    proxy.requests.filter((r) => r.status === 401).map((r) => r.tokenId),
+    [tokenId(old)],
+    'one 401 with the revoked token, then the file is re-read',
   );
-  lab.emu.faults.inject({ kind: 'status', code: 503 }, 100);
+  const calls = await lab.calls(mark);
+  assert.ok(calls.length >= 8, `${calls.length} calls`);
+  assert.ok(calls.every((e) => e.userAgent === `certdrift/${VERSION}`));
+  assert.deepEqual(
+    calls.filter((e) => e.responseStatus?.code === 403),
+    [],
+    'the shipped roles allow every call',
+  );
+  proxy.inject({ kind: 'status', code: 503 }, 100);
   await loop.once();
   assert.ok(loop.ready);
-  assert.match(metrics.current(), /certdrift_source_up\{node="n1",source="kubernetes"\} 0/);
+  assert.match(metrics.current(), up(0));
   assert.match(
     logs.join('\n'),
-    /publish failed \(will retry next scan\): Kubernetes GET \/api\/v1\/nodes\/n1: 503/,
+    new RegExp(
+      `publish failed \\(will retry next scan\\): Kubernetes GET /api/v1/nodes/${node}: 503`,
+    ),
   );
-  lab.emu.faults.clear();
+  proxy.clear();
 });

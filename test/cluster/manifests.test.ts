@@ -10,8 +10,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { renderDeploy, type Manifest } from '../support/kube-emulator/index.js';
-import { REPO_ROOT } from '../support/deploy-manifests.js';
+import { REPO_ROOT, renderDeploy, type Manifest } from '../support/deploy-manifests.js';
 import { needKubectl } from './setup.js';
 
 interface PodTemplate {

@@ -1,5 +1,6 @@
-// deploy/ renders with `kubectl kustomize` into a complete install, and the agent's own
-// DaemonSet passes certdrift's audit (no single-file mounts, propagation where it matters).
+// deploy/ renders with `kubectl kustomize` into a complete install, the agent's own DaemonSet
+// passes certdrift's audit (no single-file mounts, propagation where it matters), and the real
+// kube-apiserver accepts every rendered object (server-side dry run, strict field validation).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -7,6 +8,10 @@ import { spawnSync } from 'node:child_process';
 import { parseAllDocuments } from 'yaml';
 import { auditManifest } from '../../src/audit/index.js';
 import { REPO } from '../support/scan.js';
+import { objectPath, useControlPlane } from '../support/control-plane/index.js';
+import { installCrds, relocate } from '../support/control-plane/install.js';
+import { renderDeploy } from '../support/deploy-manifests.js';
+import { needKubectl } from '../cluster/setup.js';
 
 interface Obj {
   kind: string;
@@ -165,4 +170,69 @@ test('monitoring adds ServiceMonitor, PrometheusRule and the dashboard', (t) => 
   const dash = JSON.parse(cm.data['certdrift-dashboard.json'] ?? '{}') as { panels: unknown[] };
   assert.ok(dash.panels.length >= 5);
   assert.ok(out.objs.some((o) => o.kind === 'ServiceMonitor'));
+});
+
+// Kinds whose CRDs this control plane cannot have: the Prometheus Operator's (kube-prometheus
+// ships them, not Kubernetes); their shape is proven by promtool in test/monitoring.
+const NOT_ON_THIS_CLUSTER = new Set([
+  'monitoring.coreos.com/v1 ServiceMonitor',
+  'monitoring.coreos.com/v1 PrometheusRule',
+]);
+
+test('the real API server accepts every object deploy/base and deploy/monitoring render (server-side dry run)', async (t) => {
+  if (!needKubectl(t)) return;
+  const cp = useControlPlane(t);
+  if (!cp) return;
+  const base = renderDeploy('base');
+  // The CRD for real (its objects are validated against it), everything else dry run only, in
+  // the test's namespace (cluster-scoped names suffixed): nothing of the install is left behind.
+  await installCrds(cp, base);
+  const ns = await cp.namespace(t, 'deploy');
+  const ours = [...base, ...renderDeploy('monitoring')];
+  const namespace = ours.find((o) => o.kind === 'Namespace');
+  assert.ok(namespace);
+  const skipped: string[] = [];
+  const accepted: string[] = [];
+  for (const o of [namespace, ...relocate(ours, ns).objects]) {
+    const kind = `${o.apiVersion ?? ''} ${o.kind}`;
+    if (NOT_ON_THIS_CLUSTER.has(kind)) {
+      skipped.push(kind);
+      continue;
+    }
+    const r = await cp.admin.request(
+      'PATCH',
+      `${objectPath(o)}?fieldManager=certdrift-test&force=true&dryRun=All&fieldValidation=Strict`,
+      o,
+      'application/apply-patch+yaml',
+    );
+    assert.ok(
+      r.status === 200 || r.status === 201,
+      `${kind} ${o.metadata.name}: ${r.status} ${r.text}`,
+    );
+    accepted.push(o.kind);
+  }
+  assert.deepEqual(skipped.sort(), [...NOT_ON_THIS_CLUSTER].sort());
+  for (const kind of [
+    'DaemonSet',
+    'ClusterRole',
+    'RoleBinding',
+    'ResourceQuota',
+    'Service',
+    'ConfigMap',
+  ])
+    assert.ok(accepted.includes(kind), `${kind} was sent`);
+  // and a report as the agent writes it is valid against the shipped CRD (strict: no field the
+  // schema does not know)
+  const report = await cp.admin.request(
+    'POST',
+    '/apis/certdrift.io/v1alpha1/nodecertificatereports?dryRun=All&fieldValidation=Strict',
+    {
+      apiVersion: 'certdrift.io/v1alpha1',
+      kind: 'NodeCertificateReport',
+      metadata: { name: ns },
+      spec: {},
+    },
+  );
+  assert.equal(report.status, 400, 'spec is not in the schema: strict validation refuses it');
+  assert.match(String(report.body.message), /unknown field "spec"/);
 });

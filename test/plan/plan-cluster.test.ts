@@ -1,19 +1,16 @@
-// `certdrift plan --kubernetes KUBECONFIG` against the in-process API emulation (RBAC and the
-// NodeCertificateReport CRD from the rendered deploy/base): the real CLI lists nodes and reports
-// with an admin's kubeconfig, and the agent's own service account is refused (it may not list).
+// `certdrift plan --kubernetes KUBECONFIG` against the real control plane (the NodeCertificateReport
+// CRD from the rendered deploy/base): the real CLI lists nodes and reports with an admin's
+// kubeconfig (its client certificate), and the agent's own service account is refused by the
+// server (the shipped role may not list). The cluster is shared: the plan sees every test's
+// Nodes, so only this test's are asserted on.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { KubeEmulator, type KObj } from '../support/kube-emulator/index.js';
+import { unique, type Obj } from '../support/control-plane/index.js';
 import { BIN } from '../support/scan.js';
-import { needKubectl } from '../cluster/setup.js';
+import { startCluster } from '../cluster/setup.js';
 import { daysFrom, kopsNode, plainNode, report } from './fleet-fixtures.js';
-
-const AT = new Date('2026-11-25T12:00:00Z');
 
 function runCliAsync(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -29,47 +26,43 @@ function runCliAsync(args: string[]): Promise<{ status: number; stdout: string; 
   });
 }
 
-function kubeconfig(emu: KubeEmulator, token: string): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'certdrift-kubeconfig-')), 'config');
-  writeFileSync(
-    file,
-    [
-      'apiVersion: v1',
-      'kind: Config',
-      'clusters:',
-      `- name: emu\n  cluster:\n    server: ${emu.url}\n    certificate-authority-data: ${Buffer.from(emu.ca.pem).toString('base64')}`,
-      'users:',
-      `- name: admin\n  user:\n    token: ${token}`,
-      'contexts:',
-      '- name: emu\n  context:\n    cluster: emu\n    user: admin',
-      'current-context: emu',
-      '',
-    ].join('\n'),
+/** a kubectl-shaped object as a client creates it: the server sets uid, resourceVersion, times */
+const forCreate = (o: Record<string, unknown>): Obj => {
+  const server = new Set(['uid', 'resourceVersion', 'creationTimestamp', 'generation']);
+  const metadata = Object.fromEntries(
+    Object.entries(o.metadata as Record<string, unknown>).filter(([k]) => !server.has(k)),
   );
-  return file;
-}
+  return { ...o, metadata };
+};
 
 test('plan --kubernetes lists nodes and reports from the API server', async (t) => {
-  if (!needKubectl(t)) return;
-  const emu = new KubeEmulator();
-  await emu.start();
-  t.after(() => emu.stop());
-  // The fixtures are kubectl-shaped objects; the emulation keys them by metadata.
-  const k = (o: Record<string, unknown>): KObj => o as unknown as KObj;
-  const seedNode = (n: Record<string, unknown>): void => void emu.seed('', 'nodes', k(n));
-  seedNode(kopsNode('i-0k8s000000000001', 'nodes-a', daysFrom(AT, -100)));
-  seedNode(kopsNode('i-0k8s000000000002', 'nodes-a', daysFrom(AT, -100)));
-  seedNode(plainNode('metal-1', daysFrom(AT, -100)));
-  emu.seed(
-    'certdrift.io',
-    'nodecertificatereports',
-    k(report('i-0k8s000000000001', daysFrom(AT, 20), AT)),
-  );
-  emu.seed('certdrift.io', 'nodecertificatereports', k(report('metal-1', daysFrom(AT, -1), AT)));
+  const lab = await startCluster(t, { kubelet: false });
+  if (!lab) return;
+  const { cp } = lab;
+  // The server stamps creationTimestamp now: the plan is made as of now.
+  const AT = new Date(Math.floor(Date.now() / 1000) * 1000);
+  const run = unique('plan');
+  const [kops1, kops2, metal] = [`${run}-i-01`, `${run}-i-02`, `${run}-metal-1`];
+  for (const n of [
+    kopsNode(kops1, 'nodes-a', daysFrom(AT, -100)),
+    kopsNode(kops2, 'nodes-a', daysFrom(AT, -100)),
+    plainNode(metal, daysFrom(AT, -100)),
+  ]) {
+    const created = await cp.admin.create('/api/v1/nodes', forCreate(n));
+    t.after(() => cp.admin.request('DELETE', `/api/v1/nodes/${created.metadata?.name}`));
+  }
+  const reports = '/apis/certdrift.io/v1alpha1/nodecertificatereports';
+  for (const r of [report(kops1, daysFrom(AT, 20), AT), report(metal, daysFrom(AT, -1), AT)]) {
+    const name = (r.metadata as { name: string }).name;
+    await cp.admin.create(reports, forCreate({ ...r, status: undefined }));
+    t.after(() => cp.admin.request('DELETE', `${reports}/${name}`));
+    // status goes through its subresource (the main resource ignores it)
+    await cp.admin.patch(`${reports}/${name}/status`, { status: r.status });
+  }
   const r = await runCliAsync([
     'plan',
     '--kubernetes',
-    kubeconfig(emu, emu.adminToken()),
+    cp.info.adminKubeconfig,
     '--at',
     AT.toISOString(),
     '-o',
@@ -81,20 +74,23 @@ test('plan --kubernetes lists nodes and reports from the API server', async (t) 
     schedule: { node: string; group: string; deadline: string | null; deadlineSource: string }[];
   };
   assert.match(doc.sources[0] ?? '', /^kubernetes: /);
-  const byNode = Object.fromEntries(doc.schedule.map((s) => [s.node, s]));
-  assert.deepEqual(Object.keys(byNode).sort(), ['i-0k8s000000000001', 'metal-1']);
-  assert.equal(byNode['i-0k8s000000000001']?.group, 'kops/nodes-a');
-  assert.equal(byNode['i-0k8s000000000001'].deadline, daysFrom(AT, 20).toISOString());
-  assert.equal(byNode['metal-1']?.deadlineSource, 'report');
-  // The agent's service account may not list nodes: an operational error, exit 3.
-  const agentToken = emu.tokens.issue('certdrift', 'certdrift', 3600);
+  const mine = new Set([kops1, kops2, metal]);
+  const byNode = Object.fromEntries(
+    doc.schedule.filter((s) => mine.has(s.node)).map((s) => [s.node, s]),
+  );
+  assert.deepEqual(Object.keys(byNode).sort(), [kops1, metal].sort());
+  assert.equal(byNode[kops1]?.group, 'kops/nodes-a');
+  assert.equal(byNode[kops1].deadline, daysFrom(AT, 20).toISOString());
+  assert.equal(byNode[metal]?.deadlineSource, 'report');
+  // The agent's service account may not list nodes: the server refuses, an operational error.
   const denied = await runCliAsync([
     'plan',
     '--kubernetes',
-    kubeconfig(emu, agentToken),
+    cp.kubeconfig(await lab.rotate()),
     '--at',
     AT.toISOString(),
   ]);
   assert.equal(denied.status, 3);
-  assert.match(denied.stderr, /403|forbidden|cannot list/i);
+  // (nodes and reports are listed at once: either refusal may come first)
+  assert.match(denied.stderr, /403 .*cannot list resource "(nodes|nodecertificatereports)"/);
 });

@@ -68,3 +68,12 @@ export function renderOverlay(resources: string[], components: string[] = []): M
 export function haveKubectl(): boolean {
   return !spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' }).error;
 }
+
+/** One rule of a Role or ClusterRole, as rbac.authorization.k8s.io/v1 writes it. */
+export interface PolicyRule {
+  apiGroups?: string[];
+  resources?: string[];
+  verbs: string[];
+  resourceNames?: string[];
+  nonResourceURLs?: string[];
+}

@@ -1,9 +1,10 @@
 // ClusterClient over the Kubernetes REST API with node:https. Why not @kubernetes/client-node: we
 // make a handful of calls whose exact semantics matter (strategic-merge-patch content type, the
 // status subresource, resourceVersion conflicts, the RBAC each needs); a small client makes each
-// explicit, and each is tested against an in-process API emulation that enforces the shipped
-// RBAC (test/support/kube-emulator/). The verbs used here are exactly the rules in
-// deploy/base/rbac.yaml; changing a call means changing the role (a test checks both ways).
+// explicit, and each is tested against a real kube-apiserver with the shipped RBAC and CRD applied
+// (test/cluster, on the control plane of test/support/control-plane/). The verbs used here are
+// exactly the rules in deploy/base/rbac.yaml; changing a call means changing the role
+// (test/cluster/rbac-minimal.test.ts checks both ways, from the server's audit log).
 
 import type { ReportSpec } from '../../model/node-status.js';
 import { EventRecorder } from './event-recorder.js';

@@ -7,7 +7,12 @@
 //   proxy as kube-apiserver words them, without forwarding;
 // - `slow`: the request is forwarded and the answer's body held back for a while;
 // - `truncate`: the request is forwarded (the write happens) and the connection closes after
-//   half the body.
+//   half the body;
+// - `hold`: the request waits until `until()` settles, then is forwarded unchanged — another
+//   client's write lands between two of ours (a real race, decided by the real server).
+// Options for what sits in front of API servers in the field: `pathPrefix` (Rancher's
+// /k8s/clusters/<id>: requests must carry it, it is stripped before forwarding) and `sans` (the
+// names the proxy's serving certificate holds, to test tls-server-name).
 // test/cluster/fault-proxy.test.ts proves the forwarded answers equal the server's own.
 
 import { createServer, request, type Server } from 'node:https';
@@ -18,7 +23,15 @@ import { issue } from '../certs.js';
 export type Fault =
   | { kind: 'status'; code: 429 | 500 | 502 | 503 | 504; retryAfterSeconds?: number }
   | { kind: 'slow'; delayMs: number }
-  | { kind: 'truncate' };
+  | { kind: 'truncate' }
+  | { kind: 'hold'; until: () => Promise<unknown> };
+
+export interface FaultProxyOptions {
+  /** requests must start with it; forwarded without it */
+  pathPrefix?: string;
+  /** the serving certificate's subjectAltNames (default IP:127.0.0.1, DNS:localhost) */
+  sans?: string[];
+}
 
 export type Match = (method: string, path: string) => boolean;
 
@@ -33,7 +46,27 @@ export interface ProxiedRequest {
   path: string;
   status: number;
   fault?: Fault['kind'];
+  /** the `jti` of the bearer token the client sent (a service-account JWT), if any */
+  tokenId?: string;
 }
+
+/** The `jti` claim of a service-account token (what the audit log calls its credential-id). */
+export function tokenId(token: string): string | undefined {
+  try {
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as {
+      jti?: unknown;
+    };
+    return typeof claims.jti === 'string' ? claims.jti : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const bearerId = (req: IncomingMessage): { tokenId?: string } => {
+  const auth = req.headers.authorization;
+  const id = auth?.startsWith('Bearer ') ? tokenId(auth.slice(7)) : undefined;
+  return id ? { tokenId: id } : {};
+};
 
 const REASONS: Record<number, [string, string]> = {
   429: ['TooManyRequests', 'Too many requests, please try again later.'],
@@ -57,6 +90,7 @@ export class FaultProxy {
   constructor(
     private readonly upstream: string,
     private readonly upstreamCa: string,
+    private readonly opts: FaultProxyOptions = {},
   ) {}
 
   /** The next `times` requests matching `match` (all by default) get `fault`. */
@@ -82,7 +116,7 @@ export class FaultProxy {
       cn: 'fault-proxy',
       key: 'p256',
       eku: ['serverAuth'],
-      sans: ['IP:127.0.0.1', 'DNS:localhost'],
+      sans: this.opts.sans ?? ['IP:127.0.0.1', 'DNS:localhost'],
       issuer: ca,
       notBefore: new Date(now - 3_600_000),
       notAfter: new Date(now + 86_400_000),
@@ -116,10 +150,33 @@ export class FaultProxy {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const method = req.method ?? 'GET';
-    const path = req.url ?? '/';
+    const prefix = this.opts.pathPrefix ?? '';
+    const asked = req.url ?? '/';
+    if (!asked.startsWith(prefix + '/')) {
+      req.resume();
+      this.requests.push({ method, path: asked, status: 404 });
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end(`fault proxy: not under ${prefix}`);
+      return;
+    }
+    const path = asked.slice(prefix.length);
     const fault = this.take(method, path);
+    if (fault?.kind === 'hold') {
+      req.pause();
+      // paused: the body waits in the socket; pipe() resumes it when forwarded
+      void fault.until().finally(() => {
+        this.forward(req, res, method, path, fault);
+      });
+      return;
+    }
     const log = (status: number): void => {
-      this.requests.push({ method, path, status, ...(fault ? { fault: fault.kind } : {}) });
+      this.requests.push({
+        method,
+        path,
+        status,
+        ...(fault ? { fault: fault.kind } : {}),
+        ...bearerId(req),
+      });
     };
     if (fault?.kind === 'status') {
       req.resume();
@@ -146,6 +203,25 @@ export class FaultProxy {
       log(fault.code);
       return;
     }
+    this.forward(req, res, method, path, fault);
+  }
+
+  private forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    method: string,
+    path: string,
+    fault: Fault | undefined,
+  ): void {
+    const log = (status: number): void => {
+      this.requests.push({
+        method,
+        path,
+        status,
+        ...(fault ? { fault: fault.kind } : {}),
+        ...bearerId(req),
+      });
+    };
     const headers = { ...req.headers };
     delete headers.host;
     const up = request(

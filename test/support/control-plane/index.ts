@@ -7,6 +7,7 @@
 // namespace and on Nodes with its own names and a label of its own (`certdrift.test/run`), and
 // reads the audit log for its own identities only.
 
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,7 +27,8 @@ export interface AuditEvent {
   stage: string;
   verb: string;
   requestURI: string;
-  user: { username: string; groups?: string[] };
+  /** `extra['authentication.kubernetes.io/credential-id']`: `JTI=<jti>` of a service-account token */
+  user: { username: string; groups?: string[]; extra?: Record<string, string[]> };
   userAgent?: string;
   objectRef?: {
     resource?: string;
@@ -330,6 +332,47 @@ current-context: test
       { mode: 0o600 },
     );
     return path;
+  }
+
+  /**
+   * A client certificate for user `cn` in `groups`, signed by the cluster CA (as kubeadm's
+   * `kubeconfig user` makes one): files in a fresh temp dir. openssl, because the CA exists only
+   * as PEM files here.
+   */
+  userCert(cn: string, groups: string[] = []): { cert: string; key: string } {
+    const dir = mkdtempSync(join(tmpdir(), 'certdrift-user-'));
+    const key = join(dir, 'user.key');
+    const cert = join(dir, 'user.crt');
+    const csr = join(dir, 'user.csr');
+    const subj = `/${groups.map((g) => `O=${g}/`).join('')}CN=${cn}`;
+    const ext = join(dir, 'ext.cnf');
+    writeFileSync(ext, 'extendedKeyUsage = clientAuth\nkeyUsage = critical, digitalSignature\n');
+    const run = (args: string[]): void => {
+      const r = spawnSync('openssl', args, { encoding: 'utf8' });
+      if (r.status !== 0)
+        throw new Error(`openssl ${args[0] ?? ''}: ${r.stderr || r.error?.message}`);
+    };
+    run(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', key]);
+    run(['req', '-new', '-key', key, '-subj', subj, '-out', csr]);
+    run([
+      'x509',
+      '-req',
+      '-in',
+      csr,
+      '-CA',
+      this.info.caFile,
+      '-CAkey',
+      this.info.caKeyFile,
+      '-set_serial',
+      `0x${randomBytes(8).toString('hex')}`,
+      '-days',
+      '2',
+      '-extfile',
+      ext,
+      '-out',
+      cert,
+    ]);
+    return { cert, key };
   }
 
   /** Marks the audit log's end: `audit()` reads events after the latest mark. */
