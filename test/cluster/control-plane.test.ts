@@ -51,7 +51,11 @@ async function deployment(
       replicas: 3,
       selector: { matchLabels: { app: 'web' } },
       template: {
-        metadata: { labels: { app: 'web' } },
+        // Ready 2 s after start: until the ReplicaSet's new pod is Ready, the budget stays spent.
+        metadata: {
+          labels: { app: 'web' },
+          annotations: { 'pod-ready.stage.kwok.x-k8s.io/delay': '2s' },
+        },
         spec: {
           nodeSelector: { [RUN_LABEL]: node },
           terminationGracePeriodSeconds: grace,

@@ -115,6 +115,20 @@ function kwokStages(kit: string): string {
     'pod-ready.yaml',
     'pod-complete.yaml',
   ].map((f) => readFileSync(join(dir, f), 'utf8'));
+  // KWOK's "fast" pods turn Ready at once. A pod may ask for a start-up time with the
+  // annotation KWOK's own "general" stages use (pod-ready.stage.kwok.x-k8s.io/delay: "2s"): a
+  // replacement pod that takes a moment to be Ready, as real ones do, keeps a budget spent
+  // until then.
+  const delayedReady = `  delay:
+    durationMilliseconds: 0
+    durationFrom:
+      expressionFrom: '.metadata.annotations["pod-ready.stage.kwok.x-k8s.io/delay"]'
+`;
+  const podReady = published.findIndex((t) => /name: pod-ready\b/.test(t));
+  const readyText = published[podReady];
+  if (readyText === undefined || !readyText.includes('\n  next:\n'))
+    throw new Error('KWOK pod-ready stage: unexpected shape');
+  published[podReady] = readyText.replace('\n  next:\n', `\n${delayedReady}  next:\n`);
   // KWOK's own "fast" pod-delete deletes at once; its "general" one at a random time before
   // the deadline. kubelet kills what ignores SIGTERM when the grace period ends, then deletes
   // the pod object with grace 0: a pod stays Terminating until metadata.deletionTimestamp.
