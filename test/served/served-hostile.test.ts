@@ -18,11 +18,18 @@ test('rogue command lines and manifests: only local listeners are dialled, cappe
     t.skip(why);
     return;
   }
-  const res = spawnSync('unshare', ['-n', process.execPath, '--import', 'tsx', SCENARIO], {
-    encoding: 'utf8',
-    maxBuffer: 256 << 20,
-    timeout: 120_000,
-  });
+  // Its own PID namespace and /proc as well: the scan then sees the scenario's processes only,
+  // not whatever else runs on this machine (the test control plane's real kube-apiserver and
+  // etcd would otherwise show up as endpoints without a listener in this namespace).
+  const res = spawnSync(
+    'unshare',
+    ['-n', '-p', '-f', '--mount-proc', process.execPath, '--import', 'tsx', SCENARIO],
+    {
+      encoding: 'utf8',
+      maxBuffer: 256 << 20,
+      timeout: 120_000,
+    },
+  );
   assert.equal(res.status, 0, res.stderr);
   const r = JSON.parse(res.stdout) as ScenarioReport;
 

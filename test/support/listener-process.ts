@@ -10,9 +10,13 @@ const mod = require(kind === 'tls' ? 'node:tls' : 'node:net');
 let open = 0, max = 0, total = 0;
 const onConn = (s) => {
   open++; total++; max = Math.max(max, open);
+  // A connection stops counting when either side ends it: at our destroy (synchronously, before
+  // the client can see it and dial again) or at the client's close, whichever comes first.
+  let counted = true;
+  const done = () => { if (counted) { counted = false; open--; } };
   s.on('error', () => {});
-  s.on('close', () => open--);
-  if (kind !== 'tls') setTimeout(() => s.destroy(), 100);
+  s.on('close', done);
+  if (kind !== 'tls') setTimeout(() => { done(); s.destroy(); }, 100);
 };
 const ports = [];
 for (let p = +first; p < +first + +count; p++) {
