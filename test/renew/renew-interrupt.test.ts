@@ -106,7 +106,7 @@ test('interrupted after each of the 18 file writes, then rerun: finished, every 
         };
         assert.equal(out.resumed.length, 1);
         assert.equal(out.resumed[0]?.already.length, stopAfter);
-        assert.equal(out.resumed[0]?.written.length, 18 - stopAfter);
+        assert.equal(out.resumed[0].written.length, 18 - stopAfter);
         assert.ok(
           out.plan.items.every((i) => i.code === 'fresh'),
           'nothing renewed twice',
