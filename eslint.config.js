@@ -1,5 +1,5 @@
 // One lint gate, and the rooms' rules (CONTRIBUTING.md, "The house"):
-// - pure cores (model, certs, node, fix, fleet, rotate, attribute, ledger, audit, manifests) do no
+// - pure cores (model, certs, node, fix, fleet, rotate, attribute, ledger, audit, manifests, renew) do no
 //   I/O, never read the clock, the process or randomness, and import no adapter, lab or cli;
 // - the agent (loop, server, metrics: I/O of its own) imports no adapter, lab or cli either;
 // - an adapter imports no other adapter, no cli, lab or agent, and from the cores only types (the
@@ -20,6 +20,7 @@ const PURE_CORES = [
   'ledger',
   'audit',
   'manifests',
+  'renew',
 ];
 const ADAPTERS = ['host', 'runtime', 'kube', 'prometheus'];
 /** cores an adapter may take values from: shared types and the pure parsers it maps bytes through */

@@ -21,6 +21,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandDef
     summary: 'repair manifests, recreate stale containers, prune leftovers (plan first, --apply)',
     load: async () => (await import('./commands/fix.js')).fixCommand,
   },
+  renew: {
+    summary: 'renew certificates in place, restart their consumers, prove it (plan first, --apply)',
+    load: async () => (await import('./commands/renew.js')).renewCommand,
+  },
   plan: {
     summary: 'which nodes to replace, in what order, by when — before any certificate expires',
     load: async () => (await import('./commands/plan.js')).planCommand,
