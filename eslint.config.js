@@ -14,6 +14,7 @@ const PURE = [
   'src/served/**',
   'src/usage/**',
   'src/rotate/**',
+  'src/fleet/**',
 ];
 const NO_EXIT = {
   selector: "CallExpression[callee.object.name='process'][callee.property.name='exit']",
