@@ -49,7 +49,18 @@ export async function syncFleet(
       }
     }
     for (const r of plan.tell) {
-      await cluster.recordCsrEvent(r.csr, r.eventName, r.reason, r.message, now().toISOString());
+      // false: this Event exists, so an earlier process said it already (a restart, a one-shot
+      // run before this one): not again, neither in the log.
+      if (
+        !(await cluster.recordCsrEvent(
+          r.csr,
+          r.eventName,
+          r.reason,
+          r.message,
+          now().toISOString(),
+        ))
+      )
+        continue;
       state.counters.leftPending[r.reason] = (state.counters.leftPending[r.reason] ?? 0) + 1;
       o.log(
         `left kubelet-serving CSR ${sanitize(r.csr.name)} Pending (${r.reason}): ${sanitize(r.message)}`,
