@@ -10,10 +10,9 @@
 
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { parsePem } from '../../src/certs/pem.js';
 import { parseCertificateDer } from '../../src/certs/x509.js';
-import { run } from '../../src/cli/main.js';
+import { runFleet } from '../support/fleet-cli.js';
 import {
   unique,
   useControlPlane,
@@ -36,26 +35,6 @@ const IP6 = 'fd00:23::7';
 const DS = 'digital signature';
 const KE = 'key encipherment';
 const SA = 'server auth';
-
-export async function runFleet(
-  args: string[],
-): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const sink = (f: (s: string) => void): Writable =>
-    new Writable({
-      write(chunk: Buffer, _enc, cb) {
-        f(chunk.toString());
-        cb();
-      },
-    });
-  const code = await run(['fleet', ...args], {
-    stdout: sink((s) => (out += s)),
-    stderr: sink((s) => (err += s)),
-    env: {},
-  });
-  return { code, out, err };
-}
 
 interface Setup {
   cp: ControlPlane;
