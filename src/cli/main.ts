@@ -30,7 +30,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandDef
     load: async () => (await import('./commands/rotate.js')).rotateCommand,
   },
   fleet: {
-    summary: 'every node of the cluster: deadline, agent coverage, kubelet CSRs (+ strict approver)',
+    summary:
+      'every node of the cluster: deadline, agent coverage, kubelet CSRs (+ strict approver)',
     load: async () => (await import('./commands/fleet.js')).fleetCommand,
   },
   attribute: {

@@ -140,7 +140,8 @@ test('the approver approves exactly what every rule allows; the signer issues it
     req: RequestOptions;
     usages?: string[];
     expirationSeconds?: number;
-    expect: 'approved' | string;
+    /** 'approved', or the Event reason it stays Pending with */
+    expect: string;
   }[] = [
     { rule: 'valid ECDSA, DNS + IPv4', req: own, expect: 'approved' },
     {
@@ -344,6 +345,16 @@ test('the approver approves exactly what every rule allows; the signer issues it
     if (row.expect !== 'approved')
       assert.deepEqual(await eventsAbout(cp, name), [{ reason: row.expect, count: 1 }], row.rule);
   }
+
+  // The table shows the node's CSRs by signer and state, the pending ones with their age.
+  const table = await runFleet(['--kubernetes', s.kubeconfig, '--color', 'never']);
+  const line = table.out.split('\n').find((l) => l.startsWith(node)) ?? '';
+  assert.match(
+    line,
+    /client pending 1 \(oldest \d+m\), serving issued 5, serving pending 12 \(oldest \d+m\)/,
+  );
+  if (process.env.FLEET_TABLE_OUT)
+    process.stderr.write(`${table.out.split('\n')[0] ?? ''}\n${line}\n`);
 });
 
 interface Rule {

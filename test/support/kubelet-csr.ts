@@ -75,7 +75,7 @@ export async function certificateRequest(node: string, o: RequestOptions = {}): 
           modulusLength: 2048,
         }
       : { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
-  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const keys = await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify']);
   const name = [
     ...(o.o ?? ['system:nodes']).map((v) => ({ '2.5.4.10': [v] })),
     ...(o.cn ?? [`system:node:${node}`]).map((v) => ({ '2.5.4.3': [v] })),
@@ -94,8 +94,6 @@ export async function certificateRequest(node: string, o: RequestOptions = {}): 
   });
   return req.toString('pem');
 }
-
-type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
 export const SERVING = 'kubernetes.io/kubelet-serving';
 export const CLIENT = 'kubernetes.io/kube-apiserver-client-kubelet';
