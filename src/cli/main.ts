@@ -33,6 +33,11 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandDef
     summary: 'carry out the plan: drive kops, Cluster API, Karpenter or a drain (dry run; --apply)',
     load: async () => (await import('./commands/rotate.js')).rotateCommand,
   },
+  fleet: {
+    summary:
+      'every node of the cluster: deadline, agent coverage, kubelet CSRs (+ strict approver)',
+    load: async () => (await import('./commands/fleet.js')).fleetCommand,
+  },
   attribute: {
     summary: 'name the node and component behind x509 failures in the API server log, and why',
     load: async () => (await import('./commands/attribute.js')).attributeCommand,
