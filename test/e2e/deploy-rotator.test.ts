@@ -17,7 +17,7 @@ import {
   renderOverlay,
   type Manifest,
 } from '../support/deploy-manifests.js';
-import { useControlPlane, type Obj } from '../support/control-plane/index.js';
+import { useControlPlane } from '../support/control-plane/index.js';
 import { relocate } from '../support/control-plane/install.js';
 
 /** Skips (laptop) or fails (CI) when kubectl cannot render deploy/. */
