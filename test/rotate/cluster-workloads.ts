@@ -8,6 +8,8 @@ import type { ControlPlane, Obj } from '../support/control-plane/index.js';
 
 export interface PodView {
   name: string;
+  /** its `app` label */
+  app: string;
   node: string;
   ready: boolean;
   terminating: boolean;
@@ -15,7 +17,11 @@ export interface PodView {
 }
 
 export function podView(p: Obj): PodView {
-  const meta = p.metadata as { name: string; deletionTimestamp?: string };
+  const meta = p.metadata as {
+    name: string;
+    deletionTimestamp?: string;
+    labels?: Record<string, string>;
+  };
   const spec = p.spec as { nodeName?: string };
   const status = (p.status ?? {}) as {
     phase?: string;
@@ -23,6 +29,7 @@ export function podView(p: Obj): PodView {
   };
   return {
     name: meta.name,
+    app: meta.labels?.app ?? '',
     node: spec.nodeName ?? '',
     ready: (status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
     terminating: meta.deletionTimestamp !== undefined,
