@@ -49,10 +49,10 @@ export async function podsOn(cp: ControlPlane, node: string): Promise<PodView[]>
   ).map(podView);
 }
 
-function podSpec(nodeSelector: Record<string, string>, extra: object = {}): object {
+function podSpec(nodeSelector: Record<string, string>, extra: object = {}, grace = 1): object {
   return {
     nodeSelector,
-    terminationGracePeriodSeconds: 1,
+    terminationGracePeriodSeconds: grace,
     containers: [{ name: 'app', image: 'registry.invalid/app:1' }],
     ...extra,
   };
@@ -67,6 +67,8 @@ export async function deployment(
     nodeSelector: Record<string, string>;
     /** one replica per node (required anti-affinity on the hostname) */
     spread?: boolean;
+    /** terminationGracePeriodSeconds (default 1) */
+    grace?: number;
   },
 ): Promise<void> {
   const labels = { app: name };
@@ -95,6 +97,7 @@ export async function deployment(
                 },
               }
             : {},
+          opts.grace,
         ),
       },
     },

@@ -237,13 +237,17 @@ test('Karpenter does not replace an empty node one for one: the run waits for a 
   assert.equal(await recordOf(w.lab, olds[1] ?? ''), '-', 'the second node never started');
 });
 
-/** d1: an old node running the only replica of `web`, whose budget never allows an eviction */
+/**
+ * d1: an old node running the only replica of `web`, whose budget never allows an eviction; a
+ * 3 s grace period, so a deleted pod is seen Terminating between the product's steps
+ */
 async function blockedDrain(w: World): Promise<string> {
   const d1 = w.lab.name('d1');
   await w.lab.oldNode(d1);
   await deployment(w.cp, w.apps, 'web', {
     replicas: 1,
     nodeSelector: { [RUN_LABEL]: w.lab.label },
+    grace: 3,
   });
   await readyPods(w.cp, w.apps, 'app=web', 1);
   await pdb(w.cp, w.apps, 'web', { minAvailable: 1 });
