@@ -28,6 +28,8 @@ export interface SessionInput {
   step: StepSettings;
   /** Lease holder identity */
   me: string;
+  /** certdrift's own namespace: where the Lease lives */
+  namespace: string;
   watch: boolean;
   intervalMs: number;
   now(): Date;
@@ -111,7 +113,7 @@ export async function rotateWithLease(input: SessionInput): Promise<number> {
   process.once('SIGINT', onInt);
   const deps: RotatorDeps = {
     edge: input.client,
-    lease: leaseEdgeOf(input.client),
+    lease: leaseEdgeOf(input.client, input.namespace),
     now: () => input.now(),
     sleep: (ms, signal) => systemClock.sleep(ms, signal),
     report: logger(input, write),

@@ -3,12 +3,18 @@
 // types); grouped with the same groupOfNode the file source uses. Needs `list` on nodes and on
 // nodecertificatereports.certdrift.io — the agent's own DaemonSet RBAC does not grant it.
 
-import type { NodeCertificateReport, NodeInfo } from '../model/cluster.js';
-import type { CertificateFacts, Fleet, FleetNode, FleetSource, InputProblem } from './fleet.js';
+import type { ListOptions, NodeCertificateReport, NodeInfo } from '../model/cluster.js';
+import type {
+  CertificateFacts,
+  Fleet,
+  FleetNode,
+  FleetSource,
+  InputProblem,
+} from './fleet.js';
 import { groupOfNode } from './node-group.js';
 
 export interface FleetLister {
-  listNodes(): Promise<NodeInfo[]>;
+  listNodes(opts?: ListOptions): Promise<NodeInfo[]>;
   listNodeCertificateReports(): Promise<NodeCertificateReport[]>;
 }
 
@@ -53,15 +59,29 @@ export function mapClusterFleet(
   return { nodes: fleet, facts, problems };
 }
 
-export function clusterFleetSource(client: FleetLister, where: string): FleetSource {
+/**
+ * `nodes.labelSelector` (--selector) limits the fleet to the matching nodes; reports of other
+ * nodes are then not this plan's business (not "a report without a Node").
+ */
+export function clusterFleetSource(
+  client: FleetLister,
+  where: string,
+  nodes: Pick<ListOptions, 'labelSelector'> = {},
+): FleetSource {
   return {
-    describe: () => [`kubernetes: ${where}`],
+    describe: () => [
+      `kubernetes: ${where}${nodes.labelSelector ? ` (nodes: ${nodes.labelSelector})` : ''}`,
+    ],
     async load(): Promise<Fleet> {
-      const [nodes, reports] = await Promise.all([
-        client.listNodes(),
+      const [listed, reports] = await Promise.all([
+        client.listNodes(nodes.labelSelector ? { labelSelector: nodes.labelSelector } : {}),
         client.listNodeCertificateReports(),
       ]);
-      return mapClusterFleet(nodes, reports);
+      const names = new Set(listed.map((n) => n.name));
+      return mapClusterFleet(
+        listed,
+        nodes.labelSelector ? reports.filter((r) => names.has(r.name)) : reports,
+      );
     },
   };
 }

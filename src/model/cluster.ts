@@ -53,6 +53,8 @@ export interface ListOptions {
   pageSize?: number;
   /** e.g. `kops.k8s.io/instancegroup=nodes` */
   labelSelector?: string;
+  /** e.g. `spec.nodeName=worker-1` (the fields each resource supports, as kubectl uses them) */
+  fieldSelector?: string;
 }
 
 export class ClusterError extends Error {

@@ -1,16 +1,32 @@
 // deploy/rotator renders (`kubectl kustomize`, alone and with every actuator component) into a
 // one-replica Deployment that runs `certdrift rotate --apply --watch` as its own ServiceAccount,
 // with the agent's image, a Pod Security "restricted" security context, resources, a policy that
-// `certdrift plan` accepts mounted as a directory, and flags the command knows.
+// `certdrift plan` accepts mounted as a directory, and flags the command knows. The real API
+// server accepts every object (server-side dry run), and its Pod Security admission, enforcing
+// "restricted" in the namespace, admits the rotator's pod.
 
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { stringify } from 'yaml';
 import { auditManifest } from '../../src/audit/index.js';
 import { rotateCommand } from '../../src/cli/commands/rotate.js';
-import { readPolicy } from '../../src/fleet/read-policy.js';
-import { renderDeploy, renderOverlay, type Manifest } from '../support/kube-emulator/index.js';
-import { needKubectl } from '../cluster/setup.js';
+import { readPolicy } from '../../src/plan/read-policy.js';
+import {
+  haveKubectl,
+  renderDeploy,
+  renderOverlay,
+  type Manifest,
+} from '../support/deploy-manifests.js';
+import { useControlPlane } from '../support/control-plane/index.js';
+import { relocate } from '../support/control-plane/install.js';
+
+/** Skips (laptop) or fails (CI) when kubectl cannot render deploy/. */
+function needKubectl(t: TestContext): boolean {
+  if (haveKubectl()) return true;
+  if (process.env.CI) throw new Error('kubectl is required under CI to render deploy/');
+  t.skip('kubectl is not installed (needed to render deploy/)');
+  return false;
+}
 
 interface Container {
   name: string;
@@ -135,4 +151,45 @@ test('deploy/rotator components: each adds its own roles; delete-node turns on -
     );
     assert.equal(containerOf(objs).args.includes('--force-after=30m'), c === 'force', c);
   }
+});
+
+test('deploy/rotator on the real API server: every object valid (dry run), the pod admitted by Pod Security "restricted"', async (t) => {
+  if (!needKubectl(t)) return;
+  const cp = useControlPlane(t);
+  if (!cp) return;
+  const ns = await cp.namespace(t, 'rotator');
+  await cp.admin.patch(`/api/v1/namespaces/${ns}`, {
+    metadata: {
+      labels: {
+        'pod-security.kubernetes.io/enforce': 'restricted',
+        'pod-security.kubernetes.io/enforce-version': 'latest',
+      },
+    },
+  });
+  const all = renderOverlay(
+    ['rotator'],
+    ['drain', 'delete-node', 'force', 'capi', 'karpenter'].map((c) => `rotator/actuators/${c}`),
+  );
+  const { objects } = relocate(all, ns);
+  // Dry run, except the ServiceAccount: admission looks it up for the pod below.
+  for (const o of objects) await cp.admin.apply(o, o.kind !== 'ServiceAccount');
+  // The pod the Deployment would make, as its ReplicaSet would create it: admission decides.
+  const d = deploymentOf(objects);
+  const pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'certdrift-rotator-probe', namespace: ns },
+    spec: d.spec.template.spec,
+  };
+  const admitted = await cp.admin.request('POST', `/api/v1/namespaces/${ns}/pods?dryRun=All`, pod);
+  assert.equal(admitted.status, 201, admitted.text);
+  // and the same admission refuses a pod that is not restricted (the check is live)
+  const loose = structuredClone(pod);
+  (loose.spec.containers[0] as Container).securityContext.allowPrivilegeEscalation = true;
+  const refused = await cp.admin.request('POST', `/api/v1/namespaces/${ns}/pods?dryRun=All`, loose);
+  assert.equal(refused.status, 403, refused.text);
+  assert.match(
+    String(refused.body.message),
+    /violates PodSecurity "restricted:latest": allowPrivilegeEscalation/,
+  );
 });

@@ -1,65 +1,19 @@
-// `certdrift rotate` as a user runs it (in process, against the API emulation through a
+// `certdrift rotate` as a user runs it (in process) against the REAL control plane through a
 // kubeconfig holding the rotator ServiceAccount's token, with the RBAC deploy/rotator and its
-// drain component ship): the dry run prints the exact calls and writes nothing; -o json is a
-// RotationStep; --apply --wait drives to the end under the Lease and releases it.
+// drain component ship (installed in the test's namespace, hence `--namespace` for the Lease):
+// `--selector` limits the rotation (and `plan --kubernetes`) to the nodes it matches, as
+// `kubectl drain --selector` — a due node of someone else's is never listed or touched; the dry
+// run prints the exact calls and writes nothing (the audit log says so); -o json is a
+// RotationStep; --apply --wait drives to the end under the Lease, waits for the evicted pod's
+// grace period, and releases the Lease.
+// Runs on the shared control plane of test/support/control-plane.
 
-import { after, before, test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { run } from '../../src/cli/main.js';
 import type { Io } from '../../src/cli/command.js';
-import { haveKubectl, type KubeEmulator } from '../support/kube-emulator/index.js';
-import { rotatorAccount, startRotatorCluster } from './rotator-cluster.js';
-
-let emu: KubeEmulator;
-let kubeconfig = '';
-let policy = '';
-let user = '';
-const skip = !haveKubectl() && !process.env.CI;
-
-before(async () => {
-  if (skip) return;
-  const lab = await startRotatorCluster(['drain']);
-  emu = lab.emu;
-  const sa = rotatorAccount(lab.manifests);
-  user = `system:serviceaccount:${sa.namespace}:${sa.name}`;
-  const dir = mkdtempSync(join(tmpdir(), 'certdrift-rotate-cli-'));
-  kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(
-    kubeconfig,
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [
-        {
-          name: 'emu',
-          cluster: {
-            server: emu.url,
-            'certificate-authority-data': Buffer.from(emu.ca.pem).toString('base64'),
-          },
-        },
-      ],
-      users: [
-        { name: 'rotator', user: { token: emu.tokens.issue(sa.namespace, sa.name, 86_400) } },
-      ],
-      contexts: [{ name: 'emu', context: { cluster: 'emu', user: 'rotator' } }],
-      'current-context': 'emu',
-    }),
-  );
-  policy = join(dir, 'policy.yaml');
-  writeFileSync(policy, 'maxNodeAge: 1s\n');
-  emu.seed('', 'nodes', { metadata: { name: 'd1' }, spec: {} });
-  emu.store.create(emu.type('', 'pods'), {
-    metadata: { name: 'web-1', namespace: 'shop' },
-    spec: { nodeName: 'd1' },
-    status: { phase: 'Running' },
-  });
-});
-after(async () => {
-  if (!skip) await emu.stop();
-});
+import { deployment, pods, readyPods } from './cluster-workloads.js';
+import { rotatorLab, type RotatorLab } from './rotator-cluster.js';
 
 async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -73,64 +27,112 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
   return { code, out, err };
 }
 
-test('rotate dry run: prints the cordon, the eviction and the record, writes nothing', async (t) => {
-  if (skip) return t.skip('kubectl is not installed (renders deploy/base)');
-  const at = new Date(emu.now() + 60_000).toISOString();
-  const before = emu.requests.length;
-  const r = await cli(['rotate', '--kubernetes', kubeconfig, '--policy', policy, '--at', at]);
+interface Setup {
+  lab: RotatorLab;
+  kubeconfig: string;
+  apps: string;
+  d1: string;
+  /** a due node outside the selector (another team's, another test's) */
+  outsider: string;
+  pod: string;
+}
+
+async function setup(t: TestContext): Promise<Setup | undefined> {
+  const lab = await rotatorLab(t, ['drain']);
+  if (!lab) return undefined;
+  const { cp } = lab;
+  const apps = await cp.namespace(t, 'shop');
+  const d1 = lab.name('d1');
+  await lab.oldNode(d1);
+  await deployment(cp, apps, 'web', {
+    replicas: 1,
+    nodeSelector: { 'kubernetes.io/hostname': d1 },
+  });
+  const [pod] = await readyPods(cp, apps, 'app=web', 1);
+  assert.ok(pod);
+  // Due as well, but not this run's: no RUN_LABEL of this test.
+  const outsider = lab.name('outsider');
+  await cp.node(outsider);
+  t.after(() => cp.admin.request('DELETE', `/api/v1/nodes/${outsider}`));
+  return { lab, kubeconfig: lab.kubeconfig(), apps, d1, outsider, pod: pod.name };
+}
+
+test('rotate dry run with --selector: prints the cordon, the eviction and the record of its nodes only, writes nothing', async (t) => {
+  const s = await setup(t);
+  if (!s) return;
+  const { lab } = s;
+  const base = ['--kubernetes', s.kubeconfig, '--selector', lab.selector];
+  const mark = lab.cp.auditMark();
+  const r = await cli(['rotate', ...base]);
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /dry run: nothing changed/);
-  assert.match(r.out, /d1 {2}none {2}drain {2}start/);
+  assert.match(r.out, new RegExp(`${s.d1} {2}none {2}drain {2}start`));
+  assert.doesNotMatch(r.out, new RegExp(s.outsider), 'outside the selector');
   assert.match(
     r.out,
-    /PATCH \/api\/v1\/nodes\/d1 \(application\/strategic-merge-patch\+json\) .*"unschedulable":true/,
+    new RegExp(
+      `PATCH /api/v1/nodes/${s.d1} \\(application/strategic-merge-patch\\+json\\) .*"unschedulable":true`,
+    ),
   );
-  assert.match(r.out, /POST \/api\/v1\/namespaces\/shop\/pods\/web-1\/eviction/);
+  assert.match(r.out, new RegExp(`POST /api/v1/namespaces/${s.apps}/pods/${s.pod}/eviction`));
+  const calls = await lab.cp.audit(lab.user, mark);
+  assert.ok(calls.length > 0);
   assert.deepEqual(
-    emu.requests.slice(before).filter((q) => q.method !== 'GET'),
+    calls.filter((e) => !['get', 'list'].includes(e.verb)),
     [],
     'a dry run only reads',
   );
-  const j = await cli([
-    'rotate',
-    '--kubernetes',
-    kubeconfig,
-    '--policy',
-    policy,
-    '--at',
-    at,
-    '-o',
-    'json',
-  ]);
+  const j = await cli(['rotate', ...base, '-o', 'json']);
   const doc = JSON.parse(j.out) as {
     kind: string;
     applied: boolean;
+    nodes: { node: string }[];
     actions: { step: string; result: string }[];
   };
   assert.equal(doc.kind, 'RotationStep');
   assert.equal(doc.applied, false);
   assert.deepEqual(
+    doc.nodes.map((n) => n.node),
+    [s.d1],
+  );
+  assert.deepEqual(
     doc.actions.map((a) => `${a.step} ${a.result}`),
     ['cordon planned', 'evict planned'],
     'the finish comes in a later step, once a fresh list shows the pods gone',
   );
+  // plan --kubernetes takes the same selector
+  const plan = await cli(['plan', ...base, '-o', 'json']);
+  assert.equal(plan.code, 2, `its certificates expired a day ago: ${plan.err}`);
+  const planned = JSON.stringify(JSON.parse(plan.out));
+  assert.match(planned, new RegExp(s.d1));
+  assert.doesNotMatch(planned, new RegExp(s.outsider));
+  const usage = await cli(['plan', '--nodes', '/dev/null', '--selector', 'a=b']);
+  assert.equal(usage.code, 3);
+  assert.match(usage.err, /--selector selects nodes in the cluster: it needs --kubernetes/);
 });
 
-test('rotate --apply --wait: steps until drained, JSON-lines progress on stderr, the run in -o json', async (t) => {
-  if (skip) return t.skip('kubectl is not installed (renders deploy/base)');
-  const usage = await cli(['rotate', '--kubernetes', kubeconfig, '--wait']);
+test('rotate --apply --wait --namespace: steps until drained, JSON-lines progress on stderr, the run in -o json', async (t) => {
+  const s = await setup(t);
+  if (!s) return;
+  const { lab } = s;
+  const usage = await cli(['rotate', '--kubernetes', s.kubeconfig, '--wait']);
   assert.equal(usage.code, 3);
   assert.match(usage.err, /--wait acts: it needs --apply/);
-  const both = await cli(['rotate', '--kubernetes', kubeconfig, '--apply', '--wait', '--watch']);
+  const both = await cli(['rotate', '--kubernetes', s.kubeconfig, '--apply', '--wait', '--watch']);
   assert.equal(both.code, 3);
   assert.match(both.err, /--wait or --watch/);
-  const from = emu.requests.length;
+  const badNs = await cli(['rotate', '--kubernetes', s.kubeconfig, '--namespace', 'Not_A_Name']);
+  assert.equal(badNs.code, 3);
+  assert.match(badNs.err, /--namespace: expected a namespace name/);
+  const mark = lab.cp.auditMark();
   const r = await cli([
     'rotate',
     '--kubernetes',
-    kubeconfig,
-    '--policy',
-    policy,
+    s.kubeconfig,
+    '--selector',
+    lab.selector,
+    '--namespace',
+    lab.namespace,
     '--apply',
     '--wait',
     '--poll-interval',
@@ -166,23 +168,29 @@ test('rotate --apply --wait: steps until drained, JSON-lines progress on stderr,
     events.map((e) => `${e.done}/${e.total}`),
     [...events.slice(0, -1).map(() => '0/1'), '1/1'],
   );
-  assert.equal(events[0]?.current, 'd1 evict done');
+  assert.equal(events[0]?.current, `${s.d1} evict done`);
   assert.doesNotMatch(r.err, /[\r\x1b]/, 'no control characters when stderr is not a terminal');
   const doc = JSON.parse(r.out) as { run: { end: string; finished: string[] } };
   assert.deepEqual(doc.run.end, 'finished');
-  assert.deepEqual(doc.run.finished, ['d1']);
-  assert.equal(emu.find('', 'pods', 'web-1', 'shop'), undefined);
-  const calls = emu.requests.slice(from);
+  assert.deepEqual(doc.run.finished, [s.d1]);
+  // the evicted pod is gone (after its grace period); its replacement has nowhere to run
+  assert.ok(!(await pods(lab.cp, s.apps)).some((p) => p.name === s.pod));
+  const calls = await lab.cp.audit(lab.user, mark);
   assert.deepEqual(
-    calls.filter((q) => q.code === 403 || q.user !== user),
+    calls.filter((e) => e.responseStatus?.code === 403),
     [],
-    'every call as the rotator ServiceAccount, none refused',
+    'none refused (the one 404 is the first read of a Lease not yet created)',
   );
-  const lease = emu.find('coordination.k8s.io', 'leases', 'certdrift-rotate', 'certdrift');
-  assert.equal((lease?.spec as { holderIdentity?: string }).holderIdentity, '', 'released');
+  assert.deepEqual(
+    calls.filter((e) => e.objectRef?.name === s.outsider),
+    [],
+    'the node outside the selector untouched',
+  );
+  assert.equal((await lab.lease())?.holderIdentity, '', 'released');
   assert.ok(
-    calls.filter((q) => q.resource === 'leases' && (q.verb === 'create' || q.verb === 'update'))
-      .length >= 2,
+    calls.filter(
+      (e) => e.objectRef?.resource === 'leases' && (e.verb === 'create' || e.verb === 'update'),
+    ).length >= 2,
     'taken, then released',
   );
 });

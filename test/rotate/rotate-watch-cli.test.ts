@@ -1,73 +1,50 @@
-// The real CLI (a child process, as the Deployment runs it) against the API emulation with the
-// rotator's ServiceAccount token and shipped RBAC: `rotate --apply --watch` holds the Lease and
-// works, and on SIGTERM finishes, releases the Lease and exits 0; a run without --watch releases
-// the Lease when it ends, so the next run (or the Deployment) need not wait for it to expire.
+// The real CLI (a child process, as the Deployment runs it) against the REAL control plane with
+// the rotator's ServiceAccount token and shipped RBAC: `rotate --apply --watch` holds the Lease
+// and works — a real PodDisruptionBudget refuses the eviction every time — and on SIGTERM
+// finishes, releases the Lease and exits 0; a run without --watch releases the Lease when it
+// ends, so the next run (or the Deployment) need not wait for it to expire; a held Lease refuses.
+// Runs on the shared control plane of test/support/control-plane.
 
-import { after, before, test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { LEASE_NAME, LEASE_NAMESPACE } from '../../src/adapters/kube/rotate-lock.js';
-import { haveKubectl, type KubeEmulator } from '../support/kube-emulator/index.js';
 import { BIN } from '../support/scan.js';
-import { rotatorAccount, startRotatorCluster } from './rotator-cluster.js';
+import { budgetSettled, deployment, pdb, readyPods } from './cluster-workloads.js';
+import { rotatorLab, type RotatorLab } from './rotator-cluster.js';
 
-const skip = !haveKubectl() && !process.env.CI;
-let emu: KubeEmulator;
-let kubeconfig = '';
-let policy = '';
+interface Setup {
+  lab: RotatorLab;
+  args: string[];
+  d1: string;
+  pod: string;
+}
 
-before(async () => {
-  if (skip) return;
-  const lab = await startRotatorCluster(['drain']);
-  emu = lab.emu;
-  const sa = rotatorAccount(lab.manifests);
-  const dir = mkdtempSync(join(tmpdir(), 'certdrift-rotate-watch-'));
-  kubeconfig = join(dir, 'kubeconfig');
-  writeFileSync(
-    kubeconfig,
-    JSON.stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [
-        {
-          name: 'emu',
-          cluster: {
-            server: emu.url,
-            'certificate-authority-data': Buffer.from(emu.ca.pem).toString('base64'),
-          },
-        },
-      ],
-      users: [{ name: 'rotator', user: { token: emu.tokens.issue(sa.namespace, sa.name, 3600) } }],
-      contexts: [{ name: 'emu', context: { cluster: 'emu', user: 'rotator' } }],
-      'current-context': 'emu',
-    }),
-  );
-  policy = join(dir, 'policy.yaml');
-  writeFileSync(policy, 'maxNodeAge: 1s\n');
-  emu.seed('', 'nodes', { metadata: { name: 'd1' } });
-  emu.store.create(emu.type('', 'pods'), {
-    metadata: { name: 'web-1', namespace: 'shop', labels: { app: 'web' } },
-    spec: { nodeName: 'd1' },
-    status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
+/** d1: due, running the only replica of `web`, whose budget never allows the eviction */
+async function setup(t: TestContext): Promise<Setup | undefined> {
+  const lab = await rotatorLab(t, ['drain']);
+  if (!lab) return undefined;
+  const { cp } = lab;
+  const apps = await cp.namespace(t, 'shop');
+  const d1 = lab.name('d1');
+  await lab.oldNode(d1);
+  await deployment(cp, apps, 'web', {
+    replicas: 1,
+    nodeSelector: { 'kubernetes.io/hostname': d1 },
   });
-  // The budget never allows the eviction: the drain stays in progress while the test runs.
-  emu.seed('policy', 'poddisruptionbudgets', {
-    metadata: { name: 'web', namespace: 'shop' },
-    spec: { minAvailable: 1, selector: { matchLabels: { app: 'web' } } },
-  });
-});
-after(async () => {
-  if (!skip) await emu.stop();
-});
+  const [pod] = await readyPods(cp, apps, 'app=web', 1);
+  assert.ok(pod);
+  await pdb(cp, apps, 'web', { minAvailable: 1 });
+  await budgetSettled(cp, apps, 'web', 0);
+  const args = [
+    '--kubernetes',
+    lab.kubeconfig(),
+    `--selector=${lab.selector}`,
+    `--namespace=${lab.namespace}`,
+  ];
+  return { lab, args, d1, pod: pod.name };
+}
 
-const lease = () =>
-  emu.find('coordination.k8s.io', 'leases', LEASE_NAME, LEASE_NAMESPACE)?.spec as
-    { holderIdentity: string; leaseDurationSeconds: number } | undefined;
-
-/** the built CLI as a child process; async: the emulation answers from this process */
+/** the built CLI as a child process */
 function startCli(args: string[]) {
   const child = spawn(process.execPath, [BIN, ...args], {
     env: { PATH: process.env.PATH ?? '' },
@@ -88,22 +65,18 @@ async function runCli(
   return { status, stdout: cli.stdout, stderr: cli.stderr };
 }
 
-async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 test('rotate --apply --watch: holds the Lease while it works, releases it on SIGTERM and exits 0', async (t) => {
-  if (skip) return t.skip('kubectl is not installed (renders deploy/)');
+  const s = await setup(t);
+  if (!s) return;
+  const { lab } = s;
+  const mark = lab.cp.auditMark();
+  const evictions = async () =>
+    (await lab.cp.audit(lab.user, mark, 50)).filter(
+      (e) => e.objectRef?.subresource === 'eviction' && e.objectRef.name === s.pod,
+    );
   const cli = startCli([
     'rotate',
-    '--kubernetes',
-    kubeconfig,
-    '--policy',
-    policy,
+    ...s.args,
     '--apply',
     '--watch',
     '--interval=1s',
@@ -112,25 +85,26 @@ test('rotate --apply --watch: holds the Lease while it works, releases it on SIG
     'json',
   ]);
   try {
-    await until('the Lease', () => lease()?.holderIdentity === 'rotator-cli');
-    const evictions = () =>
-      emu.requests.filter((q) => q.path.endsWith('/web-1/eviction') && q.code === 429).length;
+    await lab.cp.waitFor('the Lease', 20_000, async () =>
+      (await lab.lease())?.holderIdentity === 'rotator-cli' ? true : undefined,
+    );
     // Two steps at least: the watch keeps going.
-    await until('a second blocked eviction', () => evictions() >= 2);
+    await lab.cp.waitFor('a second blocked eviction', 20_000, async () =>
+      (await evictions()).length >= 2 ? true : undefined,
+    );
     cli.child.kill('SIGTERM');
     assert.equal(await cli.status, 0, cli.stderr);
   } finally {
     cli.child.kill('SIGKILL');
   }
-  const out = cli.stdout;
-  const err = cli.stderr;
-  assert.equal(lease()?.holderIdentity, '', 'released');
-  assert.equal(lease()?.leaseDurationSeconds, 1);
-  assert.match(err, /holding the Lease as rotator-cli/);
-  assert.match(err, /SIGTERM: finishing the call in flight, then releasing/);
-  assert.match(err, /released the Lease/);
+  const lease = await lab.lease();
+  assert.equal(lease?.holderIdentity, '', 'released');
+  assert.equal(lease.leaseDurationSeconds, 1);
+  assert.match(cli.stderr, /holding the Lease as rotator-cli/);
+  assert.match(cli.stderr, /SIGTERM: finishing the call in flight, then releasing/);
+  assert.match(cli.stderr, /released the Lease/);
   // JSON lines, one per step that changed (the repeated blocked step is printed once).
-  const docs = out
+  const docs = cli.stdout
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l) as { kind: string; actions: { step: string; result: string }[] });
@@ -140,65 +114,60 @@ test('rotate --apply --watch: holds the Lease while it works, releases it on SIG
     ['cordon done', 'evict blocked'],
     'the finish comes in a later step, once a fresh list shows the pods gone',
   );
+  const events = await lab.cp.audit(lab.user, mark);
+  assert.ok(
+    events
+      .filter((e) => e.objectRef?.subresource === 'eviction')
+      .every((e) => e.responseStatus?.code === 429),
+    'the real budget refused every eviction',
+  );
   assert.equal(
-    emu.requests.filter((q) => q.method === 'PATCH' && q.path === '/api/v1/nodes/d1').length,
+    events.filter((e) => e.verb === 'patch' && e.objectRef?.name === s.d1).length,
     1,
     'cordoned once',
   );
 });
 
 test('rotate --apply without --watch releases the Lease when it ends; a held Lease refuses it', async (t) => {
-  if (skip) return t.skip('kubectl is not installed (renders deploy/)');
-  const r = await runCli([
-    'rotate',
-    '--kubernetes',
-    kubeconfig,
-    '--policy',
-    policy,
-    '--apply',
-    '--identity=operator-laptop',
-  ]);
-  assert.equal(r.status, 1, `the budget still blocks: exit 1 (${r.stderr})`);
-  assert.match(r.stdout, /d1 {2}none {2}drain {2}continue/);
-  assert.equal(lease()?.holderIdentity, '', 'released at the end of the run');
-  // Someone else holds it now: the run refuses to act (exit 3) and writes nothing.
-  const l = emu.find('coordination.k8s.io', 'leases', LEASE_NAME, LEASE_NAMESPACE);
-  assert.ok(l);
-  emu.store.write(emu.type('coordination.k8s.io', 'leases'), {
+  const s = await setup(t);
+  if (!s) return;
+  const { lab } = s;
+  const r = await runCli(['rotate', ...s.args, '--apply', '--identity=operator-laptop']);
+  assert.equal(r.status, 1, `the budget blocks: exit 1 (${r.stderr})`);
+  assert.match(r.stdout, new RegExp(`${s.d1} {2}none {2}drain {2}start`));
+  assert.equal((await lab.lease())?.holderIdentity, '', 'released at the end of the run');
+  // Someone else holds it now (the in-cluster rotator): the run refuses (exit 3), writes nothing.
+  const path = `/apis/coordination.k8s.io/v1/namespaces/${lab.namespace}/leases/certdrift-rotate`;
+  const l = await lab.cp.admin.get(path);
+  await lab.cp.admin.ok('PUT', path, {
     ...l,
     spec: {
       holderIdentity: 'rotator-pod',
       leaseDurationSeconds: 300,
-      renewTime: new Date(emu.now()).toISOString().replace('Z', '000Z'),
+      renewTime: new Date().toISOString().replace('Z', '000Z'),
     },
   });
-  const before = emu.requests.length;
-  const held = await runCli(['rotate', '--kubernetes', kubeconfig, '--policy', policy, '--apply']);
+  const mark = lab.cp.auditMark();
+  const held = await runCli(['rotate', ...s.args, '--apply']);
   assert.equal(held.status, 3);
   assert.match(held.stderr, /held by rotator-pod until .*: not acting/);
   assert.deepEqual(
-    emu.requests.slice(before).filter((q) => q.method !== 'GET'),
+    (await lab.cp.audit(lab.user, mark)).filter((e) => e.verb !== 'get' && e.verb !== 'list'),
     [],
   );
 });
 
 test('--watch acts, so it needs --apply; --interval belongs to --watch', async (t) => {
-  if (skip) return t.skip('kubectl is not installed (renders deploy/)');
-  const before = emu.requests.length;
-  const w = await runCli(['rotate', '--kubernetes', kubeconfig, '--watch']);
+  const s = await setup(t);
+  if (!s) return;
+  const mark = s.lab.cp.auditMark();
+  const w = await runCli(['rotate', ...s.args, '--watch']);
   assert.equal(w.status, 3);
   assert.match(w.stderr, /--watch keeps acting: it needs --apply/);
-  const i = await runCli(['rotate', '--kubernetes', kubeconfig, '--apply', '--interval=1m']);
+  const i = await runCli(['rotate', ...s.args, '--apply', '--interval=1m']);
   assert.equal(i.status, 3);
   assert.match(i.stderr, /--interval is the time between steps of --watch/);
-  const z = await runCli([
-    'rotate',
-    '--kubernetes',
-    kubeconfig,
-    '--apply',
-    '--watch',
-    '--interval=0s',
-  ]);
+  const z = await runCli(['rotate', ...s.args, '--apply', '--watch', '--interval=0s']);
   assert.equal(z.status, 3);
-  assert.equal(emu.requests.length, before, 'no call made');
+  assert.deepEqual(await s.lab.cp.audit(s.lab.user, mark), [], 'no call made');
 });

@@ -1,26 +1,42 @@
-// The API emulation as the in-cluster rotator meets it: RBAC and CRDs from deploy/base plus the
-// rendered deploy/rotator with the actuator components an operator chose, and clients that
-// authenticate as the ServiceAccount the rotator's Deployment names — its token file and CA as a
-// pod sees them, never an administrator. An admin token is only for the test playing the other
-// actors (kops replacing a node, a pod becoming Ready).
+// The real control plane as the in-cluster rotator meets it: the NodeCertificateReport CRD of
+// deploy/base and the rendered deploy/rotator with the actuator components an operator chose,
+// installed into the test's own namespace (install.ts: the namespace `certdrift` becomes the
+// test's, cluster roles get its suffix), and clients that authenticate as the ServiceAccount the
+// rotator's Deployment names — a TokenRequest token in a token file and the cluster CA, as a pod
+// sees them, never an administrator. The admin client is only for the test playing the other
+// actors (kops, Cluster API, Karpenter, a workload's owner).
+//
+// The cluster is shared with other test files: every Node a test makes carries its own label
+// (RUN_LABEL=<lab.label>) and a unique name, and every rotation is limited to them with
+// `--selector` (RotateClient's scope); the Lease lives in the test's namespace (`--namespace`).
 
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inClusterConnection } from '../../src/adapters/kube/connect.js';
-import { HttpCluster } from '../../src/adapters/kube/http-cluster.js';
-import { KubeApi } from '../../src/adapters/kube/kube-api.js';
-import { RotateClient } from '../../src/adapters/kube/rotate-client.js';
+import type { TestContext } from 'node:test';
+import { inClusterConnection } from '../../src/cluster/connect.js';
+import { HttpCluster } from '../../src/cluster/http-cluster.js';
+import { KubeApi } from '../../src/cluster/kube-api.js';
+import { RotateClient } from '../../src/cluster/rotate-client.js';
+import { LEASE_NAME } from '../../src/cluster/rotate-lock.js';
 import {
-  KubeEmulator,
-  MACHINE_CRD,
-  NODECLAIM_CRD,
+  haveKubectl,
   renderDeploy,
   renderOverlay,
   type Manifest,
-} from '../support/kube-emulator/index.js';
+} from '../support/deploy-manifests.js';
+import {
+  RUN_LABEL,
+  unique,
+  useControlPlane,
+  type ControlPlane,
+  type Obj,
+} from '../support/control-plane/index.js';
+import { install } from '../support/control-plane/install.js';
 
 export type Component = 'drain' | 'delete-node' | 'force' | 'capi' | 'karpenter';
+
+export const DAY_MS = 86_400_000;
 
 /** deploy/rotator with the given actuator components, rendered as an overlay */
 export function rotatorManifests(components: readonly Component[]): Manifest[] {
@@ -40,41 +56,158 @@ export function rotatorAccount(manifests: Manifest[]): { namespace: string; name
   return { namespace: d.metadata.namespace ?? '', name: spec.template.spec.serviceAccountName };
 }
 
-export interface RotatorLab {
-  emu: KubeEmulator;
-  manifests: Manifest[];
-  admin: string;
-  /**
-   * a RotateClient with the rotator's ServiceAccount token (its own token file and user agent),
-   * valid `ttlSeconds` of the emulation's time
-   */
-  client(userAgent?: string, ttlSeconds?: number): RotateClient;
+export interface NodeOpts {
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  providerID?: string;
+  /** false: nothing heartbeats (the test plays its kubelet) */
+  kubelet?: boolean;
+  unschedulable?: boolean;
 }
 
-export async function startRotatorCluster(
+export interface RotatorLab {
+  cp: ControlPlane;
+  /** the install namespace: the rotator's ServiceAccount, its Lease Role, the Lease */
+  namespace: string;
+  /** the rotator's identity as the audit log names it */
+  user: string;
+  /** this test's value of RUN_LABEL on every Node it makes */
+  label: string;
+  /** `--selector` of this test's nodes */
+  selector: string;
+  manifests: Manifest[];
+  token: string;
+  /** a unique name for a Node of this test (`prefix-<random>`) */
+  name(prefix: string): string;
+  /** the rotator's RotateClient (its own token file, user agent, and --selector) */
+  client(userAgent?: string): RotateClient;
+  /** a kubeconfig with the rotator's token, for the CLI's --kubernetes */
+  kubeconfig(): string;
+  /** a Node of this test; KWOK keeps it Ready unless kubelet is false */
+  node(name: string, opts?: NodeOpts): Promise<Obj>;
+  /**
+   * A Node due for rotation: its NodeCertificateReport (written as the agent would, through the
+   * status subresource) says its certificates expire `deadlineAgoMs` ago. Nodes without a report
+   * are new: due only at creation + maxNodeAge (a year by default).
+   */
+  oldNode(name: string, opts?: NodeOpts, deadlineAgoMs?: number): Promise<Obj>;
+  /** the Lease as the server has it (null: none yet) */
+  lease(): Promise<{
+    holderIdentity?: string;
+    leaseDurationSeconds?: number;
+    renewTime?: string;
+    leaseTransitions?: number;
+  } | null>;
+  /** an object as the server has it (admin), null when it does not exist */
+  get(path: string): Promise<Obj | null>;
+}
+
+/** Skips (laptop) or fails (CI) without kubectl (it renders deploy/) or a control plane. */
+export function controlPlaneFor(t: TestContext): ControlPlane | undefined {
+  if (!haveKubectl()) {
+    if (process.env.CI) throw new Error('kubectl is required under CI (renders deploy/)');
+    t.skip('kubectl is not installed (renders deploy/)');
+    return undefined;
+  }
+  return useControlPlane(t);
+}
+
+export async function rotatorLab(
+  t: TestContext,
   components: readonly Component[],
   rotator: Manifest[] = rotatorManifests(components),
-): Promise<RotatorLab> {
-  const emu = new KubeEmulator({ manifests: [...renderDeploy('base'), ...rotator] });
-  emu.addCrds([MACHINE_CRD, NODECLAIM_CRD]);
-  await emu.start();
+): Promise<RotatorLab | undefined> {
+  const cp = controlPlaneFor(t);
+  if (!cp) return undefined;
+  const crds = renderDeploy('base').filter((m) => m.kind === 'CustomResourceDefinition');
+  const installed = await install(cp, t, [...crds, ...rotator]);
+  const namespace = installed.namespace;
   const sa = rotatorAccount(rotator);
-  const port = new URL(emu.url).port;
+  // A token valid for a day of real time: these runs span minutes (virtual hours do not age it).
+  const token = await cp.token(namespace, sa.name, { create: false, expirationSeconds: 86_400 });
+  const label = unique('rot');
+  const selector = `${RUN_LABEL}=${label}`;
+  const reports = new Set<string>();
+  t.after(async () => {
+    // Cluster-scoped leftovers: this test's Nodes (the simulated controllers' too) and reports.
+    for (const n of await cp.admin.list(`/api/v1/nodes?labelSelector=${selector}`))
+      await cp.admin.request('DELETE', `/api/v1/nodes/${String(n.metadata?.name)}`);
+    for (const r of reports)
+      await cp.admin.request('DELETE', `/apis/certdrift.io/v1alpha1/nodecertificatereports/${r}`);
+  });
+  const url = new URL(cp.url);
+  const saDir = mkdtempSync(join(tmpdir(), 'certdrift-rotator-sa-'));
+  writeFileSync(join(saDir, 'ca.crt'), cp.ca);
+  writeFileSync(join(saDir, 'token'), token);
+  const node = async (name: string, opts: NodeOpts = {}): Promise<Obj> => {
+    const created = await cp.node(name, {
+      ...opts,
+      labels: { ...opts.labels, [RUN_LABEL]: label },
+    });
+    if (opts.kubelet !== false) await cp.nodeReady(name);
+    return created;
+  };
+  const get = async (path: string): Promise<Obj | null> => {
+    const r = await cp.admin.request('GET', path);
+    if (r.status === 404) return null;
+    if (r.status !== 200) throw new Error(`GET ${path}: ${r.status} ${r.text}`);
+    return r.body;
+  };
   return {
-    emu,
-    manifests: rotator,
-    admin: emu.adminToken(),
-    client: (userAgent = 'certdrift/test', ttlSeconds = 86_400) => {
-      const dir = mkdtempSync(join(tmpdir(), 'certdrift-rotator-sa-'));
-      writeFileSync(join(dir, 'ca.crt'), emu.ca.pem);
-      emu.tokens.rotate(join(dir, 'token'), sa.namespace, sa.name, ttlSeconds);
+    cp,
+    namespace,
+    user: `system:serviceaccount:${namespace}:${sa.name}`,
+    label,
+    selector,
+    manifests: installed.objects,
+    token,
+    name: (prefix) => unique(prefix),
+    client: (userAgent = 'certdrift/test') => {
       const conn = inClusterConnection(
-        { KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: port },
-        { dir },
+        { KUBERNETES_SERVICE_HOST: url.hostname, KUBERNETES_SERVICE_PORT: url.port },
+        { dir: saDir },
       );
       if (!conn) throw new Error('no in-cluster connection');
       const api = new KubeApi(conn, { userAgent, sleep: () => Promise.resolve() });
-      return new RotateClient(new HttpCluster(api), userAgent);
+      return new RotateClient(new HttpCluster(api), userAgent, { selector });
     },
+    kubeconfig: () => cp.kubeconfig(token),
+    node,
+    oldNode: async (name, opts = {}, deadlineAgoMs = DAY_MS) => {
+      const n = await node(name, opts);
+      await cp.admin.create('/apis/certdrift.io/v1alpha1/nodecertificatereports', {
+        apiVersion: 'certdrift.io/v1alpha1',
+        kind: 'NodeCertificateReport',
+        metadata: { name },
+      });
+      reports.add(name);
+      await cp.admin.patch(`/apis/certdrift.io/v1alpha1/nodecertificatereports/${name}/status`, {
+        status: { deadline: new Date(Date.now() - deadlineAgoMs).toISOString() },
+      });
+      return n;
+    },
+    lease: async () => {
+      const l = await get(
+        `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases/${LEASE_NAME}`,
+      );
+      return l ? (l.spec as Awaited<ReturnType<RotatorLab['lease']>>) : null;
+    },
+    get,
   };
+}
+
+/** the rotation record's state on a Node, `-` when absent, null when the Node is gone */
+export async function recordOf(lab: RotatorLab, node: string): Promise<string | null> {
+  const n = await lab.get(`/api/v1/nodes/${node}`);
+  if (!n) return null;
+  const ann = (n.metadata?.annotations ?? {}) as Record<string, string>;
+  const rec = ann['certdrift.io/rotation'];
+  if (rec === undefined) return '-';
+  const parsed = JSON.parse(rec) as { state: string; was?: string };
+  return parsed.was ? `${parsed.state}/${parsed.was}` : parsed.state;
+}
+
+export async function unschedulable(lab: RotatorLab, node: string): Promise<boolean> {
+  const n = await lab.get(`/api/v1/nodes/${node}`);
+  return (n?.spec as { unschedulable?: boolean } | undefined)?.unschedulable === true;
 }

@@ -1,17 +1,31 @@
-// A world for multi-step rotation tests: the API emulation with the Cluster API and Karpenter
-// CRDs, the controllers certdrift hands nodes to (simulated on the emulation, with delays), the
-// project's client authenticated as the rotator's ServiceAccount with the RBAC deploy/rotator
-// ships (every actuator component: an operator's full install; never an admin token — the
-// controllers act on the emulation's store, as kops, Cluster API and Karpenter would), and a clock whose pause advances the emulation's time and lets the
-// controllers act. Old nodes are created 400 days in the past (due under the default policy);
-// replacements are new (not due).
+// A world for multi-step rotation tests on the REAL control plane: the rotator's shipped RBAC
+// (every actuator component: an operator's full install) in the test's own namespace, the
+// project's client as the rotator's ServiceAccount limited to this test's nodes (--selector),
+// the controllers certdrift hands nodes to — simulated (test/support/simulated-controllers: they
+// cannot run here) and acting on the real server as admin — and a clock for the product.
+//
+// The clock: `now` is real time plus a virtual offset; each of the product's sleeps waits a short
+// real pause (the real controllers — scheduler, ReplicaSets, disruption, KWOK's pod lifecycle —
+// get to act), then moves the offset by the rest of the sleep and lets the simulated controllers
+// act on their virtual delays. A 30 s poll is a quarter second; drain and replace timeouts of
+// minutes pass in seconds, while pods still take their real (1 s) grace period to go.
+// Due nodes are old by their NodeCertificateReport (lab.oldNode); replacements have none: new.
 
-import type { RotateClient } from '../../src/adapters/kube/rotate-client.js';
-import type { Clock, LiveMachine, LiveNodeClaim, LivePod } from '../../src/rotate/index.js';
-import type { RotateEdge } from '../../src/rotate/index.js';
-import type { KObj, KubeEmulator } from '../support/kube-emulator/index.js';
-import { NodeControllers, readyCondition } from '../support/kube-emulator/controllers.js';
-import { startRotatorCluster, type Component } from './rotator-cluster.js';
+import type { RotateClient } from '../../src/cluster/rotate-client.js';
+import type {
+  Clock,
+  LiveMachine,
+  LiveNodeClaim,
+  LivePod,
+  RotateEdge,
+} from '../../src/rotate/index.js';
+import type { ControlPlane } from '../support/control-plane/index.js';
+import type { SimLog, SimEnv, Timings } from '../support/simulated-controllers/common.js';
+import { ClusterApiControllers } from '../support/simulated-controllers/cluster-api.js';
+import { KarpenterControllers } from '../support/simulated-controllers/karpenter.js';
+import { KopsRollingUpdate } from '../support/simulated-controllers/kops.js';
+import type { TestContext } from 'node:test';
+import { rotatorLab, type Component, type RotatorLab } from './rotator-cluster.js';
 
 /** every actuator component of deploy/rotator */
 export const ALL_COMPONENTS: readonly Component[] = [
@@ -22,76 +36,88 @@ export const ALL_COMPONENTS: readonly Component[] = [
   'karpenter',
 ];
 
-export const DAY_S = 86_400;
+/** real time each product sleep takes: enough for a scheduler / KWOK round */
+export const REAL_PAUSE_MS = 250;
 
 export interface World {
-  emu: KubeEmulator;
+  lab: RotatorLab;
+  cp: ControlPlane;
   client: RotateClient;
-  ctl: NodeControllers;
+  /** the namespace of the workloads (pods, Deployments, budgets) */
+  apps: string;
+  /** the namespace of the Cluster API objects */
+  clusters: string;
+  kops: KopsRollingUpdate;
+  capi: ClusterApiControllers;
+  karpenter: KarpenterControllers;
+  log: SimLog;
   clock: Clock;
-  /** hooks run after every pause (after the controllers) */
-  onTick: (() => void)[];
-  seedOld(group: string, resource: string, obj: KObj): void;
-  stop(): Promise<void>;
+  /** hooks run after every sleep (after the controllers) */
+  onTick: (() => Promise<void>)[];
+  /** the audit log position when the world was made */
+  mark: number;
 }
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 export async function world(
-  timings = { terminateMs: 60_000, joinMs: 90_000 },
+  t: TestContext,
+  timings: Timings = { terminateMs: 60_000, joinMs: 90_000 },
   components: readonly Component[] = ALL_COMPONENTS,
-): Promise<World> {
-  const lab = await startRotatorCluster(components);
-  const emu = lab.emu;
-  // A token valid for the virtual days these runs span (a pod's projected token is refreshed by
-  // the kubelet; these clients read the file they were given).
-  const client = lab.client('certdrift/test', 30 * DAY_S);
-  const ctl = new NodeControllers(emu, timings);
-  const onTick: (() => void)[] = [];
+): Promise<World | undefined> {
+  const lab = await rotatorLab(t, components);
+  if (!lab) return undefined;
+  const { cp } = lab;
+  // The simulated controllers read Machines and NodeClaims whatever the rotator is granted.
+  await cp.installCrds(['cluster.x-k8s.io', 'controlplane', 'karpenter']);
+  const apps = await cp.namespace(t, 'apps');
+  const clusters = await cp.namespace(t, 'clusters');
+  // Established is not serving: a fresh CRD's storage answers 429 for a moment.
+  await cp.waitFor('the Cluster API and Karpenter resources serve', 30_000, async () => {
+    for (const r of ['machines', 'machinesets', 'machinehealthchecks'])
+      await cp.admin.list(`/apis/cluster.x-k8s.io/v1beta2/namespaces/${clusters}/${r}`);
+    await cp.admin.list('/apis/cluster.x-k8s.io/v1beta1/machines?limit=1');
+    await cp.admin.list('/apis/karpenter.sh/v1/nodeclaims?limit=1');
+    return true;
+  });
+  let offset = 0;
+  const env: SimEnv = {
+    admin: cp.admin,
+    now: () => Date.now() + offset,
+    label: lab.label,
+    timings,
+  };
+  const log: SimLog = { joined: [], deleted: [] };
+  const kops = new KopsRollingUpdate(env, log);
+  const capi = new ClusterApiControllers(env, log, [clusters]);
+  const karpenter = new KarpenterControllers(env, log, [apps]);
+  const onTick: (() => Promise<void>)[] = [];
+  const mark = cp.auditMark();
   return {
-    emu,
-    client,
-    ctl,
+    lab,
+    cp,
+    client: lab.client(),
+    apps,
+    clusters,
+    kops,
+    capi,
+    karpenter,
+    log,
     onTick,
+    mark,
     clock: {
-      now: () => new Date(emu.now()),
-      sleep: (ms: number) => {
-        emu.advance(ms / 1000);
-        ctl.tick();
-        for (const h of onTick) h();
-        return Promise.resolve();
+      now: () => new Date(env.now()),
+      sleep: async (ms: number) => {
+        await sleep(Math.min(ms, REAL_PAUSE_MS));
+        offset += Math.max(0, ms - REAL_PAUSE_MS);
+        await kops.tick();
+        await capi.tick();
+        await karpenter.tick();
+        for (const h of onTick) await h();
       },
     },
-    seedOld(group, resource, obj) {
-      emu.advance(-400 * DAY_S);
-      try {
-        emu.seed(group, resource, obj);
-      } finally {
-        emu.advance(400 * DAY_S);
-      }
-    },
-    stop: () => emu.stop(),
   };
 }
-
-export const readyNode = (
-  name: string,
-  labels: Record<string, string> = {},
-  annotations: Record<string, string> = {},
-): KObj => ({
-  metadata: { name, labels, annotations },
-  spec: { providerID: `aws:///eu-west-1a/i-${name}` },
-  status: readyCondition(),
-});
-
-export const runningPod = (
-  name: string,
-  node: string,
-  labels: Record<string, string> = { app: 'web' },
-  extra: object = {},
-): KObj => ({
-  metadata: { name, namespace: 'shop', labels, ...extra },
-  spec: { nodeName: node },
-  status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] },
-});
 
 export class Interrupted extends Error {}
 
@@ -123,37 +149,24 @@ export function interruptedAfter(
   return edge;
 }
 
-/** the cluster's state, names and what matters, for comparing runs */
-export function snapshot(emu: KubeEmulator): object {
-  const list = (g: string, r: string) => emu.store.list(emu.type(g, r), '');
-  return {
-    nodes: list('', 'nodes')
-      .map((n) => {
-        const rec = n.metadata.annotations?.['certdrift.io/rotation'];
-        const state = rec ? (JSON.parse(rec) as { state: string }).state : '-';
-        const cordoned = (n.spec as { unschedulable?: boolean }).unschedulable === true;
-        return `${n.metadata.name} ${state}${cordoned ? ' cordoned' : ''}`;
-      })
-      .sort(),
-    pods: list('', 'pods')
-      .map((p) => p.metadata.name)
-      .sort(),
-    machines: list('cluster.x-k8s.io', 'machines')
-      .map((m) => m.metadata.name)
-      .sort(),
-    claims: list('karpenter.sh', 'nodeclaims')
-      .map((c) => c.metadata.name)
-      .sort(),
-  };
+/**
+ * The rotator's successful writes per `VERB path` from the real server's audit log (the calls
+ * that changed state), since the world was made.
+ */
+export async function writesOf(w: World): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const e of await w.cp.audit(w.lab.user, w.mark)) {
+    if (['get', 'list', 'watch'].includes(e.verb)) continue;
+    if ((e.responseStatus?.code ?? 0) >= 300) continue;
+    const k = `${e.verb} ${e.requestURI.split('?')[0] ?? ''}`;
+    out[k] = (out[k] ?? 0) + 1;
+  }
+  return out;
 }
 
-/** successful writes per method and path: a call that changed state */
-export function writesOf(emu: KubeEmulator): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const r of emu.requests)
-    if (r.method !== 'GET' && r.code < 300) {
-      const k = `${r.method} ${r.path}`;
-      out[k] = (out[k] ?? 0) + 1;
-    }
-  return out;
+/** every request of the rotator since the world was made: `verb path code` */
+export async function requestsOf(w: World): Promise<string[]> {
+  return (await w.cp.audit(w.lab.user, w.mark)).map(
+    (e) => `${e.verb} ${e.requestURI.split('?')[0] ?? ''} ${e.responseStatus?.code ?? 0}`,
+  );
 }

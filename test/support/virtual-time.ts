@@ -67,11 +67,15 @@ export class VirtualTime {
 
   /**
    * Advances timer by timer until `until` (virtual ms), settling after each; `check` runs at
-   * every instant the clock stops at (to observe the world between events).
+   * every instant the clock stops at (to observe the world between events; it may read a real
+   * server, so it may be async: the clock waits for it).
    */
-  async runUntil(until: number, check: () => void = () => undefined): Promise<void> {
+  async runUntil(
+    until: number,
+    check: () => void | Promise<void> = () => undefined,
+  ): Promise<void> {
     await this.settle();
-    check();
+    await check();
     for (;;) {
       this.timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
       const next = this.timers[0];
@@ -80,7 +84,7 @@ export class VirtualTime {
       this.t = Math.max(this.t, next.at);
       next.resolve();
       await this.settle();
-      check();
+      await check();
     }
     this.t = Math.max(this.t, until);
   }

@@ -1,6 +1,7 @@
 // Where and how to reach the API server: in-cluster (the pod's service-account token and CA, as
 // a DaemonSet pod has them — both re-read when kubelet rotates them) or a kubeconfig file.
 
+import { readFileSync } from 'node:fs';
 import type { Connection } from './connection.js';
 import { tokenFileCredentials } from './credentials.js';
 import { proxyFromEnv, checkProxy } from './proxy.js';
@@ -32,6 +33,20 @@ export function inClusterConnection(
     credentials: tokenFileCredentials(`${dir}/token`, opts.now),
     ...(proxy ? { proxy: checkProxy(proxy) } : {}),
   };
+}
+
+/**
+ * The namespace of the pod this runs in (the service-account volume's `namespace` file, as
+ * client-go's in-cluster config reads it); null outside a pod or when unreadable.
+ */
+export function podNamespace(dir = SA): string | null {
+  try {
+    const ns = readFileSync(`${dir}/namespace`, 'utf8').trim();
+    return ns === '' ? null : ns;
+  } catch {
+    // not in a pod (or no service-account volume): the caller's default applies
+    return null;
+  }
 }
 
 /**

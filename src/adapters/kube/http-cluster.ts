@@ -123,6 +123,7 @@ export class HttpCluster implements ClusterClient {
     do {
       const q = new URLSearchParams({ limit: String(opts.pageSize ?? 500) });
       if (opts.labelSelector) q.set('labelSelector', opts.labelSelector);
+      if (opts.fieldSelector) q.set('fieldSelector', opts.fieldSelector);
       if (token) q.set('continue', token);
       const r = await this.api.ok('GET', `${path}?${q.toString()}`);
       const page = Array.isArray(r.body.items) ? (r.body.items as Record<string, unknown>[]) : [];

@@ -3,8 +3,10 @@
 // pure step planner (src/rotate) produced — exactly those, so a dry run shows what --apply does.
 // Evictions go through a client that does not retry 429 itself: a PodDisruptionBudget's 429 is
 // an answer the rotation waits on between steps, not a transient error to hammer.
-// Pods are listed cluster-wide and filtered by spec.nodeName here; a fieldSelector would be
-// cheaper on big clusters but the API emulation does not model field selectors yet.
+// Pods are listed per drained node with the field selector `spec.nodeName=<node>`, as kubectl
+// drain lists them (k8s.io/kubectl/pkg/drain GetPodsForDeletion): the server filters, so a step
+// never pages through every pod of the cluster. `selector` (a label selector, as `kubectl drain
+// --selector`) limits the fleet to the nodes it matches: only those are planned and acted on.
 
 import type { Fleet } from '../../fleet/fleet.js';
 import { groupOfNode, kindOfGroup } from '../../fleet/node-group.js';
@@ -65,24 +67,35 @@ function leaseOf(v: unknown): LeaseView {
   };
 }
 
+export interface RotateScope {
+  /** label selector of the nodes to rotate (absent: every node) */
+  selector?: string;
+}
+
 export class RotateClient {
   private readonly evictApi: KubeApi;
 
   constructor(
     readonly cluster: HttpCluster,
     userAgent: string,
+    readonly scope: RotateScope = {},
   ) {
     this.evictApi = new KubeApi(cluster.api.conn, { userAgent, maxAttempts: 1 });
   }
 
   /** one read of the Nodes (and NodeCertificateReports): the planner's fleet and the live view */
   async readFleet(): Promise<Fleet & { live: LiveNode[] }> {
-    const raw = await this.cluster.listAll('/api/v1/nodes', {});
-    const { nodes, problems } = parseNodeList({ items: raw }, 'cluster nodes');
-    const reports = await this.cluster.listAll(
-      '/apis/certdrift.io/v1alpha1/nodecertificatereports',
-      {},
+    const raw = await this.cluster.listAll(
+      '/api/v1/nodes',
+      this.scope.selector ? { labelSelector: this.scope.selector } : {},
     );
+    const { nodes, problems } = parseNodeList({ items: raw }, 'cluster nodes');
+    // Reports are cluster-scoped and named after their node: those of nodes outside the
+    // selector are not this run's business (and not a problem to report).
+    const selected = new Set(nodes.map((n) => n.name));
+    const reports = (
+      await this.cluster.listAll('/apis/certdrift.io/v1alpha1/nodecertificatereports', {})
+    ).filter((v) => !this.scope.selector || selected.has(str(obj(v.metadata).name)));
     const r = parseReportList({ items: reports }, 'cluster nodecertificatereports');
     const live = raw.map((v): LiveNode => {
       const n = nodeInfoOf(v);
@@ -101,11 +114,15 @@ export class RotateClient {
     return { nodes, facts: r.facts, problems: [...problems, ...r.problems], live };
   }
 
+  /** the pods bound to each node, one field-selected list per node (as kubectl drain) */
   async listPods(nodes: ReadonlySet<string>): Promise<LivePod[]> {
-    if (nodes.size === 0) return [];
-    return (await this.cluster.listAll('/api/v1/pods', {}))
-      .map(podOf)
-      .filter((p) => nodes.has(p.node));
+    const out: LivePod[] = [];
+    for (const node of [...nodes].sort())
+      for (const p of await this.cluster.listAll('/api/v1/pods', {
+        fieldSelector: `spec.nodeName=${node}`,
+      }))
+        out.push(podOf(p));
+    return out;
   }
 
   async listNodeClaims(): Promise<LiveNodeClaim[]> {

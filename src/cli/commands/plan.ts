@@ -20,6 +20,11 @@ async function fleetSource(values: Values, io: Io): Promise<FleetSource> {
   const list = (k: string): string[] => (Array.isArray(values[k]) ? values[k] : []);
   const kube = str('kubernetes');
   const nodes = str('nodes');
+  const selector = str('selector');
+  if (selector !== undefined && kube === undefined)
+    throw new UsageError('--selector selects nodes in the cluster: it needs --kubernetes');
+  if (selector !== undefined && selector.trim() === '')
+    throw new UsageError('--selector: expected a label selector such as pool=blue');
   if (
     kube !== undefined &&
     (nodes !== undefined || list('reports').length > 0 || list('scan').length > 0)
@@ -36,7 +41,11 @@ async function fleetSource(values: Values, io: Io): Promise<FleetSource> {
       throw new OperationalError(
         '--kubernetes auto: not running in a pod (no KUBERNETES_SERVICE_HOST); give a kubeconfig path',
       );
-    return clusterFleetSource(client, kube === 'auto' ? 'in-cluster' : kube);
+    return clusterFleetSource(
+      client,
+      kube === 'auto' ? 'in-cluster' : kube,
+      selector !== undefined ? { labelSelector: selector } : {},
+    );
   }
   if (nodes === undefined)
     throw new UsageError(
@@ -87,6 +96,13 @@ export const planCommand: CommandDef = {
       value: 'auto|KUBECONFIG',
       description:
         'list nodes and NodeCertificateReports from the cluster: `auto` in a pod, else a kubeconfig (needs list on both)',
+    },
+    selector: {
+      type: 'string',
+      short: 'l',
+      value: 'LABELS',
+      description: 'with --kubernetes: only the nodes this label selector matches',
+      shownDefault: 'every node',
     },
     policy: {
       type: 'string',

@@ -23,6 +23,15 @@ import {
 } from '../rotate-wait.js';
 
 const ACTUATORS = ['kops', 'capi', 'karpenter', 'drain'] as const;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** --selector: passed to the API server as labelSelector (it judges the syntax: a 400 is exit 3) */
+export function selectorOf(v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || v.trim() === '')
+    throw new UsageError('--selector: expected a label selector such as pool=blue');
+  return v;
+}
 
 function durationMs(v: unknown, flag: string, dflt: number): number {
   return durationFlag(v, flag) ?? dflt;
@@ -47,12 +56,13 @@ export const rotateCommand: CommandDef = {
   name: 'rotate',
   summary: 'carry out the plan: drive kops, Cluster API, Karpenter or a drain (dry run; --apply)',
   usage:
-    'certdrift rotate --kubernetes auto|KUBECONFIG [--policy FILE] [--apply [--wait | --watch [--interval DURATION]]] [--actuator A] [--after-drain delete-node|none] [--force-after DURATION] [--defer-while QUERY --prometheus-url URL] [-o text|json]',
+    'certdrift rotate --kubernetes auto|KUBECONFIG [--selector LABELS] [--namespace NS] [--policy FILE] [--apply [--wait | --watch [--interval DURATION]]] [--actuator A] [--after-drain delete-node|none] [--force-after DURATION] [--defer-while QUERY --prometheus-url URL] [-o text|json]',
   description: [
     'One step of the rotation: reads the cluster, recomputes the plan (as `certdrift plan`), and',
     'for the nodes due now — inside a window and within the group and cluster limits — prints',
-    'each action with its exact API call or command. --apply takes the Lease',
-    'certdrift/certdrift-rotate (taken over from another holder only after it expired) and acts.',
+    'each action with its exact API call or command. --selector limits the rotation to the nodes',
+    'a label selector matches (as `kubectl drain --selector`). --apply takes the Lease',
+    'NAMESPACE/certdrift-rotate (taken over from another holder only after it expired) and acts.',
     'Actuators per group: kops (annotate kops.k8s.io/needs-update, print `kops rolling-update`),',
     'capi (annotate the Machine cluster.x-k8s.io/remediate-machine), karpenter (delete the',
     'NodeClaim), drain (cordon, evict through policy/v1 Eviction honouring PodDisruptionBudgets).',
@@ -71,6 +81,19 @@ export const rotateCommand: CommandDef = {
       type: 'string',
       value: 'auto|KUBECONFIG',
       description: "the cluster: `auto` is the pod's service account, else a kubeconfig path",
+    },
+    selector: {
+      type: 'string',
+      short: 'l',
+      value: 'LABELS',
+      description: 'only the nodes this label selector matches (e.g. pool=blue,!critical)',
+      shownDefault: 'every node',
+    },
+    namespace: {
+      type: 'string',
+      value: 'NS',
+      description: "certdrift's own namespace, where the rotation Lease lives",
+      shownDefault: "the pod's namespace with --kubernetes auto, else certdrift",
     },
     policy: {
       type: 'string',
@@ -165,15 +188,23 @@ export const rotateCommand: CommandDef = {
     if (intervalMs <= 0) throw new UsageError('--interval: expected a duration above zero');
     const gate = await gateOf(flags);
     const policy = await loadPolicy(typeof values.policy === 'string' ? values.policy : undefined);
-    const { openCluster } = await import('../../adapters/kube/connect.js');
-    const { RotateClient } = await import('../../adapters/kube/rotate-client.js');
+    const { openCluster, podNamespace } = await import('../../cluster/connect.js');
+    const { RotateClient } = await import('../../cluster/rotate-client.js');
+    const { LEASE_NAMESPACE } = await import('../../cluster/rotate-lock.js');
     const { planIdOf, runStep, renderStepText, stepDocument } =
       await import('../../rotate/index.js');
     const ua = `certdrift/${VERSION}`;
     const cluster = openCluster(values.kubernetes, io.env, ua);
     if (!cluster)
       throw new OperationalError('--kubernetes auto: not in a pod (no KUBERNETES_SERVICE_HOST)');
-    const client = new RotateClient(cluster, ua);
+    const selector = selectorOf(values.selector);
+    const namespace =
+      typeof values.namespace === 'string'
+        ? values.namespace
+        : ((values.kubernetes === 'auto' ? podNamespace() : null) ?? LEASE_NAMESPACE);
+    if (!DNS_LABEL.test(namespace))
+      throw new UsageError('--namespace: expected a namespace name (a DNS-1123 label)');
+    const client = new RotateClient(cluster, ua, selector !== undefined ? { selector } : {});
     const planId = planIdOf(
       JSON.stringify(policy),
       typeof values.run === 'string' ? values.run : '',
@@ -225,6 +256,7 @@ export const rotateCommand: CommandDef = {
         client,
         step: settings,
         me: typeof values.identity === 'string' ? values.identity : hostname(),
+        namespace,
         watch,
         intervalMs,
         now: () => new Date(now.getTime() + Date.now() - start),
