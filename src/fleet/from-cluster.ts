@@ -4,13 +4,7 @@
 // nodecertificatereports.certdrift.io — the agent's own DaemonSet RBAC does not grant it.
 
 import type { ListOptions, NodeCertificateReport, NodeInfo } from '../model/cluster.js';
-import type {
-  CertificateFacts,
-  Fleet,
-  FleetNode,
-  FleetSource,
-  InputProblem,
-} from './fleet.js';
+import type { CertificateFacts, Fleet, FleetNode, FleetSource, InputProblem } from './fleet.js';
 import { groupOfNode } from './node-group.js';
 
 export interface FleetLister {

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { stringify } from 'yaml';
 import { auditManifest } from '../../src/audit/index.js';
 import { rotateCommand } from '../../src/cli/commands/rotate.js';
-import { readPolicy } from '../../src/plan/read-policy.js';
+import { readPolicy } from '../../src/fleet/read-policy.js';
 import {
   haveKubectl,
   renderDeploy,

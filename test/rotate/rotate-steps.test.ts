@@ -14,9 +14,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { leaseEdgeOf, LEASE_SECONDS } from '../../src/cluster/rotate-lock.js';
+import { leaseEdgeOf, LEASE_SECONDS } from '../../src/adapters/kube/rotate-lock.js';
 import { LeaseKeeper, leaseTimingFor } from '../../src/rotate/index.js';
-import { DEFAULT_POLICY } from '../../src/plan/plan-policy.js';
+import { DEFAULT_POLICY } from '../../src/fleet/plan-policy.js';
 import { runStep, type StepRun } from '../../src/rotate/index.js';
 import {
   budgetSettled,

@@ -16,7 +16,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_POLICY, type PlanPolicy } from '../../src/plan/plan-policy.js';
+import { DEFAULT_POLICY, type PlanPolicy } from '../../src/fleet/plan-policy.js';
 import {
   drive,
   type DriveSettings,

@@ -14,11 +14,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { inClusterConnection } from '../../src/cluster/connect.js';
-import { HttpCluster } from '../../src/cluster/http-cluster.js';
-import { KubeApi } from '../../src/cluster/kube-api.js';
-import { RotateClient } from '../../src/cluster/rotate-client.js';
-import { LEASE_NAME } from '../../src/cluster/rotate-lock.js';
+import { inClusterConnection } from '../../src/adapters/kube/connect.js';
+import { HttpCluster } from '../../src/adapters/kube/http-cluster.js';
+import { KubeApi } from '../../src/adapters/kube/kube-api.js';
+import { RotateClient } from '../../src/adapters/kube/rotate-client.js';
+import { LEASE_NAME } from '../../src/adapters/kube/rotate-lock.js';
 import {
   haveKubectl,
   renderDeploy,

@@ -15,9 +15,9 @@
 
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RotateClient } from '../../src/cluster/rotate-client.js';
-import { leaseEdgeOf } from '../../src/cluster/rotate-lock.js';
-import { DEFAULT_POLICY } from '../../src/plan/plan-policy.js';
+import type { RotateClient } from '../../src/adapters/kube/rotate-client.js';
+import { leaseEdgeOf } from '../../src/adapters/kube/rotate-lock.js';
+import { DEFAULT_POLICY } from '../../src/fleet/plan-policy.js';
 import {
   leaseTimingFor,
   rotateDrive,

@@ -11,7 +11,7 @@
 // minutes pass in seconds, while pods still take their real (1 s) grace period to go.
 // Due nodes are old by their NodeCertificateReport (lab.oldNode); replacements have none: new.
 
-import type { RotateClient } from '../../src/cluster/rotate-client.js';
+import type { RotateClient } from '../../src/adapters/kube/rotate-client.js';
 import type {
   Clock,
   LiveMachine,

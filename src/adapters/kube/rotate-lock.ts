@@ -14,6 +14,7 @@ export const LEASE_SECONDS = 300;
 export function leaseEdgeOf(client: RotateClient, namespace = LEASE_NAMESPACE): LeaseEdge {
   return {
     read: () => client.getLease(namespace, LEASE_NAME),
-    write: (spec, resourceVersion) => client.writeLease(namespace, LEASE_NAME, spec, resourceVersion),
+    write: (spec, resourceVersion) =>
+      client.writeLease(namespace, LEASE_NAME, spec, resourceVersion),
   };
 }

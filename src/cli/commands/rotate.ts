@@ -188,9 +188,9 @@ export const rotateCommand: CommandDef = {
     if (intervalMs <= 0) throw new UsageError('--interval: expected a duration above zero');
     const gate = await gateOf(flags);
     const policy = await loadPolicy(typeof values.policy === 'string' ? values.policy : undefined);
-    const { openCluster, podNamespace } = await import('../../cluster/connect.js');
-    const { RotateClient } = await import('../../cluster/rotate-client.js');
-    const { LEASE_NAMESPACE } = await import('../../cluster/rotate-lock.js');
+    const { openCluster, podNamespace } = await import('../../adapters/kube/connect.js');
+    const { RotateClient } = await import('../../adapters/kube/rotate-client.js');
+    const { LEASE_NAMESPACE } = await import('../../adapters/kube/rotate-lock.js');
     const { planIdOf, runStep, renderStepText, stepDocument } =
       await import('../../rotate/index.js');
     const ua = `certdrift/${VERSION}`;
