@@ -231,11 +231,20 @@ export interface Finding<C extends string = FindingCode> {
   target?: string;
 }
 
+/**
+ * When a certificate needs attention. A certificate is at a level when EITHER of its thresholds
+ * says so: the residual time (days), or the share of its lifetime left (cert-manager renews at a
+ * third: `warnRatio: 1/3`). The level rules live in `thresholds.ts`.
+ */
 export interface Thresholds {
   /** residual time below which a certificate is `warning`, in milliseconds */
   warnMs: number;
   /** residual time below which a certificate is `critical`, in milliseconds */
   criticalMs: number;
+  /** share of the lifetime (notAfter − notBefore) left below which it is `warning`, in (0,1); absent: off */
+  warnRatio?: number;
+  /** share of the lifetime left below which it is `critical`, in (0,1); absent: off */
+  criticalRatio?: number;
 }
 
 export const DAY_MS = 86_400_000;

@@ -4,7 +4,14 @@
 // subject (the normal state during a CA rotation) is informational only, not an alarm.
 
 import { certStatus } from '../../certs/status.js';
-import { DAY_MS, type Certificate, type Finding, type Inventory } from '../../model/index.js';
+import {
+  DAY_MS,
+  type Certificate,
+  type Finding,
+  type Inventory,
+  type Thresholds,
+} from '../../model/index.js';
+import { formatShare, lifetimeLeft } from '../../model/thresholds.js';
 import type { Check, CheckContext } from './context.js';
 
 function where(c: Certificate): string {
@@ -19,8 +26,16 @@ function groupKey(c: Certificate): string {
   return `${c.location.path}|${kc ? `${kc.entry}:${kc.name}:${kc.field}` : ''}|${c.subject}`;
 }
 
-function evidence(c: Certificate, now: Date): Record<string, string> {
+/** The share of the lifetime left, shown only when a ratio threshold is in force (it may be why). */
+function shareLeft(c: Certificate, now: Date, t: Thresholds): string | undefined {
+  if (t.warnRatio === undefined && t.criticalRatio === undefined) return undefined;
+  const share = lifetimeLeft(c.notBefore, c.notAfter, now);
+  return share === null ? undefined : formatShare(share);
+}
+
+function evidence(c: Certificate, now: Date, t: Thresholds): Record<string, string> {
   const days = (c.notAfter.getTime() - now.getTime()) / DAY_MS;
+  const share = shareLeft(c, now, t);
   return {
     component: c.component,
     subject: c.subject,
@@ -28,6 +43,7 @@ function evidence(c: Certificate, now: Date): Record<string, string> {
     notBefore: c.notBefore.toISOString(),
     notAfter: c.notAfter.toISOString(),
     residualDays: days.toFixed(1),
+    ...(share !== undefined ? { lifetimeLeft: share } : {}),
   };
 }
 
@@ -61,7 +77,7 @@ export const certExpiry: Check = {
           code: 'CERT_SUPERSEDED',
           severity: 'info',
           title: `${c.component} certificate not in use: ${c.superseded}`,
-          evidence: evidence(c, ctx.now),
+          evidence: evidence(c, ctx.now, ctx.thresholds),
           remedy:
             'Nothing on the node uses this file. Archive or delete it so that it no longer looks like a live credential.',
           subject: where(c),
@@ -69,7 +85,7 @@ export const certExpiry: Check = {
         return;
       }
       if (status === 'ok') return;
-      const ev = evidence(c, ctx.now);
+      const ev = evidence(c, ctx.now, ctx.thresholds);
       const remedy = REMEDY[c.component] ?? DEFAULT_REMEDY;
       if (status === 'not-yet-valid') {
         out.push({
@@ -102,7 +118,7 @@ export const certExpiry: Check = {
         out.push({
           code: 'CERT_EXPIRING',
           severity: status,
-          title: `${c.component} certificate expires in ${ev.residualDays ?? ''} days`,
+          title: `${c.component} certificate expires in ${ev.residualDays ?? ''} days${ev.lifetimeLeft !== undefined ? ` (${ev.lifetimeLeft} of its lifetime left)` : ''}`,
           evidence: ev,
           remedy,
           subject: where(c),
