@@ -110,7 +110,11 @@ export function desiredReport(
   return {
     scannedAt: now.toISOString(),
     ...(life
-      ? { deadline: life.deadline.toISOString(), replaceBy: life.replaceBy.toISOString() }
+      ? {
+          deadline: life.deadline.toISOString(),
+          deadlineNotBefore: life.notBefore.toISOString(),
+          replaceBy: life.replaceBy.toISOString(),
+        }
       : {}),
     worstSeverity: worstSeverity(findings),
     certificates: certificateCount,
