@@ -103,3 +103,60 @@ test('without a ratio threshold the evidence does not mention the share', () => 
   assert.equal(f?.evidence.lifetimeLeft, undefined);
   assert.doesNotMatch(f?.title ?? '', /lifetime/);
 });
+
+test('an expiring kubelet client certificate says whether kubelet rotates it', () => {
+  const kubeletClient = cert({ component: 'kubelet-client', notBefore: at(-300), notAfter: at(5) });
+  const withConfig = (rotateCertificates?: boolean) => ({
+    ...inventory([kubeletClient]),
+    kubelet: {
+      config: '/var/lib/kubelet/config.yaml',
+      serverTLSBootstrap: false,
+      port: 10250,
+      ...(rotateCertificates !== undefined ? { rotateCertificates } : {}),
+    },
+  });
+  const rows: [
+    string,
+    ReturnType<typeof withConfig> | ReturnType<typeof inventory>,
+    RegExp | undefined,
+    RegExp,
+  ][] = [
+    [
+      'no config read: the generic remedy',
+      inventory([kubeletClient]),
+      undefined,
+      /enable kubelet client certificate rotation/,
+    ],
+    [
+      'rotateCertificates: false',
+      withConfig(false),
+      /rotation is off \(\/var\/lib\/kubelet\/config.yaml: rotateCertificates false\)/,
+      /Set `rotateCertificates: true`/,
+    ],
+    [
+      'not set: default off, unless a flag',
+      withConfig(),
+      /not set: kubelet’s default is off unless it runs with --rotate-certificates/,
+      /Set `rotateCertificates: true`/,
+    ],
+    [
+      'rotation on: the renewal CSR is stuck',
+      withConfig(true),
+      /should already have been renewed/,
+      /selfnodeclient/,
+    ],
+  ];
+  for (const [name, i, cause, remedy] of rows) {
+    const [f] = certExpiry.run(i, ctx);
+    assert.equal(f?.code, 'CERT_EXPIRING', name);
+    if (cause) assert.match(f.cause ?? '', cause, name);
+    else assert.equal(f.cause, undefined, name);
+    assert.match(f.remedy, remedy, name);
+  }
+  // other components are not about kubelet's rotation
+  const [proxy] = certExpiry.run(
+    { ...withConfig(false), certificates: [cert({ component: 'kube-proxy', notAfter: at(5) })] },
+    ctx,
+  );
+  assert.equal(proxy?.cause, undefined);
+});

@@ -54,6 +54,27 @@ const REMEDY: Readonly<Record<string, string>> = {
   'kube-proxy':
     'Replace the node (kops: `kops rolling-update cluster`); after any renewal make sure kube-proxy is restarted, it loads its certificate once.',
 };
+/**
+ * Why a kubelet client certificate came this close, from kubelet's config (domain §4, §11): with
+ * rotation off nothing renews it; with rotation on kubelet asks at 70–90 % of its lifetime, so
+ * an expiring one means the renewal CSR was not approved (no selfnodeclient binding) or kubelet
+ * cannot reach the API server. Undefined when no kubelet config was read.
+ */
+function kubeletRotation(inv: Inventory): { cause: string; remedy: string } | undefined {
+  const k = inv.kubelet;
+  if (!k) return undefined;
+  if (k.rotateCertificates !== true)
+    return {
+      cause: `kubelet client certificate rotation is off (${k.config}: rotateCertificates ${k.rotateCertificates === false ? 'false' : 'not set: kubelet’s default is off unless it runs with --rotate-certificates'}): kubelet will not renew it.`,
+      remedy: `Set \`rotateCertificates: true\` in ${k.config} and restart kubelet before the certificate expires (kubelet then renews through a kubernetes.io/kube-apiserver-client-kubelet CSR, approved automatically when the node may create selfnodeclient CSRs), or replace the node.`,
+    };
+  return {
+    cause: `kubelet rotates its client certificate (${k.config}: rotateCertificates true) at 70–90 % of its lifetime, so it should already have been renewed: its renewal CSR was not approved or not issued, or kubelet cannot reach the API server.`,
+    remedy:
+      'Check the node’s CSRs (`kubectl get csr --field-selector spec.signerName=kubernetes.io/kube-apiserver-client-kubelet`, or `certdrift fleet`): a Pending one means the ClusterRoleBinding granting system:nodes `certificatesigningrequests/selfnodeclient` is missing (kubeadm creates it); approve it or restore the binding. Then check kubelet’s log for certificate_manager errors.',
+  };
+}
+
 const DEFAULT_REMEDY =
   'Renew the certificate (kubeadm: `kubeadm certs renew`, k3s/RKE2: restart the service within 120 days of expiry, kops: replace the node) and restart the components that use it.';
 
@@ -86,7 +107,9 @@ export const certExpiry: Check = {
       }
       if (status === 'ok') return;
       const ev = evidence(c, ctx.now, ctx.thresholds);
-      const remedy = REMEDY[c.component] ?? DEFAULT_REMEDY;
+      const rotation = c.component === 'kubelet-client' ? kubeletRotation(inv) : undefined;
+      const remedy = rotation?.remedy ?? REMEDY[c.component] ?? DEFAULT_REMEDY;
+      const cause = rotation ? { cause: rotation.cause } : {};
       if (status === 'not-yet-valid') {
         out.push({
           code: 'CERT_NOT_YET_VALID',
@@ -111,6 +134,7 @@ export const certExpiry: Check = {
           severity: 'critical',
           title: `${c.component} certificate expired on ${ev.notAfter ?? ''}`,
           evidence: ev,
+          ...cause,
           remedy,
           subject: where(c),
         });
@@ -120,6 +144,7 @@ export const certExpiry: Check = {
           severity: status,
           title: `${c.component} certificate expires in ${ev.residualDays ?? ''} days${ev.lifetimeLeft !== undefined ? ` (${ev.lifetimeLeft} of its lifetime left)` : ''}`,
           evidence: ev,
+          ...cause,
           remedy,
           subject: where(c),
         });
