@@ -12,6 +12,8 @@ export type { ClusterEventSpec, ConditionSpec, ReportSpec } from '../model/node-
 
 export const CONDITION_EXPIRING = 'CertificatesExpiringSoon';
 export const CONDITION_STALE = 'CertificatesStale';
+/** kubelet asks for its serving certificate by CSR and has none (KUBELET_SERVING_CERT_MISSING) */
+export const CONDITION_SERVING = 'KubeletServingCertificateMissing';
 
 /**
  * The Event reason for each finding code (null: no event). A Record over the closed list of codes,
@@ -32,6 +34,7 @@ const EVENT_REASON: Readonly<Record<FindingCode, string | null>> = {
   EXITED_LEFTOVER: null,
   NODE_REPLACEMENT_DUE: 'NodeReplacementDue',
   SERVED_STALE: 'ServedCertificateStale',
+  KUBELET_SERVING_CERT_MISSING: 'KubeletServingCertificateMissing',
 };
 
 const summary = (fs: Finding[]): string =>
@@ -45,6 +48,7 @@ export function desiredConditions(findings: readonly Finding[]): ConditionSpec[]
     (f) => (f.code === 'CERT_EXPIRING' || f.code === 'CERT_EXPIRED') && f.severity !== 'info',
   );
   const stale = findings.filter((f) => f.code === 'STALE_VIEW' || f.code === 'NOT_RELOADED');
+  const serving = findings.filter((f) => f.code === 'KUBELET_SERVING_CERT_MISSING');
   return [
     expiring.length > 0
       ? {
@@ -75,6 +79,20 @@ export function desiredConditions(findings: readonly Finding[]): ConditionSpec[]
           status: 'False',
           reason: 'NoStaleCertificates',
           message: 'every running component sees and holds the node’s current certificates',
+        },
+    serving.length > 0
+      ? {
+          type: CONDITION_SERVING,
+          status: 'True',
+          reason: 'KubeletServingCertificatePending',
+          message: summary(serving),
+        }
+      : {
+          type: CONDITION_SERVING,
+          status: 'False',
+          reason: 'KubeletServingCertificatePresent',
+          // also said when kubelet does not bootstrap its serving certificate: nothing is missing
+          message: 'kubelet has the serving certificate its configuration asks for',
         },
   ];
 }
@@ -110,7 +128,11 @@ export function desiredReport(
   return {
     scannedAt: now.toISOString(),
     ...(life
-      ? { deadline: life.deadline.toISOString(), replaceBy: life.replaceBy.toISOString() }
+      ? {
+          deadline: life.deadline.toISOString(),
+          deadlineNotBefore: life.notBefore.toISOString(),
+          replaceBy: life.replaceBy.toISOString(),
+        }
       : {}),
     worstSeverity: worstSeverity(findings),
     certificates: certificateCount,

@@ -18,3 +18,32 @@ const cases: [string, Date, Date, string][] = [
 ];
 for (const [name, nb, na, want] of cases)
   test(name, () => assert.equal(certStatus(nb, na, now, t), want));
+
+// With --warn-ratio 0.33 --critical-ratio 0.1: whichever threshold is reached first decides.
+const r = { ...t, warnRatio: 0.33, criticalRatio: 0.1 };
+const ratioCases: [string, Date, Date, string][] = [
+  [
+    'a year-long certificate with 100 days (27 %) left is warning by share',
+    at(-265),
+    at(100),
+    'warning',
+  ],
+  ['a year-long certificate with 200 days left is ok', at(-165), at(200), 'ok'],
+  ['a 10-year CA with 300 days (8 %) left is critical by share', at(-3350), at(300), 'critical'],
+  [
+    'a 90-day certificate with 20 days (22 %) left is warning by days and share',
+    at(-70),
+    at(20),
+    'warning',
+  ],
+  [
+    'a 24-hour certificate with 10 hours left is critical by days',
+    at(-14 / 24),
+    at(10 / 24),
+    'critical',
+  ],
+  ['expired stays expired', at(-400), at(-1), 'expired'],
+  ['not yet valid stays not yet valid', at(1), at(300), 'not-yet-valid'],
+];
+for (const [name, nb, na, want] of ratioCases)
+  test(name, () => assert.equal(certStatus(nb, na, now, r), want));

@@ -5,6 +5,7 @@
 // no agent. This is the view from the API server, where those nodes still show up.
 // Pure: time is `now`, inputs are the edge's facts.
 
+import { lifetimeLeft } from '../model/thresholds.js';
 import { ageSeconds, csrNode, csrState, type CsrState } from './csr-state.js';
 import { KUBELET_SIGNERS, type CsrFacts, type FleetNodeFacts, type ReportFacts } from './types.js';
 
@@ -17,6 +18,10 @@ export interface FleetOptions {
   silentAfterSeconds: number;
   warnDays: number;
   criticalDays: number;
+  /** warning below this share of the deadline certificate's lifetime left (--warn-ratio); absent: off */
+  warnRatio?: number;
+  /** critical below this share (--critical-ratio); absent: off */
+  criticalRatio?: number;
 }
 
 export interface CsrSummary {
@@ -44,6 +49,12 @@ export interface FleetRow {
   reportAgeSeconds: number | null;
   deadline: string | null;
   deadlineInSeconds: number | null;
+  /**
+   * the share of the deadline certificate's lifetime left (0..1), from the report's
+   * deadlineNotBefore; null when the report has none (an agent older than the field, or no
+   * deadline): then only the day thresholds judge the deadline
+   */
+  lifetimeLeft: number | null;
   status: DeadlineStatus;
   /** the last known deadline has passed and the report is silent: nobody has looked since */
   deadlinePassedWhileSilent: boolean;
@@ -64,12 +75,30 @@ export interface FleetView {
 
 export const MAX_CSR_ITEMS = 10;
 
-function deadlineStatus(inSeconds: number | null, o: FleetOptions): DeadlineStatus {
+/** Days or share of lifetime: at a level when EITHER says so, as on the node (model/thresholds.ts). */
+function deadlineStatus(
+  inSeconds: number | null,
+  share: number | null,
+  o: FleetOptions,
+): DeadlineStatus {
   if (inSeconds === null) return 'unknown';
   if (inSeconds <= 0) return 'expired';
-  if (inSeconds <= o.criticalDays * 86_400) return 'critical';
-  if (inSeconds <= o.warnDays * 86_400) return 'warning';
+  const below = (ratio: number | undefined): boolean =>
+    share !== null && ratio !== undefined && share < ratio;
+  if (inSeconds <= o.criticalDays * 86_400 || below(o.criticalRatio)) return 'critical';
+  if (inSeconds <= o.warnDays * 86_400 || below(o.warnRatio)) return 'warning';
   return 'ok';
+}
+
+/** The share left of the window deadlineNotBefore..deadline, when the report carries both. */
+function shareLeft(r: ReportFacts | undefined, now: Date): number | null {
+  if (r?.deadline === undefined || r.deadlineNotBefore === undefined) return null;
+  const nb = Date.parse(r.deadlineNotBefore);
+  const na = Date.parse(r.deadline);
+  if (Number.isNaN(nb) || Number.isNaN(na)) return null;
+  const share = lifetimeLeft(new Date(nb), new Date(na), now);
+  // four decimals: enough for a tenth of a percent, stable in JSON
+  return share === null ? null : Math.round(share * 10_000) / 10_000;
 }
 
 function secondsUntil(text: string | undefined, now: Date): number | null {
@@ -146,6 +175,7 @@ export function buildFleetView(
           ? 'silent'
           : 'reporting';
     const inSeconds = secondsUntil(r?.deadline, o.now);
+    const share = inSeconds === null ? null : shareLeft(r, o.now);
     const own = (csrsOf.get(n.name) ?? [])
       .slice()
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
@@ -157,7 +187,8 @@ export function buildFleetView(
       reportAgeSeconds: age,
       deadline: inSeconds === null ? null : (r?.deadline ?? null),
       deadlineInSeconds: inSeconds,
-      status: deadlineStatus(inSeconds, o),
+      lifetimeLeft: share,
+      status: deadlineStatus(inSeconds, share, o),
       deadlinePassedWhileSilent: coverage === 'silent' && inSeconds !== null && inSeconds <= 0,
       csrs: summarize(own, o.now),
       recentCsrs: own.slice(0, MAX_CSR_ITEMS).map((c) => itemOf(c, o.now)),

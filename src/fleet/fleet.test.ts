@@ -187,3 +187,57 @@ test('coverage, silence and metrics', () => {
   );
   assert.match(text, /^certdrift_fleet_serving_csrs_left_pending_total\{reason="NoSan"\} 1$/m);
 });
+
+test('deadline status: days or share of lifetime, either raises it; no notBefore → days only', () => {
+  const now = new Date('2030-01-01T00:00:00Z');
+  const day = 86_400_000;
+  const iso = (d: number): string => new Date(now.getTime() + d * day).toISOString();
+  // [report: deadline in days, notBefore in days (undefined: an older agent)], status, lifetimeLeft
+  const rows: [string, number, number | undefined, string, number | null][] = [
+    ['year-long, 100 days left (27.4 %): warning by share', 100, -265, 'warning', 0.274],
+    ['year-long, 200 days left (54.8 %): ok', 200, -165, 'ok', 0.5479],
+    ['10 years, 200 days left (5.5 %): critical by share', 200, -3450, 'critical', 0.0548],
+    ['10 days, 5 left (50 %): critical by days', 5, -5, 'critical', 0.5],
+    ['no notBefore in the report: days only', 100, undefined, 'ok', null],
+  ];
+  const nodes = rows.map(([name]) => ({ ...NODE, name, uid: name }));
+  const v = buildFleetView(
+    nodes,
+    rows.map(([name, deadline, notBefore]) => ({
+      node: name,
+      scannedAt: now.toISOString(),
+      deadline: iso(deadline),
+      ...(notBefore !== undefined ? { deadlineNotBefore: iso(notBefore) } : {}),
+      worstSeverity: 'ok',
+    })),
+    [],
+    {
+      now,
+      silentAfterSeconds: 1800,
+      warnDays: 30,
+      criticalDays: 7,
+      warnRatio: 1 / 3,
+      criticalRatio: 0.1,
+    },
+  );
+  for (const [name, , , status, share] of rows) {
+    const r = v.nodes.find((x) => x.node === name);
+    assert.deepEqual([r?.status, r?.lifetimeLeft], [status, share], name);
+  }
+  // Without ratio flags the share is still reported, and only days judge.
+  const daysOnly = buildFleetView(
+    nodes.slice(0, 1),
+    [
+      {
+        node: rows[0]?.[0] ?? '',
+        scannedAt: now.toISOString(),
+        deadline: iso(100),
+        deadlineNotBefore: iso(-265),
+        worstSeverity: 'ok',
+      },
+    ],
+    [],
+    { now, silentAfterSeconds: 1800, warnDays: 30, criticalDays: 7 },
+  );
+  assert.equal(daysOnly.nodes[0]?.status, 'ok');
+});

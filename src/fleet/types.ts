@@ -24,6 +24,8 @@ export interface ReportFacts {
   scannedAt?: string;
   /** status.deadline: the earliest expiry of the node's own certificates */
   deadline?: string;
+  /** status.deadlineNotBefore: when the deadline certificate's validity began (its lifetime, for --warn-ratio) */
+  deadlineNotBefore?: string;
   worstSeverity: string;
 }
 

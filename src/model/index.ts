@@ -157,6 +157,29 @@ export interface Inventory {
   sources: SourceStatus[];
   /** local TLS endpoints probed, with the certificate each serves and its configured file (absent: not probed) */
   served?: ServedCertificate[];
+  /** how kubelet's configuration file says it gets its certificates (absent: no config file read) */
+  kubelet?: KubeletCertSettings;
+}
+
+/**
+ * The certificate settings of kubelet's KubeletConfiguration file, and what is on disk for them
+ * (sources/usage.ts). Flags (`--rotate-certificates`, `--rotate-server-certificates`) override
+ * the file and are not read here.
+ */
+export interface KubeletCertSettings {
+  /** the config file read (node path) */
+  config: string;
+  /** serving certificate requested through `kubernetes.io/kubelet-serving` CSRs */
+  serverTLSBootstrap: boolean;
+  /** client certificate rotation as written; absent: not set in the file */
+  rotateCertificates?: boolean;
+  /** the port kubelet serves on (KubeletConfiguration `port`, default 10250) */
+  port: number;
+  /**
+   * With serverTLSBootstrap: `<cert-dir>/kubelet-server-current.pem` (the link kubelet points at
+   * its newest approved serving certificate) and, when it cannot be resolved, why.
+   */
+  servingCurrent?: { path: string; problem?: { reason: Reason; message: string } };
 }
 
 /** What a local TLS endpoint presented, next to the file its component is configured with. */
@@ -208,6 +231,7 @@ export const FINDING_CODES = [
   'DUPLICATE_RUNNING',
   'EXITED_LEFTOVER',
   'SERVED_STALE',
+  'KUBELET_SERVING_CERT_MISSING',
 ] as const;
 
 export type FindingCode = (typeof FINDING_CODES)[number];
@@ -231,11 +255,20 @@ export interface Finding<C extends string = FindingCode> {
   target?: string;
 }
 
+/**
+ * When a certificate needs attention. A certificate is at a level when EITHER of its thresholds
+ * says so: the residual time (days), or the share of its lifetime left (cert-manager renews at a
+ * third: `warnRatio: 1/3`). The level rules live in `thresholds.ts`.
+ */
 export interface Thresholds {
   /** residual time below which a certificate is `warning`, in milliseconds */
   warnMs: number;
   /** residual time below which a certificate is `critical`, in milliseconds */
   criticalMs: number;
+  /** share of the lifetime (notAfter − notBefore) left below which it is `warning`, in (0,1); absent: off */
+  warnRatio?: number;
+  /** share of the lifetime left below which it is `critical`, in (0,1); absent: off */
+  criticalRatio?: number;
 }
 
 export const DAY_MS = 86_400_000;

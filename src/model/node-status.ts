@@ -18,6 +18,8 @@ export interface ClusterEventSpec {
 export interface ReportSpec {
   scannedAt: string;
   deadline?: string;
+  /** notBefore of the certificate that sets the deadline: with it, that certificate's lifetime, so the fleet view can judge --warn-ratio */
+  deadlineNotBefore?: string;
   replaceBy?: string;
   worstSeverity: string;
   certificates: number;

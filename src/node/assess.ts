@@ -36,7 +36,7 @@ export function assess(
   const lifetime = nodeLifetime(
     inv.certificates.filter((c) => c.superseded === undefined),
     ctx.now,
-    ctx.thresholds.warnMs,
+    ctx.thresholds,
   );
   const findings = checks.flatMap((c) => c.run(inv, { ...ctx, lifetime }));
   const worst = worstSeverity(findings);

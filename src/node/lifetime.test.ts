@@ -32,7 +32,7 @@ test('the deadline is the earliest node certificate, CAs and admin excluded', ()
       cert({ component: 'admin', notAfter: new Date('2026-12-02T00:00:00Z') }),
     ],
     now,
-    30 * DAY_MS,
+    { warnMs: 30 * DAY_MS },
   );
   assert.ok(life);
   assert.equal(life.by.component, 'kube-proxy');
@@ -45,5 +45,17 @@ test('the deadline is the earliest node certificate, CAs and admin excluded', ()
 });
 
 test('no node certificates, no deadline', () => {
-  assert.equal(nodeLifetime([cert({ component: 'ca', isCA: true })], now, 0), null);
+  assert.equal(nodeLifetime([cert({ component: 'ca', isCA: true })], now, { warnMs: 0 }), null);
+});
+
+test('with --warn-ratio the replace-by date is the earlier of the two thresholds', () => {
+  // kube-proxy: 460 days from issue (backdated 2 days), so a third of its 462-day window is 154 days
+  const certs = [kops(470, 'kubelet-client'), kops(460, 'kube-proxy')];
+  const life = nodeLifetime(certs, now, { warnMs: 30 * DAY_MS, warnRatio: 1 / 3 });
+  assert.ok(life);
+  assert.equal(life.notBefore.toISOString(), '2025-10-19T00:00:00.000Z');
+  assert.equal(life.replaceBy.toISOString(), '2026-08-23T00:00:00.000Z');
+  // a share so small that the days come first
+  const late = nodeLifetime(certs, now, { warnMs: 30 * DAY_MS, warnRatio: 0.01 });
+  assert.equal(late?.replaceBy.toISOString(), '2026-12-25T00:00:00.000Z');
 });

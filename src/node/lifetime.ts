@@ -4,7 +4,8 @@
 // (validHours = 455*24 + hash % (30*24)) with NotBefore = issue − 48 h and are never renewed in
 // place, so the deadline is the node's end of life and the issue time tells the node's age.
 
-import { DAY_MS, type Certificate, type Component } from '../model/index.js';
+import { DAY_MS, type Certificate, type Component, type Thresholds } from '../model/index.js';
+import { warningFrom } from '../model/thresholds.js';
 
 export const KOPS_BACKDATE_MS = 48 * 3_600_000;
 export const KOPS_MIN_DAYS = 455;
@@ -20,7 +21,12 @@ export interface NodeLifetime {
   issuedAt?: Date;
   /** kops: days since issue */
   ageDays?: number;
-  /** deadline minus the margin: the date by which to replace (or renew) */
+  /** the deadline certificate's notBefore: with the deadline, its lifetime (for --warn-ratio) */
+  notBefore: Date;
+  /**
+   * when the deadline certificate reaches `warning` — deadline minus the warning days, or earlier
+   * when --warn-ratio says so (model/thresholds.ts warningFrom): the date by which to replace (or renew)
+   */
   replaceBy: Date;
   daysLeft: number;
 }
@@ -36,7 +42,7 @@ export function isKopsValidity(c: Certificate): boolean {
 export function nodeLifetime(
   certs: readonly Certificate[],
   now: Date,
-  marginMs: number,
+  t: Pick<Thresholds, 'warnMs' | 'warnRatio'>,
 ): NodeLifetime | null {
   let first: Certificate | undefined;
   for (const c of certs) {
@@ -49,7 +55,8 @@ export function nodeLifetime(
     deadline: first.notAfter,
     by: { component: first.component, path: first.location.path, commonName: first.commonName },
     kopsRule,
-    replaceBy: new Date(first.notAfter.getTime() - marginMs),
+    notBefore: first.notBefore,
+    replaceBy: warningFrom(first.notBefore, first.notAfter, { criticalMs: 0, ...t }),
     daysLeft: Math.floor((first.notAfter.getTime() - now.getTime()) / DAY_MS),
   };
   if (kopsRule) {

@@ -88,6 +88,11 @@ export async function scanNode(
   });
   // Files only a flag named (no preset, no mount) are compared with what processes hold too.
   if (usage.added.files.length > 0) seen = examine(base);
-  const inv = { ...base, workloads: seen.workloads, errors: [...base.errors, ...seen.errors] };
+  const inv = {
+    ...base,
+    workloads: seen.workloads,
+    errors: [...base.errors, ...seen.errors],
+    ...(usage.kubelet ? { kubelet: usage.kubelet } : {}),
+  };
   return applyUsage(inv, { named: usage.named }, memo.usage);
 }

@@ -11,7 +11,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { publishNodeStatus } from '../../src/adapters/kube/publish.js';
 import { ClusterError } from '../../src/model/cluster.js';
-import { CONDITION_EXPIRING, CONDITION_STALE } from '../../src/agent/node-status.js';
+import {
+  CONDITION_EXPIRING,
+  CONDITION_SERVING,
+  CONDITION_STALE,
+} from '../../src/agent/node-status.js';
 import { tokenId } from '../support/control-plane/fault-proxy.js';
 import type { AuditEvent, Obj } from '../support/control-plane/index.js';
 import { finding, statusSpec } from './spec.js';
@@ -45,10 +49,15 @@ test('conditions are set while problems last and cleared after, through 503 and 
   const problems = [
     finding('CERT_EXPIRING', 'critical', '/var/lib/kube-proxy/kubeconfig'),
     finding('STALE_VIEW', 'critical', 'container/kube-proxy'),
+    finding(
+      'KUBELET_SERVING_CERT_MISSING',
+      'warning',
+      '/var/lib/kubelet/pki/kubelet-server-current.pem',
+    ),
   ];
   await publishNodeStatus(client, node, statusSpec(problems, t1, node), t1);
   const after1 = await conditions(lab);
-  const ours = new Set([CONDITION_EXPIRING, CONDITION_STALE]);
+  const ours = new Set([CONDITION_EXPIRING, CONDITION_STALE, CONDITION_SERVING]);
   assert.deepEqual(
     after1.filter((c) => !ours.has(c.type)).map((c) => [c.type, c.status, c.reason]),
     kubelets,
@@ -61,6 +70,7 @@ test('conditions are set while problems last and cleared after, through 503 and 
     [
       [CONDITION_EXPIRING, 'True', 'CertificateExpiring', '2026-11-25T10:00:00Z'],
       [CONDITION_STALE, 'True', 'StaleCertificateView', '2026-11-25T10:00:00Z'],
+      [CONDITION_SERVING, 'True', 'KubeletServingCertificatePending', '2026-11-25T10:00:00Z'],
     ],
   );
   assert.ok(
@@ -79,6 +89,12 @@ test('conditions are set while problems last and cleared after, through 503 and 
   await publishNodeStatus(client, node, statusSpec([], t2, node), t2);
   const t3 = new Date('2026-11-25T10:10:00Z');
   await publishNodeStatus(client, node, statusSpec([], t3, node), t3);
+  const serving = (await conditions(lab)).find((c) => c.type === CONDITION_SERVING);
+  assert.deepEqual(
+    [serving?.status, serving?.reason],
+    ['False', 'KubeletServingCertificatePresent'],
+    'cleared once the serving certificate is there',
+  );
   const stale = (await conditions(lab)).find((c) => c.type === CONDITION_STALE);
   assert.equal(stale?.status, 'False');
   assert.equal(

@@ -20,6 +20,11 @@ import { splitList } from '../../src/cli/config/scan-config.js';
 import { salvageLedger } from '../../src/ledger/salvage-ledger.js';
 import { daysFrom, issue, type Issued } from '../support/certs.js';
 import { NOW } from '../support/nodes.js';
+import {
+  readKubeletConfigPaths,
+  readKubeletRotation,
+  readKubeletServing,
+} from '../../src/node/usage/index.js';
 
 const RUNS = { numRuns: 1500 };
 let a: Issued;
@@ -98,6 +103,22 @@ test('garbage between good PEM blocks never hides them', () => {
         cns.includes('prop-a') && cns.includes('prop-b'),
         `lost a block with junk ${JSON.stringify(junk)}`,
       );
+    }),
+    RUNS,
+  );
+});
+
+test('the kubelet config readers never throw on random text or random JSON', () => {
+  const readAll = (text: string): void => {
+    readKubeletConfigPaths(text);
+    readKubeletServing(text);
+    const r = readKubeletRotation(text);
+    assert.equal(typeof r.serverTLSBootstrap, 'boolean');
+  };
+  fc.assert(fc.property(fc.string({ maxLength: 512 }), readAll), RUNS);
+  fc.assert(
+    fc.property(fc.jsonValue(), (v) => {
+      readAll(JSON.stringify(v));
     }),
     RUNS,
   );

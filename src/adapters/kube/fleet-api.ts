@@ -63,6 +63,7 @@ function reportOf(v: unknown): ReportFacts {
     node: str(obj(r.metadata).name),
     ...(typeof s.scannedAt === 'string' ? { scannedAt: s.scannedAt } : {}),
     ...(typeof s.deadline === 'string' ? { deadline: s.deadline } : {}),
+    ...(typeof s.deadlineNotBefore === 'string' ? { deadlineNotBefore: s.deadlineNotBefore } : {}),
     worstSeverity: str(s.worstSeverity),
   };
 }

@@ -61,6 +61,9 @@ export function reportOf(v: unknown): NodeCertificateReport {
       : {
           scannedAt: str(s.scannedAt),
           ...(typeof s.deadline === 'string' ? { deadline: s.deadline } : {}),
+          ...(typeof s.deadlineNotBefore === 'string'
+            ? { deadlineNotBefore: s.deadlineNotBefore }
+            : {}),
           ...(typeof s.replaceBy === 'string' ? { replaceBy: s.replaceBy } : {}),
           worstSeverity: str(s.worstSeverity),
           certificates: num(s.certificates),

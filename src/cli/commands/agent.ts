@@ -235,7 +235,13 @@ export const agentCommand: CommandDef = {
     'stops it cleanly. Metrics are documented in docs/metrics.md.',
   ].join('\n'),
   options: {
-    ...scanOptions([...DISCOVERY_OPTIONS, 'warn-days', 'critical-days']),
+    ...scanOptions([
+      ...DISCOVERY_OPTIONS,
+      'warn-days',
+      'critical-days',
+      'warn-ratio',
+      'critical-ratio',
+    ]),
     listen: {
       type: 'string',
       value: 'HOST:PORT',

@@ -21,6 +21,29 @@ import { UsageError } from '../command.js';
 import { OperationalError } from '../errors.js';
 import { newSyncState, syncFleet, type SyncOptions } from '../fleet-sync.js';
 import { VERSION } from '../version.js';
+import { checkRatios, SCAN_FIELDS } from '../config/scan-config.js';
+import { loadLayers, optionsOf } from '../scan-options.js';
+import { resolveFields } from '../config/fields.js';
+
+/**
+ * The share-of-lifetime thresholds: scan's own definitions (flag, CERTDRIFT_* variable, help,
+ * validation), so `fleet --warn-ratio` means what `scan --warn-ratio` means. The day thresholds
+ * keep the fleet's whole-day flags.
+ */
+const RATIO_FIELDS = { warnRatio: SCAN_FIELDS.warnRatio, criticalRatio: SCAN_FIELDS.criticalRatio };
+
+async function ratios(
+  values: Values,
+  io: Io,
+): Promise<{ warnRatio?: number; criticalRatio?: number }> {
+  const r = resolveFields<{ warnRatio?: number; criticalRatio?: number }>(
+    RATIO_FIELDS,
+    {},
+    await loadLayers(RATIO_FIELDS, values, io),
+  );
+  checkRatios(r);
+  return r;
+}
 
 const str = (v: Values, k: string): string | undefined =>
   typeof v[k] === 'string' ? v[k] : undefined;
@@ -168,6 +191,7 @@ async function runFleet(values: Values, positionals: string[], io: Io): Promise<
     silentAfterSeconds: seconds(values, 'silent-after', '30m', 60, 30 * 86_400),
     warnDays,
     criticalDays,
+    ...(await ratios(values, io)),
     ...(approve ? { approve } : {}),
     log: (line) => io.stderr.write(`certdrift fleet: ${line}\n`),
   };
@@ -229,6 +253,9 @@ export const fleetCommand: CommandDef = {
     'Exit codes (one-shot): 0 all covered and fine, 1 warnings (silent node, no agent, a kubelet',
     'CSR not issued, deadline within --warn-days), 2 critical (deadline within --critical-days,',
     'passed, or passed while silent), 3 usage or operational error.',
+    '--warn-ratio and --critical-ratio judge the share of the deadline certificate’s lifetime',
+    'left as well (either threshold raises the status), from the report’s deadlineNotBefore; a',
+    'report without it (written by an older agent) is judged by days only (lifetimeLeft: null).',
   ].join('\n'),
   options: {
     kubernetes: {
@@ -262,6 +289,7 @@ export const fleetCommand: CommandDef = {
       description: 'deadline critical',
       shownDefault: '7',
     },
+    ...optionsOf(RATIO_FIELDS),
     at: {
       type: 'string',
       value: 'DATE',

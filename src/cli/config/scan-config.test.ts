@@ -10,7 +10,9 @@ import {
   SCAN_DEFAULTS,
   SCAN_FIELDS,
   splitList,
+  thresholdsOf,
 } from './scan-config.js';
+import { DAY_MS } from '../../model/index.js';
 
 test('defaults → file → env → flags, last wins', () => {
   const c = resolveScanConfig([
@@ -44,6 +46,53 @@ test('bad values are clear errors naming their source', () => {
       () => resolveScanConfig([{ name: 'flag', values }]),
       (e: unknown) => e instanceof ConfigError && re.test(e.message),
     );
+});
+
+test('ratio thresholds: off by default, from a file, CERTDRIFT_* or flags, into the thresholds', () => {
+  const off = resolveScanConfig([]);
+  assert.equal(off.warnRatio, undefined);
+  assert.deepEqual(thresholdsOf(off), { warnMs: 30 * DAY_MS, criticalMs: 7 * DAY_MS });
+  const c = resolveScanConfig([
+    { name: 'file', values: { warnRatio: 0.5, criticalRatio: 0.2 } },
+    { name: 'environment', values: envLayer({ CERTDRIFT_WARN_RATIO: '0.33' }) },
+    { name: 'flag', values: { criticalRatio: '0.1' } },
+  ]);
+  assert.deepEqual(thresholdsOf(c), {
+    warnMs: 30 * DAY_MS,
+    criticalMs: 7 * DAY_MS,
+    warnRatio: 0.33,
+    criticalRatio: 0.1,
+  });
+});
+
+test('ratio thresholds: a fraction in (0,1), critical not above warning, errors name the flag', () => {
+  const bad: [Record<string, unknown>, RegExp][] = [
+    [{ warnRatio: '0' }, /flag warning ratio \(--warn-ratio\): expected a fraction .* got "0"/],
+    [{ warnRatio: '1' }, /--warn-ratio.*got "1"/],
+    [{ warnRatio: '33%' }, /--warn-ratio.*got "33%"/],
+    [{ criticalRatio: '-0.1' }, /--critical-ratio.*got "-0.1"/],
+    [{ criticalRatio: 'NaN' }, /--critical-ratio/],
+    [
+      { warnRatio: '0.1', criticalRatio: '0.5' },
+      /--critical-ratio \(0.5\) must not exceed --warn-ratio \(0.1\)/,
+    ],
+  ];
+  for (const [values, re] of bad)
+    assert.throws(
+      () => resolveScanConfig([{ name: 'flag', values }]),
+      (e: unknown) => e instanceof ConfigError && re.test(e.message),
+      JSON.stringify(values),
+    );
+  // equal shares, or a critical share alone, are allowed
+  assert.equal(
+    resolveScanConfig([{ name: 'flag', values: { warnRatio: '0.2', criticalRatio: '0.2' } }])
+      .criticalRatio,
+    0.2,
+  );
+  assert.equal(
+    resolveScanConfig([{ name: 'flag', values: { criticalRatio: '0.1' } }]).criticalRatio,
+    0.1,
+  );
 });
 
 test('sizes and lists', () => {

@@ -2,7 +2,7 @@
 // frozen, from one field table (SCAN_FIELDS). No I/O here: the CLI reads the file and hands
 // over its parsed content.
 
-import { DAY_MS } from '../../model/index.js';
+import { DAY_MS, type Thresholds } from '../../model/index.js';
 import {
   absolutePath,
   ConfigError,
@@ -29,6 +29,10 @@ export interface ScanConfig {
   presets: 'auto' | readonly string[];
   warnDays: number;
   criticalDays: number;
+  /** warning below this share of a certificate's lifetime left, in (0,1); absent: days only */
+  warnRatio?: number;
+  /** critical below this share of its lifetime left, in (0,1); absent: days only */
+  criticalRatio?: number;
   maxFileSize: number;
   maxFiles: number;
   output: OutputFormat;
@@ -128,6 +132,25 @@ export const SCAN_FIELDS: Fields<Required<ScanConfig>> = {
     shownDefault: '7',
     parse: (v, what) => parseNumber(v, what, 0),
   },
+  warnRatio: {
+    flag: 'warn-ratio',
+    env: 'CERTDRIFT_WARN_RATIO',
+    value: 'FRACTION',
+    label: 'warning ratio (--warn-ratio)',
+    description:
+      "status warning below this share of a certificate's lifetime left, e.g. 0.33 (cert-manager renews at a third); either threshold, days or share, raises the status",
+    shownDefault: 'off',
+    parse: parseRatio,
+  },
+  criticalRatio: {
+    flag: 'critical-ratio',
+    env: 'CERTDRIFT_CRITICAL_RATIO',
+    value: 'FRACTION',
+    label: 'critical ratio (--critical-ratio)',
+    description: "status critical below this share of a certificate's lifetime left, e.g. 0.1",
+    shownDefault: 'off',
+    parse: parseRatio,
+  },
   at: {
     flag: 'at',
     value: 'DATE',
@@ -219,6 +242,7 @@ export function resolveScanConfig(layers: { name: string; values: Layer }[]): Sc
     throw new ConfigError(
       `critical days (${c.criticalDays}) must not exceed warning days (${c.warnDays})`,
     );
+  checkRatios(c);
   return Object.freeze({
     ...c,
     paths: Object.freeze([...c.paths]),
@@ -227,8 +251,31 @@ export function resolveScanConfig(layers: { name: string; values: Layer }[]): Sc
   });
 }
 
-export function thresholdsOf(c: ScanConfig): { warnMs: number; criticalMs: number } {
-  return { warnMs: c.warnDays * DAY_MS, criticalMs: c.criticalDays * DAY_MS };
+/** A share of a lifetime: strictly between 0 (never) and 1 (always), as a number or a string. */
+export function parseRatio(v: unknown, what: string): number {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+  if (!Number.isFinite(n) || n <= 0 || n >= 1)
+    throw new ConfigError(
+      `${what}: expected a fraction of the lifetime greater than 0 and less than 1 (0.33: a third left), got ${JSON.stringify(v)}`,
+    );
+  return n;
+}
+
+/** A certificate critical at a larger share than it warns at would skip warning: refuse it. */
+export function checkRatios(c: { warnRatio?: number; criticalRatio?: number }): void {
+  if (c.warnRatio !== undefined && c.criticalRatio !== undefined && c.criticalRatio > c.warnRatio)
+    throw new ConfigError(
+      `--critical-ratio (${c.criticalRatio}) must not exceed --warn-ratio (${c.warnRatio})`,
+    );
+}
+
+export function thresholdsOf(c: ScanConfig): Thresholds {
+  return {
+    warnMs: c.warnDays * DAY_MS,
+    criticalMs: c.criticalDays * DAY_MS,
+    ...(c.warnRatio !== undefined ? { warnRatio: c.warnRatio } : {}),
+    ...(c.criticalRatio !== undefined ? { criticalRatio: c.criticalRatio } : {}),
+  };
 }
 
 /** CERTDRIFT_* variables → a layer (from the field table). */

@@ -57,3 +57,106 @@ test('the kube-proxy remedy says it must be restarted after renewal', () => {
   const [f] = certExpiry.run(inventory([cert({ notAfter: at(3), component: 'kube-proxy' })]), ctx);
   assert.match(f?.remedy ?? '', /restarted/);
 });
+
+// --warn-ratio 0.33 --critical-ratio 0.1 next to the day thresholds: a level when EITHER says so.
+const ratioCtx = { ...ctx, thresholds: { ...ctx.thresholds, warnRatio: 0.33, criticalRatio: 0.1 } };
+const ratioCases: [string, Parameters<typeof cert>[0], [string, string][], string | undefined][] = [
+  [
+    'a year-long certificate with 100 days left (27 %) is warning by share',
+    { notBefore: at(-265), notAfter: at(100) },
+    [['CERT_EXPIRING', 'warning']],
+    '27.4%',
+  ],
+  [
+    'a 10-year certificate with 200 days left (5 %) is critical by share',
+    { notBefore: at(-3450), notAfter: at(200) },
+    [['CERT_EXPIRING', 'critical']],
+    '5.5%',
+  ],
+  [
+    'a 90-day certificate with 60 days left (67 %) is ok by both',
+    { notBefore: at(-30), notAfter: at(60) },
+    [],
+    undefined,
+  ],
+  [
+    'a 10-day certificate with 5 days left (50 %) is critical by days',
+    { notBefore: at(-5), notAfter: at(5) },
+    [['CERT_EXPIRING', 'critical']],
+    '50.0%',
+  ],
+];
+for (const [name, c, want, share] of ratioCases) {
+  test(`ratio: ${name}`, () => {
+    const got = certExpiry.run(inventory([cert(c)]), ratioCtx);
+    assert.deepEqual(
+      got.map((f) => [f.code, f.severity]),
+      want,
+    );
+    assert.equal(got[0]?.evidence.lifetimeLeft, share);
+    if (share) assert.match(got[0]?.title ?? '', new RegExp(`\\(${share} of its lifetime left\\)`));
+  });
+}
+
+test('without a ratio threshold the evidence does not mention the share', () => {
+  const [f] = certExpiry.run(inventory([cert({ notBefore: at(-10), notAfter: at(3) })]), ctx);
+  assert.equal(f?.evidence.lifetimeLeft, undefined);
+  assert.doesNotMatch(f?.title ?? '', /lifetime/);
+});
+
+test('an expiring kubelet client certificate says whether kubelet rotates it', () => {
+  const kubeletClient = cert({ component: 'kubelet-client', notBefore: at(-300), notAfter: at(5) });
+  const withConfig = (rotateCertificates?: boolean) => ({
+    ...inventory([kubeletClient]),
+    kubelet: {
+      config: '/var/lib/kubelet/config.yaml',
+      serverTLSBootstrap: false,
+      port: 10250,
+      ...(rotateCertificates !== undefined ? { rotateCertificates } : {}),
+    },
+  });
+  const rows: [
+    string,
+    ReturnType<typeof withConfig> | ReturnType<typeof inventory>,
+    RegExp | undefined,
+    RegExp,
+  ][] = [
+    [
+      'no config read: the generic remedy',
+      inventory([kubeletClient]),
+      undefined,
+      /enable kubelet client certificate rotation/,
+    ],
+    [
+      'rotateCertificates: false',
+      withConfig(false),
+      /rotation is off \(\/var\/lib\/kubelet\/config.yaml: rotateCertificates false\)/,
+      /Set `rotateCertificates: true`/,
+    ],
+    [
+      'not set: default off, unless a flag',
+      withConfig(),
+      /not set: kubelet’s default is off unless it runs with --rotate-certificates/,
+      /Set `rotateCertificates: true`/,
+    ],
+    [
+      'rotation on: the renewal CSR is stuck',
+      withConfig(true),
+      /should already have been renewed/,
+      /selfnodeclient/,
+    ],
+  ];
+  for (const [name, i, cause, remedy] of rows) {
+    const [f] = certExpiry.run(i, ctx);
+    assert.equal(f?.code, 'CERT_EXPIRING', name);
+    if (cause) assert.match(f.cause ?? '', cause, name);
+    else assert.equal(f.cause, undefined, name);
+    assert.match(f.remedy, remedy, name);
+  }
+  // other components are not about kubelet's rotation
+  const [proxy] = certExpiry.run(
+    { ...withConfig(false), certificates: [cert({ component: 'kube-proxy', notAfter: at(5) })] },
+    ctx,
+  );
+  assert.equal(proxy?.cause, undefined);
+});

@@ -4,7 +4,14 @@
 // subject (the normal state during a CA rotation) is informational only, not an alarm.
 
 import { certStatus } from '../../certs/status.js';
-import { DAY_MS, type Certificate, type Finding, type Inventory } from '../../model/index.js';
+import {
+  DAY_MS,
+  type Certificate,
+  type Finding,
+  type Inventory,
+  type Thresholds,
+} from '../../model/index.js';
+import { formatShare, lifetimeLeft } from '../../model/thresholds.js';
 import type { Check, CheckContext } from './context.js';
 
 function where(c: Certificate): string {
@@ -19,8 +26,16 @@ function groupKey(c: Certificate): string {
   return `${c.location.path}|${kc ? `${kc.entry}:${kc.name}:${kc.field}` : ''}|${c.subject}`;
 }
 
-function evidence(c: Certificate, now: Date): Record<string, string> {
+/** The share of the lifetime left, shown only when a ratio threshold is in force (it may be why). */
+function shareLeft(c: Certificate, now: Date, t: Thresholds): string | undefined {
+  if (t.warnRatio === undefined && t.criticalRatio === undefined) return undefined;
+  const share = lifetimeLeft(c.notBefore, c.notAfter, now);
+  return share === null ? undefined : formatShare(share);
+}
+
+function evidence(c: Certificate, now: Date, t: Thresholds): Record<string, string> {
   const days = (c.notAfter.getTime() - now.getTime()) / DAY_MS;
+  const share = shareLeft(c, now, t);
   return {
     component: c.component,
     subject: c.subject,
@@ -28,6 +43,7 @@ function evidence(c: Certificate, now: Date): Record<string, string> {
     notBefore: c.notBefore.toISOString(),
     notAfter: c.notAfter.toISOString(),
     residualDays: days.toFixed(1),
+    ...(share !== undefined ? { lifetimeLeft: share } : {}),
   };
 }
 
@@ -38,6 +54,27 @@ const REMEDY: Readonly<Record<string, string>> = {
   'kube-proxy':
     'Replace the node (kops: `kops rolling-update cluster`); after any renewal make sure kube-proxy is restarted, it loads its certificate once.',
 };
+/**
+ * Why a kubelet client certificate came this close, from kubelet's config (domain §4, §11): with
+ * rotation off nothing renews it; with rotation on kubelet asks at 70–90 % of its lifetime, so
+ * an expiring one means the renewal CSR was not approved (no selfnodeclient binding) or kubelet
+ * cannot reach the API server. Undefined when no kubelet config was read.
+ */
+function kubeletRotation(inv: Inventory): { cause: string; remedy: string } | undefined {
+  const k = inv.kubelet;
+  if (!k) return undefined;
+  if (k.rotateCertificates !== true)
+    return {
+      cause: `kubelet client certificate rotation is off (${k.config}: rotateCertificates ${k.rotateCertificates === false ? 'false' : 'not set: kubelet’s default is off unless it runs with --rotate-certificates'}): kubelet will not renew it.`,
+      remedy: `Set \`rotateCertificates: true\` in ${k.config} and restart kubelet before the certificate expires (kubelet then renews through a kubernetes.io/kube-apiserver-client-kubelet CSR, approved automatically when the node may create selfnodeclient CSRs), or replace the node.`,
+    };
+  return {
+    cause: `kubelet rotates its client certificate (${k.config}: rotateCertificates true) at 70–90 % of its lifetime, so it should already have been renewed: its renewal CSR was not approved or not issued, or kubelet cannot reach the API server.`,
+    remedy:
+      'Check the node’s CSRs (`kubectl get csr --field-selector spec.signerName=kubernetes.io/kube-apiserver-client-kubelet`, or `certdrift fleet`): a Pending one means the ClusterRoleBinding granting system:nodes `certificatesigningrequests/selfnodeclient` is missing (kubeadm creates it); approve it or restore the binding. Then check kubelet’s log for certificate_manager errors.',
+  };
+}
+
 const DEFAULT_REMEDY =
   'Renew the certificate (kubeadm: `kubeadm certs renew`, k3s/RKE2: restart the service within 120 days of expiry, kops: replace the node) and restart the components that use it.';
 
@@ -61,7 +98,7 @@ export const certExpiry: Check = {
           code: 'CERT_SUPERSEDED',
           severity: 'info',
           title: `${c.component} certificate not in use: ${c.superseded}`,
-          evidence: evidence(c, ctx.now),
+          evidence: evidence(c, ctx.now, ctx.thresholds),
           remedy:
             'Nothing on the node uses this file. Archive or delete it so that it no longer looks like a live credential.',
           subject: where(c),
@@ -69,8 +106,10 @@ export const certExpiry: Check = {
         return;
       }
       if (status === 'ok') return;
-      const ev = evidence(c, ctx.now);
-      const remedy = REMEDY[c.component] ?? DEFAULT_REMEDY;
+      const ev = evidence(c, ctx.now, ctx.thresholds);
+      const rotation = c.component === 'kubelet-client' ? kubeletRotation(inv) : undefined;
+      const remedy = rotation?.remedy ?? REMEDY[c.component] ?? DEFAULT_REMEDY;
+      const cause = rotation ? { cause: rotation.cause } : {};
       if (status === 'not-yet-valid') {
         out.push({
           code: 'CERT_NOT_YET_VALID',
@@ -95,6 +134,7 @@ export const certExpiry: Check = {
           severity: 'critical',
           title: `${c.component} certificate expired on ${ev.notAfter ?? ''}`,
           evidence: ev,
+          ...cause,
           remedy,
           subject: where(c),
         });
@@ -102,8 +142,9 @@ export const certExpiry: Check = {
         out.push({
           code: 'CERT_EXPIRING',
           severity: status,
-          title: `${c.component} certificate expires in ${ev.residualDays ?? ''} days`,
+          title: `${c.component} certificate expires in ${ev.residualDays ?? ''} days${ev.lifetimeLeft !== undefined ? ` (${ev.lifetimeLeft} of its lifetime left)` : ''}`,
           evidence: ev,
+          ...cause,
           remedy,
           subject: where(c),
         });

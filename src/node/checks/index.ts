@@ -4,6 +4,7 @@ import { certExpiry } from './cert-expiry.js';
 import type { Check } from './context.js';
 import { credentialMissing } from './credential-missing.js';
 import { duplicates } from './duplicates.js';
+import { kubeletServingMissing } from './kubelet-serving-missing.js';
 import { nodeLifetimeCheck } from './node-lifetime.js';
 import { notReloaded } from './not-reloaded.js';
 import { mountRisks } from './propagation.js';
@@ -23,4 +24,5 @@ export const CHECKS: readonly Check[] = [
   mountRisks,
   duplicates,
   servedStale,
+  kubeletServingMissing,
 ];

@@ -2,7 +2,8 @@
 // certificate deadline minus the warning margin). Only where nothing renews node certificates
 // in place — a kops node (the 455–485-day signature) — since elsewhere CERT_EXPIRING says it all.
 
-import { DAY_MS, type Finding, type Inventory } from '../../model/index.js';
+import type { Finding, Inventory } from '../../model/index.js';
+import { thresholdLevel } from '../../model/thresholds.js';
 import type { Check, CheckContext } from './context.js';
 
 export const nodeLifetimeCheck: Check = {
@@ -10,11 +11,16 @@ export const nodeLifetimeCheck: Check = {
   run(_inv: Inventory, ctx: CheckContext): Finding[] {
     const life = ctx.lifetime;
     if (!life?.kopsRule || ctx.now < life.replaceBy) return [];
-    const left = (life.deadline.getTime() - ctx.now.getTime()) / DAY_MS;
+    const residualMs = life.deadline.getTime() - ctx.now.getTime();
+    const lifetimeMs = life.deadline.getTime() - life.notBefore.getTime();
     return [
       {
         code: 'NODE_REPLACEMENT_DUE',
-        severity: left < ctx.thresholds.criticalMs / DAY_MS ? 'critical' : 'warning',
+        // critical by days or by share of lifetime, as every certificate (model/thresholds.ts)
+        severity:
+          thresholdLevel(residualMs, lifetimeMs, ctx.thresholds) === 'critical'
+            ? 'critical'
+            : 'warning',
         title: `node certificates end ${life.deadline.toISOString().slice(0, 10)}; kops never renews them in place`,
         evidence: {
           deadline: life.deadline.toISOString(),

@@ -77,7 +77,13 @@ export interface ScanReport {
   nodeName?: string;
   hostRoot: string;
   presets: string[];
-  thresholds: { warningDays: number; criticalDays: number };
+  /** the ratios only when set (--warn-ratio, --critical-ratio): a share of lifetime left, in (0,1) */
+  thresholds: {
+    warningDays: number;
+    criticalDays: number;
+    warningRatio?: number;
+    criticalRatio?: number;
+  };
   summary: {
     certificates: number;
     files: number;
@@ -172,7 +178,12 @@ export function buildScanReport(
     ...(nodeName !== undefined ? { nodeName } : {}),
     hostRoot: inv.hostRoot,
     presets: inv.presets,
-    thresholds: { warningDays: t.warnMs / DAY_MS, criticalDays: t.criticalMs / DAY_MS },
+    thresholds: {
+      warningDays: t.warnMs / DAY_MS,
+      criticalDays: t.criticalMs / DAY_MS,
+      ...(t.warnRatio !== undefined ? { warningRatio: t.warnRatio } : {}),
+      ...(t.criticalRatio !== undefined ? { criticalRatio: t.criticalRatio } : {}),
+    },
     summary: {
       certificates: certificates.length,
       files: inv.files.length,

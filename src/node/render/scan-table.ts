@@ -51,6 +51,13 @@ function usedByText(uses: readonly CertUse[]): string {
   return names.size > 0 ? [...names].join(', ') : '-';
 }
 
+/** `warning < 30d or < 33% of lifetime left, critical < 7d`: either threshold raises the status. */
+function thresholdText(t: ScanReport['thresholds']): string {
+  const one = (days: number, ratio: number | undefined): string =>
+    `< ${days}d${ratio !== undefined ? ` or < ${Math.round(ratio * 1000) / 10}% of lifetime left` : ''}`;
+  return `warning ${one(t.warningDays, t.warningRatio)}, critical ${one(t.criticalDays, t.criticalRatio)}`;
+}
+
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 export function renderScanTable(r: ScanReport, style: Style): string {
@@ -148,7 +155,7 @@ export function renderScanTable(r: ScanReport, style: Style): string {
   out.push(`\n${parts.join(' · ')}\n`);
   out.push(
     style.dim(
-      `host root ${escapeTerminal(r.hostRoot)} · presets: ${r.presets.join(', ') || 'none'} · warning < ${r.thresholds.warningDays}d, critical < ${r.thresholds.criticalDays}d`,
+      `host root ${escapeTerminal(r.hostRoot)} · presets: ${r.presets.join(', ') || 'none'} · ${thresholdText(r.thresholds)}`,
     ) + '\n',
   );
   const containers = r.workloads.filter((w) => w.kind === 'container');

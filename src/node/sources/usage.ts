@@ -8,10 +8,16 @@
 import type { DiscoveredFile, NodeFiles } from '../ports.js';
 import { STATIC_POD_DIRS, readStaticPodManifests } from './static-pods.js';
 import type { ManifestWorkload } from '../../manifests/read-manifests.js';
-import type { CertUse, Inventory, MissingCredential } from '../../model/index.js';
+import type {
+  CertUse,
+  Inventory,
+  KubeletCertSettings,
+  MissingCredential,
+} from '../../model/index.js';
 import {
   fileFlags,
   readKubeletConfigPaths,
+  readKubeletRotation,
   splitWords,
   type FlagFile,
   type NamedFile,
@@ -21,7 +27,8 @@ import { parseFiles, type ParsedFiles } from './files.js';
 /** Where distributions keep kubelet's config when no running kubelet says (`--config`). */
 const KUBELET_CONFIGS = [
   '/var/lib/kubelet/config.yaml', // kubeadm
-  '/etc/kubernetes/kubelet/config.json', // EKS (AL2)
+  '/etc/kubernetes/kubelet/config.json', // EKS (AL2023 nodeadm)
+  '/etc/kubernetes/kubelet/kubelet-config.json', // EKS (AL2 bootstrap.sh)
   '/home/kubernetes/kubelet-config.yaml', // GKE
   '/etc/default/kubeletconfig.json', // AKS
   '/var/lib/kubelet/kubelet-config.yaml',
@@ -32,7 +39,16 @@ export interface GatheredUsage {
   missing: MissingCredential[];
   /** named files read now because no preset or mount had found them */
   added: ParsedFiles;
+  /** kubelet's certificate settings, when a config file was read */
+  kubelet?: KubeletCertSettings;
 }
+
+/**
+ * kubelet's --cert-dir default: where it keeps kubelet-client-current.pem and, with
+ * serverTLSBootstrap, kubelet-server-current.pem. A --cert-dir flag elsewhere is not followed.
+ */
+const KUBELET_CERT_DIR = '/var/lib/kubelet/pki';
+const KUBELET_PORT = 10250;
 
 interface Naming {
   /** path as named, absolute on the node */
@@ -69,10 +85,13 @@ export async function gatherUsage(
   }
 
   let staticPodPath: string | undefined;
+  let kubelet: KubeletCertSettings | undefined;
   for (const path of kubeletConfig ? [kubeletConfig] : KUBELET_CONFIGS) {
     const r = await files.resolveAndRead(path, maxFileSize);
     if (!r.ok) continue;
-    const cfg = readKubeletConfigPaths(r.bytes.toString('utf8'));
+    const text = r.bytes.toString('utf8');
+    kubelet = await kubeletSettings(files, path, text);
+    const cfg = readKubeletConfigPaths(text);
     const base = dirOf(path);
     for (const [field, value] of [
       ['tlsCertFile', cfg.tlsCertFile],
@@ -126,7 +145,31 @@ export async function gatherUsage(
   );
   added.files = added.files.filter((f) => held.has(f.path));
   added.errors = added.errors.filter((e) => held.has(e.path));
-  return { named, missing, added };
+  return { named, missing, added, ...(kubelet ? { kubelet } : {}) };
+}
+
+/** The rotation settings of a kubelet config file, and whether the serving link it implies resolves. */
+async function kubeletSettings(
+  files: NodeFiles,
+  config: string,
+  text: string,
+): Promise<KubeletCertSettings> {
+  const f = readKubeletRotation(text);
+  const out: KubeletCertSettings = {
+    config,
+    serverTLSBootstrap: f.serverTLSBootstrap,
+    ...(f.rotateCertificates !== undefined ? { rotateCertificates: f.rotateCertificates } : {}),
+    port: f.port ?? KUBELET_PORT,
+  };
+  if (!f.serverTLSBootstrap) return out;
+  const path = `${KUBELET_CERT_DIR}/kubelet-server-current.pem`;
+  const r = await files.resolve(path);
+  const problem = !r.ok
+    ? { reason: r.reason, message: r.message }
+    : r.kind !== 'file'
+      ? { reason: 'not_regular_file' as const, message: `${path}: not a regular file` }
+      : undefined;
+  return { ...out, servingCurrent: { path, ...(problem ? { problem } : {}) } };
 }
 
 async function staticPodNamings(

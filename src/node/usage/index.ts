@@ -4,8 +4,10 @@
 export { CERT_FLAGS, fileFlags, splitWords, type FlagFile } from './cert-flags.js';
 export {
   readKubeletConfigPaths,
+  readKubeletRotation,
   readKubeletServing,
   type KubeletConfigPaths,
+  type KubeletRotationFields,
   type KubeletServingFields,
 } from './kubelet-config.js';
 export { supersededByName } from './superseded.js';

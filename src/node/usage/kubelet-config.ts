@@ -12,7 +12,7 @@ export interface KubeletConfigPaths {
 }
 
 const KEY =
-  /^\s*"?(tlsCertFile|clientCAFile|staticPodPath|port|serverTLSBootstrap)"?\s*:\s*(.*?)\s*,?\s*$/;
+  /^\s*"?(tlsCertFile|clientCAFile|staticPodPath|port|serverTLSBootstrap|rotateCertificates)"?\s*:\s*(.*?)\s*,?\s*$/;
 
 function unquote(v: string): string {
   const s = v.replace(/\s+#.*$/, '');
@@ -21,10 +21,53 @@ function unquote(v: string): string {
   return s;
 }
 
-type Key = 'tlsCertFile' | 'clientCAFile' | 'staticPodPath' | 'port' | 'serverTLSBootstrap';
+type Key =
+  | 'tlsCertFile'
+  | 'clientCAFile'
+  | 'staticPodPath'
+  | 'port'
+  | 'serverTLSBootstrap'
+  | 'rotateCertificates';
+
+const KEYS: readonly Key[] = [
+  'tlsCertFile',
+  'clientCAFile',
+  'staticPodPath',
+  'port',
+  'serverTLSBootstrap',
+  'rotateCertificates',
+];
+
+/**
+ * A JSON config on one line (EKS's AL2 bootstrap writes `{"kind":…,"serverTLSBootstrap":true}`)
+ * has no key per line: read it as JSON (built in, no parser to load). Values become the
+ * strings the line reader would have produced; `clientCAFile` is `authentication.x509`'s.
+ */
+function readJsonKeys(text: string): Partial<Record<Key, string>> | undefined {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    return undefined; // not JSON after all (or truncated): the line reader does what it can
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return undefined;
+  const top = doc as Record<string, unknown>;
+  const x509 = (top.authentication as { x509?: Record<string, unknown> } | undefined)?.x509;
+  const out: Partial<Record<Key, string>> = {};
+  for (const key of KEYS) {
+    const v = key === 'clientCAFile' ? (x509?.clientCAFile ?? top.clientCAFile) : top[key];
+    if (typeof v === 'string' && v !== '') out[key] = v;
+    else if (typeof v === 'number' || typeof v === 'boolean') out[key] = String(v);
+  }
+  return out;
+}
 
 /** The first value of each key, unquoted; null and empty values are absent. */
 function readKeys(text: string): Partial<Record<Key, string>> {
+  if (text.trimStart().startsWith('{')) {
+    const json = readJsonKeys(text);
+    if (json) return json;
+  }
   const out: Partial<Record<Key, string>> = {};
   for (const line of text.split(/\r?\n/)) {
     const m = KEY.exec(line);
@@ -60,5 +103,25 @@ export function readKubeletServing(text: string): KubeletServingFields {
     ...(Number.isInteger(port) && port > 0 && port < 65536 ? { port } : {}),
     ...(k.tlsCertFile !== undefined ? { tlsCertFile: k.tlsCertFile } : {}),
     serverTLSBootstrap: k.serverTLSBootstrap === 'true',
+  };
+}
+
+/** How kubelet gets its certificates, as its config file says (YAML or JSON). */
+export interface KubeletRotationFields {
+  serverTLSBootstrap: boolean;
+  /** absent: not set in the file (kubelet's own default is off) */
+  rotateCertificates?: boolean;
+  /** absent: not set (kubelet serves on 10250) */
+  port?: number;
+}
+
+export function readKubeletRotation(text: string): KubeletRotationFields {
+  const k = readKeys(text);
+  const { port } = readKubeletServing(text);
+  const rotate = k.rotateCertificates;
+  return {
+    serverTLSBootstrap: k.serverTLSBootstrap === 'true',
+    ...(rotate === 'true' || rotate === 'false' ? { rotateCertificates: rotate === 'true' } : {}),
+    ...(port !== undefined ? { port } : {}),
   };
 }

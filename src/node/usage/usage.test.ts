@@ -8,6 +8,7 @@ import {
   applyUsage,
   fileFlags,
   readKubeletConfigPaths,
+  readKubeletRotation,
   splitWords,
   supersededByName,
 } from './index.js';
@@ -63,7 +64,36 @@ test('kubelet config paths from YAML and JSON, comments and quotes stripped', ()
     ),
     { tlsCertFile: '/etc/kubernetes/pki/kubelet.crt' },
   );
+  // one-line JSON (EKS AL2): read as JSON, clientCAFile from authentication.x509
+  assert.deepEqual(
+    readKubeletConfigPaths(
+      '{"authentication":{"x509":{"clientCAFile":"/etc/eks/ca.crt"}},"tlsCertFile":"/b.crt"}',
+    ),
+    { clientCAFile: '/etc/eks/ca.crt', tlsCertFile: '/b.crt' },
+  );
+  assert.deepEqual(readKubeletConfigPaths('{"authentication":null,"port":"x"'), {});
   assert.deepEqual(readKubeletConfigPaths('\u0000\u00ff garbage: [\n'), {});
+});
+
+test('kubelet rotation settings from YAML and JSON: set, unset, quoted, commented', () => {
+  const cases: [string, ReturnType<typeof readKubeletRotation>][] = [
+    [
+      'kind: KubeletConfiguration\nserverTLSBootstrap: true\nrotateCertificates: false # no\nport: 10250\n',
+      { serverTLSBootstrap: true, rotateCertificates: false, port: 10250 },
+    ],
+    [
+      '{\n  "kind": "KubeletConfiguration",\n  "serverTLSBootstrap": true,\n  "rotateCertificates": true\n}',
+      { serverTLSBootstrap: true, rotateCertificates: true },
+    ],
+    ['kind: KubeletConfiguration\n', { serverTLSBootstrap: false }],
+    // EKS AL2 writes its JSON on one line: no key per line
+    [
+      '{"kind":"KubeletConfiguration","serverTLSBootstrap":true,"rotateCertificates":false,"port":10250}\n',
+      { serverTLSBootstrap: true, rotateCertificates: false, port: 10250 },
+    ],
+    ['rotateCertificates: "yes"\nport: 99999\n', { serverTLSBootstrap: false }],
+  ];
+  for (const [text, want] of cases) assert.deepEqual(readKubeletRotation(text), want, text);
 });
 
 test('superseded names: rotated kubelet files, backups, k3s tls copies — and not live files', () => {
