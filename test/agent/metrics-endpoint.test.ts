@@ -10,10 +10,10 @@
 import { after, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
-import { createServer } from 'node:net';
+
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
@@ -23,17 +23,9 @@ import { useControlPlane, type ControlPlane } from '../support/control-plane/ind
 import { renderDeploy } from '../support/deploy-manifests.js';
 import { BIN } from '../support/scan.js';
 import { requireTool } from '../monitoring/prometheus-tools.js';
+import { freePort } from '../support/free-port.js';
 
 const SERVER_NAME = 'certdrift.certdrift.svc';
-
-async function freePort(): Promise<number> {
-  const srv = createServer().listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const addr = srv.address();
-  srv.close();
-  if (addr === null || typeof addr === 'string') throw new Error('no port');
-  return addr.port;
-}
 
 interface World {
   cp: ControlPlane;

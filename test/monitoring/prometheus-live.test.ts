@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kubeProxyPod, writeKubeProxyKubeconfig } from '../../src/lab/kube-proxy.js';
@@ -18,6 +18,7 @@ import type { Lab } from '../../src/lab/lab.js';
 import { requireRuntime, runtimeUnavailable, startLab } from '../support/lab.js';
 import { BIN } from '../support/scan.js';
 import { requireTool, writeRulesFile } from './prometheus-tools.js';
+import { freePort } from '../support/free-port.js';
 
 let lab: Lab | undefined;
 before(async () => {
@@ -26,15 +27,6 @@ before(async () => {
 after(async () => {
   if (lab) await lab.down();
 });
-
-async function freePort(): Promise<number> {
-  const srv = createServer().listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const addr = srv.address();
-  srv.close();
-  if (addr === null || typeof addr === 'string') throw new Error('no port');
-  return addr.port;
-}
 
 function start(cmd: string, args: string[]): { child: ChildProcess; output: () => string } {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -10,12 +10,12 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { createServer as netServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prometheusGate } from '../../src/adapters/prometheus/prometheus-query.js';
 import { judgeQuery } from '../../src/rotate/index.js';
 import { requireTool } from '../monitoring/prometheus-tools.js';
+import { freePort } from '../support/free-port.js';
 
 const servers: Server[] = [];
 after(() => {
@@ -38,15 +38,6 @@ async function serve(
   const addr = srv.address();
   if (addr === null || typeof addr === 'string') throw new Error('no port');
   return { url: `http://127.0.0.1:${addr.port}`, paths };
-}
-
-async function freePort(): Promise<number> {
-  const srv = netServer().listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const addr = srv.address();
-  srv.close();
-  if (addr === null || typeof addr === 'string') throw new Error('no port');
-  return addr.port;
 }
 
 const vector = (n: number) =>
