@@ -7,11 +7,14 @@ cd_() { node bin/certdrift.js "$@"; }
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run() { printf '$ certdrift %s\n' "$*"; cd_ "$@" || printf '(exit %s)\n' "$?"; }
 
-DIR=$(mktemp -d /tmp/certdrift-demo-XXXXXX)
+DIR=$(mktemp -d "${TMPDIR:-/tmp}/certdrift-demo-XXXXXX")
 rmdir "$DIR"
 KUBELET_PID=
 cleanup() {
   [ -n "$KUBELET_PID" ] && kill "$KUBELET_PID" 2>/dev/null || true
+  # what the demo's fix runs wrote there (not the lab's): then `lab down` finds the directory it
+  # created empty and removes it, so no /tmp/certdrift-demo-* is left behind
+  rm -rf "$DIR/backups" "$DIR/fix.lock" "$DIR/fix.log"
   cd_ lab down --dir "$DIR" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT

@@ -7,7 +7,8 @@ import { assess } from '../node/assess.js';
 import { buildScanReport } from '../node/render/index.js';
 import { cert, inventory } from '../../test/support/inventory.js';
 import { container, fileView, mount, compare } from '../../test/support/workloads.js';
-import { attributeFailures, keyIdVerdict } from './attribute.js';
+import { attributeFailures, FailureTally, keyIdVerdict } from './attribute.js';
+import type { CertFailure } from './types.js';
 import type { KnownCertificate } from './knowledge.js';
 import { knowledgeFromScan, UNNAMED_NODE } from './from-scan.js';
 import { parseApiServerLog } from './parse-log.js';
@@ -202,4 +203,33 @@ test('keyIdVerdict: compares only what the knowledge recorded', () => {
   assert.equal(keyIdVerdict({ skid: 'A1', akid: 'B2' }, { authorityKeyId: 'b2' }), 'same');
   assert.equal(keyIdVerdict({ skid: 'A1', akid: 'B2' }, { subjectKeyId: 'A2' }), 'differs');
   assert.equal(keyIdVerdict({ skid: '', akid: '' }, { authorityKeyId: '' }), 'same');
+});
+
+test('the tally keeps at most its cap, dropping the certificate seen least recently', () => {
+  const tally = new FailureTally(3);
+  const seen = (sn: number): CertFailure => ({
+    serialDecimal: String(sn),
+    serialHex: sn.toString(16).toUpperCase(),
+    skid: '',
+    akid: '',
+    kind: 'unknown-authority',
+    message: 'x509: certificate signed by unknown authority',
+    line: sn,
+    source: '-',
+  });
+  for (const sn of [1, 2, 3]) assert.equal(tally.add(seen(sn)), true);
+  assert.equal(tally.add(seen(1)), false); // 1 is now the most recent
+  tally.add(seen(4)); // drops 2
+  tally.add(seen(5)); // drops 3
+  assert.equal(tally.add(seen(1)), false);
+  assert.deepEqual(
+    tally
+      .rows([])
+      .map((r) => r.serialDecimal)
+      .sort(),
+    ['1', '4', '5'],
+  );
+  assert.equal(tally.evictedCertificates, 2);
+  assert.equal(tally.totalFailures, 7);
+  assert.equal(tally.add(seen(2)), true); // dropped, so new again (--follow prints it again)
 });

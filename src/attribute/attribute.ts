@@ -145,18 +145,72 @@ function identifyText(row: Attribution): string {
   return `No scan or ledger knows serial ${row.serialHex} (SN=${row.serialDecimal ?? '?'}). Run certdrift on every node — the agent DaemonSet publishes each node's ledger in its NodeCertificateReport (--kubernetes) and keeps it on the node (--ledger) — or collect \`certdrift scan -o json --node-name <node>\` from each node (--scan) — or: ${audit}`;
 }
 
-/** Aggregates failures as they arrive; `rows()` attributes them against the knowledge. */
-export class FailureTally {
-  private readonly byKey = new Map<string, Attribution>();
+/**
+ * How many failing certificates a run keeps: a log with more distinct serials than any cluster
+ * has clients (a hostile or looping client) must not grow memory without bound. Past it, the
+ * certificate seen least recently is dropped and counted (`evictedCertificates`): the ones still
+ * failing stay, and under `--follow` a dropped one that fails again is printed again as new.
+ */
+export const MAX_CERTIFICATES_KEPT = 10_000;
 
-  /** Adds a failure; returns true when it is the first of its certificate. */
+/** Known certificates by serial, built once per knowledge list (matching is then one lookup). */
+const indexes = new WeakMap<readonly KnownCertificate[], Map<string, KnownCertificate[]>>();
+
+function knownBySerial(known: readonly KnownCertificate[]): Map<string, KnownCertificate[]> {
+  let index = indexes.get(known);
+  if (!index) {
+    index = new Map();
+    for (const k of known) {
+      const same = index.get(k.serialHex);
+      if (same) same.push(k);
+      else index.set(k.serialHex, [k]);
+    }
+    indexes.set(known, index);
+  }
+  return index;
+}
+
+function candidates(row: Attribution, known: readonly KnownCertificate[]): KnownCertificate[] {
+  return row.serialHex === undefined ? [] : (knownBySerial(known).get(row.serialHex) ?? []);
+}
+
+/** Aggregates failures as they arrive, at most `max` certificates; `rows()` attributes them. */
+export class FailureTally {
+  /** in order of last sighting, least recent first (a Map keeps insertion order) */
+  private readonly byKey = new Map<string, Attribution>();
+  /**
+   * One iterator kept for the whole run: a Map iterator sees entries appended after it was made,
+   * so its next entry is always the least recently seen one. A fresh `keys().next()` per eviction
+   * would step over every deleted slot from the table's start (quadratic: 3 s per 200,000 lines).
+   */
+  private oldest: Iterator<string> | undefined;
+  private evicted = 0;
+  private failures = 0;
+
+  constructor(private readonly max = MAX_CERTIFICATES_KEPT) {}
+
+  /** Certificates dropped to stay within the cap. */
+  get evictedCertificates(): number {
+    return this.evicted;
+  }
+
+  /** Every failure added, including those of evicted certificates. */
+  get totalFailures(): number {
+    return this.failures;
+  }
+
+  /** Adds a failure; returns true when it is the first of its certificate (since any eviction). */
   add(f: CertFailure): boolean {
+    this.failures++;
     const key = keyOf(f);
     const row = this.byKey.get(key);
     if (row) {
       row.count++;
       if (f.at && (!row.first || f.at < row.first)) row.first = f.at;
       if (f.at && (!row.last || f.at > row.last)) row.last = f.at;
+      // seen now: move it to the most recent end
+      this.byKey.delete(key);
+      this.byKey.set(key, row);
       return false;
     }
     this.byKey.set(key, {
@@ -174,17 +228,25 @@ export class FailureTally {
       firstSeenIn: `${f.source}:${f.line}`,
       message: f.message,
     });
+    if (this.byKey.size > this.max) {
+      this.oldest ??= this.byKey.keys();
+      const oldest = this.oldest.next();
+      if (oldest.done !== true) {
+        this.byKey.delete(oldest.value);
+        this.evicted++;
+      }
+    }
     return true;
   }
 
   get(f: CertFailure, known: readonly KnownCertificate[]): Attribution | undefined {
     const row = this.byKey.get(keyOf(f));
-    return row ? attributeRow(row, known) : undefined;
+    return row ? attributeRow(row, candidates(row, known)) : undefined;
   }
 
   rows(known: readonly KnownCertificate[]): Attribution[] {
     return [...this.byKey.values()]
-      .map((r) => attributeRow(r, known))
+      .map((r) => attributeRow(r, candidates(r, known)))
       .sort(
         (a, b) =>
           Number(a.attributed) - Number(b.attributed) ||

@@ -231,3 +231,35 @@ test('line numbers count every line', () => {
     [2, 4],
   );
 });
+
+test('lines over the cap are skipped and counted; line numbers stay true', () => {
+  const s = new LogScanner({ source: 'x', year: 2026 });
+  assert.deepEqual(s.feed(NEW_TEXT.replace('err="', `err="${'A'.repeat(1024 * 1024)}`)), []);
+  s.skip(); // a line the stream reader did not keep
+  const [f] = s.feed(NEW_TEXT);
+  assert.equal(f?.line, 3);
+  assert.equal(s.skippedLines, 2);
+});
+
+test('CRI partial lines joined past the cap are skipped as one line, not read truncated', () => {
+  const s = new LogScanner({ source: 'x', year: 2026 });
+  const half = 'A'.repeat(600 * 1024);
+  const at = '2026-11-30T06:00:01.1Z stderr';
+  assert.deepEqual(s.feed(`${at} P ${NEW_TEXT.slice(0, 40)}${half}`), []);
+  assert.deepEqual(s.feed(`${at} P ${half}`), []);
+  assert.deepEqual(s.feed(`${at} F ${NEW_TEXT.slice(40)}`), []);
+  assert.equal(s.skippedLines, 1);
+  assert.equal(s.feed(`${at} F ${NEW_TEXT}`).length, 1);
+});
+
+test('one failure stays small: huge serials are not kept, key ids and messages are cut', () => {
+  const err = `verifying certificate SN=${'9'.repeat(500)}, SKID=${'AB:'.repeat(99)}AB, AKID= failed: x509: certificate signed by unknown authority${' and more'.repeat(1000)}`;
+  const line = `E1130 06:00:01.123456       1 authentication.go:73] "Unable to authenticate the request" err=${goQuote(err)}`;
+  const [f] = parseApiServerLog(line, { source: '-', year: 2026 });
+  assert.ok(f);
+  assert.equal(f.serialDecimal, undefined);
+  assert.equal(f.serialHex, undefined);
+  assert.equal(f.skid.length, 191);
+  assert.equal(f.kind, 'unknown-authority');
+  assert.ok(f.message.length <= 1024 && f.message.endsWith('…'));
+});

@@ -1,6 +1,9 @@
 // API-server log text → certificate failures, line by line (so `--follow` can feed a stream).
-// Lines that are not authentication failures are skipped; nothing here throws.
+// Lines that are not authentication failures are skipped; nothing here throws. A line (or a CRI
+// partial line joined) longer than MAX_LOG_LINE_BYTES is not read: it is counted in
+// `skippedLines`, so the caller can say so, and memory stays bounded whatever the log holds.
 
+import { MAX_LOG_LINE_BYTES } from './bounded-lines.js';
 import { readAuthFailure, unwrapLine, type Envelope } from './log-envelope.js';
 import type { CertFailure } from './types.js';
 import { parseX509Errors } from './x509-errors.js';
@@ -17,8 +20,11 @@ export interface LogScanOptions {
   now?: Date;
 }
 
-/** Longest line kept while joining CRI partial (`P`) lines: a bound on memory for hostile input. */
-const MAX_LINE = 1024 * 1024;
+/**
+ * The longest line read, in UTF-16 units: the byte cap, so a line the stream reader kept (at most
+ * that many bytes, so at most that many units) is never refused here, and a joined one is bounded.
+ */
+const MAX_LINE = MAX_LOG_LINE_BYTES;
 
 function klogDate(t: NonNullable<Envelope['klogTime']>, year: number): Date | undefined {
   const d = new Date(Date.UTC(year, t.month - 1, t.day, t.h, t.m, t.s, Math.floor(t.us / 1000)));
@@ -55,17 +61,51 @@ export class LogScanner {
   private lineNo = 0;
   private pending = '';
   private pendingAt: Date | undefined;
+  /** the CRI partial lines being joined went past the cap: the whole joined line is skipped */
+  private pendingOver = false;
+  private skipped = 0;
 
   constructor(private readonly opts: LogScanOptions) {}
 
+  /** Lines not read because they were longer than the cap (a joined CRI line counts once). */
+  get skippedLines(): number {
+    return this.skipped;
+  }
+
+  /**
+   * A line the reader did not keep (over the cap). It counts as one skipped line; CRI partial
+   * lines being joined before it are dropped with it, since the joined line cannot be whole.
+   */
+  skip(): void {
+    this.lineNo++;
+    this.skipped++;
+    this.pending = '';
+    this.pendingAt = undefined;
+    this.pendingOver = false;
+  }
+
   /** One line (without its newline) → the certificate failures it reports (usually 0 or 1). */
   feed(line: string): CertFailure[] {
+    if (line.length > MAX_LINE) {
+      this.skip();
+      return [];
+    }
     this.lineNo++;
     const env = unwrapLine(line);
     if (env.partial) {
       // kubelet splits long lines into P … P F records; join them before reading
-      if (this.pending.length + env.text.length <= MAX_LINE) this.pending += env.text;
+      if (this.pendingOver || this.pending.length + env.text.length > MAX_LINE) {
+        this.pendingOver = true;
+        this.pending = '';
+      } else this.pending += env.text;
       this.pendingAt ??= env.at;
+      return [];
+    }
+    if (this.pendingOver || this.pending.length + env.text.length > MAX_LINE) {
+      this.pending = '';
+      this.pendingAt = undefined;
+      this.pendingOver = false;
+      this.skipped++;
       return [];
     }
     let text = env.text;

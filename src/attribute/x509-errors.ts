@@ -28,6 +28,17 @@ export interface ParsedX509Failure {
   message: string;
 }
 
+/**
+ * Bounds on what one failure keeps (a failure is held for the whole run): serials past 400 digits
+ * (RFC 5280 allows 20 octets, 49 digits) are not serials; key ids past 64 bytes (SHA-512 is 64)
+ * are cut; the message is cut at 1,024 characters. A hostile line cannot make one failure large.
+ */
+const MAX_SERIAL_DIGITS = 400;
+const MAX_KEY_ID_CHARS = 64 * 3 - 1;
+const MAX_MESSAGE_CHARS = 1024;
+
+const cut = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+
 const IDENTIFIED =
   /^verifying certificate SN=(\d*), SKID=((?:[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2})*)?), AKID=((?:[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2})*)?) failed: ([\s\S]*)$/;
 /** a new aggregated error starts after `, ` with `x509: `, `verifying certificate`, or `word: ` */
@@ -45,7 +56,7 @@ export function parseRfc3339(s: string): Date | undefined {
 
 /** Decimal serial (any size) → upper-case hex without leading zeros, as certdrift prints serials. */
 export function decimalToHex(dec: string): string | undefined {
-  if (!/^\d{1,400}$/.test(dec)) return undefined;
+  if (dec.length > MAX_SERIAL_DIGITS || !/^\d+$/.test(dec)) return undefined;
   return BigInt(dec).toString(16).toUpperCase();
 }
 
@@ -100,20 +111,26 @@ export function parseX509Errors(err: string): ParsedX509Failure[] {
   for (const part of parts) {
     const m = IDENTIFIED.exec(part);
     if (m) {
-      const dec = m[1] ?? '';
+      const logged = m[1] ?? '';
+      const dec = logged.length > MAX_SERIAL_DIGITS ? '' : logged;
       const message = m[4] ?? '';
       identified.push(
         dropUndefined({
           serialDecimal: dec === '' ? undefined : dec,
           serialHex: dec === '' ? undefined : decimalToHex(dec),
-          skid: (m[2] ?? '').toUpperCase(),
-          akid: (m[3] ?? '').toUpperCase(),
+          skid: (m[2] ?? '').slice(0, MAX_KEY_ID_CHARS).toUpperCase(),
+          akid: (m[3] ?? '').slice(0, MAX_KEY_ID_CHARS).toUpperCase(),
           ...classify(message),
-          message,
+          message: cut(message, MAX_MESSAGE_CHARS),
         }),
       );
     } else if (part.startsWith('x509: ') && !anonymous) {
-      anonymous = dropUndefined({ skid: '', akid: '', ...classify(part), message: part });
+      anonymous = dropUndefined({
+        skid: '',
+        akid: '',
+        ...classify(part),
+        message: cut(part, MAX_MESSAGE_CHARS),
+      });
     }
   }
   if (identified.length > 0) return identified;

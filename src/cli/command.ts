@@ -62,8 +62,73 @@ export function parseCommandArgs(
     });
     return { values: values as Values, positionals, help: values.help === true };
   } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err));
+    throw new UsageError(argumentProblem(argv, options, def) ?? String(err));
   }
+}
+
+type ParseOptions = Record<string, { type: 'string' | 'boolean'; short?: string }>;
+
+/**
+ * What is wrong with the arguments, in certdrift's words. Node's parser messages quote oddly and
+ * suggest `--` positionals; the arguments are read again without strictness, as tokens, to name
+ * the first unknown option (with the nearest known one) or the option missing its value.
+ */
+function argumentProblem(
+  argv: string[],
+  options: ParseOptions,
+  def: CommandDef,
+): string | undefined {
+  const { tokens } = parseArgs({
+    args: argv,
+    options,
+    allowPositionals: true,
+    strict: false,
+    tokens: true,
+  });
+  for (const t of tokens) {
+    if (t.kind !== 'option') continue;
+    const known = options[t.name];
+    if (!known) {
+      const near = nearestOption(t.name, options);
+      return `unknown option ${t.rawName}${near ? ` (did you mean ${near}?)` : ''}`;
+    }
+    if (known.type === 'string' && t.value === undefined)
+      return `${t.rawName} needs a value (${t.rawName} ${def.options[t.name]?.value ?? 'VALUE'})`;
+    if (known.type === 'boolean' && t.inlineValue === true)
+      return `${t.rawName} is a switch and takes no value`;
+  }
+  return undefined;
+}
+
+/** The known option closest to `name` by edit distance, when close enough to be a typo. */
+function nearestOption(name: string, options: ParseOptions): string | undefined {
+  // a one-letter option is a short one: only a different case of a known one is a likely typo
+  if (name.length === 1) {
+    const short = Object.values(options).find((o) => o.short?.toLowerCase() === name.toLowerCase());
+    return short?.short !== undefined ? `-${short.short}` : undefined;
+  }
+  let best: { flag: string; d: number } | undefined;
+  for (const long of Object.keys(options)) {
+    const d = editDistance(name, long);
+    if (!best || d < best.d) best = { flag: `--${long}`, d };
+  }
+  // a third of the name's letters may be wrong, at least one
+  return best && best.d <= Math.max(1, Math.floor(name.length / 3)) ? best.flag : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++)
+      cur[j] = Math.min(
+        (prev[j] ?? 0) + 1,
+        (cur[j - 1] ?? 0) + 1,
+        (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    prev = cur;
+  }
+  return prev[b.length] ?? 0;
 }
 
 export function renderHelp(def: CommandDef): string {

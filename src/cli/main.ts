@@ -103,9 +103,16 @@ export async function run(argv: string[], io: Io): Promise<number> {
       );
       return 3;
     }
-    // Configuration, operational and unexpected errors alike: one line, exit 3 (unknown).
+    // Configuration, operational and unexpected errors alike: exit 3 (unknown). The message is
+    // one line (a line break in it came from data and is shown escaped); the details an
+    // OperationalError lays out follow on lines of their own, each escaped.
     const message = err instanceof Error ? err.message : String(err);
-    io.stderr.write(`certdrift ${def.name}: ${escapeTerminal(message)}\n`);
+    const details = err instanceof OperationalError ? err.details : [];
+    io.stderr.write(
+      [`certdrift ${def.name}: ${message}`, ...details]
+        .map((l) => escapeTerminal(l) + '\n')
+        .join(''),
+    );
     if (
       !(err instanceof OperationalError) &&
       err instanceof Error &&

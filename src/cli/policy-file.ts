@@ -3,7 +3,6 @@
 
 import { readFileSync } from 'node:fs';
 import { DEFAULT_POLICY, type PlanPolicy } from '../fleet/plan-policy.js';
-import { escapeTerminal } from '../model/escape.js';
 import { OperationalError } from './errors.js';
 
 export async function loadPolicy(path: string | undefined): Promise<PlanPolicy> {
@@ -19,8 +18,8 @@ export async function loadPolicy(path: string | undefined): Promise<PlanPolicy> 
   const { readPolicy, formatPolicyProblem } = await import('../fleet/read-policy.js');
   const { policy, problems } = readPolicy(text);
   if (problems.length > 0)
-    throw new OperationalError(
-      `invalid policy ${path}:\n${problems.map((p) => `  ${escapeTerminal(formatPolicyProblem(path, p))}`).join('\n')}`,
-    );
+    throw new OperationalError(`invalid policy ${path}:`, {
+      details: problems.map((p) => `  ${formatPolicyProblem(path, p)}`),
+    });
   return policy;
 }

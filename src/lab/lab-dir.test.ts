@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { claimLabDir, LAB_MARKER, releaseLabDir } from './lab-dir.js';
+import { issueKubeProxyCert } from './kube-proxy.js';
 
 const scratch = (): string => mkdtempSync(join(tmpdir(), 'certdrift-labdir-'));
 
@@ -38,4 +39,16 @@ test('an empty existing directory is used; down keeps it and anything the user a
   assert.equal(claimLabDir(dir), false, 'a marked lab directory may be taken again');
   releaseLabDir(dir, false);
   assert.deepEqual(readdirSync(dir), ['notes.txt']);
+});
+
+test('down removes the lab CA (pki/, ca.key included), so the next up may take the directory', () => {
+  const dir = scratch();
+  assert.equal(claimLabDir(dir), false);
+  issueKubeProxyCert(dir, 5, 2);
+  assert.ok(existsSync(join(dir, 'pki', 'ca.key')));
+  releaseLabDir(dir, false);
+  assert.deepEqual(readdirSync(dir), []);
+  assert.equal(claimLabDir(dir), false);
+  releaseLabDir(dir, true);
+  assert.equal(existsSync(dir), false);
 });

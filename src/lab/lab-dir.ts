@@ -25,6 +25,9 @@ const LAB_ENTRIES = [
   'state',
   'opt',
   'runc',
+  // the lab's CA and client certificates (kube-proxy.ts), ca.key included: left behind, they made
+  // the directory foreign to the next `lab up` and kept a private key on disk
+  'pki',
   LAB_MARKER,
 ];
 

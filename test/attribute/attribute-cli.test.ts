@@ -74,6 +74,8 @@ test('a log file: the kube-proxy serial is attributed, an unknown one is not', (
     attributed: 1,
     unattributed: 1,
     failures: 3,
+    skippedLines: 0,
+    evictedCertificates: 0,
   });
   const kp = rep.certificates.find((c) => c.serialDecimal === String(proxySerial));
   assert.equal(kp?.node, 'i-0abc');

@@ -22,6 +22,7 @@ import {
 import { kubeProxyPod, writeKubeProxyKubeconfig } from '../../src/lab/kube-proxy.js';
 import type { Lab } from '../../src/lab/lab.js';
 import { requireRuntime, runtimeUnavailable, startLab } from '../support/lab.js';
+import { assertDocExample, normaliseRun } from '../support/doc-example.js';
 import { runCli } from '../support/scan.js';
 
 let lab: Lab | undefined;
@@ -171,4 +172,25 @@ test('stale kube-proxy, not-reloaded kube-proxy and an unknown client', async (t
     /expired\s+15\s+lab-node\s+kube-proxy\s+process memory\s+not-reloaded/,
   );
   assert.match(table.stdout, /expired\s+7A69\s+unattributed/);
+
+  // docs/troubleshooting-x509.md shows this table: what differs per run made stable
+  assertDocExample(
+    'docs/troubleshooting-x509.md',
+    'attribute-lab',
+    normaliseRun(table.stdout, {
+      paths: [out, lab.hostDir],
+      patterns: [
+        // 20-byte key ids (random keys per run)
+        { re: /[0-9A-F]{2}(?::[0-9A-F]{2}){19}/g, label: 'key-id' },
+        // container ids, full and short
+        { re: /\b[0-9a-f]{64}\b|\b[0-9a-f]{13}\b/g, label: 'container' },
+        // wall-clock times of this run (the log's own times are fixed: 2026-11-30, 2026-01-01)
+        {
+          re: /\b20(?!26-11-30T|26-01-01T)\d\d-\d\d-\d\dT[\d:.]+Z/g,
+          label: 'time',
+          same: true,
+        },
+      ],
+    }),
+  );
 });

@@ -2,7 +2,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { REASON_CODES } from '../../src/model/reasons.js';
 import { REPO } from '../support/scan.js';
 
@@ -28,4 +28,27 @@ test('docs/scan-schema.md names every top-level and certificate field of the JSO
   for (const f of fields)
     assert.match(doc, new RegExp(`\`${f}\``), `docs/scan-schema.md should describe ${f}`);
   await Promise.resolve();
+});
+
+test('every output example marked in the docs is produced by a test', () => {
+  // `<!-- output: NAME -->` before a fenced block: test/support/doc-example.ts compares the block
+  // with what a test printed. A marker no test claims would be checked by nobody.
+  const docs = ['README.md', ...readdirSync(`${REPO}docs`).map((f) => `docs/${f}`)].filter((f) =>
+    f.endsWith('.md'),
+  );
+  const tests = readdirSync(`${REPO}test`, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.test.ts'))
+    .map((f) => readFileSync(`${REPO}test/${f}`, 'utf8'))
+    .filter((text) => text.includes('assertDocExample('))
+    .join('\n');
+  let markers = 0;
+  for (const doc of docs)
+    for (const m of readFileSync(`${REPO}${doc}`, 'utf8').matchAll(/<!-- output: ([\w-]+) -->/g)) {
+      markers++;
+      assert.ok(
+        tests.includes(`'${m[1] ?? ''}'`),
+        `${doc}: no test produces the "${m[1] ?? ''}" example`,
+      );
+    }
+  assert.ok(markers > 0);
 });

@@ -335,6 +335,59 @@ test('scan files: the node named on the command line or read from the kubelet cl
   assert.match(JSON.stringify(s.doc.problems), /gone-node.*not in the node list/);
 });
 
+test('a scan without a kubelet client certificate is of the node `scan --node-name` recorded', () => {
+  const f = writeDoneWhenFleet();
+  const nodes = join(f.dir, 'recorded.json');
+  writeFileSync(nodes, JSON.stringify(nodeList([plainNode('metal-3', daysFrom(AT, -100))])));
+  const golden = JSON.parse(readFileSync(join(REPO, 'test/golden/scan-kops.json'), 'utf8')) as {
+    nodeName: string;
+    certificates: { component: string }[];
+  };
+  const scan = join(f.dir, 'metal-3.json');
+  writeFileSync(
+    scan,
+    JSON.stringify({
+      ...golden,
+      nodeName: 'metal-3',
+      certificates: golden.certificates.filter((c) => c.component !== 'kubelet-client'),
+    }),
+  );
+  const r = plan(['--nodes', nodes, '--scan', scan, '--at', AT.toISOString()]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stderr, '');
+  const row = r.doc.schedule.find((x) => x.node === 'metal-3');
+  assert.equal(row?.deadlineSource, 'scan');
+  assert.equal(row.deadline, '2027-02-03T12:00:00.000Z');
+});
+
+test('--nodes given a report list (or a scan) is a mistake named with its flag, exit 3', () => {
+  const f = writeDoneWhenFleet();
+  const reports = join(f.dir, 'reports-as-nodes.json');
+  writeFileSync(
+    reports,
+    JSON.stringify({ ...nodeList([report('n-1', daysFrom(AT, 30), AT)]), kind: 'List' }),
+  );
+  const r = runCli(['plan', '--nodes', reports, '--at', AT.toISOString()]);
+  assert.equal(r.status, 3, r.stdout);
+  assert.match(
+    r.stderr,
+    /reports-as-nodes\.json: not a list of Nodes \(kind "NodeCertificateReport"\): --nodes takes `kubectl get nodes -o json`; give this file as --reports/,
+  );
+  const s = runCli([
+    'plan',
+    '--nodes',
+    join(REPO, 'test/golden/scan-kops.json'),
+    '--at',
+    AT.toISOString(),
+  ]);
+  assert.equal(s.status, 3);
+  assert.match(s.stderr, /kind "NodeScan"\): .*give this file as --scan/);
+  // an empty list is a fleet of none, not a mistake
+  const empty = join(f.dir, 'empty.json');
+  writeFileSync(empty, JSON.stringify(nodeList([])));
+  assert.equal(runCli(['plan', '--nodes', empty, '--at', AT.toISOString()]).status, 0);
+});
+
 test('--kubernetes auto outside a pod and bad input exit 3', () => {
   const k = runCli(['plan', '--kubernetes', 'auto']);
   assert.equal(k.status, 3);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 
 /** manifests read per command or scan; a node has a handful of static pods */
 import { MAX_MANIFESTS, MAX_MANIFEST_BYTES } from '../../model/manifest-limits.js';
+import { plainOsError } from './os-reason.js';
 
 export { MAX_MANIFESTS, MAX_MANIFEST_BYTES };
 
@@ -50,7 +51,7 @@ export function readManifestFiles(
         files.push({ path: p, text: readFileSync(p, 'utf8') });
       }
     } catch (err) {
-      problems.push({ path: p, message: err instanceof Error ? err.message : String(err) });
+      problems.push({ path: p, message: plainOsError(err) });
     }
   };
   for (const p of paths) {

@@ -3,6 +3,7 @@
 // and the files under a node directory (to know what a directory mount would expose).
 
 import { readdirSync } from 'node:fs';
+import type { Reason } from '../../model/reasons.js';
 import { HostFiles } from './host-files.js';
 import { detectPresets } from '../../node/presets.js';
 
@@ -75,6 +76,8 @@ export interface ManifestEntry {
   target?: string;
   /** why there is no target */
   problem?: string;
+  /** the directory named in `paths` does not exist (a host that is not a node, or a typo) */
+  missing?: boolean;
 }
 
 const MANIFEST = /\.(ya?ml|json|manifest)$/;
@@ -92,7 +95,16 @@ export async function findManifests(
     let names: string[] | undefined;
     try {
       const resolved = await resolveDir(hostRoot, p);
-      names = resolved ? readdirSync(resolved).sort() : undefined;
+      if (!resolved.ok) {
+        // the reason in words: the OS message names syscalls and real paths (`lstat '/x/etc'`)
+        out.push(
+          resolved.reason === 'not_found'
+            ? { path: p, problem: 'no such file or directory', missing: true }
+            : { path: p, problem: resolved.message },
+        );
+        continue;
+      }
+      names = resolved.dir !== undefined ? readdirSync(resolved.dir).sort() : undefined;
     } catch (err) {
       out.push({ path: p, problem: err instanceof Error ? err.message : String(err) });
       continue;
@@ -110,12 +122,15 @@ export async function findManifests(
   return out;
 }
 
-/** The real path of directory `p` (links resolved inside the root), or undefined if not a directory. */
-async function resolveDir(hostRoot: string, p: string): Promise<string | undefined> {
+/** The real path of directory `p` (links resolved inside the root); `dir` undefined: not a directory. */
+async function resolveDir(
+  hostRoot: string,
+  p: string,
+): Promise<{ ok: true; dir?: string } | { ok: false; reason: Reason; message: string }> {
   const root = hostRoot.replace(/\/+$/, '') || '/';
   const under = root === '/' || p.startsWith(`${root}/`);
   const host = new HostFiles(under ? root : '/');
   const r = await host.resolve(under && root !== '/' ? p.slice(root.length) : p);
-  if (!r.ok) throw new Error(r.message);
-  return r.kind === 'dir' ? host.real(r.path) : undefined;
+  if (!r.ok) return { ok: false, reason: r.reason, message: r.message };
+  return r.kind === 'dir' ? { ok: true, dir: host.real(r.path) } : { ok: true };
 }

@@ -28,3 +28,23 @@ export function reasonOfOsError(err: unknown): Reason {
 export function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * An operating-system error in words for a table row: Node's message names the syscall and the
+ * real path (`ENOENT: no such file or directory, lstat '/host/etc'`), which the row already says
+ * better. Errors that are not the system's keep their message.
+ */
+export function plainOsError(err: unknown): string {
+  switch ((err as NodeJS.ErrnoException | null)?.code) {
+    case 'ENOENT':
+    case 'ENOTDIR':
+      return 'no such file or directory';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'ELOOP':
+      return 'too many levels of symbolic links';
+    default:
+      return errorText(err);
+  }
+}

@@ -1,16 +1,21 @@
 // `certdrift attribute`: reads kube-apiserver logs, finds the client certificates that failed
 // verification and says which node and component present them, where the certificate lives
-// and why — from what certdrift already knows (scan documents, ledgers).
+// and why — from what certdrift already knows (scan documents, ledgers). Memory is bounded
+// whatever the log holds: lines are read through BoundedLineSplitter (1 MiB each), at most
+// MAX_CERTIFICATES_KEPT certificates are kept, and output is written in chunks that wait for the
+// reader (a slow pipe under --follow holds back reading the log, not memory).
 
+import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { BoundedLineSplitter, type LogLine } from '../../attribute/bounded-lines.js';
 import { FailureTally } from '../../attribute/attribute.js';
 import { mergeKnowledge, type Knowledge, type KnowledgeSource } from '../../attribute/knowledge.js';
 import { LogScanner } from '../../attribute/parse-log.js';
 import {
+  attributionJsonChunks,
+  attributionTableChunks,
   buildAttributionReport,
   detailBlock,
-  renderAttributionTable,
 } from '../../attribute/render.js';
 import { LedgerFilesSource, ScanFilesSource } from '../../adapters/host/knowledge-files.js';
 import { COLOR, PLAIN } from '../../node/render/index.js';
@@ -46,9 +51,18 @@ export async function knowledgeSources(values: Values, io: Io): Promise<Knowledg
   return sources;
 }
 
-function lines(path: string, stdin: NodeJS.ReadableStream): AsyncIterable<string> {
-  const input = path === '-' ? stdin : createReadStream(path, { encoding: 'utf8' });
-  return createInterface({ input, crlfDelay: Infinity });
+/** A log's lines, none held past the cap (a longer one comes out as skipped). */
+async function* lines(path: string, stdin: NodeJS.ReadableStream): AsyncGenerator<LogLine> {
+  const input = path === '-' ? stdin : createReadStream(path);
+  const splitter = new BoundedLineSplitter();
+  for await (const chunk of input as AsyncIterable<Buffer | string>)
+    yield* splitter.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  yield* splitter.end();
+}
+
+/** Writes chunks, waiting for `drain` whenever the stream's buffer is full. */
+async function writeChunks(out: NodeJS.WritableStream, chunks: Iterable<string>): Promise<void> {
+  for (const c of chunks) if (!out.write(c)) await once(out, 'drain');
 }
 
 async function runAttribute(
@@ -77,21 +91,27 @@ async function runAttribute(
   const tally = new FailureTally();
   const now = new Date();
   const stdin = io.stdin ?? process.stdin;
+  let skippedLines = 0;
   const readLog = async (path: string): Promise<void> => {
     const scanner = new LogScanner({
       source: path,
       ...(year !== undefined ? { year } : { now }),
     });
     for await (const line of lines(path, stdin)) {
-      for (const f of scanner.feed(line)) {
+      if (!('text' in line)) {
+        scanner.skip();
+        continue;
+      }
+      for (const f of scanner.feed(line.text)) {
         if (!tally.add(f) || !follow) continue;
         const row = tally.get(f, knowledge.known);
         if (!row) continue;
-        io.stdout.write(
+        await writeChunks(io.stdout, [
           output === 'json' ? JSON.stringify(row) + '\n' : detailBlock(row, style) + '\n',
-        );
+        ]);
       }
     }
+    skippedLines += scanner.skippedLines;
   };
   // Files one after another; with --follow every stream at once (lines as they arrive).
   if (follow) await Promise.all(logs.map(readLog));
@@ -104,14 +124,16 @@ async function runAttribute(
     sources: sources.map((s) => s.name),
     certificates: knowledge.known.length,
     problems: knowledge.problems,
+    failures: tally.totalFailures,
+    skippedLines,
+    evictedCertificates: tally.evictedCertificates,
   });
   if (!follow)
-    io.stdout.write(
-      output === 'json'
-        ? JSON.stringify(report, null, 2) + '\n'
-        : renderAttributionTable(report, style),
+    await writeChunks(
+      io.stdout,
+      output === 'json' ? attributionJsonChunks(report) : attributionTableChunks(report, style),
     );
-  else if (output === 'table') io.stdout.write(renderAttributionTable(report, style));
+  else if (output === 'table') await writeChunks(io.stdout, attributionTableChunks(report, style));
   return rows.length > 0 ? 2 : 0;
 }
 

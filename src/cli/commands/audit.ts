@@ -10,6 +10,7 @@ import { renderSarif } from '../../audit/sarif.js';
 import { COLOR, PLAIN } from '../../model/text-table.js';
 import type { CommandDef, Io, Values } from '../command.js';
 import { COLOR_OPTION, UsageError, useColor } from '../command.js';
+import { OperationalError } from '../errors.js';
 import { VERSION } from '../version.js';
 
 export function auditPaths(paths: readonly string[]): {
@@ -31,7 +32,14 @@ export async function auditNode(hostRoot: string): Promise<{
   const listDir = (dir: string): string[] | undefined => listNodeDir(hostRoot, dir);
   const audits: FileAudit[] = [];
   const unreadable: { path: string; message: string }[] = [];
-  for (const m of await findManifests(hostRoot, await staticPodDirs(hostRoot))) {
+  const dirs = await staticPodDirs(hostRoot);
+  const found = await findManifests(hostRoot, dirs);
+  // no static-pod directory at all: not a node (or the wrong root), said as scan says it, exit 3
+  if (found.length > 0 && found.every((m) => m.missing === true))
+    throw new OperationalError(
+      `no static pod directory under ${hostRoot} (looked for ${dirs.join(', ')}). Is this a Kubernetes node? Point --host-root at its root file system, or name the manifests to audit: certdrift audit PATH…`,
+    );
+  for (const m of found) {
     try {
       if (!m.target) throw new Error(m.problem ?? 'unreadable');
       audits.push(auditManifest(m.path, readFileSync(m.target, 'utf8'), { listDir }));

@@ -75,9 +75,12 @@ function fixOptions(values: Values, config: ScanConfig): FixOptions {
   };
 }
 
-async function inspect(config: ScanConfig): Promise<{ inv: Inventory; findings: Finding[] }> {
+async function inspect(
+  config: ScanConfig,
+): Promise<{ inv: Inventory; findings: Finding[]; checked: boolean }> {
   const { inventory, assessment } = await assessThisNode(config, new Date());
-  return { inv: inventory, findings: assessment.findings };
+  // exit code 3 from assess: no certificate found and nothing found wrong, i.e. nothing checked
+  return { inv: inventory, findings: assessment.findings, checked: assessment.exitCode !== 3 };
 }
 
 function describe(a: FixAction): string {
@@ -121,8 +124,10 @@ class Fixer {
     steps: Step[];
     writes: Map<string, PlannedWrite>;
     problems: { file: string; message: string }[];
+    /** false: no certificate found and no manifest read, so an empty plan proves nothing */
+    checked: boolean;
   }> {
-    const { inv, findings } = await inspect(this.config);
+    const { inv, findings, checked } = await inspect(this.config);
     const root = this.config.hostRoot;
     const snapshots = new Map<string, FileSnapshot>();
     const refused = new Map<string, string>();
@@ -178,7 +183,9 @@ class Fixer {
     const problems = audits.flatMap((a) =>
       a.problems.map((p) => ({ file: a.file, message: p.message })),
     );
-    return { steps, writes, problems };
+    // a manifest read and audited is something checked too, even on a node without certificates
+    const audited = audits.some((a) => a.workloads > 0 || a.skippedKinds.length > 0);
+    return { steps, writes, problems, checked: checked || audited };
   }
 
   /** The state an action changes, as it is before the action (for the action log). */
@@ -291,14 +298,25 @@ class Fixer {
   }
 }
 
+/**
+ * `uncheckedRoot`: no certificate was found under this host root, so an empty plan is no news
+ * about the node (said the way scan says it).
+ */
 function render(
   steps: Step[],
   apply: boolean,
   io: Io,
   problems: { file: string; message: string }[],
+  uncheckedRoot?: string,
 ): void {
   for (const p of problems)
     io.stdout.write(`not read: ${escapeTerminal(p.file)}: ${escapeTerminal(p.message)}\n`);
+  if (uncheckedRoot !== undefined) {
+    io.stdout.write(
+      `Nothing checked: no certificates found under ${escapeTerminal(uncheckedRoot)}. Is this a Kubernetes node? Point --host-root at its root file system or add --path GLOB.\n`,
+    );
+    return;
+  }
   if (steps.length === 0) {
     io.stdout.write('Nothing to fix.\n');
     return;
@@ -331,11 +349,14 @@ async function runFix(values: Values, positionals: string[], io: Io): Promise<nu
     }
   }
   try {
-    const { steps, writes, problems } = await fixer.plan();
-    if (!opts.apply) {
+    const { steps, writes, problems, checked } = await fixer.plan();
+    // "Nothing to fix." would claim a healthy node: like scan and audit, say nothing was checked
+    const unchecked = !checked && steps.length === 0;
+    if (!opts.apply || unchecked) {
       if (values.output === 'json')
         io.stdout.write(JSON.stringify({ kind: 'FixPlan', steps, problems }, null, 2) + '\n');
-      else render(steps, false, io, problems);
+      else render(steps, false, io, problems, unchecked ? config.hostRoot : undefined);
+      if (unchecked) return 3;
       return steps.some((s) => s.status === 'planned' || s.action.kind === 'by-hand') ? 1 : 0;
     }
     for (const step of steps.filter((s) => s.status === 'planned')) {

@@ -62,6 +62,44 @@ export function splitScanArgument(arg: string): { node: string | null; file: str
   return m ? { node: m[1] ?? null, file: m[3] ?? arg } : { node: null, file: arg };
 }
 
+/** Which flag takes a document of this kind, when it is one plan reads but not a node list. */
+const OTHER_INPUT: Readonly<Record<string, string>> = {
+  NodeCertificateReport: '--reports',
+  NodeCertificateReportList: '--reports',
+  NodeScan: '--scan',
+};
+
+/**
+ * A `--nodes` document with items none of which is a Node (a report list, say) is a mistake to
+ * stop at: planning it would say "0 nodes" and exit 0. The kind of its first item or its own
+ * kind names the flag it belongs to. An empty list is a fleet of none, not a mistake.
+ */
+function notANodeList(doc: unknown, path: string): OperationalError | undefined {
+  const obj = doc !== null && typeof doc === 'object' ? (doc as Record<string, unknown>) : {};
+  const items = Array.isArray(obj.items) ? (obj.items as unknown[]) : [];
+  const first: unknown = items[0];
+  const itemKind =
+    first !== null && typeof first === 'object' ? (first as { kind?: unknown }).kind : undefined;
+  const kind = typeof obj.kind === 'string' && obj.kind !== 'List' ? obj.kind : itemKind;
+  const flag = typeof kind === 'string' ? OTHER_INPUT[kind] : undefined;
+  if (items.length === 0 && flag === undefined) return undefined;
+  return new OperationalError(
+    `${path}: not a list of Nodes${typeof kind === 'string' ? ` (kind ${JSON.stringify(kind)})` : ''}: --nodes takes \`kubectl get nodes -o json\`${flag ? `; give this file as ${flag}` : ''}`,
+  );
+}
+
+/**
+ * The `nodeName` that `certdrift scan` records (`--node-name`, else $NODE_NAME or the host name).
+ * Only a fallback: the kubelet client certificate's CN is the node's identity to the cluster.
+ */
+function recordedNodeName(doc: unknown): string | null {
+  const recorded =
+    doc !== null && typeof doc === 'object' ? (doc as { nodeName?: unknown }).nodeName : undefined;
+  return typeof recorded === 'string' && recorded !== '' && recorded.length <= 253
+    ? recorded
+    : null;
+}
+
 export function fileFleetSource(opts: FileSourceOptions): FleetSource {
   return {
     describe: () => [
@@ -78,7 +116,14 @@ export function fileFleetSource(opts: FileSourceOptions): FleetSource {
         parsed.problems.length > 0 &&
         !Array.isArray((nodeDoc as { items?: unknown } | null)?.items)
       )
-        throw new OperationalError(`${opts.nodes}: ${parsed.problems[0]?.message ?? 'no nodes'}`);
+        throw (
+          notANodeList(nodeDoc, opts.nodes) ??
+          new OperationalError(`${opts.nodes}: ${parsed.problems[0]?.message ?? 'no nodes'}`)
+        );
+      if (parsed.nodes.length === 0) {
+        const mistake = notANodeList(nodeDoc, opts.nodes);
+        if (mistake) throw mistake;
+      }
       for (const p of parsed.problems) problems.push(p);
       const facts: CertificateFacts[] = [];
       for (const file of opts.reports) {
@@ -89,7 +134,11 @@ export function fileFleetSource(opts: FileSourceOptions): FleetSource {
       }
       for (const arg of opts.scans) {
         const { node, file } = splitScanArgument(arg);
-        const r = parseScanDocument(await readDocument(file), file, node);
+        const doc = await readDocument(file);
+        let r = parseScanDocument(doc, file, node);
+        // no NODE= and no kubelet client certificate to name the node: the name the scan recorded
+        const recorded = node === null && r.facts.length === 0 ? recordedNodeName(doc) : null;
+        if (recorded !== null) r = parseScanDocument(doc, file, recorded);
         // loops, not push(...spread): a spread of 200,000 items overflows the call stack
         for (const f of r.facts) facts.push(f);
         for (const p of r.problems) problems.push(p);

@@ -68,10 +68,21 @@ export function resolveFields<S extends object>(
       if (v === undefined) continue;
       const f = table[key];
       if (!f) throw new ConfigError(`${name}: unknown setting ${JSON.stringify(key)}`);
-      out[key] = f.parse(v, `${name} ${f.label}`);
+      out[key] = f.parse(v, sourceName(name, key, f));
     }
   }
   return out as S;
+}
+
+/**
+ * How an error names a setting: as the user wrote it (`--warn-days`, `CERTDRIFT_WARN_DAYS`, the
+ * file's key), then what it is, so the message points at what to change.
+ */
+function sourceName(layer: string, key: string, f: Field<unknown>): string {
+  const what = f.label === f.flag.replace(/-/g, ' ') ? '' : ` (${f.label})`;
+  if (layer === 'flag') return `--${f.flag}${what}`;
+  if (layer === 'environment' && f.env !== undefined) return `${f.env}${what}`;
+  return `${layer}: ${key}${what}`;
 }
 
 // ---- parsers shared by the tables ----

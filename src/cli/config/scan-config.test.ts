@@ -33,10 +33,10 @@ test('defaults → file → env → flags, last wins', () => {
 
 test('bad values are clear errors naming their source', () => {
   const bad: [Record<string, unknown>, RegExp][] = [
-    [{ warnDays: 'soon' }, /flag warning days: expected a number/],
-    [{ output: 'xml' }, /flag output: expected one of table, json, yaml/],
+    [{ warnDays: 'soon' }, /^--warn-days \(warning days\): expected a number/],
+    [{ output: 'xml' }, /^--output: expected one of table, json, yaml/],
     [{ hostRoot: 'relative' }, /absolute path/],
-    [{ presets: ['kops', 'openshift'] }, /flag preset: expected one of/],
+    [{ presets: ['kops', 'openshift'] }, /^--preset \(presets\): expected one of/],
     [{ warnDays: 5, criticalDays: 10 }, /must not exceed/],
     [{ at: 'tomorrow-ish' }, /expected a date/],
     [{ colour: 'x' }, /unknown setting "colour"/],
