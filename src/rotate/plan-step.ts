@@ -8,6 +8,7 @@ import type { Plan } from '../fleet/plan-types.js';
 import type { PlanPolicy } from '../fleet/plan-policy.js';
 import { planReplacements } from '../fleet/plan-replacements.js';
 import { chooseWork, needsPlacing, type WorkInput } from './choose-work.js';
+import { refusedPods } from './drain-rules.js';
 import { CAPI_MACHINE, kopsCommand, nodeActions } from './node-actions.js';
 import type {
   LiveMachine,
@@ -51,10 +52,15 @@ export function planStep(input: StepInput): RotateStep {
     return n === undefined || needsPlacing(n, input.planId);
   });
   const plan = planReplacements(placed, input.facts, input.policy, input.now);
+  const refused = new Map<string, string[]>();
+  for (const node of new Set(input.pods.map((p) => p.node))) {
+    const r = refusedPods(input.pods, node, input.options);
+    if (r.length > 0) refused.set(node, r);
+  }
   const work: NodeWork[] = [];
   const actions: RotateAction[] = [];
   const kopsGroups = new Map<string, string>();
-  for (const w of chooseWork({ ...input, plan })) {
+  for (const w of chooseWork({ ...input, plan, refused })) {
     const node = live.get(w.node);
     if (!node) {
       work.push(w);
