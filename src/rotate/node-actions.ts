@@ -120,6 +120,16 @@ const handedOver = (ctx: NodeContext): RotateAction => ({
   call: recordCall(ctx, 'handed-over', MERGE),
 });
 
+/** the Machines whose status.nodeRef names this node, or whose providerID is the node's */
+export function machinesOf(ctx: Pick<NodeContext, 'node' | 'machines'>): LiveMachine[] {
+  const { node } = ctx;
+  return ctx.machines.filter(
+    (m) =>
+      (m.nodeName !== '' && m.nodeName === node.name) ||
+      (m.providerID !== '' && m.providerID === node.providerID),
+  );
+}
+
 export function kopsCommand(group: string, options: RotateOptions): string {
   const ig = group.slice(group.indexOf('/') + 1);
   const name = options.kopsCluster ?? '"$KOPS_CLUSTER_NAME"';
@@ -188,11 +198,15 @@ export function nodeActions(work: NodeWork, ctx: NodeContext): RotateAction[] {
         },
       ];
     case 'capi': {
-      const machine = ctx.node.annotations[CAPI_MACHINE] ?? '';
-      const ns = ctx.node.annotations[CAPI_NAMESPACE] ?? '';
-      if (machine === '' || ns === '') return [];
-      const m = ctx.machines.find((x) => x.namespace === ns && x.name === machine);
+      // The Machine is the one Cluster API linked to this node (status.nodeRef, or the same
+      // providerID before it did) — never a node annotation, which the node's own kubelet may
+      // write (DESIGN.md convention 13). Two candidates: not ours to guess.
+      const found = machinesOf(ctx);
+      if (found.length !== 1) return [];
+      const m = found[0];
       if (!m) return [];
+      const ns = m.namespace;
+      const machine = m.name;
       // Already marked or being replaced (an interrupted run): only the record is missing.
       if (m.remediating || m.deleting) return [handedOver(ctx)];
       return [

@@ -1,7 +1,8 @@
 // One step of a rotation: the work per node (choose-work.ts) and the actions in execution order
 // (node-actions.ts), plus one `kops rolling-update` command per kops instance group with nodes
-// handed over. A node to start whose actuator cannot act (a Cluster API node without its Machine
-// annotations, a Karpenter node without a NodeClaim) is reported stuck instead of silently skipped.
+// handed over. A node to start whose actuator cannot act (a Cluster API node no Machine links to
+// by status.nodeRef or providerID, a Karpenter node without a NodeClaim) is reported stuck instead
+// of silently skipped.
 
 import type { CertificateFacts, FleetNode } from '../fleet/fleet.js';
 import type { Plan } from '../fleet/plan-types.js';
@@ -9,7 +10,7 @@ import type { PlanPolicy } from '../fleet/plan-policy.js';
 import { planReplacements } from '../fleet/plan-replacements.js';
 import { chooseWork, needsPlacing, type WorkInput } from './choose-work.js';
 import { refusedPods } from './drain-rules.js';
-import { CAPI_MACHINE, kopsCommand, nodeActions } from './node-actions.js';
+import { kopsCommand, nodeActions } from './node-actions.js';
 import type {
   LiveMachine,
   LiveNodeClaim,
@@ -39,7 +40,7 @@ export interface RotateStep {
 
 function cannotAct(w: NodeWork): string {
   if (w.actuator === 'capi')
-    return `no ${CAPI_MACHINE} / cluster-namespace annotations, or no such Machine: use --actuator drain`;
+    return 'no Machine whose status.nodeRef (or providerID) is this node, or more than one: use --actuator drain';
   if (w.actuator === 'karpenter') return 'no NodeClaim with this providerID: use --actuator drain';
   return 'nothing to do';
 }

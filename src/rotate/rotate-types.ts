@@ -25,6 +25,10 @@ export interface LiveNode {
 export interface LiveMachine {
   namespace: string;
   name: string;
+  /** status.nodeRef.name: the Node Cluster API linked to it ('' until it did) */
+  nodeName: string;
+  /** spec.providerID: the instance ('' until the infrastructure provider set it) */
+  providerID: string;
   /** carries cluster.x-k8s.io/remediate-machine already (an interrupted run set it) */
   remediating: boolean;
   /** marked for deletion: Cluster API is already replacing it */

@@ -148,6 +148,8 @@ export class RotateClient {
       return {
         namespace: str(meta.namespace),
         name: str(meta.name),
+        nodeName: str(obj(obj(m.status).nodeRef).name),
+        providerID: str(obj(m.spec).providerID),
         remediating: 'cluster.x-k8s.io/remediate-machine' in obj(meta.annotations),
         deleting: typeof meta.deletionTimestamp === 'string',
       };
