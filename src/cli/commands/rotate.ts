@@ -2,6 +2,7 @@
 // plan, prints each action with its exact call; with --apply takes the rotation Lease and acts.
 // Run it again (or in a loop) to continue: progress lives in the nodes' annotations.
 
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Actuator, RotateOptions } from '../../rotate/rotate-types.js';
 import type { StepRun } from '../../rotate/run-step.js';
@@ -155,7 +156,7 @@ export const rotateCommand: CommandDef = {
       type: 'string',
       value: 'ID',
       description: 'Lease holder identity',
-      shownDefault: 'hostname',
+      shownDefault: 'hostname_<random>',
     },
     at: {
       type: 'string',
@@ -186,8 +187,14 @@ export const rotateCommand: CommandDef = {
       throw new UsageError('--output: expected text or json');
     if (typeof values.kubernetes !== 'string')
       throw new UsageError('say which cluster: --kubernetes auto|KUBECONFIG');
-    const now = atFlag(values.at, new Date());
     const apply = values.apply === true;
+    // --at is a preview: with --apply it would write a time that is not now into the live Lease
+    // and the rotation records, which every later run judges against its own clock.
+    if (apply && values.at !== undefined)
+      throw new UsageError(
+        '--at previews the plan at another time: it cannot be used with --apply',
+      );
+    const now = atFlag(values.at, new Date());
     const base = optionsOf(values);
     const flags = waitFlagsOf(values, base.drainTimeoutMs, apply);
     const options: RotateOptions = {
@@ -270,7 +277,12 @@ export const rotateCommand: CommandDef = {
       return rotateWithLease({
         client,
         step: settings,
-        me: typeof values.identity === 'string' ? values.identity : hostname(),
+        // client-go leader election's default: host name + random suffix, so two runs on one
+        // host (two terminals, a restarted pod) are two candidates, never one shared holder.
+        me:
+          typeof values.identity === 'string'
+            ? values.identity
+            : `${hostname()}_${randomBytes(4).toString('hex')}`,
         namespace,
         watch,
         intervalMs,
