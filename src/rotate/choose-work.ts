@@ -32,6 +32,8 @@ export interface WorkInput {
   options: RotateOptions;
   /** the groups when the run began (a multi-step run); absent: only NotReady nodes are checked */
   baseline?: GroupBaseline;
+  /** node → the pods its drain refuses (drain-rules.ts), for the nodes whose pods were listed */
+  refused?: ReadonlyMap<string, readonly string[]>;
 }
 
 export const DEFAULT_REPLACE_TIMEOUT_MS = 3_600_000;
@@ -169,7 +171,20 @@ export function chooseWork(input: WorkInput): NodeWork[] {
       continue;
     }
     const drain = { ...base, actuator: 'drain' as const };
-    if (options.forceAfterMs !== undefined && elapsed > options.forceAfterMs)
+    const refused = input.refused?.get(node.name) ?? [];
+    if (refused.length > 0 && elapsed <= options.drainTimeoutMs)
+      // Still in flight (it is cordoned): the other pods are evicted (or, past --force-after,
+      // deleted), the refused ones never; the drain cannot finish while they are there.
+      out.push({
+        ...drain,
+        state: 'blocked',
+        note: `draining since ${rec.since}; refused: ${refused.join('; ')}`,
+        evictOthers: true,
+        ...(options.forceAfterMs !== undefined && elapsed > options.forceAfterMs
+          ? { force: true }
+          : {}),
+      });
+    else if (options.forceAfterMs !== undefined && elapsed > options.forceAfterMs)
       out.push({
         ...drain,
         state: 'continue',
@@ -220,6 +235,12 @@ export function chooseWork(input: WorkInput): NodeWork[] {
         state: 'over-limit',
         note: `group ${inFlight.get(r.group) ?? 0}/${limit}, cluster ${total}/${plan.policy.maxInFlight} in flight`,
       });
+      continue;
+    }
+    const refused = w.actuator === 'drain' ? (input.refused?.get(r.node) ?? []) : [];
+    if (refused.length > 0) {
+      // Not started, takes no slot: a person moves the pods or passes kubectl's flag.
+      out.push({ ...w, state: 'blocked', note: `drain refused: ${refused.join('; ')}` });
       continue;
     }
     const check = validateGroup(r.group, input.nodes, input.baseline, r.node);

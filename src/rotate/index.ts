@@ -12,7 +12,8 @@ export {
   DEFAULT_REPLACE_TIMEOUT_MS,
   type WorkInput,
 } from './choose-work.js';
-export { nodeActions, evictablePods, kopsCommand } from './node-actions.js';
+export { nodeActions, kopsCommand } from './node-actions.js';
+export { podVerdict, refusedPods, podsToEvict, drainFinished } from './drain-rules.js';
 export { planStep, planIdOf, type StepInput, type RotateStep } from './plan-step.js';
 export * from './lease/lease-decision.js';
 export * from './render-step.js';

@@ -2,11 +2,13 @@
 // operator runs where the state store is). Order matters and is the order of execution: the
 // actuator's own call first and the progress record after it, so an interruption between the
 // two repeats an idempotent call instead of recording work that never happened. A drain cordons
-// and records in one patch, so a cordoned node always carries its record. A drain finishes only
-// in a later step whose fresh pod list shows nothing left but DaemonSet and mirror pods (the
-// evicted pods are gone, not just terminating); past --force-after the remaining pods are
-// deleted instead of evicted. A pod already terminating is never evicted or deleted again.
+// and records in one patch, so a cordoned node always carries its record. Which pods a drain
+// evicts, skips or refuses is kubectl drain's rule (drain-rules.ts). A drain finishes only in a
+// later step whose fresh pod list shows nothing left but skipped pods (the evicted pods are gone,
+// not just terminating); past --force-after the remaining evictable pods are deleted instead of
+// evicted — a refused pod never is. A pod already terminating is never evicted or deleted again.
 
+import { drainFinished, podsToEvict } from './drain-rules.js';
 import { formatRecord, ROTATION_ANNOTATION, type RecordState } from './rotation-record.js';
 import type {
   ApiCall,
@@ -49,44 +51,35 @@ const record = (ctx: NodeContext, state: RecordState, was?: 'cordoned' | 'handed
     ...(was !== undefined ? { was } : {}),
   });
 
-/** pods the drain must evict: not DaemonSet-managed, not mirrors, not finished */
-export function evictablePods(pods: readonly LivePod[], node: string): LivePod[] {
-  return pods.filter((p) => p.node === node && !p.daemonSet && !p.mirror && !p.finished);
-}
-
 const podPath = (p: LivePod): string =>
   `/api/v1/namespaces/${encodeURIComponent(p.namespace)}/pods/${encodeURIComponent(p.name)}`;
 
 function deletions(ctx: NodeContext): RotateAction[] {
-  return evictablePods(ctx.pods, ctx.node.name)
-    .filter((p) => p.terminating !== true)
-    .map((p) => ({
-      node: ctx.node.name,
-      step: 'delete-pod',
-      summary: `delete pod ${p.namespace}/${p.name} (--force-after: bypasses its PodDisruptionBudget)`,
-      call: { method: 'DELETE', path: podPath(p), absentIsDone: true },
-    }));
+  return podsToEvict(ctx.pods, ctx.node.name, ctx.options).map((p): RotateAction => ({
+    node: ctx.node.name,
+    step: 'delete-pod',
+    summary: `delete pod ${p.namespace}/${p.name} (--force-after: bypasses its PodDisruptionBudget)`,
+    call: { method: 'DELETE', path: podPath(p), absentIsDone: true },
+  }));
 }
 
 function evictions(ctx: NodeContext): RotateAction[] {
-  return evictablePods(ctx.pods, ctx.node.name)
-    .filter((p) => p.terminating !== true)
-    .map((p) => ({
-      node: ctx.node.name,
-      step: 'evict',
-      summary: `evict pod ${p.namespace}/${p.name} (policy/v1 Eviction, honours PodDisruptionBudgets)`,
-      call: {
-        method: 'POST',
-        path: `${podPath(p)}/eviction`,
-        body: {
-          apiVersion: 'policy/v1',
-          kind: 'Eviction',
-          metadata: { name: p.name, namespace: p.namespace },
-        },
-        eviction: true,
-        absentIsDone: true,
+  return podsToEvict(ctx.pods, ctx.node.name, ctx.options).map((p): RotateAction => ({
+    node: ctx.node.name,
+    step: 'evict',
+    summary: `evict pod ${p.namespace}/${p.name} (policy/v1 Eviction, honours PodDisruptionBudgets)`,
+    call: {
+      method: 'POST',
+      path: `${podPath(p)}/eviction`,
+      body: {
+        apiVersion: 'policy/v1',
+        kind: 'Eviction',
+        metadata: { name: p.name, namespace: p.namespace },
       },
-    }));
+      eviction: true,
+      absentIsDone: true,
+    },
+  }));
 }
 
 function finishDrain(ctx: NodeContext): RotateAction {
@@ -127,6 +120,16 @@ const handedOver = (ctx: NodeContext): RotateAction => ({
   call: recordCall(ctx, 'handed-over', MERGE),
 });
 
+/** the Machines whose status.nodeRef names this node, or whose providerID is the node's */
+export function machinesOf(ctx: Pick<NodeContext, 'node' | 'machines'>): LiveMachine[] {
+  const { node } = ctx;
+  return ctx.machines.filter(
+    (m) =>
+      (m.nodeName !== '' && m.nodeName === node.name) ||
+      (m.providerID !== '' && m.providerID === node.providerID),
+  );
+}
+
 export function kopsCommand(group: string, options: RotateOptions): string {
   const ig = group.slice(group.indexOf('/') + 1);
   const name = options.kopsCluster ?? '"$KOPS_CLUSTER_NAME"';
@@ -145,9 +148,12 @@ export function nodeActions(work: NodeWork, ctx: NodeContext): RotateAction[] {
         call: recordCall(ctx, 'stuck', MERGE, work.recordStuck),
       },
     ];
+  if (work.state === 'blocked' && work.evictOthers === true)
+    return work.force === true ? deletions(ctx) : evictions(ctx);
   if (work.state === 'continue') {
-    // Finished only when a fresh list shows nothing left to evict, terminating pods included.
-    if (evictablePods(ctx.pods, name).length === 0) return [finishDrain(ctx)];
+    // Finished only when a fresh list shows nothing left but skipped pods: terminating pods are
+    // waited for, and a refused pod keeps the node unfinished (blocked) for a person to decide.
+    if (drainFinished(ctx.pods, name, ctx.options)) return [finishDrain(ctx)];
     return work.force === true ? deletions(ctx) : evictions(ctx);
   }
   if (work.state !== 'start') return [];
@@ -192,11 +198,15 @@ export function nodeActions(work: NodeWork, ctx: NodeContext): RotateAction[] {
         },
       ];
     case 'capi': {
-      const machine = ctx.node.annotations[CAPI_MACHINE] ?? '';
-      const ns = ctx.node.annotations[CAPI_NAMESPACE] ?? '';
-      if (machine === '' || ns === '') return [];
-      const m = ctx.machines.find((x) => x.namespace === ns && x.name === machine);
+      // The Machine is the one Cluster API linked to this node (status.nodeRef, or the same
+      // providerID before it did) — never a node annotation, which the node's own kubelet may
+      // write (DESIGN.md convention 13). Two candidates: not ours to guess.
+      const found = machinesOf(ctx);
+      if (found.length !== 1) return [];
+      const m = found[0];
       if (!m) return [];
+      const ns = m.namespace;
+      const machine = m.name;
       // Already marked or being replaced (an interrupted run): only the record is missing.
       if (m.remediating || m.deleting) return [handedOver(ctx)];
       return [

@@ -1,14 +1,16 @@
 // One step of a rotation: the work per node (choose-work.ts) and the actions in execution order
 // (node-actions.ts), plus one `kops rolling-update` command per kops instance group with nodes
-// handed over. A node to start whose actuator cannot act (a Cluster API node without its Machine
-// annotations, a Karpenter node without a NodeClaim) is reported stuck instead of silently skipped.
+// handed over. A node to start whose actuator cannot act (a Cluster API node no Machine links to
+// by status.nodeRef or providerID, a Karpenter node without a NodeClaim) is reported stuck instead
+// of silently skipped.
 
 import type { CertificateFacts, FleetNode } from '../fleet/fleet.js';
 import type { Plan } from '../fleet/plan-types.js';
 import type { PlanPolicy } from '../fleet/plan-policy.js';
 import { planReplacements } from '../fleet/plan-replacements.js';
 import { chooseWork, needsPlacing, type WorkInput } from './choose-work.js';
-import { CAPI_MACHINE, kopsCommand, nodeActions } from './node-actions.js';
+import { refusedPods } from './drain-rules.js';
+import { kopsCommand, nodeActions } from './node-actions.js';
 import type {
   LiveMachine,
   LiveNodeClaim,
@@ -38,7 +40,7 @@ export interface RotateStep {
 
 function cannotAct(w: NodeWork): string {
   if (w.actuator === 'capi')
-    return `no ${CAPI_MACHINE} / cluster-namespace annotations, or no such Machine: use --actuator drain`;
+    return 'no Machine whose status.nodeRef (or providerID) is this node, or more than one: use --actuator drain';
   if (w.actuator === 'karpenter') return 'no NodeClaim with this providerID: use --actuator drain';
   return 'nothing to do';
 }
@@ -51,10 +53,15 @@ export function planStep(input: StepInput): RotateStep {
     return n === undefined || needsPlacing(n, input.planId);
   });
   const plan = planReplacements(placed, input.facts, input.policy, input.now);
+  const refused = new Map<string, string[]>();
+  for (const node of new Set(input.pods.map((p) => p.node))) {
+    const r = refusedPods(input.pods, node, input.options);
+    if (r.length > 0) refused.set(node, r);
+  }
   const work: NodeWork[] = [];
   const actions: RotateAction[] = [];
   const kopsGroups = new Map<string, string>();
-  for (const w of chooseWork({ ...input, plan })) {
+  for (const w of chooseWork({ ...input, plan, refused })) {
     const node = live.get(w.node);
     if (!node) {
       work.push(w);

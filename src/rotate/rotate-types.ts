@@ -25,6 +25,10 @@ export interface LiveNode {
 export interface LiveMachine {
   namespace: string;
   name: string;
+  /** status.nodeRef.name: the Node Cluster API linked to it ('' until it did) */
+  nodeName: string;
+  /** spec.providerID: the instance ('' until the infrastructure provider set it) */
+  providerID: string;
   /** carries cluster.x-k8s.io/remediate-machine already (an interrupted run set it) */
   remediating: boolean;
   /** marked for deletion: Cluster API is already replacing it */
@@ -51,6 +55,12 @@ export interface LivePod {
   finished: boolean;
   /** marked for deletion (deletionTimestamp): evicted already, still shutting down */
   terminating?: boolean;
+  /** has a controller ownerReference (something recreates it); required: no default is safe */
+  controlled: boolean;
+  /** mounts an emptyDir volume (its data dies with the pod) */
+  emptyDir: boolean;
+  /** the annotations the drain rules read (drain-rules.ts) */
+  annotations?: Readonly<Record<string, string>>;
 }
 
 export interface ApiCall {
@@ -95,6 +105,7 @@ export type NodeState =
   | 'waiting-replacement'
   | 'drained'
   | 'stuck'
+  | 'blocked'
   | 'outside-window'
   | 'over-limit'
   | 'not-yet'
@@ -111,8 +122,10 @@ export interface NodeWork {
   state: NodeState;
   /** why: shown next to the node */
   note: string;
-  /** a drain past --force-after: the remaining pods are deleted, not evicted */
+  /** a drain past --force-after: the remaining pods are deleted, not evicted (never refused ones) */
   force?: boolean;
+  /** blocked by refused pods while cordoned: the other pods are still evicted */
+  evictOthers?: boolean;
   /** a timeout passed: the node's record is rewritten `stuck` this step */
   recordStuck?: 'cordoned' | 'handed-over';
   /** the node's tool has its own knob for this (a KubeadmControlPlane): certdrift does not act */
@@ -147,4 +160,8 @@ export interface RotateOptions {
   replaceTimeoutMs?: number;
   /** a drain still not done this long after its cordon deletes the remaining pods; absent: never */
   forceAfterMs?: number;
+  /** kubectl drain --force: also evict pods no controller recreates */
+  force?: boolean;
+  /** kubectl drain --delete-emptydir-data: also evict pods with an emptyDir volume */
+  deleteEmptyDirData?: boolean;
 }

@@ -53,6 +53,17 @@ export interface StepRun {
   live: LiveNode[];
 }
 
+/** the nodes whose drain this step starts or goes on with: their pods are listed */
+function drainingOf(step: RotateStep): string[] {
+  return step.work
+    .filter(
+      (w) =>
+        w.actuator === 'drain' &&
+        (w.state === 'start' || w.state === 'continue' || w.evictOthers === true),
+    )
+    .map((w) => w.node);
+}
+
 /** the nodes Ready per group: a run's validation baseline */
 export function baselineOf(live: readonly LiveNode[]): GroupBaseline {
   const ready: Record<string, string[]> = {};
@@ -72,21 +83,27 @@ export async function runStep(edge: RotateEdge, s: StepSettings, now: Date): Pro
     options: s.options,
     ...(s.baseline ? { baseline: s.baseline } : {}),
   };
-  // First pass without pods: which nodes drain this step; then list only what they need.
+  // First pass without pods: which nodes drain this step; then list only what they need. A node
+  // whose drain is refused (drain-rules.ts) takes no slot, so the next pass may start another
+  // node: its pods are listed in turn, until every draining node was judged on its own pods
+  // (bounded: each pass lists at least one new node).
   const first = planStep({ ...base, pods: [], nodeClaims: [] });
-  const draining = new Set(
-    first.work
-      .filter((w) => w.actuator === 'drain' && (w.state === 'start' || w.state === 'continue'))
-      .map((w) => w.node),
-  );
   const needClaims = first.work.some((w) => w.actuator === 'karpenter');
   const needMachines = first.work.some((w) => w.actuator === 'capi' && w.state === 'stuck');
-  let step = planStep({
-    ...base,
-    pods: await edge.listPods(draining),
+  const extra = {
     nodeClaims: needClaims ? await edge.listNodeClaims() : [],
     machines: needMachines ? await edge.listMachines() : [],
-  });
+  };
+  const pods: LivePod[] = [];
+  const listed = new Set<string>();
+  let step = first;
+  for (let planned = false; ; planned = true) {
+    const need = drainingOf(step).filter((n) => !listed.has(n));
+    if (need.length === 0 && planned) break;
+    if (need.length > 0) pods.push(...(await edge.listPods(new Set(need))));
+    for (const n of need) listed.add(n);
+    step = planStep({ ...base, pods, ...extra });
+  }
   let gate: StepRun['gate'];
   if (s.gate && step.work.some((w) => w.state === 'start')) {
     const answer = await s.gate();

@@ -50,6 +50,8 @@ export function pod(node: string, name: string, extra: Partial<LivePod> = {}): L
     daemonSet: false,
     mirror: false,
     finished: false,
+    controlled: true,
+    emptyDir: false,
     ...extra,
   };
 }

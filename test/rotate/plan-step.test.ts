@@ -12,6 +12,7 @@ import {
   type RotateStep,
 } from '../../src/rotate/index.js';
 import type { PlanPolicy } from '../../src/fleet/plan-policy.js';
+import type { LiveMachine } from '../../src/rotate/rotate-types.js';
 import { fleetOf, liveNode, NOW, OPTIONS, pod, policyOf } from './fixtures.js';
 
 const ID = 'p-test';
@@ -105,7 +106,7 @@ const cases: {
     want: { a: 'start' },
   },
   {
-    name: 'a Cluster API node without its Machine annotations is stuck, not skipped silently',
+    name: 'a Cluster API node without its Machine is stuck, not skipped silently',
     nodes: [liveNode('m', {}, { 'cluster.x-k8s.io/owner-name': 'md-0' })],
     want: { m: 'stuck' },
   },
@@ -193,7 +194,7 @@ test('kops: annotation and record in one patch, then one rolling-update command 
   );
 });
 
-test('Cluster API: remediate the Machine named by the node, then record; Karpenter: delete its NodeClaim', () => {
+test('Cluster API: remediate the Machine whose status.nodeRef is the node (never the one its annotations name), then record; Karpenter: delete its NodeClaim', () => {
   const m = liveNode(
     'm',
     {},
@@ -204,13 +205,22 @@ test('Cluster API: remediate the Machine named by the node, then record; Karpent
     },
   );
   const k = liveNode('k', { 'karpenter.sh/nodepool': 'default' });
-  const machine = { namespace: 'team-a', name: 'md-0-abc', remediating: false, deleting: false };
+  const machine: LiveMachine = {
+    namespace: 'team-a',
+    name: 'md-0-abc',
+    nodeName: 'm',
+    providerID: '',
+    remediating: false,
+    deleting: false,
+  };
+  // the node's annotations name md-0-abc; a Machine of that name in team-b is not linked to it
+  const decoy: LiveMachine = { ...machine, namespace: 'team-b', nodeName: 'other' };
   const s = step(
     [m, k],
     {},
     {
       nodeClaims: [{ name: 'default-x1', providerID: k.providerID }],
-      machines: [machine, { ...machine, namespace: 'team-b' }],
+      machines: [decoy, machine],
     },
   );
   assert.deepEqual(
@@ -233,6 +243,17 @@ test('Cluster API: remediate the Machine named by the node, then record; Karpent
   );
   const none = step([m], {}, { machines: [] });
   assert.equal(none.work[0]?.state, 'stuck');
+  // only the annotations point at a Machine (a kubelet can write them): stuck, nothing patched
+  const forged = step([m], {}, { machines: [{ ...machine, nodeName: 'n', providerID: 'x' }] });
+  assert.equal(forged.work[0]?.state, 'stuck');
+  assert.deepEqual(forged.actions, []);
+  // found by providerID before Cluster API set status.nodeRef
+  const byId = step(
+    [m],
+    {},
+    { machines: [{ ...machine, nodeName: '', providerID: m.providerID }] },
+  );
+  assert.equal(byId.actions[0]?.step, 'capi-remediate');
 });
 
 test('plan id: stable for a policy, different for another policy or run name', () => {

@@ -118,6 +118,16 @@ test('rotate --apply --wait --namespace: steps until drained, JSON-lines progres
   const usage = await cli(['rotate', '--kubernetes', s.kubeconfig, '--wait']);
   assert.equal(usage.code, 3);
   assert.match(usage.err, /--wait acts: it needs --apply/);
+  const at = await cli([
+    'rotate',
+    '--kubernetes',
+    s.kubeconfig,
+    '--apply',
+    '--at',
+    '2030-01-01T00:00:00Z',
+  ]);
+  assert.equal(at.code, 3);
+  assert.match(at.err, /--at previews the plan at another time: it cannot be used with --apply/);
   const both = await cli(['rotate', '--kubernetes', s.kubeconfig, '--apply', '--wait', '--watch']);
   assert.equal(both.code, 3);
   assert.match(both.err, /--wait or --watch/);

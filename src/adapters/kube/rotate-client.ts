@@ -41,6 +41,10 @@ export function podOf(v: unknown): LivePod {
   const meta = obj(p.metadata);
   const owners = Array.isArray(meta.ownerReferences) ? meta.ownerReferences : [];
   const phase = str(obj(p.status).phase);
+  const volumes = obj(p.spec).volumes;
+  const annotations: Record<string, string> = {};
+  for (const [k, v] of Object.entries(obj(meta.annotations)))
+    if (typeof v === 'string') annotations[k] = v;
   return {
     namespace: str(meta.namespace),
     name: str(meta.name),
@@ -49,6 +53,11 @@ export function podOf(v: unknown): LivePod {
     mirror: 'kubernetes.io/config.mirror' in obj(meta.annotations),
     finished: phase === 'Succeeded' || phase === 'Failed',
     terminating: typeof meta.deletionTimestamp === 'string',
+    // kubectl's unreplicatedFilter: metav1.GetControllerOf — an ownerReference with controller: true
+    controlled: owners.some((o) => obj(o).controller === true),
+    // kubectl's localStorageFilter: any volume with an emptyDir source
+    emptyDir: Array.isArray(volumes) && volumes.some((v) => 'emptyDir' in obj(v)),
+    annotations,
   };
 }
 
@@ -139,13 +148,22 @@ export class RotateClient {
       return {
         namespace: str(meta.namespace),
         name: str(meta.name),
+        nodeName: str(obj(obj(m.status).nodeRef).name),
+        providerID: str(obj(m.spec).providerID),
         remediating: 'cluster.x-k8s.io/remediate-machine' in obj(meta.annotations),
         deleting: typeof meta.deletionTimestamp === 'string',
       };
     });
   }
 
-  /** runs one planned call; a 429 on an eviction is `blocked`, a 404 where allowed `already-done` */
+  /**
+   * Runs one planned call. Eviction answers are read as kubectl drain reads them (drain.go
+   * evictPods): 429 — a PodDisruptionBudget forbids it now: `blocked`, retried next step; 404 —
+   * the pod is gone: `already-done`; 500 naming "more than one PodDisruptionBudget" — the API
+   * will never evict it (pkg/registry/core/pod/storage/eviction.go): `blocked`, the pod named, for
+   * a person to fix the budgets; 403 with the cause NamespaceTerminating — the namespace is being
+   * deleted and its pods with it: the pod is deleted (the namespace controller would anyway).
+   */
   async execute(call: ApiCall): Promise<{ result: CallResult; message: string }> {
     const api = call.eviction ? this.evictApi : this.cluster.api;
     const r = await api.call(call.method, call.path, call.body, call.contentType);
@@ -153,6 +171,21 @@ export class RotateClient {
     if (r.status === 404 && call.absentIsDone)
       return { result: 'already-done', message: messageOf(r) };
     if (r.status === 429 && call.eviction) return { result: 'blocked', message: messageOf(r) };
+    if (
+      r.status === 500 &&
+      call.eviction &&
+      /more than one PodDisruptionBudget/i.test(messageOf(r))
+    )
+      return {
+        result: 'blocked',
+        message: `${podOfEviction(call.path)}: several PodDisruptionBudgets select it, the eviction API refuses it until one is removed (${messageOf(r)})`,
+      };
+    if (r.status === 403 && call.eviction && namespaceTerminating(r.body))
+      return this.execute({
+        method: 'DELETE',
+        path: call.path.replace(/\/eviction$/, ''),
+        absentIsDone: true,
+      });
     throw new ClusterError(
       `Kubernetes ${call.method} ${call.path}: ${r.status} ${messageOf(r)}`,
       r.status,
@@ -195,6 +228,18 @@ export class RotateClient {
       );
     return true;
   }
+}
+
+/** `namespace/name` of the pod an eviction path names */
+function podOfEviction(path: string): string {
+  const m = /\/namespaces\/([^/]+)\/pods\/([^/]+)\/eviction$/.exec(path);
+  return m ? `${decodeURIComponent(m[1] ?? '')}/${decodeURIComponent(m[2] ?? '')}` : path;
+}
+
+/** a Status whose details.causes name NamespaceTerminating (the NamespaceLifecycle admission) */
+function namespaceTerminating(body: Json): boolean {
+  const causes = obj(body.details).causes;
+  return Array.isArray(causes) && causes.some((c) => obj(c).type === 'NamespaceTerminating');
 }
 
 function leasePath(ns: string, name: string): string {

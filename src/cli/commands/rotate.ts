@@ -2,6 +2,7 @@
 // plan, prints each action with its exact call; with --apply takes the rotation Lease and acts.
 // Run it again (or in a loop) to continue: progress lives in the nodes' annotations.
 
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Actuator, RotateOptions } from '../../rotate/rotate-types.js';
 import type { StepRun } from '../../rotate/run-step.js';
@@ -49,6 +50,8 @@ function optionsOf(values: Values): RotateOptions {
     afterDrain: after,
     drainTimeoutMs: durationMs(values['drain-timeout'], '--drain-timeout', 3_600_000),
     ...(typeof values['kops-cluster'] === 'string' ? { kopsCluster: values['kops-cluster'] } : {}),
+    ...(values.force === true ? { force: true } : {}),
+    ...(values['delete-emptydir-data'] === true ? { deleteEmptyDirData: true } : {}),
   };
 }
 
@@ -56,7 +59,7 @@ export const rotateCommand: CommandDef = {
   name: 'rotate',
   summary: 'carry out the plan: drive kops, Cluster API, Karpenter or a drain (dry run; --apply)',
   usage:
-    'certdrift rotate --kubernetes auto|KUBECONFIG [--selector LABELS] [--namespace NS] [--policy FILE] [--apply [--wait | --watch [--interval DURATION]]] [--actuator A] [--after-drain delete-node|none] [--force-after DURATION] [--defer-while QUERY --prometheus-url URL] [-o text|json]',
+    'certdrift rotate --kubernetes auto|KUBECONFIG [--selector LABELS] [--namespace NS] [--policy FILE] [--apply [--wait | --watch [--interval DURATION]]] [--actuator A] [--after-drain delete-node|none] [--force] [--delete-emptydir-data] [--force-after DURATION] [--defer-while QUERY --prometheus-url URL] [-o text|json]',
   description: [
     'One step of the rotation: reads the cluster, recomputes the plan (as `certdrift plan`), and',
     'for the nodes due now — inside a window and within the group and cluster limits — prints',
@@ -65,7 +68,10 @@ export const rotateCommand: CommandDef = {
     'NAMESPACE/certdrift-rotate (taken over from another holder only after it expired) and acts.',
     'Actuators per group: kops (annotate kops.k8s.io/needs-update, print `kops rolling-update`),',
     'capi (annotate the Machine cluster.x-k8s.io/remediate-machine), karpenter (delete the',
-    'NodeClaim), drain (cordon, evict through policy/v1 Eviction honouring PodDisruptionBudgets).',
+    'NodeClaim), drain (cordon, evict through policy/v1 Eviction honouring PodDisruptionBudgets,',
+    "with kubectl drain's rules: a node with pods no controller recreates (--force), with emptyDir",
+    '(--delete-emptydir-data) or annotated karpenter.sh/do-not-disrupt / safe-to-evict=false is',
+    'refused, each pod named; --force-after never deletes a refused pod).',
     'Progress is recorded on each node (annotation certdrift.io/rotation): run it again to',
     'continue; finished work is never repeated. --apply --watch keeps stepping (the in-cluster',
     'Deployment, deploy/rotator): it waits for the Lease, renews it while working, stops acting',
@@ -119,6 +125,16 @@ export const rotateCommand: CommandDef = {
       description: 'a drain longer than this is reported stuck and left cordoned',
       shownDefault: '1h',
     },
+    force: {
+      type: 'boolean',
+      description:
+        'as kubectl drain --force: also evict pods no controller recreates (without it their node is refused)',
+    },
+    'delete-emptydir-data': {
+      type: 'boolean',
+      description:
+        'as kubectl drain --delete-emptydir-data: also evict pods with an emptyDir volume (its data is lost)',
+    },
     'kops-cluster': {
       type: 'string',
       value: 'NAME',
@@ -140,7 +156,7 @@ export const rotateCommand: CommandDef = {
       type: 'string',
       value: 'ID',
       description: 'Lease holder identity',
-      shownDefault: 'hostname',
+      shownDefault: 'hostname_<random>',
     },
     at: {
       type: 'string',
@@ -171,8 +187,14 @@ export const rotateCommand: CommandDef = {
       throw new UsageError('--output: expected text or json');
     if (typeof values.kubernetes !== 'string')
       throw new UsageError('say which cluster: --kubernetes auto|KUBECONFIG');
-    const now = atFlag(values.at, new Date());
     const apply = values.apply === true;
+    // --at is a preview: with --apply it would write a time that is not now into the live Lease
+    // and the rotation records, which every later run judges against its own clock.
+    if (apply && values.at !== undefined)
+      throw new UsageError(
+        '--at previews the plan at another time: it cannot be used with --apply',
+      );
+    const now = atFlag(values.at, new Date());
     const base = optionsOf(values);
     const flags = waitFlagsOf(values, base.drainTimeoutMs, apply);
     const options: RotateOptions = {
@@ -230,7 +252,7 @@ export const rotateCommand: CommandDef = {
     const exitOf = (run: StepRun): number => {
       if (run.gate?.kind === 'refuse') return 3;
       const troubled =
-        run.step.work.some((w) => w.state === 'stuck') ||
+        run.step.work.some((w) => w.state === 'stuck' || w.state === 'blocked') ||
         run.outcomes.some((o) => o.result === 'blocked' || o.result === 'failed');
       return troubled ? 1 : 0;
     };
@@ -255,7 +277,12 @@ export const rotateCommand: CommandDef = {
       return rotateWithLease({
         client,
         step: settings,
-        me: typeof values.identity === 'string' ? values.identity : hostname(),
+        // client-go leader election's default: host name + random suffix, so two runs on one
+        // host (two terminals, a restarted pod) are two candidates, never one shared holder.
+        me:
+          typeof values.identity === 'string'
+            ? values.identity
+            : `${hostname()}_${randomBytes(4).toString('hex')}`,
         namespace,
         watch,
         intervalMs,

@@ -64,6 +64,7 @@ const COUNTED: ReadonlySet<NodeState> = new Set([
   'over-limit',
   'halted',
   'stuck',
+  'blocked',
   'drained',
 ]);
 
@@ -136,7 +137,10 @@ export async function drive(
     }
     const flying = run.step.work.filter((w) => IN_FLIGHT.has(w.state)).length;
     parallel = Math.max(parallel, flying);
-    const stuck = run.step.work.filter((w) => w.state === 'stuck').map((w) => w.node);
+    // a node whose drain refuses pods waits for a person, as a stuck one does
+    const stuck = run.step.work
+      .filter((w) => w.state === 'stuck' || w.state === 'blocked')
+      .map((w) => w.node);
     const remaining = due.size - done.size - stuck.length;
     onProgress(
       {
