@@ -233,6 +233,7 @@ export class FaultProxy {
         const chunks: Buffer[] = [];
         ur.on('data', (c: Buffer) => chunks.push(c));
         ur.on('end', () => {
+          if (res.headersSent) return; // the upload failed first and was answered 502
           const body = Buffer.concat(chunks);
           const outHeaders = { ...ur.headers, 'content-length': String(body.length) };
           delete outHeaders['transfer-encoding'];
@@ -249,6 +250,9 @@ export class FaultProxy {
       },
     );
     up.on('error', (err) => {
+      // The server may answer and close before the whole request body was sent (413 for a body
+      // over its limit): the answer is already on its way, the rest of the upload is moot.
+      if (res.headersSent) return;
       log(502);
       res.writeHead(502, { 'content-type': 'text/plain' });
       res.end(`fault proxy: upstream: ${err.message}`);
