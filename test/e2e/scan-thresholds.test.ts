@@ -98,11 +98,15 @@ test('bad ratios are refused, naming the flag or variable, exit 3', () => {
     [
       ['--warn-ratio', '1.5'],
       {},
-      /flag warning ratio \(--warn-ratio\): expected a fraction of the lifetime greater than 0 and less than 1 .*got "1.5"/,
+      /--warn-ratio \(warning ratio\): expected a fraction of the lifetime greater than 0 and less than 1 .*got "1.5"/,
     ],
-    [['--critical-ratio', '0'], {}, /--critical-ratio\): expected a fraction .*got "0"/],
-    [['--warn-ratio', 'third'], {}, /--warn-ratio\).*got "third"/],
-    [[], { CERTDRIFT_WARN_RATIO: '33' }, /environment warning ratio \(--warn-ratio\).*got "33"/],
+    [
+      ['--critical-ratio', '0'],
+      {},
+      /--critical-ratio( \(critical ratio\))?: expected a fraction .*got "0"/,
+    ],
+    [['--warn-ratio', 'third'], {}, /--warn-ratio \(warning ratio\).*got "third"/],
+    [[], { CERTDRIFT_WARN_RATIO: '33' }, /CERTDRIFT_WARN_RATIO \(warning ratio\).*got "33"/],
     [
       ['--warn-ratio', '0.1', '--critical-ratio', '0.2'],
       {},

@@ -67,7 +67,7 @@ test('ratio thresholds: off by default, from a file, CERTDRIFT_* or flags, into 
 
 test('ratio thresholds: a fraction in (0,1), critical not above warning, errors name the flag', () => {
   const bad: [Record<string, unknown>, RegExp][] = [
-    [{ warnRatio: '0' }, /flag warning ratio \(--warn-ratio\): expected a fraction .* got "0"/],
+    [{ warnRatio: '0' }, /^--warn-ratio \(warning ratio\): expected a fraction .* got "0"/],
     [{ warnRatio: '1' }, /--warn-ratio.*got "1"/],
     [{ warnRatio: '33%' }, /--warn-ratio.*got "33%"/],
     [{ criticalRatio: '-0.1' }, /--critical-ratio.*got "-0.1"/],

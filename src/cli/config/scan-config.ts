@@ -136,7 +136,7 @@ export const SCAN_FIELDS: Fields<Required<ScanConfig>> = {
     flag: 'warn-ratio',
     env: 'CERTDRIFT_WARN_RATIO',
     value: 'FRACTION',
-    label: 'warning ratio (--warn-ratio)',
+    label: 'warning ratio',
     description:
       "status warning below this share of a certificate's lifetime left, e.g. 0.33 (cert-manager renews at a third); either threshold, days or share, raises the status",
     shownDefault: 'off',
@@ -146,7 +146,7 @@ export const SCAN_FIELDS: Fields<Required<ScanConfig>> = {
     flag: 'critical-ratio',
     env: 'CERTDRIFT_CRITICAL_RATIO',
     value: 'FRACTION',
-    label: 'critical ratio (--critical-ratio)',
+    label: 'critical ratio',
     description: "status critical below this share of a certificate's lifetime left, e.g. 0.1",
     shownDefault: 'off',
     parse: parseRatio,
