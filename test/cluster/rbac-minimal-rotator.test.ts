@@ -92,6 +92,8 @@ async function seedFleet(
     const node = lab.name('c1');
     await lab.oldNode(node, {
       annotations: capiNodeAnnotations(machine, clusters, { kind: 'MachineSet', name: 'md-0' }),
+      // Cluster API's own link from the Machine (spec.providerID) to its Node
+      providerID: `aws:///eu-west-1a/i-${machine}`,
     });
     fleet.c1 = { node, machine };
   }
@@ -174,6 +176,8 @@ async function runRotatorFlow(
             options: {
               afterDrain: components.includes('delete-node') ? 'delete-node' : 'none',
               drainTimeoutMs: 3_600_000,
+              // the shop's pods are bare (no controller): kubectl drain's --force lets them go
+              force: true,
               ...(components.includes('force') ? { forceAfterMs: 10 * 60_000 } : {}),
             },
             apply: true,
