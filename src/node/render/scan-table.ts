@@ -60,9 +60,8 @@ function thresholdText(t: ScanReport['thresholds']): string {
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-export function renderScanTable(r: ScanReport, style: Style): string {
-  const out: string[] = [];
-  // Certificates in use first, soonest expiry first; superseded history last.
+/** Certificates in use first, soonest expiry first; superseded history last (dimmed). */
+function certificateTable(r: ScanReport, style: Style): string {
   const rank = (c: CertificateRow): number => (c.status === 'superseded' ? 1 : 0);
   const rows = [...r.certificates]
     .sort(
@@ -82,46 +81,47 @@ export function renderScanTable(r: ScanReport, style: Style): string {
       return c.status === 'superseded' ? cells.map((x, i) => (i === 4 ? x : style.dim(x))) : cells;
     });
   if (rows.length > 0)
-    out.push(
-      renderColumns(
-        ['COMPONENT', 'SUBJECT', 'EXPIRES', 'RESIDUAL', 'STATUS', 'USED BY', 'LOCATION'],
-        rows,
-        style,
-      ),
+    return renderColumns(
+      ['COMPONENT', 'SUBJECT', 'EXPIRES', 'RESIDUAL', 'STATUS', 'USED BY', 'LOCATION'],
+      rows,
+      style,
     );
-  else
-    out.push(
-      `No certificates found under ${escapeTerminal(r.hostRoot)} (presets: ${r.presets.join(', ') || 'none'}). ` +
-        'Is this a Kubernetes node? Point --host-root at its root file system or add --path GLOB.\n',
-    );
+  return (
+    `No certificates found under ${escapeTerminal(r.hostRoot)} (presets: ${r.presets.join(', ') || 'none'}). ` +
+    'Is this a Kubernetes node? Point --host-root at its root file system or add --path GLOB.\n'
+  );
+}
 
-  if (r.errors.length > 0) {
-    const shown = r.errors.slice(0, MAX_ERROR_ROWS);
-    out.push(
-      '\n' +
-        renderColumns(
-          ['REASON', 'PATH', 'PROBLEM'],
-          shown.map((e) => [
-            style.yellow(e.reason),
-            clip(escapeTerminal(e.path), WIDTH.path),
-            clip(escapeTerminal(e.message), WIDTH.problem),
-          ]),
-          style,
-        ),
+/** The first MAX_ERROR_ROWS item errors, then a count of the rest by reason. */
+function errorTable(r: ScanReport, style: Style): string {
+  if (r.errors.length === 0) return '';
+  const shown = r.errors.slice(0, MAX_ERROR_ROWS);
+  let text =
+    '\n' +
+    renderColumns(
+      ['REASON', 'PATH', 'PROBLEM'],
+      shown.map((e) => [
+        style.yellow(e.reason),
+        clip(escapeTerminal(e.path), WIDTH.path),
+        clip(escapeTerminal(e.message), WIDTH.problem),
+      ]),
+      style,
     );
-    if (r.errors.length > shown.length) {
-      const byReason = new Map<string, number>();
-      for (const e of r.errors.slice(MAX_ERROR_ROWS))
-        byReason.set(e.reason, (byReason.get(e.reason) ?? 0) + 1);
-      const counts = [...byReason].map(([k, n]) => `${n} ${k}`).join(', ');
-      out.push(
-        style.dim(
-          `… and ${r.errors.length - shown.length} more errors (${counts}); -o json lists them all\n`,
-        ),
-      );
-    }
+  if (r.errors.length > shown.length) {
+    const byReason = new Map<string, number>();
+    for (const e of r.errors.slice(MAX_ERROR_ROWS))
+      byReason.set(e.reason, (byReason.get(e.reason) ?? 0) + 1);
+    const counts = [...byReason].map(([k, n]) => `${n} ${k}`).join(', ');
+    text += style.dim(
+      `… and ${r.errors.length - shown.length} more errors (${counts}); -o json lists them all\n`,
+    );
   }
+  return text;
+}
 
+/** The superseded note, and the findings that are not about a single certificate row. */
+function findingsSection(r: ScanReport, style: Style): string {
+  const out: string[] = [];
   const other = r.findings.filter((f) => !f.code.startsWith('CERT_'));
   const superseded = r.summary.byStatus.superseded;
   if (superseded > 0)
@@ -140,7 +140,12 @@ export function renderScanTable(r: ScanReport, style: Style): string {
       out.push(`    remedy: ${escapeTerminal(f.remedy)}\n`);
     }
   }
+  return out.join('');
+}
 
+/** Counts by status, what was looked at (host root, presets, thresholds, runtimes), the node. */
+function summarySection(r: ScanReport, style: Style): string {
+  const out: string[] = [];
   const s = r.summary;
   const parts = [
     `${plural(s.certificates, 'certificate')} in ${plural(s.files, 'file')}`,
@@ -158,6 +163,14 @@ export function renderScanTable(r: ScanReport, style: Style): string {
       `host root ${escapeTerminal(r.hostRoot)} · presets: ${r.presets.join(', ') || 'none'} · ${thresholdText(r.thresholds)}`,
     ) + '\n',
   );
+  out.push(sourceLines(r, style));
+  if (r.node) out.push(`${escapeTerminal(r.node.statement)}\n`);
+  return out.join('');
+}
+
+/** One line per source of workloads: how many it found, or why it did not answer. */
+function sourceLines(r: ScanReport, style: Style): string {
+  const out: string[] = [];
   const containers = r.workloads.filter((w) => w.kind === 'container');
   for (const src of r.sources.filter((x) => x.source !== 'files')) {
     if (src.up) {
@@ -175,6 +188,14 @@ export function renderScanTable(r: ScanReport, style: Style): string {
       );
     }
   }
-  if (r.node) out.push(`${escapeTerminal(r.node.statement)}\n`);
   return out.join('');
+}
+
+export function renderScanTable(r: ScanReport, style: Style): string {
+  return (
+    certificateTable(r, style) +
+    errorTable(r, style) +
+    findingsSection(r, style) +
+    summarySection(r, style)
+  );
 }
