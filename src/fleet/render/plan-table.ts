@@ -11,10 +11,10 @@ import { renderColumns, type Style } from '../../model/text-table.js';
 
 const MAX_NAMES = 6;
 
-export function renderPlanTable(plan: Plan, style: Style): string {
-  const s = plan.summary;
-  const zones = [...new Set(plan.policy.windows.map((w) => w.timeZone))];
-  const zone = zones.length === 1 ? (zones[0] ?? 'UTC') : 'UTC';
+type DateParts = (d: Date) => { date: string; time: string };
+
+/** A wave's date and time of day in `zone`, the way the table shows them. */
+function partsIn(zone: string): DateParts {
   const fmt = new Intl.DateTimeFormat('en-GB', {
     timeZone: zone,
     weekday: 'short',
@@ -25,14 +25,20 @@ export function renderPlanTable(plan: Plan, style: Style): string {
     minute: '2-digit',
     hourCycle: 'h23',
   });
-  const parts = (d: Date): { date: string; time: string } => {
+  return (d) => {
     const p = Object.fromEntries(fmt.formatToParts(d).map((x) => [x.type, x.value]));
     return {
       date: `${p.weekday ?? ''} ${p.year ?? ''}-${p.month ?? ''}-${p.day ?? ''}`,
       time: `${p.hour ?? ''}:${p.minute ?? ''}`,
     };
   };
-  const day = (d: Date | null): string => (d ? d.toISOString().slice(0, 10) : '—');
+}
+
+const day = (d: Date | null): string => (d ? d.toISOString().slice(0, 10) : '—');
+
+/** The plan in a line, the policy it follows, and what is not due. */
+function headline(plan: Plan, zone: string, style: Style): string[] {
+  const s = plan.summary;
   const pol = plan.policy;
   const out: string[] = [];
   out.push(
@@ -61,24 +67,34 @@ export function renderPlanTable(plan: Plan, style: Style): string {
       ),
     );
   out.push('');
+  return out;
+}
 
-  if (plan.unsavable.length > 0 || plan.unscheduled.length > 0) {
+/** Every node that cannot be replaced in time and why, or that every due node can. */
+function unsavableLines(plan: Plan, style: Style): string[] {
+  const s = plan.summary;
+  if (plan.unsavable.length === 0 && plan.unscheduled.length === 0)
+    return s.due > 0 ? [style.green('Every due node is replaced before its due date.'), ''] : [];
+  const out: string[] = [];
+  out.push(
+    style.red(style.bold(`Cannot be replaced in time: ${plan.unsavable.length} node(s)`)) +
+      (s.expiring > 0 ? style.red(` — ${s.expiring} with certificates expiring first`) : ''),
+  );
+  for (const u of plan.unsavable) {
+    const mark = u.expiresFirst ? style.red('✗ EXPIRES') : style.yellow('! LATE   ');
+    out.push(`  ${mark} ${esc(u.node)} (${esc(u.group)}) [${u.cause}]: ${esc(u.statement)}`);
+  }
+  for (const n of plan.unscheduled)
     out.push(
-      style.red(style.bold(`Cannot be replaced in time: ${plan.unsavable.length} node(s)`)) +
-        (s.expiring > 0 ? style.red(` — ${s.expiring} with certificates expiring first`) : ''),
+      `  ${style.red('✗ UNPLACED')} ${esc(n)}: no window occurrence ever fits its replacement`,
     );
-    for (const u of plan.unsavable) {
-      const mark = u.expiresFirst ? style.red('✗ EXPIRES') : style.yellow('! LATE   ');
-      out.push(`  ${mark} ${esc(u.node)} (${esc(u.group)}) [${u.cause}]: ${esc(u.statement)}`);
-    }
-    for (const n of plan.unscheduled)
-      out.push(
-        `  ${style.red('✗ UNPLACED')} ${esc(n)}: no window occurrence ever fits its replacement`,
-      );
-    out.push('');
-  } else if (s.due > 0)
-    out.push(style.green('Every due node is replaced before its due date.'), '');
+  out.push('');
+  return out;
+}
 
+/** Per group with due nodes: its limits, then one row per wave with dates and names. */
+function groupSections(plan: Plan, parts: DateParts, style: Style): string[] {
+  const out: string[] = [];
   const lateByWave = new Map<string, number>();
   for (const r of plan.schedule)
     if (r.late) {
@@ -115,6 +131,18 @@ export function renderPlanTable(plan: Plan, style: Style): string {
       '',
     );
   }
+  return out;
+}
+
+export function renderPlanTable(plan: Plan, style: Style): string {
+  const s = plan.summary;
+  const zones = [...new Set(plan.policy.windows.map((w) => w.timeZone))];
+  const zone = zones.length === 1 ? (zones[0] ?? 'UTC') : 'UTC';
+  const out = [
+    ...headline(plan, zone, style),
+    ...unsavableLines(plan, style),
+    ...groupSections(plan, partsIn(zone), style),
+  ];
   if (s.due === 0) out.push('Nothing is due within the horizon.');
   out.push(
     style.dim(
