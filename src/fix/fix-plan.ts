@@ -47,9 +47,10 @@ const newest = (a: Workload, b: Workload): number =>
   (b.attempt ?? 0) - (a.attempt ?? 0) ||
   (b.startedAt?.getTime() ?? 0) - (a.startedAt?.getTime() ?? 0);
 
-export function planFixes(input: PlanInput): FixAction[] {
+/** Per manifest: what needs doing by hand (one action per remedy), then one patch of all fixes. */
+function manifestActions(audits: readonly FileAudit[]): FixAction[] {
   const actions: FixAction[] = [];
-  for (const a of input.audits) {
+  for (const a of audits) {
     const manual = a.findings.filter((f) => f.evidence.noAutomaticFix);
     for (const remedy of new Set(manual.map((f) => f.remedy)))
       actions.push({
@@ -80,9 +81,16 @@ export function planFixes(input: PlanInput): FixAction[] {
       codes: [...new Set(fixes.map((f) => f.code))],
     });
   }
+  return actions;
+}
 
+/**
+ * Running workloads that see or hold a stale certificate: containers to recreate, host processes
+ * to restart; each once. `done` collects their ids.
+ */
+function reloadActions(input: PlanInput, done: Set<string>): FixAction[] {
+  const actions: FixAction[] = [];
   const byId = new Map(input.workloads.map((w) => [w.id, w]));
-  const done = new Set<string>();
   for (const f of input.findings) {
     if ((f.code !== 'STALE_VIEW' && f.code !== 'NOT_RELOADED') || !f.target || done.has(f.target))
       continue;
@@ -94,7 +102,15 @@ export function planFixes(input: PlanInput): FixAction[] {
     else
       actions.push({ kind: 'restart-host-process', reason: f.code, pid: w.pid ?? 0, name: w.name });
   }
+  return actions;
+}
 
+/**
+ * Per pod container: older RUNNING duplicates to stop (not those already being recreated), and
+ * with `prune` the EXITED ones beyond the newest.
+ */
+function leftoverActions(input: PlanInput, done: ReadonlySet<string>): FixAction[] {
+  const actions: FixAction[] = [];
   const groups = new Map<string, Workload[]>();
   for (const w of input.workloads)
     if (w.kind === 'container' && w.pod) groups.set(key(w), [...(groups.get(key(w)) ?? []), w]);
@@ -121,4 +137,13 @@ export function planFixes(input: PlanInput): FixAction[] {
     }
   }
   return actions;
+}
+
+export function planFixes(input: PlanInput): FixAction[] {
+  const done = new Set<string>();
+  return [
+    ...manifestActions(input.audits),
+    ...reloadActions(input, done),
+    ...leftoverActions(input, done),
+  ];
 }
