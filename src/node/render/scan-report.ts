@@ -5,6 +5,7 @@
 import { certStatus } from '../../certs/status.js';
 import {
   DAY_MS,
+  type Certificate,
   type CertStatus,
   type CertUse,
   type Finding,
@@ -119,6 +120,57 @@ export interface ScanReport {
   served?: ServedCertificate[];
 }
 
+/** One certificate as the document lists it (`status` counted by the caller). */
+function certificateRow(c: Certificate, status: RowStatus, now: Date): CertificateRow {
+  const residualMs = c.notAfter.getTime() - now.getTime();
+  return {
+    path: c.location.path,
+    links: c.location.links,
+    index: c.location.index,
+    // Always present (undefined is left out of JSON): one object shape for every row.
+    kubeconfig: c.location.kubeconfig,
+    referencedBy: c.location.referencedBy,
+    component: c.component,
+    subject: c.subject,
+    commonName: c.commonName,
+    organizations: c.organizations,
+    issuer: c.issuer,
+    sans: c.sans,
+    serial: c.serial,
+    fingerprintSha256: c.fingerprintSha256,
+    notBefore: c.notBefore.toISOString(),
+    notAfter: c.notAfter.toISOString(),
+    residualSeconds: Math.floor(residualMs / 1000),
+    residual: formatResidual(residualMs),
+    isCA: c.isCA,
+    selfSigned: c.selfSigned,
+    extKeyUsage: c.extKeyUsage,
+    subjectKeyId: c.subjectKeyId,
+    authorityKeyId: c.authorityKeyId,
+    status,
+    usedBy: c.usedBy,
+    superseded: c.superseded,
+    foundVia: c.foundVia,
+  };
+}
+
+/** The node's certificate deadline and what it means, or null when nothing sets one. */
+function nodeSection(life: NodeLifetime | null, now: Date): ScanReport['node'] {
+  return (
+    life && {
+      deadline: life.deadline.toISOString(),
+      setBy: life.by,
+      daysLeft: life.daysLeft,
+      replaceBy: life.replaceBy.toISOString(),
+      kopsRule: life.kopsRule,
+      ...(life.issuedAt
+        ? { issuedAt: life.issuedAt.toISOString(), ageDays: life.ageDays ?? 0 }
+        : {}),
+      statement: describeNodeLifetime(life, now),
+    }
+  );
+}
+
 export function buildScanReport(
   inv: Inventory,
   verdict: Verdict,
@@ -126,7 +178,6 @@ export function buildScanReport(
   t: Thresholds,
   nodeName?: string,
 ): ScanReport {
-  const { findings, lifetime: life } = verdict;
   const byStatus: Record<RowStatus, number> = {
     ok: 0,
     warning: 0,
@@ -139,36 +190,7 @@ export function buildScanReport(
     const status: RowStatus =
       c.superseded !== undefined ? 'superseded' : certStatus(c.notBefore, c.notAfter, now, t);
     byStatus[status]++;
-    const residualMs = c.notAfter.getTime() - now.getTime();
-    return {
-      path: c.location.path,
-      links: c.location.links,
-      index: c.location.index,
-      // Always present (undefined is left out of JSON): one object shape for every row.
-      kubeconfig: c.location.kubeconfig,
-      referencedBy: c.location.referencedBy,
-      component: c.component,
-      subject: c.subject,
-      commonName: c.commonName,
-      organizations: c.organizations,
-      issuer: c.issuer,
-      sans: c.sans,
-      serial: c.serial,
-      fingerprintSha256: c.fingerprintSha256,
-      notBefore: c.notBefore.toISOString(),
-      notAfter: c.notAfter.toISOString(),
-      residualSeconds: Math.floor(residualMs / 1000),
-      residual: formatResidual(residualMs),
-      isCA: c.isCA,
-      selfSigned: c.selfSigned,
-      extKeyUsage: c.extKeyUsage,
-      subjectKeyId: c.subjectKeyId,
-      authorityKeyId: c.authorityKeyId,
-      status,
-      usedBy: c.usedBy,
-      superseded: c.superseded,
-      foundVia: c.foundVia,
-    };
+    return certificateRow(c, status, now);
   });
   return {
     apiVersion: 'certdrift.io/v1alpha1',
@@ -193,23 +215,13 @@ export function buildScanReport(
       worstSeverity: verdict.worst,
       exitCode: verdict.exitCode,
     },
-    node: life && {
-      deadline: life.deadline.toISOString(),
-      setBy: life.by,
-      daysLeft: life.daysLeft,
-      replaceBy: life.replaceBy.toISOString(),
-      kopsRule: life.kopsRule,
-      ...(life.issuedAt
-        ? { issuedAt: life.issuedAt.toISOString(), ageDays: life.ageDays ?? 0 }
-        : {}),
-      statement: describeNodeLifetime(life, now),
-    },
+    node: nodeSection(verdict.lifetime, now),
     certificates,
     files: inv.files,
     errors: inv.errors,
     missing: inv.missing,
     incomplete: inv.incomplete,
-    findings,
+    findings: verdict.findings,
     workloads: inv.workloads,
     sources: inv.sources,
     ...(inv.served ? { served: inv.served } : {}),
