@@ -37,27 +37,33 @@ export const FLEET_FAMILIES = [
   'certdrift_fleet_serving_csrs_left_pending_total',
 ] as const;
 
-export function renderFleetMetrics(v: FleetView | null, c: FleetCounters): string {
-  const out: string[] = [];
-  const family = (name: string, type: string, help: string): void => {
-    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-  };
-  const sample = (name: string, l: Record<string, string>, value: number): void => {
-    out.push(`${name}${Object.keys(l).length > 0 ? labels(l) : ''} ${String(value)}`);
-  };
-  const nodes = v?.nodes ?? [];
-  family(
+/** Lines of the exposition, in the order written. */
+class Exposition {
+  readonly lines: string[] = [];
+
+  family(name: string, type: string, help: string): void {
+    this.lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+  }
+
+  sample(name: string, l: Record<string, string>, value: number): void {
+    this.lines.push(`${name}${Object.keys(l).length > 0 ? labels(l) : ''} ${String(value)}`);
+  }
+}
+
+/** Per node: report present, last scan, certificate deadline. */
+function nodeFamilies(out: Exposition, nodes: FleetView['nodes']): void {
+  out.family(
     'certdrift_fleet_node_report_present',
     'gauge',
     'Whether the Node has a NodeCertificateReport (0 on a Linux node: no agent runs there).',
   );
   for (const r of nodes)
-    sample(
+    out.sample(
       'certdrift_fleet_node_report_present',
       { node: r.node, os: r.os },
       r.coverage === 'no-agent' || r.coverage === 'not-linux' ? 0 : 1,
     );
-  family(
+  out.family(
     'certdrift_fleet_node_report_scanned_timestamp_seconds',
     'gauge',
     "When the node's agent last scanned, as written in its report (absent: no report or no status).",
@@ -65,17 +71,21 @@ export function renderFleetMetrics(v: FleetView | null, c: FleetCounters): strin
   for (const r of nodes) {
     const t = r.scannedAt === null ? null : seconds(r.scannedAt);
     if (t !== null)
-      sample('certdrift_fleet_node_report_scanned_timestamp_seconds', { node: r.node }, t);
+      out.sample('certdrift_fleet_node_report_scanned_timestamp_seconds', { node: r.node }, t);
   }
-  family(
+  out.family(
     'certdrift_fleet_node_deadline_seconds',
     'gauge',
     "The node's last known certificate deadline (earliest expiry of its own certificates).",
   );
   for (const r of nodes) {
     const t = r.deadline === null ? null : seconds(r.deadline);
-    if (t !== null) sample('certdrift_fleet_node_deadline_seconds', { node: r.node }, t);
+    if (t !== null) out.sample('certdrift_fleet_node_deadline_seconds', { node: r.node }, t);
   }
+}
+
+/** Per node, signer and state: how many kubelet CSRs, and when the oldest was created. */
+function csrFamilies(out: Exposition, nodes: FleetView['nodes']): void {
   const counts: string[] = [];
   const oldest: string[] = [];
   for (const r of nodes)
@@ -88,39 +98,51 @@ export function renderFleetMetrics(v: FleetView | null, c: FleetCounters): strin
           `certdrift_fleet_kubelet_csr_oldest_created_timestamp_seconds${l} ${String(t)}`,
         );
     }
-  family(
+  out.family(
     'certdrift_fleet_kubelet_csrs',
     'gauge',
     "The node's kubelet CertificateSigningRequests by signer and state (pending, approved = not yet issued, issued, denied, failed).",
   );
-  out.push(...counts);
-  family(
+  out.lines.push(...counts);
+  out.family(
     'certdrift_fleet_kubelet_csr_oldest_created_timestamp_seconds',
     'gauge',
     'Creation time of the oldest of those CSRs in that state.',
   );
-  out.push(...oldest);
-  family(
+  out.lines.push(...oldest);
+}
+
+/** The fleet view's own work: syncs, their errors, the serving CSRs approved or left pending. */
+function counterFamilies(out: Exposition, c: FleetCounters): void {
+  out.family(
     'certdrift_fleet_last_sync_timestamp_seconds',
     'gauge',
     'When the fleet view was last read from the API server.',
   );
   if (c.lastSyncMs !== null)
-    sample('certdrift_fleet_last_sync_timestamp_seconds', {}, c.lastSyncMs / 1000);
-  family('certdrift_fleet_sync_errors_total', 'counter', 'Reads of the fleet that failed.');
-  sample('certdrift_fleet_sync_errors_total', {}, c.syncErrors);
-  family(
+    out.sample('certdrift_fleet_last_sync_timestamp_seconds', {}, c.lastSyncMs / 1000);
+  out.family('certdrift_fleet_sync_errors_total', 'counter', 'Reads of the fleet that failed.');
+  out.sample('certdrift_fleet_sync_errors_total', {}, c.syncErrors);
+  out.family(
     'certdrift_fleet_serving_csrs_approved_total',
     'counter',
     'kubelet-serving CSRs certdrift approved.',
   );
-  sample('certdrift_fleet_serving_csrs_approved_total', {}, c.approved);
-  family(
+  out.sample('certdrift_fleet_serving_csrs_approved_total', {}, c.approved);
+  out.family(
     'certdrift_fleet_serving_csrs_left_pending_total',
     'counter',
     'kubelet-serving CSRs certdrift left Pending, once per CSR and reason.',
   );
   for (const [reason, n] of Object.entries(c.leftPending).sort())
-    sample('certdrift_fleet_serving_csrs_left_pending_total', { reason }, n);
-  return out.join('\n') + '\n';
+    out.sample('certdrift_fleet_serving_csrs_left_pending_total', { reason }, n);
+}
+
+export function renderFleetMetrics(v: FleetView | null, c: FleetCounters): string {
+  const out = new Exposition();
+  const nodes = v?.nodes ?? [];
+  nodeFamilies(out, nodes);
+  csrFamilies(out, nodes);
+  counterFamilies(out, c);
+  return out.lines.join('\n') + '\n';
 }
