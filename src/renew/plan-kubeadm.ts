@@ -143,6 +143,83 @@ function subjectText(c: CertificateParts): string {
   return r.ok ? r.facts.subject : '?';
 }
 
+/** Why a target is skipped: its code, the reason, and its current dates when they were read. */
+interface Skip {
+  code: RenewItem['code'];
+  reason: string;
+  current?: CertDates;
+}
+
+/** What renewing a target needs, read and checked: its certificate, its CA and how to sign. */
+interface Renewable {
+  old: CertificateParts;
+  current: CertDates;
+  ca: CertificateParts;
+  signature: SignatureKind;
+}
+
+/**
+ * The target's certificate, key, CA certificate and CA key, in that order: the first that is
+ * missing or unusable is the reason to skip.
+ */
+function readRenewable(
+  t: KubeadmTarget,
+  paths: RenewItem['paths'],
+  fact: (p: string | undefined) => FileFacts,
+): Renewable | Skip {
+  const certFile = fact(paths.cert);
+  if (certFile.state === 'absent')
+    return { code: 'missing', reason: `${paths.cert} does not exist` };
+  if (certFile.state === 'unreadable' || !certFile.bytes)
+    return {
+      code: 'unreadable',
+      reason: `${paths.cert}: ${certFile.state === 'unreadable' ? certFile.message : 'not read'}`,
+    };
+  const old = targetCertificate(t.kind, certFile.bytes);
+  if (typeof old === 'string') return { code: 'unreadable', reason: `${paths.cert}: ${old}` };
+  const current = datesOf(old, subjectText(old));
+  if (paths.key) {
+    const key = fact(paths.key);
+    if (key.state !== 'present')
+      return {
+        code: 'no-key',
+        reason: `${paths.key} ${key.state === 'absent' ? 'does not exist' : `is unreadable: ${key.message}`}`,
+        current,
+      };
+  }
+  const caCert = fact(paths.caCert);
+  if (caCert.state !== 'present' || !caCert.bytes)
+    return {
+      code: 'missing',
+      reason: `the CA certificate ${paths.caCert} ${caCert.state === 'unreadable' ? `is unreadable: ${caCert.message}` : 'does not exist'}`,
+      current,
+    };
+  const ca = firstCertificate(caCert.bytes);
+  if (typeof ca === 'string')
+    return { code: 'unreadable', reason: `${paths.caCert}: ${ca}`, current };
+  const caKey = fact(paths.caKey);
+  if (caKey.state === 'absent')
+    return {
+      code: 'external-ca',
+      reason: `external CA: ${paths.caKey} is absent — renew it where the CA key is kept (kubeadm: "externally managed")`,
+      current,
+    };
+  if (caKey.state === 'unreadable')
+    return {
+      code: 'unreadable',
+      reason: `${paths.caKey} is unreadable: ${caKey.message}`,
+      current,
+    };
+  const signature = signatureKindOfCa(ca);
+  if (!signature)
+    return {
+      code: 'unsupported-ca',
+      reason: `the CA ${paths.caCert} has a key kind certdrift does not sign with`,
+      current,
+    };
+  return { old, current, ca, signature };
+}
+
 function planTarget(t: KubeadmTarget, input: KubeadmPlanInput): RenewItem {
   const paths = pathsOf(t, input.dirs);
   const fact = (p: string | undefined): FileFacts =>
@@ -168,51 +245,9 @@ function planTarget(t: KubeadmTarget, input: KubeadmPlanInput): RenewItem {
     ...(current ? { current } : {}),
   });
 
-  const certFile = fact(paths.cert);
-  if (certFile.state === 'absent') return skip('missing', `${paths.cert} does not exist`);
-  if (certFile.state === 'unreadable' || !certFile.bytes)
-    return skip(
-      'unreadable',
-      `${paths.cert}: ${certFile.state === 'unreadable' ? certFile.message : 'not read'}`,
-    );
-  const old = targetCertificate(t.kind, certFile.bytes);
-  if (typeof old === 'string') return skip('unreadable', `${paths.cert}: ${old}`);
-  const current = datesOf(old, subjectText(old));
-  if (paths.key) {
-    const key = fact(paths.key);
-    if (key.state !== 'present')
-      return skip(
-        'no-key',
-        `${paths.key} ${key.state === 'absent' ? 'does not exist' : `is unreadable: ${key.message}`}`,
-        current,
-      );
-  }
-  const caCert = fact(paths.caCert);
-  if (caCert.state !== 'present' || !caCert.bytes)
-    return skip(
-      'missing',
-      `the CA certificate ${paths.caCert} ${caCert.state === 'unreadable' ? `is unreadable: ${caCert.message}` : 'does not exist'}`,
-      current,
-    );
-  const ca = firstCertificate(caCert.bytes);
-  if (typeof ca === 'string') return skip('unreadable', `${paths.caCert}: ${ca}`, current);
-  const caKey = fact(paths.caKey);
-  if (caKey.state === 'absent')
-    return skip(
-      'external-ca',
-      `external CA: ${paths.caKey} is absent — renew it where the CA key is kept (kubeadm: "externally managed")`,
-      current,
-    );
-  if (caKey.state === 'unreadable')
-    return skip('unreadable', `${paths.caKey} is unreadable: ${caKey.message}`, current);
-  const signature = signatureKindOfCa(ca);
-  if (!signature)
-    return skip(
-      'unsupported-ca',
-      `the CA ${paths.caCert} has a key kind certdrift does not sign with`,
-      current,
-    );
-
+  const r = readRenewable(t, paths, fact);
+  if (!('signature' in r)) return skip(r.code, r.reason, r.current);
+  const { old, current, ca, signature } = r;
   const now = input.now.getTime();
   if (old.notAfter.getTime() >= now + input.validityMs - FRESH_SLACK_MS)
     return skip(
