@@ -85,21 +85,19 @@ const NODE_USER = /^system:node:(.+)$/;
 const list = (xs: readonly string[]): string =>
   xs.length === 0 ? 'none' : xs.map((x) => JSON.stringify(x)).join(', ');
 
-/**
- * The decision for one CSR; null when it is not certdrift's to judge (another signer, or no
- * longer Pending). `nodes` is every Node by name.
- */
-export function judgeServingCsr(
+type Refusal = Extract<ServingDecision, { approve: false }>;
+
+const refuse = (reason: RefusalReason, message: string): Refusal => ({
+  approve: false,
+  reason,
+  message,
+});
+
+/** The requestor: a node identity in group system:nodes whose Node exists. */
+function checkRequestor(
   csr: CsrFacts,
   nodes: ReadonlyMap<string, FleetNodeFacts>,
-  policy: ServingPolicy,
-): ServingDecision | null {
-  if (csr.signerName !== KUBELET_SERVING || csrState(csr) !== 'pending') return null;
-  const refuse = (reason: RefusalReason, message: string): ServingDecision => ({
-    approve: false,
-    reason,
-    message,
-  });
+): Refusal | { name: string; node: FleetNodeFacts } {
   const name = NODE_USER.exec(csr.username)?.[1];
   if (name === undefined)
     return refuse(
@@ -113,8 +111,11 @@ export function judgeServingCsr(
     );
   const node = nodes.get(name);
   if (!node) return refuse('NodeNotFound', `no Node ${JSON.stringify(name)} exists`);
-  if (!csr.request.ok) return refuse('RequestUnreadable', csr.request.message);
-  const req = csr.request.facts;
+  return { name, node };
+}
+
+/** The request's shape, as the API's helpers require it: CN, O, usages, SAN types, a SAN. */
+function checkShape(csr: CsrFacts, req: CertificateRequestFacts, name: string): Refusal | null {
   const cn = `system:node:${name}`;
   if (req.commonNames.length !== 1 || req.commonNames[0] !== cn)
     return refuse(
@@ -140,6 +141,19 @@ export function judgeServingCsr(
     );
   if (req.dnsNames.length + req.ipAddresses.length === 0)
     return refuse('NoSan', 'the request names no DNS name or IP address');
+  return null;
+}
+
+/**
+ * Every IP SAN is one of the Node's addresses, every DNS SAN one of its names (or matched by an
+ * operator's pattern): the Node object is the authority.
+ */
+function checkSansOwned(
+  req: CertificateRequestFacts,
+  name: string,
+  node: FleetNodeFacts,
+  policy: ServingPolicy,
+): Refusal | null {
   const nodeIps = new Set(
     node.addresses
       .filter((a) => a.type === 'InternalIP' || a.type === 'ExternalIP')
@@ -170,6 +184,26 @@ export function judgeServingCsr(
           `or DNS address (${list([...nodeNames])}) nor matched by a --serving-dns-pattern`,
       );
   }
+  return null;
+}
+
+/**
+ * The decision for one CSR; null when it is not certdrift's to judge (another signer, or no
+ * longer Pending). `nodes` is every Node by name.
+ */
+export function judgeServingCsr(
+  csr: CsrFacts,
+  nodes: ReadonlyMap<string, FleetNodeFacts>,
+  policy: ServingPolicy,
+): ServingDecision | null {
+  if (csr.signerName !== KUBELET_SERVING || csrState(csr) !== 'pending') return null;
+  const requestor = checkRequestor(csr, nodes);
+  if ('approve' in requestor) return requestor;
+  const { name, node } = requestor;
+  if (!csr.request.ok) return refuse('RequestUnreadable', csr.request.message);
+  const req = csr.request.facts;
+  const refusal = checkShape(csr, req, name) ?? checkSansOwned(req, name, node, policy);
+  if (refusal) return refusal;
   if (csr.expirationSeconds !== undefined && csr.expirationSeconds > policy.maxExpirationSeconds)
     return refuse(
       'ExpirationTooLong',
