@@ -47,6 +47,8 @@ export interface ScanOutcome {
 }
 
 type Labels = Record<string, string>;
+/** Sets a gauge's series once per scan (a second value for the same labels is dropped). */
+type SetGauge = (g: Gauge | undefined, labels: Labels, v: number) => void;
 
 /** Sets each distinct label set once (the first value wins). */
 function setUnique(g: Gauge, seen: Set<string>, labels: Labels, value: number): void {
@@ -57,6 +59,82 @@ function setUnique(g: Gauge, seen: Set<string>, labels: Labels, value: number): 
 }
 
 const WORKLOAD_LABELS = ['node', 'namespace', 'pod', 'container', 'path'] as const;
+
+/** The node-level gauges: drift, findings, the node's deadline, served endpoints, sources, the scan. */
+function nodeGauges(registry: Registry): Record<string, Gauge> {
+  const gauge = (name: string, help: string, labelNames: readonly string[]): Gauge =>
+    new Gauge({ name, help, labelNames: [...labelNames], registers: [registry] });
+  return {
+    stale: gauge(
+      'certdrift_stale_view',
+      '1 per running container that sees an older certificate file than the node (kops #16400).',
+      WORKLOAD_LABELS,
+    ),
+    notReloaded: gauge(
+      'certdrift_not_reloaded',
+      '1 per component that started before its certificate file was replaced and loads it once.',
+      WORKLOAD_LABELS,
+    ),
+    duplicates: gauge(
+      'certdrift_running_duplicates',
+      'RUNNING instances of a pod container, when more than one.',
+      ['node', 'namespace', 'pod', 'container'],
+    ),
+    risky: gauge(
+      'certdrift_risky_mount',
+      '1 per risky mount: single-file certificate mount or hidden host mounts.',
+      [...WORKLOAD_LABELS, 'kind'],
+    ),
+    findings: gauge(
+      'certdrift_findings',
+      'Findings of the last scan by code and severity (every code present, 0 when none).',
+      ['node', 'code', 'severity'],
+    ),
+    superseded: gauge(
+      'certdrift_superseded_certificates',
+      'Certificates nothing uses whose names say they were replaced (rotated kubelet files, backups); not exported per certificate, never alerted on.',
+      ['node'],
+    ),
+    deadline: gauge(
+      'certdrift_node_certificate_deadline_seconds',
+      "Earliest expiry among the node's own certificates (Unix timestamp).",
+      ['node', 'component', 'path'],
+    ),
+    replaceBy: gauge(
+      'certdrift_node_replace_by_seconds',
+      'Date by which to replace or renew the node (Unix timestamp).',
+      ['node'],
+    ),
+    servedNotAfter: gauge(
+      'certdrift_served_certificate_not_after_seconds',
+      'Expiry of the certificate a local TLS endpoint presents (Unix timestamp).',
+      ['node', 'endpoint', 'component'],
+    ),
+    servedMismatch: gauge(
+      'certdrift_served_certificate_mismatch',
+      '1 when a local TLS endpoint presents another certificate than its configured file (SERVED_STALE).',
+      ['node', 'endpoint', 'component', 'path'],
+    ),
+    sourceUp: gauge(
+      'certdrift_source_up',
+      '1 when a source of facts (files, cri, proc) answered at the last scan.',
+      ['node', 'source'],
+    ),
+    duration: gauge('certdrift_scan_duration_seconds', 'Duration of the last complete scan.', [
+      'node',
+    ]),
+    cacheFiles: gauge(
+      'certdrift_scan_files',
+      'Files the last scan parsed, or reused unchanged from the previous scans (the agent parses only files whose device, inode, size or times changed).',
+      ['node', 'result'],
+    ),
+    lastSuccess: gauge(
+      'certdrift_last_successful_scan_timestamp_seconds',
+      'When the last complete scan finished (Unix timestamp).',
+      ['node'],
+    ),
+  };
+}
 
 export class AgentMetrics {
   readonly registry = new Registry();
@@ -83,78 +161,7 @@ export class AgentMetrics {
     /** called after each render, when the previous bodies became garbage (agent.ts: a GC) */
     private readonly afterRender: () => void = () => undefined,
   ) {
-    const gauge = (name: string, help: string, labelNames: readonly string[]): Gauge =>
-      new Gauge({ name, help, labelNames: [...labelNames], registers: [this.registry] });
-    this.g = {
-      stale: gauge(
-        'certdrift_stale_view',
-        '1 per running container that sees an older certificate file than the node (kops #16400).',
-        WORKLOAD_LABELS,
-      ),
-      notReloaded: gauge(
-        'certdrift_not_reloaded',
-        '1 per component that started before its certificate file was replaced and loads it once.',
-        WORKLOAD_LABELS,
-      ),
-      duplicates: gauge(
-        'certdrift_running_duplicates',
-        'RUNNING instances of a pod container, when more than one.',
-        ['node', 'namespace', 'pod', 'container'],
-      ),
-      risky: gauge(
-        'certdrift_risky_mount',
-        '1 per risky mount: single-file certificate mount or hidden host mounts.',
-        [...WORKLOAD_LABELS, 'kind'],
-      ),
-      findings: gauge(
-        'certdrift_findings',
-        'Findings of the last scan by code and severity (every code present, 0 when none).',
-        ['node', 'code', 'severity'],
-      ),
-      superseded: gauge(
-        'certdrift_superseded_certificates',
-        'Certificates nothing uses whose names say they were replaced (rotated kubelet files, backups); not exported per certificate, never alerted on.',
-        ['node'],
-      ),
-      deadline: gauge(
-        'certdrift_node_certificate_deadline_seconds',
-        "Earliest expiry among the node's own certificates (Unix timestamp).",
-        ['node', 'component', 'path'],
-      ),
-      replaceBy: gauge(
-        'certdrift_node_replace_by_seconds',
-        'Date by which to replace or renew the node (Unix timestamp).',
-        ['node'],
-      ),
-      servedNotAfter: gauge(
-        'certdrift_served_certificate_not_after_seconds',
-        'Expiry of the certificate a local TLS endpoint presents (Unix timestamp).',
-        ['node', 'endpoint', 'component'],
-      ),
-      servedMismatch: gauge(
-        'certdrift_served_certificate_mismatch',
-        '1 when a local TLS endpoint presents another certificate than its configured file (SERVED_STALE).',
-        ['node', 'endpoint', 'component', 'path'],
-      ),
-      sourceUp: gauge(
-        'certdrift_source_up',
-        '1 when a source of facts (files, cri, proc) answered at the last scan.',
-        ['node', 'source'],
-      ),
-      duration: gauge('certdrift_scan_duration_seconds', 'Duration of the last complete scan.', [
-        'node',
-      ]),
-      cacheFiles: gauge(
-        'certdrift_scan_files',
-        'Files the last scan parsed, or reused unchanged from the previous scans (the agent parses only files whose device, inode, size or times changed).',
-        ['node', 'result'],
-      ),
-      lastSuccess: gauge(
-        'certdrift_last_successful_scan_timestamp_seconds',
-        'When the last complete scan finished (Unix timestamp).',
-        ['node'],
-      ),
-    };
+    this.g = nodeGauges(this.registry);
     this.errors = new Counter({
       name: 'certdrift_item_errors_total',
       help: 'Files, blocks or entries that could not be read or parsed, by reason.',
@@ -240,20 +247,10 @@ export class AgentMetrics {
     };
   }
 
-  async update(o: ScanOutcome): Promise<void> {
-    for (const g of Object.values(this.g)) g.reset();
-    const node = this.node;
-    const seen = new Map<Gauge, Set<string>>();
-    const set = (g: Gauge | undefined, labels: Labels, v: number): void => {
-      if (!g) return;
-      let s = seen.get(g);
-      if (!s) seen.set(g, (s = new Set()));
-      setUnique(g, s, labels, v);
-    };
-    const nowMs = o.now.getTime();
+  /** Drift gauges and the findings count, from the findings (one truth for scan, events, metrics). */
+  private setFindingGauges(o: ScanOutcome, set: SetGauge): void {
     const byId = new Map(o.inventory.workloads.map((w) => [w.id, w]));
-    // Drift gauges come from the findings (one truth for scan, events and metrics), labelled by
-    // the workload each finding targets — present under the /proc fallback too.
+    // Labelled by the workload each finding targets — present under the /proc fallback too.
     const counts = new Map<string, number>();
     for (const code of FINDING_CODES)
       for (const sev of ['info', 'warning', 'critical']) counts.set(`${code}|${sev}`, 0);
@@ -273,8 +270,12 @@ export class AgentMetrics {
     }
     for (const [k, n] of counts) {
       const [code = '', severity = ''] = k.split('|');
-      set(this.g.findings, { node, code, severity }, n);
+      set(this.g.findings, { node: this.node, code, severity }, n);
     }
+  }
+
+  /** RUNNING instances per pod container, where there is more than one. */
+  private setDuplicates(o: ScanOutcome, set: SetGauge): void {
     const running = new Map<string, { w: Workload; n: number }>();
     for (const w of o.inventory.workloads) {
       if (w.kind !== 'container' || w.state !== 'running' || !w.pod) continue;
@@ -285,9 +286,19 @@ export class AgentMetrics {
       if (n > 1)
         set(
           this.g.duplicates,
-          { node, namespace: w.pod?.namespace ?? '', pod: w.pod?.name ?? '', container: w.name },
+          {
+            node: this.node,
+            namespace: w.pod?.namespace ?? '',
+            pod: w.pod?.name ?? '',
+            container: w.name,
+          },
           n,
         );
+  }
+
+  /** The node's deadline, its served endpoints and which sources answered. */
+  private setNodeGauges(o: ScanOutcome, set: SetGauge): void {
+    const node = this.node;
     if (o.lifetime) {
       set(
         this.g.deadline,
@@ -312,6 +323,22 @@ export class AgentMetrics {
     }
     for (const s of o.inventory.sources)
       set(this.g.sourceUp, { node, source: s.source }, s.up ? 1 : 0);
+  }
+
+  async update(o: ScanOutcome): Promise<void> {
+    for (const g of Object.values(this.g)) g.reset();
+    const node = this.node;
+    const seen = new Map<Gauge, Set<string>>();
+    const set: SetGauge = (g, labels, v) => {
+      if (!g) return;
+      let s = seen.get(g);
+      if (!s) seen.set(g, (s = new Set()));
+      setUnique(g, s, labels, v);
+    };
+    const nowMs = o.now.getTime();
+    this.setFindingGauges(o, set);
+    this.setDuplicates(o, set);
+    this.setNodeGauges(o, set);
     for (const e of o.inventory.errors) this.errors.inc({ node, reason: e.reason });
     set(this.g.duration, { node }, o.durationSeconds);
     set(this.g.lastSuccess, { node }, nowMs / 1000);
