@@ -66,18 +66,15 @@ export interface KubeconfigOptions {
   context?: string;
 }
 
-export function kubeconfigConnection(path: string, opts: KubeconfigOptions = {}): Connection {
-  const fail = (msg: string): never => {
-    throw new Error(`${path}: ${msg}`);
-  };
-  let doc: Kubeconfig;
-  try {
-    doc = (parse(readFileSync(path, 'utf8')) ?? {}) as Kubeconfig;
-  } catch (e) {
-    return fail(`not a readable kubeconfig: ${(e as Error).message}`);
-  }
-  const dir = dirname(resolve(path));
-  const local = (p: string): string => (isAbsolute(p) ? p : resolve(dir, p));
+/** Throws with the kubeconfig's path in front of the message. */
+type Fail = (msg: string) => never;
+
+/** The current (or --context) context's cluster and user; each must exist, no fall-back. */
+function currentEntries(
+  doc: Kubeconfig,
+  opts: KubeconfigOptions,
+  fail: Fail,
+): { userName: string | undefined; cluster: ClusterEntry & { server: string }; user: UserEntry } {
   const ctxName = opts.context ?? doc['current-context'];
   if (!ctxName) return fail('no current-context (set one with `kubectl config use-context`)');
   const ctx = doc.contexts?.find((c) => c.name === ctxName)?.context;
@@ -92,63 +89,92 @@ export function kubeconfigConnection(path: string, opts: KubeconfigOptions = {})
     return fail(
       `user ${JSON.stringify(ctx.user ?? '')} of context ${JSON.stringify(ctxName)} not found`,
     );
-  if (!cluster.server) return fail(`cluster ${JSON.stringify(ctx.cluster)} has no server`);
+  const server = cluster.server;
+  if (!server) return fail(`cluster ${JSON.stringify(ctx.cluster)} has no server`);
   for (const [k, why] of Object.entries(UNSUPPORTED))
     if (user[k] !== undefined) fail(`user ${JSON.stringify(ctx.user)}: ${why}`);
+  return { userName: ctx.user, cluster: { ...cluster, server }, user };
+}
 
+/** The cluster's CA: inline data, or a file re-read when it changes; none when insecure. */
+function clusterCa(
+  cluster: ClusterEntry,
+  local: (p: string) => string,
+  opts: KubeconfigOptions,
+  fail: Fail,
+): Connection['ca'] {
   const insecure = cluster['insecure-skip-tls-verify'] === true;
   const caData = cluster['certificate-authority-data'];
   const caFile = cluster['certificate-authority'];
   // clientcmd validation: a CA together with insecure-skip-tls-verify is refused.
   if (insecure && (caData || caFile))
     fail('specifying a root certificates file with the insecure flag is not allowed');
-  let ca: Connection['ca'];
   if (caData) {
     const bytes = Buffer.from(caData, 'base64');
-    ca = () => bytes;
-  } else if (caFile) {
-    const watched = new WatchedFile(local(caFile), opts.now);
-    ca = () => watched.read();
+    return () => bytes;
   }
+  if (caFile) {
+    const watched = new WatchedFile(local(caFile), opts.now);
+    return () => watched.read();
+  }
+  return undefined;
+}
 
+/** The user's one credential: exec plugin, token, token file or client certificate and key. */
+function userCredentials(
+  user: UserEntry,
+  userName: string | undefined,
+  cluster: ClusterEntry & { server: string },
+  local: (p: string) => string,
+  opts: KubeconfigOptions,
+  fail: Fail,
+): Credentials {
   const token = user.token ?? undefined;
   const hasToken = Boolean(token) || Boolean(user.tokenFile);
   if (user.exec && hasToken)
-    fail(`user ${JSON.stringify(ctx.user)}: exec plugin and token are mutually exclusive`);
-  let credentials: Credentials;
+    fail(`user ${JSON.stringify(userName)}: exec plugin and token are mutually exclusive`);
   if (user.exec) {
     const cmd = user.exec.command ?? '';
     // Like clientcmd: a command with a path separator is relative to the kubeconfig's directory.
     const command = cmd.includes(sep) || cmd.includes('/') ? local(cmd) : cmd;
-    credentials = execCredentials(
-      { ...user.exec, command },
-      { ...cluster, server: cluster.server },
+    return execCredentials({ ...user.exec, command }, cluster, opts.now);
+  }
+  if (token) return staticCredentials({ token }, `token of user ${userName ?? ''}`);
+  if (user.tokenFile) return tokenFileCredentials(local(user.tokenFile), opts.now);
+  const certData = user['client-certificate-data'];
+  const keyData = user['client-key-data'];
+  if (certData && keyData)
+    return staticCredentials(
+      { cert: Buffer.from(certData, 'base64'), key: Buffer.from(keyData, 'base64') },
+      `client certificate of user ${userName ?? ''}`,
+    );
+  if (user['client-certificate'] && user['client-key'])
+    return certFileCredentials(
+      local(user['client-certificate']),
+      local(user['client-key']),
       opts.now,
     );
-  } else if (token) {
-    credentials = staticCredentials({ token }, `token of user ${ctx.user ?? ''}`);
-  } else if (user.tokenFile) {
-    credentials = tokenFileCredentials(local(user.tokenFile), opts.now);
-  } else {
-    const certData = user['client-certificate-data'];
-    const keyData = user['client-key-data'];
-    if (certData && keyData)
-      credentials = staticCredentials(
-        { cert: Buffer.from(certData, 'base64'), key: Buffer.from(keyData, 'base64') },
-        `client certificate of user ${ctx.user ?? ''}`,
-      );
-    else if (user['client-certificate'] && user['client-key'])
-      credentials = certFileCredentials(
-        local(user['client-certificate']),
-        local(user['client-key']),
-        opts.now,
-      );
-    else
-      return fail(
-        `user ${JSON.stringify(ctx.user)} has no usable credential (token, tokenFile, client certificate and key, or exec)`,
-      );
-  }
+  return fail(
+    `user ${JSON.stringify(userName)} has no usable credential (token, tokenFile, client certificate and key, or exec)`,
+  );
+}
 
+export function kubeconfigConnection(path: string, opts: KubeconfigOptions = {}): Connection {
+  const fail: Fail = (msg) => {
+    throw new Error(`${path}: ${msg}`);
+  };
+  let doc: Kubeconfig;
+  try {
+    doc = (parse(readFileSync(path, 'utf8')) ?? {}) as Kubeconfig;
+  } catch (e) {
+    return fail(`not a readable kubeconfig: ${(e as Error).message}`);
+  }
+  const dir = dirname(resolve(path));
+  const local = (p: string): string => (isAbsolute(p) ? p : resolve(dir, p));
+  const { userName, cluster, user } = currentEntries(doc, opts, fail);
+  const ca = clusterCa(cluster, local, opts, fail);
+  const credentials = userCredentials(user, userName, cluster, local, opts, fail);
+  const insecure = cluster['insecure-skip-tls-verify'] === true;
   const proxy = cluster['proxy-url'] ?? proxyFromEnv(cluster.server, opts.env ?? {});
   return {
     server: cluster.server,
