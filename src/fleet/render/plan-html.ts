@@ -45,25 +45,17 @@ summary{cursor:pointer;padding:6px 10px;font-weight:600}
 .causes{margin:0 0 8px}.problems{color:#5b6776;font-size:13px}
 `;
 
-export function renderPlanHtml(plan: Plan, problems: readonly InputProblem[]): string {
+/** The late nodes, worst first (certificates expiring before their replacement), or the all-clear. */
+function lateCallout(plan: Plan): string {
   const s = plan.summary;
-  const p = plan.policy;
-  const windows = p.windows.length
-    ? p.windows
-        .map((w) => {
-          const d = describeWindow(w);
-          return `${d.days.join(' ')} ${d.start}–${d.end} ${d.timeZone}`;
-        })
-        .join('; ')
-    : 'any time';
-  const card = (value: string | number, label: string, cls = ''): string =>
-    `<div class="card ${cls}"><b>${h(String(value))}</b><span>${h(label)}</span></div>`;
   const late = plan.schedule
     .filter((r) => r.late)
     .sort(
       (a, b) =>
         Number(b.expiresFirst) - Number(a.expiresFirst) || a.dueBy.getTime() - b.dueBy.getTime(),
     );
+  if (late.length === 0)
+    return `<section class="callout good" id="late"><h2>Every due node is replaced before its due date</h2></section>`;
   const statement = new Map(plan.unsavable.map((u) => [u.node, u]));
   const lateRow = (r: Replacement): string => {
     const u = statement.get(r.node);
@@ -71,18 +63,17 @@ export function renderPlanHtml(plan: Plan, problems: readonly InputProblem[]): s
   };
   const lateHead =
     '<tr><th>node</th><th>group</th><th>risk</th><th>cause</th><th>due by</th><th>certificate deadline</th><th>replacement ends</th><th>why</th></tr>';
-  let callout: string;
-  if (late.length > 0) {
-    const shown = late.slice(0, LATE_SHOWN).map(lateRow).join('');
-    const rest =
-      late.length > LATE_SHOWN
-        ? `<details><summary>all ${late.length} late nodes</summary><div class="scroll"><table>${lateHead}${late.map(lateRow).join('')}</table></div></details>`
-        : '';
-    callout = `<section class="callout bad" id="late"><h2>${late.length} node${late.length === 1 ? '' : 's'} cannot be replaced in time${s.expiring > 0 ? ` — ${s.expiring} with certificates expiring before their replacement` : ''}</h2><p class="causes">${causeLine(plan)}</p><table>${lateHead}${shown}</table>${rest}</section>`;
-  } else
-    callout = `<section class="callout good" id="late"><h2>Every due node is replaced before its due date</h2></section>`;
+  const shown = late.slice(0, LATE_SHOWN).map(lateRow).join('');
+  const rest =
+    late.length > LATE_SHOWN
+      ? `<details><summary>all ${late.length} late nodes</summary><div class="scroll"><table>${lateHead}${late.map(lateRow).join('')}</table></div></details>`
+      : '';
+  return `<section class="callout bad" id="late"><h2>${late.length} node${late.length === 1 ? '' : 's'} cannot be replaced in time${s.expiring > 0 ? ` — ${s.expiring} with certificates expiring before their replacement` : ''}</h2><p class="causes">${causeLine(plan)}</p><table>${lateHead}${shown}</table>${rest}</section>`;
+}
 
-  const groupTables = plan.groups
+/** Per group with due nodes: a collapsible table of its replacements. */
+function groupTables(plan: Plan): string {
+  return plan.groups
     .filter((g) => g.due > 0)
     .map((g) => {
       const rows = plan.schedule
@@ -95,16 +86,38 @@ export function renderPlanHtml(plan: Plan, problems: readonly InputProblem[]): s
       return `<details><summary>${h(g.group)} — ${g.due} due of ${g.nodes}, ${g.concurrency} at a time, ${formatDuration(g.perNodeMs)} each, ${g.waves.length} wave(s)${g.late > 0 ? `, ${g.late} late` : ''}</summary><div class="scroll"><table><tr><th>node</th><th>wave</th><th>start (UTC)</th><th>end</th><th>due by</th><th>certificate deadline</th><th>age limit</th><th>risk</th><th>why</th></tr>${rows}</table></div></details>`;
     })
     .join('');
+}
 
-  const legend = `<div class="legend">${(['ok', 'tight', 'late', 'expires'] as const)
-    .map(
-      (k) =>
-        `<span><i class="sw" style="background:${RISK_COLOR[k]}"></i>${{ ok: 'on time', tight: 'ends < 7 days before due', late: 'late, certificates still valid', expires: 'certificates expire first' }[k]}</span>`,
-    )
-    .join(
-      '',
-    )}<span><i class="sw" style="background:#6a1b9a"></i>▲ certificate deadline</span><span><i class="sw" style="background:#546e7a"></i>◆ age limit</span><span><i class="sw" style="background:#1565c0"></i>today</span><span>│ due date, - - - overdue stretch</span></div>`;
+/** What the timeline's colours and marks mean. */
+const LEGEND = `<div class="legend">${(['ok', 'tight', 'late', 'expires'] as const)
+  .map(
+    (k) =>
+      `<span><i class="sw" style="background:${RISK_COLOR[k]}"></i>${{ ok: 'on time', tight: 'ends < 7 days before due', late: 'late, certificates still valid', expires: 'certificates expire first' }[k]}</span>`,
+  )
+  .join(
+    '',
+  )}<span><i class="sw" style="background:#6a1b9a"></i>▲ certificate deadline</span><span><i class="sw" style="background:#546e7a"></i>◆ age limit</span><span><i class="sw" style="background:#1565c0"></i>today</span><span>│ due date, - - - overdue stretch</span></div>`;
 
+/** The headline numbers as cards. */
+function cards(plan: Plan): string {
+  const s = plan.summary;
+  const card = (value: string | number, label: string, cls = ''): string =>
+    `<div class="card ${cls}"><b>${h(String(value))}</b><span>${h(label)}</span></div>`;
+  return `${card(s.nodes, 'nodes')}${card(s.due, `due within ${formatDuration(plan.policy.horizonMs)}`)}${card(s.late, 'late', s.late > 0 ? 'warn' : 'good')}${card(s.expiring, 'certificates expire first', s.expiring > 0 ? 'bad' : 'good')}${card(s.firstStart ? `${t(s.firstStart).slice(5, 10)} → ${t(s.lastEnd).slice(5, 10)}` : '—', 'schedule span')}${card(plan.groups.length, 'groups')}`;
+}
+
+export function renderPlanHtml(plan: Plan, problems: readonly InputProblem[]): string {
+  const s = plan.summary;
+  const p = plan.policy;
+  const windows = p.windows.length
+    ? p.windows
+        .map((w) => {
+          const d = describeWindow(w);
+          return `${d.days.join(' ')} ${d.start}–${d.end} ${d.timeZone}`;
+        })
+        .join('; ')
+    : 'any time';
+  const groups = groupTables(plan);
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
@@ -113,11 +126,11 @@ export function renderPlanHtml(plan: Plan, problems: readonly InputProblem[]): s
 <body><main>
 <h1>Node replacement plan</h1>
 <p class="meta">Planned at ${t(plan.at)} UTC · windows: ${h(windows)} · maxInFlight ${p.maxInFlight} · perNode ${formatDuration(p.perNodeMs)} · margin ${formatDuration(p.marginMs)} · maxNodeAge ${formatDuration(p.maxNodeAgeMs)} · horizon ${formatDuration(p.horizonMs)}</p>
-<div class="cards">${card(s.nodes, 'nodes')}${card(s.due, `due within ${formatDuration(p.horizonMs)}`)}${card(s.late, 'late', s.late > 0 ? 'warn' : 'good')}${card(s.expiring, 'certificates expire first', s.expiring > 0 ? 'bad' : 'good')}${card(s.firstStart ? `${t(s.firstStart).slice(5, 10)} → ${t(s.lastEnd).slice(5, 10)}` : '—', 'schedule span')}${card(plan.groups.length, 'groups')}</div>
-${callout}
-<h2>Timeline</h2>${legend}
+<div class="cards">${cards(plan)}</div>
+${lateCallout(plan)}
+<h2>Timeline</h2>${LEGEND}
 ${plan.schedule.length > 0 ? renderTimeline(plan) : '<p>Nothing is due within the horizon.</p>'}
-<h2>Per group</h2>${groupTables || '<p>Nothing is due.</p>'}
+<h2>Per group</h2>${groups || '<p>Nothing is due.</p>'}
 ${s.notDue + s.undated > 0 ? `<p class="problems">${s.notDue} node(s) not due within the horizon${s.nextDueAfterHorizon ? ` (next due ${t(s.nextDueAfterHorizon)})` : ''}; ${s.undated} without certificate deadline or creation time.</p>` : ''}
 ${problems.length > 0 ? `<h2>Input problems</h2><ul class="problems">${problems.map((x) => `<li>${h(x.source)}: ${h(x.message)}</li>`).join('')}</ul>` : ''}
 </main></body></html>
