@@ -108,48 +108,81 @@ export async function parseFiles(
   }
 
   const referencedBy = new Map<string, Referenced[]>();
-  for (const { from, ref } of refsToFollow) {
-    const kubeconfigPath = from.links[0] ?? from.path;
-    const dir = kubeconfigPath.slice(0, kubeconfigPath.lastIndexOf('/')) || '/';
-    const target = normalizeInRoot(ref.path.startsWith('/') ? ref.path : `${dir}/${ref.path}`);
-    const use: Referenced = { entry: ref.entry, name: ref.name, field: ref.field, path: from.path };
-    const missing = (reason: MissingCredential['reason'], message: string): void => {
-      out.missing.push({
-        path: target,
-        reason,
-        message,
-        namedBy: `${from.path} (${ref.entry} ${ref.name} ${ref.field})`,
-        namedIn: from.path,
-      });
-    };
-    const r = await files.resolve(target);
-    if (r.ok && r.via) (out.via ??= []).push(...r.via);
-    if (!r.ok) {
-      missing(r.reason, r.message);
-      continue;
-    }
-    const canonical = r.path;
-    if (byPath.has(canonical)) {
-      referencedBy.set(canonical, [...(referencedBy.get(canonical) ?? []), use]);
-      continue;
-    }
-    // read like every other file: through the parse cache the agent keeps
-    const links = canonical === target ? [] : [target];
-    const [item] = await files.readAndParse(
-      [{ path: canonical, links, expectCertificates: true }],
-      maxFileSize,
-    );
-    if (!item?.ok) {
-      if (item) missing(item.error.reason, item.error.message);
-      continue;
-    }
-    referencedBy.set(canonical, [...(referencedBy.get(canonical) ?? []), use]);
-    byPath.add(canonical);
-    record(out, canonical, links, item.parse);
+  for (const { from, ref } of refsToFollow)
+    await followReference(files, from, ref, { out, byPath, referencedBy }, maxFileSize);
+  out.certificates = withReferences(out.certificates, referencedBy);
+  return out;
+}
+
+/** What following references adds to: the parse so far, the paths read, who names each file. */
+interface Following {
+  out: ParsedFiles;
+  byPath: Set<string>;
+  referencedBy: Map<string, Referenced[]>;
+}
+
+/**
+ * One kubeconfig file reference, resolved inside the host root (relative to the kubeconfig as
+ * found): remembered as a use of a file already read, else read and parsed; a MissingCredential
+ * when it cannot be.
+ */
+async function followReference(
+  files: NodeFiles,
+  from: DiscoveredFile,
+  ref: Referenced,
+  f: Following,
+  maxFileSize: number,
+): Promise<void> {
+  const { out, byPath, referencedBy } = f;
+  const kubeconfigPath = from.links[0] ?? from.path;
+  const dir = kubeconfigPath.slice(0, kubeconfigPath.lastIndexOf('/')) || '/';
+  const target = normalizeInRoot(ref.path.startsWith('/') ? ref.path : `${dir}/${ref.path}`);
+  const use: Referenced = { entry: ref.entry, name: ref.name, field: ref.field, path: from.path };
+  const missing = (reason: MissingCredential['reason'], message: string): void => {
+    out.missing.push({
+      path: target,
+      reason,
+      message,
+      namedBy: `${from.path} (${ref.entry} ${ref.name} ${ref.field})`,
+      namedIn: from.path,
+    });
+  };
+  const r = await files.resolve(target);
+  if (r.ok && r.via) (out.via ??= []).push(...r.via);
+  if (!r.ok) {
+    missing(r.reason, r.message);
+    return;
   }
-  // New objects, never a change to recorded ones: those may be the same objects as at the last
-  // scan (recordMemo), which the agent compares by identity.
-  out.certificates = out.certificates.map((c) => {
+  const canonical = r.path;
+  if (byPath.has(canonical)) {
+    referencedBy.set(canonical, [...(referencedBy.get(canonical) ?? []), use]);
+    return;
+  }
+  // read like every other file: through the parse cache the agent keeps
+  const links = canonical === target ? [] : [target];
+  const [item] = await files.readAndParse(
+    [{ path: canonical, links, expectCertificates: true }],
+    maxFileSize,
+  );
+  if (!item?.ok) {
+    if (item) missing(item.error.reason, item.error.message);
+    return;
+  }
+  referencedBy.set(canonical, [...(referencedBy.get(canonical) ?? []), use]);
+  byPath.add(canonical);
+  record(out, canonical, links, item.parse);
+}
+
+/**
+ * The certificates with the kubeconfig entries that name their files. New objects, never a change
+ * to recorded ones: those may be the same objects as at the last scan (recordMemo), which the
+ * agent compares by identity.
+ */
+function withReferences(
+  certificates: readonly Certificate[],
+  referencedBy: ReadonlyMap<string, Referenced[]>,
+): Certificate[] {
+  return certificates.map((c) => {
     const uses = referencedBy.get(c.location.path);
     if (!uses) return c;
     const refKey = JSON.stringify(uses);
@@ -159,7 +192,6 @@ export async function parseFiles(
     referencedMemo.set(c, { refKey, out: withRefs });
     return withRefs;
   });
-  return out;
 }
 
 /**
