@@ -15,9 +15,10 @@ import { BIN } from '../support/scan.js';
  * The bound asserted on the CLI's peak RSS. Node itself takes about 50 MB; V8 lets garbage in
  * the old generation reach about 130 MB before a full collection, whatever the live set (15–25 MB
  * after a full collection with 10,000 certificates kept). Measured: 85–95 MB for the long lines,
- * 165–192 MB for 1e6 serials.
+ * 165–192 MB for 1e6 serials on Node 20 and 260–263 MB on Node 24, whose heap grows further
+ * before it collects; before the bounds the same inputs took gigabytes or aborted.
  */
-const RSS_BOUND = 256 * 1024 * 1024;
+const RSS_BOUND = 320 * 1024 * 1024;
 const MiB = 1024 * 1024;
 
 const failure = (sn: number | bigint): string =>
@@ -187,8 +188,11 @@ test('--follow with distinct serials: memory stays flat once the cap is reached'
   const first = samples[0] ?? 0;
   const last = samples[samples.length - 1] ?? 0;
   assert.ok(first > 0 && res.peakRss < RSS_BOUND, `peak RSS ${mb(res.peakRss)}`);
-  // before the bound it kept every certificate, about 1 KB each: the 200,000 read after the
-  // first sample would add 200 MB; bounded, only the heap's sawtooth moves the high-water mark
-  assert.ok(last - first < 64 * MiB, `VmHWM ${samples.map(mb).join(' → ')}`);
+  // Before the bound it kept every certificate, about 1 KB each: the 80,000 read between the
+  // middle sample and the last would add 80 MB. Bounded, the high-water mark has reached the
+  // heap's sawtooth ceiling by then (Node 24 gets there later than Node 20: 150 → 218 → 241 →
+  // 246 → 246 MB) and stays.
+  const middle = samples[Math.floor(samples.length / 2)] ?? 0;
+  assert.ok(last - middle < 32 * MiB, `VmHWM ${samples.map(mb).join(' → ')}`);
   process.stdout.write(`# --follow: VmHWM ${samples.map(mb).join(' → ')}\n`);
 });
