@@ -224,10 +224,12 @@ export class FaultProxy {
     };
     const headers = { ...req.headers };
     delete headers.host;
+    let answered = false;
     const up = request(
       new URL(this.upstream + path),
       { method, headers, ca: this.upstreamCa, agent: false },
       (ur) => {
+        answered = true;
         const status = ur.statusCode ?? 502;
         log(status);
         const chunks: Buffer[] = [];
@@ -251,11 +253,14 @@ export class FaultProxy {
     );
     up.on('error', (err) => {
       // The server may answer and close before the whole request body was sent (413 for a body
-      // over its limit): the answer is already on its way, the rest of the upload is moot.
-      if (res.headersSent) return;
-      log(502);
-      res.writeHead(502, { 'content-type': 'text/plain' });
-      res.end(`fault proxy: upstream: ${err.message}`);
+      // over its limit): the upload fails, but the answer is on its way — give it a moment to
+      // arrive and pass it on; only when none comes is the failure the proxy's to report.
+      setTimeout(() => {
+        if (answered || res.headersSent) return;
+        log(502);
+        res.writeHead(502, { 'content-type': 'text/plain' });
+        res.end(`fault proxy: upstream: ${err.message}`);
+      }, 250);
     });
     req.pipe(up);
   }
