@@ -5,7 +5,7 @@
 // inode) and, when either changed, loaded and checked as a pair; a pair that fails to load keeps
 // the last good one in service and is reported once.
 
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import type { Server } from 'node:https';
 
@@ -21,10 +21,19 @@ function identity(path: string): string {
   return `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}`;
 }
 
+/** The file, refused by its size before a byte is read (and again if it grew meanwhile). */
 function readCapped(path: string): Buffer {
-  const b = readFileSync(path);
-  if (b.length > MAX_BYTES) throw new Error(`${path}: larger than ${MAX_BYTES} bytes`);
-  return b;
+  const fd = openSync(path, 'r');
+  try {
+    if (fstatSync(fd).size > MAX_BYTES) throw new Error(`${path}: larger than ${MAX_BYTES} bytes`);
+    const buf = Buffer.alloc(MAX_BYTES + 1);
+    let n = 0;
+    for (let r = 1; r > 0 && n <= MAX_BYTES; n += r) r = readSync(fd, buf, n, buf.length - n, null);
+    if (n > MAX_BYTES) throw new Error(`${path}: larger than ${MAX_BYTES} bytes`);
+    return buf.subarray(0, n);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export class ServingTls {
