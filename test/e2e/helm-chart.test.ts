@@ -335,6 +335,7 @@ test('the real API server accepts every object the chart renders with everything
     { ...sm, spec: { ...(sm.spec as object), scrapeEverything: true } },
     'application/apply-patch+yaml',
   );
-  assert.equal(bad.status, 400, bad.text);
-  assert.match(bad.text, /scrapeEverything/);
+  // (a server-side apply names it in a 500: the typed patch cannot be built)
+  assert.ok(bad.status >= 400, `${bad.status} ${bad.text}`);
+  assert.match(bad.text, /\.spec\.scrapeEverything: field not declared in schema/);
 });
