@@ -7,9 +7,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { objectPath, useControlPlane } from '../support/control-plane/index.js';
 import { installCrds, relocate } from '../support/control-plane/install.js';
 import {
@@ -59,6 +60,35 @@ test('helm lint --strict passes with the defaults and with every toggle on', (t)
     const r = runHelm(helm, ['lint', '--strict', CHART, ...args]);
     assert.equal(r.status, 0, `helm lint --strict ${args.join(' ')}:\n${r.stdout}${r.stderr}`);
     assert.match(r.stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/);
+  }
+});
+
+test('`helm package` makes the archive a release carries, and it renders as the directory does', (t) => {
+  const helm = requireHelm(t);
+  if (!helm) return;
+  const out = mkdtempSync(join(tmpdir(), 'certdrift-chart-'));
+  t.after(() => rmSync(out, { recursive: true, force: true }));
+  const r = runHelm(helm, ['package', CHART, '--destination', out]);
+  assert.equal(r.status, 0, r.stderr);
+  // the chart's version and appVersion (the image tag) follow the package's
+  const { version } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  const chart = parse(readFileSync(join(CHART, 'Chart.yaml'), 'utf8')) as Record<string, string>;
+  assert.deepEqual([chart.version, chart.appVersion], [version, version]);
+  const archive = join(out, `certdrift-${version}.tgz`);
+  assert.ok(existsSync(archive), r.stdout);
+  for (const args of [[], sets(ALL_ON)]) {
+    const fromArchive = runHelm(helm, [
+      'template',
+      'certdrift',
+      archive,
+      '--include-crds',
+      ...args,
+    ]);
+    const fromDir = runHelm(helm, ['template', 'certdrift', CHART, '--include-crds', ...args]);
+    assert.equal(fromArchive.status, 0, fromArchive.stderr);
+    assert.equal(fromArchive.stdout, fromDir.stdout);
   }
 });
 
