@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
-import { objectPath, useControlPlane } from '../support/control-plane/index.js';
+import { objectPath, RUN_LABEL, unique, useControlPlane } from '../support/control-plane/index.js';
 import { installCrds, relocate } from '../support/control-plane/install.js';
 import {
   REPO_ROOT,
@@ -368,4 +368,134 @@ test('the real API server accepts every object the chart renders with everything
   // (a server-side apply names it in a 500: the typed patch cannot be built)
   assert.ok(bad.status >= 400, `${bad.status} ${bad.text}`);
   assert.match(bad.text, /\.spec\.scrapeEverything: field not declared in schema/);
+});
+
+test('a real helm release on the real control plane: install into a namespace made first, upgrade with the rotator, uninstall', async (t) => {
+  const helm = requireHelm(t);
+  if (!helm) return;
+  const cp = useControlPlane(t);
+  if (!cp) return;
+  const kubeconfig = cp.info.adminKubeconfig;
+  // The CRD exists already when another test installed it; helm then leaves it alone.
+  await installCrds(
+    cp,
+    helmTemplate(helm).filter((o) => o.kind === 'CustomResourceDefinition'),
+  );
+  // As README "Install" says: the namespace first (Pod Security labels), the chart without its own
+  const ns = await cp.namespace(t, 'helm-release');
+  await cp.admin.ok(
+    'PATCH',
+    `/api/v1/namespaces/${ns}`,
+    { metadata: { labels: { 'pod-security.kubernetes.io/enforce': 'privileged' } } },
+    'application/merge-patch+json',
+  );
+  // Every pod of the release on one KWOK node of this test's, none on other tests' nodes.
+  const node = unique('helm');
+  await cp.node(node, { labels: { [RUN_LABEL]: node } });
+  await cp.nodeReady(node);
+  const pin = (what: string): string[] => [
+    '--set-json',
+    `${what}.nodeSelector=${JSON.stringify({ 'kubernetes.io/os': 'linux', [RUN_LABEL]: node })}`,
+  ];
+  t.after(() => {
+    runHelm(helm, ['uninstall', 'certdrift', '--namespace', ns, '--ignore-not-found'], kubeconfig);
+  });
+
+  // the chart's own Namespace object into a namespace that exists: helm refuses to adopt it
+  const clash = runHelm(
+    helm,
+    ['install', 'certdrift', CHART, '--namespace', ns, ...pin('agent')],
+    kubeconfig,
+  );
+  assert.notEqual(clash.status, 0, clash.stdout);
+  assert.match(clash.stderr, /Namespace "[^"]+".*exists and cannot be imported/);
+
+  const install = runHelm(
+    helm,
+    [
+      'install',
+      'certdrift',
+      CHART,
+      '--namespace',
+      ns,
+      '--set',
+      'namespace.create=false',
+      ...pin('agent'),
+      '--wait',
+      '--timeout',
+      '120s',
+    ],
+    kubeconfig,
+  );
+  assert.equal(install.status, 0, `${install.stdout}${install.stderr}`);
+  assert.match(install.stdout, /STATUS: deployed/);
+  assert.match(install.stdout, /kubectl get nodecertificatereports/, 'NOTES.txt is shown');
+  // the DaemonSet's one pod is on this test's node, and ready (KWOK plays its kubelet)
+  const ds = await cp.admin.get(`/apis/apps/v1/namespaces/${ns}/daemonsets/certdrift`);
+  const dsStatus = ds.status as { desiredNumberScheduled: number; numberReady: number };
+  assert.deepEqual([dsStatus.desiredNumberScheduled, dsStatus.numberReady], [1, 1]);
+  const role = await cp.admin.get(
+    '/apis/rbac.authorization.k8s.io/v1/clusterroles/certdrift-agent',
+  );
+  const annotations = (role.metadata as { annotations?: Record<string, string> }).annotations ?? {};
+  assert.equal(annotations['meta.helm.sh/release-namespace'], ns);
+  const binding = await cp.admin.get(
+    '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/certdrift-agent',
+  );
+  assert.deepEqual(binding.subjects, [
+    { kind: 'ServiceAccount', name: 'certdrift', namespace: ns },
+  ]);
+
+  const upgrade = runHelm(
+    helm,
+    [
+      'upgrade',
+      'certdrift',
+      CHART,
+      '--namespace',
+      ns,
+      '--reuse-values',
+      '--set',
+      'rotator.enabled=true',
+      '--set',
+      'rotator.actuators.drain=true',
+      ...pin('rotator'),
+    ],
+    kubeconfig,
+  );
+  assert.equal(upgrade.status, 0, `${upgrade.stdout}${upgrade.stderr}`);
+  const rotator = await cp.admin.get(
+    `/apis/apps/v1/namespaces/${ns}/deployments/certdrift-rotator`,
+  );
+  const pod = (
+    rotator.spec as { template: { spec: { volumes: { configMap?: { name: string } }[] } } }
+  ).template.spec;
+  const policyName = pod.volumes[0]?.configMap?.name ?? '';
+  assert.match(policyName, /^certdrift-rotator-policy-/);
+  const cm = await cp.admin.request('GET', `/api/v1/namespaces/${ns}/configmaps/${policyName}`);
+  assert.equal(cm.status, 200, 'the policy ConfigMap the Deployment mounts exists');
+  const drain = await cp.admin.request(
+    'GET',
+    '/apis/rbac.authorization.k8s.io/v1/clusterroles/certdrift-rotator-drain',
+  );
+  assert.equal(drain.status, 200);
+
+  const uninstall = runHelm(
+    helm,
+    ['uninstall', 'certdrift', '--namespace', ns, '--wait'],
+    kubeconfig,
+  );
+  assert.equal(uninstall.status, 0, `${uninstall.stdout}${uninstall.stderr}`);
+  for (const path of [
+    '/apis/rbac.authorization.k8s.io/v1/clusterroles/certdrift-agent',
+    '/apis/rbac.authorization.k8s.io/v1/clusterroles/certdrift-rotator-drain',
+    '/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles/certdrift-agent-events',
+  ])
+    assert.equal((await cp.admin.request('GET', path)).status, 404, `${path} is gone`);
+  // the CRD stays (Helm never deletes crds/), and with it every node's report
+  const crd = await cp.admin.request(
+    'GET',
+    '/apis/apiextensions.k8s.io/v1/customresourcedefinitions/nodecertificatereports.certdrift.io',
+  );
+  assert.equal(crd.status, 200);
 });

@@ -50,12 +50,16 @@ export interface HelmRun {
   stderr: string;
 }
 
-export function runHelm(helm: string, args: string[]): HelmRun {
+/** helm with no user config, cache or plugins from this machine; `kubeconfig` for the cluster. */
+export function runHelm(
+  helm: string,
+  args: string[],
+  kubeconfig = '/nonexistent/kubeconfig',
+): HelmRun {
   const r = spawnSync(helm, args, {
     encoding: 'utf8',
-    timeout: 120_000,
+    timeout: 240_000,
     maxBuffer: 64 << 20,
-    // no user config, cache or plugins from this machine
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: tmpdir(),
@@ -63,7 +67,7 @@ export function runHelm(helm: string, args: string[]): HelmRun {
       HELM_CACHE_HOME: '/nonexistent/helm-cache',
       HELM_DATA_HOME: '/nonexistent/helm-data',
       HELM_PLUGINS: '/nonexistent/helm-plugins',
-      KUBECONFIG: '/nonexistent/kubeconfig',
+      KUBECONFIG: kubeconfig,
     },
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
