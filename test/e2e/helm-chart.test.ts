@@ -83,10 +83,20 @@ test('`helm package` makes the archive a release carries, and it renders as the 
       'template',
       'certdrift',
       archive,
+      '--namespace',
+      'certdrift',
       '--include-crds',
       ...args,
     ]);
-    const fromDir = runHelm(helm, ['template', 'certdrift', CHART, '--include-crds', ...args]);
+    const fromDir = runHelm(helm, [
+      'template',
+      'certdrift',
+      CHART,
+      '--namespace',
+      'certdrift',
+      '--include-crds',
+      ...args,
+    ]);
     assert.equal(fromArchive.status, 0, fromArchive.stderr);
     assert.equal(fromArchive.stdout, fromDir.stdout);
   }
@@ -287,16 +297,35 @@ test('values.schema.json refuses bad values before anything renders', (t) => {
     ['rotator.forceAfter=soon', /forceAfter/],
     ['agent.extraArgs[0]=$(rm -rf /)', /extraArgs/],
   ] as const) {
-    const r = runHelm(helm, ['template', 'certdrift', CHART, '--set', set]);
+    const r = runHelm(helm, ['template', 'certdrift', CHART, '-n', 'certdrift', '--set', set]);
     assert.notEqual(r.status, 0, `${set} was accepted`);
     assert.match(r.stderr, /schema/i, set);
     assert.match(r.stderr, path, set);
+  }
+  // the chart's Namespace object would relabel a shared namespace privileged: refused
+  for (const ns of ['default', 'kube-system']) {
+    const r = runHelm(helm, ['template', 'certdrift', CHART, '--namespace', ns]);
+    assert.notEqual(r.status, 0, `namespace ${ns} was accepted`);
+    assert.match(r.stderr, /install certdrift into a namespace of its own/);
+    const without = runHelm(helm, [
+      'template',
+      'certdrift',
+      CHART,
+      '--namespace',
+      ns,
+      '--set',
+      'namespace.create=false',
+    ]);
+    assert.equal(without.status, 0, without.stderr);
+    assert.doesNotMatch(without.stdout, /kind: Namespace/);
   }
   // and a good value of each passes
   const r = runHelm(helm, [
     'template',
     'certdrift',
     CHART,
+    '-n',
+    'certdrift',
     ...sets(['agent.port=9800', 'rotator.forceAfter=45m', 'agent.extraArgs[0]=--interval=10m']),
   ]);
   assert.equal(r.status, 0, r.stderr);
