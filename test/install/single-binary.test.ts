@@ -7,7 +7,7 @@
 
 import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,6 +111,55 @@ test('the binary reads the CRI proto from its own assets: a scan of a real conta
   ]);
   assert.deepEqual(sourcesOf(scan.stdout), sourcesOf(reference.stdout));
   await Promise.resolve();
+});
+
+test('the binary runs the agent, its scan worker forked from the same file', async () => {
+  const b = built();
+  assert.ok(kops);
+  const port = 20_000 + (process.pid % 20_000);
+  const agent = spawn(
+    b.binaries.amd64,
+    [
+      'agent',
+      '--host-root',
+      kops.tree.root,
+      '--runtime-endpoint',
+      'none',
+      '--node-name',
+      'sea-node',
+      '--listen',
+      `127.0.0.1:${port}`,
+    ],
+    { cwd: work, env: { PATH: '/usr/bin:/bin', HOME: work }, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let log = '';
+  agent.stderr.on('data', (c: Buffer) => (log += c.toString()));
+  try {
+    const get = async (path: string): Promise<{ status: number; body: string }> => {
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}${path}`);
+        return { status: res.status, body: await res.text() };
+      } catch {
+        return { status: 0, body: '' };
+      }
+    };
+    const deadline = Date.now() + 60_000;
+    let ready = await get('/readyz');
+    while (ready.status !== 200 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 250));
+      ready = await get('/readyz');
+    }
+    assert.equal(ready.status, 200, `${ready.body}\n${log}`);
+    const metrics = await get('/metrics');
+    const series = metrics.body
+      .split('\n')
+      .filter((l) => l.startsWith('certdrift_certificate_not_after_seconds{'));
+    assert.equal(series.length, kops.expected.length, log);
+    assert.ok(series.every((l) => l.includes('node="sea-node"')));
+  } finally {
+    agent.kill('SIGTERM');
+    await new Promise((r) => agent.once('exit', r));
+  }
 });
 
 test('the arm64 binary runs --version under qemu', (t) => {
