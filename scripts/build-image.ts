@@ -442,14 +442,23 @@ function withLock<T>(lock: string, fn: () => T): T {
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const holder = Number(readFileSync(lock, { encoding: 'utf8', flag: 'r' }) || '0');
+      // The holder may release it between these reads: then the next round takes it.
+      let text: string | undefined;
+      try {
+        text = readFileSync(lock, 'utf8');
+      } catch {
+        text = undefined;
+      }
+      const holder = Number(text ?? '0') || 0;
+      const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
       let alive = holder > 0;
       try {
         if (alive) process.kill(holder, 0);
       } catch {
         alive = false;
       }
-      if (!alive && Date.now() - statSync(lock).mtimeMs > 2000) rmSync(lock, { force: true });
+      // a holder that died (its pid is gone) left it behind; an empty one is being written
+      if (text !== undefined && !alive && age > 2000) rmSync(lock, { force: true });
       else if (Date.now() > deadline) throw new Error(`${lock}: held by ${holder} for 20 minutes`);
       else sleepSync(200);
     }

@@ -83,6 +83,7 @@ export async function bundleCli(out: string): Promise<string[]> {
   const result = await build({
     entryPoints: [entry],
     outfile: out,
+    absWorkingDir: REPO, // the bundle's path comments are relative to the clone, wherever it is
     bundle: true,
     platform: 'node',
     format: 'cjs',
@@ -220,17 +221,19 @@ export async function buildSea(
 
     const config = join(work, 'sea-config.json');
     const blob = join(work, 'sea-prep.blob');
+    // Paths relative to the work directory: the blob keeps the main script's name, and a temp
+    // directory's random name in it would make every build differ.
+    for (const [name, file] of Object.entries(SEA_ASSETS))
+      copyFileSync(join(REPO, file), join(work, name));
     writeFileSync(
       config,
       JSON.stringify({
-        main: bundle,
-        output: blob,
+        main: 'certdrift.cjs',
+        output: 'sea-prep.blob',
         disableExperimentalSEAWarning: true,
         useSnapshot: false,
         useCodeCache: false, // a code cache is per architecture; this blob serves both
-        assets: Object.fromEntries(
-          Object.entries(SEA_ASSETS).map(([name, file]) => [name, join(REPO, file)]),
-        ),
+        assets: Object.fromEntries(Object.keys(SEA_ASSETS).map((name) => [name, name])),
       }),
     );
     execFileSync(nodes.amd64, ['--experimental-sea-config', config], {
