@@ -10,6 +10,7 @@ import { before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -220,6 +221,19 @@ test('the SBOM is attached to the index and lists exactly the production depende
   assert.deepEqual(attached, readFileSync(b.sbomFile), 'the same SBOM is written beside it');
 
   const bom = JSON.parse(attached.toString()) as Bom;
+  // valid against CycloneDX's own 1.5 JSON schema (as @cyclonedx/cyclonedx-library ships it)
+  const schemas = join(REPO, 'node_modules/@cyclonedx/cyclonedx-library/res/schema');
+  const Ajv = createRequire(import.meta.url)('ajv') as typeof import('ajv').default;
+  const ajv = new Ajv({ strict: false, validateFormats: false, allErrors: true });
+  for (const f of ['spdx.SNAPSHOT.schema.json', 'jsf-0.82.SNAPSHOT.schema.json'])
+    ajv.addSchema(
+      JSON.parse(readFileSync(join(schemas, f), 'utf8')) as object,
+      `http://cyclonedx.org/schema/${f}`,
+    );
+  const valid = ajv.compile(
+    JSON.parse(readFileSync(join(schemas, 'bom-1.5.SNAPSHOT.schema.json'), 'utf8')) as object,
+  );
+  assert.ok(valid(JSON.parse(attached.toString())), JSON.stringify(valid.errors));
   assert.equal(bom.bomFormat, 'CycloneDX');
   assert.ok(Number(bom.specVersion) >= 1.5);
   assert.match(
