@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds a real kubectl from its Go module (k8s.io/kubectl, pinned by tools/kubectl/go.mod +
 # go.sum) into a cache outside the clone, for the test that runs `kubectl certdrift` from PATH
-# (test/install/kubectl-plugin.test.ts). Reused when the cache holds a build of the same inputs.
+# (test/install/single-binary.test.ts). Reused when the cache holds a build of the same inputs.
 #
 #   scripts/kubectl-binary.sh           build if needed; print the kubectl path on stdout
 #   scripts/kubectl-binary.sh --check   print the path if it is built, else exit 1

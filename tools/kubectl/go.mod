@@ -1,4 +1,4 @@
-// kubectl for the kubectl-plugin test (scripts/kubectl-binary.sh).
+// kubectl for test/install/single-binary.test.ts (`kubectl certdrift`; scripts/kubectl-binary.sh).
 module certdrift.dev/tools/kubectl
 
 go 1.26.0

@@ -1,5 +1,5 @@
 // kubectl, built from its Go module for the tests: `kubectl certdrift …` must find the plugin on
-// PATH the way a user's kubectl does (scripts/kubectl-binary.sh; test/install/kubectl-plugin.test.ts).
+// PATH the way a user's kubectl does (scripts/kubectl-binary.sh; test/install/single-binary.test.ts).
 // This is kubectl's own main (k8s.io/kubernetes/cmd/kubectl) against the published module.
 package main
 
