@@ -37,7 +37,7 @@ import { join } from 'node:path';
 import { importImage } from '../../src/lab/image.js';
 import { kubeProxyPod, writeKubeProxyKubeconfig } from '../../src/lab/kube-proxy.js';
 import { Lab } from '../../src/lab/lab.js';
-import { buildAgentImage, imageReference } from '../../scripts/build-image.js';
+import { agentImage, imageReference } from '../../scripts/build-image.js';
 import { issue, type Issued } from '../support/certs.js';
 import { install } from '../support/control-plane/install.js';
 import { unique, useControlPlane, type ControlPlane } from '../support/control-plane/index.js';
@@ -165,15 +165,12 @@ before(async () => {
     return;
   }
   pod = rendered.spec;
-  const work = mkdtempSync(join(tmpdir(), 'certdrift-image-test-'));
-  try {
-    const tar = join(work, 'certdrift-image.tar');
-    assert.equal(buildAgentImage(tar, { gzip: false }), imageReference());
-    lab = await Lab.up(mkdtempSync(join(tmpdir(), 'certdrift-lab-')), { nodeLike: true });
-    importImage(lab.socket, tar);
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+  // The image index `npm run image` builds (amd64 and arm64; built once per input and shared
+  // with test/install/image-multiarch.test.ts); containerd runs this machine's platform from it.
+  const image = agentImage({ gzip: false });
+  assert.equal(image.reference, imageReference());
+  lab = await Lab.up(mkdtempSync(join(tmpdir(), 'certdrift-lab-')), { nodeLike: true });
+  importImage(lab.socket, image.tar);
 });
 after(async () => {
   if (lab) await lab.down();

@@ -2,15 +2,18 @@
 // fails with one RuntimeError naming the method and endpoint, e.g.
 // `CRI ListContainers unix:///run/containerd/containerd.sock: connect ECONNREFUSED`.
 
+import { getAsset, isSea } from 'node:sea';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import protobuf from 'protobufjs';
 
 export class RuntimeError extends Error {
   override name = 'RuntimeError';
 }
 
-const PROTO = fileURLToPath(new URL('../../../proto/cri-runtime-v1.proto', import.meta.url));
+/** The CRI proto's name: a file under proto/, or an asset of the single executable (npm run sea). */
+export const CRI_PROTO = 'cri-runtime-v1.proto';
 
 type Callback = (err: grpc.ServiceError | null, res: unknown) => void;
 type Method = (req: unknown, meta: grpc.Metadata, opts: grpc.CallOptions, cb: Callback) => void;
@@ -20,17 +23,30 @@ let serviceCtor: grpc.ServiceClientConstructor | undefined;
 
 function loadService(): grpc.ServiceClientConstructor {
   if (serviceCtor) return serviceCtor;
-  const def = protoLoader.loadSync(PROTO, {
-    keepCase: false,
-    longs: String,
-    enums: String,
-    defaults: true,
-  });
+  const def = criDefinition();
   const pkg = grpc.loadPackageDefinition(def) as unknown as {
     runtime: { v1: { RuntimeService: grpc.ServiceClientConstructor } };
   };
   serviceCtor = pkg.runtime.v1.RuntimeService;
   return serviceCtor;
+}
+
+const LOAD_OPTIONS = { keepCase: false, longs: String, enums: String, defaults: true };
+
+/**
+ * The CRI service definition. Installed, the proto is a file beside dist/; as a single
+ * executable there is nothing beside the binary, so the proto is read from the binary's own
+ * assets and parsed the way protoLoader.loadSync parses a file (protobufjs, the same options).
+ */
+function criDefinition(): protoLoader.PackageDefinition {
+  if (isSea()) {
+    const source = getAsset(CRI_PROTO, 'utf8');
+    const root = protobuf.parse(source, new protobuf.Root(), { keepCase: false }).root;
+    return protoLoader.fromJSON(root.toJSON(), LOAD_OPTIONS);
+  }
+  // Resolved when first needed (a bundle has no import.meta.url to resolve it at load).
+  const path = fileURLToPath(new URL(`../../../proto/${CRI_PROTO}`, import.meta.url));
+  return protoLoader.loadSync(path, LOAD_OPTIONS);
 }
 
 /** `unix:///path`, `unix:/path` or a bare absolute path → the gRPC target. */
