@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Actuator, RotateOptions } from '../../rotate/rotate-types.js';
+import { ACTUATOR_NAMES as ACTUATORS } from '../../rotate/actuators/index.js';
 import type { StepRun } from '../../rotate/run-step.js';
 import type { DriveResult } from '../../rotate/drive/drive.js';
 import { escapeTerminal } from '../../model/escape.js';
@@ -23,7 +24,6 @@ import {
   waitFlagsOf,
 } from '../rotate-wait.js';
 
-const ACTUATORS = ['kops', 'capi', 'karpenter', 'drain'] as const;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /** --selector: passed to the API server as labelSelector (it judges the syntax: a 400 is exit 3) */
