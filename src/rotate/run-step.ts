@@ -15,6 +15,7 @@ import type {
   ApiCall,
   GroupBaseline,
   LiveMachine,
+  LiveMachineHealthCheck,
   LiveNode,
   LiveNodeClaim,
   LivePod,
@@ -26,7 +27,19 @@ export interface RotateEdge {
   listPods(nodes: ReadonlySet<string>): Promise<LivePod[]>;
   listNodeClaims(): Promise<LiveNodeClaim[]>;
   listMachines(): Promise<LiveMachine[]>;
-  execute(call: ApiCall): Promise<{ result: 'done' | 'already-done' | 'blocked'; message: string }>;
+  /** MachineHealthChecks and paused Clusters (`namespace/name`) */
+  listMachineHealthChecks(): Promise<{
+    healthChecks: LiveMachineHealthCheck[];
+    pausedClusters: string[];
+  }>;
+  /**
+   * One planned call. `guard`, when given, is asked before every attempt (the first and each
+   * retry): a reason stops the call there, so a retried write never lands after it.
+   */
+  execute(
+    call: ApiCall,
+    guard?: () => string | null,
+  ): Promise<{ result: 'done' | 'already-done' | 'blocked'; message: string }>;
 }
 
 export interface StepSettings {
@@ -89,10 +102,18 @@ export async function runStep(edge: RotateEdge, s: StepSettings, now: Date): Pro
   // (bounded: each pass lists at least one new node).
   const first = planStep({ ...base, pods: [], nodeClaims: [] });
   const needClaims = first.work.some((w) => w.actuator === 'karpenter');
-  const needMachines = first.work.some((w) => w.actuator === 'capi' && w.state === 'stuck');
+  // A node the first pass refused for want of its Machine: a capi start, or a drain whose
+  // --after-drain delete-node needs the Machine's MachineHealthCheck (actuators/delete-node.ts).
+  const needMachines = first.work.some(
+    (w) =>
+      w.state === 'stuck' &&
+      (w.actuator === 'capi' ||
+        (s.options.afterDrain === 'delete-node' && w.group.startsWith('capi/'))),
+  );
   const extra = {
     nodeClaims: needClaims ? await edge.listNodeClaims() : [],
     machines: needMachines ? await edge.listMachines() : [],
+    ...(needMachines ? await edge.listMachineHealthChecks() : {}),
   };
   const pods: LivePod[] = [];
   const listed = new Set<string>();

@@ -135,3 +135,31 @@ test('a waiting run asks again at expiry, or every retry period, never in a busy
   assert.equal(waitBeforeRetry(null, at(0), timing), timing.renewEveryMs);
   assert.equal(waitBeforeRetry(at(0.2), at(0), timing), 1000);
 });
+
+test("a skewed clock cannot steal the Lease early: expiry runs from when WE saw the record change (client-go's observedTime), not from its renewTime", async () => {
+  const store = new LeaseStore();
+  const other = new LeaseKeeper(store, 'other', leaseTimingFor(60));
+  // The other holder's clock runs an hour behind: its renewTime is "an hour ago" by ours, though
+  // it wrote the record just now.
+  assert.equal((await other.acquire(at(-3600))).held, true);
+  const me = new LeaseKeeper(store, 'me', leaseTimingFor(60));
+  const first = await me.acquire(at(0));
+  assert.deepEqual(first, { held: false, holder: 'other', until: at(60), watch: true });
+  assert.equal((await me.acquire(at(59))).held, false, 'not before a whole lease duration');
+  // It renews (with its skewed clock): the record changed, so expiry moves with our observation.
+  await other.renew(at(-3600 + 50));
+  const renewed = await me.acquire(at(61));
+  assert.deepEqual(renewed, { held: false, holder: 'other', until: at(121), watch: false });
+  assert.equal((await me.acquire(at(120))).held, false);
+  // It vanished: the record stayed the same for a whole duration since we saw it change.
+  assert.deepEqual(await me.acquire(at(121)), { held: true, previous: 'other' });
+  assert.equal(store.current()?.holder, 'me');
+  assert.equal(store.current()?.transitions, 1);
+});
+
+test('a fresh record by its own clock is a live holder: a one-shot run does not watch it', async () => {
+  const store = new LeaseStore();
+  await new LeaseKeeper(store, 'other', leaseTimingFor(60)).acquire(at(0));
+  const got = await new LeaseKeeper(store, 'me', leaseTimingFor(60)).acquire(at(10));
+  assert.deepEqual(got, { held: false, holder: 'other', until: at(70), watch: false });
+});

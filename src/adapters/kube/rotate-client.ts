@@ -15,7 +15,9 @@ import { parseNodeList } from '../../fleet/parse-node-list.js';
 import type { LeaseView } from '../../rotate/lease/lease-decision.js';
 import type {
   ApiCall,
+  LabelSelector,
   LiveMachine,
+  LiveMachineHealthCheck,
   LiveNode,
   LiveNodeClaim,
   LivePod,
@@ -73,6 +75,69 @@ function leaseOf(v: unknown): LeaseView {
     acquireTime: time(spec.acquireTime),
     transitions: typeof tr === 'number' ? tr : 0,
     resourceVersion: str(obj(l.metadata).resourceVersion),
+  };
+}
+
+const strings = (v: unknown): Record<string, string> => {
+  const out: Record<string, string> = {};
+  for (const [k, x] of Object.entries(obj(v))) if (typeof x === 'string') out[k] = x;
+  return out;
+};
+
+export function machineOf(v: unknown): LiveMachine {
+  const m = obj(v);
+  const meta = obj(m.metadata);
+  const ann = obj(meta.annotations);
+  const owners = Array.isArray(meta.ownerReferences) ? meta.ownerReferences.map(obj) : [];
+  // The controller ownerReference, as metav1.GetControllerOf: never an annotation.
+  const owner = owners.find((o) => o.controller === true);
+  return {
+    namespace: str(meta.namespace),
+    name: str(meta.name),
+    nodeName: str(obj(obj(m.status).nodeRef).name),
+    providerID: str(obj(m.spec).providerID),
+    remediating: 'cluster.x-k8s.io/remediate-machine' in ann,
+    deleting: typeof meta.deletionTimestamp === 'string',
+    clusterName: str(obj(m.spec).clusterName),
+    labels: strings(meta.labels),
+    paused: 'cluster.x-k8s.io/paused' in ann,
+    skipRemediation: 'cluster.x-k8s.io/skip-remediation' in ann,
+    ...(owner ? { owner: { kind: str(owner.kind), name: str(owner.name) } } : {}),
+  };
+}
+
+function selectorOf(v: unknown): LabelSelector {
+  const s = obj(v);
+  const exprs = Array.isArray(s.matchExpressions) ? s.matchExpressions.map(obj) : [];
+  return {
+    matchLabels: strings(s.matchLabels),
+    matchExpressions: exprs.map((e) => ({
+      key: str(e.key),
+      operator: str(e.operator),
+      values: Array.isArray(e.values) ? e.values.filter((x) => typeof x === 'string') : [],
+    })),
+  };
+}
+
+export function healthCheckOf(v: unknown): LiveMachineHealthCheck {
+  const h = obj(v);
+  const meta = obj(h.metadata);
+  const spec = obj(h.spec);
+  const status = obj(h.status);
+  // v1beta2 remediation.triggerIf.unhealthyLessThanOrEqualTo; v1beta1 maxUnhealthy
+  const max = obj(obj(spec.remediation).triggerIf).unhealthyLessThanOrEqualTo ?? spec.maxUnhealthy;
+  const num = (x: unknown): number | undefined => (typeof x === 'number' ? x : undefined);
+  const expected = num(status.expectedMachines);
+  const healthy = num(status.currentHealthy);
+  return {
+    namespace: str(meta.namespace),
+    name: str(meta.name),
+    clusterName: str(spec.clusterName),
+    selector: selectorOf(spec.selector),
+    paused: 'cluster.x-k8s.io/paused' in obj(meta.annotations),
+    ...(typeof max === 'number' || typeof max === 'string' ? { maxUnhealthy: max } : {}),
+    ...(expected !== undefined ? { expectedMachines: expected } : {}),
+    ...(healthy !== undefined ? { currentHealthy: healthy } : {}),
   };
 }
 
@@ -143,17 +208,41 @@ export class RotateClient {
   }
 
   async listMachines(): Promise<LiveMachine[]> {
-    return (await this.cluster.listAll('/apis/cluster.x-k8s.io/v1beta1/machines', {})).map((m) => {
-      const meta = obj(m.metadata);
-      return {
-        namespace: str(meta.namespace),
-        name: str(meta.name),
-        nodeName: str(obj(obj(m.status).nodeRef).name),
-        providerID: str(obj(m.spec).providerID),
-        remediating: 'cluster.x-k8s.io/remediate-machine' in obj(meta.annotations),
-        deleting: typeof meta.deletionTimestamp === 'string',
-      };
-    });
+    return (await this.cluster.listAll('/apis/cluster.x-k8s.io/v1beta1/machines', {})).map(
+      machineOf,
+    );
+  }
+
+  /**
+   * The MachineHealthChecks (v1beta2, else v1beta1 where only that is served) and the paused
+   * Clusters: what decides whether Cluster API remediates a marked Machine. A cluster serving no
+   * Cluster resource has no Cluster to pause.
+   */
+  async listMachineHealthChecks(): Promise<{
+    healthChecks: LiveMachineHealthCheck[];
+    pausedClusters: string[];
+  }> {
+    const list = async (resource: string): Promise<Json[] | null> => {
+      for (const v of ['v1beta2', 'v1beta1'])
+        try {
+          return await this.cluster.listAll(`/apis/cluster.x-k8s.io/${v}/${resource}`, {});
+        } catch (e) {
+          if (!(e instanceof ClusterError && e.status === 404)) throw e;
+        }
+      return null;
+    };
+    const checks = (await list('machinehealthchecks')) ?? [];
+    const clusters = (await list('clusters')) ?? [];
+    return {
+      healthChecks: checks.map(healthCheckOf),
+      pausedClusters: clusters
+        .filter(
+          (c) =>
+            obj(c.spec).paused === true ||
+            'cluster.x-k8s.io/paused' in obj(obj(c.metadata).annotations),
+        )
+        .map((c) => `${str(obj(c.metadata).namespace)}/${str(obj(c.metadata).name)}`),
+    };
   }
 
   /**
@@ -164,9 +253,12 @@ export class RotateClient {
    * a person to fix the budgets; 403 with the cause NamespaceTerminating — the namespace is being
    * deleted and its pods with it: the pod is deleted (the namespace controller would anyway).
    */
-  async execute(call: ApiCall): Promise<{ result: CallResult; message: string }> {
+  async execute(
+    call: ApiCall,
+    guard?: () => string | null,
+  ): Promise<{ result: CallResult; message: string }> {
     const api = call.eviction ? this.evictApi : this.cluster.api;
-    const r = await api.call(call.method, call.path, call.body, call.contentType);
+    const r = await api.call(call.method, call.path, call.body, call.contentType, guard);
     if (r.status >= 200 && r.status < 300) return { result: 'done', message: '' };
     if (r.status === 404 && call.absentIsDone)
       return { result: 'already-done', message: messageOf(r) };
@@ -181,11 +273,10 @@ export class RotateClient {
         message: `${podOfEviction(call.path)}: several PodDisruptionBudgets select it, the eviction API refuses it until one is removed (${messageOf(r)})`,
       };
     if (r.status === 403 && call.eviction && namespaceTerminating(r.body))
-      return this.execute({
-        method: 'DELETE',
-        path: call.path.replace(/\/eviction$/, ''),
-        absentIsDone: true,
-      });
+      return this.execute(
+        { method: 'DELETE', path: call.path.replace(/\/eviction$/, ''), absentIsDone: true },
+        guard,
+      );
     throw new ClusterError(
       `Kubernetes ${call.method} ${call.path}: ${r.status} ${messageOf(r)}`,
       r.status,

@@ -52,6 +52,7 @@ function optionsOf(values: Values): RotateOptions {
     ...(typeof values['kops-cluster'] === 'string' ? { kopsCluster: values['kops-cluster'] } : {}),
     ...(values.force === true ? { force: true } : {}),
     ...(values['delete-emptydir-data'] === true ? { deleteEmptyDirData: true } : {}),
+    ...(values['capi-delete-machine'] === true ? { capiDeleteMachine: true } : {}),
   };
 }
 
@@ -59,7 +60,7 @@ export const rotateCommand: CommandDef = {
   name: 'rotate',
   summary: 'carry out the plan: drive kops, Cluster API, Karpenter or a drain (dry run; --apply)',
   usage:
-    'certdrift rotate --kubernetes auto|KUBECONFIG [--selector LABELS] [--namespace NS] [--policy FILE] [--apply [--wait | --watch [--interval DURATION]]] [--actuator A] [--after-drain delete-node|none] [--force] [--delete-emptydir-data] [--force-after DURATION] [--defer-while QUERY --prometheus-url URL] [-o text|json]',
+    'certdrift rotate --kubernetes auto|KUBECONFIG [--selector LABELS] [--namespace NS] [--policy FILE] [--apply [--wait | --watch [--interval DURATION]]] [--actuator A] [--after-drain delete-node|none] [--force] [--delete-emptydir-data] [--capi-delete-machine] [--force-after DURATION] [--defer-while QUERY --prometheus-url URL] [-o text|json]',
   description: [
     'One step of the rotation: reads the cluster, recomputes the plan (as `certdrift plan`), and',
     'for the nodes due now — inside a window and within the group and cluster limits — prints',
@@ -134,6 +135,11 @@ export const rotateCommand: CommandDef = {
       type: 'boolean',
       description:
         'as kubectl drain --delete-emptydir-data: also evict pods with an emptyDir volume (its data is lost)',
+    },
+    'capi-delete-machine': {
+      type: 'boolean',
+      description:
+        'where no MachineHealthCheck would remediate a Machine (none selects it, paused, over maxUnhealthy), delete the Machine so its MachineSet replaces it (needs `delete` on machines)',
     },
     'kops-cluster': {
       type: 'string',

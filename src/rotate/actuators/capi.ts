@@ -15,6 +15,7 @@
 import type { LiveMachine, RotateAction } from '../rotate-types.js';
 import type { ActuatorDef, NodeContext } from './actuator.js';
 import { handedOver, MERGE } from './calls.js';
+import { capiRemediationRefusal } from './capi-health-check.js';
 
 export const CAPI_REMEDIATE = 'cluster.x-k8s.io/remediate-machine';
 
@@ -50,17 +51,32 @@ export const capiActuator: ActuatorDef = {
       };
     // Already marked or being replaced (an interrupted run): only the record is missing.
     if (m.remediating || m.deleting) return { actions: [handedOver(ctx)] };
-    const act: RotateAction = {
-      node: ctx.node.name,
-      step: 'capi-remediate',
-      summary: `ask Cluster API to remediate Machine ${id} (MachineHealthCheck trigger)`,
-      call: {
-        method: 'PATCH',
-        path: machinePath(m),
-        body: { metadata: { annotations: { [CAPI_REMEDIATE]: '' } } },
-        contentType: MERGE,
-      },
-    };
+    const why = capiRemediationRefusal(m, ctx);
+    const name = ctx.node.name;
+    let act: RotateAction;
+    if (why === null)
+      act = {
+        node: name,
+        step: 'capi-remediate',
+        summary: `ask Cluster API to remediate Machine ${id} (MachineHealthCheck trigger)`,
+        call: {
+          method: 'PATCH',
+          path: machinePath(m),
+          body: { metadata: { annotations: { [CAPI_REMEDIATE]: '' } } },
+          contentType: MERGE,
+        },
+      };
+    else if (ctx.options.capiDeleteMachine === true && m.owner?.kind === 'MachineSet')
+      act = {
+        node: name,
+        step: 'capi-delete-machine',
+        summary: `delete Machine ${id} (--capi-delete-machine: ${why}); MachineSet ${m.owner.name} replaces it`,
+        call: { method: 'DELETE', path: machinePath(m), absentIsDone: true },
+      };
+    else
+      return {
+        refused: `${why}: the remediate-machine mark would do nothing (or --capi-delete-machine to delete a MachineSet's Machine)`,
+      };
     return { actions: [act, handedOver(ctx)] };
   },
 };

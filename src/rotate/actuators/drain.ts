@@ -9,15 +9,20 @@ import { ROTATION_ANNOTATION } from '../rotation-record.js';
 import type { RotateAction } from '../rotate-types.js';
 import type { ActuatorDef, NodeContext } from './actuator.js';
 import { evictions, nodePath, recordCall, recordValue, SMP } from './calls.js';
-import { deleteNodeAction } from './delete-node.js';
+import { deleteNodeAction, deleteNodeRefusal } from './delete-node.js';
 
-/** the action that ends a finished drain */
+/**
+ * The action that ends a finished drain. A drain begun before --after-drain delete-node was
+ * allowed for this node (another run, another flag) is recorded drained instead: the rule is
+ * judged again at the delete, never assumed.
+ */
 export function finishDrain(ctx: NodeContext): RotateAction {
-  if (ctx.options.afterDrain === 'delete-node') return deleteNodeAction(ctx);
+  const refused = ctx.options.afterDrain === 'delete-node' ? deleteNodeRefusal(ctx) : null;
+  if (ctx.options.afterDrain === 'delete-node' && refused === null) return deleteNodeAction(ctx);
   return {
     node: ctx.node.name,
     step: 'mark-drained',
-    summary: 'record the node drained (it stays cordoned for its group to replace)',
+    summary: `record the node drained (it stays cordoned for its group to replace)${refused !== null ? `; not deleted: ${refused}` : ''}`,
     call: recordCall(ctx, 'drained'),
   };
 }
@@ -28,6 +33,10 @@ export const drainActuator: ActuatorDef = {
   finishedWhen: 'drained',
   needs: ['pods'],
   start(ctx) {
+    if (ctx.options.afterDrain === 'delete-node') {
+      const why = deleteNodeRefusal(ctx);
+      if (why !== null) return { refused: why };
+    }
     const name = ctx.node.name;
     return {
       actions: [
