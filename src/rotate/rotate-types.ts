@@ -142,6 +142,7 @@ export type NodeState =
   | 'stuck'
   | 'blocked'
   | 'outside-window'
+  | 'window-ended'
   | 'over-limit'
   | 'not-yet'
   | 'gone'

@@ -38,6 +38,22 @@ const time = (v: unknown): Date | null => {
 
 export type CallResult = 'done' | 'already-done' | 'blocked';
 
+/** a Node as the rotation sees it (the online client and the offline preview share it) */
+export function liveNodeOf(v: unknown): LiveNode {
+  const n = nodeInfoOf(v);
+  const group = groupOfNode(n.labels, n.annotations);
+  return {
+    name: n.name,
+    group,
+    kind: kindOfGroup(group),
+    labels: n.labels,
+    annotations: n.annotations,
+    unschedulable: n.unschedulable,
+    providerID: n.providerID ?? '',
+    ready: n.conditions.some((c) => c.type === 'Ready' && c.status === 'True'),
+  };
+}
+
 export function podOf(v: unknown): LivePod {
   const p = obj(v);
   const meta = obj(p.metadata);
@@ -171,20 +187,7 @@ export class RotateClient {
       await this.cluster.listAll('/apis/certdrift.io/v1alpha1/nodecertificatereports', {})
     ).filter((v) => !this.scope.selector || selected.has(str(obj(v.metadata).name)));
     const r = parseReportList({ items: reports }, 'cluster nodecertificatereports');
-    const live = raw.map((v): LiveNode => {
-      const n = nodeInfoOf(v);
-      const group = groupOfNode(n.labels, n.annotations);
-      return {
-        name: n.name,
-        group,
-        kind: kindOfGroup(group),
-        labels: n.labels,
-        annotations: n.annotations,
-        unschedulable: n.unschedulable,
-        providerID: n.providerID ?? '',
-        ready: n.conditions.some((c) => c.type === 'Ready' && c.status === 'True'),
-      };
-    });
+    const live = raw.map(liveNodeOf);
     return { nodes, facts: r.facts, problems: [...problems, ...r.problems], live };
   }
 

@@ -58,10 +58,10 @@ export class NotActingError extends Error {}
 // lease before every write too): a write retried for minutes never lands after the guard closed.
 function guarded(edge: RotateEdge, why: () => string | null): RotateEdge {
   const g = Object.create(edge) as RotateEdge;
-  g.execute = (call) => {
+  g.execute = (call, also) => {
     const reason = why();
     if (reason !== null) return Promise.reject(new NotActingError(reason));
-    return edge.execute(call, why);
+    return edge.execute(call, () => why() ?? also?.() ?? null);
   };
   return g;
 }
@@ -169,7 +169,7 @@ export async function rotateOnce(
   deps.report({ kind: 'acquired', at: deps.now(), previous: got.previous });
   try {
     const { value, lost } = await whileHolding(keeper, deps, stop, (edge) =>
-      runStep(edge, s.step, deps.now()),
+      runStep(edge, { ...s.step, clock: () => deps.now() }, deps.now()),
     );
     return { held: true, run: value, lost };
   } finally {
@@ -207,7 +207,7 @@ export async function rotateDrive(
     const { value, lost } = await whileHolding(keeper, deps, stop, (edge, done) =>
       drive(
         edge,
-        { ...s.step, ...timing },
+        { ...s.step, ...timing, clock: () => deps.now() },
         { now: () => deps.now(), sleep: (ms) => deps.sleep(ms, done) },
         onProgress,
         done,
@@ -248,7 +248,7 @@ export async function rotateWatch(
     await whileHolding(keeper, deps, stop, async (edge, done) => {
       while (!done.aborted) {
         try {
-          const run = await runStep(edge, s.step, deps.now());
+          const run = await runStep(edge, { ...s.step, clock: () => deps.now() }, deps.now());
           deps.report({ kind: 'step', at: deps.now(), run });
         } catch (e) {
           // A failed read (API server away, a 403) is retried next interval; the Deployment
