@@ -73,11 +73,13 @@ export function offlineEdge(files: OfflineFiles): RotateEdge {
   const fleet = (): Fleet & { live: LiveNode[] } => {
     const { nodes, problems } = parseNodeList({ items: nodeItems }, files.nodes);
     const r = parseReportList({ items: reportItems }, files.reports);
+    // only the items the node parser accepted (a malformed one is a reported problem)
+    const accepted = new Set(nodes.map((n) => n.name));
     return {
       nodes,
       facts: r.facts,
       problems: [...problems, ...r.problems],
-      live: nodeItems.map(liveNodeOf),
+      live: nodeItems.map(liveNodeOf).filter((n) => accepted.has(n.name)),
     };
   };
   const pods: LivePod[] = podItems.map(podOf);
