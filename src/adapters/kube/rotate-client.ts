@@ -254,7 +254,7 @@ export class RotateClient {
    * the pod is gone: `already-done`; 500 naming "more than one PodDisruptionBudget" — the API
    * will never evict it (pkg/registry/core/pod/storage/eviction.go): `blocked`, the pod named, for
    * a person to fix the budgets; 403 with the cause NamespaceTerminating — the namespace is being
-   * deleted and its pods with it: the pod is deleted (the namespace controller would anyway).
+   * deleted and its pods with it: `blocked`, never a delete (kubectl waits or retries the same).
    */
   async execute(
     call: ApiCall,
@@ -276,10 +276,14 @@ export class RotateClient {
         message: `${podOfEviction(call.path)}: several PodDisruptionBudgets select it, the eviction API refuses it until one is removed (${messageOf(r)})`,
       };
     if (r.status === 403 && call.eviction && namespaceTerminating(r.body))
-      return this.execute(
-        { method: 'DELETE', path: call.path.replace(/\/eviction$/, ''), absentIsDone: true },
-        guard,
-      );
+      // kubectl drain (k8s.io/kubectl/pkg/drain/drain.go evictPods) does not delete here: a pod
+      // already marked deleted is waited for, any other is retried until the namespace
+      // controller marks it. So does certdrift: the pod is not deleted, the next step sees it
+      // terminating (skipped, waited for) or tries the eviction again.
+      return {
+        result: 'blocked',
+        message: `${podOfEviction(call.path)}: its namespace is being deleted (the eviction API refuses it); the namespace controller deletes the pod, the drain waits for it`,
+      };
     throw new ClusterError(
       `Kubernetes ${call.method} ${call.path}: ${r.status} ${messageOf(r)}`,
       r.status,
@@ -330,10 +334,14 @@ function podOfEviction(path: string): string {
   return m ? `${decodeURIComponent(m[1] ?? '')}/${decodeURIComponent(m[2] ?? '')}` : path;
 }
 
-/** a Status whose details.causes name NamespaceTerminating (the NamespaceLifecycle admission) */
+/**
+ * a Status whose details.causes name NamespaceTerminating (the NamespaceLifecycle admission). A
+ * StatusCause's type is serialised as `reason` (metav1.StatusCause `json:"reason"`), as the real
+ * server answers (test/rotate/terminating-namespace.test.ts).
+ */
 function namespaceTerminating(body: Json): boolean {
   const causes = obj(body.details).causes;
-  return Array.isArray(causes) && causes.some((c) => obj(c).type === 'NamespaceTerminating');
+  return Array.isArray(causes) && causes.some((c) => obj(c).reason === 'NamespaceTerminating');
 }
 
 function leasePath(ns: string, name: string): string {
