@@ -7,10 +7,14 @@ import assert from 'node:assert/strict';
 import {
   LeaseKeeper,
   leaseTimingFor,
+  rotateOnce,
   waitBeforeRetry,
   type LeaseEdge,
   type LeaseView,
+  type RotateEdge,
 } from '../../src/rotate/index.js';
+import { DEFAULT_POLICY } from '../../src/fleet/plan-policy.js';
+import { OPTIONS } from './fixtures.js';
 
 const T0 = Date.parse('2026-11-25T10:00:00Z');
 const at = (s: number): Date => new Date(T0 + s * 1000);
@@ -162,4 +166,56 @@ test('a fresh record by its own clock is a live holder: a one-shot run does not 
   await new LeaseKeeper(store, 'other', leaseTimingFor(60)).acquire(at(0));
   const got = await new LeaseKeeper(store, 'me', leaseTimingFor(60)).acquire(at(10));
   assert.deepEqual(got, { held: false, holder: 'other', until: at(70), watch: false });
+});
+
+test('a one-shot run watches a Lease whose record looks abandoned and takes it only after a whole duration unchanged; a holder that renews meanwhile makes it refuse', async () => {
+  const emptyEdge: RotateEdge = {
+    readFleet: () => Promise.resolve({ nodes: [], facts: [], problems: [], live: [] }),
+    listPods: () => Promise.resolve([]),
+    listNodeClaims: () => Promise.resolve([]),
+    listMachines: () => Promise.resolve([]),
+    listMachineHealthChecks: () => Promise.resolve({ healthChecks: [], pausedClusters: [] }),
+    execute: () => Promise.reject(new Error('no calls expected')),
+  };
+  const run = async (renewAt: number | null) => {
+    const store = new LeaseStore();
+    // a holder whose record says it renewed an hour ago (vanished, or a skewed clock)
+    await new LeaseKeeper(store, 'ghost', leaseTimingFor(60)).acquire(at(-3600));
+    let t = 0;
+    const events: string[] = [];
+    const r = await rotateOnce(
+      {
+        edge: emptyEdge,
+        lease: store,
+        now: () => at(t),
+        sleep: async (ms) => {
+          t += ms / 1000;
+          if (renewAt !== null && t >= renewAt && store.lease?.holder === 'ghost') {
+            store.lease = {
+              ...store.lease,
+              renewTime: at(t - 3600),
+              resourceVersion: String(++store.rv),
+            };
+          }
+          await Promise.resolve();
+        },
+        report: (e) => events.push(e.kind),
+      },
+      {
+        step: { policy: DEFAULT_POLICY, planId: 'p', options: OPTIONS, apply: true },
+        me: 'me',
+        timing: leaseTimingFor(60),
+        intervalMs: 60_000,
+      },
+      new AbortController().signal,
+    );
+    return { r, t, events };
+  };
+  const vanished = await run(null);
+  assert.equal(vanished.r.held, true);
+  assert.ok(vanished.t >= 60, `not before a whole duration (${vanished.t} s)`);
+  assert.ok(vanished.events.includes('waiting'));
+  const alive = await run(10);
+  assert.equal(alive.r.held, false, 'the holder renewed while we watched: alive');
+  assert.ok(alive.t < 60);
 });
