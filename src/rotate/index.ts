@@ -31,6 +31,7 @@ export * from './render-step.js';
 export {
   runStep,
   baselineOf,
+  DISRUPTIVE,
   type RotateEdge,
   type StepSettings,
   type StepRun,
