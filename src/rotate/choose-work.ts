@@ -11,6 +11,10 @@
 // Ready (else the group halts), and as many nodes are Ready or in the rotation's hands as were
 // Ready at the start (else it waits for the replacement). A node owned by a KubeadmControlPlane
 // is reported with KCP's own knob instead of being remediated.
+// Windows bound every disruptive call, not only a node's start: a drain in flight when its window
+// ends makes no further eviction, pod deletion or Node deletion until the next window opens
+// (state `window-ended`, still in flight); its drain timeout keeps running, so a drain that
+// cannot finish in its windows still ends stuck.
 
 import type { Plan } from '../fleet/plan-types.js';
 import { WindowCalendar } from '../fleet/window-calendar.js';
@@ -123,6 +127,18 @@ export function chooseWork(input: WorkInput): NodeWork[] {
     total++;
   };
 
+  const calendar = new WindowCalendar(plan.policy.windows, t);
+  const windowOpen = calendar.occurrenceAt(t) !== null;
+  const paused = (w: NodeWork): NodeWork =>
+    windowOpen || (w.state !== 'continue' && w.evictOthers !== true)
+      ? w
+      : {
+          node: w.node,
+          group: w.group,
+          actuator: w.actuator,
+          state: 'window-ended',
+          note: `${w.note}; the maintenance window ended: no eviction or deletion until the next one`,
+        };
   for (const node of input.nodes) {
     const rec = parseRecord(node.annotations[ROTATION_ANNOTATION]);
     if (rec === null) continue;
@@ -175,22 +191,26 @@ export function chooseWork(input: WorkInput): NodeWork[] {
     if (refused.length > 0 && elapsed <= options.drainTimeoutMs)
       // Still in flight (it is cordoned): the other pods are evicted (or, past --force-after,
       // deleted), the refused ones never; the drain cannot finish while they are there.
-      out.push({
-        ...drain,
-        state: 'blocked',
-        note: `draining since ${rec.since}; refused: ${refused.join('; ')}`,
-        evictOthers: true,
-        ...(options.forceAfterMs !== undefined && elapsed > options.forceAfterMs
-          ? { force: true }
-          : {}),
-      });
+      out.push(
+        paused({
+          ...drain,
+          state: 'blocked',
+          note: `draining since ${rec.since}; refused: ${refused.join('; ')}`,
+          evictOthers: true,
+          ...(options.forceAfterMs !== undefined && elapsed > options.forceAfterMs
+            ? { force: true }
+            : {}),
+        }),
+      );
     else if (options.forceAfterMs !== undefined && elapsed > options.forceAfterMs)
-      out.push({
-        ...drain,
-        state: 'continue',
-        note: `draining since ${rec.since}, past --force-after: deleting the remaining pods`,
-        force: true,
-      });
+      out.push(
+        paused({
+          ...drain,
+          state: 'continue',
+          note: `draining since ${rec.since}, past --force-after: deleting the remaining pods`,
+          force: true,
+        }),
+      );
     else if (elapsed > options.drainTimeoutMs)
       out.push({
         ...drain,
@@ -198,10 +218,9 @@ export function chooseWork(input: WorkInput): NodeWork[] {
         note: `draining since ${rec.since}, past the drain timeout: left cordoned`,
         recordStuck: 'cordoned',
       });
-    else out.push({ ...drain, state: 'continue', note: `draining since ${rec.since}` });
+    else out.push(paused({ ...drain, state: 'continue', note: `draining since ${rec.since}` }));
   }
 
-  const calendar = new WindowCalendar(plan.policy.windows, t);
   const groups = new Map(plan.groups.map((g) => [g.group, g]));
   for (const r of plan.schedule) {
     if (settled.has(r.node)) continue;

@@ -12,7 +12,18 @@ export {
   DEFAULT_REPLACE_TIMEOUT_MS,
   type WorkInput,
 } from './choose-work.js';
-export { nodeActions, kopsCommand } from './node-actions.js';
+export { nodeActions, nodePlan, kopsCommand } from './node-actions.js';
+export {
+  ACTUATORS,
+  ACTUATOR_NAMES,
+  actuatorDef,
+  capiRemediationRefusal,
+  deleteNodeRefusal,
+  selectorMatches,
+  type ActuatorDef,
+  type FinishedWhen,
+  type NodeContext,
+} from './actuators/index.js';
 export { podVerdict, refusedPods, podsToEvict, drainFinished } from './drain-rules.js';
 export { planStep, planIdOf, type StepInput, type RotateStep } from './plan-step.js';
 export * from './lease/lease-decision.js';
@@ -20,6 +31,7 @@ export * from './render-step.js';
 export {
   runStep,
   baselineOf,
+  DISRUPTIVE,
   type RotateEdge,
   type StepSettings,
   type StepRun,

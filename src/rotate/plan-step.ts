@@ -1,8 +1,8 @@
 // One step of a rotation: the work per node (choose-work.ts) and the actions in execution order
 // (node-actions.ts), plus one `kops rolling-update` command per kops instance group with nodes
-// handed over. A node to start whose actuator cannot act (a Cluster API node no Machine links to
-// by status.nodeRef or providerID, a Karpenter node without a NodeClaim) is reported stuck instead
-// of silently skipped.
+// handed over. A node to start whose actuator refuses it (actuators/: a Cluster API node no
+// Machine links to by status.nodeRef or providerID, a Karpenter node without a NodeClaim, …) is
+// reported stuck with the actuator's reason instead of silently skipped.
 
 import type { CertificateFacts, FleetNode } from '../fleet/fleet.js';
 import type { Plan } from '../fleet/plan-types.js';
@@ -10,9 +10,10 @@ import type { PlanPolicy } from '../fleet/plan-policy.js';
 import { planReplacements } from '../fleet/plan-replacements.js';
 import { chooseWork, needsPlacing, type WorkInput } from './choose-work.js';
 import { refusedPods } from './drain-rules.js';
-import { kopsCommand, nodeActions } from './node-actions.js';
+import { kopsCommand, nodePlan } from './node-actions.js';
 import type {
   LiveMachine,
+  LiveMachineHealthCheck,
   LiveNodeClaim,
   LivePod,
   NodeWork,
@@ -28,6 +29,10 @@ export interface StepInput extends Omit<WorkInput, 'plan'> {
   nodeClaims: readonly LiveNodeClaim[];
   /** Cluster API Machines; absent: none listed */
   machines?: readonly LiveMachine[];
+  /** Cluster API MachineHealthChecks; absent: none listed */
+  healthChecks?: readonly LiveMachineHealthCheck[];
+  /** `namespace/name` of paused Cluster API Clusters */
+  pausedClusters?: readonly string[];
 }
 
 export interface RotateStep {
@@ -36,13 +41,6 @@ export interface RotateStep {
   at: Date;
   work: NodeWork[];
   actions: RotateAction[];
-}
-
-function cannotAct(w: NodeWork): string {
-  if (w.actuator === 'capi')
-    return 'no Machine whose status.nodeRef (or providerID) is this node, or more than one: use --actuator drain';
-  if (w.actuator === 'karpenter') return 'no NodeClaim with this providerID: use --actuator drain';
-  return 'nothing to do';
 }
 
 export function planStep(input: StepInput): RotateStep {
@@ -67,19 +65,22 @@ export function planStep(input: StepInput): RotateStep {
       work.push(w);
       continue;
     }
-    const acts = nodeActions(w, {
+    const p = nodePlan(w, {
       node,
       pods: input.pods,
       nodeClaims: input.nodeClaims,
       machines: input.machines ?? [],
+      ...(input.healthChecks ? { healthChecks: input.healthChecks } : {}),
+      ...(input.pausedClusters ? { pausedClusters: input.pausedClusters } : {}),
       planId: input.planId,
       now: input.now,
       options: input.options,
     });
-    if (w.state === 'start' && acts.length === 0) {
-      work.push({ ...w, state: 'stuck', note: cannotAct(w) });
+    if ('refused' in p) {
+      work.push({ ...w, state: 'stuck', note: p.refused });
       continue;
     }
+    const acts = p.actions;
     work.push(w);
     actions.push(...acts);
     if (w.actuator === 'kops' && (w.state === 'start' || w.state === 'waiting-replacement'))

@@ -33,6 +33,40 @@ export interface LiveMachine {
   remediating: boolean;
   /** marked for deletion: Cluster API is already replacing it */
   deleting: boolean;
+  /** spec.clusterName: a MachineHealthCheck selects only its own cluster's Machines */
+  clusterName?: string;
+  /** metadata.labels: what a MachineHealthCheck's selector matches */
+  labels?: Readonly<Record<string, string>>;
+  /** carries cluster.x-k8s.io/paused: no controller acts on it */
+  paused?: boolean;
+  /** carries cluster.x-k8s.io/skip-remediation: the MachineHealthCheck never remediates it */
+  skipRemediation?: boolean;
+  /** its controller ownerReference (kind, name): MachineSet, KubeadmControlPlane, … */
+  owner?: { kind: string; name: string };
+}
+
+/** a label selector as Kubernetes writes it (metav1.LabelSelector) */
+export interface LabelSelector {
+  matchLabels?: Readonly<Record<string, string>>;
+  matchExpressions?: readonly { key: string; operator: string; values?: readonly string[] }[];
+}
+
+/** a Cluster API MachineHealthCheck as the rotation sees it */
+export interface LiveMachineHealthCheck {
+  namespace: string;
+  name: string;
+  clusterName: string;
+  selector: LabelSelector;
+  /** carries cluster.x-k8s.io/paused */
+  paused: boolean;
+  /**
+   * v1beta1 spec.maxUnhealthy / v1beta2 spec.remediation.triggerIf.unhealthyLessThanOrEqualTo:
+   * a count or a percentage ("40%"); absent: 100%
+   */
+  maxUnhealthy?: number | string;
+  /** status.expectedMachines and status.currentHealthy, when the controller wrote them */
+  expectedMachines?: number;
+  currentHealthy?: number;
 }
 
 /** a Karpenter NodeClaim as the rotation sees it */
@@ -82,6 +116,7 @@ export type Step =
   | 'kops-annotate'
   | 'kops-rolling-update'
   | 'capi-remediate'
+  | 'capi-delete-machine'
   | 'karpenter-delete'
   | 'record-handed-over'
   | 'delete-pod'
@@ -107,6 +142,7 @@ export type NodeState =
   | 'stuck'
   | 'blocked'
   | 'outside-window'
+  | 'window-ended'
   | 'over-limit'
   | 'not-yet'
   | 'gone'
@@ -164,4 +200,9 @@ export interface RotateOptions {
   force?: boolean;
   /** kubectl drain --delete-emptydir-data: also evict pods with an emptyDir volume */
   deleteEmptyDirData?: boolean;
+  /**
+   * --capi-delete-machine: where no MachineHealthCheck may remediate a Machine (none selects it,
+   * paused, over maxUnhealthy), delete the Machine so its MachineSet replaces it
+   */
+  capiDeleteMachine?: boolean;
 }

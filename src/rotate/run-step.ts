@@ -15,18 +15,33 @@ import type {
   ApiCall,
   GroupBaseline,
   LiveMachine,
+  LiveMachineHealthCheck,
   LiveNode,
   LiveNodeClaim,
   LivePod,
   RotateOptions,
+  Step,
 } from './rotate-types.js';
+import { WindowCalendar } from '../fleet/window-calendar.js';
 
 export interface RotateEdge {
   readFleet(): Promise<Fleet & { live: LiveNode[] }>;
   listPods(nodes: ReadonlySet<string>): Promise<LivePod[]>;
   listNodeClaims(): Promise<LiveNodeClaim[]>;
   listMachines(): Promise<LiveMachine[]>;
-  execute(call: ApiCall): Promise<{ result: 'done' | 'already-done' | 'blocked'; message: string }>;
+  /** MachineHealthChecks and paused Clusters (`namespace/name`) */
+  listMachineHealthChecks(): Promise<{
+    healthChecks: LiveMachineHealthCheck[];
+    pausedClusters: string[];
+  }>;
+  /**
+   * One planned call. `guard`, when given, is asked before every attempt (the first and each
+   * retry): a reason stops the call there, so a retried write never lands after it.
+   */
+  execute(
+    call: ApiCall,
+    guard?: () => string | null,
+  ): Promise<{ result: 'done' | 'already-done' | 'blocked'; message: string }>;
 }
 
 export interface StepSettings {
@@ -38,7 +53,24 @@ export interface StepSettings {
   baseline?: GroupBaseline;
   /** asked once before nodes start: `proceed`, `defer` (wait: the reason), `refuse` (an error) */
   gate?: () => Promise<GateAnswer>;
+  /**
+   * the time as the step goes on (a long step — evictions retried, a slow server — may cross
+   * its window's end); absent: the step's `now` throughout
+   */
+  clock?: () => Date;
 }
+
+/** the calls that disrupt (take capacity or pods away): made only inside a maintenance window */
+export const DISRUPTIVE: ReadonlySet<Step> = new Set<Step>([
+  'cordon',
+  'evict',
+  'delete-pod',
+  'delete-node',
+  'kops-annotate',
+  'capi-remediate',
+  'capi-delete-machine',
+  'karpenter-delete',
+]);
 
 export type GateAnswer =
   { kind: 'proceed' } | { kind: 'defer'; reason: string } | { kind: 'refuse'; reason: string };
@@ -89,10 +121,18 @@ export async function runStep(edge: RotateEdge, s: StepSettings, now: Date): Pro
   // (bounded: each pass lists at least one new node).
   const first = planStep({ ...base, pods: [], nodeClaims: [] });
   const needClaims = first.work.some((w) => w.actuator === 'karpenter');
-  const needMachines = first.work.some((w) => w.actuator === 'capi' && w.state === 'stuck');
+  // A node the first pass refused for want of its Machine: a capi start, or a drain whose
+  // --after-drain delete-node needs the Machine's MachineHealthCheck (actuators/delete-node.ts).
+  const needMachines = first.work.some(
+    (w) =>
+      w.state === 'stuck' &&
+      (w.actuator === 'capi' ||
+        (s.options.afterDrain === 'delete-node' && w.group.startsWith('capi/'))),
+  );
   const extra = {
     nodeClaims: needClaims ? await edge.listNodeClaims() : [],
     machines: needMachines ? await edge.listMachines() : [],
+    ...(needMachines ? await edge.listMachineHealthChecks() : {}),
   };
   const pods: LivePod[] = [];
   const listed = new Set<string>();
@@ -129,6 +169,13 @@ export async function runStep(edge: RotateEdge, s: StepSettings, now: Date): Pro
   }
   const outcomes: ActionOutcome[] = [];
   const halted = new Map<string, string>();
+  // Windows bound every disruptive call, also within a step: asked before each such call and
+  // before each of its retries (the edge asks `windowEnded` again).
+  const calendar = new WindowCalendar(s.policy.windows, now.getTime());
+  const windowEnded = (): string | null =>
+    calendar.occurrenceAt((s.clock?.() ?? now).getTime()) === null
+      ? 'the maintenance window ended: no disruptive call until the next one'
+      : null;
   for (const action of step.actions) {
     if (!s.apply || !action.call) {
       outcomes.push({ action, result: 'planned' });
@@ -139,8 +186,15 @@ export async function runStep(edge: RotateEdge, s: StepSettings, now: Date): Pro
       outcomes.push({ action, result: 'skipped', message: why });
       continue;
     }
+    const disruptive = DISRUPTIVE.has(action.step);
+    const ended = disruptive ? windowEnded() : null;
+    if (ended !== null) {
+      outcomes.push({ action, result: 'skipped', message: ended });
+      halted.set(action.node, ended);
+      continue;
+    }
     try {
-      const r = await edge.execute(action.call);
+      const r = await edge.execute(action.call, disruptive ? windowEnded : undefined);
       outcomes.push({ action, result: r.result, ...(r.message ? { message: r.message } : {}) });
       if (r.result === 'blocked') halted.set(action.node, 'an eviction is blocked: next step');
     } catch (e) {

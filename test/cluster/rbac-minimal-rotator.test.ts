@@ -18,6 +18,7 @@ import type { AuditEvent } from '../support/control-plane/index.js';
 import {
   capiNodeAnnotations,
   createMachine,
+  createMachineHealthCheck,
   createMachineSet,
 } from '../support/simulated-controllers/cluster-api.js';
 import {
@@ -44,6 +45,7 @@ interface Fleet {
   k1: string;
   d1?: string;
   f1?: string;
+  x1?: string;
   c1?: { node: string; machine: string };
   r1?: { node: string; claim: string };
 }
@@ -63,6 +65,25 @@ async function seedFleet(
     await lab.oldNode(fleet.d1);
     await barePod(cp, apps, 'web-1', fleet.d1);
   }
+  if (components.includes('delete-node')) {
+    // --after-drain delete-node only where something replaces the machine: a Karpenter node
+    // (its termination finalizer) whose drain an earlier `--actuator drain` run began; d1, a
+    // node of no group, is refused it (actuators/delete-node.ts).
+    fleet.x1 = lab.name('x1');
+    await lab.oldNode(fleet.x1, {
+      // its own pool: its drain in flight takes no slot of r1's group
+      labels: { 'karpenter.sh/nodepool': lab.name('pool-x') },
+      annotations: {
+        'certdrift.io/rotation': JSON.stringify({
+          plan: 'p-rbac',
+          state: 'cordoned',
+          since: new Date().toISOString(),
+        }),
+      },
+      unschedulable: true,
+    });
+    await barePod(cp, apps, 'web-x', fleet.x1);
+  }
   if (components.includes('force')) {
     // a drain cordoned 20 minutes ago by an earlier run, its pod still there: past --force-after
     fleet.f1 = lab.name('f1');
@@ -81,6 +102,10 @@ async function seedFleet(
     const set = await createMachineSet(cp.admin, clusters, 'md-0', 1);
     const machine = lab.name('md-0');
     await createMachine(cp.admin, clusters, machine, set);
+    // Cluster API remediates only a Machine a MachineHealthCheck selects
+    await createMachineHealthCheck(cp.admin, clusters, 'md-0', {
+      'cluster.x-k8s.io/set-name': 'md-0',
+    });
     t.after(() =>
       cp.admin.request(
         'PATCH',
@@ -145,7 +170,7 @@ async function runRotatorFlow(
   const mark = lab.cp.auditMark();
   for (const run of [1, 2]) {
     if (run === 2)
-      for (const n of [fleet.d1, fleet.f1])
+      for (const n of [fleet.d1, fleet.f1, fleet.x1])
         if (n)
           await lab.cp.waitFor(`the pods of ${n} gone`, 30_000, async () => {
             const left = await podsOn(lab.cp, n);
@@ -237,7 +262,7 @@ const CONFIGS: { name: string; components: Component[]; effect: string[] }[] = [
   {
     name: 'drain + delete-node',
     components: ['drain', 'delete-node'],
-    effect: [...DRAIN, ...KOPS, '2: d1 delete-node done'].sort(),
+    effect: [...KOPS, '1: x1 evict done', '2: x1 delete-node done'].sort(),
   },
   {
     name: 'drain + force',
@@ -282,8 +307,10 @@ for (const c of CONFIGS)
     if (fleet.d1)
       assert.equal(
         await recordOf(lab, fleet.d1),
-        c.components.includes('delete-node') ? null : 'drained',
+        c.components.includes('delete-node') ? '-' : 'drained',
+        'a node of no group is refused --after-drain delete-node: never cordoned',
       );
+    if (fleet.x1) assert.equal(await recordOf(lab, fleet.x1), null, 'deleted');
     if (fleet.f1) {
       assert.deepEqual(await podsOn(lab.cp, fleet.f1), [], 'forced out');
       assert.equal(await recordOf(lab, fleet.f1), 'drained');

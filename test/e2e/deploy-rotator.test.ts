@@ -149,7 +149,7 @@ test('deploy/rotator components: each adds its own roles; delete-node turns on -
       c === 'delete-node',
       c,
     );
-    assert.equal(containerOf(objs).args.includes('--force-after=30m'), c === 'force', c);
+    assert.equal(containerOf(objs).args.includes('--force-after=15m'), c === 'force', c);
   }
 });
 

@@ -10,6 +10,7 @@ import { runStep } from '../../src/rotate/index.js';
 import {
   capiNodeAnnotations,
   createMachine,
+  createMachineHealthCheck,
   createMachineSet,
   REMEDIATE,
 } from '../support/simulated-controllers/cluster-api.js';
@@ -61,4 +62,83 @@ test('a node annotation naming another Machine is ignored: stuck, the Machine un
     (e) => e.objectRef?.resource === 'machines' && e.verb !== 'list' && e.verb !== 'get',
   );
   assert.deepEqual(writes, []);
+});
+
+test('a Machine no MachineHealthCheck selects is refused with the reason and untouched; once an MHC selects it, it is marked; a paused MHC refuses again', async (t) => {
+  const lab = await rotatorLab(t, ['capi']);
+  if (!lab) return;
+  const { cp } = lab;
+  await cp.installCrds(['cluster.x-k8s.io']);
+  const ns = await cp.namespace(t, 'team-c');
+  await cp.waitFor('the Cluster API resources serve', 30_000, async () => {
+    for (const r of ['machines', 'machinesets', 'machinehealthchecks'])
+      await cp.admin.list(`/apis/cluster.x-k8s.io/v1beta2/namespaces/${ns}/${r}`);
+    await cp.admin.list('/apis/cluster.x-k8s.io/v1beta1/machines?limit=1');
+    return true;
+  });
+  const set = await createMachineSet(cp.admin, ns, 'md-0', 1);
+  const machine = lab.name('md-0');
+  await createMachine(cp.admin, ns, machine, set);
+  t.after(() =>
+    cp.admin.request(
+      'PATCH',
+      `/apis/cluster.x-k8s.io/v1beta2/namespaces/${ns}/machines/${machine}`,
+      { metadata: { finalizers: null } },
+      'application/merge-patch+json',
+    ),
+  );
+  const node = lab.name('c');
+  await lab.oldNode(node, {
+    annotations: capiNodeAnnotations(machine, ns, { kind: 'MachineSet', name: 'md-0' }),
+    providerID: `aws:///eu-west-1a/i-${machine}`,
+  });
+  const machinePath = `/apis/cluster.x-k8s.io/v1beta2/namespaces/${ns}/machines/${machine}`;
+  const marked = async (): Promise<boolean> => {
+    const m = await lab.get(machinePath);
+    return REMEDIATE in ((m?.metadata?.annotations ?? {}) as Record<string, string>);
+  };
+  const step = () =>
+    runStep(
+      lab.client(),
+      {
+        policy: DEFAULT_POLICY,
+        planId: 'p-mhc',
+        options: { afterDrain: 'none', drainTimeoutMs: 3_600_000 },
+        apply: true,
+      },
+      new Date(),
+    );
+  const none = await step();
+  const w = none.step.work.find((x) => x.node === node);
+  assert.equal(w?.state, 'stuck');
+  assert.match(
+    w.note,
+    new RegExp(`no MachineHealthCheck in ${ns} selects Machine ${ns}/${machine}`),
+  );
+  assert.deepEqual(none.step.actions, []);
+  assert.equal(await marked(), false);
+
+  const mhc = await createMachineHealthCheck(
+    cp.admin,
+    ns,
+    'md-0',
+    {
+      'cluster.x-k8s.io/set-name': 'md-0',
+    },
+    { paused: true },
+  );
+  const paused = await step();
+  assert.match(paused.step.work.find((x) => x.node === node)?.note ?? '', /is paused/);
+  assert.equal(await marked(), false);
+
+  await cp.admin.patch(
+    `/apis/cluster.x-k8s.io/v1beta2/namespaces/${ns}/machinehealthchecks/${String(mhc.metadata?.name)}`,
+    { metadata: { annotations: { 'cluster.x-k8s.io/paused': null } } },
+  );
+  const ok = await step();
+  assert.deepEqual(
+    ok.outcomes.map((o) => `${o.action.step} ${o.result}`),
+    ['capi-remediate done', 'record-handed-over done'],
+  );
+  assert.equal(await marked(), true);
 });

@@ -22,24 +22,34 @@ const lease = (holder: string, renewedAgoS: number | null, durationSeconds = 60)
   resourceVersion: '7',
 });
 
-for (const [name, current, want] of [
-  ['no lease: create it', null, 'create'],
-  ['ours: renew', lease('me', 50), 'renew'],
-  ['ours even if expired: renew', lease('me', 500), 'renew'],
-  ['released (no holder): take over', lease('', 10), 'take-over'],
-  ['held and fresh: wait', lease('other', 59), 'wait'],
-  ['expired exactly now: take over', lease('other', 60), 'take-over'],
-  ['long expired (vanished holder): take over', lease('other', 3600), 'take-over'],
-  ['never renewed: take over', lease('other', null), 'take-over'],
+// `seenAgoS`: when this candidate first saw the record as it is (client-go's observedTime);
+// null: first sight now. The record's renewTime never decides (another machine's clock).
+for (const [name, current, seenAgoS, want] of [
+  ['no lease: create it', null, null, 'create'],
+  ['ours: renew', lease('me', 50), null, 'renew'],
+  ['ours even if expired: renew', lease('me', 500), null, 'renew'],
+  ['released (no holder): take over', lease('', 10), null, 'take-over'],
+  ['held, seen just now: wait', lease('other', 59), null, 'wait'],
+  ['unchanged for a whole duration since seen: take over', lease('other', 60), 60, 'take-over'],
+  [
+    'renewTime long past but first seen now (a skewed clock): wait',
+    lease('other', 3600),
+    null,
+    'wait',
+  ],
+  ['never renewed, first seen now: wait', lease('other', null), null, 'wait'],
+  ['never renewed, unchanged for a duration: take over', lease('other', null), 61, 'take-over'],
+  ['seen 59 s ago: wait', lease('other', 3600), 59, 'wait'],
 ] as const)
   test(`lease: ${name}`, () => {
-    assert.equal(decideLease(current, 'me', NOW).kind, want);
+    const seen = seenAgoS === null ? NOW : new Date(NOW.getTime() - seenAgoS * 1000);
+    assert.equal(decideLease(current, 'me', NOW, seen).kind, want);
   });
 
 test('lease: wait says until when; take-over counts a transition; renew keeps acquireTime', () => {
-  const d = decideLease(lease('other', 20), 'me', NOW);
+  const d = decideLease(lease('other', 20), 'me', NOW, new Date(NOW.getTime() - 20_000));
   assert.deepEqual(d, { kind: 'wait', holder: 'other', until: new Date('2026-11-25T10:00:40Z') });
-  const take = decideLease(lease('other', 90), 'me', NOW);
+  const take = decideLease(lease('other', 90), 'me', NOW, new Date(NOW.getTime() - 90_000));
   const spec = leaseSpecFor(take, lease('other', 90), 'me', 60, NOW);
   assert.equal(spec.leaseTransitions, 3);
   assert.equal(spec.renewTime, '2026-11-25T10:00:00.000000Z');

@@ -7,10 +7,14 @@ import assert from 'node:assert/strict';
 import {
   LeaseKeeper,
   leaseTimingFor,
+  rotateOnce,
   waitBeforeRetry,
   type LeaseEdge,
   type LeaseView,
+  type RotateEdge,
 } from '../../src/rotate/index.js';
+import { DEFAULT_POLICY } from '../../src/fleet/plan-policy.js';
+import { OPTIONS } from './fixtures.js';
 
 const T0 = Date.parse('2026-11-25T10:00:00Z');
 const at = (s: number): Date => new Date(T0 + s * 1000);
@@ -134,4 +138,84 @@ test('a waiting run asks again at expiry, or every retry period, never in a busy
   assert.equal(waitBeforeRetry(at(600), at(0), timing), timing.renewEveryMs);
   assert.equal(waitBeforeRetry(null, at(0), timing), timing.renewEveryMs);
   assert.equal(waitBeforeRetry(at(0.2), at(0), timing), 1000);
+});
+
+test("a skewed clock cannot steal the Lease early: expiry runs from when WE saw the record change (client-go's observedTime), not from its renewTime", async () => {
+  const store = new LeaseStore();
+  const other = new LeaseKeeper(store, 'other', leaseTimingFor(60));
+  // The other holder's clock runs an hour behind: its renewTime is "an hour ago" by ours, though
+  // it wrote the record just now.
+  assert.equal((await other.acquire(at(-3600))).held, true);
+  const me = new LeaseKeeper(store, 'me', leaseTimingFor(60));
+  const first = await me.acquire(at(0));
+  assert.deepEqual(first, { held: false, holder: 'other', until: at(60), watch: true });
+  assert.equal((await me.acquire(at(59))).held, false, 'not before a whole lease duration');
+  // It renews (with its skewed clock): the record changed, so expiry moves with our observation.
+  await other.renew(at(-3600 + 50));
+  const renewed = await me.acquire(at(61));
+  assert.deepEqual(renewed, { held: false, holder: 'other', until: at(121), watch: false });
+  assert.equal((await me.acquire(at(120))).held, false);
+  // It vanished: the record stayed the same for a whole duration since we saw it change.
+  assert.deepEqual(await me.acquire(at(121)), { held: true, previous: 'other' });
+  assert.equal(store.current()?.holder, 'me');
+  assert.equal(store.current()?.transitions, 1);
+});
+
+test('a fresh record by its own clock is a live holder: a one-shot run does not watch it', async () => {
+  const store = new LeaseStore();
+  await new LeaseKeeper(store, 'other', leaseTimingFor(60)).acquire(at(0));
+  const got = await new LeaseKeeper(store, 'me', leaseTimingFor(60)).acquire(at(10));
+  assert.deepEqual(got, { held: false, holder: 'other', until: at(70), watch: false });
+});
+
+test('a one-shot run watches a Lease whose record looks abandoned and takes it only after a whole duration unchanged; a holder that renews meanwhile makes it refuse', async () => {
+  const emptyEdge: RotateEdge = {
+    readFleet: () => Promise.resolve({ nodes: [], facts: [], problems: [], live: [] }),
+    listPods: () => Promise.resolve([]),
+    listNodeClaims: () => Promise.resolve([]),
+    listMachines: () => Promise.resolve([]),
+    listMachineHealthChecks: () => Promise.resolve({ healthChecks: [], pausedClusters: [] }),
+    execute: () => Promise.reject(new Error('no calls expected')),
+  };
+  const run = async (renewAt: number | null) => {
+    const store = new LeaseStore();
+    // a holder whose record says it renewed an hour ago (vanished, or a skewed clock)
+    await new LeaseKeeper(store, 'ghost', leaseTimingFor(60)).acquire(at(-3600));
+    let t = 0;
+    const events: string[] = [];
+    const r = await rotateOnce(
+      {
+        edge: emptyEdge,
+        lease: store,
+        now: () => at(t),
+        sleep: async (ms) => {
+          t += ms / 1000;
+          if (renewAt !== null && t >= renewAt && store.lease?.holder === 'ghost') {
+            store.lease = {
+              ...store.lease,
+              renewTime: at(t - 3600),
+              resourceVersion: String(++store.rv),
+            };
+          }
+          await Promise.resolve();
+        },
+        report: (e) => events.push(e.kind),
+      },
+      {
+        step: { policy: DEFAULT_POLICY, planId: 'p', options: OPTIONS, apply: true },
+        me: 'me',
+        timing: leaseTimingFor(60),
+        intervalMs: 60_000,
+      },
+      new AbortController().signal,
+    );
+    return { r, t, events };
+  };
+  const vanished = await run(null);
+  assert.equal(vanished.r.held, true);
+  assert.ok(vanished.t >= 60, `not before a whole duration (${vanished.t} s)`);
+  assert.ok(vanished.events.includes('waiting'));
+  const alive = await run(10);
+  assert.equal(alive.r.held, false, 'the holder renewed while we watched: alive');
+  assert.ok(alive.t < 60);
 });

@@ -12,7 +12,7 @@ import {
   type RotateStep,
 } from '../../src/rotate/index.js';
 import type { PlanPolicy } from '../../src/fleet/plan-policy.js';
-import type { LiveMachine } from '../../src/rotate/rotate-types.js';
+import type { LiveMachine, LiveMachineHealthCheck } from '../../src/rotate/rotate-types.js';
 import { fleetOf, liveNode, NOW, OPTIONS, pod, policyOf } from './fixtures.js';
 
 const ID = 'p-test';
@@ -153,10 +153,10 @@ test('drain actions: cordon with the record in one patch, evict only evictable p
   assert.equal(evict?.call?.eviction, true);
 });
 
-test('resume of a cordoned node: no second cordon, only the remaining evictions; --after-drain delete-node once drained', () => {
-  const resume = (pods: ReturnType<typeof pod>[]) =>
+test('resume of a cordoned node: no second cordon, only the remaining evictions; --after-drain delete-node once drained (Karpenter: its finalizer replaces it)', () => {
+  const resume = (pods: ReturnType<typeof pod>[], node = 'a') =>
     step(
-      [plain('a', rec('cordoned'))],
+      [liveNode(node, { 'karpenter.sh/nodepool': 'default' }, rec('cordoned'))],
       {},
       { options: { ...OPTIONS, afterDrain: 'delete-node' }, pods },
     ).actions.map((a) => `${a.step} ${a.call?.method} ${a.call?.path}`);
@@ -170,6 +170,17 @@ test('resume of a cordoned node: no second cordon, only the remaining evictions;
     resume([pod('a', 'ds', { daemonSet: true }), pod('a', 'static', { mirror: true })]),
     ['delete-node DELETE /api/v1/nodes/a'],
   );
+  // a plain node: deleting its Node replaces nothing, so the finished drain is only recorded
+  const plainDone = step(
+    [plain('b', rec('cordoned'))],
+    {},
+    { options: { ...OPTIONS, afterDrain: 'delete-node' }, pods: [] },
+  ).actions;
+  assert.deepEqual(
+    plainDone.map((a) => a.step),
+    ['mark-drained'],
+  );
+  assert.match(plainDone[0]?.summary ?? '', /not deleted: .*does not replace its machine/);
 });
 
 test('kops: annotation and record in one patch, then one rolling-update command per instance group', () => {
@@ -212,7 +223,19 @@ test('Cluster API: remediate the Machine whose status.nodeRef is the node (never
     providerID: '',
     remediating: false,
     deleting: false,
+    clusterName: 'c1',
+    labels: { 'cluster.x-k8s.io/cluster-name': 'c1', 'cluster.x-k8s.io/set-name': 'md-0' },
+    owner: { kind: 'MachineSet', name: 'md-0' },
   };
+  const healthChecks: LiveMachineHealthCheck[] = [
+    {
+      namespace: 'team-a',
+      name: 'md-0',
+      clusterName: 'c1',
+      selector: { matchLabels: { 'cluster.x-k8s.io/set-name': 'md-0' } },
+      paused: false,
+    },
+  ];
   // the node's annotations name md-0-abc; a Machine of that name in team-b is not linked to it
   const decoy: LiveMachine = { ...machine, namespace: 'team-b', nodeName: 'other' };
   const s = step(
@@ -221,6 +244,7 @@ test('Cluster API: remediate the Machine whose status.nodeRef is the node (never
     {
       nodeClaims: [{ name: 'default-x1', providerID: k.providerID }],
       machines: [decoy, machine],
+      healthChecks,
     },
   );
   assert.deepEqual(
@@ -236,7 +260,7 @@ test('Cluster API: remediate the Machine whose status.nodeRef is the node (never
     metadata: { annotations: { 'cluster.x-k8s.io/remediate-machine': '' } },
   });
   // an interrupted run marked it already: only the record; no such Machine: stuck
-  const again = step([m], {}, { machines: [{ ...machine, remediating: true }] });
+  const again = step([m], {}, { machines: [{ ...machine, remediating: true }], healthChecks });
   assert.deepEqual(
     again.actions.map((a) => a.step),
     ['record-handed-over'],
@@ -251,7 +275,7 @@ test('Cluster API: remediate the Machine whose status.nodeRef is the node (never
   const byId = step(
     [m],
     {},
-    { machines: [{ ...machine, nodeName: '', providerID: m.providerID }] },
+    { machines: [{ ...machine, nodeName: '', providerID: m.providerID }], healthChecks },
   );
   assert.equal(byId.actions[0]?.step, 'capi-remediate');
 });

@@ -8,7 +8,8 @@
 // pods stay Terminating for their grace period and the drain finishes only once they are gone;
 // the DaemonSet's pod stays. Every step is a fresh run (as after an interruption) and the audit log proves nothing
 // finished is repeated and pods are listed per node with `fieldSelector=spec.nodeName=`.
-// The Lease of a vanished holder is taken over after it expired and not before.
+// The Lease of a vanished holder is taken over after it expired and not before (a whole lease
+// duration after this run first saw its record: client-go's observedTime).
 // Runs on the shared control plane of test/support/control-plane (scripts/run-tests.mjs starts it
 // for files that name it).
 
@@ -178,8 +179,16 @@ test('the Lease of a vanished holder is taken over after it expires, not before'
   const keeper = (me: string) =>
     new LeaseKeeper(leaseEdgeOf(client, lab.namespace), me, leaseTimingFor(LEASE_SECONDS));
   const mine = keeper('me');
+  // client-go's observedTime: the lease expires a whole duration after this candidate first saw
+  // the record (at 0), whatever its renewTime says.
+  assert.deepEqual(await mine.acquire(at(0)), {
+    held: false,
+    holder: 'ghost',
+    until: at(60),
+    watch: false,
+  });
   const early = await mine.acquire(at(59));
-  assert.deepEqual(early, { held: false, holder: 'ghost', until: at(60) });
+  assert.deepEqual(early, { held: false, holder: 'ghost', until: at(60), watch: false });
   assert.equal((await lab.lease())?.holderIdentity, 'ghost');
   assert.deepEqual(await mine.acquire(at(60)), { held: true, previous: 'ghost' });
   const l = await lab.lease();

@@ -142,7 +142,7 @@ test('Cluster API: one Machine at a time through its MachineHealthCheck, each af
   );
 });
 
-test('Cluster API: a Machine no MachineHealthCheck selects is never remediated: the run ends stuck', async (t) => {
+test('Cluster API: a Machine no MachineHealthCheck selects is refused up front (never marked): the run ends stuck with the reason', async (t) => {
   const w = await world(t, { terminateMs: 60_000, joinMs: 90_000 }, ['capi']);
   if (!w) return;
   const { lab, cp } = w;
@@ -154,18 +154,20 @@ test('Cluster API: a Machine no MachineHealthCheck selects is never remediated: 
     providerID: `aws:///eu-west-1a/i-${name}`,
   });
   const r = await drive(w.client, settings({}, { replaceTimeoutMs: 10 * MIN }), w.clock);
-  // certdrift marked the Machine and waited; Cluster API never acted on the mark.
+  // Cluster API would ignore the mark (machinehealthcheck_targets.go): certdrift does not make it.
   assert.equal(r.end, 'stuck', r.message);
   assert.deepEqual(r.stuck, [name]);
-  assert.equal(await recordOf(lab, name), 'stuck/handed-over');
-  assert.equal(
-    w.capi.refused.get(`${w.clusters}/${name}`),
-    'no MachineHealthCheck selects the Machine',
-  );
+  const work = r.last.step.work.find((x) => x.node === name);
+  assert.match(work?.note ?? '', /no MachineHealthCheck in .* selects Machine/);
+  assert.equal(await recordOf(lab, name), '-', 'never handed over');
+  assert.equal(w.capi.refused.size, 0, 'nothing for Cluster API to refuse');
   const m = await lab.get(
     `/apis/cluster.x-k8s.io/v1beta2/namespaces/${w.clusters}/machines/${name}`,
   );
-  assert.equal((m?.metadata?.annotations as Record<string, string>)[REMEDIATE], '');
+  assert.equal(
+    (m?.metadata?.annotations as Record<string, string> | undefined)?.[REMEDIATE],
+    undefined,
+  );
   assert.deepEqual(w.log.deleted, []);
 });
 

@@ -171,3 +171,44 @@ test('--watch acts, so it needs --apply; --interval belongs to --watch', async (
   assert.equal(z.status, 3);
   assert.deepEqual(await s.lab.cp.audit(s.lab.user, mark), [], 'no call made');
 });
+
+test('two terminals: two `rotate --apply --wait` with the default identity — exactly one holds the Lease, the other refuses and writes nothing', async (t) => {
+  const s = await setup(t);
+  if (!s) return;
+  const { lab } = s;
+  // The budget never allows the eviction: the first run keeps waiting under the Lease.
+  const first = startCli(['rotate', ...s.args, '--apply', '--wait']);
+  try {
+    const holder = await lab.cp.waitFor('the first run holds the Lease', 20_000, async () => {
+      const h = (await lab.lease())?.holderIdentity;
+      return h ? h : undefined;
+    });
+    // client-go's default identity: the host name and a random suffix
+    assert.match(holder, /^.+_[0-9a-f]{8}$/);
+    const mark = lab.cp.auditMark();
+    const second = await runCli(['rotate', ...s.args, '--apply', '--wait']);
+    // (a second candidate's take-over would be a Lease write answered 409 or a holder change)
+    assert.equal(second.status, 3, second.stderr);
+    assert.match(second.stderr, new RegExp(`held by ${holder} until .*: not acting`));
+    const writes = (await lab.cp.audit(lab.user, mark)).filter(
+      (e) => e.verb !== 'get' && e.verb !== 'list',
+    );
+    // only the first run's renewals (which succeed) and blocked evictions: no refused Lease write
+    assert.ok(
+      writes.every(
+        (e) =>
+          (e.objectRef?.resource === 'leases' && e.responseStatus?.code === 200) ||
+          e.objectRef?.subresource === 'eviction',
+      ),
+      JSON.stringify(writes.map((e) => `${e.verb} ${e.objectRef?.resource ?? ''}`)),
+    );
+    const l = await lab.lease();
+    assert.equal(l?.holderIdentity, holder, 'still the first run');
+    assert.equal(l.leaseTransitions ?? 0, 0, 'never changed hands');
+    first.child.kill('SIGTERM');
+    await first.status;
+  } finally {
+    first.child.kill('SIGKILL');
+  }
+  assert.equal((await lab.lease())?.holderIdentity, '', 'released by the first run on SIGTERM');
+});

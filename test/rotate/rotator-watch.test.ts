@@ -131,7 +131,8 @@ function start(
     },
     listNodeClaims: () => io(() => client.listNodeClaims()),
     listMachines: () => io(() => client.listMachines()),
-    execute: (call) => io(() => client.execute(call)),
+    listMachineHealthChecks: () => io(() => client.listMachineHealthChecks()),
+    execute: (call, guard) => io(() => client.execute(call, guard)),
   };
   const le = leaseEdgeOf(client, s.lab.namespace);
   const refused = (): Promise<never> => Promise.reject(new Error('connect ECONNREFUSED'));

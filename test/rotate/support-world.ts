@@ -138,9 +138,13 @@ export function interruptedAfter(
     listPods: (n: ReadonlySet<string>): Promise<LivePod[]> => guard(() => client.listPods(n)),
     listNodeClaims: (): Promise<LiveNodeClaim[]> => guard(() => client.listNodeClaims()),
     listMachines: (): Promise<LiveMachine[]> => guard(() => client.listMachines()),
-    execute: (call: Parameters<RotateClient['execute']>[0]) =>
+    listMachineHealthChecks: () => guard(() => client.listMachineHealthChecks()),
+    execute: (
+      call: Parameters<RotateClient['execute']>[0],
+      check?: Parameters<RotateClient['execute']>[1],
+    ) =>
       guard(async () => {
-        const r = await client.execute(call);
+        const r = await client.execute(call, check);
         edge.calls++;
         if (edge.calls === after) dead = true;
         return r;

@@ -47,12 +47,18 @@ export class KubeApi {
     private readonly opts: KubeApiOptions,
   ) {}
 
-  /** The response whatever its status; throws ClusterError only when none arrived after retries. */
+  /**
+   * The response whatever its status; throws ClusterError only when none arrived after retries.
+   * `beforeAttempt` is asked before every attempt, the first and each retry: a reason stops the
+   * call there (a write retried for minutes must not land after its caller's guard — the
+   * rotation Lease — stopped allowing it).
+   */
   async call(
     method: string,
     path: string,
     body?: unknown,
     contentType = 'application/json',
+    beforeAttempt?: () => string | null,
   ): Promise<ApiResponse> {
     const base = new URL(this.conn.server);
     const url = new URL(base.href.replace(/\/+$/, '') + path);
@@ -62,6 +68,12 @@ export class KubeApi {
     let refreshed = false;
     let last = '';
     for (let n = 0; n < attempts; n++) {
+      const stop = beforeAttempt?.() ?? null;
+      if (stop !== null)
+        throw new ClusterError(
+          `Kubernetes ${method} ${url.href}: not ${n === 0 ? 'sent' : 'retried'}: ${stop}${last ? ` (last answer: ${last})` : ''}`,
+          0,
+        );
       let raw: RawResponse;
       try {
         const auth = await this.conn.credentials.get();

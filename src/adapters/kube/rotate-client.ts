@@ -15,7 +15,9 @@ import { parseNodeList } from '../../fleet/parse-node-list.js';
 import type { LeaseView } from '../../rotate/lease/lease-decision.js';
 import type {
   ApiCall,
+  LabelSelector,
   LiveMachine,
+  LiveMachineHealthCheck,
   LiveNode,
   LiveNodeClaim,
   LivePod,
@@ -35,6 +37,22 @@ const time = (v: unknown): Date | null => {
 };
 
 export type CallResult = 'done' | 'already-done' | 'blocked';
+
+/** a Node as the rotation sees it (the online client and the offline preview share it) */
+export function liveNodeOf(v: unknown): LiveNode {
+  const n = nodeInfoOf(v);
+  const group = groupOfNode(n.labels, n.annotations);
+  return {
+    name: n.name,
+    group,
+    kind: kindOfGroup(group),
+    labels: n.labels,
+    annotations: n.annotations,
+    unschedulable: n.unschedulable,
+    providerID: n.providerID ?? '',
+    ready: n.conditions.some((c) => c.type === 'Ready' && c.status === 'True'),
+  };
+}
 
 export function podOf(v: unknown): LivePod {
   const p = obj(v);
@@ -76,6 +94,69 @@ function leaseOf(v: unknown): LeaseView {
   };
 }
 
+const strings = (v: unknown): Record<string, string> => {
+  const out: Record<string, string> = {};
+  for (const [k, x] of Object.entries(obj(v))) if (typeof x === 'string') out[k] = x;
+  return out;
+};
+
+export function machineOf(v: unknown): LiveMachine {
+  const m = obj(v);
+  const meta = obj(m.metadata);
+  const ann = obj(meta.annotations);
+  const owners = Array.isArray(meta.ownerReferences) ? meta.ownerReferences.map(obj) : [];
+  // The controller ownerReference, as metav1.GetControllerOf: never an annotation.
+  const owner = owners.find((o) => o.controller === true);
+  return {
+    namespace: str(meta.namespace),
+    name: str(meta.name),
+    nodeName: str(obj(obj(m.status).nodeRef).name),
+    providerID: str(obj(m.spec).providerID),
+    remediating: 'cluster.x-k8s.io/remediate-machine' in ann,
+    deleting: typeof meta.deletionTimestamp === 'string',
+    clusterName: str(obj(m.spec).clusterName),
+    labels: strings(meta.labels),
+    paused: 'cluster.x-k8s.io/paused' in ann,
+    skipRemediation: 'cluster.x-k8s.io/skip-remediation' in ann,
+    ...(owner ? { owner: { kind: str(owner.kind), name: str(owner.name) } } : {}),
+  };
+}
+
+function selectorOf(v: unknown): LabelSelector {
+  const s = obj(v);
+  const exprs = Array.isArray(s.matchExpressions) ? s.matchExpressions.map(obj) : [];
+  return {
+    matchLabels: strings(s.matchLabels),
+    matchExpressions: exprs.map((e) => ({
+      key: str(e.key),
+      operator: str(e.operator),
+      values: Array.isArray(e.values) ? e.values.filter((x) => typeof x === 'string') : [],
+    })),
+  };
+}
+
+export function healthCheckOf(v: unknown): LiveMachineHealthCheck {
+  const h = obj(v);
+  const meta = obj(h.metadata);
+  const spec = obj(h.spec);
+  const status = obj(h.status);
+  // v1beta2 remediation.triggerIf.unhealthyLessThanOrEqualTo; v1beta1 maxUnhealthy
+  const max = obj(obj(spec.remediation).triggerIf).unhealthyLessThanOrEqualTo ?? spec.maxUnhealthy;
+  const num = (x: unknown): number | undefined => (typeof x === 'number' ? x : undefined);
+  const expected = num(status.expectedMachines);
+  const healthy = num(status.currentHealthy);
+  return {
+    namespace: str(meta.namespace),
+    name: str(meta.name),
+    clusterName: str(spec.clusterName),
+    selector: selectorOf(spec.selector),
+    paused: 'cluster.x-k8s.io/paused' in obj(meta.annotations),
+    ...(typeof max === 'number' || typeof max === 'string' ? { maxUnhealthy: max } : {}),
+    ...(expected !== undefined ? { expectedMachines: expected } : {}),
+    ...(healthy !== undefined ? { currentHealthy: healthy } : {}),
+  };
+}
+
 export interface RotateScope {
   /** label selector of the nodes to rotate (absent: every node) */
   selector?: string;
@@ -106,20 +187,7 @@ export class RotateClient {
       await this.cluster.listAll('/apis/certdrift.io/v1alpha1/nodecertificatereports', {})
     ).filter((v) => !this.scope.selector || selected.has(str(obj(v.metadata).name)));
     const r = parseReportList({ items: reports }, 'cluster nodecertificatereports');
-    const live = raw.map((v): LiveNode => {
-      const n = nodeInfoOf(v);
-      const group = groupOfNode(n.labels, n.annotations);
-      return {
-        name: n.name,
-        group,
-        kind: kindOfGroup(group),
-        labels: n.labels,
-        annotations: n.annotations,
-        unschedulable: n.unschedulable,
-        providerID: n.providerID ?? '',
-        ready: n.conditions.some((c) => c.type === 'Ready' && c.status === 'True'),
-      };
-    });
+    const live = raw.map(liveNodeOf);
     return { nodes, facts: r.facts, problems: [...problems, ...r.problems], live };
   }
 
@@ -143,17 +211,41 @@ export class RotateClient {
   }
 
   async listMachines(): Promise<LiveMachine[]> {
-    return (await this.cluster.listAll('/apis/cluster.x-k8s.io/v1beta1/machines', {})).map((m) => {
-      const meta = obj(m.metadata);
-      return {
-        namespace: str(meta.namespace),
-        name: str(meta.name),
-        nodeName: str(obj(obj(m.status).nodeRef).name),
-        providerID: str(obj(m.spec).providerID),
-        remediating: 'cluster.x-k8s.io/remediate-machine' in obj(meta.annotations),
-        deleting: typeof meta.deletionTimestamp === 'string',
-      };
-    });
+    return (await this.cluster.listAll('/apis/cluster.x-k8s.io/v1beta1/machines', {})).map(
+      machineOf,
+    );
+  }
+
+  /**
+   * The MachineHealthChecks (v1beta2, else v1beta1 where only that is served) and the paused
+   * Clusters: what decides whether Cluster API remediates a marked Machine. A cluster serving no
+   * Cluster resource has no Cluster to pause.
+   */
+  async listMachineHealthChecks(): Promise<{
+    healthChecks: LiveMachineHealthCheck[];
+    pausedClusters: string[];
+  }> {
+    const list = async (resource: string): Promise<Json[] | null> => {
+      for (const v of ['v1beta2', 'v1beta1'])
+        try {
+          return await this.cluster.listAll(`/apis/cluster.x-k8s.io/${v}/${resource}`, {});
+        } catch (e) {
+          if (!(e instanceof ClusterError && e.status === 404)) throw e;
+        }
+      return null;
+    };
+    const checks = (await list('machinehealthchecks')) ?? [];
+    const clusters = (await list('clusters')) ?? [];
+    return {
+      healthChecks: checks.map(healthCheckOf),
+      pausedClusters: clusters
+        .filter(
+          (c) =>
+            obj(c.spec).paused === true ||
+            'cluster.x-k8s.io/paused' in obj(obj(c.metadata).annotations),
+        )
+        .map((c) => `${str(obj(c.metadata).namespace)}/${str(obj(c.metadata).name)}`),
+    };
   }
 
   /**
@@ -162,11 +254,14 @@ export class RotateClient {
    * the pod is gone: `already-done`; 500 naming "more than one PodDisruptionBudget" — the API
    * will never evict it (pkg/registry/core/pod/storage/eviction.go): `blocked`, the pod named, for
    * a person to fix the budgets; 403 with the cause NamespaceTerminating — the namespace is being
-   * deleted and its pods with it: the pod is deleted (the namespace controller would anyway).
+   * deleted and its pods with it: `blocked`, never a delete (kubectl waits or retries the same).
    */
-  async execute(call: ApiCall): Promise<{ result: CallResult; message: string }> {
+  async execute(
+    call: ApiCall,
+    guard?: () => string | null,
+  ): Promise<{ result: CallResult; message: string }> {
     const api = call.eviction ? this.evictApi : this.cluster.api;
-    const r = await api.call(call.method, call.path, call.body, call.contentType);
+    const r = await api.call(call.method, call.path, call.body, call.contentType, guard);
     if (r.status >= 200 && r.status < 300) return { result: 'done', message: '' };
     if (r.status === 404 && call.absentIsDone)
       return { result: 'already-done', message: messageOf(r) };
@@ -181,11 +276,14 @@ export class RotateClient {
         message: `${podOfEviction(call.path)}: several PodDisruptionBudgets select it, the eviction API refuses it until one is removed (${messageOf(r)})`,
       };
     if (r.status === 403 && call.eviction && namespaceTerminating(r.body))
-      return this.execute({
-        method: 'DELETE',
-        path: call.path.replace(/\/eviction$/, ''),
-        absentIsDone: true,
-      });
+      // kubectl drain (k8s.io/kubectl/pkg/drain/drain.go evictPods) does not delete here: a pod
+      // already marked deleted is waited for, any other is retried until the namespace
+      // controller marks it. So does certdrift: the pod is not deleted, the next step sees it
+      // terminating (skipped, waited for) or tries the eviction again.
+      return {
+        result: 'blocked',
+        message: `${podOfEviction(call.path)}: its namespace is being deleted (the eviction API refuses it); the namespace controller deletes the pod, the drain waits for it`,
+      };
     throw new ClusterError(
       `Kubernetes ${call.method} ${call.path}: ${r.status} ${messageOf(r)}`,
       r.status,
@@ -236,10 +334,14 @@ function podOfEviction(path: string): string {
   return m ? `${decodeURIComponent(m[1] ?? '')}/${decodeURIComponent(m[2] ?? '')}` : path;
 }
 
-/** a Status whose details.causes name NamespaceTerminating (the NamespaceLifecycle admission) */
+/**
+ * a Status whose details.causes name NamespaceTerminating (the NamespaceLifecycle admission). A
+ * StatusCause's type is serialised as `reason` (metav1.StatusCause `json:"reason"`), as the real
+ * server answers (test/rotate/terminating-namespace.test.ts).
+ */
 function namespaceTerminating(body: Json): boolean {
   const causes = obj(body.details).causes;
-  return Array.isArray(causes) && causes.some((c) => obj(c).type === 'NamespaceTerminating');
+  return Array.isArray(causes) && causes.some((c) => obj(c).reason === 'NamespaceTerminating');
 }
 
 function leasePath(ns: string, name: string): string {

@@ -5,6 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Actuator, RotateOptions } from '../../rotate/rotate-types.js';
+import { ACTUATOR_NAMES as ACTUATORS } from '../../rotate/actuators/index.js';
+import { defaultDrainTimeoutMs, drainTimeoutProblem } from '../../rotate/drain-window.js';
 import type { StepRun } from '../../rotate/run-step.js';
 import type { DriveResult } from '../../rotate/drive/drive.js';
 import { escapeTerminal } from '../../model/escape.js';
@@ -23,7 +25,6 @@ import {
   waitFlagsOf,
 } from '../rotate-wait.js';
 
-const ACTUATORS = ['kops', 'capi', 'karpenter', 'drain'] as const;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /** --selector: passed to the API server as labelSelector (it judges the syntax: a 400 is exit 3) */
@@ -38,7 +39,7 @@ function durationMs(v: unknown, flag: string, dflt: number): number {
   return durationFlag(v, flag) ?? dflt;
 }
 
-function optionsOf(values: Values): RotateOptions {
+function optionsOf(values: Values, defaultDrainTimeoutMs: number): RotateOptions {
   const a = values.actuator;
   if (a !== undefined && !(ACTUATORS as readonly unknown[]).includes(a))
     throw new UsageError(`--actuator: expected ${ACTUATORS.join(', ')}`);
@@ -48,10 +49,11 @@ function optionsOf(values: Values): RotateOptions {
   return {
     ...(a !== undefined ? { actuator: a as Actuator } : {}),
     afterDrain: after,
-    drainTimeoutMs: durationMs(values['drain-timeout'], '--drain-timeout', 3_600_000),
+    drainTimeoutMs: durationMs(values['drain-timeout'], '--drain-timeout', defaultDrainTimeoutMs),
     ...(typeof values['kops-cluster'] === 'string' ? { kopsCluster: values['kops-cluster'] } : {}),
     ...(values.force === true ? { force: true } : {}),
     ...(values['delete-emptydir-data'] === true ? { deleteEmptyDirData: true } : {}),
+    ...(values['capi-delete-machine'] === true ? { capiDeleteMachine: true } : {}),
   };
 }
 
@@ -59,7 +61,7 @@ export const rotateCommand: CommandDef = {
   name: 'rotate',
   summary: 'carry out the plan: drive kops, Cluster API, Karpenter or a drain (dry run; --apply)',
   usage:
-    'certdrift rotate --kubernetes auto|KUBECONFIG [--selector LABELS] [--namespace NS] [--policy FILE] [--apply [--wait | --watch [--interval DURATION]]] [--actuator A] [--after-drain delete-node|none] [--force] [--delete-emptydir-data] [--force-after DURATION] [--defer-while QUERY --prometheus-url URL] [-o text|json]',
+    'certdrift rotate --kubernetes auto|KUBECONFIG|--nodes FILE --reports FILE [--pods FILE] [--selector LABELS] [--namespace NS] [--policy FILE] [--apply [--wait | --watch [--interval DURATION]]] [--actuator A] [--after-drain delete-node|none] [--force] [--delete-emptydir-data] [--capi-delete-machine] [--force-after DURATION] [--defer-while QUERY --prometheus-url URL] [-o text|json]',
   description: [
     'One step of the rotation: reads the cluster, recomputes the plan (as `certdrift plan`), and',
     'for the nodes due now — inside a window and within the group and cluster limits — prints',
@@ -79,6 +81,8 @@ export const rotateCommand: CommandDef = {
     'under the held, renewed Lease until the due nodes are finished or stuck: it waits for each',
     "actuator's effect, validates the group between nodes, and records a node stuck past its",
     'timeout; --defer-while holds back new nodes while a Prometheus query returns series.',
+    'Windows bound every disruptive call: a drain whose window ends stops evicting until the next.',
+    '--nodes/--reports/--pods preview a step from kubectl -o json files, with no cluster.',
     'See docs/rotate.md.',
     'Exit codes: 0 ok, 1 some node blocked or stuck, 3 usage, lock or cluster error.',
   ].join('\n'),
@@ -122,8 +126,30 @@ export const rotateCommand: CommandDef = {
     'drain-timeout': {
       type: 'string',
       value: 'DURATION',
-      description: 'a drain longer than this is reported stuck and left cordoned',
-      shownDefault: '1h',
+      description:
+        "a drain longer than this is reported stuck and left cordoned; at most the policy's perNode",
+      shownDefault: "1h, or the policy's shortest perNode if less",
+    },
+    'allow-drain-past-window': {
+      type: 'boolean',
+      description:
+        "accept a --drain-timeout longer than the policy's perNode (a drain reaching its window's end stops evicting and waits for the next window)",
+    },
+    nodes: {
+      type: 'string',
+      value: 'FILE',
+      description:
+        'offline preview: `kubectl get nodes -o json` output (with --reports, --pods; no cluster, never acts)',
+    },
+    reports: {
+      type: 'string',
+      value: 'FILE',
+      description: 'with --nodes: `kubectl get nodecertificatereports -o json` output',
+    },
+    pods: {
+      type: 'string',
+      value: 'FILE',
+      description: "with --nodes: `kubectl get pods -A -o json` output (the drains' pods)",
     },
     force: {
       type: 'boolean',
@@ -134,6 +160,11 @@ export const rotateCommand: CommandDef = {
       type: 'boolean',
       description:
         'as kubectl drain --delete-emptydir-data: also evict pods with an emptyDir volume (its data is lost)',
+    },
+    'capi-delete-machine': {
+      type: 'boolean',
+      description:
+        'where no MachineHealthCheck would remediate a Machine (none selects it, paused, over maxUnhealthy), delete the Machine so its MachineSet replaces it (needs `delete` on machines)',
     },
     'kops-cluster': {
       type: 'string',
@@ -174,6 +205,7 @@ export const rotateCommand: CommandDef = {
     },
   },
   examples: [
+    'certdrift rotate --nodes nodes.json --reports reports.json --pods pods.json --policy plan-policy.yaml',
     'certdrift rotate --kubernetes ~/.kube/config --policy plan-policy.yaml',
     'certdrift rotate --kubernetes ~/.kube/config --policy plan-policy.yaml --apply --kops-cluster prod.example.com',
     'certdrift rotate --kubernetes ~/.kube/config --apply --wait --defer-while \'ALERTS{severity="critical"}\' --prometheus-url http://prometheus:9090',
@@ -185,9 +217,26 @@ export const rotateCommand: CommandDef = {
     const output = values.output ?? 'text';
     if (output !== 'text' && output !== 'json')
       throw new UsageError('--output: expected text or json');
-    if (typeof values.kubernetes !== 'string')
-      throw new UsageError('say which cluster: --kubernetes auto|KUBECONFIG');
+    const offline = typeof values.nodes === 'string';
+    if (offline && values.kubernetes !== undefined)
+      throw new UsageError('--nodes previews from files: drop --kubernetes (or --nodes)');
+    if (offline && values.selector !== undefined)
+      throw new UsageError('--selector selects nodes in the cluster: it needs --kubernetes');
+    if (!offline && (values.reports !== undefined || values.pods !== undefined))
+      throw new UsageError('--reports and --pods go with --nodes (an offline preview)');
+    if (!offline && typeof values.kubernetes !== 'string')
+      throw new UsageError(
+        'say which cluster: --kubernetes auto|KUBECONFIG (or preview from files: --nodes FILE --reports FILE)',
+      );
     const apply = values.apply === true;
+    if (offline && (apply || values.wait === true || values.watch === true))
+      throw new UsageError(
+        '--nodes is an offline preview: it never acts (no --apply, --wait or --watch)',
+      );
+    if (offline && typeof values.reports !== 'string')
+      throw new UsageError(
+        '--nodes needs --reports FILE (`kubectl get nodecertificatereports -o json`)',
+      );
     // --at is a preview: with --apply it would write a time that is not now into the live Lease
     // and the rotation records, which every later run judges against its own clock.
     if (apply && values.at !== undefined)
@@ -195,7 +244,11 @@ export const rotateCommand: CommandDef = {
         '--at previews the plan at another time: it cannot be used with --apply',
       );
     const now = atFlag(values.at, new Date());
-    const base = optionsOf(values);
+    const policy = await loadPolicy(typeof values.policy === 'string' ? values.policy : undefined);
+    const base = optionsOf(values, defaultDrainTimeoutMs(policy));
+    const tooLong = drainTimeoutProblem(policy, base.drainTimeoutMs);
+    if (tooLong !== null && values['allow-drain-past-window'] !== true)
+      throw new UsageError(tooLong);
     const flags = waitFlagsOf(values, base.drainTimeoutMs, apply);
     const options: RotateOptions = {
       ...base,
@@ -209,7 +262,38 @@ export const rotateCommand: CommandDef = {
     const intervalMs = durationMs(values.interval, '--interval', 60_000);
     if (intervalMs <= 0) throw new UsageError('--interval: expected a duration above zero');
     const gate = await gateOf(flags);
-    const policy = await loadPolicy(typeof values.policy === 'string' ? values.policy : undefined);
+    if (offline) {
+      const { offlineEdge } = await import('../rotate-offline.js');
+      const { planIdOf, runStep, renderStepText, stepDocument } =
+        await import('../../rotate/index.js');
+      const edge = offlineEdge({
+        nodes: String(values.nodes),
+        reports: String(values.reports),
+        ...(typeof values.pods === 'string' ? { pods: values.pods } : {}),
+      });
+      if (typeof values.pods !== 'string')
+        io.stderr.write(
+          'certdrift rotate: warning: no --pods: drains are shown without their evictions and refusals\n',
+        );
+      const planId = planIdOf(
+        JSON.stringify(policy),
+        typeof values.run === 'string' ? values.run : '',
+      );
+      const run = await runStep(edge, { policy, planId, options, apply: false }, now);
+      for (const p of run.problems)
+        io.stderr.write(
+          `certdrift rotate: warning: ${escapeTerminal(p.source)}: ${escapeTerminal(p.message)}\n`,
+        );
+      if (output === 'json')
+        io.stdout.write(
+          JSON.stringify(stepDocument(run.step, run.outcomes, false), null, 2) + '\n',
+        );
+      else io.stdout.write(renderStepText(run.step, run.outcomes, false));
+      const troubled = run.step.work.some((w) => w.state === 'stuck' || w.state === 'blocked');
+      return troubled ? 1 : 0;
+    }
+    if (typeof values.kubernetes !== 'string')
+      throw new UsageError('say which cluster: --kubernetes auto|KUBECONFIG');
     const { openCluster, podNamespace } = await import('../../adapters/kube/connect.js');
     const { RotateClient } = await import('../../adapters/kube/rotate-client.js');
     const { LEASE_NAMESPACE } = await import('../../adapters/kube/rotate-lock.js');

@@ -56,6 +56,8 @@ const ACTIVE: ReadonlySet<NodeState> = new Set([
   'start',
   'continue',
   'waiting-replacement',
+  // a drain in flight whose window ended: waits for the next window or its drain timeout
+  'window-ended',
   'validating',
   'deferred',
 ]);

@@ -6,12 +6,15 @@
 // holder, or no renewal within the renew deadline) or a stop was asked for (SIGTERM), no further
 // call is made. The call in flight finishes; the records on the nodes (rotation-record.ts) make
 // whatever was left half-done safe to resume, by this run or another.
-// A run that does not hold the Lease waits and asks again; it never takes over an unexpired one.
+// A run that does not hold the Lease waits and asks again; it never takes over an unexpired one,
+// and expiry is judged from when this run saw the record change, never from the record's
+// renewTime against our clock (lease-decision.ts).
 // Time and sleep are injected, so tests drive hours of this without waiting.
 
 import {
   LeaseKeeper,
   waitBeforeRetry,
+  type AcquireResult,
   type LeaseEdge,
   type LeaseTiming,
 } from '../lease/lease-keeper.js';
@@ -50,13 +53,15 @@ export type RotatorEvent =
 /** thrown by the guard instead of a write once this run may no longer act */
 export class NotActingError extends Error {}
 
-// Every other method of the edge is inherited unchanged; only execute (every write) is guarded.
+// Every other method of the edge is inherited unchanged; only execute (every write) is guarded,
+// before the call and again before each of its retries inside the edge (client-go checks the
+// lease before every write too): a write retried for minutes never lands after the guard closed.
 function guarded(edge: RotateEdge, why: () => string | null): RotateEdge {
   const g = Object.create(edge) as RotateEdge;
-  g.execute = (call) => {
+  g.execute = (call, also) => {
     const reason = why();
     if (reason !== null) return Promise.reject(new NotActingError(reason));
-    return edge.execute(call);
+    return edge.execute(call, () => why() ?? also?.() ?? null);
   };
   return g;
 }
@@ -129,6 +134,26 @@ async function release(keeper: LeaseKeeper, deps: RotatorDeps): Promise<void> {
   }
 }
 
+/**
+ * Acquire for a run that does not wait for a live holder (once, --wait): a Lease whose record
+ * looks abandoned is watched — not taken — until it stayed unchanged for a whole lease duration
+ * after this run first saw it (client-go's observedTime); a holder that renews meanwhile is alive
+ * and the run gives up at once, as it does for a fresh record.
+ */
+async function acquireOrWatch(
+  keeper: LeaseKeeper,
+  deps: RotatorDeps,
+  stop: AbortSignal,
+): Promise<AcquireResult> {
+  for (;;) {
+    const got = await keeper.acquire(deps.now());
+    if (got.held || !got.watch || stop.aborted) return got;
+    const now = deps.now();
+    deps.report({ kind: 'waiting', at: now, holder: got.holder, until: got.until });
+    await deps.sleep(waitBeforeRetry(got.until, now, keeper.timing), stop);
+  }
+}
+
 export type OnceResult =
   { held: false; holder: string; until: Date | null } | { held: true; run: StepRun; lost: boolean };
 
@@ -139,12 +164,12 @@ export async function rotateOnce(
   stop: AbortSignal,
 ): Promise<OnceResult> {
   const keeper = new LeaseKeeper(deps.lease, s.me, s.timing);
-  const got = await keeper.acquire(deps.now());
-  if (!got.held) return got;
+  const got = await acquireOrWatch(keeper, deps, stop);
+  if (!got.held) return { held: false, holder: got.holder, until: got.until };
   deps.report({ kind: 'acquired', at: deps.now(), previous: got.previous });
   try {
     const { value, lost } = await whileHolding(keeper, deps, stop, (edge) =>
-      runStep(edge, s.step, deps.now()),
+      runStep(edge, { ...s.step, clock: () => deps.now() }, deps.now()),
     );
     return { held: true, run: value, lost };
   } finally {
@@ -175,14 +200,14 @@ export async function rotateDrive(
   onProgress: (p: Progress, run: StepRun) => void = () => undefined,
 ): Promise<DriveRunResult> {
   const keeper = new LeaseKeeper(deps.lease, s.me, s.timing);
-  const got = await keeper.acquire(deps.now());
-  if (!got.held) return got;
+  const got = await acquireOrWatch(keeper, deps, stop);
+  if (!got.held) return { held: false, holder: got.holder, until: got.until };
   deps.report({ kind: 'acquired', at: deps.now(), previous: got.previous });
   try {
     const { value, lost } = await whileHolding(keeper, deps, stop, (edge, done) =>
       drive(
         edge,
-        { ...s.step, ...timing },
+        { ...s.step, ...timing, clock: () => deps.now() },
         { now: () => deps.now(), sleep: (ms) => deps.sleep(ms, done) },
         onProgress,
         done,
@@ -223,7 +248,7 @@ export async function rotateWatch(
     await whileHolding(keeper, deps, stop, async (edge, done) => {
       while (!done.aborted) {
         try {
-          const run = await runStep(edge, s.step, deps.now());
+          const run = await runStep(edge, { ...s.step, clock: () => deps.now() }, deps.now());
           deps.report({ kind: 'step', at: deps.now(), run });
         } catch (e) {
           // A failed read (API server away, a 403) is retried next interval; the Deployment

@@ -1,8 +1,13 @@
 // The rotation lock as a coordination.k8s.io/v1 Lease, decided purely: given the Lease as read
-// (or none), who we are and `now`, what to do. Taken over only after it expired — renewTime +
-// leaseDurationSeconds in the past — so a holder that vanished (node deleted, process killed)
-// blocks nobody for longer than one lease duration, and a live holder is never overrun
-// (kured's DaemonSet-annotation lock stays held forever in that case: kured #137, #822, #847).
+// (or none), who we are, `now` and when WE first saw this exact record, what to do. As client-go's
+// leaderelection (tryAcquireOrRenew): another holder's Lease counts as expired only when
+// observedTime + leaseDurationSeconds has passed, where observedTime is the LOCAL time this
+// candidate last saw the record change — never the server's renewTime against the local clock,
+// which another machine's clock wrote (a holder whose clock runs an hour behind writes a
+// renewTime "an hour ago" at every renewal). So a holder that vanished (node deleted, process
+// killed) blocks nobody for longer than one lease duration after it was first seen, and a live
+// holder — whose every renewal changes the record — is never overrun (kured's
+// DaemonSet-annotation lock stays held forever in that case: kured #137, #822, #847).
 // Like client-go's leaderelection, writes carry the resourceVersion read, so two runs racing
 // for an expired Lease cannot both win: the server answers the loser 409.
 
@@ -22,20 +27,45 @@ export type LeaseDecision =
   | { kind: 'take-over'; previous: string }
   | { kind: 'wait'; holder: string; until: Date };
 
-export function leaseExpiry(l: LeaseView): Date | null {
-  if (l.renewTime === null) return null;
-  return new Date(l.renewTime.getTime() + l.durationSeconds * 1000);
+/** what makes two reads the same record (client-go compares the raw record) */
+export function leaseRecordKey(l: LeaseView): string {
+  return JSON.stringify([
+    l.holder,
+    l.durationSeconds,
+    l.renewTime?.toISOString() ?? null,
+    l.acquireTime?.toISOString() ?? null,
+    l.transitions,
+  ]);
 }
 
-export function decideLease(current: LeaseView | null, me: string, now: Date): LeaseDecision {
+/**
+ * When the Lease expires for a candidate that first saw this record at `observedAt` (local).
+ * The record's own renewTime is not used: it is another machine's clock.
+ */
+export function leaseExpiry(l: LeaseView, observedAt: Date): Date {
+  return new Date(observedAt.getTime() + l.durationSeconds * 1000);
+}
+
+/**
+ * Whether the record LOOKS abandoned by its own renewTime against our clock. Never a reason to
+ * take it (clocks differ); only a reason to keep watching it instead of giving up at once.
+ */
+export function looksAbandoned(l: LeaseView, now: Date): boolean {
+  return l.renewTime === null || l.renewTime.getTime() + l.durationSeconds * 1000 <= now.getTime();
+}
+
+/** `observedAt`: when this candidate first saw the current record (absent: now, first sight) */
+export function decideLease(
+  current: LeaseView | null,
+  me: string,
+  now: Date,
+  observedAt: Date = now,
+): LeaseDecision {
   if (current === null) return { kind: 'create' };
   if (current.holder === me) return { kind: 'renew' };
   if (current.holder === '') return { kind: 'take-over', previous: '' };
-  const until = leaseExpiry(current);
-  // A Lease without renewTime was never renewed: treat it as expired, as client-go does with a
-  // zero time.
-  if (until === null || until.getTime() <= now.getTime())
-    return { kind: 'take-over', previous: current.holder };
+  const until = leaseExpiry(current, observedAt);
+  if (until.getTime() <= now.getTime()) return { kind: 'take-over', previous: current.holder };
   return { kind: 'wait', holder: current.holder, until };
 }
 

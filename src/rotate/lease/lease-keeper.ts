@@ -8,7 +8,14 @@
 // Every read and write goes through a narrow edge (cluster/rotate-lock.ts over the project's
 // client); time is a parameter.
 
-import { decideLease, leaseExpiry, leaseSpecFor, type LeaseView } from './lease-decision.js';
+import {
+  decideLease,
+  leaseExpiry,
+  leaseRecordKey,
+  leaseSpecFor,
+  looksAbandoned,
+  type LeaseView,
+} from './lease-decision.js';
 
 export interface LeaseEdge {
   /** the Lease as read, or null when there is none */
@@ -36,7 +43,18 @@ export function leaseTimingFor(durationSeconds: number): LeaseTiming {
 }
 
 export type AcquireResult =
-  { held: true; previous: string | null } | { held: false; holder: string; until: Date | null };
+  | { held: true; previous: string | null }
+  | {
+      held: false;
+      holder: string;
+      until: Date | null;
+      /**
+       * the record's own renewTime says expired, and it has not changed since this keeper first
+       * saw it: worth watching until `until` (our observation + the lease duration); false when
+       * the holder is plainly alive (a fresh renewTime, or it renewed while we watched)
+       */
+      watch: boolean;
+    };
 
 export type RenewResult =
   | { result: 'renewed' }
@@ -46,6 +64,10 @@ export type RenewResult =
 export class LeaseKeeper {
   /** when our last write of the Lease succeeded (ms); null while not holding */
   private renewedAt: number | null = null;
+  /** client-go's observedRawRecord/observedTime: the record last seen and when it changed (local) */
+  private observed: { key: string; at: number } | null = null;
+  /** the record changed under another holder since the first one this keeper saw */
+  private sawRenewal = false;
 
   constructor(
     private readonly edge: LeaseEdge,
@@ -58,21 +80,45 @@ export class LeaseKeeper {
     return this.renewedAt !== null && now.getTime() - this.renewedAt < this.timing.renewDeadlineMs;
   }
 
+  /** records `l` as seen at `now`; returns when this keeper first saw the record as it is now */
+  private observe(l: LeaseView | null, now: Date): Date {
+    if (l === null) {
+      this.observed = null;
+      return now;
+    }
+    const key = leaseRecordKey(l);
+    if (this.observed?.key !== key) {
+      if (this.observed !== null && l.holder !== this.me && l.holder !== '') this.sawRenewal = true;
+      this.observed = { key, at: now.getTime() };
+    }
+    return new Date(this.observed.at);
+  }
+
   async acquire(now: Date): Promise<AcquireResult> {
     const current = await this.edge.read();
-    const d = decideLease(current, this.me, now);
-    if (d.kind === 'wait') return { held: false, holder: d.holder, until: d.until };
+    const observedAt = this.observe(current, now);
+    const d = decideLease(current, this.me, now, observedAt);
+    if (d.kind === 'wait')
+      return {
+        held: false,
+        holder: d.holder,
+        until: d.until,
+        watch: current !== null && looksAbandoned(current, now) && !this.sawRenewal,
+      };
     const spec = leaseSpecFor(d, current, this.me, this.timing.durationSeconds, now);
     if (await this.edge.write(spec, current === null ? null : current.resourceVersion)) {
       this.renewedAt = now.getTime();
+      this.sawRenewal = false;
       return { held: true, previous: d.kind === 'take-over' ? d.previous : null };
     }
     // Another run won the race (409): report who holds it now.
     const again = await this.edge.read();
+    const seen = this.observe(again, now);
     return {
       held: false,
       holder: again?.holder ?? '',
-      until: again === null ? null : leaseExpiry(again),
+      until: again === null ? null : leaseExpiry(again, seen),
+      watch: false,
     };
   }
 

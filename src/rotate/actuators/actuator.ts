@@ -1,0 +1,57 @@
+// The one interface every actuator (a way `certdrift rotate` replaces a node) implements, and
+// what an actuator is given. An actuator says three things, purely: the calls that start a node
+// (`start`), how a node it was handed is known to be finished (`finishedWhen`), and what it
+// refuses (`start` answers `{ refused }` with the reason a person reads). What every drain-like
+// step shares — continuing, blocking, recording stuck — stays in node-actions.ts; the registry
+// (index.ts) is the one place an actuator is selected. Adding an actuator = adding one file here
+// and its line in the registry.
+
+import type {
+  Actuator,
+  LiveMachine,
+  LiveMachineHealthCheck,
+  LiveNode,
+  LiveNodeClaim,
+  LivePod,
+  RotateAction,
+  RotateOptions,
+} from '../rotate-types.js';
+
+export interface NodeContext {
+  node: LiveNode;
+  /** the pods bound to this node (drains only) */
+  pods: readonly LivePod[];
+  /** NodeClaims as (name, providerID) (Karpenter only) */
+  nodeClaims: readonly LiveNodeClaim[];
+  /** Cluster API Machines (capi only) */
+  machines: readonly LiveMachine[];
+  /** Cluster API MachineHealthChecks and paused Clusters (capi only) */
+  healthChecks?: readonly LiveMachineHealthCheck[];
+  /** `namespace/name` of the Cluster API Clusters that are paused (spec.paused or annotation) */
+  pausedClusters?: readonly string[];
+  planId: string;
+  now: Date;
+  options: RotateOptions;
+}
+
+export type StartPlan = { actions: RotateAction[] } | { refused: string };
+
+/**
+ * How a node handed to the actuator is known finished:
+ *  - `drained`: its drain finished (the node stays, cordoned, recorded drained);
+ *  - `node-gone`: its Node object is gone and its group is back to its size (kops, Cluster API);
+ *  - `claim-gone`: its NodeClaim is gone and no pod that ran on it is left Pending (Karpenter
+ *    does not replace a deleted NodeClaim one for one: a node count would wait forever).
+ */
+export type FinishedWhen = 'drained' | 'node-gone' | 'claim-gone';
+
+export interface ActuatorDef {
+  name: Actuator;
+  /** adds capacity before it removes (only kops' maxSurge): others take a node out first */
+  surges: boolean;
+  finishedWhen: FinishedWhen;
+  /** what it needs listed besides the nodes */
+  needs: readonly ('pods' | 'nodeClaims' | 'machines')[];
+  /** the calls that start the node, in order, or why it refuses to */
+  start(ctx: NodeContext): StartPlan;
+}

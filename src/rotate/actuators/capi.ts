@@ -1,0 +1,82 @@
+// The Cluster API actuator. The Machine is the one Cluster API linked to the node —
+// status.nodeRef names it, or its spec.providerID is the node's before the link is made — never
+// a node annotation, which the node's own kubelet may write (DESIGN.md convention 13); two
+// candidates are not ours to guess. It is started by marking the Machine
+// `cluster.x-k8s.io/remediate-machine`, which only a MachineHealthCheck acts on — so the mark is
+// made only where one would (capi-health-check.ts: a MHC in the Machine's namespace selects it,
+// nothing is paused, no skip-remediation, under maxUnhealthy); otherwise the node is refused
+// with that reason, or, with --capi-delete-machine, the Machine is deleted so its MachineSet
+// replaces it (machineset_controller.go creates a replacement once the deletion started: no
+// surge). A Machine whose controller owner (metadata.ownerReferences, never annotations) is a
+// KubeadmControlPlane is refused with KCP's own knob (rolloutBefore.certificatesExpiryDays): KCP
+// keeps etcd quorum, certdrift does not remediate control-plane Machines. Finished when the Node
+// is gone and the group is back to its size.
+
+import type { LiveMachine, RotateAction } from '../rotate-types.js';
+import type { ActuatorDef, NodeContext } from './actuator.js';
+import { handedOver, MERGE } from './calls.js';
+import { capiRemediationRefusal } from './capi-health-check.js';
+
+export const CAPI_REMEDIATE = 'cluster.x-k8s.io/remediate-machine';
+
+/** the Machines whose status.nodeRef names this node, or whose providerID is the node's */
+export function machinesOf(ctx: Pick<NodeContext, 'node' | 'machines'>): LiveMachine[] {
+  const { node } = ctx;
+  return ctx.machines.filter(
+    (m) =>
+      (m.nodeName !== '' && m.nodeName === node.name) ||
+      (m.providerID !== '' && m.providerID === node.providerID),
+  );
+}
+
+const machinePath = (m: LiveMachine): string =>
+  `/apis/cluster.x-k8s.io/v1beta1/namespaces/${encodeURIComponent(m.namespace)}/machines/${encodeURIComponent(m.name)}`;
+
+export const capiActuator: ActuatorDef = {
+  name: 'capi',
+  surges: false,
+  finishedWhen: 'node-gone',
+  needs: ['machines'],
+  start(ctx) {
+    const found = machinesOf(ctx);
+    const m = found.length === 1 ? found[0] : undefined;
+    if (!m)
+      return {
+        refused: `${found.length === 0 ? 'no Machine' : 'more than one Machine'} whose status.nodeRef (or providerID) is this node: use --actuator drain`,
+      };
+    const id = `${m.namespace}/${m.name}`;
+    if (m.owner?.kind === 'KubeadmControlPlane')
+      return {
+        refused: `Machine ${id} belongs to KubeadmControlPlane ${m.namespace}/${m.owner.name}: set its spec.rolloutBefore.certificatesExpiryDays (e.g. 21); KCP rolls control-plane Machines keeping etcd quorum, certdrift does not remediate them`,
+      };
+    // Already marked or being replaced (an interrupted run): only the record is missing.
+    if (m.remediating || m.deleting) return { actions: [handedOver(ctx)] };
+    const why = capiRemediationRefusal(m, ctx);
+    const name = ctx.node.name;
+    let act: RotateAction;
+    if (why === null)
+      act = {
+        node: name,
+        step: 'capi-remediate',
+        summary: `ask Cluster API to remediate Machine ${id} (MachineHealthCheck trigger)`,
+        call: {
+          method: 'PATCH',
+          path: machinePath(m),
+          body: { metadata: { annotations: { [CAPI_REMEDIATE]: '' } } },
+          contentType: MERGE,
+        },
+      };
+    else if (ctx.options.capiDeleteMachine === true && m.owner?.kind === 'MachineSet')
+      act = {
+        node: name,
+        step: 'capi-delete-machine',
+        summary: `delete Machine ${id} (--capi-delete-machine: ${why}); MachineSet ${m.owner.name} replaces it`,
+        call: { method: 'DELETE', path: machinePath(m), absentIsDone: true },
+      };
+    else
+      return {
+        refused: `${why}: the remediate-machine mark would do nothing (or --capi-delete-machine to delete a MachineSet's Machine)`,
+      };
+    return { actions: [act, handedOver(ctx)] };
+  },
+};

@@ -1,0 +1,242 @@
+// Each actuator's start and refusals, purely, as the real tools behave (actuators/):
+// Cluster API remediates a marked Machine only where a MachineHealthCheck of its namespace and
+// cluster selects it, nothing is paused, no skip-remediation, under maxUnhealthy
+// (cluster-api internal/controllers/machinehealthcheck/machinehealthcheck_targets.go); a
+// KubeadmControlPlane's Machine (its controller ownerReference) is never marked; --after-drain
+// delete-node only where something replaces the machine (Karpenter, Cluster API with an MHC).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  ACTUATOR_NAMES,
+  actuatorDef,
+  nodePlan,
+  selectorMatches,
+  type LiveMachine,
+  type LiveMachineHealthCheck,
+  type NodeContext,
+  type NodeWork,
+} from '../../src/rotate/index.js';
+import { liveNode, NOW, OPTIONS } from './fixtures.js';
+
+const node = liveNode('m', {}, { 'cluster.x-k8s.io/owner-name': 'md-0' });
+const machine = (name: string, extra: Partial<LiveMachine> = {}): LiveMachine => ({
+  namespace: 'team-a',
+  name,
+  nodeName: name === 'md-0-a' ? 'm' : `${name}-node`,
+  providerID: '',
+  remediating: false,
+  deleting: false,
+  clusterName: 'c1',
+  labels: { 'cluster.x-k8s.io/cluster-name': 'c1', 'cluster.x-k8s.io/set-name': 'md-0' },
+  owner: { kind: 'MachineSet', name: 'md-0' },
+  ...extra,
+});
+const mhc = (extra: Partial<LiveMachineHealthCheck> = {}): LiveMachineHealthCheck => ({
+  namespace: 'team-a',
+  name: 'md-0',
+  clusterName: 'c1',
+  selector: { matchLabels: { 'cluster.x-k8s.io/set-name': 'md-0' } },
+  paused: false,
+  ...extra,
+});
+
+function start(actuator: NodeWork['actuator'], ctx: Partial<NodeContext>): string[] | string {
+  const work: NodeWork = { node: 'm', group: node.group, actuator, state: 'start', note: '' };
+  const p = nodePlan(work, {
+    node,
+    pods: [],
+    nodeClaims: [],
+    machines: [],
+    planId: 'p',
+    now: NOW,
+    options: OPTIONS,
+    ...ctx,
+  });
+  return 'refused' in p ? p.refused : p.actions.map((a) => `${a.step} ${a.call?.method ?? ''}`);
+}
+
+const REMEDIATE = ['capi-remediate PATCH', 'record-handed-over PATCH'];
+
+const capiCases: {
+  name: string;
+  machines?: LiveMachine[];
+  checks?: LiveMachineHealthCheck[];
+  paused?: string[];
+  deleteMachine?: boolean;
+  want: string[] | RegExp;
+}[] = [
+  { name: 'selected, unpaused, under maxUnhealthy: marked', want: REMEDIATE },
+  { name: 'no MachineHealthCheck', checks: [], want: /no MachineHealthCheck in team-a selects/ },
+  {
+    name: 'an MHC of another namespace does not select it',
+    checks: [mhc({ namespace: 'team-b' })],
+    want: /no MachineHealthCheck/,
+  },
+  {
+    name: 'an MHC of another cluster does not select it',
+    checks: [mhc({ clusterName: 'c2' })],
+    want: /no MachineHealthCheck/,
+  },
+  {
+    name: 'an empty selector selects nothing',
+    checks: [mhc({ selector: {} })],
+    want: /no MachineHealthCheck/,
+  },
+  { name: 'a paused MHC', checks: [mhc({ paused: true })], want: /MachineHealthCheck .* paused/ },
+  { name: 'a paused Cluster', paused: ['team-a/c1'], want: /Cluster team-a\/c1 is paused/ },
+  {
+    name: 'a paused Machine',
+    machines: [machine('md-0-a', { paused: true })],
+    want: /Machine team-a\/md-0-a is paused/,
+  },
+  {
+    name: 'skip-remediation',
+    machines: [machine('md-0-a', { skipRemediation: true })],
+    want: /skip-remediation/,
+  },
+  {
+    name: 'maxUnhealthy 1 with another Machine already being remediated',
+    machines: [machine('md-0-a'), machine('md-0-b', { remediating: true }), machine('md-0-c')],
+    checks: [mhc({ maxUnhealthy: 1 })],
+    want: /over maxUnhealthy \(2 unhealthy of 3, limit 1\)/,
+  },
+  {
+    name: 'maxUnhealthy 40% of 3 rounds down to 1: ours alone fits',
+    machines: [machine('md-0-a'), machine('md-0-b'), machine('md-0-c')],
+    checks: [mhc({ maxUnhealthy: '40%' })],
+    want: REMEDIATE,
+  },
+  {
+    name: "the MHC's own status counts unhealthy Machines the list does not show",
+    checks: [mhc({ maxUnhealthy: 1, expectedMachines: 3, currentHealthy: 2 })],
+    want: /over maxUnhealthy/,
+  },
+  {
+    name: 'a KubeadmControlPlane Machine (its controller ownerReference): KCP knob',
+    machines: [machine('md-0-a', { owner: { kind: 'KubeadmControlPlane', name: 'cp' } })],
+    want: /KubeadmControlPlane team-a\/cp: set its spec.rolloutBefore.certificatesExpiryDays/,
+  },
+  {
+    name: 'a Machine no MachineSet owns',
+    machines: [machine('md-0-a', { owner: undefined })],
+    want: /not owned by a MachineSet/,
+  },
+  {
+    name: '--capi-delete-machine: an MHC-less MachineSet Machine is deleted',
+    checks: [],
+    deleteMachine: true,
+    want: ['capi-delete-machine DELETE', 'record-handed-over PATCH'],
+  },
+  {
+    name: '--capi-delete-machine never deletes a KubeadmControlPlane Machine',
+    machines: [machine('md-0-a', { owner: { kind: 'KubeadmControlPlane', name: 'cp' } })],
+    checks: [],
+    deleteMachine: true,
+    want: /KubeadmControlPlane/,
+  },
+];
+
+for (const c of capiCases)
+  test(`capi: ${c.name}`, () => {
+    const got = start('capi', {
+      machines: c.machines ?? [machine('md-0-a')],
+      healthChecks: c.checks ?? [mhc()],
+      pausedClusters: c.paused ?? [],
+      options: { ...OPTIONS, ...(c.deleteMachine ? { capiDeleteMachine: true } : {}) },
+    });
+    if (c.want instanceof RegExp) assert.match(String(got), c.want);
+    else assert.deepEqual(got, c.want);
+  });
+
+test('label selectors: matchLabels and matchExpressions as metav1.LabelSelector', () => {
+  const l = { a: '1', b: '2' };
+  assert.equal(selectorMatches({ matchLabels: { a: '1' } }, l), true);
+  assert.equal(selectorMatches({ matchLabels: { a: '2' } }, l), false);
+  const e = (operator: string, values?: string[]) =>
+    selectorMatches(
+      { matchExpressions: [{ key: 'b', operator, ...(values ? { values } : {}) }] },
+      l,
+    );
+  assert.equal(e('In', ['2', '3']), true);
+  assert.equal(e('In', ['3']), false);
+  assert.equal(e('NotIn', ['2']), false);
+  assert.equal(e('Exists'), true);
+  assert.equal(e('DoesNotExist'), false);
+  assert.equal(e('Gt', ['1']), false, 'an unknown operator selects nothing');
+});
+
+test('--after-drain delete-node: refused where nothing replaces the machine, allowed for Karpenter and an MHC-watched Machine', () => {
+  const drainStart = (n: typeof node, ctx: Partial<NodeContext> = {}) => {
+    const work: NodeWork = {
+      node: n.name,
+      group: n.group,
+      actuator: 'drain',
+      state: 'start',
+      note: '',
+    };
+    const p = nodePlan(work, {
+      node: n,
+      pods: [],
+      nodeClaims: [],
+      machines: [],
+      planId: 'p',
+      now: NOW,
+      options: { ...OPTIONS, afterDrain: 'delete-node' },
+      ...ctx,
+    });
+    return 'refused' in p ? p.refused : p.actions.map((a) => a.step).join(',');
+  };
+  const groups: Record<string, string>[] = [
+    {},
+    { 'eks.amazonaws.com/nodegroup': 'ng' },
+    { 'cloud.google.com/gke-nodepool': 'p' },
+    { 'kubernetes.azure.com/agentpool': 'p' },
+    { 'kops.k8s.io/instancegroup': 'nodes' },
+  ];
+  for (const labels of groups)
+    assert.match(
+      drainStart(liveNode('x', labels)),
+      /deleting a Node does not replace its machine/,
+      JSON.stringify(labels),
+    );
+  assert.equal(drainStart(liveNode('x', { 'karpenter.sh/nodepool': 'default' })), 'cordon');
+  assert.equal(
+    drainStart(node, { machines: [machine('md-0-a')], healthChecks: [mhc()] }),
+    'cordon',
+  );
+  assert.match(
+    drainStart(node, { machines: [machine('md-0-a')], healthChecks: [] }),
+    /no MachineHealthCheck .* so nothing would replace it/,
+  );
+});
+
+test('karpenter: two NodeClaims with the node providerID are not ours to choose', () => {
+  const k = liveNode('k', { 'karpenter.sh/nodepool': 'default' });
+  const claims = [
+    { name: 'a', providerID: k.providerID },
+    { name: 'b', providerID: k.providerID },
+  ];
+  const p = actuatorDef('karpenter').start({
+    node: k,
+    pods: [],
+    nodeClaims: claims,
+    machines: [],
+    planId: 'p',
+    now: NOW,
+    options: OPTIONS,
+  });
+  assert.deepEqual(p, {
+    refused: 'more than one NodeClaim with this providerID: use --actuator drain',
+  });
+});
+
+test('the registry: every actuator one file, a name, how it is known finished; only kops surges', () => {
+  assert.deepEqual([...ACTUATOR_NAMES].sort(), ['capi', 'drain', 'karpenter', 'kops']);
+  for (const n of ACTUATOR_NAMES) assert.equal(actuatorDef(n).name, n);
+  assert.deepEqual(
+    ACTUATOR_NAMES.filter((n) => actuatorDef(n).surges),
+    ['kops'],
+  );
+  assert.equal(actuatorDef('karpenter').finishedWhen, 'claim-gone');
+});
