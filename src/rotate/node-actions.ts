@@ -8,8 +8,14 @@
 // not just terminating); past --force-after the remaining evictable pods are deleted instead of
 // evicted — a refused pod never is. A pod already terminating is never evicted or deleted again.
 
+import { inPlaceActions, type LiveJob } from './actuators/in-place.js';
 import { drainFinished, podsToEvict } from './drain-rules.js';
-import { formatRecord, ROTATION_ANNOTATION, type RecordState } from './rotation-record.js';
+import {
+  formatRecord,
+  ROTATION_ANNOTATION,
+  type RecordState,
+  type StuckFrom,
+} from './rotation-record.js';
 import type {
   ApiCall,
   LiveNode,
@@ -40,10 +46,14 @@ export interface NodeContext {
   planId: string;
   now: Date;
   options: RotateOptions;
+  /** the Jobs in the rotator's namespace (in-place only) */
+  jobs?: readonly LiveJob[];
+  /** the group's perNode time: the in-place Job's deadline */
+  perNodeMs?: number;
 }
 
 const nodePath = (name: string): string => `/api/v1/nodes/${encodeURIComponent(name)}`;
-const record = (ctx: NodeContext, state: RecordState, was?: 'cordoned' | 'handed-over'): string =>
+const record = (ctx: NodeContext, state: RecordState, was?: StuckFrom): string =>
   formatRecord({
     plan: ctx.planId,
     state,
@@ -103,7 +113,7 @@ function recordCall(
   ctx: NodeContext,
   state: RecordState,
   contentType: string,
-  was?: 'cordoned' | 'handed-over',
+  was?: StuckFrom,
 ): ApiCall {
   return {
     method: 'PATCH',
@@ -148,6 +158,15 @@ export function nodeActions(work: NodeWork, ctx: NodeContext): RotateAction[] {
         call: recordCall(ctx, 'stuck', MERGE, work.recordStuck),
       },
     ];
+  if (work.actuator === 'in-place')
+    return inPlaceActions(work, {
+      node: ctx.node,
+      jobs: ctx.jobs ?? [],
+      planId: ctx.planId,
+      now: ctx.now,
+      settings: ctx.options.inPlace,
+      perNodeMs: ctx.perNodeMs ?? 20 * 60_000,
+    });
   if (work.state === 'blocked' && work.evictOthers === true)
     return work.force === true ? deletions(ctx) : evictions(ctx);
   if (work.state === 'continue') {

@@ -10,6 +10,7 @@
 import type { Fleet } from '../fleet/fleet.js';
 import type { PlanPolicy } from '../fleet/plan-policy.js';
 import { planStep, type RotateStep } from './plan-step.js';
+import type { LiveJob } from './actuators/in-place.js';
 import type { ActionOutcome } from './render-step.js';
 import type {
   ApiCall,
@@ -26,6 +27,8 @@ export interface RotateEdge {
   listPods(nodes: ReadonlySet<string>): Promise<LivePod[]>;
   listNodeClaims(): Promise<LiveNodeClaim[]>;
   listMachines(): Promise<LiveMachine[]>;
+  /** the Jobs in the rotator's namespace (the in-place actuator); absent: none listed */
+  listJobs?(namespace: string): Promise<LiveJob[]>;
   execute(call: ApiCall): Promise<{ result: 'done' | 'already-done' | 'blocked'; message: string }>;
 }
 
@@ -90,9 +93,12 @@ export async function runStep(edge: RotateEdge, s: StepSettings, now: Date): Pro
   const first = planStep({ ...base, pods: [], nodeClaims: [] });
   const needClaims = first.work.some((w) => w.actuator === 'karpenter');
   const needMachines = first.work.some((w) => w.actuator === 'capi' && w.state === 'stuck');
+  const inPlace = s.options.inPlace;
+  const needJobs = inPlace !== undefined && first.work.some((w) => w.actuator === 'in-place');
   const extra = {
     nodeClaims: needClaims ? await edge.listNodeClaims() : [],
     machines: needMachines ? await edge.listMachines() : [],
+    ...(needJobs && edge.listJobs ? { jobs: await edge.listJobs(inPlace.namespace) } : {}),
   };
   const pods: LivePod[] = [];
   const listed = new Set<string>();
