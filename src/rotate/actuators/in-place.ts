@@ -227,6 +227,11 @@ export function refuseInPlace(
     return `in-place: ${node.kind.toUpperCase()} nodes hold no CA key (a managed control plane): nothing renew can renew here, use another actuator`;
   if (node.kind === 'kops')
     return 'in-place: kops issues node certificates at boot (kops-controller, nodeup): replacement is the supported way, use the kops actuator';
+  // A node-written annotation may only narrow what the rotator does, never widen it: a node that
+  // claims to be k3s / RKE2 is refused, never trusted for anything else.
+  const rancher = Object.keys(node.annotations).find((k) => /^(k3s|rke2)\.io\//.test(k));
+  if (rancher !== undefined)
+    return `in-place: a ${rancher.startsWith('k3s') ? 'k3s' : 'RKE2'} node — its rotation restarts the service through systemctl on the host, which renew runs only on the host itself, not from a pod: run certdrift renew on the node`;
   if (!settings) return "in-place: needs --in-place-image (the agent DaemonSet's image)";
   if ((node.uid ?? '') === '') return 'in-place: the Node has no UID to name its Job by';
   const v = judgeJob(jobs, planId, node, settings.namespace);
