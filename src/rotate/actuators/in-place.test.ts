@@ -13,6 +13,8 @@ import {
   type LiveJob,
 } from './in-place.js';
 import { formatRecord, ROTATION_ANNOTATION } from '../rotation-record.js';
+import { readPolicy } from '../../fleet/read-policy.js';
+import { inPlaceImageOf } from '../../cli/commands/rotate.js';
 import { planStep, type RotateStep } from '../plan-step.js';
 import type { LiveNode } from '../rotate-types.js';
 import { fleetOf, liveNode, NOW, OPTIONS, policyOf } from '../../../test/rotate/fixtures.js';
@@ -249,4 +251,26 @@ test('step: a managed group named in-place is blocked with the reason', () => {
     actions: [],
   });
   assert.match(s.work[0]?.note ?? '', /no CA key/);
+});
+
+test('the policy names the actuator per group; an unknown name is a problem with its line', () => {
+  const ok = readPolicy('groups:\n  none: { actuator: in-place, perNode: 15m }\n');
+  assert.deepEqual(ok.problems, []);
+  assert.equal(ok.policy.groups.none?.actuator, 'in-place');
+  const bad = readPolicy('groups:\n  none:\n    actuator: renew\n');
+  assert.equal(bad.problems.length, 1);
+  const [p] = bad.problems;
+  assert.ok(p);
+  assert.equal(p.key, 'groups.none.actuator');
+  assert.equal(p.line, 3);
+  assert.match(p.message, /expected kops, capi, karpenter, drain, in-place/);
+});
+
+test('--in-place-image takes an image reference, nothing with spaces or control characters', () => {
+  assert.equal(inPlaceImageOf(undefined), undefined);
+  assert.equal(inPlaceImageOf(IMAGE), IMAGE);
+  const digest = `registry.local:5000/certdrift@sha256:${'a'.repeat(64)}`;
+  assert.equal(inPlaceImageOf(digest), digest);
+  for (const bad of ['', 'x y', 'img\n', '-rf', 'a'.repeat(600), true])
+    assert.throws(() => inPlaceImageOf(bad), /--in-place-image/);
 });
