@@ -10,6 +10,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { run } from '../../src/cli/main.js';
+import type { Io } from '../../src/cli/command.js';
 import { DEFAULT_POLICY, type PlanPolicy } from '../../src/fleet/plan-policy.js';
 import { runStep, type StepRun } from '../../src/rotate/index.js';
 import { jobFor, jobNameFor, NODE_UID_LABEL } from '../../src/rotate/actuators/in-place.js';
@@ -327,4 +329,64 @@ test('deploy/rotator/actuators/in-place on the real API server: every object val
     job,
   );
   assert.equal(admitted.status, 201, admitted.text);
+});
+
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io = {
+    stdout: { write: (x: string) => ((out += x), true), isTTY: false },
+    stderr: { write: (x: string) => ((err += x), true), isTTY: false },
+    env: {},
+  } as unknown as Io;
+  const code = await run(args, io);
+  return { code, out, err };
+}
+
+test('certdrift rotate --actuator in-place: the dry run prints the Job and writes nothing; --apply --wait renews node by node to the end', async (t) => {
+  const lab = await rotatorLab(t, ['in-place']);
+  if (!lab) return;
+  const a = lab.name('a');
+  const b = lab.name('b');
+  await lab.oldNode(a, {}, 2 * DAY_MS);
+  await lab.oldNode(b, {}, DAY_MS);
+  const base = [
+    'rotate',
+    '--kubernetes',
+    lab.kubeconfig(),
+    '--selector',
+    lab.selector,
+    '--namespace',
+    lab.namespace,
+    '--actuator',
+    'in-place',
+    '--in-place-image',
+    IMAGE,
+  ];
+  const mark = lab.cp.auditMark();
+  const dry = await cli(base);
+  assert.equal(dry.code, 0, dry.err);
+  assert.match(dry.out, /dry run: nothing changed/);
+  assert.match(dry.out, new RegExp(`${a} {2}none {2}in-place {2}start`));
+  assert.match(dry.out, new RegExp(`POST /apis/batch/v1/namespaces/${lab.namespace}/jobs`));
+  assert.match(dry.out, /"args":\["renew","--apply","--host-root=\/host","--output=json"\]/);
+  const writes = (await lab.cp.audit(lab.user, mark)).filter(
+    (e) => !['get', 'list', 'watch'].includes(e.verb),
+  );
+  assert.deepEqual(
+    writes.map((e) => `${e.verb} ${e.objectRef?.resource ?? ''}`),
+    [],
+    'the dry run writes nothing',
+  );
+
+  const r = await cli([...base, '--apply', '--wait', '--poll-interval', '1s', '-o', 'json']);
+  assert.equal(r.code, 0, r.err);
+  const doc = JSON.parse(r.out) as { run: { end: string; finished: string[] } };
+  assert.equal(doc.run.end, 'finished', r.out);
+  assert.deepEqual([...doc.run.finished].sort(), [a, b].sort());
+  assert.equal(await recordOf(lab, a), 'renewed');
+  assert.equal(await recordOf(lab, b), 'renewed');
+  const jobs = await lab.cp.admin.list(`/apis/batch/v1/namespaces/${lab.namespace}/jobs`);
+  assert.equal(jobs.length, 2, 'one Job per node');
+  assert.ok(jobs.every((j) => conditionOf(j, 'Complete')));
 });
