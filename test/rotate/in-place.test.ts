@@ -13,7 +13,8 @@ import assert from 'node:assert/strict';
 import { run } from '../../src/cli/main.js';
 import type { Io } from '../../src/cli/command.js';
 import { DEFAULT_POLICY, type PlanPolicy } from '../../src/fleet/plan-policy.js';
-import { runStep, type StepRun } from '../../src/rotate/index.js';
+import { runStep, type RotateEdge, type StepRun } from '../../src/rotate/index.js';
+import type { RotateClient } from '../../src/adapters/kube/rotate-client.js';
 import { jobFor, jobNameFor, NODE_UID_LABEL } from '../../src/rotate/actuators/in-place.js';
 import type { RotateOptions } from '../../src/rotate/rotate-types.js';
 import type { Obj } from '../support/control-plane/index.js';
@@ -389,4 +390,82 @@ test('certdrift rotate --actuator in-place: the dry run prints the Job and write
   const jobs = await lab.cp.admin.list(`/apis/batch/v1/namespaces/${lab.namespace}/jobs`);
   assert.equal(jobs.length, 2, 'one Job per node');
   assert.ok(jobs.every((j) => conditionOf(j, 'Complete')));
+});
+
+class Killed extends Error {}
+
+/** the rotator's client, dying right after its `after`-th write reached the server */
+function dyingAfter(client: RotateClient, after: number): RotateEdge & { calls: number } {
+  let dead = false;
+  const guard = <T>(f: () => Promise<T>): Promise<T> =>
+    dead ? Promise.reject(new Killed('killed')) : f();
+  const edge = {
+    calls: 0,
+    readFleet: () => guard(() => client.readFleet()),
+    listPods: (n: ReadonlySet<string>) => guard(() => client.listPods(n)),
+    listNodeClaims: () => guard(() => client.listNodeClaims()),
+    listMachines: () => guard(() => client.listMachines()),
+    listJobs: (ns: string) => guard(() => client.listJobs(ns)),
+    execute: (call: Parameters<RotateClient['execute']>[0]) =>
+      guard(async () => {
+        const r = await client.execute(call);
+        edge.calls++;
+        if (edge.calls === after) dead = true;
+        return r;
+      }),
+  };
+  return edge;
+}
+
+/** steps (as fresh runs) until both nodes are renewed; a killed edge ends early */
+async function stepsUntilRenewed(lab: RotatorLab, edge: RotateEdge, nodes: string[]) {
+  for (let i = 0; i < 60; i++) {
+    try {
+      await runStep(edge, settingsOf(lab), new Date());
+    } catch (e) {
+      if (e instanceof Killed) return;
+      throw e;
+    }
+    const records = await Promise.all(nodes.map((n) => recordOf(lab, n)));
+    if (records.every((r) => r === 'renewed')) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error('not renewed after 60 steps');
+}
+
+test('in-place: killed after each write and resumed — the same end state and the same writes, one Job per node', async (t) => {
+  const WRITES = 6; // per node: create the Job, record renewing, record renewed
+  for (let n = 1; n <= WRITES; n++) {
+    const lab = await rotatorLab(t, ['in-place']);
+    if (!lab) return;
+    const a = lab.name('a');
+    const b = lab.name('b');
+    await lab.oldNode(a, {}, 2 * DAY_MS);
+    await lab.oldNode(b, {}, DAY_MS);
+    const mark = lab.cp.auditMark();
+    const dying = dyingAfter(lab.client(), n);
+    await stepsUntilRenewed(lab, dying, [a, b]);
+    assert.equal(dying.calls, n, `killed after write ${n}`);
+    await stepsUntilRenewed(lab, lab.client(), [a, b]);
+    assert.deepEqual([await recordOf(lab, a), await recordOf(lab, b)], ['renewed', 'renewed']);
+    const writes: Record<string, number> = {};
+    for (const e of await lab.cp.audit(lab.user, mark)) {
+      if (['get', 'list', 'watch'].includes(e.verb)) continue;
+      if ((e.responseStatus?.code ?? 0) >= 300) continue;
+      const k = `${e.verb} ${e.objectRef?.resource ?? ''}/${e.objectRef?.name ?? ''}`;
+      writes[k] = (writes[k] ?? 0) + 1;
+    }
+    assert.deepEqual(
+      writes,
+      {
+        [`create jobs/${jobNameFor(PLAN, a, await uidOf(lab, a))}`]: 1,
+        [`create jobs/${jobNameFor(PLAN, b, await uidOf(lab, b))}`]: 1,
+        [`patch nodes/${a}`]: 2,
+        [`patch nodes/${b}`]: 2,
+      },
+      `after a kill at write ${n}`,
+    );
+    const jobs = await lab.cp.admin.list(`/apis/batch/v1/namespaces/${lab.namespace}/jobs`);
+    assert.equal(jobs.length, 2, `one Job per node after a kill at write ${n}`);
+  }
 });
