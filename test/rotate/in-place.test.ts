@@ -57,7 +57,11 @@ const conditionOf = (job: Obj | null, type: string) =>
     []
   ).find((c) => c.type === type && c.status === 'True');
 
-async function jobFinished(lab: RotatorLab, node: string, type: 'Complete' | 'Failed') {
+async function jobFinished(
+  lab: RotatorLab,
+  node: string,
+  type: 'Complete' | 'Failed' | 'FailureTarget',
+) {
   await lab.cp.waitFor(`the renew Job of ${node} ${type}`, 30_000, async () =>
     conditionOf(await jobOf(lab, node), type) ? true : undefined,
   );
@@ -468,4 +472,96 @@ test('in-place: killed after each write and resumed — the same end state and t
     const jobs = await lab.cp.admin.list(`/apis/batch/v1/namespaces/${lab.namespace}/jobs`);
     assert.equal(jobs.length, 2, `one Job per node after a kill at write ${n}`);
   }
+});
+
+/**
+ * A renew whose node never runs it (no kubelet): past the group's perNode (2 s) the job controller
+ * fails the Job (DeadlineExceeded); the node is recorded stuck; a person clears the record and
+ * the retry deletes the failed Job and makes a new one. Returns what each step did.
+ */
+async function deadlineFlow(lab: RotatorLab) {
+  const s = {
+    ...settingsOf(lab),
+    policy: { ...policy, groups: { none: { actuator: 'in-place' as const, perNodeMs: 2000 } } },
+  };
+  const client = lab.client();
+  const d1 = lab.name('d1');
+  await lab.oldNode(d1, { kubelet: false });
+  const mark = lab.cp.auditMark();
+  const steps: StepRun[] = [];
+  const errors: string[] = [];
+  const step = async (): Promise<StepRun | undefined> => {
+    try {
+      const r = await runStep(client, s, new Date());
+      steps.push(r);
+      for (const o of r.outcomes) if (o.result === 'failed') errors.push(o.message ?? '');
+      return r;
+    } catch (e) {
+      errors.push((e as Error).message);
+      return undefined;
+    }
+  };
+  const flow = async () => {
+    const s1 = await step();
+    if (!s1?.outcomes.some((o) => o.action.step === 'create-renew-job' && o.result === 'done'))
+      return;
+    // The job controller decides at once (FailureTarget) and adds Failed only when the pod is
+    // gone — which needs a kubelet to confirm its deletion; this node has none (a hung node).
+    await jobFinished(lab, d1, 'FailureTarget');
+    await step();
+    await lab.cp.admin.patch(`/api/v1/nodes/${d1}`, {
+      metadata: { annotations: { 'certdrift.io/rotation': null } },
+    });
+    await step();
+  };
+  await flow();
+  return { d1, steps, errors, calls: await lab.cp.audit(lab.user, mark) };
+}
+
+test('in-place: past the group perNode the Job fails (DeadlineExceeded): stuck with that reason; the retry replaces the Job', async (t) => {
+  const lab = await rotatorLab(t, ['in-place']);
+  if (!lab) return;
+  const { d1, steps, errors } = await deadlineFlow(lab);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(steps.map(results), [
+    [`${d1} create-renew-job done`, `${d1} record-renewing done`],
+    [`${d1} record-stuck done`],
+    [`${d1} delete-renew-job done`, `${d1} create-renew-job done`, `${d1} record-renewing done`],
+  ]);
+  assert.match(steps[1]?.step.work.find((w) => w.node === d1)?.note ?? '', /DeadlineExceeded/);
+  const job = await jobOf(lab, d1);
+  assert.equal((job?.spec as { activeDeadlineSeconds?: number }).activeDeadlineSeconds, 2);
+});
+
+test('in-place RBAC: removing any verb of the in-place Role makes exactly the call that needs it fail (403 from the real authorizer), and the run says so', async (t) => {
+  const full = renderOverlay(['rotator'], ['rotator/actuators/in-place']);
+  const role = full.find(
+    (m) => m.kind === 'Role' && m.metadata.name === 'certdrift-rotator-in-place',
+  );
+  assert.ok(role);
+  const verbs = (role.rules as { verbs: string[] }[])[0]?.verbs ?? [];
+  assert.deepEqual([...verbs].sort(), ['create', 'delete', 'list']);
+  for (const verb of verbs)
+    await t.test(`without jobs:${verb}`, async (st) => {
+      const manifests = structuredClone(full);
+      const r = manifests.find(
+        (m) => m.kind === 'Role' && m.metadata.name === 'certdrift-rotator-in-place',
+      );
+      const rule = (r?.rules as { verbs: string[] }[] | undefined)?.[0];
+      assert.ok(rule);
+      rule.verbs = rule.verbs.filter((v) => v !== verb);
+      const lab = await rotatorLab(st, ['in-place'], manifests);
+      if (!lab) return;
+      const { calls, errors } = await deadlineFlow(lab);
+      const denied = calls.filter((e) => e.responseStatus?.code === 403);
+      assert.ok(denied.length > 0, 'some call was refused');
+      assert.ok(
+        denied.every((e) => e.verb === verb && e.objectRef?.resource === 'jobs'),
+        JSON.stringify(denied.map((e) => `${e.objectRef?.resource ?? ''}:${e.verb}`)),
+      );
+      assert.ok(
+        errors.some((e) => / 403 /.test(e) && e.includes(`cannot ${verb} resource "jobs"`)),
+        errors.join(' | '),
+      );
+    });
 });
