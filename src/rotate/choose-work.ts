@@ -10,7 +10,8 @@
 // `kops validate` idea): every node that was Ready when the run began and has no record is still
 // Ready (else the group halts), and as many nodes are Ready or in the rotation's hands as were
 // Ready at the start (else it waits for the replacement). A node owned by a KubeadmControlPlane
-// is reported with KCP's own knob instead of being remediated.
+// is reported with KCP's own knob instead of being remediated. A node renewed in place (the
+// in-place actuator) is judged by its Job (actuators/in-place.ts), never by anything it writes.
 
 import type { GroupPolicy } from '../fleet/plan-policy.js';
 import type { Plan } from '../fleet/plan-types.js';

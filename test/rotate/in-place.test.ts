@@ -18,7 +18,7 @@ import type { RotateClient } from '../../src/adapters/kube/rotate-client.js';
 import { jobFor, jobNameFor, NODE_UID_LABEL } from '../../src/rotate/actuators/in-place.js';
 import type { RotateOptions } from '../../src/rotate/rotate-types.js';
 import type { Obj } from '../support/control-plane/index.js';
-import { renderOverlay } from '../support/deploy-manifests.js';
+import { renderDeploy, renderOverlay } from '../support/deploy-manifests.js';
 import { relocate } from '../support/control-plane/install.js';
 import { DAY_MS, recordOf, rotatorLab, type RotatorLab } from './rotator-cluster.js';
 
@@ -313,7 +313,15 @@ test('deploy/rotator/actuators/in-place on the real API server: every object val
   const d = objects.find((o) => o.kind === 'Deployment');
   const args = (d?.spec as { template: { spec: { containers: { args: string[] }[] } } }).template
     .spec.containers[0]?.args;
-  assert.ok(args?.includes(`--in-place-image=${IMAGE}`), 'the Deployment names the image');
+  const agent = renderDeploy('base').find((o) => o.kind === 'DaemonSet');
+  const agentImage = (
+    agent?.spec as { template: { spec: { containers: { image: string }[] } } } | undefined
+  )?.template.spec.containers[0]?.image;
+  assert.equal(agentImage, IMAGE);
+  assert.ok(
+    args?.includes(`--in-place-image=${agentImage}`),
+    "the Deployment names the agent DaemonSet's image",
+  );
   // The Job the rotator would make for a node, admitted by the real server (dry run).
   const node = lab.name('d1');
   await lab.node(node);
