@@ -124,6 +124,7 @@ test('in-place: a Job pinned to the node renews it; success validates it and the
   const labels = job.metadata?.labels as Record<string, string>;
   assert.equal(labels['certdrift.io/plan'], PLAN);
   assert.equal(labels[NODE_UID_LABEL], await uidOf(lab, n1));
+  assert.equal(labels['certdrift.io/node'], n1);
   assert.equal(
     (job.metadata?.annotations as Record<string, string>)['certdrift.io/node'],
     n1,

@@ -93,6 +93,8 @@ export function labelsFor(planId: string, node: LiveNode): Record<string, string
     'app.kubernetes.io/name': 'certdrift-renew',
     [MANAGED_BY]: ROTATOR,
     [PLAN_LABEL]: labelValue(planId),
+    // the name for people and selectors (a hash when it is no label value); the UID for identity
+    [NODE_ANNOTATION]: labelValue(node.name),
     [NODE_UID_LABEL]: labelValue(node.uid ?? ''),
   };
 }
