@@ -2,6 +2,9 @@
 // and the step it makes of each situation — over real plans from the planner (planStep).
 
 import { test } from 'node:test';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import {
   jobFor,
@@ -15,6 +18,8 @@ import {
 import { formatRecord, ROTATION_ANNOTATION } from '../rotation-record.js';
 import { readPolicy } from '../../fleet/read-policy.js';
 import { inPlaceImageOf } from '../../cli/commands/rotate.js';
+import { run } from '../../cli/main.js';
+import type { Io } from '../../cli/command.js';
 import { planStep, type RotateStep } from '../plan-step.js';
 import type { LiveNode } from '../rotate-types.js';
 import { fleetOf, liveNode, NOW, OPTIONS, policyOf } from '../../../test/rotate/fixtures.js';
@@ -273,4 +278,24 @@ test('--in-place-image takes an image reference, nothing with spaces or control 
   assert.equal(inPlaceImageOf(digest), digest);
   for (const bad of ['', 'x y', 'img\n', '-rf', 'a'.repeat(600), true])
     assert.throws(() => inPlaceImageOf(bad), /--in-place-image/);
+});
+
+test("the Job's arguments are the renew command's own flags: the real CLI parses them (a host with nothing to renew: exit 3)", async () => {
+  const job = jobFor(PLAN, node('cp-1'), SETTINGS, 60_000) as {
+    spec: { template: { spec: { containers: { args: string[] }[] } } };
+  };
+  const args = job.spec.template.spec.containers[0]?.args ?? [];
+  const host = mkdtempSync(join(tmpdir(), 'certdrift-in-place-host-'));
+  let err = '';
+  const io = {
+    stdout: { write: () => true, isTTY: false },
+    stderr: { write: (x: string) => ((err += x), true), isTTY: false },
+    env: {},
+  } as unknown as Io;
+  const code = await run(
+    args.map((a) => (a === '--host-root=/host' ? `--host-root=${host}` : a)),
+    io,
+  );
+  assert.equal(code, 3, err);
+  assert.match(err, /nothing certdrift can renew here/);
 });
