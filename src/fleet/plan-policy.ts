@@ -6,10 +6,16 @@ import type { WindowSpec } from './window-calendar.js';
 /** kops' IntOrString for maxSurge / maxUnavailable: a count or a percentage of the group */
 export type IntOrPercent = { count: number } | { percent: number };
 
+/** how `certdrift rotate` handles a group's due nodes (rotate-types.ts Actuator) */
+export const GROUP_ACTUATORS = ['kops', 'capi', 'karpenter', 'drain', 'in-place'] as const;
+export type GroupActuator = (typeof GROUP_ACTUATORS)[number];
+
 export interface GroupPolicy {
   maxSurge?: IntOrPercent;
   maxUnavailable?: IntOrPercent;
   perNodeMs?: number;
+  /** the rotation's actuator for this group (default: the group's own tool, else drain) */
+  actuator?: GroupActuator;
 }
 
 export interface PlanPolicy {

@@ -3,7 +3,13 @@
 // its line, so one typo never hides another (strict-yaml.ts keeps them). Never throws.
 
 import { isMap, isScalar, isSeq, type Node } from 'yaml';
-import { DEFAULT_POLICY, type GroupPolicy, type PlanPolicy } from './plan-policy.js';
+import {
+  DEFAULT_POLICY,
+  GROUP_ACTUATORS,
+  type GroupActuator,
+  type GroupPolicy,
+  type PlanPolicy,
+} from './plan-policy.js';
 import { isGroupName } from './node-group.js';
 import { scalarText, show, StrictYaml, type PolicyProblem } from './strict-yaml.js';
 import type { WindowSpec } from './window-calendar.js';
@@ -13,7 +19,7 @@ export type { PolicyProblem } from './strict-yaml.js';
 
 const TOP_KEYS = ['maxNodeAge', 'margin', 'horizon', 'perNode', 'maxInFlight', 'windows', 'groups'];
 const WINDOW_KEYS = ['days', 'start', 'end', 'timeZone'];
-const GROUP_KEYS = ['maxSurge', 'maxUnavailable', 'perNode'];
+const GROUP_KEYS = ['maxSurge', 'maxUnavailable', 'perNode', 'actuator'];
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 
 /** A perNode duration as read, to check against the windows once they are all read. */
@@ -73,7 +79,7 @@ function readWindows(y: StrictYaml, node: Node | null, policy: PlanPolicy): void
   });
 }
 
-/** groups: <kind>/<name> → maxSurge, maxUnavailable, perNode. */
+/** groups: <kind>/<name> → maxSurge, maxUnavailable, perNode, actuator. */
 function readGroups(
   y: StrictYaml,
   node: Node | null,
@@ -97,6 +103,12 @@ function readGroups(
           gp.perNodeMs = ms;
           perNodeKeys.push({ path: `${path}.perNode`, node: v, ms });
         }
+      } else if (k === 'actuator') {
+        const a = scalarText(v);
+        if (a !== null && (GROUP_ACTUATORS as readonly string[]).includes(a))
+          gp.actuator = a as GroupActuator;
+        else
+          y.fail(`${path}.actuator`, v, `expected ${GROUP_ACTUATORS.join(', ')}, got ${show(v)}`);
       } else {
         const n = y.intOrPercent(`${path}.${k}`, v);
         if (n) gp[k as 'maxSurge' | 'maxUnavailable'] = n;

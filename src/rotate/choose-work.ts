@@ -10,14 +10,17 @@
 // `kops validate` idea): every node that was Ready when the run began and has no record is still
 // Ready (else the group halts), and as many nodes are Ready or in the rotation's hands as were
 // Ready at the start (else it waits for the replacement). A node owned by a KubeadmControlPlane
-// is reported with KCP's own knob instead of being remediated.
+// is reported with KCP's own knob instead of being remediated. A node renewed in place (the
+// in-place actuator) is judged by its Job (actuators/in-place.ts), never by anything it writes.
 // Windows bound every disruptive call, not only a node's start: a drain in flight when its window
 // ends makes no further eviction, pod deletion or Node deletion until the next window opens
 // (state `window-ended`, still in flight); its drain timeout keeps running, so a drain that
 // cannot finish in its windows still ends stuck.
 
+import type { GroupPolicy } from '../fleet/plan-policy.js';
 import type { Plan } from '../fleet/plan-types.js';
 import { WindowCalendar } from '../fleet/window-calendar.js';
+import { refuseInPlace, renewingWork, type LiveJob } from './actuators/in-place.js';
 import { isRecord, parseRecord, ROTATION_ANNOTATION } from './rotation-record.js';
 import type {
   Actuator,
@@ -38,6 +41,8 @@ export interface WorkInput {
   baseline?: GroupBaseline;
   /** node → the pods its drain refuses (drain-rules.ts), for the nodes whose pods were listed */
   refused?: ReadonlyMap<string, readonly string[]>;
+  /** the Jobs in the rotator's namespace (listed when a group uses the in-place actuator) */
+  jobs?: readonly LiveJob[];
 }
 
 export const DEFAULT_REPLACE_TIMEOUT_MS = 3_600_000;
@@ -97,8 +102,15 @@ export function validateGroup(
   return null;
 }
 
-export function actuatorOf(node: LiveNode, options: RotateOptions): Actuator {
+/** --actuator, else the policy's `groups.<group>.actuator`, else the group's own tool */
+export function actuatorOf(
+  node: LiveNode,
+  options: RotateOptions,
+  groups?: Readonly<Record<string, GroupPolicy>>,
+): Actuator {
   if (options.actuator) return options.actuator;
+  const named = groups?.[node.group]?.actuator;
+  if (named) return named;
   if (node.kind === 'kops' || node.kind === 'karpenter') return node.kind;
   if (node.kind === 'capi') return 'capi';
   return 'drain';
@@ -111,7 +123,9 @@ export function actuatorOf(node: LiveNode, options: RotateOptions): Actuator {
 export function needsPlacing(node: LiveNode, planId: string): boolean {
   const rec = parseRecord(node.annotations[ROTATION_ANNOTATION]);
   if (rec === null) return true;
-  return isRecord(rec) && rec.state === 'drained' && rec.plan !== planId;
+  return (
+    isRecord(rec) && (rec.state === 'drained' || rec.state === 'renewed') && rec.plan !== planId
+  );
 }
 
 export function chooseWork(input: WorkInput): NodeWork[] {
@@ -142,7 +156,11 @@ export function chooseWork(input: WorkInput): NodeWork[] {
   for (const node of input.nodes) {
     const rec = parseRecord(node.annotations[ROTATION_ANNOTATION]);
     if (rec === null) continue;
-    const base = { node: node.name, group: node.group, actuator: actuatorOf(node, options) };
+    const base = {
+      node: node.name,
+      group: node.group,
+      actuator: actuatorOf(node, options, plan.policy.groups),
+    };
     if (!isRecord(rec)) {
       // An unreadable record may be a half-done run: never start over it blindly.
       settled.add(node.name);
@@ -160,9 +178,19 @@ export function chooseWork(input: WorkInput): NodeWork[] {
       });
       continue;
     }
+    if (rec.state === 'renewed') {
+      if (rec.plan !== planId) continue; // an older campaign's renewal: the node may be due again
+      settled.add(node.name);
+      out.push({ ...base, actuator: 'in-place', state: 'renewed', note: `renewed ${rec.since}` });
+      continue;
+    }
     // In flight whatever plan started it: a cordoned node must never be left without an owner.
     settled.add(node.name);
     take(node.group);
+    if (rec.state === 'renewing') {
+      out.push(renewingWork(base, rec.since, node, input.jobs ?? [], planId, options.inPlace));
+      continue;
+    }
     const elapsed = t - Date.parse(rec.since);
     if (rec.state === 'stuck') {
       out.push({
@@ -230,7 +258,7 @@ export function chooseWork(input: WorkInput): NodeWork[] {
       out.push({ ...base, actuator: 'drain', state: 'gone', note: 'no longer in the cluster' });
       continue;
     }
-    const w = { ...base, actuator: actuatorOf(node, options) };
+    const w = { ...base, actuator: actuatorOf(node, options, plan.policy.groups) };
     if (r.start.getTime() > t) {
       out.push({ ...w, state: 'not-yet', note: `scheduled ${r.start.toISOString()}` });
       continue;
@@ -260,6 +288,15 @@ export function chooseWork(input: WorkInput): NodeWork[] {
     if (refused.length > 0) {
       // Not started, takes no slot: a person moves the pods or passes kubectl's flag.
       out.push({ ...w, state: 'blocked', note: `drain refused: ${refused.join('; ')}` });
+      continue;
+    }
+    const inPlace =
+      w.actuator === 'in-place'
+        ? refuseInPlace(node, options.inPlace, input.jobs ?? [], planId)
+        : null;
+    if (inPlace !== null) {
+      // Not started, takes no slot: the actuator cannot work here, or a foreign Job has its name.
+      out.push({ ...w, state: 'blocked', note: inPlace });
       continue;
     }
     const check = validateGroup(r.group, input.nodes, input.baseline, r.node);

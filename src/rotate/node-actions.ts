@@ -12,6 +12,7 @@ import { drainFinished } from './drain-rules.js';
 import type { NodeWork, RotateAction } from './rotate-types.js';
 import { actuatorDef, finishDrain, type NodeContext, type StartPlan } from './actuators/index.js';
 import { deletions, evictions, recordCall } from './actuators/calls.js';
+import { inPlaceActions } from './actuators/in-place.js';
 
 export type { NodeContext } from './actuators/index.js';
 export { kopsCommand, KOPS_NEEDS_UPDATE, machinesOf, CAPI_REMEDIATE } from './actuators/index.js';
@@ -29,6 +30,17 @@ export function nodePlan(work: NodeWork, ctx: NodeContext): StartPlan {
           call: recordCall(ctx, 'stuck', work.recordStuck),
         },
       ],
+    };
+  if (work.actuator === 'in-place')
+    return {
+      actions: inPlaceActions(work, {
+        node: ctx.node,
+        jobs: ctx.jobs ?? [],
+        planId: ctx.planId,
+        now: ctx.now,
+        settings: ctx.options.inPlace,
+        perNodeMs: ctx.perNodeMs ?? 20 * 60_000,
+      }),
     };
   if (work.state === 'blocked' && work.evictOthers === true)
     return { actions: work.force === true ? deletions(ctx) : evictions(ctx) };

@@ -75,6 +75,8 @@ export function planStep(input: StepInput): RotateStep {
       planId: input.planId,
       now: input.now,
       options: input.options,
+      ...(input.jobs ? { jobs: input.jobs } : {}),
+      perNodeMs: input.policy.groups[w.group]?.perNodeMs ?? input.policy.perNodeMs,
     });
     if ('refused' in p) {
       work.push({ ...w, state: 'stuck', note: p.refused });

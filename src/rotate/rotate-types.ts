@@ -3,12 +3,16 @@
 // into actions, each carrying the exact API call it makes, so a dry run prints what --apply does.
 
 import type { GroupKind } from '../fleet/node-group.js';
+import type { InPlaceSettings } from './actuators/in-place.js';
+import type { StuckFrom } from './rotation-record.js';
 
-/** how a node is replaced; `drain` works for any node */
-export type Actuator = 'kops' | 'capi' | 'karpenter' | 'drain';
+/** how a node is replaced (`in-place`: renewed on the node instead); `drain` works for any node */
+export type Actuator = 'kops' | 'capi' | 'karpenter' | 'drain' | 'in-place';
 
 export interface LiveNode {
   name: string;
+  /** metadata.uid (names the in-place actuator's Job); absent when the edge did not say */
+  uid?: string;
   /** as `certdrift plan` names it: `kops/nodes`, `capi/md-0`, `none`, … */
   group: string;
   kind: GroupKind;
@@ -120,7 +124,11 @@ export type Step =
   | 'karpenter-delete'
   | 'record-handed-over'
   | 'delete-pod'
-  | 'record-stuck';
+  | 'record-stuck'
+  | 'create-renew-job'
+  | 'delete-renew-job'
+  | 'record-renewing'
+  | 'record-renewed';
 
 export interface RotateAction {
   node: string;
@@ -149,7 +157,8 @@ export type NodeState =
   | 'validating'
   | 'halted'
   | 'deferred'
-  | 'native';
+  | 'native'
+  | 'renewed';
 
 export interface NodeWork {
   node: string;
@@ -163,7 +172,7 @@ export interface NodeWork {
   /** blocked by refused pods while cordoned: the other pods are still evicted */
   evictOthers?: boolean;
   /** a timeout passed: the node's record is rewritten `stuck` this step */
-  recordStuck?: 'cordoned' | 'handed-over';
+  recordStuck?: StuckFrom;
   /** the node's tool has its own knob for this (a KubeadmControlPlane): certdrift does not act */
   native?: NativeKnob;
 }
@@ -205,4 +214,6 @@ export interface RotateOptions {
    * paused, over maxUnhealthy), delete the Machine so its MachineSet replaces it
    */
   capiDeleteMachine?: boolean;
+  /** the in-place actuator's Job settings (--in-place-image); absent: in-place is refused */
+  inPlace?: InPlaceSettings;
 }

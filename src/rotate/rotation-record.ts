@@ -7,10 +7,20 @@ export const ROTATION_ANNOTATION = 'certdrift.io/rotation';
 
 /**
  * cordoned: drain in progress; handed-over: the group's tool replaces it; drained: done, kept;
- * stuck: a timeout passed (`was` says in which state) — reported, never retried until a person
- * removes the annotation
+ * renewing: the in-place actuator's renew Job runs on it; renewed: its Job proved the renewal;
+ * stuck: a timeout passed or the renewal failed (`was` says in which state) — reported, never
+ * retried until a person removes the annotation
  */
-export const RECORD_STATES = ['cordoned', 'handed-over', 'drained', 'stuck'] as const;
+export const RECORD_STATES = [
+  'cordoned',
+  'handed-over',
+  'drained',
+  'stuck',
+  'renewing',
+  'renewed',
+] as const;
+/** the states a node can be stuck in */
+export type StuckFrom = 'cordoned' | 'handed-over' | 'renewing';
 export type RecordState = (typeof RECORD_STATES)[number];
 
 export interface RotationRecord {
@@ -19,7 +29,7 @@ export interface RotationRecord {
   /** when this state began (RFC 3339) */
   since: string;
   /** stuck only: the state that timed out */
-  was?: 'cordoned' | 'handed-over';
+  was?: StuckFrom;
 }
 
 export function formatRecord(r: RotationRecord): string {
@@ -52,7 +62,8 @@ export function parseRecord(
     return { problem: `${ROTATION_ANNOTATION} has an unknown state` };
   if (typeof o.since !== 'string' || Number.isNaN(Date.parse(o.since)))
     return { problem: `${ROTATION_ANNOTATION} has no valid time` };
-  const was = o.was === 'cordoned' || o.was === 'handed-over' ? o.was : undefined;
+  const was =
+    o.was === 'cordoned' || o.was === 'handed-over' || o.was === 'renewing' ? o.was : undefined;
   return {
     plan: o.plan,
     state: state as RecordState,

@@ -10,6 +10,7 @@
 import type { Fleet } from '../fleet/fleet.js';
 import type { PlanPolicy } from '../fleet/plan-policy.js';
 import { planStep, type RotateStep } from './plan-step.js';
+import type { LiveJob } from './actuators/in-place.js';
 import type { ActionOutcome } from './render-step.js';
 import type {
   ApiCall,
@@ -34,6 +35,8 @@ export interface RotateEdge {
     healthChecks: LiveMachineHealthCheck[];
     pausedClusters: string[];
   }>;
+  /** the Jobs in the rotator's namespace (the in-place actuator); absent: none listed */
+  listJobs?(namespace: string): Promise<LiveJob[]>;
   /**
    * One planned call. `guard`, when given, is asked before every attempt (the first and each
    * retry): a reason stops the call there, so a retried write never lands after it.
@@ -129,10 +132,13 @@ export async function runStep(edge: RotateEdge, s: StepSettings, now: Date): Pro
       (w.actuator === 'capi' ||
         (s.options.afterDrain === 'delete-node' && w.group.startsWith('capi/'))),
   );
+  const inPlace = s.options.inPlace;
+  const needJobs = inPlace !== undefined && first.work.some((w) => w.actuator === 'in-place');
   const extra = {
     nodeClaims: needClaims ? await edge.listNodeClaims() : [],
     machines: needMachines ? await edge.listMachines() : [],
     ...(needMachines ? await edge.listMachineHealthChecks() : {}),
+    ...(needJobs && edge.listJobs ? { jobs: await edge.listJobs(inPlace.namespace) } : {}),
   };
   const pods: LivePod[] = [];
   const listed = new Set<string>();

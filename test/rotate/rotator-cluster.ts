@@ -34,7 +34,7 @@ import {
 } from '../support/control-plane/index.js';
 import { install } from '../support/control-plane/install.js';
 
-export type Component = 'drain' | 'delete-node' | 'force' | 'capi' | 'karpenter';
+export type Component = 'drain' | 'delete-node' | 'force' | 'capi' | 'karpenter' | 'in-place';
 
 export const DAY_MS = 86_400_000;
 

@@ -12,6 +12,7 @@ import type { Fleet } from '../../fleet/fleet.js';
 import { groupOfNode, kindOfGroup } from '../../fleet/node-group.js';
 import { parseReportList } from '../../fleet/parse-certificate-facts.js';
 import { parseNodeList } from '../../fleet/parse-node-list.js';
+import type { LiveJob } from '../../rotate/actuators/in-place.js';
 import type { LeaseView } from '../../rotate/lease/lease-decision.js';
 import type {
   ApiCall,
@@ -23,6 +24,7 @@ import type {
   LivePod,
 } from '../../rotate/rotate-types.js';
 import { nodeInfoOf } from './map-objects.js';
+import { listRenewJobs } from './renew-jobs.js';
 import type { HttpCluster } from './http-cluster.js';
 import { KubeApi, messageOf } from './kube-api.js';
 import { ClusterError } from '../../model/cluster.js';
@@ -44,6 +46,7 @@ export function liveNodeOf(v: unknown): LiveNode {
   const group = groupOfNode(n.labels, n.annotations);
   return {
     name: n.name,
+    uid: n.uid,
     group,
     kind: kindOfGroup(group),
     labels: n.labels,
@@ -208,6 +211,11 @@ export class RotateClient {
       providerID: str(obj(c.status).providerID),
       deleting: typeof obj(c.metadata).deletionTimestamp === 'string',
     }));
+  }
+
+  /** the Jobs in the rotator's namespace (the in-place actuator's, and any of the same name) */
+  listJobs(namespace: string): Promise<LiveJob[]> {
+    return listRenewJobs(this.cluster, namespace);
   }
 
   async listMachines(): Promise<LiveMachine[]> {

@@ -26,6 +26,18 @@ import {
 } from '../rotate-wait.js';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** an image reference: registry/name[:tag][@digest], no spaces or control characters */
+const IMAGE = /^[A-Za-z0-9][A-Za-z0-9._\-/:@+]{0,511}$/;
+
+/** --in-place-image: the agent's image the in-place actuator's Jobs run */
+export function inPlaceImageOf(v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !IMAGE.test(v))
+    throw new UsageError(
+      '--in-place-image: expected an image reference such as ghcr.io/certdrift/certdrift:0.1.0',
+    );
+  return v;
+}
 
 /** --selector: passed to the API server as labelSelector (it judges the syntax: a 400 is exit 3) */
 export function selectorOf(v: unknown): string | undefined {
@@ -59,9 +71,10 @@ function optionsOf(values: Values, defaultDrainTimeoutMs: number): RotateOptions
 
 export const rotateCommand: CommandDef = {
   name: 'rotate',
-  summary: 'carry out the plan: drive kops, Cluster API, Karpenter or a drain (dry run; --apply)',
+  summary:
+    'carry out the plan: drive kops, Cluster API, Karpenter, a drain or an in-place renewal (dry run; --apply)',
   usage:
-    'certdrift rotate --kubernetes auto|KUBECONFIG|--nodes FILE --reports FILE [--pods FILE] [--selector LABELS] [--namespace NS] [--policy FILE] [--apply [--wait | --watch [--interval DURATION]]] [--actuator A] [--after-drain delete-node|none] [--force] [--delete-emptydir-data] [--capi-delete-machine] [--force-after DURATION] [--defer-while QUERY --prometheus-url URL] [-o text|json]',
+    'certdrift rotate --kubernetes auto|KUBECONFIG|--nodes FILE --reports FILE [--pods FILE] [--selector LABELS] [--namespace NS] [--policy FILE] [--apply [--wait | --watch [--interval DURATION]]] [--actuator A] [--in-place-image IMAGE] [--after-drain delete-node|none] [--force] [--delete-emptydir-data] [--capi-delete-machine] [--force-after DURATION] [--defer-while QUERY --prometheus-url URL] [-o text|json]',
   description: [
     'One step of the rotation: reads the cluster, recomputes the plan (as `certdrift plan`), and',
     'for the nodes due now — inside a window and within the group and cluster limits — prints',
@@ -70,7 +83,10 @@ export const rotateCommand: CommandDef = {
     'NAMESPACE/certdrift-rotate (taken over from another holder only after it expired) and acts.',
     'Actuators per group: kops (annotate kops.k8s.io/needs-update, print `kops rolling-update`),',
     'capi (annotate the Machine cluster.x-k8s.io/remediate-machine), karpenter (delete the',
-    'NodeClaim), drain (cordon, evict through policy/v1 Eviction honouring PodDisruptionBudgets,',
+    'NodeClaim), in-place (no replacement: a Job pinned to the node runs `certdrift renew --apply`',
+    "with the agent's image from --in-place-image; its proof is the node's validation, a failure",
+    'leaves the node stuck with the reason; refused on EKS/GKE/AKS and kops nodes), drain',
+    '(cordon, evict through policy/v1 Eviction honouring PodDisruptionBudgets,',
     "with kubectl drain's rules: a node with pods no controller recreates (--force), with emptyDir",
     '(--delete-emptydir-data) or annotated karpenter.sh/do-not-disrupt / safe-to-evict=false is',
     'refused, each pod named; --force-after never deletes a refused pod).',
@@ -115,7 +131,14 @@ export const rotateCommand: CommandDef = {
     actuator: {
       type: 'string',
       value: 'A',
-      description: 'kops, capi, karpenter or drain for every group',
+      description:
+        "kops, capi, karpenter, drain or in-place for every group (else the policy's groups.<g>.actuator, else the group's tool)",
+    },
+    'in-place-image': {
+      type: 'string',
+      value: 'IMAGE',
+      description:
+        "the agent DaemonSet's image, run by the in-place actuator's Jobs (needed for in-place)",
     },
     'after-drain': {
       type: 'string',
@@ -310,6 +333,8 @@ export const rotateCommand: CommandDef = {
         : ((values.kubernetes === 'auto' ? podNamespace() : null) ?? LEASE_NAMESPACE);
     if (!DNS_LABEL.test(namespace))
       throw new UsageError('--namespace: expected a namespace name (a DNS-1123 label)');
+    const image = inPlaceImageOf(values['in-place-image']);
+    if (image !== undefined) options.inPlace = { namespace, image };
     const client = new RotateClient(cluster, ua, selector !== undefined ? { selector } : {});
     const planId = planIdOf(
       JSON.stringify(policy),

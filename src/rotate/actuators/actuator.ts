@@ -16,6 +16,7 @@ import type {
   RotateAction,
   RotateOptions,
 } from '../rotate-types.js';
+import type { LiveJob } from './in-place.js';
 
 export interface NodeContext {
   node: LiveNode;
@@ -32,6 +33,10 @@ export interface NodeContext {
   planId: string;
   now: Date;
   options: RotateOptions;
+  /** the Jobs in the rotator's namespace (in-place only) */
+  jobs?: readonly LiveJob[];
+  /** the group's perNode time: the in-place Job's deadline */
+  perNodeMs?: number;
 }
 
 export type StartPlan = { actions: RotateAction[] } | { refused: string };
@@ -41,9 +46,10 @@ export type StartPlan = { actions: RotateAction[] } | { refused: string };
  *  - `drained`: its drain finished (the node stays, cordoned, recorded drained);
  *  - `node-gone`: its Node object is gone and its group is back to its size (kops, Cluster API);
  *  - `claim-gone`: its NodeClaim is gone and no pod that ran on it is left Pending (Karpenter
- *    does not replace a deleted NodeClaim one for one: a node count would wait forever).
+ *    does not replace a deleted NodeClaim one for one: a node count would wait forever);
+ *  - `job-complete`: its renew Job completed (in-place: the node stays, renewed and proven).
  */
-export type FinishedWhen = 'drained' | 'node-gone' | 'claim-gone';
+export type FinishedWhen = 'drained' | 'node-gone' | 'claim-gone' | 'job-complete';
 
 export interface ActuatorDef {
   name: Actuator;

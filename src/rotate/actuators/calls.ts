@@ -3,7 +3,12 @@
 // body) so a dry run prints what --apply does.
 
 import { podsToEvict } from '../drain-rules.js';
-import { formatRecord, ROTATION_ANNOTATION, type RecordState } from '../rotation-record.js';
+import {
+  formatRecord,
+  ROTATION_ANNOTATION,
+  type RecordState,
+  type StuckFrom,
+} from '../rotation-record.js';
 import type { ApiCall, LivePod, RotateAction } from '../rotate-types.js';
 import type { NodeContext } from './actuator.js';
 
@@ -15,11 +20,7 @@ export const nodePath = (name: string): string => `/api/v1/nodes/${encodeURIComp
 export const podPath = (p: LivePod): string =>
   `/api/v1/namespaces/${encodeURIComponent(p.namespace)}/pods/${encodeURIComponent(p.name)}`;
 
-export function recordValue(
-  ctx: NodeContext,
-  state: RecordState,
-  was?: 'cordoned' | 'handed-over',
-): string {
+export function recordValue(ctx: NodeContext, state: RecordState, was?: StuckFrom): string {
   return formatRecord({
     plan: ctx.planId,
     state,
@@ -28,11 +29,7 @@ export function recordValue(
   });
 }
 
-export function recordCall(
-  ctx: NodeContext,
-  state: RecordState,
-  was?: 'cordoned' | 'handed-over',
-): ApiCall {
+export function recordCall(ctx: NodeContext, state: RecordState, was?: StuckFrom): ApiCall {
   return {
     method: 'PATCH',
     path: nodePath(ctx.node.name),

@@ -6,6 +6,7 @@ import type { Actuator } from '../rotate-types.js';
 import type { ActuatorDef } from './actuator.js';
 import { capiActuator } from './capi.js';
 import { drainActuator } from './drain.js';
+import { inPlaceActuator } from './in-place.js';
 import { karpenterActuator } from './karpenter.js';
 import { kopsActuator } from './kops.js';
 
@@ -14,6 +15,7 @@ export const ACTUATORS: Readonly<Record<Actuator, ActuatorDef>> = {
   capi: capiActuator,
   karpenter: karpenterActuator,
   drain: drainActuator,
+  'in-place': inPlaceActuator,
 };
 
 export const ACTUATOR_NAMES = Object.keys(ACTUATORS) as Actuator[];

@@ -68,7 +68,11 @@ const COUNTED: ReadonlySet<NodeState> = new Set([
   'stuck',
   'blocked',
   'drained',
+  'renewed',
 ]);
+
+/** done by this plan and kept: drained (the group replaces it later) or renewed in place */
+const FINISHED: ReadonlySet<NodeState> = new Set(['drained', 'renewed']);
 
 function currentOf(run: StepRun): string {
   const acted = run.outcomes.filter((o) => o.result !== 'planned');
@@ -118,7 +122,7 @@ export async function drive(
     // its group valid again — the replacement joined and is Ready (validateGroup).
     for (const [node, since] of startedAt) {
       if (done.has(node)) continue;
-      if (byNode.get(node)?.state === 'drained') {
+      if (FINISHED.has(byNode.get(node)?.state ?? 'gone')) {
         done.add(node);
         finishedMs.push(t - since);
       } else if (!live.has(node) && !gone.has(node))
@@ -135,7 +139,7 @@ export async function drive(
     }
     for (const w of run.step.work) {
       if (IN_FLIGHT.has(w.state) && !startedAt.has(w.node)) startedAt.set(w.node, t);
-      if (w.state === 'drained' && !startedAt.has(w.node)) done.add(w.node);
+      if (FINISHED.has(w.state) && !startedAt.has(w.node)) done.add(w.node);
     }
     const flying = run.step.work.filter((w) => IN_FLIGHT.has(w.state)).length;
     parallel = Math.max(parallel, flying);
