@@ -232,11 +232,12 @@ test('karpenter: two NodeClaims with the node providerID are not ours to choose'
 });
 
 test('the registry: every actuator one file, a name, how it is known finished; only kops surges', () => {
-  assert.deepEqual([...ACTUATOR_NAMES].sort(), ['capi', 'drain', 'karpenter', 'kops']);
+  assert.deepEqual([...ACTUATOR_NAMES].sort(), ['capi', 'drain', 'in-place', 'karpenter', 'kops']);
   for (const n of ACTUATOR_NAMES) assert.equal(actuatorDef(n).name, n);
   assert.deepEqual(
     ACTUATOR_NAMES.filter((n) => actuatorDef(n).surges),
     ['kops'],
   );
   assert.equal(actuatorDef('karpenter').finishedWhen, 'claim-gone');
+  assert.equal(actuatorDef('in-place').finishedWhen, 'job-complete');
 });
