@@ -23,15 +23,14 @@ import {
 import { CHART, helmKitCrds, helmTemplate, requireHelm, runHelm } from '../support/helm.js';
 import { needKubectl } from '../cluster/setup.js';
 
-const ACTUATORS = ['drain', 'delete-node', 'force', 'capi', 'karpenter'];
+// Every kustomize actuator component has its chart toggle (rotator.actuators.<camelCase>): a new
+// component without one fails the toggle test below, not a user's upgrade.
+const ACTUATORS = readdirSync(join(REPO_ROOT, 'deploy/rotator/actuators')).sort();
+const actuatorKey = (a: string): string => a.replace(/-(.)/g, (_, c: string) => c.toUpperCase());
 const ALL_ON = [
   'monitoring.enabled=true',
   'rotator.enabled=true',
-  'rotator.actuators.drain=true',
-  'rotator.actuators.deleteNode=true',
-  'rotator.actuators.force=true',
-  'rotator.actuators.capi=true',
-  'rotator.actuators.karpenter=true',
+  ...ACTUATORS.map((a) => `rotator.actuators.${actuatorKey(a)}=true`),
   'fleet.enabled=true',
   'fleet.approveKubeletServing=true',
   'certManagerTls.enabled=true',
@@ -134,10 +133,7 @@ test('each toggle renders the objects of its kustomize base or component', (t) =
     },
     { set: ['rotator.enabled=true'], resources: ['base', 'rotator'], components: [] },
     ...ACTUATORS.map((a) => ({
-      set: [
-        'rotator.enabled=true',
-        `rotator.actuators.${a.replace(/-(.)/g, (_, c: string) => c.toUpperCase())}=true`,
-      ],
+      set: ['rotator.enabled=true', `rotator.actuators.${actuatorKey(a)}=true`],
       resources: ['base', 'rotator'],
       components: [`rotator/actuators/${a}`],
     })),
@@ -293,6 +289,16 @@ test('values.schema.json refuses bad values before anything renders', (t) => {
     ['image.digest=sha256:1234', /digest/],
     ['rotator.forceAfter=soon', /forceAfter/],
     ['agent.extraArgs[0]=$(rm -rf /)', /extraArgs/],
+    // the chart's own selector label and AppArmor annotation: a duplicate key, a pod unselected
+    // (helm names the key, at a path of its own: santhosh-tekuri/jsonschema's propertyNames)
+    [
+      'agent.podLabels.app\\.kubernetes\\.io/name=other',
+      /propertyName 'app\.kubernetes\.io\/name'/,
+    ],
+    [
+      'agent.podAnnotations.container\\.apparmor\\.security\\.beta\\.kubernetes\\.io/certdrift=runtime/default',
+      /propertyName 'container\.apparmor\.security\.beta\.kubernetes\.io\/certdrift'/,
+    ],
   ] as const) {
     const r = runHelm(helm, ['template', 'certdrift', CHART, '-n', 'certdrift', '--set', set]);
     assert.notEqual(r.status, 0, `${set} was accepted`);
@@ -323,7 +329,13 @@ test('values.schema.json refuses bad values before anything renders', (t) => {
     CHART,
     '-n',
     'certdrift',
-    ...sets(['agent.port=9800', 'rotator.forceAfter=45m', 'agent.extraArgs[0]=--interval=10m']),
+    ...sets([
+      'agent.port=9800',
+      'rotator.forceAfter=45m',
+      'agent.extraArgs[0]=--interval=10m',
+      'agent.podLabels.team=sre',
+      'agent.podAnnotations.example\\.com/owner=sre',
+    ]),
   ]);
   assert.equal(r.status, 0, r.stderr);
 });
