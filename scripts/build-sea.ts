@@ -194,7 +194,22 @@ export async function buildSea(
       arm64: join(node24Bin('arm64'), 'node'),
     };
     const nodeVersion = execFileSync(nodes.amd64, ['--version'], { encoding: 'utf8' }).trim();
+    const seaConfig = JSON.stringify({
+      main: 'certdrift.cjs',
+      output: 'sea-prep.blob',
+      disableExperimentalSEAWarning: true,
+      // NODE_OPTIONS is ignored: a user's settings for their own Node.js work (--require,
+      // --inspect, a heap limit) never reach certdrift, which ships its own node
+      execArgvExtension: 'none',
+      useSnapshot: false,
+      useCodeCache: false, // a code cache is per architecture; this blob serves both
+      assets: Object.fromEntries(Object.keys(SEA_ASSETS).map((name) => [name, name])),
+    });
+    // Everything the executables are made of, this recipe included: a changed SEA setting or
+    // step rebuilds them instead of reusing the previous ones.
     const key = createHash('sha256')
+      .update(seaConfig)
+      .update(readFileSync(fileURLToPath(import.meta.url)))
       .update(readFileSync(bundle))
       .update(
         Object.values(SEA_ASSETS)
@@ -225,17 +240,7 @@ export async function buildSea(
     // directory's random name in it would make every build differ.
     for (const [name, file] of Object.entries(SEA_ASSETS))
       copyFileSync(join(REPO, file), join(work, name));
-    writeFileSync(
-      config,
-      JSON.stringify({
-        main: 'certdrift.cjs',
-        output: 'sea-prep.blob',
-        disableExperimentalSEAWarning: true,
-        useSnapshot: false,
-        useCodeCache: false, // a code cache is per architecture; this blob serves both
-        assets: Object.fromEntries(Object.keys(SEA_ASSETS).map((name) => [name, name])),
-      }),
-    );
+    writeFileSync(config, seaConfig);
     execFileSync(nodes.amd64, ['--experimental-sea-config', config], {
       cwd: work,
       stdio: ['ignore', 'ignore', 'pipe'],

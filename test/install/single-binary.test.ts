@@ -85,6 +85,14 @@ test('the amd64 binary is one file: it runs --version and a file scan from an em
   assert.equal(v.stderr, '');
   assert.equal(v.status, 0);
   assert.equal(v.stdout, `certdrift ${VERSION}\n`);
+  // A binary is not a node: the NODE_OPTIONS of someone's own Node.js work (a --require of a
+  // file not there, an inspector, a heap limit) must not reach it (SEA execArgvExtension none).
+  for (const opts of ['--require /nonexistent/preload.js', '--max-old-space-size=1'])
+    assert.deepEqual(
+      runAlone(exe, ['--version'], { NODE_OPTIONS: opts }),
+      { status: 0, stdout: `certdrift ${VERSION}\n`, stderr: '' },
+      `NODE_OPTIONS=${opts}`,
+    );
   assert.ok(kops);
   const scan = runAlone(exe, fileScan(kops.tree.root));
   assert.equal(scan.status, 0, scan.stderr);
