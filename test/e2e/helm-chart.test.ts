@@ -26,6 +26,7 @@ import { needKubectl } from '../cluster/setup.js';
 // Every kustomize actuator component has its chart toggle (rotator.actuators.<camelCase>): a new
 // component without one fails the toggle test below, not a user's upgrade.
 const ACTUATORS = readdirSync(join(REPO_ROOT, 'deploy/rotator/actuators')).sort();
+const AFTER_DRAIN = ['delete-node', 'force'];
 const actuatorKey = (a: string): string => a.replace(/-(.)/g, (_, c: string) => c.toUpperCase());
 const ALL_ON = [
   'monitoring.enabled=true',
@@ -132,11 +133,18 @@ test('each toggle renders the objects of its kustomize base or component', (t) =
       components: ['components/prometheus-release'],
     },
     { set: ['rotator.enabled=true'], resources: ['base', 'rotator'], components: [] },
-    ...ACTUATORS.map((a) => ({
-      set: ['rotator.enabled=true', `rotator.actuators.${actuatorKey(a)}=true`],
-      resources: ['base', 'rotator'],
-      components: [`rotator/actuators/${a}`],
-    })),
+    // delete-node and force act after a drain: the schema wants drain with them
+    ...ACTUATORS.map((a) => {
+      const withDrain = AFTER_DRAIN.includes(a) ? ['drain'] : [];
+      return {
+        set: [
+          'rotator.enabled=true',
+          ...[...withDrain, a].map((x) => `rotator.actuators.${actuatorKey(x)}=true`),
+        ],
+        resources: ['base', 'rotator'],
+        components: [...withDrain, a].map((x) => `rotator/actuators/${x}`),
+      };
+    }),
     { set: ['fleet.enabled=true'], resources: ['base', 'fleet'], components: [] },
     {
       set: ['fleet.enabled=true', 'fleet.approveKubeletServing=true'],
@@ -289,6 +297,9 @@ test('values.schema.json refuses bad values before anything renders', (t) => {
     ['image.digest=sha256:1234', /digest/],
     ['rotator.forceAfter=soon', /forceAfter/],
     ['agent.extraArgs[0]=$(rm -rf /)', /extraArgs/],
+    // the actuators that finish a drain, without drain
+    ['rotator.actuators.deleteNode=true', /actuators\/drain.*must be true/],
+    ['rotator.actuators.force=true', /actuators\/drain.*must be true/],
     // the chart's own selector label and AppArmor annotation: a duplicate key, a pod unselected
     // (helm names the key, at a path of its own: santhosh-tekuri/jsonschema's propertyNames)
     [
