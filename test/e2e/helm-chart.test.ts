@@ -316,6 +316,19 @@ test('values.schema.json refuses bad values before anything renders', (t) => {
     assert.match(r.stderr, /schema/i, set);
     assert.match(r.stderr, path, set);
   }
+  // a value the templates write into YAML cannot add fields of its own (a newline, then a key)
+  const injected = runHelm(helm, [
+    'template',
+    'certdrift',
+    CHART,
+    '-n',
+    'certdrift',
+    '--set-json',
+    `agent.priorityClassName=${JSON.stringify('x\n      hostIPC: true')}`,
+  ]);
+  assert.notEqual(injected.status, 0, injected.stdout.slice(0, 500));
+  assert.match(injected.stderr, /schema[\s\S]*priorityClassName/);
+  assert.doesNotMatch(injected.stdout, /hostIPC/);
   // the chart's Namespace object would relabel a shared namespace privileged: refused
   for (const ns of ['default', 'kube-system']) {
     const r = runHelm(helm, ['template', 'certdrift', CHART, '--namespace', ns]);
