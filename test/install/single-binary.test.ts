@@ -122,8 +122,11 @@ test('the binary reads the CRI proto from its own assets: a scan of a real conta
     '-o',
     'json',
   ];
-  const scan = runAlone(b.binaries.amd64, args);
-  const reference = runCli(args);
+  // Both in a PID namespace of their own: the host's processes (other tests' control plane and
+  // lab containers run beside this one) are not this tree's, and must not change the result.
+  const alone = ['--pid', '--fork', '--mount-proc'];
+  const scan = runAlone('unshare', [...alone, b.binaries.amd64, ...args]);
+  const reference = runCli(args, { via: ['unshare', ...alone] });
   assert.equal(scan.stderr, '');
   assert.equal(scan.status, reference.status, reference.stderr);
   assert.equal(scan.status, 0, scan.stdout.slice(0, 3000));

@@ -38,9 +38,11 @@ export interface CliResult {
 /** Runs the built CLI (`npm run build` first; the test gate does). */
 export function runCli(
   args: string[],
-  opts: { env?: Record<string, string>; input?: string } = {},
+  opts: { env?: Record<string, string>; input?: string; via?: string[] } = {},
 ): CliResult {
-  const res = spawnSync(process.execPath, [BIN, ...args], {
+  const [cmd, ...pre] = opts.via ?? [process.execPath];
+  const argv = opts.via ? [...pre, process.execPath, BIN, ...args] : [BIN, ...args];
+  const res = spawnSync(cmd ?? process.execPath, argv, {
     encoding: 'utf8',
     env: { PATH: process.env.PATH ?? '', ...opts.env },
     maxBuffer: 256 * 1024 * 1024,
