@@ -88,11 +88,16 @@ export class ScanWorker {
   ) {}
 
   private start(): ChildProcess {
-    const child = fork(fileURLToPath(new URL('./agent-scan-worker.js', import.meta.url)), [], {
-      execArgv: WORKER_V8_FLAGS,
-      serialization: 'advanced',
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
+    // the argument is agent-scan-worker.ts's WORKER_ARGUMENT (not imported: that module loads the scan)
+    const child = fork(
+      fileURLToPath(new URL('./agent-scan-worker.js', import.meta.url)),
+      ['--certdrift-scan-worker'],
+      {
+        execArgv: WORKER_V8_FLAGS,
+        serialization: 'advanced',
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      },
+    );
     // Between scans the worker never keeps the agent alive (the agent's server does while it
     // runs); when the agent exits, the worker sees its channel close and exits too.
     child.unref();
