@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { REPO } from '../test/support/scan.js';
-import { runMany } from './measure.js';
+import { runInterleaved, runMany } from './measure.js';
 
 export interface GoReference {
   go: string;
@@ -16,8 +16,16 @@ export interface GoReference {
   peakRssMb: number;
 }
 
-/** null (with the reason logged) when Go is not installed. */
-export function benchGo(tree: string, runs: number, log: (s: string) => void): GoReference | null {
+/**
+ * null (with the reason logged) when Go is not installed. With `versus` (certdrift's command),
+ * the two are timed interleaved and certdrift's figures come back too.
+ */
+export function benchGo(
+  tree: string,
+  runs: number,
+  log: (s: string) => void,
+  versus?: string[],
+): (GoReference & { versus?: ReturnType<typeof runMany> }) | null {
   const version = spawnSync('go', ['version'], { encoding: 'utf8' });
   if (version.status !== 0) {
     log('skipping the Go reference scanner: `go` not found (apt-get install golang-go)');
@@ -35,8 +43,11 @@ export function benchGo(tree: string, runs: number, log: (s: string) => void): G
   log(
     `Go reference (${version.stdout.trim()}) sees ${certificates} certificates; timing ${runs} runs…`,
   );
-  const r = runMany([bin, tree], runs);
+  const [r, other] = versus
+    ? runInterleaved([bin, tree], versus, runs)
+    : [runMany([bin, tree], runs), undefined];
   return {
+    ...(other ? { versus: other } : {}),
     go: version.stdout.trim(),
     certificates,
     medianMs: r.medianMs,
