@@ -73,8 +73,10 @@ export class AgentScanner {
     return o;
   }
 
+  /** At shutdown: the worker stopped, the in-process state (its directory watches) dropped. */
   stop(): void {
     this.worker.stop();
+    if (this.inProcess) void this.forget(false);
   }
 
   private async scanHere(
