@@ -1,10 +1,11 @@
 // Issue #11: the cold scan against a Go-stdlib scanner of the same tree (bench/go-walker), built
-// here with Debian's golang-go when `go` is on PATH, timed in the same run as certdrift.
+// here with the `go` on PATH, timed in the same run as certdrift. Since issue #25 it does the same
+// per-certificate work as `scan -o json` (SANs, status, one indented document written at the end).
 
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { REPO } from '../test/support/scan.js';
-import { runMany } from './measure.js';
+import { runInterleaved, runMany } from './measure.js';
 
 export interface GoReference {
   go: string;
@@ -15,8 +16,16 @@ export interface GoReference {
   peakRssMb: number;
 }
 
-/** null (with the reason logged) when Go is not installed. */
-export function benchGo(tree: string, runs: number, log: (s: string) => void): GoReference | null {
+/**
+ * null (with the reason logged) when Go is not installed. With `versus` (certdrift's command),
+ * the two are timed interleaved and certdrift's figures come back too.
+ */
+export function benchGo(
+  tree: string,
+  runs: number,
+  log: (s: string) => void,
+  versus?: string[],
+): (GoReference & { versus?: ReturnType<typeof runMany> }) | null {
   const version = spawnSync('go', ['version'], { encoding: 'utf8' });
   if (version.status !== 0) {
     log('skipping the Go reference scanner: `go` not found (apt-get install golang-go)');
@@ -29,12 +38,16 @@ export function benchGo(tree: string, runs: number, log: (s: string) => void): G
   });
   if (build.status !== 0) throw new Error(`go build failed: ${build.stderr}`);
   const check = spawnSync(bin, [tree], { encoding: 'utf8', maxBuffer: 1 << 30 });
-  const certificates = check.stdout.split('\n').filter((l) => l !== '').length;
+  const certificates = (JSON.parse(check.stdout) as { certificates: unknown[] }).certificates
+    .length;
   log(
     `Go reference (${version.stdout.trim()}) sees ${certificates} certificates; timing ${runs} runs…`,
   );
-  const r = runMany([bin, tree], runs);
+  const [r, other] = versus
+    ? runInterleaved([bin, tree], versus, runs)
+    : [runMany([bin, tree], runs), undefined];
   return {
+    ...(other ? { versus: other } : {}),
     go: version.stdout.trim(),
     certificates,
     medianMs: r.medianMs,

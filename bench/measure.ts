@@ -39,6 +39,37 @@ export function median(xs: number[]): number {
   return s.length % 2 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
 }
 
+type Summary = ReturnType<typeof summarize>;
+
+function summarize(samples: Sample[]): {
+  samples: Sample[];
+  medianMs: number;
+  minMs: number;
+  medianCpuMs: number;
+  peakRssMb: number;
+} {
+  return {
+    samples,
+    medianMs: median(samples.map((s) => s.wallMs)),
+    minMs: Math.min(...samples.map((s) => s.wallMs)),
+    medianCpuMs: median(samples.map((s) => s.cpuMs)),
+    peakRssMb: Math.max(...samples.map((s) => s.peakRssMb)),
+  };
+}
+
+/** A, B, A, B…: on a shared machine the load of each minute hits both sides alike (issue #25). */
+export function runInterleaved(a: string[], b: string[], runs: number): [Summary, Summary] {
+  measure(a);
+  measure(b);
+  const sa: Sample[] = [];
+  const sb: Sample[] = [];
+  for (let i = 0; i < runs; i++) {
+    sa.push(measure(a));
+    sb.push(measure(b));
+  }
+  return [summarize(sa), summarize(sb)];
+}
+
 export function runMany(
   cmd: string[],
   runs: number,

@@ -4,7 +4,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { BIN, REPO } from '../test/support/scan.js';
 import { ensureTree, expectedCertificates, fileCount } from './node-tree.js';
@@ -14,9 +14,13 @@ import { benchAgent, benchCycles } from './agent.js';
 import { missingTools } from '../src/lab/containerd.js';
 import { benchPlan, planRows } from './plan.js';
 import { benchGo } from './go-reference.js';
+import { agentNodesRows, benchAgentNodes } from './agent-nodes.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
-/** `BENCH_ONLY=scan,go,agent` runs some parts only: scan, go, openssl, drift, agent, cycles, plan */
+/**
+ * `BENCH_ONLY=scan,go,agent` runs some parts only: scan, go, openssl, drift, agent, nodes (the
+ * agent on typical nodes), cycles, plan
+ */
 const ONLY = process.env.BENCH_ONLY?.split(',');
 const want = (part: string): boolean =>
   (ONLY === undefined || ONLY.includes(part)) &&
@@ -55,8 +59,9 @@ async function main(): Promise<void> {
 
   const skipped = { samples: [], medianMs: NaN, minMs: NaN, medianCpuMs: NaN, peakRssMb: NaN };
   log(`timing scan -o json (${RUNS} runs)…`);
-  const scan = want('scan') ? runMany(scanCmd, RUNS) : skipped;
-  const go = want('go') ? benchGo(tree, RUNS, log) : null;
+  // with the Go reference: interleaved with it, run for run (the machine may be shared)
+  const go = want('go') ? benchGo(tree, RUNS, log, want('scan') ? scanCmd : undefined) : null;
+  const scan = go?.versus ?? (want('scan') ? runMany(scanCmd, RUNS) : skipped);
   if (go && go.certificates !== check.summary.certificates)
     throw new Error(
       `Go reference saw ${go.certificates} certificates, certdrift ${check.summary.certificates}`,
@@ -84,6 +89,10 @@ async function main(): Promise<void> {
     'agent: rescans, 20 concurrent scrapers on the 10,000-certificate tree, then 1,000 scan cycles…',
   );
   const agent = want('agent') ? await benchAgent(tree, log) : null;
+  log(
+    'agent on typical nodes (kops worker, kubeadm control plane): PSS, --scan-worker auto vs always…',
+  );
+  const nodes = want('nodes') ? await benchAgentNodes(Math.min(RUNS, 5), log) : null;
   const cycles = want('cycles')
     ? benchCycles(1000)
     : { heapStartMb: NaN, heapEndMb: NaN, rssStartMb: NaN, rssEndMb: NaN, cycles: 0 };
@@ -109,10 +118,13 @@ async function main(): Promise<void> {
       runs: RUNS,
     },
     goReference: go && {
-      ...go,
+      ...{ ...go, versus: undefined },
       wallRatio: scan.medianMs / go.medianMs,
       cpuRatio: scan.medianCpuMs / go.medianCpuMs,
+      memoryRatio: scan.peakRssMb / go.peakRssMb,
     },
+    agentNodes: nodes,
+    loadavg: loadavg(),
     scanTable: {
       medianMs: table.medianMs,
       minMs: table.minMs,
@@ -134,7 +146,7 @@ async function main(): Promise<void> {
       `|---|---|---|`,
       `| \`certdrift scan -o json\`, ${results.tree.certificates} certs / ${results.tree.files} files | ${f(scan.medianMs)} ms (min ${f(scan.minMs)}), CPU ${f(scan.medianCpuMs)} ms | ${f(scan.peakRssMb)} MB |`,
       go
-        ? `| Go reference (${go.go}), same tree | ${f(go.medianMs)} ms (min ${f(go.minMs)}), CPU ${f(go.medianCpuMs)} ms — certdrift/Go: wall ${(scan.medianMs / go.medianMs).toFixed(2)}×, CPU ${(scan.medianCpuMs / go.medianCpuMs).toFixed(2)}× | ${f(go.peakRssMb)} MB |`
+        ? `| Go reference (${go.go}), same tree | ${f(go.medianMs)} ms (min ${f(go.minMs)}), CPU ${f(go.medianCpuMs)} ms — certdrift/Go: wall ${(scan.medianMs / go.medianMs).toFixed(2)}× (min ${(scan.minMs / go.minMs).toFixed(2)}×), CPU ${(scan.medianCpuMs / go.medianCpuMs).toFixed(2)}× | ${f(go.peakRssMb)} MB — certdrift/Go ${(scan.peakRssMb / go.peakRssMb).toFixed(2)}× |`
         : '| Go reference | skipped | |',
       `| \`certdrift scan\` (table) | ${f(table.medianMs)} ms (min ${f(table.minMs)}) | ${f(table.peakRssMb)} MB |`,
       `| \`certdrift --version\` | ${f(version.medianMs)} ms | ${f(version.peakRssMb)} MB |`,
@@ -146,6 +158,7 @@ async function main(): Promise<void> {
             `| agent (${agent.node}) \`/metrics\`, 20 concurrent plain scrapers | p50 ${agent.plain.p50Ms.toFixed(1)} ms, p99 ${agent.plain.p99Ms.toFixed(1)} ms (floor, a static buffer from node:http: p50 ${agent.plainFloor.p50Ms.toFixed(1)}, p99 ${agent.plainFloor.p99Ms.toFixed(1)} ms) | |`,
           ]
         : []),
+      ...(nodes ? agentNodesRows(nodes) : []),
       `| agent, ${cycles.cycles} scan cycles | heap ${cycles.heapStartMb.toFixed(1)} → ${cycles.heapEndMb.toFixed(1)} MB | RSS ${f(cycles.rssStartMb)} → ${f(cycles.rssEndMb)} MB |`,
       drift
         ? `| \`certdrift scan\` with drift, ${PODS} containers × ${MOUNTS_PER_POD} mounts (real containerd) | ${f(drift.medianMs)} ms (min ${f(drift.minMs)}) | ${f(drift.peakRssMb)} MB |`
@@ -153,6 +166,10 @@ async function main(): Promise<void> {
       ...(plan ? planRows(plan) : []),
       '',
       `certdrift is ${results.opensslLoop.ratio.toFixed(0)}× faster than the openssl loop, which also reads only the first certificate of each file and none of the kubeconfigs.`,
+      '',
+      `Node ${process.version}; load average at the end ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
       '',
     ].join('\n'),
   );

@@ -180,8 +180,25 @@ export async function scanOnce(d: ScanWorkerData): Promise<ScanOutcome> {
   return slim(outcome, d);
 }
 
+/**
+ * Drops everything kept between scans (the parse cache and its change watch, the last ledger,
+ * findings and families): the agent calls it when it hands its scans from its own process to a
+ * worker process (agent-scanner.ts), so the memory goes with them.
+ */
+export function forgetScans(): void {
+  memory?.files?.close();
+  memory = undefined;
+  ledger = undefined;
+  lastFindings = undefined;
+  rendered = undefined;
+}
+
+/** The argument ScanWorker forks this file with: an agent forked with IPC (a test, a supervisor)
+ * that imports this module for an in-process scan must not start answering as a worker. */
+export const WORKER_ARGUMENT = '--certdrift-scan-worker';
+
 // Only as a forked worker (with an IPC channel) does it listen; imported, it only exports.
-if (process.send) serve();
+if (process.send && process.argv[2] === WORKER_ARGUMENT) serve();
 
 function serve(): void {
   silenceLibraryWarnings();

@@ -95,7 +95,7 @@ test('agent: readyz, metrics, SIGTERM', async () => {
 
 test('agent rescans: one worker keeps the parse cache; unchanged files are reused, a rotation is seen at the next scan', async () => {
   const node = await buildKopsNode();
-  const agent = startAgent(node.tree.root, 7);
+  const agent = startAgent(node.tree.root, 7, ['--scan-worker', 'always']);
   const { child, metric } = agent;
   const until = async (what: string, ok: () => Promise<boolean>): Promise<void> => {
     for (let i = 0; i < 150; i++) {

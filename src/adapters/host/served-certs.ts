@@ -31,7 +31,7 @@ import { localAddresses, readListeningProcesses } from './listeners.js';
 import { STATIC_POD_DIRS, readStaticPodManifests } from '../../node/sources/static-pods.js';
 import { openNodeFiles } from './node-files.js';
 import { ProcFs } from './procfs.js';
-import { probeServedCertificate } from './tls-probe.js';
+import type { ProbeTarget, ProbeResult } from './tls-probe.js';
 
 export interface ServedProbeConfig {
   hostRoot: string;
@@ -174,6 +174,7 @@ async function probedFact(
   files: NodeFiles,
   cfg: ServedProbeConfig,
   d: Dial,
+  probeServedCertificate: (t: ProbeTarget) => Promise<ProbeResult>,
 ): Promise<ServedCertificate> {
   const e = d.endpoint;
   const probe = await probeServedCertificate({
@@ -217,7 +218,12 @@ export async function probeServedCertificates(
     cfg.localAddresses ?? localAddresses(),
     cfg.maxEndpoints ?? MAX_ENDPOINTS,
   );
-  const probed = await mapBounded(plan.dial, PROBE_CONCURRENCY, (d) => probedFact(files, cfg, d));
+  if (plan.dial.length === 0) return plan.skipped.map(skippedFact);
+  // node:tls (~7 MB of RSS once loaded) only on a node with something to dial (issue #25)
+  const { probeServedCertificate } = await import('./tls-probe.js');
+  const probed = await mapBounded(plan.dial, PROBE_CONCURRENCY, (d) =>
+    probedFact(files, cfg, d, probeServedCertificate),
+  );
   return [...probed, ...plan.skipped.map(skippedFact)];
 }
 

@@ -10,6 +10,7 @@ import { AgentMetrics, type ScanOutcome } from '../../agent/metrics.js';
 import { LedgerRecorder } from '../../agent/ledger-recorder.js';
 import { ledgerPath, readLedgerFile, writeLedgerFile } from '../../adapters/host/ledger-file.js';
 import { ScanWorker } from '../agent-scan-in-worker.js';
+import { AgentScanner, DEFAULT_MAX_IN_PROCESS } from '../agent-scanner.js';
 import { agentServer, stopServer } from '../../agent/server.js';
 import type { MetricsAccess } from '../../agent/metrics-access.js';
 import { ServingTls } from '../../agent/serving-tls.js';
@@ -168,8 +169,20 @@ async function runAgent(values: Values, positionals: string[], io: Io): Promise<
           log,
         );
   // Scans run in a worker process that keeps the parse cache between them and is recycled when
-  // its memory grows: the agent's own memory stays flat (BENCHMARKS.md, issue #11).
-  const worker = new ScanWorker(undefined, Math.max(60_000, 2 * intervalS * 1000));
+  // its memory grows: the agent's own memory stays flat (BENCHMARKS.md, issue #11) — on a node
+  // with many certificates. On a typical node they run in the agent's own process after the
+  // first scan: a second process would double the pod's memory (issue #25, agent-scanner.ts).
+  const scanTimeoutMs = Math.max(60_000, 2 * intervalS * 1000);
+  const scanWorker = values['scan-worker'] ?? 'auto';
+  if (scanWorker !== 'auto' && scanWorker !== 'always')
+    throw new UsageError(
+      `--scan-worker: expected auto or always, got ${JSON.stringify(scanWorker)}`,
+    );
+  const worker = new AgentScanner(
+    new ScanWorker(undefined, scanTimeoutMs),
+    scanTimeoutMs,
+    scanWorker === 'always' ? 0 : DEFAULT_MAX_IN_PROCESS,
+  );
   const loop = new AgentLoop(
     {
       scan: async () => {
@@ -302,6 +315,12 @@ export const agentCommand: CommandDef = {
       type: 'boolean',
       description:
         'skip the TLS handshakes with local serving endpoints (served-certificate metrics, SERVED_STALE)',
+    },
+    'scan-worker': {
+      type: 'string',
+      value: 'WHEN',
+      description: `where scans run: auto (the first in a worker process, which is kept only on a node with more than ${String(DEFAULT_MAX_IN_PROCESS)} certificates; the agent's own process otherwise), or always (a kept worker process)`,
+      shownDefault: 'auto',
     },
     'x509-compat': {
       type: 'boolean',

@@ -1,6 +1,7 @@
 // `certdrift scan`: inventory every certificate a node's Kubernetes components use, with expiry,
 // status and the node's certificate deadline.
 
+import { once } from 'node:events';
 import { stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { thresholdsOf } from '../config/scan-config.js';
@@ -8,6 +9,7 @@ import { buildScanReport, COLOR, PLAIN, renderScanTable } from '../../node/rende
 import type { CommandDef, Io, OptionDef, Values } from '../command.js';
 import { UsageError, useColor } from '../command.js';
 import { OperationalError } from '../errors.js';
+import { jsonChunks } from '../../model/json-chunks.js';
 import { assessThisNode } from '../node-scan.js';
 import { loadScanConfig, SCAN_OPTIONS } from '../scan-options.js';
 
@@ -74,8 +76,14 @@ async function runScan(values: Values, positionals: string[], io: Io): Promise<n
       ? values['node-name']
       : (io.env.NODE_NAME ?? hostname());
   const report = buildScanReport(inventory, assessment, now, thresholdsOf(config), nodeName);
-  if (config.output === 'json') io.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  // in chunks, never one 10 MB string on top of the scan's heap (issue #25); the same bytes
+  if (config.output === 'json') await writeChunks(io.stdout, jsonChunks(report));
   else if (config.output === 'yaml') io.stdout.write((await import('yaml')).stringify(report));
   else io.stdout.write(renderScanTable(report, useColor(config.color, io) ? COLOR : PLAIN));
   return report.summary.exitCode;
+}
+
+/** Writes chunks, waiting for `drain` whenever the stream's buffer is full. */
+async function writeChunks(out: NodeJS.WritableStream, chunks: Iterable<string>): Promise<void> {
+  for (const c of chunks) if (!out.write(c)) await once(out, 'drain');
 }
