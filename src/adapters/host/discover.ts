@@ -56,6 +56,13 @@ export async function discover(
   const excluded = (p: string): boolean => excludes.length > 0 && matchesPath(excludes, p);
   const listed = new Set<string>();
   const resolved = new Set<string>();
+  const seen = { entries: 0 };
+  const progress = opts.onDirectory
+    ? (dir: string, entries: number): void => {
+        seen.entries += entries;
+        opts.onDirectory?.(dir, seen.entries, files.size);
+      }
+    : undefined;
 
   for (const pattern of patterns) {
     for (const g of compileGlob(pattern.glob)) {
@@ -82,6 +89,7 @@ export async function discover(
           maxEntries: opts.maxEntries,
           listed,
           resolved,
+          ...(progress ? { progress } : {}),
         });
       } else if (fromUser) {
         errors.push({
@@ -121,6 +129,8 @@ interface WalkContext {
   maxEntries: number;
   listed: Set<string>;
   resolved: Set<string>;
+  /** once per directory listed, with its number of entries */
+  progress?: (dir: string, entries: number) => void;
 }
 
 async function walk(
@@ -155,6 +165,7 @@ async function walk(
       }),
     );
     for (const { d, list } of listings) {
+      ctx.progress?.(d.logical, list.length);
       for (const e of list) {
         if (++entries > ctx.maxEntries) {
           ctx.errors.push({

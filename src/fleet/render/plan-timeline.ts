@@ -12,7 +12,8 @@
 import type { Plan, Replacement, Risk } from '../plan-types.js';
 import { escapeHtml as h } from '../../model/escape.js';
 import { formatResidual } from '../../model/human-time.js';
-import { chooseAxis, shortenMiddle, type TimeAxis } from './time-axis.js';
+import { clip as shortenMiddle } from '../../model/text-table.js';
+import { chooseAxis, type TimeAxis } from './time-axis.js';
 
 export const RISK_COLOR: Record<Risk, string> = {
   ok: '#2e7d32',

@@ -93,17 +93,3 @@ function monthTicks(t0: number, t1: number): AxisTick[] {
   }
   return out;
 }
-
-/**
- * Shortens `s` to at most `n` characters by cutting the middle: the start and the end stay,
- * joined by "…". Cloud node names share both (ip-10-0-… .us-west-2.compute.internal), so the
- * start keeps the larger share, where the part that tells nodes apart usually sits.
- */
-export function shortenMiddle(s: string, n: number): string {
-  const chars = Array.from(s);
-  if (chars.length <= n) return s;
-  const keep = Math.max(n - 1, 2);
-  const head = Math.ceil(keep * 0.6);
-  const tail = keep - head;
-  return `${chars.slice(0, head).join('')}…${tail > 0 ? chars.slice(chars.length - tail).join('') : ''}`;
-}
