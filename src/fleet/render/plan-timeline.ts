@@ -173,13 +173,18 @@ function nodeRows(rs: Replacement[], top: number, v: View): string[] {
   return out;
 }
 
-function aggregateRow(rs: Replacement[], top: number, v: View, maxPerBucket: number): string[] {
-  const out: string[] = [];
-  const { x, axis } = v;
+interface Buckets {
+  /** replacements by the bucket they start in */
+  starts: Map<number, Replacement[]>;
+  /** node names by the bucket of their certificate deadline / age limit, within the axis */
+  deadlines: Map<number, string[]>;
+  ages: Map<number, string[]>;
+}
+
+/** A lane's replacements, deadlines and age limits by bucket (an hour, a day or a week). */
+function bucketsOf(rs: Replacement[], axis: TimeAxis): Buckets {
   const B = axis.bucketMs;
-  const buckets = new Map<number, Replacement[]>();
-  const deadlines = new Map<number, string[]>();
-  const ages = new Map<number, string[]>();
+  const out: Buckets = { starts: new Map(), deadlines: new Map(), ages: new Map() };
   const push = (m: Map<number, string[]>, t: number, name: string): void => {
     if (t < axis.t0 || t > axis.t1) return;
     const b = Math.floor(t / B);
@@ -189,12 +194,20 @@ function aggregateRow(rs: Replacement[], top: number, v: View, maxPerBucket: num
   };
   for (const r of rs) {
     const b = Math.floor(r.start.getTime() / B);
-    const l = buckets.get(b) ?? [];
+    const l = out.starts.get(b) ?? [];
     l.push(r);
-    buckets.set(b, l);
-    if (r.deadline) push(deadlines, r.deadline.getTime(), r.node);
-    if (r.ageLimit) push(ages, r.ageLimit.getTime(), r.node);
+    out.starts.set(b, l);
+    if (r.deadline) push(out.deadlines, r.deadline.getTime(), r.node);
+    if (r.ageLimit) push(out.ages, r.ageLimit.getTime(), r.node);
   }
+  return out;
+}
+
+function aggregateRow(rs: Replacement[], top: number, v: View, maxPerBucket: number): string[] {
+  const out: string[] = [];
+  const { x, axis } = v;
+  const B = axis.bucketMs;
+  const { starts: buckets, deadlines, ages } = bucketsOf(rs, axis);
   const base = top + AGG_H - 6;
   const span = (b: number): string =>
     axis.unit === 'hour'
