@@ -64,42 +64,18 @@ export async function discover(
       }
     : undefined;
 
-  for (const pattern of patterns) {
-    for (const g of compileGlob(pattern.glob)) {
-      if (excluded(g.base)) continue;
-      const fromUser = pattern.origin === '--path';
-      const r = await host.resolve(g.base);
-      resolved.add(g.base);
-      if (r.ok) for (const q of [r.path, ...(r.via ?? [])]) resolved.add(q);
-      if (!r.ok) {
-        // A preset path missing on this host is normal; a path the user named is not.
-        if (fromUser || r.reason === 'dangling_symlink' || r.reason === 'symlink_loop') {
-          errors.push({ path: g.base, reason: r.reason, message: r.message });
-        }
-        continue;
-      }
-      if (g.literal && r.kind === 'file') {
-        add(r.path, g.base, fromUser || nameSuggestsCertificates(g.base));
-      } else if (r.kind === 'dir') {
-        const glob: CompiledGlob = g.literal ? { ...g, segments: [GLOBSTAR], literal: false } : g;
-        await walk(host, glob, r.path, g.base, {
-          add,
-          excluded,
-          errors,
-          maxEntries: opts.maxEntries,
-          listed,
-          resolved,
-          ...(progress ? { progress } : {}),
-        });
-      } else if (fromUser) {
-        errors.push({
-          path: g.base,
-          reason: 'not_regular_file',
-          message: `${g.base} is not a regular file`,
-        });
-      }
-    }
-  }
+  const ctx: WalkContext = {
+    add,
+    excluded,
+    errors,
+    maxEntries: opts.maxEntries,
+    listed,
+    resolved,
+    ...(progress ? { progress } : {}),
+  };
+  for (const pattern of patterns)
+    for (const g of compileGlob(pattern.glob))
+      if (!excluded(g.base)) await discoverGlob(host, g, pattern.origin === '--path', ctx);
   return {
     files: [...files.values()],
     errors: reportedOnce(errors),
@@ -120,6 +96,39 @@ function reportedOnce(errors: ItemError[]): ItemError[] {
     seen.add(key);
     return true;
   });
+}
+
+/**
+ * One compiled glob: its base resolved inside the root, then a literal file added or a directory
+ * walked. A preset path missing on this host is normal; a path the user named is not.
+ */
+async function discoverGlob(
+  host: HostFiles,
+  g: CompiledGlob,
+  fromUser: boolean,
+  ctx: WalkContext,
+): Promise<void> {
+  const r = await host.resolve(g.base);
+  ctx.resolved.add(g.base);
+  if (r.ok) for (const q of [r.path, ...(r.via ?? [])]) ctx.resolved.add(q);
+  if (!r.ok) {
+    if (fromUser || r.reason === 'dangling_symlink' || r.reason === 'symlink_loop') {
+      ctx.errors.push({ path: g.base, reason: r.reason, message: r.message });
+    }
+    return;
+  }
+  if (g.literal && r.kind === 'file') {
+    ctx.add(r.path, g.base, fromUser || nameSuggestsCertificates(g.base));
+  } else if (r.kind === 'dir') {
+    const glob: CompiledGlob = g.literal ? { ...g, segments: [GLOBSTAR], literal: false } : g;
+    await walk(host, glob, r.path, g.base, ctx);
+  } else if (fromUser) {
+    ctx.errors.push({
+      path: g.base,
+      reason: 'not_regular_file',
+      message: `${g.base} is not a regular file`,
+    });
+  }
 }
 
 interface WalkContext {
