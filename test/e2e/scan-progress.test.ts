@@ -6,10 +6,10 @@
 // numbers that only grow, no control character but certdrift's own CR and erase sequences, and
 // the line erased before the result. Piped, or -o json to a pipe, or --no-progress: no byte.
 
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN } from '../support/scan.js';
@@ -28,8 +28,11 @@ const DIRS = LEVELS * SIBLINGS;
 const STOPPED_MS = 90;
 const RUNNING_MS = 5;
 
-async function bigTree(): Promise<string> {
+async function bigTree(t: TestContext): Promise<string> {
   const root = mkdtempSync(join(tmpdir(), 'certdrift-progress-'));
+  t.after(() => {
+    rmSync(root, { recursive: true, force: true });
+  });
   const now = new Date();
   const cert = await issue({
     cn: 'progress-test',
@@ -147,6 +150,7 @@ function slowedRun(argv: string[], opts: { tty: boolean; redirect?: string }): P
     child.on('error', reject);
     child.on('close', (status) => {
       done = true;
+      rmSync(dir, { recursive: true, force: true });
       clearTimeout(timer);
       void slowing.then(() => {
         resolve({ out, err, status, ms: Date.now() - started });
@@ -177,8 +181,8 @@ test('progressLine: fits any width, escapes the directory, shortens it in the mi
   );
 });
 
-test('on a terminal: progress after a second, ≤ ~10 redraws a second, within the width, erased before the result', async () => {
-  const root = await bigTree();
+test('on a terminal: progress after a second, ≤ ~10 redraws a second, within the width, erased before the result', async (t) => {
+  const root = await bigTree(t);
   const r = await slowedRun(SCAN(root), { tty: true });
   assert.equal(r.status, 0, r.out.slice(-2000));
   const lines = [...r.out.matchAll(PROGRESS)].map((m) => m[1] ?? '');
@@ -208,8 +212,8 @@ test('on a terminal: progress after a second, ≤ ~10 redraws a second, within t
   assert.equal(doc.certificates.length, DIRS / PEM_EVERY);
 });
 
-test('piped, -o json to a pipe, or --no-progress: not one progress byte', async () => {
-  const root = await bigTree();
+test('piped, -o json to a pipe, or --no-progress: not one progress byte', async (t) => {
+  const root = await bigTree(t);
   const piped = await slowedRun(SCAN(root), { tty: false });
   assert.equal(piped.status, 0, piped.err);
   assert.ok(piped.ms > 1500, `the slowed scan took ${piped.ms} ms`);

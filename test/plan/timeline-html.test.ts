@@ -8,7 +8,7 @@
 
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../support/scan.js';
@@ -155,7 +155,10 @@ interface Schedule {
   schedule: { node: string; late: boolean; dueBy: string; group: string }[];
 }
 
-function plan(f: Fleet): { schedule: Schedule; page: string } {
+function plan(t: TestContext, f: Fleet): { schedule: Schedule; page: string } {
+  t.after(() => {
+    rmSync(f.dir, { recursive: true, force: true });
+  });
   const json = runCli([...f.args, '-o', 'json']);
   assert.ok(json.status === 1 || json.status === 2, json.stderr);
   const html = runCli([...f.args, '-o', 'html']);
@@ -253,7 +256,7 @@ function assertLegendMatches(f: Facts, kinds: readonly ('deadline' | 'age')[]): 
 
 test('a one-day schedule: an hourly axis, visible 20-minute bars, "4d overdue", middle-shortened EKS names', async (t) => {
   if (!requireChromium(t)) return;
-  const { schedule, page } = plan(oneDayFleet());
+  const { schedule, page } = plan(t, oneDayFleet());
   const span = Date.parse(schedule.summary.lastEnd) - Date.parse(schedule.summary.firstStart);
   assert.ok(span > 12 * HOUR && span < 24 * HOUR, `${span / HOUR} h of work`);
   const f = await facts(page);
@@ -275,7 +278,7 @@ test('a one-day schedule: an hourly axis, visible 20-minute bars, "4d overdue", 
 
 test('a ninety-day schedule: a daily axis, weekly ticks, 20-minute bars still visible, "15d overdue"', async (t) => {
   if (!requireChromium(t)) return;
-  const { schedule, page } = plan(ninetyDayFleet());
+  const { schedule, page } = plan(t, ninetyDayFleet());
   const span = Date.parse(schedule.summary.lastEnd) - Date.parse(schedule.summary.firstStart);
   assert.ok(span > 80 * 24 * HOUR && span < 100 * 24 * HOUR, `${span / HOUR / 24} days of work`);
   const f = await facts(page);
