@@ -27,7 +27,7 @@ function workloadText(w: Json): string {
   return `${ns && name ? `${ns}/${name} ` : ''}${str(w.kind) ?? 'workload'} ${str(w.name) ?? '?'} (${short})`;
 }
 
-function findingFor(findings: Json[], code: string, target: string): Json | undefined {
+function findingFor(findings: readonly Json[], code: string, target: string): Json | undefined {
   return findings.find((f) => f.code === code && f.target === target);
 }
 
@@ -44,9 +44,17 @@ export function knowledgeFromScan(doc: unknown, source: string): ScanKnowledge {
   const findings = arr(d.findings)
     .map(obj)
     .filter((f): f is Json => f !== undefined);
-  const known: KnownCertificate[] = [];
   const base = { node, source, ...(seenAt ? { seenAt } : {}) };
+  const known = [...fileKnowledge(d, findings, base), ...containerViewKnowledge(d, findings, base)];
+  return { known, node, problems: [] };
+}
 
+/** What every known certificate from one scan shares: the node, the document, when it was seen. */
+type KnownBase = Pick<KnownCertificate, 'node' | 'source' | 'seenAt'>;
+
+/** The leaf certificates in the node's files; an expired one says so as its cause. */
+function fileKnowledge(d: Json, findings: readonly Json[], base: KnownBase): KnownCertificate[] {
+  const known: KnownCertificate[] = [];
   for (const c of arr(d.certificates).map(obj)) {
     const serialHex = normaliseSerial(str(c?.serial) ?? '');
     if (!c || serialHex === '' || c.isCA === true) continue;
@@ -81,7 +89,16 @@ export function knowledgeFromScan(doc: unknown, source: string): ScanKnowledge {
         : {}),
     });
   }
+  return known;
+}
 
+/** Certificates a running container sees that the node's file no longer holds (stale views). */
+function containerViewKnowledge(
+  d: Json,
+  findings: readonly Json[],
+  base: KnownBase,
+): KnownCertificate[] {
+  const known: KnownCertificate[] = [];
   for (const w of arr(d.workloads).map(obj)) {
     if (!w || w.state !== 'running') continue;
     const id = str(w.id) ?? '';
@@ -128,6 +145,5 @@ export function knowledgeFromScan(doc: unknown, source: string): ScanKnowledge {
       }
     }
   }
-
-  return { known, node, problems: [] };
+  return known;
 }

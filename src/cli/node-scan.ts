@@ -15,7 +15,7 @@ import { scanNode } from '../node/scan-node.js';
 import type { Inventory } from '../model/index.js';
 import type { UsageMemo } from '../node/usage/index.js';
 import { ProcRuntime } from '../adapters/host/proc-runtime.js';
-import type { ContainerRuntime } from '../node/ports.js';
+import type { ContainerRuntime, DirectoryProgress } from '../node/ports.js';
 
 /** CRI sockets tried by `--runtime-endpoint auto`, inside the host root. */
 const RUNTIME_SOCKETS = [
@@ -63,10 +63,10 @@ export function scanMemory(config: ScanConfig): ScanMemory {
 
 export async function inventoryOf(
   config: ScanConfig,
-  opts: { memory?: ScanMemory } = {},
+  opts: { memory?: ScanMemory; onDirectory?: DirectoryProgress } = {},
 ): Promise<Inventory> {
   const { memory } = opts;
-  if (!memory) return inventoryWith(config, undefined);
+  if (!memory) return inventoryWith(config, undefined, opts.onDirectory);
   // A scan that fails keeps the cache as it was (end() is what forgets files no longer seen).
   memory.cache.begin();
   const inventory = await inventoryWith(config, memory);
@@ -78,6 +78,7 @@ export async function inventoryOf(
 async function inventoryWith(
   config: ScanConfig,
   memory: ScanMemory | undefined,
+  onDirectory?: DirectoryProgress,
 ): Promise<Inventory> {
   const files = openNodeFiles(config.hostRoot, memory?.cache);
   const memo = {
@@ -91,6 +92,7 @@ async function inventoryWith(
     maxFileSize: config.maxFileSize,
     maxEntries: config.maxFiles,
     loadsOnce: config.loadsOnce,
+    ...(onDirectory ? { onDirectory } : {}),
   };
   if (config.runtimeEndpoint === 'none')
     return scanNode({ files, workloads: null }, scanConfig, memo);
@@ -120,9 +122,12 @@ export function servedProbeConfig(config: ScanConfig): ServedProbeConfig {
 /** inventoryOf, plus the certificates the local TLS endpoints serve when `probeServed`. */
 export async function probedInventoryOf(
   config: ScanConfig,
-  opts: { probeServed?: boolean; memory?: ScanMemory } = {},
+  opts: { probeServed?: boolean; memory?: ScanMemory; onDirectory?: DirectoryProgress } = {},
 ): Promise<Inventory> {
-  const inventory = await inventoryOf(config, opts.memory ? { memory: opts.memory } : {});
+  const inventory = await inventoryOf(config, {
+    ...(opts.memory ? { memory: opts.memory } : {}),
+    ...(opts.onDirectory ? { onDirectory: opts.onDirectory } : {}),
+  });
   if (!opts.probeServed) return inventory;
   // node:tls and the probe load only when probing
   const { addServedCertificates } = await import('../adapters/host/served-certs.js');
@@ -133,7 +138,7 @@ export async function probedInventoryOf(
 export async function assessThisNode(
   config: ScanConfig,
   now: Date,
-  opts: { probeServed?: boolean } = {},
+  opts: { probeServed?: boolean; onDirectory?: DirectoryProgress } = {},
 ): Promise<{ inventory: Inventory; assessment: Assessment }> {
   const inventory = await probedInventoryOf(config, opts);
   return { inventory, assessment: assess(inventory, { now, thresholds: thresholdsOf(config) }) };

@@ -19,14 +19,8 @@ function ossl(args: string[], cwd: string): void {
   execFileSync('openssl', args, { cwd, stdio: 'pipe' });
 }
 
-/** A CA (created once per lab) and a kube-proxy client certificate valid for `days`. */
-export function issueKubeProxyCert(
-  dir: string,
-  days: number,
-  serial: number,
-): { ca: string; cert: string; key: string } {
-  const pki = join(dir, 'pki');
-  mkdirSync(pki, { recursive: true });
+/** The lab's CA under `pki`, created on first use (EC key, ten years). */
+function ensureLabCa(pki: string): void {
   try {
     readFileSync(join(pki, 'ca.crt'));
   } catch {
@@ -47,7 +41,10 @@ export function issueKubeProxyCert(
       pki,
     );
   }
-  const name = `kube-proxy-${serial}`;
+}
+
+/** A kube-proxy client certificate `name` from the lab's CA: clientAuth, not a CA, `days` long. */
+function signKubeProxyCert(pki: string, name: string, days: number, serial: number): void {
   ossl(
     [
       'req',
@@ -88,6 +85,19 @@ export function issueKubeProxyCert(
     ],
     pki,
   );
+}
+
+/** A CA (created once per lab) and a kube-proxy client certificate valid for `days`. */
+export function issueKubeProxyCert(
+  dir: string,
+  days: number,
+  serial: number,
+): { ca: string; cert: string; key: string } {
+  const pki = join(dir, 'pki');
+  mkdirSync(pki, { recursive: true });
+  ensureLabCa(pki);
+  const name = `kube-proxy-${serial}`;
+  signKubeProxyCert(pki, name, days, serial);
   return {
     ca: readFileSync(join(pki, 'ca.crt'), 'utf8'),
     cert: readFileSync(join(pki, `${name}.crt`), 'utf8'),

@@ -31,10 +31,11 @@ function parsePiece(text: string): LedgerLocation | undefined {
   }
 }
 
-export function salvageLedger(text: string): Salvaged | undefined {
-  const locationsAt = text.indexOf('"locations"');
-  const head = locationsAt < 0 ? text.slice(0, 4096) : text.slice(0, locationsAt);
-  if (headString(head, 'kind') !== LEDGER_KIND || locationsAt < 0) return undefined;
+/**
+ * Every location object complete on its own after `"locations"`, then, of the one cut short, its
+ * complete entries: one pass tracking strings and nesting.
+ */
+function completeLocations(text: string, locationsAt: number): LedgerLocation[] {
   const locations: LedgerLocation[] = [];
   // open brackets: their character and where they start
   const stack: { c: string; at: number }[] = [];
@@ -75,7 +76,14 @@ export function salvageLedger(text: string): Salvaged | undefined {
     const l = parsePiece(`${text.slice(openLocation, lastEntryEnd + 1)}]}`);
     if (l) locations.push(l);
   }
-  const kept = locations.filter((l) => l.entries.length > 0);
+  return locations;
+}
+
+export function salvageLedger(text: string): Salvaged | undefined {
+  const locationsAt = text.indexOf('"locations"');
+  const head = locationsAt < 0 ? text.slice(0, 4096) : text.slice(0, locationsAt);
+  if (headString(head, 'kind') !== LEDGER_KIND || locationsAt < 0) return undefined;
+  const kept = completeLocations(text, locationsAt).filter((l) => l.entries.length > 0);
   if (kept.length === 0) return undefined;
   const lastSeen = kept
     .flatMap((l) => l.entries.map((e) => e.lastSeen))

@@ -46,7 +46,15 @@ export interface DiscoverOptions {
   excludes: string[];
   /** entries one pattern may visit before discovery of that pattern stops (walk_limit) */
   maxEntries: number;
+  /** progress: called once per directory listed (never per file), so it costs the walk nothing */
+  onDirectory?: DirectoryProgress;
 }
+
+/**
+ * A discovery's progress: the directory just listed, directory entries looked at so far, files
+ * matched so far (the certificate files that will be read). Numbers, not an object: no allocation.
+ */
+export type DirectoryProgress = (dir: string, entries: number, matched: number) => void;
 
 export type ReadResult = { ok: true; bytes: Buffer } | { ok: false; error: ItemError };
 

@@ -56,42 +56,26 @@ export async function discover(
   const excluded = (p: string): boolean => excludes.length > 0 && matchesPath(excludes, p);
   const listed = new Set<string>();
   const resolved = new Set<string>();
+  const seen = { entries: 0 };
+  const progress = opts.onDirectory
+    ? (dir: string, entries: number): void => {
+        seen.entries += entries;
+        opts.onDirectory?.(dir, seen.entries, files.size);
+      }
+    : undefined;
 
-  for (const pattern of patterns) {
-    for (const g of compileGlob(pattern.glob)) {
-      if (excluded(g.base)) continue;
-      const fromUser = pattern.origin === '--path';
-      const r = await host.resolve(g.base);
-      resolved.add(g.base);
-      if (r.ok) for (const q of [r.path, ...(r.via ?? [])]) resolved.add(q);
-      if (!r.ok) {
-        // A preset path missing on this host is normal; a path the user named is not.
-        if (fromUser || r.reason === 'dangling_symlink' || r.reason === 'symlink_loop') {
-          errors.push({ path: g.base, reason: r.reason, message: r.message });
-        }
-        continue;
-      }
-      if (g.literal && r.kind === 'file') {
-        add(r.path, g.base, fromUser || nameSuggestsCertificates(g.base));
-      } else if (r.kind === 'dir') {
-        const glob: CompiledGlob = g.literal ? { ...g, segments: [GLOBSTAR], literal: false } : g;
-        await walk(host, glob, r.path, g.base, {
-          add,
-          excluded,
-          errors,
-          maxEntries: opts.maxEntries,
-          listed,
-          resolved,
-        });
-      } else if (fromUser) {
-        errors.push({
-          path: g.base,
-          reason: 'not_regular_file',
-          message: `${g.base} is not a regular file`,
-        });
-      }
-    }
-  }
+  const ctx: WalkContext = {
+    add,
+    excluded,
+    errors,
+    maxEntries: opts.maxEntries,
+    listed,
+    resolved,
+    ...(progress ? { progress } : {}),
+  };
+  for (const pattern of patterns)
+    for (const g of compileGlob(pattern.glob))
+      if (!excluded(g.base)) await discoverGlob(host, g, pattern.origin === '--path', ctx);
   return {
     files: [...files.values()],
     errors: reportedOnce(errors),
@@ -114,6 +98,39 @@ function reportedOnce(errors: ItemError[]): ItemError[] {
   });
 }
 
+/**
+ * One compiled glob: its base resolved inside the root, then a literal file added or a directory
+ * walked. A preset path missing on this host is normal; a path the user named is not.
+ */
+async function discoverGlob(
+  host: HostFiles,
+  g: CompiledGlob,
+  fromUser: boolean,
+  ctx: WalkContext,
+): Promise<void> {
+  const r = await host.resolve(g.base);
+  ctx.resolved.add(g.base);
+  if (r.ok) for (const q of [r.path, ...(r.via ?? [])]) ctx.resolved.add(q);
+  if (!r.ok) {
+    if (fromUser || r.reason === 'dangling_symlink' || r.reason === 'symlink_loop') {
+      ctx.errors.push({ path: g.base, reason: r.reason, message: r.message });
+    }
+    return;
+  }
+  if (g.literal && r.kind === 'file') {
+    ctx.add(r.path, g.base, fromUser || nameSuggestsCertificates(g.base));
+  } else if (r.kind === 'dir') {
+    const glob: CompiledGlob = g.literal ? { ...g, segments: [GLOBSTAR], literal: false } : g;
+    await walk(host, glob, r.path, g.base, ctx);
+  } else if (fromUser) {
+    ctx.errors.push({
+      path: g.base,
+      reason: 'not_regular_file',
+      message: `${g.base} is not a regular file`,
+    });
+  }
+}
+
 interface WalkContext {
   add: (path: string, found: string, expect: boolean) => void;
   excluded: (p: string) => boolean;
@@ -121,6 +138,8 @@ interface WalkContext {
   maxEntries: number;
   listed: Set<string>;
   resolved: Set<string>;
+  /** once per directory listed, with its number of entries */
+  progress?: (dir: string, entries: number) => void;
 }
 
 async function walk(
@@ -155,6 +174,7 @@ async function walk(
       }),
     );
     for (const { d, list } of listings) {
+      ctx.progress?.(d.logical, list.length);
       for (const e of list) {
         if (++entries > ctx.maxEntries) {
           ctx.errors.push({

@@ -6,6 +6,7 @@ import { readdirSync } from 'node:fs';
 import type { Reason } from '../../model/reasons.js';
 import { HostFiles } from './host-files.js';
 import { detectPresets } from '../../node/presets.js';
+import type { ManifestEntry } from '../../fix/ports.js';
 
 /** kubelet's static-pod directory per distribution (kubelet --pod-manifest-path). */
 const STATIC_POD_DIRS: Readonly<Record<string, string>> = {
@@ -67,17 +68,6 @@ export function listNodeDir(hostRoot: string, dir: string, max = 2000): string[]
     return true;
   };
   return walk(inRoot(hostRoot, dir), '') ? out : undefined;
-}
-
-export interface ManifestEntry {
-  /** the path as found (in the manifests directory) */
-  path: string;
-  /** the file to read and write: `path` with its links resolved inside the host root */
-  target?: string;
-  /** why there is no target */
-  problem?: string;
-  /** the directory named in `paths` does not exist (a host that is not a node, or a typo) */
-  missing?: boolean;
 }
 
 const MANIFEST = /\.(ya?ml|json|manifest)$/;

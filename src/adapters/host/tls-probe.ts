@@ -52,42 +52,47 @@ export function probeServedCertificate(t: ProbeTarget): Promise<ProbeResult> {
     socket.once('secureConnect', () => {
       // an empty object when the server sent none: typed as its fields being optional
       const peer: Partial<PeerCertificate> = socket.getPeerCertificate(false);
-      const raw = peer.raw;
-      if (!raw || raw.length === 0) {
-        finish({
-          ok: false,
-          reason: 'no_certificate',
-          message: `${where}: the server presented no certificate`,
-        });
-        return;
-      }
-      const der = new Uint8Array(raw);
-      const parsed = parseCertificateDer(der);
-      if (!parsed.ok) {
-        finish({ ok: false, reason: 'no_certificate', message: `${where}: ${parsed.message}` });
-        return;
-      }
-      const f = parsed.facts;
-      finish({
-        ok: true,
-        der,
-        cert: {
-          subject: f.subject,
-          serial: f.serial,
-          notBefore: f.notBefore,
-          notAfter: f.notAfter,
-          fingerprintSha256: f.fingerprintSha256,
-          isCA: f.isCA,
-        },
-      });
+      finish(presented(peer.raw, where));
     });
     socket.once('error', (err: NodeJS.ErrnoException) => {
-      const refused = ['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL'];
-      finish({
-        ok: false,
-        reason: refused.includes(err.code ?? '') ? 'connect_failed' : 'tls_failed',
-        message: `${where}: ${err.message}`,
-      });
+      finish(socketFailure(err, where));
     });
   });
+}
+
+/** The leaf the server presented (raw DER, maybe none), read through certs/. */
+export function presented(raw: Buffer | undefined, where: string): ProbeResult {
+  if (!raw || raw.length === 0)
+    return {
+      ok: false,
+      reason: 'no_certificate',
+      message: `${where}: the server presented no certificate`,
+    };
+  const der = new Uint8Array(raw);
+  const parsed = parseCertificateDer(der);
+  if (!parsed.ok)
+    return { ok: false, reason: 'no_certificate', message: `${where}: ${parsed.message}` };
+  const f = parsed.facts;
+  return {
+    ok: true,
+    der,
+    cert: {
+      subject: f.subject,
+      serial: f.serial,
+      notBefore: f.notBefore,
+      notAfter: f.notAfter,
+      fingerprintSha256: f.fingerprintSha256,
+      isCA: f.isCA,
+    },
+  };
+}
+
+/** A socket error as a probe result: nothing listening (connect_failed) or a failed handshake. */
+export function socketFailure(err: NodeJS.ErrnoException, where: string): ProbeResult {
+  const refused = ['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL'];
+  return {
+    ok: false,
+    reason: refused.includes(err.code ?? '') ? 'connect_failed' : 'tls_failed',
+    message: `${where}: ${err.message}`,
+  };
 }

@@ -67,16 +67,15 @@ export function parseExecCredential(
   );
 }
 
-export function execCredentials(
-  cfg: ExecConfig,
-  cluster: {
-    server: string;
-    'certificate-authority-data'?: string;
-    'tls-server-name'?: string;
-    'insecure-skip-tls-verify'?: boolean;
-  },
-  now: () => number = Date.now,
-): Credentials {
+type ExecCluster = {
+  server: string;
+  'certificate-authority-data'?: string;
+  'tls-server-name'?: string;
+  'insecure-skip-tls-verify'?: boolean;
+};
+
+/** The plugin's apiVersion and command, or why certdrift will not run it. */
+function validateExec(cfg: ExecConfig): { apiVersion: string; command: string } {
   const apiVersion = cfg.apiVersion ?? '';
   if (!EXEC_API_VERSIONS.includes(apiVersion))
     throw new Error(
@@ -91,8 +90,12 @@ export function execCredentials(
   // v1 makes interactiveMode required (exec.go validation); v1beta1 defaults it to IfAvailable.
   if (apiVersion.endsWith('/v1') && !cfg.interactiveMode)
     throw new Error(`exec plugin ${command}: interactiveMode is required for ${apiVersion}`);
-  let cached: { material: AuthMaterial; expires: number } | undefined;
-  const info = JSON.stringify({
+  return { apiVersion, command };
+}
+
+/** KUBERNETES_EXEC_INFO: never interactive; the cluster only when provideClusterInfo. */
+export function execInfo(cfg: ExecConfig, apiVersion: string, cluster: ExecCluster): string {
+  return JSON.stringify({
     apiVersion,
     kind: 'ExecCredential',
     spec: {
@@ -113,32 +116,50 @@ export function execCredentials(
         : {}),
     },
   });
+}
+
+/** Runs the plugin once (bounded: 60 s, 1 MiB of output) and reads its ExecCredential. */
+function runPlugin(
+  cfg: ExecConfig,
+  command: string,
+  apiVersion: string,
+  info: string,
+): Promise<{ material: AuthMaterial; expires: number }> {
+  return new Promise((resolve, reject) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, KUBERNETES_EXEC_INFO: info };
+    for (const e of cfg.env ?? []) env[e.name] = e.value;
+    execFile(
+      command,
+      cfg.args ?? [],
+      { env, timeout: 60_000, maxBuffer: 1 << 20, encoding: 'utf8' },
+      (err, stdout, stderr) => {
+        if (err) {
+          const hint = cfg.installHint ? `\n${printable(cfg.installHint)}` : '';
+          const why =
+            'code' in err && err.code === 'ENOENT' ? 'not found' : printable(stderr) || err.message;
+          reject(new Error(`exec plugin ${command}: ${why}${hint}`));
+          return;
+        }
+        try {
+          resolve(parseExecCredential(stdout, apiVersion));
+        } catch (e) {
+          reject(new Error(`exec plugin ${command}: ${(e as Error).message}`));
+        }
+      },
+    );
+  });
+}
+
+export function execCredentials(
+  cfg: ExecConfig,
+  cluster: ExecCluster,
+  now: () => number = Date.now,
+): Credentials {
+  const { apiVersion, command } = validateExec(cfg);
+  const info = execInfo(cfg, apiVersion, cluster);
   const run = (): Promise<{ material: AuthMaterial; expires: number }> =>
-    new Promise((resolve, reject) => {
-      const env: NodeJS.ProcessEnv = { ...process.env, KUBERNETES_EXEC_INFO: info };
-      for (const e of cfg.env ?? []) env[e.name] = e.value;
-      execFile(
-        command,
-        cfg.args ?? [],
-        { env, timeout: 60_000, maxBuffer: 1 << 20, encoding: 'utf8' },
-        (err, stdout, stderr) => {
-          if (err) {
-            const hint = cfg.installHint ? `\n${printable(cfg.installHint)}` : '';
-            const why =
-              'code' in err && err.code === 'ENOENT'
-                ? 'not found'
-                : printable(stderr) || err.message;
-            reject(new Error(`exec plugin ${command}: ${why}${hint}`));
-            return;
-          }
-          try {
-            resolve(parseExecCredential(stdout, apiVersion));
-          } catch (e) {
-            reject(new Error(`exec plugin ${command}: ${(e as Error).message}`));
-          }
-        },
-      );
-    });
+    runPlugin(cfg, command, apiVersion, info);
+  let cached: { material: AuthMaterial; expires: number } | undefined;
   return {
     describe: `exec plugin ${command}`,
     async get() {

@@ -41,11 +41,47 @@ export function messageOf(r: ApiResponse): string {
   return typeof r.body.message === 'string' ? r.body.message : `HTTP ${r.status}`;
 }
 
+/** A response body as an object: JSON objects as they are, anything else said in words. */
+export function responseBody(status: number, body: Buffer): Record<string, unknown> {
+  try {
+    const text = body.toString('utf8');
+    const v: unknown = text === '' ? {} : JSON.parse(text);
+    return typeof v === 'object' && v !== null && !Array.isArray(v)
+      ? (v as Record<string, unknown>)
+      : {};
+  } catch {
+    return { message: `HTTP ${status} with a body that is not JSON` };
+  }
+}
+
 export class KubeApi {
   constructor(
     readonly conn: Connection,
     private readonly opts: KubeApiOptions,
   ) {}
+
+  /** One exchange with the current credentials (a token as a bearer header). */
+  private async send(
+    method: string,
+    url: URL,
+    payload: Buffer | undefined,
+    contentType: string,
+  ): Promise<RawResponse> {
+    const auth = await this.conn.credentials.get();
+    return exchange(
+      this.conn,
+      auth,
+      method,
+      url,
+      {
+        accept: 'application/json',
+        'user-agent': this.opts.userAgent,
+        ...(auth.token ? { authorization: `Bearer ${auth.token}` } : {}),
+        ...(payload ? { 'content-type': contentType, 'content-length': payload.length } : {}),
+      },
+      payload,
+    );
+  }
 
   /**
    * The response whatever its status; throws ClusterError only when none arrived after retries.
@@ -76,20 +112,7 @@ export class KubeApi {
         );
       let raw: RawResponse;
       try {
-        const auth = await this.conn.credentials.get();
-        raw = await exchange(
-          this.conn,
-          auth,
-          method,
-          url,
-          {
-            accept: 'application/json',
-            'user-agent': this.opts.userAgent,
-            ...(auth.token ? { authorization: `Bearer ${auth.token}` } : {}),
-            ...(payload ? { 'content-type': contentType, 'content-length': payload.length } : {}),
-          },
-          payload,
-        );
+        raw = await this.send(method, url, payload, contentType);
       } catch (e) {
         if (!(e instanceof NetworkError))
           throw new ClusterError(`Kubernetes ${method} ${url.href}: ${(e as Error).message}`, 0);
@@ -97,16 +120,7 @@ export class KubeApi {
         if (n + 1 < attempts) await sleep(retryDelayMs(n, undefined));
         continue;
       }
-      let parsed: Record<string, unknown> = {};
-      try {
-        const text = raw.body.toString('utf8');
-        const v: unknown = text === '' ? {} : JSON.parse(text);
-        if (typeof v === 'object' && v !== null && !Array.isArray(v))
-          parsed = v as Record<string, unknown>;
-      } catch {
-        parsed = { message: `HTTP ${raw.status} with a body that is not JSON` };
-      }
-      const res = { status: raw.status, body: parsed };
+      const res = { status: raw.status, body: responseBody(raw.status, raw.body) };
       if (res.status === 401 && !refreshed) {
         // The credential may have rotated under us: re-read it and try once more.
         refreshed = true;

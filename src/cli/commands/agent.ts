@@ -135,15 +135,68 @@ export function parseListen(v: unknown): { host: string; port: number } {
   return { host: m[1] || '0.0.0.0', port };
 }
 
+/** --interval (seconds, ≥ 1, default 300) and --jitter (a fraction in [0, 1), default 0.1). */
+export function loopTiming(values: Values): { intervalS: number; jitter: number } {
+  const intervalS = typeof values.interval === 'string' ? Number(values.interval) : 300;
+  const jitter = typeof values.jitter === 'string' ? Number(values.jitter) : 0.1;
+  if (!(intervalS >= 1)) throw new UsageError('--interval: expected seconds ≥ 1');
+  if (!(jitter >= 0 && jitter < 1)) throw new UsageError('--jitter: expected a fraction in [0, 1)');
+  return { intervalS, jitter };
+}
+
+/** The certificate ledger under --state-dir (none: no ledger). */
+function ledgerRecorder(
+  values: Values,
+  node: string,
+  log: (m: string) => void,
+): LedgerRecorder | undefined {
+  const stateDir =
+    typeof values['state-dir'] === 'string' ? values['state-dir'] : '/var/lib/certdrift';
+  if (stateDir === 'none') return undefined;
+  const ledgerFile = ledgerPath(stateDir);
+  return new LedgerRecorder(
+    {
+      // an unusable ledger is moved aside (named by the time), never replaced silently
+      read: () => readLedgerFile(ledgerFile, { moveAsideAt: new Date() }),
+      write: (l) => {
+        writeLedgerFile(ledgerFile, l);
+      },
+    },
+    node,
+    log,
+  );
+}
+
+/** Runs the loop until SIGTERM or SIGINT, then stops the worker and the server (bounded). */
+async function runUntilSignalled(
+  loop: AgentLoop,
+  worker: ScanWorker,
+  server: Parameters<typeof stopServer>[0],
+  log: (m: string) => void,
+): Promise<void> {
+  const abort = new AbortController();
+  const stop = (sig: string): void => {
+    log(`${sig}: finishing`);
+    abort.abort();
+  };
+  process.once('SIGTERM', () => {
+    stop('SIGTERM');
+  });
+  process.once('SIGINT', () => {
+    stop('SIGINT');
+  });
+  await loop.run(abort.signal);
+  worker.stop();
+  // Bounded whatever clients do (a half-sent request, a slow reader): 2 s for responses in flight.
+  await stopServer(server, 2000);
+}
+
 async function runAgent(values: Values, positionals: string[], io: Io): Promise<number> {
   if (positionals.length > 0)
     throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
   const config = await loadScanConfig(values, io);
   const listen = parseListen(values.listen);
-  const intervalS = typeof values.interval === 'string' ? Number(values.interval) : 300;
-  const jitter = typeof values.jitter === 'string' ? Number(values.jitter) : 0.1;
-  if (!(intervalS >= 1)) throw new UsageError('--interval: expected seconds ≥ 1');
-  if (!(jitter >= 0 && jitter < 1)) throw new UsageError('--jitter: expected a fraction in [0, 1)');
+  const { intervalS, jitter } = loopTiming(values);
   const node =
     typeof values['node-name'] === 'string'
       ? values['node-name']
@@ -151,23 +204,7 @@ async function runAgent(values: Values, positionals: string[], io: Io): Promise<
   const metrics = new AgentMetrics(node, values['x509-compat'] === true, collectGarbage());
   const log = (m: string): void => void io.stderr.write(`${new Date().toISOString()} ${m}\n`);
   const publish = await kubernetesPublisher(values.kubernetes, node, io);
-  const stateDir =
-    typeof values['state-dir'] === 'string' ? values['state-dir'] : '/var/lib/certdrift';
-  const ledgerFile = ledgerPath(stateDir);
-  const ledger =
-    stateDir === 'none'
-      ? undefined
-      : new LedgerRecorder(
-          {
-            // an unusable ledger is moved aside (named by the time), never replaced silently
-            read: () => readLedgerFile(ledgerFile, { moveAsideAt: new Date() }),
-            write: (l) => {
-              writeLedgerFile(ledgerFile, l);
-            },
-          },
-          node,
-          log,
-        );
+  const ledger = ledgerRecorder(values, node, log);
   // Scans run in a worker process that keeps the parse cache between them and is recycled when
   // its memory grows: the agent's own memory stays flat (BENCHMARKS.md, issue #11) — on a node
   // with many certificates. On a typical node they run in the agent's own process after the
@@ -217,21 +254,7 @@ async function runAgent(values: Values, positionals: string[], io: Io): Promise<
   log(
     `certdrift agent for node ${node} on ${tls ? 'https' : 'http'}://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port}${access ? ' (/metrics for authorized tokens)' : ''}, scanning every ${intervalS}s ±${Math.round(jitter * 100)}%`,
   );
-  const abort = new AbortController();
-  const stop = (sig: string): void => {
-    log(`${sig}: finishing`);
-    abort.abort();
-  };
-  process.once('SIGTERM', () => {
-    stop('SIGTERM');
-  });
-  process.once('SIGINT', () => {
-    stop('SIGINT');
-  });
-  await loop.run(abort.signal);
-  worker.stop();
-  // Bounded whatever clients do (a half-sent request, a slow reader): 2 s for responses in flight.
-  await stopServer(server, 2000);
+  await runUntilSignalled(loop, worker, server, log);
   return 0;
 }
 

@@ -65,13 +65,13 @@ async function writeChunks(out: NodeJS.WritableStream, chunks: Iterable<string>)
   for (const c of chunks) if (!out.write(c)) await once(out, 'drain');
 }
 
-async function runAttribute(
-  values: Values,
-  positionals: string[],
-  io: Io & { stdin?: NodeJS.ReadableStream },
-): Promise<number> {
-  if (positionals.length > 0)
-    throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])} (use --log FILE)`);
+/** The flags that shape one run: logs to read, output, the year of yearless lines, --follow. */
+export function attributeSettings(values: Values): {
+  logs: string[];
+  output: 'table' | 'json';
+  year: number | undefined;
+  follow: boolean;
+} {
   const logs = list(values.log);
   if (logs.length === 0) throw new UsageError('--log FILE is required (- for stdin)');
   if (logs.filter((l) => l === '-').length > 1) throw new UsageError('--log - given twice');
@@ -81,14 +81,21 @@ async function runAttribute(
   const year = typeof values.year === 'string' ? Number(values.year) : undefined;
   if (year !== undefined && !(Number.isInteger(year) && year > 1970 && year < 10000))
     throw new UsageError('--year: expected a year such as 2026');
-  const follow = values.follow === true;
-  const style = useColor(values.color, io) ? COLOR : PLAIN;
+  return { logs, output, year, follow: values.follow === true };
+}
 
-  const sources = await knowledgeSources(values, io);
-  const knowledge: Knowledge = mergeKnowledge(await Promise.all(sources.map((s) => s.load())));
-  for (const p of knowledge.problems) io.stderr.write(`certdrift attribute: warning: ${p}\n`);
-
-  const tally = new FailureTally();
+/**
+ * Reads every log into the tally (files one after another; with --follow every stream at once,
+ * each attributed failure printed as it arrives). Returns the lines skipped as too long.
+ */
+async function readLogs(
+  settings: ReturnType<typeof attributeSettings>,
+  tally: FailureTally,
+  knowledge: Knowledge,
+  io: Io & { stdin?: NodeJS.ReadableStream },
+  style: typeof COLOR,
+): Promise<number> {
+  const { year, follow, output } = settings;
   const now = new Date();
   const stdin = io.stdin ?? process.stdin;
   let skippedLines = 0;
@@ -113,9 +120,28 @@ async function runAttribute(
     }
     skippedLines += scanner.skippedLines;
   };
-  // Files one after another; with --follow every stream at once (lines as they arrive).
-  if (follow) await Promise.all(logs.map(readLog));
-  else for (const l of logs) await readLog(l);
+  if (follow) await Promise.all(settings.logs.map(readLog));
+  else for (const l of settings.logs) await readLog(l);
+  return skippedLines;
+}
+
+async function runAttribute(
+  values: Values,
+  positionals: string[],
+  io: Io & { stdin?: NodeJS.ReadableStream },
+): Promise<number> {
+  if (positionals.length > 0)
+    throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])} (use --log FILE)`);
+  const settings = attributeSettings(values);
+  const { logs, output, follow } = settings;
+  const style = useColor(values.color, io) ? COLOR : PLAIN;
+
+  const sources = await knowledgeSources(values, io);
+  const knowledge: Knowledge = mergeKnowledge(await Promise.all(sources.map((s) => s.load())));
+  for (const p of knowledge.problems) io.stderr.write(`certdrift attribute: warning: ${p}\n`);
+
+  const tally = new FailureTally();
+  const skippedLines = await readLogs(settings, tally, knowledge, io, style);
 
   const rows = tally.rows(knowledge.known);
   const report = buildAttributionReport(rows, {

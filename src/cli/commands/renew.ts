@@ -128,71 +128,85 @@ async function rollback(
   });
 }
 
+/** Without --apply: what would be renewed, nothing written. Exit 1 when something is due. */
+function showRenewPlan(config: ScanConfig, opts: RenewOptions, values: Values, io: Io): number {
+  const plan = planNode(config, opts, new Date());
+  emit(
+    {
+      kind: 'RenewPlan',
+      hostRoot: config.hostRoot,
+      plan,
+      resumed: [],
+      refused: [],
+      restarts: [],
+    },
+    values,
+    false,
+    io,
+  );
+  return plan.items.some((i) => i.action === 'renew') ? 1 : 0;
+}
+
+/**
+ * With --apply, under the lock: finish an interrupted run, renew what the plan says, restart
+ * what holds the old certificates, and prove the node serves and uses the new ones.
+ */
+async function renewAndProve(
+  config: ScanConfig,
+  opts: RenewOptions,
+  values: Values,
+  io: Io,
+): Promise<number> {
+  const log = actionLog(opts.logFile);
+  const resumed = finishInterrupted(config, opts, log);
+  const now = new Date();
+  const plan = planNode(config, opts, now);
+  log({
+    event: 'plan',
+    renew: plan.items.filter((i) => i.action === 'renew').map((i) => i.name),
+    skip: plan.items.filter((i) => i.action === 'skip').map((i) => `${i.name}: ${i.code}`),
+  });
+  const signed = signPlan(config, plan, opts, now);
+  for (const r of signed.refused) log({ event: 'refused', ...r });
+  const run = writeRun(config, opts, signed, log);
+  const scanConfig = renewScanConfig(config, opts.dirs);
+  const paths = kubeadmFiles(opts.dirs);
+  const restarts = await restartConsumers(
+    scanConfig,
+    opts,
+    await scanForRestarts(scanConfig),
+    paths,
+    log,
+  );
+  const proof = await proveNode(scanConfig, opts, paths);
+  log({
+    event: 'proof',
+    ok: proof.ok,
+    holders: proof.holders.map((h) => h.id),
+    served: proof.served.length,
+  });
+  const report: RenewReport = {
+    kind: 'RenewResult',
+    hostRoot: config.hostRoot,
+    plan,
+    resumed,
+    ...(run ? { run } : {}),
+    refused: signed.refused,
+    restarts,
+    proof,
+  };
+  emit(report, values, true, io);
+  return signed.refused.length > 0 || failedRestart(report) || !proof.ok ? 2 : 0;
+}
+
 async function renewKubeadm(
   config: ScanConfig,
   opts: RenewOptions,
   values: Values,
   io: Io,
 ): Promise<number> {
-  if (!opts.apply) {
-    const plan = planNode(config, opts, new Date());
-    emit(
-      {
-        kind: 'RenewPlan',
-        hostRoot: config.hostRoot,
-        plan,
-        resumed: [],
-        refused: [],
-        restarts: [],
-      },
-      values,
-      false,
-      io,
-    );
-    return plan.items.some((i) => i.action === 'renew') ? 1 : 0;
-  }
-  return withLock(opts, async () => {
-    const log = actionLog(opts.logFile);
-    const resumed = finishInterrupted(config, opts, log);
-    const now = new Date();
-    const plan = planNode(config, opts, now);
-    log({
-      event: 'plan',
-      renew: plan.items.filter((i) => i.action === 'renew').map((i) => i.name),
-      skip: plan.items.filter((i) => i.action === 'skip').map((i) => `${i.name}: ${i.code}`),
-    });
-    const signed = signPlan(config, plan, opts, now);
-    for (const r of signed.refused) log({ event: 'refused', ...r });
-    const run = writeRun(config, opts, signed, log);
-    const scanConfig = renewScanConfig(config, opts.dirs);
-    const paths = kubeadmFiles(opts.dirs);
-    const restarts = await restartConsumers(
-      scanConfig,
-      opts,
-      await scanForRestarts(scanConfig),
-      paths,
-      log,
-    );
-    const proof = await proveNode(scanConfig, opts, paths);
-    log({
-      event: 'proof',
-      ok: proof.ok,
-      holders: proof.holders.map((h) => h.id),
-      served: proof.served.length,
-    });
-    const report: RenewReport = {
-      kind: 'RenewResult',
-      hostRoot: config.hostRoot,
-      plan,
-      resumed,
-      ...(run ? { run } : {}),
-      refused: signed.refused,
-      restarts,
-      proof,
-    };
-    emit(report, values, true, io);
-    return signed.refused.length > 0 || failedRestart(report) || !proof.ok ? 2 : 0;
-  });
+  if (!opts.apply) return showRenewPlan(config, opts, values, io);
+  return withLock(opts, () => renewAndProve(config, opts, values, io));
 }
 
 async function runRenew(values: Values, positionals: string[], io: Io): Promise<number> {

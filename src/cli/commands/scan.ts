@@ -12,6 +12,7 @@ import { OperationalError } from '../errors.js';
 import { jsonChunks } from '../../model/json-chunks.js';
 import { assessThisNode } from '../node-scan.js';
 import { loadScanConfig, SCAN_OPTIONS } from '../scan-options.js';
+import { PROGRESS_OPTIONS, TerminalProgress, wantProgress } from '../scan-progress.js';
 
 /** scan's own flags beyond the shared settings (read from the parsed values, not the config layers). */
 export const SCAN_EXTRA_OPTIONS: Record<string, OptionDef> = {
@@ -42,7 +43,7 @@ export const scanCommand: CommandDef = {
     '',
     'Exit codes: 0 ok, 1 warning, 2 critical (expired or < critical days), 3 nothing could be checked.',
   ].join('\n'),
-  options: { ...SCAN_OPTIONS, ...SCAN_EXTRA_OPTIONS },
+  options: { ...SCAN_OPTIONS, ...SCAN_EXTRA_OPTIONS, ...PROGRESS_OPTIONS },
   examples: [
     'certdrift scan                                  # this host, presets auto-detected',
     'certdrift scan --host-root /host -o json        # from a pod with the node mounted at /host',
@@ -68,9 +69,14 @@ async function runScan(values: Values, positionals: string[], io: Io): Promise<n
     throw new OperationalError(`host root ${config.hostRoot} is not a directory`);
 
   const now = config.at ?? new Date();
+  // The walk's progress on stderr (a terminal), erased before the result is printed.
+  const progress = wantProgress(values, io, config.output)
+    ? new TerminalProgress(io.stderr)
+    : undefined;
   const { inventory, assessment } = await assessThisNode(config, now, {
     probeServed: values['no-probe'] !== true,
-  });
+    ...(progress ? { onDirectory: progress.onDirectory } : {}),
+  }).finally(() => progress?.stop());
   const nodeName =
     typeof values['node-name'] === 'string'
       ? values['node-name']

@@ -8,7 +8,7 @@ import type { InputProblem } from '../fleet.js';
 import type { Plan, Replacement } from '../plan-types.js';
 import { describeWindow } from './plan-document.js';
 import { escapeHtml as h } from '../../model/escape.js';
-import { RISK_COLOR, renderTimeline } from './plan-timeline.js';
+import { RISK_COLOR, renderLegend, renderTimeline } from './plan-timeline.js';
 
 const LATE_SHOWN = 10;
 const t = (d: Date | null): string => (d ? d.toISOString().slice(0, 16).replace('T', ' ') : '—');
@@ -38,7 +38,8 @@ td.t{white-space:nowrap}td.node{font-family:ui-monospace,Menlo,Consolas,monospac
 .grid{stroke:#e3e8ee}.tick{font-size:10.5px;fill:#5b6776}
 .today{stroke:#1565c0;stroke-width:2}.today-label{font-size:11px;fill:#1565c0;font-weight:600}
 .overdue{stroke:#c62828;stroke-width:2;stroke-dasharray:3 2}.due{stroke:#34404e;stroke-width:1.5}
-.late-bar{stroke:#b71c1c;stroke-width:1}
+.late-bar{stroke:#b71c1c;stroke-width:1}.overdue-label{font-size:10px;font-weight:600;fill:#b71c1c}
+.due-later{font-size:10px;fill:#5b6776}.glyph{vertical-align:-1px;margin-right:3px;overflow:visible}
 details{background:#fff;border:1px solid #dde3ea;border-radius:6px;margin:6px 0}
 summary{cursor:pointer;padding:6px 10px;font-weight:600}
 .risk{display:inline-block;padding:0 6px;border-radius:8px;color:#fff;font-size:11px}
@@ -88,16 +89,6 @@ function groupTables(plan: Plan): string {
     .join('');
 }
 
-/** What the timeline's colours and marks mean. */
-const LEGEND = `<div class="legend">${(['ok', 'tight', 'late', 'expires'] as const)
-  .map(
-    (k) =>
-      `<span><i class="sw" style="background:${RISK_COLOR[k]}"></i>${{ ok: 'on time', tight: 'ends < 7 days before due', late: 'late, certificates still valid', expires: 'certificates expire first' }[k]}</span>`,
-  )
-  .join(
-    '',
-  )}<span><i class="sw" style="background:#6a1b9a"></i>▲ certificate deadline</span><span><i class="sw" style="background:#546e7a"></i>◆ age limit</span><span><i class="sw" style="background:#1565c0"></i>today</span><span>│ due date, - - - overdue stretch</span></div>`;
-
 /** The headline numbers as cards. */
 function cards(plan: Plan): string {
   const s = plan.summary;
@@ -128,7 +119,7 @@ export function renderPlanHtml(plan: Plan, problems: readonly InputProblem[]): s
 <p class="meta">Planned at ${t(plan.at)} UTC · windows: ${h(windows)} · maxInFlight ${p.maxInFlight} · perNode ${formatDuration(p.perNodeMs)} · margin ${formatDuration(p.marginMs)} · maxNodeAge ${formatDuration(p.maxNodeAgeMs)} · horizon ${formatDuration(p.horizonMs)}</p>
 <div class="cards">${cards(plan)}</div>
 ${lateCallout(plan)}
-<h2>Timeline</h2>${LEGEND}
+<h2>Timeline</h2>${renderLegend()}
 ${plan.schedule.length > 0 ? renderTimeline(plan) : '<p>Nothing is due within the horizon.</p>'}
 <h2>Per group</h2>${groups || '<p>Nothing is due.</p>'}
 ${s.notDue + s.undated > 0 ? `<p class="problems">${s.notDue} node(s) not due within the horizon${s.nextDueAfterHorizon ? ` (next due ${t(s.nextDueAfterHorizon)})` : ''}; ${s.undated} without certificate deadline or creation time.</p>` : ''}

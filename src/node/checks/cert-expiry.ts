@@ -78,6 +78,71 @@ function kubeletRotation(inv: Inventory): { cause: string; remedy: string } | un
 const DEFAULT_REMEDY =
   'Renew the certificate (kubeadm: `kubeadm certs renew`, k3s/RKE2: restart the service within 120 days of expiry, kops: replace the node) and restart the components that use it.';
 
+/** History nothing uses: listed with a hint, never an alarm, whatever its dates. */
+function supersededFinding(c: Certificate, ctx: CheckContext, why: string): Finding {
+  return {
+    code: 'CERT_SUPERSEDED',
+    severity: 'info',
+    title: `${c.component} certificate not in use: ${why}`,
+    evidence: evidence(c, ctx.now, ctx.thresholds),
+    remedy:
+      'Nothing on the node uses this file. Archive or delete it so that it no longer looks like a live credential.',
+    subject: where(c),
+  };
+}
+
+/** The one finding for a certificate outside its healthy window (status is not 'ok'). */
+function outOfWindowFinding(
+  c: Certificate,
+  status: Exclude<ReturnType<typeof certStatus>, 'ok'>,
+  inv: Inventory,
+  ctx: CheckContext,
+  validCaGroups: ReadonlySet<string>,
+): Finding {
+  const ev = evidence(c, ctx.now, ctx.thresholds);
+  const subject = where(c);
+  if (status === 'not-yet-valid')
+    return {
+      code: 'CERT_NOT_YET_VALID',
+      severity: 'warning',
+      title: `${c.component} certificate is not valid until ${ev.notBefore ?? ''}`,
+      evidence: ev,
+      remedy: 'Check the node clock (NTP) and the issuing time of the certificate.',
+      subject,
+    };
+  if (c.isCA && validCaGroups.has(groupKey(c)))
+    return {
+      code: 'CERT_SUPERSEDED',
+      severity: 'info',
+      title: `an ${status === 'expired' ? 'expired' : 'expiring'} CA sits next to a valid CA of the same name`,
+      evidence: ev,
+      remedy: 'Remove the old CA from the bundle once no certificate it signed is in use.',
+      subject,
+    };
+  const rotation = c.component === 'kubelet-client' ? kubeletRotation(inv) : undefined;
+  const remedy = rotation?.remedy ?? REMEDY[c.component] ?? DEFAULT_REMEDY;
+  const cause = rotation ? { cause: rotation.cause } : {};
+  if (status === 'expired')
+    return {
+      code: 'CERT_EXPIRED',
+      severity: 'critical',
+      title: `${c.component} certificate expired on ${ev.notAfter ?? ''}`,
+      evidence: ev,
+      ...cause,
+      remedy,
+      subject,
+    };
+  return {
+    code: 'CERT_EXPIRING',
+    severity: status,
+    title: `${c.component} certificate expires in ${ev.residualDays ?? ''} days${ev.lifetimeLeft !== undefined ? ` (${ev.lifetimeLeft} of its lifetime left)` : ''}`,
+    evidence: ev,
+    ...cause,
+    remedy,
+    subject,
+  };
+}
+
 export const certExpiry: Check = {
   name: 'cert-expiry',
   run(inv: Inventory, ctx: CheckContext): Finding[] {
@@ -92,63 +157,8 @@ export const certExpiry: Check = {
     });
     inv.certificates.forEach((c, i) => {
       const status = statuses[i] ?? 'ok';
-      if (c.superseded !== undefined) {
-        // History nothing uses: listed with a hint, never an alarm, whatever its dates.
-        out.push({
-          code: 'CERT_SUPERSEDED',
-          severity: 'info',
-          title: `${c.component} certificate not in use: ${c.superseded}`,
-          evidence: evidence(c, ctx.now, ctx.thresholds),
-          remedy:
-            'Nothing on the node uses this file. Archive or delete it so that it no longer looks like a live credential.',
-          subject: where(c),
-        });
-        return;
-      }
-      if (status === 'ok') return;
-      const ev = evidence(c, ctx.now, ctx.thresholds);
-      const rotation = c.component === 'kubelet-client' ? kubeletRotation(inv) : undefined;
-      const remedy = rotation?.remedy ?? REMEDY[c.component] ?? DEFAULT_REMEDY;
-      const cause = rotation ? { cause: rotation.cause } : {};
-      if (status === 'not-yet-valid') {
-        out.push({
-          code: 'CERT_NOT_YET_VALID',
-          severity: 'warning',
-          title: `${c.component} certificate is not valid until ${ev.notBefore ?? ''}`,
-          evidence: ev,
-          remedy: 'Check the node clock (NTP) and the issuing time of the certificate.',
-          subject: where(c),
-        });
-      } else if (c.isCA && validCaGroups.has(groupKey(c))) {
-        out.push({
-          code: 'CERT_SUPERSEDED',
-          severity: 'info',
-          title: `an ${status === 'expired' ? 'expired' : 'expiring'} CA sits next to a valid CA of the same name`,
-          evidence: ev,
-          remedy: 'Remove the old CA from the bundle once no certificate it signed is in use.',
-          subject: where(c),
-        });
-      } else if (status === 'expired') {
-        out.push({
-          code: 'CERT_EXPIRED',
-          severity: 'critical',
-          title: `${c.component} certificate expired on ${ev.notAfter ?? ''}`,
-          evidence: ev,
-          ...cause,
-          remedy,
-          subject: where(c),
-        });
-      } else {
-        out.push({
-          code: 'CERT_EXPIRING',
-          severity: status,
-          title: `${c.component} certificate expires in ${ev.residualDays ?? ''} days${ev.lifetimeLeft !== undefined ? ` (${ev.lifetimeLeft} of its lifetime left)` : ''}`,
-          evidence: ev,
-          ...cause,
-          remedy,
-          subject: where(c),
-        });
-      }
+      if (c.superseded !== undefined) out.push(supersededFinding(c, ctx, c.superseded));
+      else if (status !== 'ok') out.push(outOfWindowFinding(c, status, inv, ctx, validCaGroups));
     });
     return out;
   },

@@ -4,7 +4,7 @@
 // bad data.
 
 import { classifyComponent, type FileParse } from '../../certs/index.js';
-import type { DiscoveredFile, Discovery, NodeFiles } from '../ports.js';
+import type { DirectoryProgress, DiscoveredFile, Discovery, NodeFiles } from '../ports.js';
 import type { Preset } from '../presets.js';
 import { presetByName } from '../presets.js';
 import { normalizeInRoot } from '../../model/glob.js';
@@ -24,6 +24,8 @@ export interface FileScanConfig {
   excludes: readonly string[];
   maxFileSize: number;
   maxEntries: number;
+  /** discovery's progress, per directory (DiscoverOptions.onDirectory) */
+  onDirectory?: DirectoryProgress;
 }
 
 type Referenced = KubeconfigRef & { path: string };
@@ -48,6 +50,7 @@ export async function scanFiles(
   const found = await files.discover(patterns, {
     excludes: [...config.excludes],
     maxEntries: config.maxEntries,
+    ...(config.onDirectory ? { onDirectory: config.onDirectory } : {}),
   });
   const part = await parseFiles(files, found.files, new Set(), config.maxFileSize);
   if (watched) {

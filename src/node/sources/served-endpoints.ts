@@ -86,75 +86,75 @@ export function componentOf(argv: readonly string[]): string {
   return first.slice(first.lastIndexOf('/') + 1);
 }
 
+/** The control-plane components that serve on --bind-address:--secure-port, and their default port. */
+// A Map, not an object: a process named `constructor` must not find Object's.
+const SECURE_PORT_DEFAULTS: ReadonlyMap<string, number> = new Map([
+  ['kube-apiserver', 6443],
+  ['kube-scheduler', 10259],
+  ['kube-controller-manager', 10257],
+]);
+
+type At = (
+  component: ServedComponent,
+  host: string,
+  p: number,
+  certFile?: string,
+) => ServingEndpoint;
+type Flag = (flag: string) => string | undefined;
+
+/** kubelet's serving certificate: --tls-cert-file, its config, else the file in --cert-dir. */
+function kubeletEndpoint(
+  c: ComponentCommand,
+  f: Flag,
+  kubelet: KubeletServing | undefined,
+  at: At,
+): ServingEndpoint {
+  const certDir = f('--cert-dir') ?? '/var/lib/kubelet/pki';
+  const bootstrap =
+    kubelet?.serverTLSBootstrap === true ||
+    f('--rotate-server-certificates') === 'true' ||
+    c.argv.includes('--rotate-server-certificates');
+  const file =
+    f('--tls-cert-file') ??
+    kubelet?.tlsCertFile ??
+    `${certDir}/${bootstrap ? 'kubelet-server-current.pem' : 'kubelet.crt'}`;
+  return at('kubelet', dialHost(f('--address')), port(f('--port'), kubelet?.port ?? 10250), file);
+}
+
+/** etcd's https client and peer URLs, each with its certificate. */
+function etcdEndpoints(f: Flag, at: At): ServingEndpoint[] {
+  const client = httpsUrls(f('--listen-client-urls')).map((u) =>
+    at('etcd', u.host, u.port, f('--cert-file')),
+  );
+  const peer = httpsUrls(f('--listen-peer-urls')).map((u) =>
+    at('etcd-peer', u.host, u.port, f('--peer-cert-file')),
+  );
+  return [...client, ...peer];
+}
+
 function endpointsOf(c: ComponentCommand, kubelet: KubeletServing | undefined): ServingEndpoint[] {
   const name = componentOf(c.argv);
-  const f = (flag: string): string | undefined => flagValue(c.argv, flag);
-  const at = (
-    component: ServedComponent,
-    host: string,
-    p: number,
-    certFile?: string,
-  ): ServingEndpoint => ({
+  const f: Flag = (flag) => flagValue(c.argv, flag);
+  const at: At = (component, host, p, certFile) => ({
     component,
     host,
     port: p,
     ...(certFile ? { certFile } : {}),
     source: c.source,
   });
-  switch (name) {
-    case 'kube-apiserver':
-      return [
-        at(
-          'kube-apiserver',
-          dialHost(f('--bind-address')),
-          port(f('--secure-port'), 6443),
-          f('--tls-cert-file'),
-        ),
-      ];
-    case 'kube-scheduler':
-      return [
-        at(
-          'kube-scheduler',
-          dialHost(f('--bind-address')),
-          port(f('--secure-port'), 10259),
-          f('--tls-cert-file'),
-        ),
-      ];
-    case 'kube-controller-manager':
-      return [
-        at(
-          'kube-controller-manager',
-          dialHost(f('--bind-address')),
-          port(f('--secure-port'), 10257),
-          f('--tls-cert-file'),
-        ),
-      ];
-    case 'kubelet': {
-      const certDir = f('--cert-dir') ?? '/var/lib/kubelet/pki';
-      const bootstrap =
-        kubelet?.serverTLSBootstrap === true ||
-        f('--rotate-server-certificates') === 'true' ||
-        c.argv.includes('--rotate-server-certificates');
-      const file =
-        f('--tls-cert-file') ??
-        kubelet?.tlsCertFile ??
-        `${certDir}/${bootstrap ? 'kubelet-server-current.pem' : 'kubelet.crt'}`;
-      return [
-        at('kubelet', dialHost(f('--address')), port(f('--port'), kubelet?.port ?? 10250), file),
-      ];
-    }
-    case 'etcd': {
-      const client = httpsUrls(f('--listen-client-urls')).map((u) =>
-        at('etcd', u.host, u.port, f('--cert-file')),
-      );
-      const peer = httpsUrls(f('--listen-peer-urls')).map((u) =>
-        at('etcd-peer', u.host, u.port, f('--peer-cert-file')),
-      );
-      return [...client, ...peer];
-    }
-    default:
-      return [];
-  }
+  const securePort = SECURE_PORT_DEFAULTS.get(name);
+  if (securePort !== undefined)
+    return [
+      at(
+        name as ServedComponent,
+        dialHost(f('--bind-address')),
+        port(f('--secure-port'), securePort),
+        f('--tls-cert-file'),
+      ),
+    ];
+  if (name === 'kubelet') return [kubeletEndpoint(c, f, kubelet, at)];
+  if (name === 'etcd') return etcdEndpoints(f, at);
+  return [];
 }
 
 /**

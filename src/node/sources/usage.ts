@@ -68,6 +68,29 @@ export async function gatherUsage(
   inv: Inventory,
   maxFileSize: number,
 ): Promise<GatheredUsage> {
+  // In this order: running processes' flags, kubelet's config file, static pods' command lines.
+  const flags = flagNamings(inv);
+  const config = await kubeletConfigNamings(files, flags.kubeletConfig, maxFileSize);
+  const namings = [
+    ...flags.namings,
+    ...config.namings,
+    ...(await staticPodNamings(files, config.staticPodPath, maxFileSize)),
+  ];
+  const known = new Set(inv.files.map((f) => f.path));
+  const { named, missing, toRead } = await resolveNamings(files, namings, known);
+  const added = await parseFiles(files, toRead, known, maxFileSize);
+  // Keep only what held certificates or keys: a flag may name a key file or a token.
+  const held = new Set(
+    added.files.filter((f) => f.certificates > 0 || f.privateKeys > 0).map((f) => f.path),
+  );
+  added.files = added.files.filter((f) => held.has(f.path));
+  added.errors = added.errors.filter((e) => held.has(e.path));
+  const kubelet = config.kubelet;
+  return { named, missing, added, ...(kubelet ? { kubelet } : {}) };
+}
+
+/** Files running host processes name by flag, and the kubelet's `--config` when it has one. */
+function flagNamings(inv: Inventory): { namings: Naming[]; kubeletConfig: string | undefined } {
   const namings: Naming[] = [];
   let kubeletConfig: string | undefined;
   for (const w of inv.workloads) {
@@ -83,16 +106,26 @@ export async function gatherUsage(
       });
     }
   }
+  return { namings, kubeletConfig };
+}
 
-  let staticPodPath: string | undefined;
-  let kubelet: KubeletCertSettings | undefined;
+/**
+ * The first kubelet config file that reads (`--config`, else the distributions' defaults): the
+ * files it names, its staticPodPath, and kubelet's certificate settings.
+ */
+async function kubeletConfigNamings(
+  files: NodeFiles,
+  kubeletConfig: string | undefined,
+  maxFileSize: number,
+): Promise<{ namings: Naming[]; staticPodPath?: string; kubelet?: KubeletCertSettings }> {
   for (const path of kubeletConfig ? [kubeletConfig] : KUBELET_CONFIGS) {
     const r = await files.resolveAndRead(path, maxFileSize);
     if (!r.ok) continue;
     const text = r.bytes.toString('utf8');
-    kubelet = await kubeletSettings(files, path, text);
+    const kubelet = await kubeletSettings(files, path, text);
     const cfg = readKubeletConfigPaths(text);
     const base = dirOf(path);
+    const namings: Naming[] = [];
     for (const [field, value] of [
       ['tlsCertFile', cfg.tlsCertFile],
       ['authentication.x509.clientCAFile', cfg.clientCAFile],
@@ -105,14 +138,24 @@ export async function gatherUsage(
           credential: true,
         });
     }
-    if (cfg.staticPodPath) staticPodPath = absolute(cfg.staticPodPath, base);
-    break;
+    return {
+      namings,
+      kubelet,
+      ...(cfg.staticPodPath ? { staticPodPath: absolute(cfg.staticPodPath, base) } : {}),
+    };
   }
+  return { namings: [] };
+}
 
-  namings.push(...(await staticPodNamings(files, staticPodPath, maxFileSize)));
-
-  // Resolve every named path inside the root; read those the scan has not seen.
-  const known = new Set(inv.files.map((f) => f.path));
+/**
+ * Every named path resolved inside the root: the files with their uses, the credentials that
+ * cannot be resolved, and the credentials the scan has not read yet (to read now, once each).
+ */
+async function resolveNamings(
+  files: NodeFiles,
+  namings: readonly Naming[],
+  known: ReadonlySet<string>,
+): Promise<{ named: NamedFile[]; missing: MissingCredential[]; toRead: DiscoveredFile[] }> {
   const named: NamedFile[] = [];
   const missing: MissingCredential[] = [];
   const toRead = new Map<string, DiscoveredFile>();
@@ -138,14 +181,7 @@ export async function gatherUsage(
         expectCertificates: false,
       });
   }
-  const added = await parseFiles(files, [...toRead.values()], known, maxFileSize);
-  // Keep only what held certificates or keys: a flag may name a key file or a token.
-  const held = new Set(
-    added.files.filter((f) => f.certificates > 0 || f.privateKeys > 0).map((f) => f.path),
-  );
-  added.files = added.files.filter((f) => held.has(f.path));
-  added.errors = added.errors.filter((e) => held.has(e.path));
-  return { named, missing, added, ...(kubelet ? { kubelet } : {}) };
+  return { named, missing, toRead: [...toRead.values()] };
 }
 
 /** The rotation settings of a kubelet config file, and whether the serving link it implies resolves. */
