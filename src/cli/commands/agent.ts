@@ -170,7 +170,7 @@ function ledgerRecorder(
 /** Runs the loop until SIGTERM or SIGINT, then stops the worker and the server (bounded). */
 async function runUntilSignalled(
   loop: AgentLoop,
-  worker: ScanWorker,
+  worker: Pick<AgentScanner, 'stop'>,
   server: Parameters<typeof stopServer>[0],
   log: (m: string) => void,
 ): Promise<void> {
