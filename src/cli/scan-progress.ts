@@ -16,7 +16,7 @@ export const PROGRESS_OPTIONS: Record<string, OptionDef> = {
   progress: {
     type: 'boolean',
     description: 'show the walk’s progress on stderr even when it is not a terminal',
-    shownDefault: 'on when stderr is a terminal (and -o json/yaml does not go to a pipe)',
+    shownDefault: 'on when stderr is a terminal, unless -o json/yaml goes to a pipe',
   },
   'no-progress': {
     type: 'boolean',
