@@ -198,9 +198,13 @@ export function forgetScans(): void {
 export const WORKER_ARGUMENT = '--certdrift-scan-worker';
 
 // Only as a forked worker (with an IPC channel) does it listen; imported, it only exports.
-if (process.send && process.argv[2] === WORKER_ARGUMENT) serve();
+let serving = false;
+if (process.send && process.argv[2] === WORKER_ARGUMENT) serveScanWorker();
 
-function serve(): void {
+/** Answers scan requests on the IPC channel (the single executable calls it: sea-main.ts). */
+export function serveScanWorker(): void {
+  if (serving) return; // once: a second listener would answer every request twice
+  serving = true;
   silenceLibraryWarnings();
   const gc = collector();
   // One request at a time (the agent never overlaps scans); the answer carries the request's id.
