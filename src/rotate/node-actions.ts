@@ -1,15 +1,21 @@
 // The actions for one node's work, each with the exact API call (or, for kops, the command an
-// operator runs where the state store is). Order matters and is the order of execution: the
-// actuator's own call first and the progress record after it, so an interruption between the
-// two repeats an idempotent call instead of recording work that never happened. A drain cordons
-// and records in one patch, so a cordoned node always carries its record. Which pods a drain
+// operator runs where the state store is). Order matters and is the order of execution. The
+// progress record lives in the rotation state object (rotation-state.ts), written with the
+// record it expects to replace. kops, Cluster API and Karpenter: the actuator's own call first
+// and the record after it, so an interruption between the two repeats an idempotent call (an
+// already-marked Machine or deleting NodeClaim is recognised) instead of recording work that
+// never happened. A drain records first and cordons after: a cordon without a record would read
+// as someone else's cordon (left alone), while a record without a cordon is finished by the
+// next step, which cordons again before evicting. Which pods a drain
 // evicts, skips or refuses is kubectl drain's rule (drain-rules.ts). A drain finishes only in a
 // later step whose fresh pod list shows nothing left but skipped pods (the evicted pods are gone,
 // not just terminating); past --force-after the remaining evictable pods are deleted instead of
 // evicted — a refused pod never is. A pod already terminating is never evicted or deleted again.
 
 import { drainFinished, podsToEvict } from './drain-rules.js';
-import { formatRecord, ROTATION_ANNOTATION, type RecordState } from './rotation-record.js';
+import { isControlPlane } from './control-plane.js';
+import type { RecordState } from './rotation-record.js';
+import type { StateChange, StoredRecord } from './rotation-state.js';
 import type {
   ApiCall,
   LiveNode,
@@ -40,16 +46,38 @@ export interface NodeContext {
   planId: string;
   now: Date;
   options: RotateOptions;
+  /** this node's trusted record in the state object (null: none) */
+  record: StoredRecord | null;
+  /** the group's nodes Ready now: its baseline when this start is the group's first */
+  groupReady: readonly string[];
 }
 
 const nodePath = (name: string): string => `/api/v1/nodes/${encodeURIComponent(name)}`;
-const record = (ctx: NodeContext, state: RecordState, was?: 'cordoned' | 'handed-over'): string =>
-  formatRecord({
-    plan: ctx.planId,
-    state,
-    since: ctx.now.toISOString(),
-    ...(was !== undefined ? { was } : {}),
-  });
+const storedOf = (
+  ctx: NodeContext,
+  state: RecordState,
+  was?: 'cordoned' | 'handed-over',
+): StoredRecord => ({
+  plan: ctx.planId,
+  state,
+  since: ctx.now.toISOString(),
+  ...(was !== undefined ? { was } : {}),
+  uid: ctx.node.uid,
+  group: ctx.node.group,
+  ...(isControlPlane(ctx.node) ? { controlPlane: true } : {}),
+});
+
+/** the record change: from the record read to `state`; a first record sets the group baseline */
+function change(
+  ctx: NodeContext,
+  state: RecordState,
+  was?: 'cordoned' | 'handed-over',
+): StateChange {
+  return {
+    records: [{ node: ctx.node.name, expect: ctx.record, next: storedOf(ctx, state, was) }],
+    baselines: ctx.record === null ? [{ group: ctx.node.group, next: ctx.groupReady }] : [],
+  };
+}
 
 const podPath = (p: LivePod): string =>
   `/api/v1/namespaces/${encodeURIComponent(p.namespace)}/pods/${encodeURIComponent(p.name)}`;
@@ -95,21 +123,7 @@ function finishDrain(ctx: NodeContext): RotateAction {
     node: name,
     step: 'mark-drained',
     summary: 'record the node drained (it stays cordoned for its group to replace)',
-    call: recordCall(ctx, 'drained', MERGE),
-  };
-}
-
-function recordCall(
-  ctx: NodeContext,
-  state: RecordState,
-  contentType: string,
-  was?: 'cordoned' | 'handed-over',
-): ApiCall {
-  return {
-    method: 'PATCH',
-    path: nodePath(ctx.node.name),
-    body: { metadata: { annotations: { [ROTATION_ANNOTATION]: record(ctx, state, was) } } },
-    contentType,
+    state: change(ctx, 'drained'),
   };
 }
 
@@ -117,7 +131,19 @@ const handedOver = (ctx: NodeContext): RotateAction => ({
   node: ctx.node.name,
   step: 'record-handed-over',
   summary: 'record the node handed over (wait until it is gone)',
-  call: recordCall(ctx, 'handed-over', MERGE),
+  state: change(ctx, 'handed-over'),
+});
+
+const cordon = (ctx: NodeContext): RotateAction => ({
+  node: ctx.node.name,
+  step: 'cordon',
+  summary: 'cordon the node (spec.unschedulable)',
+  call: {
+    method: 'PATCH',
+    path: nodePath(ctx.node.name),
+    body: { spec: { unschedulable: true } },
+    contentType: SMP,
+  },
 });
 
 /** the Machines whose status.nodeRef names this node, or whose providerID is the node's */
@@ -145,7 +171,7 @@ export function nodeActions(work: NodeWork, ctx: NodeContext): RotateAction[] {
         node: name,
         step: 'record-stuck',
         summary: `record the node stuck (${work.recordStuck} past its timeout): reported, not retried`,
-        call: recordCall(ctx, 'stuck', MERGE, work.recordStuck),
+        state: change(ctx, 'stuck', work.recordStuck),
       },
     ];
   if (work.state === 'blocked' && work.evictOthers === true)
@@ -153,8 +179,10 @@ export function nodeActions(work: NodeWork, ctx: NodeContext): RotateAction[] {
   if (work.state === 'continue') {
     // Finished only when a fresh list shows nothing left but skipped pods: terminating pods are
     // waited for, and a refused pod keeps the node unfinished (blocked) for a person to decide.
-    if (drainFinished(ctx.pods, name, ctx.options)) return [finishDrain(ctx)];
-    return work.force === true ? deletions(ctx) : evictions(ctx);
+    // Recorded but not cordoned (interrupted between the two): cordon before evicting.
+    const again = ctx.node.unschedulable ? [] : [cordon(ctx)];
+    if (drainFinished(ctx.pods, name, ctx.options)) return [...again, finishDrain(ctx)];
+    return [...again, ...(work.force === true ? deletions(ctx) : evictions(ctx))];
   }
   if (work.state !== 'start') return [];
   switch (work.actuator) {
@@ -162,18 +190,11 @@ export function nodeActions(work: NodeWork, ctx: NodeContext): RotateAction[] {
       return [
         {
           node: name,
-          step: 'cordon',
-          summary: 'cordon the node and record the drain',
-          call: {
-            method: 'PATCH',
-            path: nodePath(name),
-            body: {
-              metadata: { annotations: { [ROTATION_ANNOTATION]: record(ctx, 'cordoned') } },
-              spec: { unschedulable: true },
-            },
-            contentType: SMP,
-          },
+          step: 'record-cordoned',
+          summary: 'record the drain in the rotation state (before the cordon)',
+          state: change(ctx, 'cordoned'),
         },
+        cordon(ctx),
         ...evictions(ctx),
       ];
     case 'kops':
@@ -181,21 +202,15 @@ export function nodeActions(work: NodeWork, ctx: NodeContext): RotateAction[] {
         {
           node: name,
           step: 'kops-annotate',
-          summary: `mark the node for kops rolling-update (${KOPS_NEEDS_UPDATE}) and record it handed over`,
+          summary: `mark the node for kops rolling-update (${KOPS_NEEDS_UPDATE})`,
           call: {
             method: 'PATCH',
             path: nodePath(name),
-            body: {
-              metadata: {
-                annotations: {
-                  [KOPS_NEEDS_UPDATE]: '',
-                  [ROTATION_ANNOTATION]: record(ctx, 'handed-over'),
-                },
-              },
-            },
+            body: { metadata: { annotations: { [KOPS_NEEDS_UPDATE]: '' } } },
             contentType: MERGE,
           },
         },
+        handedOver(ctx),
       ];
     case 'capi': {
       // The Machine is the one Cluster API linked to this node (status.nodeRef, or the same

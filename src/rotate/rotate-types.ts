@@ -3,12 +3,15 @@
 // into actions, each carrying the exact API call it makes, so a dry run prints what --apply does.
 
 import type { GroupKind } from '../fleet/node-group.js';
+import type { StateChange } from './rotation-state.js';
 
 /** how a node is replaced; `drain` works for any node */
 export type Actuator = 'kops' | 'capi' | 'karpenter' | 'drain';
 
 export interface LiveNode {
   name: string;
+  /** metadata.uid: a recreated node of the same name is another node */
+  uid: string;
   /** as `certdrift plan` names it: `kops/nodes`, `capi/md-0`, `none`, … */
   group: string;
   kind: GroupKind;
@@ -84,6 +87,8 @@ export type Step =
   | 'capi-remediate'
   | 'karpenter-delete'
   | 'record-handed-over'
+  | 'record-cordoned'
+  | 'prune-records'
   | 'delete-pod'
   | 'record-stuck';
 
@@ -96,6 +101,8 @@ export interface RotateAction {
   call?: ApiCall;
   /** a command someone else runs (kops: where the state store is) */
   command?: string;
+  /** a write of the rotation state object (rotation-state.ts), checked against what was read */
+  state?: StateChange;
 }
 
 /** what happens to each node this step */
@@ -164,4 +171,6 @@ export interface RotateOptions {
   force?: boolean;
   /** kubectl drain --delete-emptydir-data: also evict pods with an emptyDir volume */
   deleteEmptyDirData?: boolean;
+  /** a due node someone else cordoned is taken over (default: left alone, reported) */
+  takeOverCordoned?: boolean;
 }

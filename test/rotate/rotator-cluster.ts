@@ -169,7 +169,7 @@ export async function rotatorLab(
       );
       if (!conn) throw new Error('no in-cluster connection');
       const api = new KubeApi(conn, { userAgent, sleep: () => Promise.resolve() });
-      return new RotateClient(new HttpCluster(api), userAgent, { selector });
+      return new RotateClient(new HttpCluster(api), userAgent, { selector, namespace });
     },
     kubeconfig: () => cp.kubeconfig(token),
     node,
@@ -196,15 +196,27 @@ export async function rotatorLab(
   };
 }
 
-/** the rotation record's state on a Node, `-` when absent, null when the Node is gone */
+/**
+ * the rotation record's state for a Node in the rotation state object (ConfigMap
+ * certdrift-rotation-state in the lab's namespace), `-` when absent, null when the Node is gone
+ */
 export async function recordOf(lab: RotatorLab, node: string): Promise<string | null> {
   const n = await lab.get(`/api/v1/nodes/${node}`);
   if (!n) return null;
-  const ann = (n.metadata?.annotations ?? {}) as Record<string, string>;
-  const rec = ann['certdrift.io/rotation'];
-  if (rec === undefined) return '-';
-  const parsed = JSON.parse(rec) as { state: string; was?: string };
-  return parsed.was ? `${parsed.state}/${parsed.was}` : parsed.state;
+  const cm = await lab.get(
+    `/api/v1/namespaces/${lab.namespace}/configmaps/certdrift-rotation-state`,
+  );
+  const text = (cm?.data as Record<string, string> | undefined)?.['state.json'];
+  if (text === undefined) return '-';
+  const records =
+    (
+      JSON.parse(text) as {
+        records?: Record<string, { state: string; was?: string; uid?: string }>;
+      }
+    ).records ?? {};
+  const rec = records[node];
+  if (rec === undefined || rec.uid !== n.metadata?.uid) return '-';
+  return rec.was ? `${rec.state}/${rec.was}` : rec.state;
 }
 
 export async function unschedulable(lab: RotatorLab, node: string): Promise<boolean> {

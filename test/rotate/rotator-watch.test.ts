@@ -132,6 +132,8 @@ function start(
     listNodeClaims: () => io(() => client.listNodeClaims()),
     listMachines: () => io(() => client.listMachines()),
     execute: (call) => io(() => client.execute(call)),
+    readState: () => io(() => client.readState()),
+    writeState: (change) => io(() => client.writeState(change)),
   };
   const le = leaseEdgeOf(client, s.lab.namespace);
   const refused = (): Promise<never> => Promise.reject(new Error('connect ECONNREFUSED'));

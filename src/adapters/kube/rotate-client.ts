@@ -7,6 +7,11 @@
 // drain lists them (k8s.io/kubectl/pkg/drain GetPodsForDeletion): the server filters, so a step
 // never pages through every pod of the cluster. `selector` (a label selector, as `kubectl drain
 // --selector`) limits the fleet to the nodes it matches: only those are planned and acted on.
+// The rotation state (rotation-state.ts) is the ConfigMap certdrift-rotation-state in certdrift's
+// namespace, read once per step and written with optimistic concurrency: every write carries the
+// resourceVersion read; on 409 the object is read again and the change re-applied only if each
+// entry it touches is still what the step decided on — otherwise the write is refused (the next
+// step decides again). A write past the state's size bound is refused, never truncated.
 
 import type { Fleet } from '../../fleet/fleet.js';
 import { groupOfNode, kindOfGroup } from '../../fleet/node-group.js';
@@ -24,6 +29,19 @@ import { nodeInfoOf } from './map-objects.js';
 import type { HttpCluster } from './http-cluster.js';
 import { KubeApi, messageOf } from './kube-api.js';
 import { ClusterError } from '../../model/cluster.js';
+import {
+  applyChange,
+  formatState,
+  MAX_STATE_BYTES,
+  parseState,
+  STATE_KEY,
+  STATE_NAME,
+  type RotationState,
+  type StateChange,
+} from '../../rotate/rotation-state.js';
+
+/** attempts of a state write that keeps meeting 409 (another writer) before it gives up */
+const STATE_ATTEMPTS = 5;
 
 type Json = Record<string, unknown>;
 const obj = (v: unknown): Json =>
@@ -79,6 +97,8 @@ function leaseOf(v: unknown): LeaseView {
 export interface RotateScope {
   /** label selector of the nodes to rotate (absent: every node) */
   selector?: string;
+  /** certdrift's namespace: where the rotation state object lives (default certdrift) */
+  namespace?: string;
 }
 
 export class RotateClient {
@@ -111,6 +131,7 @@ export class RotateClient {
       const group = groupOfNode(n.labels, n.annotations);
       return {
         name: n.name,
+        uid: n.uid,
         group,
         kind: kindOfGroup(group),
         labels: n.labels,
@@ -190,6 +211,117 @@ export class RotateClient {
       `Kubernetes ${call.method} ${call.path}: ${r.status} ${messageOf(r)}`,
       r.status,
     );
+  }
+
+  private statePath(name = STATE_NAME): string {
+    const ns = encodeURIComponent(this.scope.namespace ?? 'certdrift');
+    return `/api/v1/namespaces/${ns}/configmaps${name === '' ? '' : `/${name}`}`;
+  }
+
+  private async readStateObject(): Promise<{
+    state: RotationState;
+    raw: Record<string, unknown>;
+    resourceVersion: string | null;
+  }> {
+    const r = await this.cluster.api.call('GET', this.statePath());
+    if (r.status === 404) return { state: parseState(undefined), raw: {}, resourceVersion: null };
+    if (r.status !== 200)
+      throw new ClusterError(
+        `Kubernetes GET ${this.statePath()}: ${r.status} ${messageOf(r)}`,
+        r.status,
+      );
+    const text = obj(obj(r.body).data)[STATE_KEY];
+    const json = typeof text === 'string' ? text : undefined;
+    let raw: Record<string, unknown> = {};
+    if (json !== undefined && json.length <= MAX_STATE_BYTES * 2)
+      try {
+        raw = obj(obj(JSON.parse(json)).records);
+      } catch {
+        raw = {};
+      }
+    return {
+      state: parseState(json),
+      raw,
+      resourceVersion: str(obj(obj(r.body).metadata).resourceVersion) || null,
+    };
+  }
+
+  /** the state object, and the recorded nodes outside --selector that still exist */
+  async readState(): Promise<{ state: RotationState; outside: ReadonlyMap<string, string> }> {
+    const { state } = await this.readStateObject();
+    const outside = new Map<string, string>();
+    if (this.scope.selector) {
+      // A record of a node the selector does not match is another selection's, not gone. Asked
+      // one name at a time (bounded by the records, which are bounded by the state's size).
+      const selected = new Set(
+        (await this.cluster.listAll('/api/v1/nodes', { labelSelector: this.scope.selector })).map(
+          (v) => str(obj(v.metadata).name),
+        ),
+      );
+      for (const name of Object.keys(state.records).filter((n) => !selected.has(n)))
+        for (const v of await this.cluster.listAll('/api/v1/nodes', {
+          fieldSelector: `metadata.name=${name}`,
+        }))
+          outside.set(name, str(obj(v.metadata).uid));
+    }
+    return { state, outside };
+  }
+
+  async writeState(change: StateChange): Promise<{ result: 'done' | 'blocked'; message: string }> {
+    for (let attempt = 1; attempt <= STATE_ATTEMPTS; attempt++) {
+      const read = await this.readStateObject();
+      if (read.state.problems.length > 0)
+        return { result: 'blocked', message: `not written: ${read.state.problems.join('; ')}` };
+      const next = applyChange(read.state, change);
+      if ('conflict' in next)
+        return { result: 'blocked', message: `not written: ${next.conflict}` };
+      const text = formatState(next.state, read.raw);
+      if (text.length > MAX_STATE_BYTES)
+        return {
+          result: 'blocked',
+          message: `not written: ${STATE_NAME} would exceed ${MAX_STATE_BYTES} bytes`,
+        };
+      const ns = this.scope.namespace ?? 'certdrift';
+      const body = {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: {
+          name: STATE_NAME,
+          namespace: ns,
+          labels: {
+            'app.kubernetes.io/name': 'certdrift',
+            'app.kubernetes.io/component': 'rotator',
+          },
+          ...(read.resourceVersion ? { resourceVersion: read.resourceVersion } : {}),
+        },
+        data: { [STATE_KEY]: text },
+      };
+      if (read.resourceVersion === null) {
+        // First write: create the object empty, then replace it like every later write (one
+        // path for every change; a racing creator's 409 just means it exists now).
+        const created = await this.cluster.api.call('POST', this.statePath(''), {
+          ...body,
+          data: { [STATE_KEY]: formatState(parseState(undefined)) },
+        });
+        if (created.status === 409 || (created.status >= 200 && created.status < 300)) continue;
+        throw new ClusterError(
+          `Kubernetes create ConfigMap ${ns}/${STATE_NAME}: ${created.status} ${messageOf(created)}`,
+          created.status,
+        );
+      }
+      const r = await this.cluster.api.call('PUT', this.statePath(), body);
+      if (r.status >= 200 && r.status < 300) return { result: 'done', message: '' };
+      // 409: another writer got there first (or created it): read again and re-decide
+      if (r.status === 409) continue;
+      throw new ClusterError(
+        `Kubernetes write ConfigMap ${ns}/${STATE_NAME}: ${r.status} ${messageOf(r)}`,
+        r.status,
+      );
+    }
+    return {
+      result: 'blocked',
+      message: `not written: ${STATE_NAME} kept changing (${STATE_ATTEMPTS} conflicts)`,
+    };
   }
 
   async getLease(ns: string, name: string): Promise<LeaseView | null> {

@@ -1,6 +1,7 @@
 // `certdrift rotate`: one step of carrying out the plan. Reads the live cluster, recomputes the
 // plan, prints each action with its exact call; with --apply takes the rotation Lease and acts.
-// Run it again (or in a loop) to continue: progress lives in the nodes' annotations.
+// Run it again (or in a loop) to continue: progress lives in the rotation state object
+// (ConfigMap certdrift-rotation-state in certdrift's namespace, written only by the rotator).
 
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -52,6 +53,7 @@ function optionsOf(values: Values): RotateOptions {
     ...(typeof values['kops-cluster'] === 'string' ? { kopsCluster: values['kops-cluster'] } : {}),
     ...(values.force === true ? { force: true } : {}),
     ...(values['delete-emptydir-data'] === true ? { deleteEmptyDirData: true } : {}),
+    ...(values['take-over-cordoned'] === true ? { takeOverCordoned: true } : {}),
   };
 }
 
@@ -59,7 +61,7 @@ export const rotateCommand: CommandDef = {
   name: 'rotate',
   summary: 'carry out the plan: drive kops, Cluster API, Karpenter or a drain (dry run; --apply)',
   usage:
-    'certdrift rotate --kubernetes auto|KUBECONFIG [--selector LABELS] [--namespace NS] [--policy FILE] [--apply [--wait | --watch [--interval DURATION]]] [--actuator A] [--after-drain delete-node|none] [--force] [--delete-emptydir-data] [--force-after DURATION] [--defer-while QUERY --prometheus-url URL] [-o text|json]',
+    'certdrift rotate --kubernetes auto|KUBECONFIG [--selector LABELS] [--namespace NS] [--policy FILE] [--apply [--wait | --watch [--interval DURATION]]] [--actuator A] [--after-drain delete-node|none] [--force] [--delete-emptydir-data] [--take-over-cordoned] [--force-after DURATION] [--defer-while QUERY --prometheus-url URL] [-o text|json]',
   description: [
     'One step of the rotation: reads the cluster, recomputes the plan (as `certdrift plan`), and',
     'for the nodes due now — inside a window and within the group and cluster limits — prints',
@@ -72,8 +74,12 @@ export const rotateCommand: CommandDef = {
     "with kubectl drain's rules: a node with pods no controller recreates (--force), with emptyDir",
     '(--delete-emptydir-data) or annotated karpenter.sh/do-not-disrupt / safe-to-evict=false is',
     'refused, each pod named; --force-after never deletes a refused pod).',
-    'Progress is recorded on each node (annotation certdrift.io/rotation): run it again to',
-    'continue; finished work is never repeated. --apply --watch keeps stepping (the in-cluster',
+    'Progress is recorded in the ConfigMap NAMESPACE/certdrift-rotation-state, which only the',
+    "rotator's ServiceAccount may write (node annotations are never trusted): run it again to",
+    'continue; finished work is never repeated. Capacity counts every cordoned, NotReady or',
+    'handed-over node; a node someone else cordoned is left alone (--take-over-cordoned);',
+    'control-plane nodes are never drained, at most one is in flight, their remedy is named.',
+    '--apply --watch keeps stepping (the in-cluster',
     'Deployment, deploy/rotator): it waits for the Lease, renews it while working, stops acting',
     'the moment it is lost, and releases it on SIGTERM. --apply --wait instead keeps stepping',
     'under the held, renewed Lease until the due nodes are finished or stuck: it waits for each',
@@ -134,6 +140,11 @@ export const rotateCommand: CommandDef = {
       type: 'boolean',
       description:
         'as kubectl drain --delete-emptydir-data: also evict pods with an emptyDir volume (its data is lost)',
+    },
+    'take-over-cordoned': {
+      type: 'boolean',
+      description:
+        'rotate due nodes someone else cordoned (without it they are left alone and reported); certdrift never uncordons',
     },
     'kops-cluster': {
       type: 'string',
@@ -226,7 +237,10 @@ export const rotateCommand: CommandDef = {
         : ((values.kubernetes === 'auto' ? podNamespace() : null) ?? LEASE_NAMESPACE);
     if (!DNS_LABEL.test(namespace))
       throw new UsageError('--namespace: expected a namespace name (a DNS-1123 label)');
-    const client = new RotateClient(cluster, ua, selector !== undefined ? { selector } : {});
+    const client = new RotateClient(cluster, ua, {
+      namespace,
+      ...(selector !== undefined ? { selector } : {}),
+    });
     const planId = planIdOf(
       JSON.stringify(policy),
       typeof values.run === 'string' ? values.run : '',

@@ -4,7 +4,7 @@
 // renewal loop runs beside the work — also during a long step, e.g. a drain waiting on a
 // PodDisruptionBudget — and every write goes through a guard: once the Lease is lost (another
 // holder, or no renewal within the renew deadline) or a stop was asked for (SIGTERM), no further
-// call is made. The call in flight finishes; the records on the nodes (rotation-record.ts) make
+// call is made. The call in flight finishes; the records in the state object (rotation-state.ts) make
 // whatever was left half-done safe to resume, by this run or another.
 // A run that does not hold the Lease waits and asks again; it never takes over an unexpired one.
 // Time and sleep are injected, so tests drive hours of this without waiting.
@@ -50,13 +50,19 @@ export type RotatorEvent =
 /** thrown by the guard instead of a write once this run may no longer act */
 export class NotActingError extends Error {}
 
-// Every other method of the edge is inherited unchanged; only execute (every write) is guarded.
+// Every other method of the edge is inherited unchanged; only the writes (execute, writeState)
+// are guarded.
 function guarded(edge: RotateEdge, why: () => string | null): RotateEdge {
   const g = Object.create(edge) as RotateEdge;
   g.execute = (call) => {
     const reason = why();
     if (reason !== null) return Promise.reject(new NotActingError(reason));
     return edge.execute(call);
+  };
+  g.writeState = (change) => {
+    const reason = why();
+    if (reason !== null) return Promise.reject(new NotActingError(reason));
+    return edge.writeState(change);
   };
   return g;
 }
