@@ -17,7 +17,6 @@ import { isControlPlane } from './control-plane.js';
 import type { RecordState } from './rotation-record.js';
 import type { StateChange, StoredRecord } from './rotation-state.js';
 import type {
-  ApiCall,
   LiveNode,
   LiveMachine,
   LiveNodeClaim,

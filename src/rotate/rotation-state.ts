@@ -132,19 +132,25 @@ export function applyChange(
   s: RotationState,
   change: StateChange,
 ): { state: RotationState } | { conflict: string } {
-  const records = { ...s.records };
+  const records = new Map(Object.entries(s.records));
   for (const c of change.records) {
     if (c.node in s.invalid) return { conflict: `${c.node}: its entry fails validation` };
-    const found = records[c.node] ?? null;
+    const found = records.get(c.node) ?? null;
     if (!sameRecord(found, c.expect))
       return { conflict: `${c.node}: its record changed since this step read it` };
-    if (c.next === null) delete records[c.node];
-    else records[c.node] = c.next;
+    if (c.next === null) records.delete(c.node);
+    else records.set(c.node, c.next);
   }
-  const baselines = { ...s.baselines };
+  const baselines = new Map(Object.entries(s.baselines));
   for (const b of change.baselines) {
-    if (b.next === null) delete baselines[b.group];
-    else if (!(b.group in baselines)) baselines[b.group] = b.next;
+    if (b.next === null) baselines.delete(b.group);
+    else if (!baselines.has(b.group)) baselines.set(b.group, b.next);
   }
-  return { state: { ...s, records, baselines } };
+  return {
+    state: {
+      ...s,
+      records: Object.fromEntries(records),
+      baselines: Object.fromEntries(baselines),
+    },
+  };
 }

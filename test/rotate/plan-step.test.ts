@@ -158,7 +158,7 @@ test('drain actions: the record first (state object), then the cordon, evict onl
       next: { plan: ID, state: 'cordoned', since: NOW.toISOString(), uid: 'uid-a', group: 'none' },
     },
   ]);
-  assert.deepEqual(record?.state?.baselines, [{ group: 'none', next: ['a'] }]);
+  assert.deepEqual(record.state.baselines, [{ group: 'none', next: ['a'] }]);
   assert.deepEqual(cordon?.call?.body, { spec: { unschedulable: true } }, 'no annotation');
   assert.match(JSON.stringify(cordon), /"contentType":"application\/strategic-merge-patch\+json"/);
   assert.equal(evict?.call?.eviction, true);

@@ -93,7 +93,7 @@ test('a handed-over node still present past the replace timeout is recorded stuc
     uid: 'uid-a',
     group: 'kops/nodes',
   });
-  assert.equal(past.actions[0]?.state?.records[0]?.expect?.state, 'handed-over');
+  assert.equal(past.actions[0].state.records[0].expect?.state, 'handed-over');
 
   // The next step reads the stuck record: reported, no call, slot still held.
   const after = step([kops('a', rec('stuck', NOW, 'handed-over')), kops('b')]);
