@@ -130,6 +130,12 @@ export function planStep(input: StepInput): RotateStep {
   if (prune) actions.push(prune);
   const reports = [
     ...ignoredAnnotations(input.nodes),
+    ...[...ledger.gone]
+      .filter(([name]) => live.has(name))
+      .map(
+        ([name, rec]) =>
+          `${name}: its rotation record names node UID ${rec.uid}, the node has ${live.get(name)?.uid ?? '?'} (recreated): not acted on`,
+      ),
     ...state.problems,
     ...Object.entries(state.invalid)
       .filter(([n]) => !live.has(n))
