@@ -197,6 +197,9 @@ export function nodeActions(work: NodeWork, ctx: NodeContext): RotateAction[] {
         ...evictions(ctx),
       ];
     case 'kops':
+      // Already marked (an interrupted run marked it, or anyone did): the same value would be
+      // written again; only the record is missing. The decision to hand it over is this step's.
+      if (ctx.node.annotations[KOPS_NEEDS_UPDATE] !== undefined) return [handedOver(ctx)];
       return [
         {
           node: name,
