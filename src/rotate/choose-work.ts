@@ -263,7 +263,13 @@ export function chooseWork(input: WorkInput): NodeWork[] {
   };
   for (const [name, rec] of ledger.gone) {
     const base = { node: name, group: rec.group, actuator: kindActuator(rec.group, options) };
-    if (!stillReplacing(rec.group) || baseline.ready[rec.group] === undefined) {
+    // Short of the nodes it had when this one started (or, for a record without the count, not
+    // validated against its baseline): the replacement has not joined yet.
+    const short =
+      rec.groupSize !== undefined
+        ? (size.get(rec.group) ?? 0) < rec.groupSize
+        : stillReplacing(rec.group) && baseline.ready[rec.group] !== undefined;
+    if (!short) {
       out.push({
         ...base,
         state: 'gone',
@@ -274,7 +280,7 @@ export function chooseWork(input: WorkInput): NodeWork[] {
     count(rec.group, rec.controlPlane === true);
     const limit = options.replaceTimeoutMs ?? DEFAULT_REPLACE_TIMEOUT_MS;
     const waited = t - Date.parse(rec.since);
-    const note = `gone (${rec.state} since ${rec.since}); in flight until ${rec.group} is back to ${baseline.ready[rec.group]?.length ?? 0} nodes`;
+    const note = `gone (${rec.state} since ${rec.since}); in flight until ${rec.group} is back to ${rec.groupSize ?? baseline.ready[rec.group]?.length ?? 0} nodes`;
     out.push(
       waited > limit
         ? { ...base, state: 'stuck', note: `${note}: past the replace timeout` }

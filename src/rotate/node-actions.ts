@@ -49,6 +49,8 @@ export interface NodeContext {
   record: StoredRecord | null;
   /** the group's nodes Ready now: its baseline when this start is the group's first */
   groupReady: readonly string[];
+  /** the group's node count now (kept in a first record: gone, the node is in flight until the group is back to it) */
+  groupSize: number;
 }
 
 const nodePath = (name: string): string => `/api/v1/nodes/${encodeURIComponent(name)}`;
@@ -64,6 +66,7 @@ const storedOf = (
   uid: ctx.node.uid,
   group: ctx.node.group,
   ...(isControlPlane(ctx.node) ? { controlPlane: true } : {}),
+  groupSize: ctx.record?.groupSize ?? ctx.groupSize,
 });
 
 /** the record change: from the record read to `state`; a first record sets the group baseline */

@@ -109,6 +109,7 @@ export function planStep(input: StepInput): RotateStep {
       groupReady: input.nodes
         .filter((n) => n.group === node.group && n.ready === true)
         .map((n) => n.name),
+      groupSize: input.nodes.filter((n) => n.group === node.group).length,
     });
     if (w.state === 'start' && acts.length === 0) {
       work.push({ ...w, state: 'stuck', note: cannotAct(w) });

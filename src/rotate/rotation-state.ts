@@ -27,6 +27,8 @@ export interface StoredRecord extends RotationRecord {
   group: string;
   /** the node was a control plane (one in flight cluster-wide, even after it is gone) */
   controlPlane?: boolean;
+  /** the group's node count when this node started: gone, it is in flight until that is back */
+  groupSize?: number;
 }
 
 export interface RotationState {
@@ -57,6 +59,9 @@ function storedOf(v: unknown): StoredRecord | string {
     uid: v.uid,
     group: v.group,
     ...(v.controlPlane === true ? { controlPlane: true } : {}),
+    ...(typeof v.groupSize === 'number' && Number.isSafeInteger(v.groupSize) && v.groupSize >= 0
+      ? { groupSize: v.groupSize }
+      : {}),
   };
 }
 
@@ -101,6 +106,7 @@ function storedJson(r: StoredRecord): Record<string, unknown> {
     uid: r.uid,
     group: r.group,
     ...(r.controlPlane === true ? { controlPlane: true } : {}),
+    ...(r.groupSize !== undefined ? { groupSize: r.groupSize } : {}),
   };
 }
 

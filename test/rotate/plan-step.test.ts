@@ -155,7 +155,14 @@ test('drain actions: the record first (state object), then the cordon, evict onl
     {
       node: 'a',
       expect: null,
-      next: { plan: ID, state: 'cordoned', since: NOW.toISOString(), uid: 'uid-a', group: 'none' },
+      next: {
+        plan: ID,
+        state: 'cordoned',
+        since: NOW.toISOString(),
+        uid: 'uid-a',
+        group: 'none',
+        groupSize: 1,
+      },
     },
   ]);
   assert.deepEqual(record.state.baselines, [{ group: 'none', next: ['a'] }]);

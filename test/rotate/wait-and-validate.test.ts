@@ -92,6 +92,7 @@ test('a handed-over node still present past the replace timeout is recorded stuc
     was: 'handed-over',
     uid: 'uid-a',
     group: 'kops/nodes',
+    groupSize: 2,
   });
   assert.equal(past.actions[0].state.records[0].expect?.state, 'handed-over');
 
