@@ -12,11 +12,14 @@ import assert from 'node:assert/strict';
 import { DEFAULT_POLICY, type PlanPolicy } from '../../src/fleet/plan-policy.js';
 import {
   drive,
+  leaseTimingFor,
+  rotateWatch,
   runStep,
   STATE_NAME,
   type RotateOptions,
   type StepRun,
 } from '../../src/rotate/index.js';
+import { leaseEdgeOf } from '../../src/adapters/kube/rotate-lock.js';
 import { renderDeploy } from '../support/deploy-manifests.js';
 import { nodeIdentity } from '../support/kubelet-csr.js';
 import type { ApiClient } from '../support/control-plane/index.js';
@@ -375,4 +378,146 @@ test('control planes: a control-plane node is never drained; kops control-plane 
   assert.ok(forced.outcomes.every((o) => o.action.node === worker));
   for (const p of [cpNode, ...planes])
     assert.equal(await unschedulable(lab, p), false, `${p} not cordoned`);
+});
+
+test('two writers: a decision made on a stale read is refused; concurrent writes of other nodes both land (409: read again, re-apply)', async (t) => {
+  const lab = await rotatorLab(t, ['drain']);
+  if (!lab) return;
+  const names = Array.from({ length: 7 }, (_, i) => lab.name(`n${i}`)); // one, then three pairs
+  const uids = new Map<string, string>();
+  for (const n of names) uids.set(n, String((await lab.node(n)).metadata?.uid));
+  const rec = (n: string, state: 'cordoned' | 'handed-over') => ({
+    plan: PLAN,
+    state,
+    since: new Date().toISOString(),
+    uid: uids.get(n) ?? '',
+    group: 'none',
+  });
+  const [first, ...rest] = names;
+  assert.ok(first);
+  const one = lab.client();
+  const two = lab.client();
+  assert.equal(
+    (
+      await one.writeState({
+        records: [{ node: first, expect: null, next: rec(first, 'cordoned') }],
+        baselines: [],
+      })
+    ).result,
+    'done',
+  );
+  const stale = await two.writeState({
+    records: [{ node: first, expect: null, next: rec(first, 'handed-over') }],
+    baselines: [],
+  });
+  assert.equal(stale.result, 'blocked');
+  assert.match(stale.message, /its record changed since this step read it/);
+  // Pairs of writers at once, each for its own node: both land whatever the order.
+  const mark = lab.cp.auditMark();
+  for (let i = 0; i + 1 < rest.length; i += 2) {
+    const [a, b] = [rest[i] ?? '', rest[i + 1] ?? ''];
+    const r = await Promise.all([
+      one.writeState({
+        records: [{ node: a, expect: null, next: rec(a, 'cordoned') }],
+        baselines: [],
+      }),
+      two.writeState({
+        records: [{ node: b, expect: null, next: rec(b, 'cordoned') }],
+        baselines: [],
+      }),
+    ]);
+    assert.deepEqual(
+      r.map((x) => x.result),
+      ['done', 'done'],
+    );
+  }
+  const cm = await lab.get(statePath(lab));
+  for (const n of names)
+    assert.equal(await recordOf(lab, n), 'cordoned', `${n}: ${JSON.stringify(cm?.data)}`);
+  const conflicts = (await lab.cp.audit(lab.user, mark)).filter(
+    (e) => e.verb === 'update' && e.responseStatus?.code === 409,
+  ).length;
+  t.diagnostic(`409 answers re-applied: ${conflicts}`);
+});
+
+test('--watch: a 3-node drain group with maxUnavailable 1 never has two nodes out; replacements are waited for', async (t) => {
+  const lab = await rotatorLab(t, ['drain', 'delete-node']);
+  if (!lab) return;
+  const ng = lab.name('ng');
+  const group = `eks/${ng}`;
+  const labels = { 'eks.amazonaws.com/nodegroup': ng };
+  const all = [lab.name('a'), lab.name('b'), lab.name('c')];
+  for (const n of all) await lab.oldNode(n, { labels });
+  const policy: PlanPolicy = {
+    ...DEFAULT_POLICY,
+    groups: { [group]: { maxUnavailable: { count: 1 }, maxSurge: { count: 1 } } },
+  };
+  const fresh: string[] = [];
+  let worst = 0;
+  const check = async (): Promise<number> => {
+    let cordoned = 0;
+    let goneOld = 0;
+    for (const n of [...all, ...fresh]) {
+      const node = await lab.get(`/api/v1/nodes/${n}`);
+      if (!node) goneOld++;
+      else if ((node.spec as { unschedulable?: boolean }).unschedulable === true) cordoned++;
+    }
+    const down = cordoned + Math.max(0, goneOld - fresh.length);
+    worst = Math.max(worst, down);
+    return goneOld;
+  };
+  const client = lab.client();
+  const stop = new AbortController();
+  const errors: string[] = [];
+  const deadline = Date.now() + 90_000;
+  let observing: Promise<void> = Promise.resolve();
+  const watching = rotateWatch(
+    {
+      edge: client,
+      lease: leaseEdgeOf(client, lab.namespace),
+      now: () => new Date(),
+      sleep: async (ms, signal) => {
+        // the renewal loop sleeps too: one observer at a time
+        const turn = observing.then(async () => {
+          const goneOld = await check();
+          // the group's tool: a new Ready node for each old one gone, one per pause
+          if (fresh.length < goneOld) {
+            const f = lab.name('r');
+            fresh.push(f);
+            await lab.node(f, { labels });
+          }
+          if (goneOld === all.length && fresh.length === all.length) stop.abort();
+          if (Date.now() > deadline) stop.abort();
+        });
+        observing = turn;
+        await turn;
+        await new Promise<void>((res) => {
+          const timer = setTimeout(res, Math.min(ms, 300));
+          signal.addEventListener('abort', () => {
+            clearTimeout(timer);
+            res();
+          });
+        });
+      },
+      report: (e) => {
+        if (e.kind === 'error') errors.push(e.message);
+      },
+    },
+    {
+      step: {
+        policy,
+        planId: PLAN,
+        options: { ...OPTIONS, afterDrain: 'delete-node' },
+        apply: true,
+      },
+      me: 'watch-0',
+      timing: leaseTimingFor(60),
+      intervalMs: 300,
+    },
+    stop.signal,
+  );
+  await watching;
+  assert.deepEqual(errors, []);
+  for (const n of all) assert.equal(await lab.get(`/api/v1/nodes/${n}`), null, `${n} replaced`);
+  assert.equal(worst, 1, 'one node out at a time, never two');
 });
