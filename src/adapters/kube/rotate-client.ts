@@ -15,8 +15,7 @@
 
 import type { Fleet } from '../../fleet/fleet.js';
 import { groupOfNode, kindOfGroup } from '../../fleet/node-group.js';
-import { parseReportList } from '../../fleet/parse-certificate-facts.js';
-import { parseNodeList } from '../../fleet/parse-node-list.js';
+import { selectedFleet } from '../../fleet/from-cluster.js';
 import type { LeaseView } from '../../rotate/lease/lease-decision.js';
 import type {
   ApiCall,
@@ -25,7 +24,6 @@ import type {
   LiveNodeClaim,
   LivePod,
 } from '../../rotate/rotate-types.js';
-import { nodeInfoOf } from './map-objects.js';
 import type { HttpCluster } from './http-cluster.js';
 import { KubeApi, messageOf } from './kube-api.js';
 import { ClusterError } from '../../model/cluster.js';
@@ -112,22 +110,17 @@ export class RotateClient {
     this.evictApi = new KubeApi(cluster.api.conn, { userAgent, maxAttempts: 1 });
   }
 
-  /** one read of the Nodes (and NodeCertificateReports): the planner's fleet and the live view */
+  /**
+   * one read of the Nodes (and NodeCertificateReports) through the project's one cluster client
+   * and the one Kubernetes → fleet mapping `certdrift plan --kubernetes` uses (selectedFleet):
+   * the planner's fleet and the live view
+   */
   async readFleet(): Promise<Fleet & { live: LiveNode[] }> {
-    const raw = await this.cluster.listAll(
-      '/api/v1/nodes',
-      this.scope.selector ? { labelSelector: this.scope.selector } : {},
-    );
-    const { nodes, problems } = parseNodeList({ items: raw }, 'cluster nodes');
-    // Reports are cluster-scoped and named after their node: those of nodes outside the
-    // selector are not this run's business (and not a problem to report).
-    const selected = new Set(nodes.map((n) => n.name));
-    const reports = (
-      await this.cluster.listAll('/apis/certdrift.io/v1alpha1/nodecertificatereports', {})
-    ).filter((v) => !this.scope.selector || selected.has(str(obj(v.metadata).name)));
-    const r = parseReportList({ items: reports }, 'cluster nodecertificatereports');
-    const live = raw.map((v): LiveNode => {
-      const n = nodeInfoOf(v);
+    const selector = this.scope.selector;
+    const listed = await this.cluster.listNodes(selector ? { labelSelector: selector } : {});
+    const reports = await this.cluster.listNodeCertificateReports();
+    const fleet = selectedFleet(listed, reports, selector);
+    const live = listed.map((n): LiveNode => {
       const group = groupOfNode(n.labels, n.annotations);
       return {
         name: n.name,
@@ -141,7 +134,7 @@ export class RotateClient {
         ready: n.conditions.some((c) => c.type === 'Ready' && c.status === 'True'),
       };
     });
-    return { nodes, facts: r.facts, problems: [...problems, ...r.problems], live };
+    return { ...fleet, live };
   }
 
   /** the pods bound to each node, one field-selected list per node (as kubectl drain) */
