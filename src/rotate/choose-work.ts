@@ -19,7 +19,7 @@
 // (else the group halts), and as many nodes are present as the baseline had (else it waits).
 
 import type { Plan } from '../fleet/plan-types.js';
-import type { GroupPolicy, IntOrPercent } from '../fleet/plan-policy.js';
+import { groupConcurrency } from '../fleet/group-concurrency.js';
 import { WindowCalendar } from '../fleet/window-calendar.js';
 import { controlPlaneRemedy, isControlPlane } from './control-plane.js';
 import { ROTATION_ANNOTATION } from './rotation-record.js';
@@ -201,20 +201,19 @@ function unavailable(n: LiveNode, ledger: Ledger): boolean {
   );
 }
 
-function groupLimit(plan: Plan, group: string, actuator: Actuator, size: number): number {
-  const policy: GroupPolicy | undefined = plan.policy.groups[group];
-  if (!policy) return 1;
-  const resolve = (v: IntOrPercent, up: boolean): number =>
-    'count' in v ? v.count : (up ? Math.ceil : Math.floor)((v.percent * size) / 100);
-  // kops' rule (group-concurrency.ts); only kops surges
-  const surge = policy.maxSurge && actuator === 'kops' ? resolve(policy.maxSurge, true) : 0;
-  let unavailableMax: number;
-  if (!policy.maxUnavailable) unavailableMax = surge === 0 ? 1 : 0;
-  else {
-    unavailableMax = resolve(policy.maxUnavailable, false);
-    if ('percent' in policy.maxUnavailable && unavailableMax <= 0) unavailableMax = 1;
-  }
-  return Math.max(1, surge + unavailableMax);
+/**
+ * kops' rule (group-concurrency.ts), maxSurge counted only for kops: the one that surges. The
+ * nodes to replace are the due ones still to place and those already recorded (in flight).
+ */
+function groupLimit(
+  plan: Plan,
+  group: string,
+  actuator: Actuator,
+  size: number,
+  recorded: number,
+): number {
+  const due = plan.groups.find((g) => g.group === group)?.due ?? 0;
+  return groupConcurrency(plan.policy.groups[group], size, due + recorded, actuator === 'kops');
 }
 
 const kindActuator = (group: string, options: RotateOptions): Actuator => {
@@ -423,7 +422,13 @@ export function chooseWork(input: WorkInput): NodeWork[] {
     // A candidate already unavailable (NotReady) takes no further capacity by starting.
     const self = unavailable(node, ledger) ? 1 : 0;
     const cp = isControlPlane(node);
-    const limit = groupLimit(plan, r.group, w.actuator, size.get(r.group) ?? 0);
+    const limit = groupLimit(
+      plan,
+      r.group,
+      w.actuator,
+      size.get(r.group) ?? 0,
+      [...ledger.trusted.values()].filter((x) => x.group === r.group).length,
+    );
     const inGroup = used.get(r.group) ?? 0;
     if (inGroup - self + 1 > limit || total - self + 1 > plan.policy.maxInFlight) {
       out.push({

@@ -73,7 +73,7 @@ export function planStep(input: StepInput): RotateStep {
     return h === null;
   });
   const plan = planReplacements(placed, input.facts, input.policy, input.now);
-  // Report held nodes only when they are due now (the plan with them in it would start them).
+  // Held nodes are reported as what they are when due now, else not-yet with the reason.
   const held = new Map<string, NodeWork>();
   if (heldAll.size > 0) {
     const t = input.now.getTime();
@@ -85,7 +85,13 @@ export function planStep(input: StepInput): RotateStep {
     );
     for (const r of withHeld.schedule) {
       const h = heldAll.get(r.node);
-      if (h && r.start.getTime() <= t) held.set(r.node, h);
+      if (!h) continue;
+      held.set(
+        r.node,
+        r.start.getTime() <= t
+          ? h
+          : { ...h, state: 'not-yet', note: `scheduled ${r.start.toISOString()}; then: ${h.note}` },
+      );
     }
   }
   const work: NodeWork[] = [];

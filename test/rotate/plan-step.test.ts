@@ -79,6 +79,34 @@ const cases: {
     want: { a: 'stuck', b: 'over-limit' },
   },
   {
+    name: 'maxSurge adds concurrency for kops, which surges',
+    nodes: [kops('a'), kops('b'), kops('c')],
+    policy: { groups: { 'kops/nodes': { maxSurge: { count: 2 } } } },
+    want: { a: 'start', b: 'start', c: 'not-yet' },
+  },
+  {
+    name: 'maxSurge adds nothing to a drain, which removes capacity first',
+    nodes: [plain('a'), plain('b'), plain('c')],
+    policy: { groups: { none: { maxSurge: { count: 2 } } } },
+    // the planner schedules with maxSurge for every group; rotate caps
+    want: { a: 'start', b: 'over-limit', c: 'not-yet' },
+  },
+  {
+    name: 'a node cordoned by someone else is left alone and takes the group slot',
+    nodes: [plain('a'), { ...plain('b'), unschedulable: true }],
+    want: { a: 'over-limit', b: 'not-yet' },
+  },
+  {
+    name: 'a due node cordoned by someone else is reported blocked and never started',
+    nodes: [{ ...plain('a'), unschedulable: true }],
+    want: { a: 'blocked' },
+  },
+  {
+    name: 'a NotReady node counts against the group: nothing else starts meanwhile',
+    nodes: [plain('a'), { ...plain('b'), ready: false }],
+    want: { a: 'over-limit', b: 'not-yet' },
+  },
+  {
     name: 'maxInFlight caps across groups',
     nodes: [kops('a'), plain('b')],
     policy: { maxInFlight: 1 },

