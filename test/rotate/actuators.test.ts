@@ -50,6 +50,9 @@ function start(actuator: NodeWork['actuator'], ctx: Partial<NodeContext>): strin
     machines: [],
     planId: 'p',
     now: NOW,
+    record: null,
+    groupReady: [],
+    groupSize: 1,
     options: OPTIONS,
     ...ctx,
   });
@@ -182,6 +185,9 @@ test('--after-drain delete-node: refused where nothing replaces the machine, all
       machines: [],
       planId: 'p',
       now: NOW,
+      record: null,
+      groupReady: [],
+      groupSize: 1,
       options: { ...OPTIONS, afterDrain: 'delete-node' },
       ...ctx,
     });
@@ -224,6 +230,9 @@ test('karpenter: two NodeClaims with the node providerID are not ours to choose'
     machines: [],
     planId: 'p',
     now: NOW,
+    record: null,
+    groupReady: [],
+    groupSize: 1,
     options: OPTIONS,
   });
   assert.deepEqual(p, {

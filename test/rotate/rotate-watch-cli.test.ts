@@ -111,7 +111,7 @@ test('rotate --apply --watch: holds the Lease while it works, releases it on SIG
   assert.ok(docs.length >= 1 && docs.every((d) => d.kind === 'RotationStep'));
   assert.deepEqual(
     docs[0]?.actions.map((a) => `${a.step} ${a.result}`),
-    ['cordon done', 'evict blocked'],
+    ['record-cordoned done', 'cordon done', 'evict blocked'],
     'the finish comes in a later step, once a fresh list shows the pods gone',
   );
   const events = await lab.cp.audit(lab.user, mark);

@@ -36,7 +36,7 @@ const node = (name: string, extra: Partial<LiveNode> = {}, labels: Record<string
 function jobOf(n: LiveNode, extra: Partial<LiveJob> = {}): LiveJob {
   return {
     namespace: NS,
-    name: jobNameFor(PLAN, n.name, n.uid ?? ''),
+    name: jobNameFor(PLAN, n.name, n.uid),
     uid: `job-${n.name}`,
     labels: labelsFor(PLAN, n),
     nodeName: n.name,
