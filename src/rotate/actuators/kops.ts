@@ -41,6 +41,7 @@ export const kopsActuator: ActuatorDef = {
             contentType: MERGE,
           },
         },
+        handedOver(ctx),
       ],
     };
   },
