@@ -212,8 +212,9 @@ test('step: running → waits; complete → recorded renewed (the slot held); re
   // a renewed record of another campaign is reported, never acted on (a person removes it)
   const old = node('a', { annotations: rec('renewed', 'p-older') });
   const w = step([old], []).work.find((x) => x.node === 'a');
-  assert.equal(w?.state, 'stuck');
-  assert.match(w?.note ?? '', /record of plan p-older .*not acted on/);
+  assert.ok(w);
+  assert.equal(w.state, 'stuck');
+  assert.match(w.note, /record of plan p-older .*not acted on/);
 });
 
 test('step: failed → stuck with the reason, recorded once, and nothing else starts; a Job gone → run again', () => {
