@@ -71,18 +71,30 @@ async function seedFleet(
     // (its termination finalizer) whose drain an earlier `--actuator drain` run began; d1, a
     // node of no group, is refused it (actuators/delete-node.ts).
     fleet.x1 = lab.name('x1');
-    await lab.oldNode(fleet.x1, {
+    const pool = lab.name('pool-x');
+    const x1 = await lab.oldNode(fleet.x1, {
       // its own pool: its drain in flight takes no slot of r1's group
-      labels: { 'karpenter.sh/nodepool': lab.name('pool-x') },
-      annotations: {
-        'certdrift.io/rotation': JSON.stringify({
-          plan: 'p-rbac',
-          state: 'cordoned',
-          since: new Date().toISOString(),
-        }),
-      },
+      labels: { 'karpenter.sh/nodepool': pool },
       unschedulable: true,
     });
+    // that earlier run's record, written by the rotator itself (the only writer of the state)
+    const xr = await lab.client().writeState({
+      records: [
+        {
+          node: fleet.x1,
+          expect: null,
+          next: {
+            plan: 'p-rbac',
+            state: 'cordoned',
+            since: new Date().toISOString(),
+            uid: String(x1.metadata?.uid),
+            group: `karpenter/${pool}`,
+          },
+        },
+      ],
+      baselines: [],
+    });
+    if (xr.result !== 'done') errors.push(xr.message);
     await barePod(cp, apps, 'web-x', fleet.x1);
   }
   if (components.includes('force')) {

@@ -235,9 +235,11 @@ test('capacity: a 3-node drain group with maxUnavailable 1 never has two unavail
   const lab = await rotatorLab(t, ['drain', 'delete-node']);
   if (!lab) return;
   const { cp } = lab;
+  // a Karpenter pool drained by the generic actuator: deleting a drained Node gets its machine
+  // replaced there (the termination finalizer), so --after-drain delete-node is allowed
   const ng = lab.name('ng');
-  const group = `eks/${ng}`;
-  const labels = { 'eks.amazonaws.com/nodegroup': ng };
+  const group = `karpenter/${ng}`;
+  const labels = { 'karpenter.sh/nodepool': ng };
   const all = [lab.name('a'), lab.name('b'), lab.name('c')].sort();
   const [a, b, c] = all;
   assert.ok(a && b && c);
@@ -248,7 +250,7 @@ test('capacity: a 3-node drain group with maxUnavailable 1 never has two unavail
     ...DEFAULT_POLICY,
     groups: { [group]: { maxUnavailable: { count: 1 }, maxSurge: { count: 2 } } },
   };
-  const deleting = { ...OPTIONS, afterDrain: 'delete-node' as const };
+  const deleting = { ...OPTIONS, actuator: 'drain' as const, afterDrain: 'delete-node' as const };
   const fresh: string[] = [];
   const seen: number[] = [];
   /** cordoned nodes, and old nodes gone with no replacement yet: never more than one */
@@ -444,9 +446,11 @@ test('two writers: a decision made on a stale read is refused; concurrent writes
 test('--watch: a 3-node drain group with maxUnavailable 1 never has two nodes out; replacements are waited for', async (t) => {
   const lab = await rotatorLab(t, ['drain', 'delete-node']);
   if (!lab) return;
+  // a Karpenter pool drained by the generic actuator: deleting a drained Node gets its machine
+  // replaced there (the termination finalizer), so --after-drain delete-node is allowed
   const ng = lab.name('ng');
-  const group = `eks/${ng}`;
-  const labels = { 'eks.amazonaws.com/nodegroup': ng };
+  const group = `karpenter/${ng}`;
+  const labels = { 'karpenter.sh/nodepool': ng };
   const all = [lab.name('a'), lab.name('b'), lab.name('c')];
   for (const n of all) await lab.oldNode(n, { labels });
   const policy: PlanPolicy = {
@@ -508,7 +512,7 @@ test('--watch: a 3-node drain group with maxUnavailable 1 never has two nodes ou
       step: {
         policy,
         planId: PLAN,
-        options: { ...OPTIONS, afterDrain: 'delete-node' },
+        options: { ...OPTIONS, actuator: 'drain', afterDrain: 'delete-node' },
         apply: true,
       },
       me: 'watch-0',
