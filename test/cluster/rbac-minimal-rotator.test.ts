@@ -78,23 +78,27 @@ async function seedFleet(
       unschedulable: true,
     });
     // that earlier run's record, written by the rotator itself (the only writer of the state)
-    const xr = await lab.client().writeState({
-      records: [
-        {
-          node: fleet.x1,
-          expect: null,
-          next: {
-            plan: 'p-rbac',
-            state: 'cordoned',
-            since: new Date().toISOString(),
-            uid: String(x1.metadata?.uid),
-            group: `karpenter/${pool}`,
+    try {
+      const xr = await lab.client().writeState({
+        records: [
+          {
+            node: fleet.x1,
+            expect: null,
+            next: {
+              plan: 'p-rbac',
+              state: 'cordoned',
+              since: new Date().toISOString(),
+              uid: String(x1.metadata?.uid),
+              group: `karpenter/${pool}`,
+            },
           },
-        },
-      ],
-      baselines: [],
-    });
-    if (xr.result !== 'done') errors.push(xr.message);
+        ],
+        baselines: [],
+      });
+      if (xr.result !== 'done') errors.push(xr.message);
+    } catch (e) {
+      errors.push((e as Error).message);
+    }
     await barePod(cp, apps, 'web-x', fleet.x1);
   }
   if (components.includes('force')) {
