@@ -4,15 +4,23 @@
 // client maps the API's answers (rotate-client.ts: liveNodeOf, podOf; the fleet's parsers), so
 // the preview and a dry run against the cluster judge the same objects the same way. Nothing is
 // ever executed: the edge refuses every call. Cluster API and Karpenter objects are not read:
-// their nodes show as their actuator refuses them (no Machine, no NodeClaim). Every file is
-// bounded in size before it is read, and in items after.
+// their nodes show as their actuator refuses them (no Machine, no NodeClaim). The rotation state
+// object (certdrift-rotation-state, the only place records live) is not read either: every node
+// shows as having no record, and the output says so. Every file is bounded in size before it is
+// read, and in items after.
 
 import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import type { Fleet } from '../fleet/fleet.js';
 import { parseNodeList } from '../fleet/parse-node-list.js';
 import { parseReportList } from '../fleet/parse-certificate-facts.js';
 import { liveNodeOf, podOf } from '../adapters/kube/rotate-client.js';
-import type { LiveNode, LivePod, RotateEdge } from '../rotate/index.js';
+import {
+  EMPTY_STATE,
+  STATE_NAME,
+  type LiveNode,
+  type LivePod,
+  type RotateEdge,
+} from '../rotate/index.js';
 import { OperationalError } from './errors.js';
 
 /** per file: a cluster's full pod list printed by kubectl stays far below it */
@@ -89,7 +97,20 @@ export function offlineEdge(files: OfflineFiles): RotateEdge {
     listNodeClaims: () => Promise.resolve([]),
     listMachines: () => Promise.resolve([]),
     listMachineHealthChecks: () => Promise.resolve({ healthChecks: [], pausedClusters: [] }),
+    // No state object offline: no node has a record here, whatever the cluster's object holds.
+    readState: () =>
+      Promise.resolve({
+        state: {
+          ...EMPTY_STATE,
+          problems: [
+            `offline preview: the rotation state object (${STATE_NAME}) is not read: every node is shown with no record (a node in flight in the cluster may show as to start)`,
+          ],
+        },
+        outside: new Map<string, string>(),
+      }),
     execute: () =>
       Promise.reject(new OperationalError('an offline preview (--nodes) never makes a call')),
+    writeState: () =>
+      Promise.reject(new OperationalError('an offline preview (--nodes) never writes the state')),
   };
 }

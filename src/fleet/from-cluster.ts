@@ -54,9 +54,23 @@ export function mapClusterFleet(
 }
 
 /**
- * `nodes.labelSelector` (--selector) limits the fleet to the matching nodes; reports of other
- * nodes are then not this plan's business (not "a report without a Node").
+ * The fleet of the nodes a selector listed: reports of other nodes are then not this plan's
+ * business (not "a report without a Node"). `certdrift plan --kubernetes` and `certdrift rotate`
+ * both map the cluster through this one function, so they cannot judge it differently.
  */
+export function selectedFleet(
+  listed: readonly NodeInfo[],
+  reports: readonly NodeCertificateReport[],
+  labelSelector?: string,
+): Fleet {
+  const names = new Set(listed.map((n) => n.name));
+  return mapClusterFleet(
+    listed,
+    labelSelector ? reports.filter((r) => names.has(r.name)) : reports,
+  );
+}
+
+/** `nodes.labelSelector` (--selector) limits the fleet to the matching nodes (selectedFleet). */
 export function clusterFleetSource(
   client: FleetLister,
   where: string,
@@ -71,11 +85,7 @@ export function clusterFleetSource(
         client.listNodes(nodes.labelSelector ? { labelSelector: nodes.labelSelector } : {}),
         client.listNodeCertificateReports(),
       ]);
-      const names = new Set(listed.map((n) => n.name));
-      return mapClusterFleet(
-        listed,
-        nodes.labelSelector ? reports.filter((r) => names.has(r.name)) : reports,
-      );
+      return selectedFleet(listed, reports, nodes.labelSelector);
     },
   };
 }

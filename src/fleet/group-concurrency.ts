@@ -18,13 +18,19 @@ function resolve(v: IntOrPercent, groupSize: number, roundUp: boolean): number {
   return roundUp ? Math.ceil(exact) : Math.floor(exact);
 }
 
+/**
+ * `surges`: whether the group's tool launches the new node before removing the old one (kops).
+ * Drains, Cluster API remediation and NodeClaim deletion remove capacity first: their maxSurge
+ * adds no concurrency (`certdrift rotate` passes false for them; issue #21 item 2).
+ */
 export function groupConcurrency(
   policy: GroupPolicy | undefined,
   groupSize: number,
   toReplace: number,
+  surges = true,
 ): number {
   if (!policy) return 1;
-  const surge = policy.maxSurge ? resolve(policy.maxSurge, groupSize, true) : 0;
+  const surge = policy.maxSurge && surges ? resolve(policy.maxSurge, groupSize, true) : 0;
   let unavailable: number;
   if (!policy.maxUnavailable) unavailable = surge === 0 ? 1 : 0;
   else {

@@ -4,11 +4,16 @@
 
 export * from './rotate-types.js';
 export * from './rotation-record.js';
+export * from './rotation-state.js';
+export { isControlPlane, controlPlaneRemedy } from './control-plane.js';
 export {
   chooseWork,
   actuatorOf,
   validateGroup,
   kcpKnob,
+  heldOf,
+  ledgerOf,
+  ignoredAnnotations,
   DEFAULT_REPLACE_TIMEOUT_MS,
   type WorkInput,
 } from './choose-work.js';

@@ -1,7 +1,12 @@
 // The actions for one node's work, each with the exact API call (or, for kops, the command an
-// operator runs where the state store is). Order matters and is the order of execution: the
-// actuator's own call first and the progress record after it, so an interruption between the
-// two repeats an idempotent call instead of recording work that never happened. How a node is
+// operator runs where the state store is). Order matters and is the order of execution. The
+// progress record lives in the rotation state object (rotation-state.ts), written with the
+// record it expects to replace. kops, Cluster API, Karpenter and in-place: the actuator's own
+// call first and the record after it, so an interruption between the two repeats an idempotent
+// call (an already-marked node or Machine, a deleting NodeClaim, an adopted Job is recognised)
+// instead of recording work that never happened. A drain records first and cordons after: a
+// cordon without a record would read as someone else's cordon (left alone), while a record
+// without a cordon is finished by the next step, which cordons again before evicting. How a node is
 // started is its actuator's (actuators/, one file each, selected in actuators/index.ts); what
 // every drain shares is here: a drain finishes only in a later step whose fresh pod list shows
 // nothing left but skipped pods (the evicted pods are gone, not just terminating); past
@@ -11,7 +16,7 @@
 import { drainFinished } from './drain-rules.js';
 import type { NodeWork, RotateAction } from './rotate-types.js';
 import { actuatorDef, finishDrain, type NodeContext, type StartPlan } from './actuators/index.js';
-import { deletions, evictions, recordCall } from './actuators/calls.js';
+import { cordon, deletions, evictions, recordAction } from './actuators/calls.js';
 import { inPlaceActions } from './actuators/in-place.js';
 
 export type { NodeContext } from './actuators/index.js';
@@ -23,21 +28,20 @@ export function nodePlan(work: NodeWork, ctx: NodeContext): StartPlan {
   if (work.state === 'stuck' && work.recordStuck !== undefined)
     return {
       actions: [
-        {
-          node: name,
-          step: 'record-stuck',
-          summary: `record the node stuck (${work.recordStuck} past its timeout): reported, not retried`,
-          call: recordCall(ctx, 'stuck', work.recordStuck),
-        },
+        recordAction(
+          ctx,
+          'record-stuck',
+          `record the node stuck (${work.recordStuck} past its timeout): reported, not retried`,
+          'stuck',
+          work.recordStuck,
+        ),
       ],
     };
   if (work.actuator === 'in-place')
     return {
       actions: inPlaceActions(work, {
-        node: ctx.node,
+        ...ctx,
         jobs: ctx.jobs ?? [],
-        planId: ctx.planId,
-        now: ctx.now,
         settings: ctx.options.inPlace,
         perNodeMs: ctx.perNodeMs ?? 20 * 60_000,
       }),
@@ -47,8 +51,11 @@ export function nodePlan(work: NodeWork, ctx: NodeContext): StartPlan {
   if (work.state === 'continue') {
     // Finished only when a fresh list shows nothing left but skipped pods: terminating pods are
     // waited for, and a refused pod keeps the node unfinished (blocked) for a person to decide.
-    if (drainFinished(ctx.pods, name, ctx.options)) return { actions: [finishDrain(ctx)] };
-    return { actions: work.force === true ? deletions(ctx) : evictions(ctx) };
+    // Recorded but not cordoned (interrupted between the two): cordon before evicting.
+    const again = ctx.node.unschedulable ? [] : [cordon(ctx)];
+    if (drainFinished(ctx.pods, name, ctx.options))
+      return { actions: [...again, finishDrain(ctx)] };
+    return { actions: [...again, ...(work.force === true ? deletions(ctx) : evictions(ctx))] };
   }
   if (work.state !== 'start') return { actions: [] };
   return actuatorDef(work.actuator).start(ctx);

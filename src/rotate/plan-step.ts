@@ -2,13 +2,19 @@
 // (node-actions.ts), plus one `kops rolling-update` command per kops instance group with nodes
 // handed over. A node to start whose actuator refuses it (actuators/: a Cluster API node no
 // Machine links to by status.nodeRef or providerID, a Karpenter node without a NodeClaim, …) is
-// reported stuck with the actuator's reason instead of silently skipped.
+// reported stuck with the actuator's reason instead of silently skipped. Nodes held back whatever
+// the limits (someone else's cordon, a control plane, a refused drain: heldOf) are kept out of
+// the planner, so they never hold their group's first slot while the others wait behind them.
+// Records whose node is gone and whose group is back to its baseline are pruned (with the group's
+// baseline once it has no record left): the state object holds only what is in flight or waiting
+// for a person.
 
 import type { CertificateFacts, FleetNode } from '../fleet/fleet.js';
 import type { Plan } from '../fleet/plan-types.js';
 import type { PlanPolicy } from '../fleet/plan-policy.js';
 import { planReplacements } from '../fleet/plan-replacements.js';
-import { chooseWork, needsPlacing, type WorkInput } from './choose-work.js';
+import { chooseWork, heldOf, ignoredAnnotations, ledgerOf, type WorkInput } from './choose-work.js';
+import { EMPTY_STATE, type StateChange } from './rotation-state.js';
 import { refusedPods } from './drain-rules.js';
 import { kopsCommand, nodePlan } from './node-actions.js';
 import type {
@@ -41,25 +47,56 @@ export interface RotateStep {
   at: Date;
   work: NodeWork[];
   actions: RotateAction[];
+  /** what was read and not trusted (node annotations, invalid state entries): reported */
+  reports: string[];
 }
 
 export function planStep(input: StepInput): RotateStep {
   const live = new Map(input.nodes.map((n) => [n.name, n]));
-  // Nodes in flight or finished are not placed again: they would hold the first wave forever.
-  const placed = input.fleet.filter((f) => {
-    const n = live.get(f.name);
-    return n === undefined || needsPlacing(n, input.planId);
-  });
-  const plan = planReplacements(placed, input.facts, input.policy, input.now);
+  const state = input.state ?? EMPTY_STATE;
+  const ledger = ledgerOf(state, input.nodes, input.outside);
   const refused = new Map<string, string[]>();
   for (const node of new Set(input.pods.map((p) => p.node))) {
     const r = refusedPods(input.pods, node, input.options);
     if (r.length > 0) refused.set(node, r);
   }
+  // Nodes in flight or finished are not placed again (they would hold the first wave forever),
+  // nor nodes held back whatever the limits (their slot goes to the next node).
+  const heldAll = new Map<string, NodeWork>();
+  const placed = input.fleet.filter((f) => {
+    const n = live.get(f.name);
+    if (n === undefined) return true;
+    if (ledger.trusted.has(n.name) || ledger.invalid.has(n.name)) return false;
+    const h = heldOf(n, input.options, refused.get(n.name), input.policy.groups);
+    if (h) heldAll.set(n.name, h);
+    return h === null;
+  });
+  const plan = planReplacements(placed, input.facts, input.policy, input.now);
+  // Held nodes are reported as what they are when due now, else not-yet with the reason.
+  const held = new Map<string, NodeWork>();
+  if (heldAll.size > 0) {
+    const t = input.now.getTime();
+    const withHeld = planReplacements(
+      input.fleet.filter((f) => !ledger.trusted.has(f.name) && !ledger.invalid.has(f.name)),
+      input.facts,
+      input.policy,
+      input.now,
+    );
+    for (const r of withHeld.schedule) {
+      const h = heldAll.get(r.node);
+      if (!h) continue;
+      held.set(
+        r.node,
+        r.start.getTime() <= t
+          ? h
+          : { ...h, state: 'not-yet', note: `scheduled ${r.start.toISOString()}; then: ${h.note}` },
+      );
+    }
+  }
   const work: NodeWork[] = [];
   const actions: RotateAction[] = [];
   const kopsGroups = new Map<string, string>();
-  for (const w of chooseWork({ ...input, plan, refused })) {
+  for (const w of chooseWork({ ...input, plan, refused, held })) {
     const node = live.get(w.node);
     if (!node) {
       work.push(w);
@@ -77,6 +114,11 @@ export function planStep(input: StepInput): RotateStep {
       options: input.options,
       ...(input.jobs ? { jobs: input.jobs } : {}),
       perNodeMs: input.policy.groups[w.group]?.perNodeMs ?? input.policy.perNodeMs,
+      record: ledger.trusted.get(node.name) ?? null,
+      groupReady: input.nodes
+        .filter((n) => n.group === node.group && n.ready === true)
+        .map((n) => n.name),
+      groupSize: input.nodes.filter((n) => n.group === node.group).length,
     });
     if ('refused' in p) {
       work.push({ ...w, state: 'stuck', note: p.refused });
@@ -95,7 +137,49 @@ export function planStep(input: StepInput): RotateStep {
       summary: `run where the kops state store is: replaces the marked nodes of ${group}`,
       command: kopsCommand(group, input.options),
     });
-  return { planId: input.planId, plan, at: input.now, work, actions };
+  const prune = pruneOf(work, ledger, state.baselines);
+  if (prune) actions.push(prune);
+  const reports = [
+    ...ignoredAnnotations(input.nodes),
+    ...[...ledger.gone]
+      .filter(([name]) => live.has(name))
+      .map(
+        ([name, rec]) =>
+          `${name}: its rotation record names node UID ${rec.uid}, the node has ${live.get(name)?.uid ?? '?'} (recreated): not acted on`,
+      ),
+    ...state.problems,
+    ...Object.entries(state.invalid)
+      .filter(([n]) => !live.has(n))
+      .map(([n, why]) => `${n}: its rotation state entry fails validation (${why}): not acted on`),
+  ];
+  return { planId: input.planId, plan, at: input.now, work, actions, reports };
+}
+
+/** records of gone nodes whose group is back to its baseline, and baselines left without records */
+function pruneOf(
+  work: readonly NodeWork[],
+  ledger: ReturnType<typeof ledgerOf>,
+  stored: Readonly<Record<string, readonly string[]>>,
+): RotateAction | null {
+  const gone = new Set(work.filter((w) => w.state === 'gone').map((w) => w.node));
+  const records = [...ledger.gone]
+    .filter(([name]) => gone.has(name))
+    .map(([node, rec]) => ({ node, expect: rec, next: null }));
+  const left = new Set<string>();
+  for (const r of ledger.trusted.values()) left.add(r.group);
+  for (const [name, r] of ledger.gone) if (!gone.has(name)) left.add(r.group);
+  const starting = new Set(work.filter((w) => w.state === 'start').map((w) => w.group));
+  const baselines = Object.keys(stored)
+    .filter((g) => !left.has(g) && !starting.has(g))
+    .map((group) => ({ group, next: null }));
+  if (records.length === 0 && baselines.length === 0) return null;
+  const change: StateChange = { records, baselines };
+  return {
+    node: records[0]?.node ?? '-',
+    step: 'prune-records',
+    summary: `prune ${records.length} record(s) of nodes gone and replaced, ${baselines.length} finished group baseline(s)`,
+    state: change,
+  };
 }
 
 /** FNV-1a, 32 bits: a short stable id, no crypto needed in a pure module */

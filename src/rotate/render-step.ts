@@ -5,6 +5,7 @@
 import { escapeTerminal } from '../model/escape.js';
 import type { RotateStep } from './plan-step.js';
 import type { RotateAction } from './rotate-types.js';
+import { STATE_NAME, type StateChange } from './rotation-state.js';
 
 export interface ActionOutcome {
   action: RotateAction;
@@ -13,8 +14,19 @@ export interface ActionOutcome {
   message?: string;
 }
 
+function stateLine(c: StateChange): string {
+  const parts = [
+    ...c.records.map((r) => `${r.node}: ${r.next === null ? 'removed' : r.next.state}`),
+    ...c.baselines.map(
+      (b) => `baseline ${b.group}: ${b.next === null ? 'removed' : `${b.next.length} Ready`}`,
+    ),
+  ];
+  return `PUT ConfigMap ${STATE_NAME} (resourceVersion-checked) ${parts.join(', ')}`;
+}
+
 function callLine(a: RotateAction): string {
   if (a.command !== undefined) return `$ ${a.command}`;
+  if (a.state) return stateLine(a.state);
   if (!a.call) return '';
   const ct = a.call.contentType ? ` (${a.call.contentType})` : '';
   const body = a.call.body === undefined ? '' : ` ${JSON.stringify(a.call.body)}`;
@@ -60,6 +72,7 @@ export function stepDocument(
       summary: o.action.summary,
       ...(o.action.call ? { call: o.action.call } : {}),
       ...(o.action.command !== undefined ? { command: o.action.command } : {}),
+      ...(o.action.state ? { state: o.action.state } : {}),
       result: o.result,
       ...(o.message !== undefined ? { message: o.message } : {}),
     })),

@@ -5,14 +5,15 @@
 import type { GroupKind } from '../fleet/node-group.js';
 import type { InPlaceSettings } from './actuators/in-place.js';
 import type { StuckFrom } from './rotation-record.js';
+import type { StateChange } from './rotation-state.js';
 
 /** how a node is replaced (`in-place`: renewed on the node instead); `drain` works for any node */
 export type Actuator = 'kops' | 'capi' | 'karpenter' | 'drain' | 'in-place';
 
 export interface LiveNode {
   name: string;
-  /** metadata.uid (names the in-place actuator's Job); absent when the edge did not say */
-  uid?: string;
+  /** metadata.uid: a recreated node of the same name is another node */
+  uid: string;
   /** as `certdrift plan` names it: `kops/nodes`, `capi/md-0`, `none`, … */
   group: string;
   kind: GroupKind;
@@ -123,6 +124,8 @@ export type Step =
   | 'capi-delete-machine'
   | 'karpenter-delete'
   | 'record-handed-over'
+  | 'record-cordoned'
+  | 'prune-records'
   | 'delete-pod'
   | 'record-stuck'
   | 'create-renew-job'
@@ -139,6 +142,8 @@ export interface RotateAction {
   call?: ApiCall;
   /** a command someone else runs (kops: where the state store is) */
   command?: string;
+  /** a write of the rotation state object (rotation-state.ts), checked against what was read */
+  state?: StateChange;
 }
 
 /** what happens to each node this step */
@@ -216,4 +221,6 @@ export interface RotateOptions {
   capiDeleteMachine?: boolean;
   /** the in-place actuator's Job settings (--in-place-image); absent: in-place is refused */
   inPlace?: InPlaceSettings;
+  /** a due node someone else cordoned is taken over (default: left alone, reported) */
+  takeOverCordoned?: boolean;
 }

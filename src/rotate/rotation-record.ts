@@ -1,15 +1,19 @@
-// The progress record `certdrift rotate` keeps on each node it works on, in the annotation
-// `certdrift.io/rotation`: which run (plan id), what state, since when. It lives in the cluster,
-// so any run — after SIGTERM, a crash or a lost lock — resumes from it and repeats nothing.
-// Parsing never throws: a malformed record is reported and treated as no record.
+// The progress record `certdrift rotate` keeps for each node it works on: which run (plan id),
+// what state, since when. It lives in the rotation state object (rotation-state.ts, with the
+// node's UID and group), so any run — after SIGTERM, a crash or a lost lock — resumes from it and
+// repeats nothing. Parsing never throws: a malformed record is reported, never acted on.
 
+/**
+ * the annotation earlier versions kept the record in: now only reported when found on a Node
+ * (a kubelet can write its own Node's annotations), never read as a record
+ */
 export const ROTATION_ANNOTATION = 'certdrift.io/rotation';
 
 /**
  * cordoned: drain in progress; handed-over: the group's tool replaces it; drained: done, kept;
  * renewing: the in-place actuator's renew Job runs on it; renewed: its Job proved the renewal;
  * stuck: a timeout passed or the renewal failed (`was` says in which state) — reported, never
- * retried until a person removes the annotation
+ * retried until a person removes its entry from the state object
  */
 export const RECORD_STATES = [
   'cordoned',

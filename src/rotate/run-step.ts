@@ -3,6 +3,9 @@
 // node, an action that does not finish (a PodDisruptionBudget's 429) stops the node's later
 // actions except further evictions, so a blocked pod never hides the others; the next step
 // resumes from the node's record. A failed call stops this node only; the others go on.
+// Records live in the rotation state object (rotation-state.ts), read once per step and written
+// with what the step read: a write whose expectation no longer holds (another writer, an edit)
+// is refused — the node's later actions are skipped and the next step decides again.
 // Before any node starts, an optional gate (--defer-while: a Prometheus query) may defer the
 // starts of this step; work already in flight goes on. A gate that cannot answer refuses: no
 // node starts and the step says why — an error is never taken for "no series".
@@ -12,6 +15,7 @@ import type { PlanPolicy } from '../fleet/plan-policy.js';
 import { planStep, type RotateStep } from './plan-step.js';
 import type { LiveJob } from './actuators/in-place.js';
 import type { ActionOutcome } from './render-step.js';
+import type { RotationState, StateChange } from './rotation-state.js';
 import type {
   ApiCall,
   GroupBaseline,
@@ -45,6 +49,10 @@ export interface RotateEdge {
     call: ApiCall,
     guard?: () => string | null,
   ): Promise<{ result: 'done' | 'already-done' | 'blocked'; message: string }>;
+  /** the rotation state object, and recorded nodes that exist outside the selection (name → UID) */
+  readState(): Promise<{ state: RotationState; outside: ReadonlyMap<string, string> }>;
+  /** applies `change` to the state object; `blocked` when an entry is not what was expected */
+  writeState(change: StateChange): Promise<{ result: 'done' | 'blocked'; message: string }>;
 }
 
 export interface StepSettings {
@@ -86,7 +94,11 @@ export interface StepRun {
   gate?: Exclude<GateAnswer, { kind: 'proceed' }>;
   /** the live nodes this step read */
   live: LiveNode[];
+  /** the rotation state this step read */
+  state: RotationState;
 }
+
+const EVICTION_BLOCKED = 'an eviction is blocked: next step';
 
 /** the nodes whose drain this step starts or goes on with: their pods are listed */
 function drainingOf(step: RotateStep): string[] {
@@ -108,7 +120,10 @@ export function baselineOf(live: readonly LiveNode[]): GroupBaseline {
 
 export async function runStep(edge: RotateEdge, s: StepSettings, now: Date): Promise<StepRun> {
   const fleet = await edge.readFleet();
+  const { state, outside } = await edge.readState();
   const base = {
+    state,
+    outside,
     fleet: fleet.nodes,
     facts: fleet.facts,
     policy: s.policy,
@@ -183,12 +198,14 @@ export async function runStep(edge: RotateEdge, s: StepSettings, now: Date): Pro
       ? 'the maintenance window ended: no disruptive call until the next one'
       : null;
   for (const action of step.actions) {
-    if (!s.apply || !action.call) {
+    if (!s.apply || (!action.call && !action.state)) {
       outcomes.push({ action, result: 'planned' });
       continue;
     }
     const why = halted.get(action.node);
-    if (why !== undefined && action.step !== 'evict') {
+    // Only a blocked eviction lets the node's other evictions go on; a failed call or a refused
+    // state write stops all of its later actions (an eviction never runs without its record).
+    if (why !== undefined && (action.step !== 'evict' || why !== EVICTION_BLOCKED)) {
       outcomes.push({ action, result: 'skipped', message: why });
       continue;
     }
@@ -200,9 +217,15 @@ export async function runStep(edge: RotateEdge, s: StepSettings, now: Date): Pro
       continue;
     }
     try {
-      const r = await edge.execute(action.call, disruptive ? windowEnded : undefined);
+      const r = action.state
+        ? await edge.writeState(action.state)
+        : await edge.execute(action.call as ApiCall, disruptive ? windowEnded : undefined);
       outcomes.push({ action, result: r.result, ...(r.message ? { message: r.message } : {}) });
-      if (r.result === 'blocked') halted.set(action.node, 'an eviction is blocked: next step');
+      if (r.result === 'blocked')
+        halted.set(
+          action.node,
+          action.state ? 'the rotation state changed: next step' : EVICTION_BLOCKED,
+        );
     } catch (e) {
       outcomes.push({ action, result: 'failed', message: (e as Error).message });
       halted.set(action.node, 'an earlier action failed');
@@ -211,8 +234,12 @@ export async function runStep(edge: RotateEdge, s: StepSettings, now: Date): Pro
   return {
     step,
     outcomes,
-    problems: fleet.problems,
+    problems: [
+      ...fleet.problems,
+      ...step.reports.map((message) => ({ source: 'rotation state', message })),
+    ],
     live: fleet.live,
+    state,
     ...(gate ? { gate } : {}),
   };
 }

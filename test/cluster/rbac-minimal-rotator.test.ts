@@ -55,6 +55,7 @@ async function seedFleet(
   t: TestContext,
   lab: RotatorLab,
   components: readonly Component[],
+  errors: string[],
 ): Promise<Fleet> {
   const { cp } = lab;
   const apps = await cp.namespace(t, 'shop');
@@ -70,31 +71,67 @@ async function seedFleet(
     // (its termination finalizer) whose drain an earlier `--actuator drain` run began; d1, a
     // node of no group, is refused it (actuators/delete-node.ts).
     fleet.x1 = lab.name('x1');
-    await lab.oldNode(fleet.x1, {
+    const pool = lab.name('pool-x');
+    const x1 = await lab.oldNode(fleet.x1, {
       // its own pool: its drain in flight takes no slot of r1's group
-      labels: { 'karpenter.sh/nodepool': lab.name('pool-x') },
-      annotations: {
-        'certdrift.io/rotation': JSON.stringify({
-          plan: 'p-rbac',
-          state: 'cordoned',
-          since: new Date().toISOString(),
-        }),
-      },
+      labels: { 'karpenter.sh/nodepool': pool },
       unschedulable: true,
     });
+    // that earlier run's record, written by the rotator itself (the only writer of the state)
+    try {
+      const xr = await lab.client().writeState({
+        records: [
+          {
+            node: fleet.x1,
+            expect: null,
+            next: {
+              plan: 'p-rbac',
+              state: 'cordoned',
+              since: new Date().toISOString(),
+              uid: String(x1.metadata?.uid),
+              group: `karpenter/${pool}`,
+            },
+          },
+        ],
+        baselines: [],
+      });
+      if (xr.result !== 'done') errors.push(xr.message);
+    } catch (e) {
+      errors.push((e as Error).message);
+    }
     await barePod(cp, apps, 'web-x', fleet.x1);
   }
   if (components.includes('force')) {
     // a drain cordoned 20 minutes ago by an earlier run, its pod still there: past --force-after
     fleet.f1 = lab.name('f1');
     const since = new Date(Date.now() - 20 * 60_000).toISOString();
-    await lab.oldNode(fleet.f1, {
-      labels: { 'eks.amazonaws.com/nodegroup': lab.name('ng-f') },
-      annotations: {
-        'certdrift.io/rotation': JSON.stringify({ plan: 'p-rbac', state: 'cordoned', since }),
-      },
+    const group = `eks/${lab.name('ng-f')}`;
+    const created = await lab.oldNode(fleet.f1, {
+      labels: { 'eks.amazonaws.com/nodegroup': group.slice(4) },
       unschedulable: true,
     });
+    // that earlier run's record, written by the rotator itself (the only writer of the state)
+    try {
+      const r = await lab.client().writeState({
+        records: [
+          {
+            node: fleet.f1,
+            expect: null,
+            next: {
+              plan: 'p-rbac',
+              state: 'cordoned',
+              since,
+              uid: String(created.metadata?.uid),
+              group,
+            },
+          },
+        ],
+        baselines: [{ group, next: [fleet.f1] }],
+      });
+      if (r.result !== 'done') errors.push(r.message);
+    } catch (e) {
+      errors.push((e as Error).message);
+    }
     await barePod(cp, apps, 'web-f', fleet.f1);
   }
   if (components.includes('capi')) {
@@ -163,11 +200,12 @@ async function runRotatorFlow(
   const lab = await rotatorLab(t, components, manifests);
   if (!lab) return undefined;
   await lab.cp.installCrds(['cluster.x-k8s.io', 'controlplane', 'karpenter']);
-  const fleet = await seedFleet(t, lab, components);
-  const client = lab.client();
   const errors: string[] = [];
-  const results: string[] = [];
+  // from before the seeding: an earlier run's record (force) is the rotator's own write
   const mark = lab.cp.auditMark();
+  const fleet = await seedFleet(t, lab, components, errors);
+  const client = lab.client();
+  const results: string[] = [];
   for (const run of [1, 2]) {
     if (run === 2)
       for (const n of [fleet.d1, fleet.f1, fleet.x1])
@@ -247,13 +285,14 @@ function granted(manifests: Manifest[]): string[] {
 
 const KOPS = [
   '1: k1 kops-annotate done',
+  '1: k1 record-handed-over done',
   '1: k1 kops-rolling-update planned',
   '2: k1 kops-rolling-update planned',
 ];
-const DRAIN = ['1: d1 cordon done', '1: d1 evict done'];
+const DRAIN = ['1: d1 record-cordoned done', '1: d1 cordon done', '1: d1 evict done'];
 
 const CONFIGS: { name: string; components: Component[]; effect: string[] }[] = [
-  { name: 'kops (the base alone)', components: [], effect: KOPS },
+  { name: 'kops (the base alone)', components: [], effect: [...KOPS].sort() },
   {
     name: 'drain',
     components: ['drain'],

@@ -140,7 +140,11 @@ test('deploy/rotator components: each adds its own roles; delete-node turns on -
       .map((o) => o.metadata.name)
       .sort();
   const base = roles(renderDeploy('rotator'));
-  assert.deepEqual(base, ['certdrift-rotator', 'certdrift-rotator-lease']);
+  assert.deepEqual(base, [
+    'certdrift-rotator',
+    'certdrift-rotator-lease',
+    'certdrift-rotator-state',
+  ]);
   for (const c of ['drain', 'delete-node', 'force', 'capi', 'karpenter']) {
     const objs = renderOverlay(['rotator'], [`rotator/actuators/${c}`]);
     assert.deepEqual(roles(objs), [...base, `certdrift-rotator-${c}`].sort(), c);

@@ -50,13 +50,18 @@ function start(actuator: NodeWork['actuator'], ctx: Partial<NodeContext>): strin
     machines: [],
     planId: 'p',
     now: NOW,
+    record: null,
+    groupReady: [],
+    groupSize: 1,
     options: OPTIONS,
     ...ctx,
   });
-  return 'refused' in p ? p.refused : p.actions.map((a) => `${a.step} ${a.call?.method ?? ''}`);
+  return 'refused' in p
+    ? p.refused
+    : p.actions.map((a) => `${a.step} ${a.call?.method ?? (a.state ? 'STATE' : '')}`);
 }
 
-const REMEDIATE = ['capi-remediate PATCH', 'record-handed-over PATCH'];
+const REMEDIATE = ['capi-remediate PATCH', 'record-handed-over STATE'];
 
 const capiCases: {
   name: string;
@@ -126,7 +131,7 @@ const capiCases: {
     name: '--capi-delete-machine: an MHC-less MachineSet Machine is deleted',
     checks: [],
     deleteMachine: true,
-    want: ['capi-delete-machine DELETE', 'record-handed-over PATCH'],
+    want: ['capi-delete-machine DELETE', 'record-handed-over STATE'],
   },
   {
     name: '--capi-delete-machine never deletes a KubeadmControlPlane Machine',
@@ -182,6 +187,9 @@ test('--after-drain delete-node: refused where nothing replaces the machine, all
       machines: [],
       planId: 'p',
       now: NOW,
+      record: null,
+      groupReady: [],
+      groupSize: 1,
       options: { ...OPTIONS, afterDrain: 'delete-node' },
       ...ctx,
     });
@@ -200,10 +208,13 @@ test('--after-drain delete-node: refused where nothing replaces the machine, all
       /deleting a Node does not replace its machine/,
       JSON.stringify(labels),
     );
-  assert.equal(drainStart(liveNode('x', { 'karpenter.sh/nodepool': 'default' })), 'cordon');
+  assert.equal(
+    drainStart(liveNode('x', { 'karpenter.sh/nodepool': 'default' })),
+    'record-cordoned,cordon',
+  );
   assert.equal(
     drainStart(node, { machines: [machine('md-0-a')], healthChecks: [mhc()] }),
-    'cordon',
+    'record-cordoned,cordon',
   );
   assert.match(
     drainStart(node, { machines: [machine('md-0-a')], healthChecks: [] }),
@@ -224,6 +235,9 @@ test('karpenter: two NodeClaims with the node providerID are not ours to choose'
     machines: [],
     planId: 'p',
     now: NOW,
+    record: null,
+    groupReady: [],
+    groupSize: 1,
     options: OPTIONS,
   });
   assert.deepEqual(p, {

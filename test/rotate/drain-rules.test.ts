@@ -162,24 +162,36 @@ test('a drain refuses unmanaged, emptyDir and never-disrupt pods as kubectl drai
   const s2 = await runStep(client, settings({ force: true, deleteEmptyDirData: true }), later());
   assert.deepEqual(
     results(s2).sort(),
-    [`${d1} cordon done`, `${d1} evict done`, `${d1} evict done`, `${d1} evict done`].sort(),
+    [
+      `${d1} record-cordoned done`,
+      `${d1} cordon done`,
+      `${d1} evict done`,
+      `${d1} evict done`,
+      `${d1} evict done`,
+    ].sort(),
   );
   assert.equal(s2.step.work.find((w) => w.node === d2)?.state, 'blocked');
 
   // A forced drain of d2 (cordoned by a run with the flags, as an operator might) past
   // --force-after: the refused pods are neither evicted nor deleted; the node stays blocked.
-  await cp.admin.patch(`/api/v1/nodes/${d2}`, {
-    spec: { unschedulable: true },
-    metadata: {
-      annotations: {
-        'certdrift.io/rotation': JSON.stringify({
+  const d2Node = await cp.admin.patch(`/api/v1/nodes/${d2}`, { spec: { unschedulable: true } });
+  const written = await client.writeState({
+    records: [
+      {
+        node: d2,
+        expect: null,
+        next: {
           plan: 'p-rules',
           state: 'cordoned',
           since: new Date(Date.now() + 30 * 60_000).toISOString(),
-        }),
+          uid: String(d2Node.metadata?.uid),
+          group: `eks/${lab.label}`,
+        },
       },
-    },
+    ],
+    baselines: [],
   });
+  assert.equal(written.result, 'done');
   const s3 = await runStep(
     client,
     settings({ force: true, deleteEmptyDirData: true, forceAfterMs: 60_000 }),

@@ -4,7 +4,14 @@
 import { groupOfNode, kindOfGroup } from '../../src/fleet/node-group.js';
 import { DEFAULT_POLICY, type PlanPolicy } from '../../src/fleet/plan-policy.js';
 import type { FleetNode } from '../../src/fleet/fleet.js';
-import type { LiveNode, LivePod, RotateOptions } from '../../src/rotate/index.js';
+import {
+  parseState,
+  ROTATION_ANNOTATION,
+  type LiveNode,
+  type LivePod,
+  type RotateOptions,
+  type RotationState,
+} from '../../src/rotate/index.js';
 
 export const NOW = new Date('2026-11-25T10:00:00Z');
 const DAY = 86_400_000;
@@ -18,6 +25,7 @@ export function liveNode(
   const group = groupOfNode(labels, annotations);
   return {
     name,
+    uid: `uid-${name}`,
     group,
     kind: kindOfGroup(group),
     labels,
@@ -54,4 +62,36 @@ export function pod(node: string, name: string, extra: Partial<LivePod> = {}): L
     emptyDir: false,
     ...extra,
   };
+}
+
+/**
+ * The tests write records as they read (the `certdrift.io/rotation` annotation form, for brevity);
+ * the rotation trusts only its state object, so this lifts them into one — with each node's UID
+ * and group, and the node cordoned where a drain record says it is — and strips the annotation.
+ */
+export function recordsToState(nodes: readonly LiveNode[]): {
+  nodes: LiveNode[];
+  state: RotationState;
+} {
+  const records: Record<string, unknown> = {};
+  const out = nodes.map((n) => {
+    const text = n.annotations[ROTATION_ANNOTATION];
+    if (text === undefined) return n;
+    let v: unknown;
+    try {
+      v = JSON.parse(text);
+    } catch {
+      v = text;
+    }
+    records[n.name] =
+      typeof v === 'object' && v !== null ? { ...v, uid: n.uid, group: n.group } : v;
+    const { [ROTATION_ANNOTATION]: _, ...rest } = n.annotations;
+    const st = (v as { state?: string; was?: string } | null)?.state;
+    const cordoned =
+      st === 'cordoned' ||
+      st === 'drained' ||
+      (st === 'stuck' && (v as { was?: string }).was === 'cordoned');
+    return { ...n, annotations: rest, unschedulable: n.unschedulable || cordoned };
+  });
+  return { nodes: out, state: parseState(JSON.stringify({ records, baselines: {} })) };
 }

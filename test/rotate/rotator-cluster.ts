@@ -169,7 +169,7 @@ export async function rotatorLab(
       );
       if (!conn) throw new Error('no in-cluster connection');
       const api = new KubeApi(conn, { userAgent, sleep: () => Promise.resolve() });
-      return new RotateClient(new HttpCluster(api), userAgent, { selector });
+      return new RotateClient(new HttpCluster(api), userAgent, { selector, namespace });
     },
     kubeconfig: () => cp.kubeconfig(token),
     node,
@@ -196,18 +196,50 @@ export async function rotatorLab(
   };
 }
 
-/** the rotation record's state on a Node, `-` when absent, null when the Node is gone */
+/**
+ * the rotation record's state for a Node in the rotation state object (ConfigMap
+ * certdrift-rotation-state in the lab's namespace), `-` when absent, null when the Node is gone
+ */
 export async function recordOf(lab: RotatorLab, node: string): Promise<string | null> {
   const n = await lab.get(`/api/v1/nodes/${node}`);
   if (!n) return null;
-  const ann = (n.metadata?.annotations ?? {}) as Record<string, string>;
-  const rec = ann['certdrift.io/rotation'];
-  if (rec === undefined) return '-';
-  const parsed = JSON.parse(rec) as { state: string; was?: string };
-  return parsed.was ? `${parsed.state}/${parsed.was}` : parsed.state;
+  const cm = await lab.get(
+    `/api/v1/namespaces/${lab.namespace}/configmaps/certdrift-rotation-state`,
+  );
+  const text = (cm?.data as Record<string, string> | undefined)?.['state.json'];
+  if (text === undefined) return '-';
+  const records =
+    (
+      JSON.parse(text) as {
+        records?: Record<string, { state: string; was?: string; uid?: string }>;
+      }
+    ).records ?? {};
+  const rec = records[node];
+  if (rec === undefined || rec.uid !== n.metadata?.uid) return '-';
+  return rec.was ? `${rec.state}/${rec.was}` : rec.state;
 }
 
 export async function unschedulable(lab: RotatorLab, node: string): Promise<boolean> {
   const n = await lab.get(`/api/v1/nodes/${node}`);
   return (n?.spec as { unschedulable?: boolean } | undefined)?.unschedulable === true;
+}
+
+/**
+ * a person removing a node's entry from the rotation state object (to retry a stuck node, or to
+ * play an interruption that lost the record): the admin's GET and a PUT carrying its
+ * resourceVersion, so a concurrent write of the rotator fails the test instead of being lost
+ */
+export async function removeRecord(lab: RotatorLab, node: string): Promise<void> {
+  const path = `/api/v1/namespaces/${lab.namespace}/configmaps/certdrift-rotation-state`;
+  const r = await lab.cp.admin.request('GET', path);
+  if (r.status !== 200) throw new Error(`no rotation state object (${r.status})`);
+  const data = (r.body.data as Record<string, string> | undefined) ?? {};
+  const state = JSON.parse(data['state.json'] ?? '{}') as { records?: Record<string, unknown> };
+  if (!state.records || !(node in state.records)) throw new Error(`${node}: no entry to remove`);
+  state.records = Object.fromEntries(Object.entries(state.records).filter(([n]) => n !== node));
+  const put = await lab.cp.admin.request('PUT', path, {
+    ...r.body,
+    data: { ...data, 'state.json': JSON.stringify(state) },
+  });
+  if (put.status !== 200) throw new Error(`removing ${node}'s entry: ${put.status}`);
 }

@@ -133,6 +133,8 @@ function start(
     listMachines: () => io(() => client.listMachines()),
     listMachineHealthChecks: () => io(() => client.listMachineHealthChecks()),
     execute: (call, guard) => io(() => client.execute(call, guard)),
+    readState: () => io(() => client.readState()),
+    writeState: (change) => io(() => client.writeState(change)),
   };
   const le = leaseEdgeOf(client, s.lab.namespace);
   const refused = (): Promise<never> => Promise.reject(new Error('connect ECONNREFUSED'));
@@ -283,18 +285,19 @@ test('two rotators: one acts, renews through a 20-minute PDB-blocked drain, the 
   assert.equal((await lab.lease())?.leaseTransitions, 1);
   assert.equal((await a.requests()).length, aCalls, 'the dead holder made no call');
 
-  // B resumed: d1's drain finished (no second cordon), then d2 drained — each call once.
+  // B resumed: d1's drain finished (no second cordon), each call once. d2 does not start:
+  // d1, drained and still present (--after-drain none), is unavailable and holds the group's
+  // one slot until something replaces it (issue #21: capacity as Kubernetes sees it).
   assert.deepEqual(
     (await writes(b, (p) => !isLease(p))).map((q) => `${q.verb} ${q.path} ${q.code}`),
     [
       `create /api/v1/namespaces/${s.apps}/pods/${web1.name}/eviction 201`,
-      `patch /api/v1/nodes/${s.d1} 200`,
-      `patch /api/v1/nodes/${s.d2} 200`,
-      `create /api/v1/namespaces/${s.apps}/pods/${api1.name}/eviction 201`,
-      `patch /api/v1/nodes/${s.d2} 200`,
+      `update /api/v1/namespaces/${lab.namespace}/configmaps/certdrift-rotation-state 200`,
     ],
   );
-  for (const n of [s.d1, s.d2]) assert.equal(await recordOf(lab, n), 'drained');
+  assert.equal(await recordOf(lab, s.d1), 'drained');
+  assert.equal(await recordOf(lab, s.d2), '-');
+  assert.equal(await unschedulable(lab, s.d2), false, 'd2 never cordoned while d1 is out');
   b.stop.abort();
   await vt.runUntil(vt.ms());
   await b.done;

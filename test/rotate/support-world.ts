@@ -149,6 +149,14 @@ export function interruptedAfter(
         if (edge.calls === after) dead = true;
         return r;
       }),
+    readState: () => guard(() => client.readState()),
+    writeState: (change: Parameters<RotateClient['writeState']>[0]) =>
+      guard(async () => {
+        const r = await client.writeState(change);
+        edge.calls++;
+        if (edge.calls === after) dead = true;
+        return r;
+      }),
   };
   return edge;
 }

@@ -13,6 +13,9 @@ export function evictionCallOf(p: { namespace: string; name: string }): ApiCall 
     machines: [],
     planId: 'p',
     now: NOW,
+    record: null,
+    groupReady: [],
+    groupSize: 1,
     options: { ...OPTIONS, force: true },
   });
   if (!action?.call) throw new Error('no eviction planned');

@@ -8,7 +8,6 @@ import {
   baselineOf,
   etaOf,
   formatRecord,
-  parseRecord,
   planStep,
   progressEvent,
   progressLine,
@@ -20,7 +19,7 @@ import {
   type RotateStep,
 } from '../../src/rotate/index.js';
 import type { PlanPolicy } from '../../src/fleet/plan-policy.js';
-import { fleetOf, liveNode, NOW, OPTIONS, pod, policyOf } from './fixtures.js';
+import { fleetOf, liveNode, NOW, OPTIONS, pod, policyOf, recordsToState } from './fixtures.js';
 
 const ID = 'p-test';
 const MIN = 60_000;
@@ -42,7 +41,7 @@ const kops = (name: string, ann: Record<string, string> = {}, extra: Partial<Liv
 const plain = (name: string, ann: Record<string, string> = {}) => liveNode(name, {}, ann);
 
 function step(
-  nodes: LiveNode[],
+  given: LiveNode[],
   extra: {
     options?: Partial<RotateOptions>;
     policy?: Partial<PlanPolicy>;
@@ -50,12 +49,15 @@ function step(
   } = {},
 ): RotateStep {
   const { options, policy, ...rest } = extra;
+  const lifted = recordsToState(given);
+  const nodes = lifted.nodes;
   return planStep({
     fleet: fleetOf(nodes),
     facts: [],
     policy: policyOf(policy ?? {}),
     planId: ID,
     nodes,
+    state: lifted.state,
     now: NOW,
     options: { ...OPTIONS, ...options },
     pods: [],
@@ -82,19 +84,25 @@ test('a handed-over node still present past the replace timeout is recorded stuc
   });
   assert.equal(work(past, 'a')?.state, 'stuck');
   assert.equal(work(past, 'b')?.state, 'over-limit', 'a stuck node keeps its group slot');
-  assert.deepEqual(calls(past), ['a record-stuck PATCH /api/v1/nodes/a']);
-  const body = past.actions[0]?.call?.body as { metadata: { annotations: Record<string, string> } };
-  assert.deepEqual(parseRecord(body.metadata.annotations[ROTATION_ANNOTATION]), {
+  assert.deepEqual(calls(past), ['a record-stuck']);
+  assert.deepEqual(past.actions[0]?.state?.records[0]?.next, {
     plan: ID,
     state: 'stuck',
     since: NOW.toISOString(),
     was: 'handed-over',
+    uid: 'uid-a',
+    group: 'kops/nodes',
+    groupSize: 2,
   });
+  assert.equal(past.actions[0].state.records[0].expect?.state, 'handed-over');
 
   // The next step reads the stuck record: reported, no call, slot still held.
   const after = step([kops('a', rec('stuck', NOW, 'handed-over')), kops('b')]);
   assert.equal(work(after, 'a')?.state, 'stuck');
-  assert.match(work(after, 'a')?.note ?? '', /was handed-over.*remove certdrift\.io\/rotation/);
+  assert.match(
+    work(after, 'a')?.note ?? '',
+    /was handed-over.*remove its entry from certdrift-rotation-state/,
+  );
   assert.equal(work(after, 'b')?.state, 'over-limit');
   assert.deepEqual(calls(after), []);
 });
@@ -104,9 +112,7 @@ test('a drain past --drain-timeout is recorded stuck and left cordoned; past --f
   const pods = { pods: [pod('a', 'web-1'), pod('a', 'web-2', { terminating: true })] };
   const stuck = step([node], { ...pods, options: { drainTimeoutMs: 60 * MIN } });
   assert.equal(work(stuck, 'a')?.state, 'stuck');
-  assert.deepEqual(calls(stuck), ['a record-stuck PATCH /api/v1/nodes/a']);
-  const body = JSON.stringify(stuck.actions[0]?.call?.body);
-  assert.doesNotMatch(body, /unschedulable/, 'the record changes; the cordon stays');
+  assert.deepEqual(calls(stuck), ['a record-stuck'], 'the record changes; the cordon stays');
 
   const forced = step([node], {
     ...pods,
@@ -141,7 +147,12 @@ test('validation between nodes: a node turned NotReady halts the group; a missin
   assert.equal(validateGroup('kops/nodes', [b, { ...r, ready: true }], base), null);
   // a node in the rotation's hands (any record) counts and is not judged
   const handed = kops('a', rec('handed-over'), { ready: false });
-  assert.equal(validateGroup('kops/nodes', [handed, b], base), null);
+  assert.equal(validateGroup('kops/nodes', [handed, b], base, '', new Set(['a'])), null);
+  assert.equal(
+    validateGroup('kops/nodes', [handed, b], base)?.state,
+    'halted',
+    'a node annotation is no record: only the state object says a node is the rotation’s',
+  );
   // without a baseline (a single step): a NotReady node makes it wait, never halt
   assert.equal(
     validateGroup('kops/nodes', [a, { ...b, ready: false }], undefined)?.state,

@@ -17,7 +17,7 @@ import {
   type LivePod,
 } from '../../src/rotate/index.js';
 import { defaultDrainTimeoutMs, drainTimeoutProblem } from '../../src/rotate/drain-window.js';
-import { fleetOf, liveNode, OPTIONS, pod } from './fixtures.js';
+import { fleetOf, liveNode, OPTIONS, pod, recordsToState } from './fixtures.js';
 import { budgetSettled, deployment, pdb, readyPods } from './cluster-workloads.js';
 import { recordOf, rotatorLab, unschedulable } from './rotator-cluster.js';
 
@@ -31,25 +31,29 @@ const windowed = (perNodeMs = 20 * MIN): PlanPolicy => ({
 
 test('pure: a cordoned drain evicts inside its window; past its end it is window-ended with no action; its timeout still makes it stuck', () => {
   const since = new Date('2026-11-25T10:05:00Z');
-  const node = liveNode(
-    'a',
-    {},
-    {
-      [ROTATION_ANNOTATION]: formatRecord({
-        plan: 'p',
-        state: 'cordoned',
-        since: since.toISOString(),
-      }),
-    },
-  );
+  // the record as the state object holds it (recordsToState: the node is cordoned with it)
+  const { nodes, state } = recordsToState([
+    liveNode(
+      'a',
+      {},
+      {
+        [ROTATION_ANNOTATION]: formatRecord({
+          plan: 'p',
+          state: 'cordoned',
+          since: since.toISOString(),
+        }),
+      },
+    ),
+  ]);
   const pods: LivePod[] = [pod('a', 'web-1')];
   const at = (iso: string, drainTimeoutMs = 3 * 3_600_000) =>
     planStep({
-      fleet: fleetOf([node]),
+      fleet: fleetOf(nodes),
       facts: [],
       policy: windowed(),
       planId: 'p',
-      nodes: [node],
+      nodes,
+      state,
       now: new Date(iso),
       options: { ...OPTIONS, drainTimeoutMs },
       pods,
@@ -68,11 +72,12 @@ test('pure: a cordoned drain evicts inside its window; past its end it is window
   assert.deepEqual(after.actions, []);
   // past --force-after as well: no pod deletion outside the window either
   const forced = planStep({
-    fleet: fleetOf([node]),
+    fleet: fleetOf(nodes),
     facts: [],
     policy: windowed(),
     planId: 'p',
-    nodes: [node],
+    nodes,
+    state,
     now: new Date('2026-11-25T12:00:00Z'),
     options: { ...OPTIONS, drainTimeoutMs: 3 * 3_600_000, forceAfterMs: 10 * MIN },
     pods,
@@ -148,7 +153,12 @@ test('real control plane: a drain crossing its window end stops evicting (betwee
   // 10:01, inside the window: cordon, one eviction done, the second held by the budget.
   const m1 = cp.auditMark();
   const first = await step(at(10, 1));
-  assert.deepEqual(outcome(first), ['cordon done', 'evict done', 'evict blocked']);
+  assert.deepEqual(outcome(first), [
+    'record-cordoned done',
+    'cordon done',
+    'evict done',
+    'evict blocked',
+  ]);
   assert.equal(await evictions(m1), 2);
   assert.equal(await recordOf(lab, node), 'cordoned');
 

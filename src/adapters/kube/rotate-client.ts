@@ -7,11 +7,15 @@
 // drain lists them (k8s.io/kubectl/pkg/drain GetPodsForDeletion): the server filters, so a step
 // never pages through every pod of the cluster. `selector` (a label selector, as `kubectl drain
 // --selector`) limits the fleet to the nodes it matches: only those are planned and acted on.
+// The rotation state (rotation-state.ts) is the ConfigMap certdrift-rotation-state in certdrift's
+// namespace, read once per step and written with optimistic concurrency: every write carries the
+// resourceVersion read; on 409 the object is read again and the change re-applied only if each
+// entry it touches is still what the step decided on — otherwise the write is refused (the next
+// step decides again). A write past the state's size bound is refused, never truncated.
 
 import type { Fleet } from '../../fleet/fleet.js';
 import { groupOfNode, kindOfGroup } from '../../fleet/node-group.js';
-import { parseReportList } from '../../fleet/parse-certificate-facts.js';
-import { parseNodeList } from '../../fleet/parse-node-list.js';
+import { selectedFleet } from '../../fleet/from-cluster.js';
 import type { LiveJob } from '../../rotate/actuators/in-place.js';
 import type { LeaseView } from '../../rotate/lease/lease-decision.js';
 import type {
@@ -28,6 +32,19 @@ import { listRenewJobs } from './renew-jobs.js';
 import type { HttpCluster } from './http-cluster.js';
 import { KubeApi, messageOf } from './kube-api.js';
 import { ClusterError } from '../../model/cluster.js';
+import {
+  applyChange,
+  formatState,
+  MAX_STATE_BYTES,
+  parseState,
+  STATE_KEY,
+  STATE_NAME,
+  type RotationState,
+  type StateChange,
+} from '../../rotate/rotation-state.js';
+
+/** attempts of a state write that keeps meeting 409 (another writer) before it gives up */
+const STATE_ATTEMPTS = 5;
 
 type Json = Record<string, unknown>;
 const obj = (v: unknown): Json =>
@@ -163,6 +180,8 @@ export function healthCheckOf(v: unknown): LiveMachineHealthCheck {
 export interface RotateScope {
   /** label selector of the nodes to rotate (absent: every node) */
   selector?: string;
+  /** certdrift's namespace: where the rotation state object lives (default certdrift) */
+  namespace?: string;
 }
 
 export class RotateClient {
@@ -176,22 +195,31 @@ export class RotateClient {
     this.evictApi = new KubeApi(cluster.api.conn, { userAgent, maxAttempts: 1 });
   }
 
-  /** one read of the Nodes (and NodeCertificateReports): the planner's fleet and the live view */
+  /**
+   * one read of the Nodes (and NodeCertificateReports) through the project's one cluster client
+   * and the one Kubernetes → fleet mapping `certdrift plan --kubernetes` uses (selectedFleet):
+   * the planner's fleet and the live view
+   */
   async readFleet(): Promise<Fleet & { live: LiveNode[] }> {
-    const raw = await this.cluster.listAll(
-      '/api/v1/nodes',
-      this.scope.selector ? { labelSelector: this.scope.selector } : {},
-    );
-    const { nodes, problems } = parseNodeList({ items: raw }, 'cluster nodes');
-    // Reports are cluster-scoped and named after their node: those of nodes outside the
-    // selector are not this run's business (and not a problem to report).
-    const selected = new Set(nodes.map((n) => n.name));
-    const reports = (
-      await this.cluster.listAll('/apis/certdrift.io/v1alpha1/nodecertificatereports', {})
-    ).filter((v) => !this.scope.selector || selected.has(str(obj(v.metadata).name)));
-    const r = parseReportList({ items: reports }, 'cluster nodecertificatereports');
-    const live = raw.map(liveNodeOf);
-    return { nodes, facts: r.facts, problems: [...problems, ...r.problems], live };
+    const selector = this.scope.selector;
+    const listed = await this.cluster.listNodes(selector ? { labelSelector: selector } : {});
+    const reports = await this.cluster.listNodeCertificateReports();
+    const fleet = selectedFleet(listed, reports, selector);
+    const live = listed.map((n): LiveNode => {
+      const group = groupOfNode(n.labels, n.annotations);
+      return {
+        name: n.name,
+        uid: n.uid,
+        group,
+        kind: kindOfGroup(group),
+        labels: n.labels,
+        annotations: n.annotations,
+        unschedulable: n.unschedulable,
+        providerID: n.providerID ?? '',
+        ready: n.conditions.some((c) => c.type === 'Ready' && c.status === 'True'),
+      };
+    });
+    return { ...fleet, live };
   }
 
   /** the pods bound to each node, one field-selected list per node (as kubectl drain) */
@@ -296,6 +324,117 @@ export class RotateClient {
       `Kubernetes ${call.method} ${call.path}: ${r.status} ${messageOf(r)}`,
       r.status,
     );
+  }
+
+  private statePath(name = STATE_NAME): string {
+    const ns = encodeURIComponent(this.scope.namespace ?? 'certdrift');
+    return `/api/v1/namespaces/${ns}/configmaps${name === '' ? '' : `/${name}`}`;
+  }
+
+  private async readStateObject(): Promise<{
+    state: RotationState;
+    raw: Record<string, unknown>;
+    resourceVersion: string | null;
+  }> {
+    const r = await this.cluster.api.call('GET', this.statePath());
+    if (r.status === 404) return { state: parseState(undefined), raw: {}, resourceVersion: null };
+    if (r.status !== 200)
+      throw new ClusterError(
+        `Kubernetes GET ${this.statePath()}: ${r.status} ${messageOf(r)}`,
+        r.status,
+      );
+    const text = obj(obj(r.body).data)[STATE_KEY];
+    const json = typeof text === 'string' ? text : undefined;
+    let raw: Record<string, unknown> = {};
+    if (json !== undefined && json.length <= MAX_STATE_BYTES * 2)
+      try {
+        raw = obj(obj(JSON.parse(json)).records);
+      } catch {
+        raw = {};
+      }
+    return {
+      state: parseState(json),
+      raw,
+      resourceVersion: str(obj(obj(r.body).metadata).resourceVersion) || null,
+    };
+  }
+
+  /** the state object, and the recorded nodes outside --selector that still exist */
+  async readState(): Promise<{ state: RotationState; outside: ReadonlyMap<string, string> }> {
+    const { state } = await this.readStateObject();
+    const outside = new Map<string, string>();
+    if (this.scope.selector) {
+      // A record of a node the selector does not match is another selection's, not gone. Asked
+      // one name at a time (bounded by the records, which are bounded by the state's size).
+      const selected = new Set(
+        (await this.cluster.listAll('/api/v1/nodes', { labelSelector: this.scope.selector })).map(
+          (v) => str(obj(v.metadata).name),
+        ),
+      );
+      for (const name of Object.keys(state.records).filter((n) => !selected.has(n)))
+        for (const v of await this.cluster.listAll('/api/v1/nodes', {
+          fieldSelector: `metadata.name=${name}`,
+        }))
+          outside.set(name, str(obj(v.metadata).uid));
+    }
+    return { state, outside };
+  }
+
+  async writeState(change: StateChange): Promise<{ result: 'done' | 'blocked'; message: string }> {
+    for (let attempt = 1; attempt <= STATE_ATTEMPTS; attempt++) {
+      const read = await this.readStateObject();
+      if (read.state.problems.length > 0)
+        return { result: 'blocked', message: `not written: ${read.state.problems.join('; ')}` };
+      const next = applyChange(read.state, change);
+      if ('conflict' in next)
+        return { result: 'blocked', message: `not written: ${next.conflict}` };
+      const text = formatState(next.state, read.raw);
+      if (text.length > MAX_STATE_BYTES)
+        return {
+          result: 'blocked',
+          message: `not written: ${STATE_NAME} would exceed ${MAX_STATE_BYTES} bytes`,
+        };
+      const ns = this.scope.namespace ?? 'certdrift';
+      const body = {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: {
+          name: STATE_NAME,
+          namespace: ns,
+          labels: {
+            'app.kubernetes.io/name': 'certdrift',
+            'app.kubernetes.io/component': 'rotator',
+          },
+          ...(read.resourceVersion ? { resourceVersion: read.resourceVersion } : {}),
+        },
+        data: { [STATE_KEY]: text },
+      };
+      if (read.resourceVersion === null) {
+        // First write: create the object empty, then replace it like every later write (one
+        // path for every change; a racing creator's 409 just means it exists now).
+        const created = await this.cluster.api.call('POST', this.statePath(''), {
+          ...body,
+          data: { [STATE_KEY]: formatState(parseState(undefined)) },
+        });
+        if (created.status === 409 || (created.status >= 200 && created.status < 300)) continue;
+        throw new ClusterError(
+          `Kubernetes create ConfigMap ${ns}/${STATE_NAME}: ${created.status} ${messageOf(created)}`,
+          created.status,
+        );
+      }
+      const r = await this.cluster.api.call('PUT', this.statePath(), body);
+      if (r.status >= 200 && r.status < 300) return { result: 'done', message: '' };
+      // 409: another writer got there first (or created it): read again and re-decide
+      if (r.status === 409) continue;
+      throw new ClusterError(
+        `Kubernetes write ConfigMap ${ns}/${STATE_NAME}: ${r.status} ${messageOf(r)}`,
+        r.status,
+      );
+    }
+    return {
+      result: 'blocked',
+      message: `not written: ${STATE_NAME} kept changing (${STATE_ATTEMPTS} conflicts)`,
+    };
   }
 
   async getLease(ns: string, name: string): Promise<LeaseView | null> {

@@ -1,6 +1,7 @@
 // `certdrift rotate`: one step of carrying out the plan. Reads the live cluster, recomputes the
 // plan, prints each action with its exact call; with --apply takes the rotation Lease and acts.
-// Run it again (or in a loop) to continue: progress lives in the nodes' annotations.
+// Run it again (or in a loop) to continue: progress lives in the rotation state object
+// (ConfigMap certdrift-rotation-state in certdrift's namespace, written only by the rotator).
 
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -66,6 +67,7 @@ function optionsOf(values: Values, defaultDrainTimeoutMs: number): RotateOptions
     ...(values.force === true ? { force: true } : {}),
     ...(values['delete-emptydir-data'] === true ? { deleteEmptyDirData: true } : {}),
     ...(values['capi-delete-machine'] === true ? { capiDeleteMachine: true } : {}),
+    ...(values['take-over-cordoned'] === true ? { takeOverCordoned: true } : {}),
   };
 }
 
@@ -74,7 +76,7 @@ export const rotateCommand: CommandDef = {
   summary:
     'carry out the plan: drive kops, Cluster API, Karpenter, a drain or an in-place renewal (dry run; --apply)',
   usage:
-    'certdrift rotate --kubernetes auto|KUBECONFIG|--nodes FILE --reports FILE [--pods FILE] [--selector LABELS] [--namespace NS] [--policy FILE] [--apply [--wait | --watch [--interval DURATION]]] [--actuator A] [--in-place-image IMAGE] [--after-drain delete-node|none] [--force] [--delete-emptydir-data] [--capi-delete-machine] [--force-after DURATION] [--defer-while QUERY --prometheus-url URL] [-o text|json]',
+    'certdrift rotate --kubernetes auto|KUBECONFIG|--nodes FILE --reports FILE [--pods FILE] [--selector LABELS] [--namespace NS] [--policy FILE] [--apply [--wait | --watch [--interval DURATION]]] [--actuator A] [--in-place-image IMAGE] [--after-drain delete-node|none] [--force] [--delete-emptydir-data] [--capi-delete-machine] [--take-over-cordoned] [--force-after DURATION] [--defer-while QUERY --prometheus-url URL] [-o text|json]',
   description: [
     'One step of the rotation: reads the cluster, recomputes the plan (as `certdrift plan`), and',
     'for the nodes due now — inside a window and within the group and cluster limits — prints',
@@ -90,8 +92,12 @@ export const rotateCommand: CommandDef = {
     "with kubectl drain's rules: a node with pods no controller recreates (--force), with emptyDir",
     '(--delete-emptydir-data) or annotated karpenter.sh/do-not-disrupt / safe-to-evict=false is',
     'refused, each pod named; --force-after never deletes a refused pod).',
-    'Progress is recorded on each node (annotation certdrift.io/rotation): run it again to',
-    'continue; finished work is never repeated. --apply --watch keeps stepping (the in-cluster',
+    'Progress is recorded in the ConfigMap NAMESPACE/certdrift-rotation-state, which only the',
+    "rotator's ServiceAccount may write (node annotations are never trusted): run it again to",
+    'continue; finished work is never repeated. Capacity counts every cordoned, NotReady or',
+    'handed-over node; a node someone else cordoned is left alone (--take-over-cordoned);',
+    'control-plane nodes are never drained, at most one is in flight, their remedy is named.',
+    '--apply --watch keeps stepping (the in-cluster',
     'Deployment, deploy/rotator): it waits for the Lease, renews it while working, stops acting',
     'the moment it is lost, and releases it on SIGTERM. --apply --wait instead keeps stepping',
     'under the held, renewed Lease until the due nodes are finished or stuck: it waits for each',
@@ -188,6 +194,11 @@ export const rotateCommand: CommandDef = {
       type: 'boolean',
       description:
         'where no MachineHealthCheck would remediate a Machine (none selects it, paused, over maxUnhealthy), delete the Machine so its MachineSet replaces it (needs `delete` on machines)',
+    },
+    'take-over-cordoned': {
+      type: 'boolean',
+      description:
+        'rotate due nodes someone else cordoned (without it they are left alone and reported); certdrift never uncordons',
     },
     'kops-cluster': {
       type: 'string',
@@ -335,7 +346,10 @@ export const rotateCommand: CommandDef = {
       throw new UsageError('--namespace: expected a namespace name (a DNS-1123 label)');
     const image = inPlaceImageOf(values['in-place-image']);
     if (image !== undefined) options.inPlace = { namespace, image };
-    const client = new RotateClient(cluster, ua, selector !== undefined ? { selector } : {});
+    const client = new RotateClient(cluster, ua, {
+      namespace,
+      ...(selector !== undefined ? { selector } : {}),
+    });
     const planId = planIdOf(
       JSON.stringify(policy),
       typeof values.run === 'string' ? values.run : '',

@@ -16,9 +16,10 @@ import type {
   RotateAction,
   RotateOptions,
 } from '../rotate-types.js';
+import type { RecordContext } from './calls.js';
 import type { LiveJob } from './in-place.js';
 
-export interface NodeContext {
+export interface NodeContext extends RecordContext {
   node: LiveNode;
   /** the pods bound to this node (drains only) */
   pods: readonly LivePod[];
@@ -30,8 +31,6 @@ export interface NodeContext {
   healthChecks?: readonly LiveMachineHealthCheck[];
   /** `namespace/name` of the Cluster API Clusters that are paused (spec.paused or annotation) */
   pausedClusters?: readonly string[];
-  planId: string;
-  now: Date;
   options: RotateOptions;
   /** the Jobs in the rotator's namespace (in-place only) */
   jobs?: readonly LiveJob[];

@@ -1,15 +1,12 @@
-// The API calls actuators share: a Node's path, the rotation record patch, a pod's path, the
-// evictions and deletions of a drain. Each returns the exact call (method, path, content type,
+// The API calls actuators share: a Node's path, the rotation record (a change of the rotation
+// state object), the cordon, a pod's path, the evictions and deletions of a drain. Each returns the exact call (method, path, content type,
 // body) so a dry run prints what --apply does.
 
 import { podsToEvict } from '../drain-rules.js';
-import {
-  formatRecord,
-  ROTATION_ANNOTATION,
-  type RecordState,
-  type StuckFrom,
-} from '../rotation-record.js';
-import type { ApiCall, LivePod, RotateAction } from '../rotate-types.js';
+import { isControlPlane } from '../control-plane.js';
+import type { RecordState, StuckFrom } from '../rotation-record.js';
+import type { StateChange, StoredRecord } from '../rotation-state.js';
+import type { LiveNode, LivePod, RotateAction, Step } from '../rotate-types.js';
 import type { NodeContext } from './actuator.js';
 
 export const SMP = 'application/strategic-merge-patch+json';
@@ -20,31 +17,72 @@ export const nodePath = (name: string): string => `/api/v1/nodes/${encodeURIComp
 export const podPath = (p: LivePod): string =>
   `/api/v1/namespaces/${encodeURIComponent(p.namespace)}/pods/${encodeURIComponent(p.name)}`;
 
-export function recordValue(ctx: NodeContext, state: RecordState, was?: StuckFrom): string {
-  return formatRecord({
+/** what a record is written from: the node, the run, and the record the step read */
+export interface RecordContext {
+  node: LiveNode;
+  planId: string;
+  now: Date;
+  /** this node's trusted record in the state object (null: none) */
+  record: StoredRecord | null;
+  /** the group's nodes Ready now: its baseline when this start is the group's first */
+  groupReady: readonly string[];
+  /** the group's node count now (kept in a first record: gone, the node is in flight until the group is back to it) */
+  groupSize: number;
+}
+
+function storedOf(ctx: RecordContext, state: RecordState, was?: StuckFrom): StoredRecord {
+  return {
     plan: ctx.planId,
     state,
     since: ctx.now.toISOString(),
     ...(was !== undefined ? { was } : {}),
-  });
-}
-
-export function recordCall(ctx: NodeContext, state: RecordState, was?: StuckFrom): ApiCall {
-  return {
-    method: 'PATCH',
-    path: nodePath(ctx.node.name),
-    body: {
-      metadata: { annotations: { [ROTATION_ANNOTATION]: recordValue(ctx, state, was) } },
-    },
-    contentType: MERGE,
+    uid: ctx.node.uid,
+    group: ctx.node.group,
+    ...(isControlPlane(ctx.node) ? { controlPlane: true } : {}),
+    groupSize: ctx.record?.groupSize ?? ctx.groupSize,
   };
 }
 
-export const handedOver = (ctx: NodeContext): RotateAction => ({
+/**
+ * The record change in the rotation state object (rotation-state.ts): from the record this step
+ * read to `state`; a node's first record also sets its group's baseline. Never a node annotation.
+ */
+export function recordChange(ctx: RecordContext, state: RecordState, was?: StuckFrom): StateChange {
+  return {
+    records: [{ node: ctx.node.name, expect: ctx.record, next: storedOf(ctx, state, was) }],
+    baselines: ctx.record === null ? [{ group: ctx.node.group, next: ctx.groupReady }] : [],
+  };
+}
+
+/** an action writing the node's record to the state object */
+export function recordAction(
+  ctx: RecordContext,
+  step: Step,
+  summary: string,
+  state: RecordState,
+  was?: StuckFrom,
+): RotateAction {
+  return { node: ctx.node.name, step, summary, state: recordChange(ctx, state, was) };
+}
+
+export const handedOver = (ctx: RecordContext): RotateAction =>
+  recordAction(
+    ctx,
+    'record-handed-over',
+    'record the node handed over (wait until it is gone)',
+    'handed-over',
+  );
+
+export const cordon = (ctx: NodeContext): RotateAction => ({
   node: ctx.node.name,
-  step: 'record-handed-over',
-  summary: 'record the node handed over (wait until it is gone)',
-  call: recordCall(ctx, 'handed-over'),
+  step: 'cordon',
+  summary: 'cordon the node (spec.unschedulable)',
+  call: {
+    method: 'PATCH',
+    path: nodePath(ctx.node.name),
+    body: { spec: { unschedulable: true } },
+    contentType: SMP,
+  },
 });
 
 export function evictions(ctx: NodeContext): RotateAction[] {

@@ -1,14 +1,14 @@
-// The drain actuator, for any node: cordon the node and record the drain in one patch (a
-// cordoned node always carries its record), then evict its pods through policy/v1 Eviction with
+// The drain actuator, for any node: record the drain in the rotation state object, then cordon
+// the node (a cordon without a record would read as someone else's cordon and be left alone; a
+// record without a cordon is finished by the next step, which cordons again), then evict its pods through policy/v1 Eviction with
 // kubectl drain's rules (drain-rules.ts). Finished when a later step's fresh pod list shows
 // nothing left but skipped pods; then the node is recorded drained (it stays cordoned for its
 // group to replace) or, with --after-drain delete-node, its Node is deleted where that gets the
 // machine replaced (delete-node.ts) — refused up front otherwise, before anything is cordoned.
 
-import { ROTATION_ANNOTATION } from '../rotation-record.js';
 import type { RotateAction } from '../rotate-types.js';
 import type { ActuatorDef, NodeContext } from './actuator.js';
-import { evictions, nodePath, recordCall, recordValue, SMP } from './calls.js';
+import { cordon, evictions, recordAction } from './calls.js';
 import { deleteNodeAction, deleteNodeRefusal } from './delete-node.js';
 
 /**
@@ -19,12 +19,12 @@ import { deleteNodeAction, deleteNodeRefusal } from './delete-node.js';
 export function finishDrain(ctx: NodeContext): RotateAction {
   const refused = ctx.options.afterDrain === 'delete-node' ? deleteNodeRefusal(ctx) : null;
   if (ctx.options.afterDrain === 'delete-node' && refused === null) return deleteNodeAction(ctx);
-  return {
-    node: ctx.node.name,
-    step: 'mark-drained',
-    summary: `record the node drained (it stays cordoned for its group to replace)${refused !== null ? `; not deleted: ${refused}` : ''}`,
-    call: recordCall(ctx, 'drained'),
-  };
+  return recordAction(
+    ctx,
+    'mark-drained',
+    `record the node drained (it stays cordoned for its group to replace)${refused !== null ? `; not deleted: ${refused}` : ''}`,
+    'drained',
+  );
 }
 
 export const drainActuator: ActuatorDef = {
@@ -37,23 +37,15 @@ export const drainActuator: ActuatorDef = {
       const why = deleteNodeRefusal(ctx);
       if (why !== null) return { refused: why };
     }
-    const name = ctx.node.name;
     return {
       actions: [
-        {
-          node: name,
-          step: 'cordon',
-          summary: 'cordon the node and record the drain',
-          call: {
-            method: 'PATCH',
-            path: nodePath(name),
-            body: {
-              metadata: { annotations: { [ROTATION_ANNOTATION]: recordValue(ctx, 'cordoned') } },
-              spec: { unschedulable: true },
-            },
-            contentType: SMP,
-          },
-        },
+        recordAction(
+          ctx,
+          'record-cordoned',
+          'record the drain in the rotation state (before the cordon)',
+          'cordoned',
+        ),
+        cordon(ctx),
         ...evictions(ctx),
       ],
     };

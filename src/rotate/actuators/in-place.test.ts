@@ -22,7 +22,14 @@ import { run } from '../../cli/main.js';
 import type { Io } from '../../cli/command.js';
 import { planStep, type RotateStep } from '../plan-step.js';
 import type { LiveNode } from '../rotate-types.js';
-import { fleetOf, liveNode, NOW, OPTIONS, policyOf } from '../../../test/rotate/fixtures.js';
+import {
+  fleetOf,
+  liveNode,
+  NOW,
+  OPTIONS,
+  policyOf,
+  recordsToState,
+} from '../../../test/rotate/fixtures.js';
 
 const PLAN = 'p-1a2b3c4d';
 const NS = 'certdrift';
@@ -36,7 +43,7 @@ const node = (name: string, extra: Partial<LiveNode> = {}, labels: Record<string
 function jobOf(n: LiveNode, extra: Partial<LiveJob> = {}): LiveJob {
   return {
     namespace: NS,
-    name: jobNameFor(PLAN, n.name, n.uid ?? ''),
+    name: jobNameFor(PLAN, n.name, n.uid),
     uid: `job-${n.name}`,
     labels: labelsFor(PLAN, n),
     nodeName: n.name,
@@ -145,9 +152,12 @@ const rec = (state: 'renewing' | 'renewed' | 'stuck', plan = PLAN, was?: 'renewi
   }),
 });
 
-function step(nodes: LiveNode[], jobs: LiveJob[] = [], group = 'none'): RotateStep {
+/** a step over `nodes`; a record written as their annotation goes to the state object */
+function step(recorded: LiveNode[], jobs: LiveJob[] = [], group = 'none'): RotateStep {
+  const { nodes, state } = recordsToState(recorded);
   return planStep({
     fleet: fleetOf(nodes),
+    state,
     facts: [],
     policy: policyOf({ groups: { [group]: { actuator: 'in-place', perNodeMs: 600_000 } } }),
     planId: PLAN,
@@ -161,14 +171,16 @@ function step(nodes: LiveNode[], jobs: LiveJob[] = [], group = 'none'): RotateSt
 }
 const summary = (s: RotateStep) => ({
   work: Object.fromEntries(s.work.map((w) => [w.node, `${w.actuator} ${w.state}`])),
-  actions: s.actions.map((a) => `${a.node} ${a.step} ${a.call?.method ?? ''}`),
+  actions: s.actions.map(
+    (a) => `${a.node} ${a.step} ${a.call?.method ?? (a.state ? 'STATE' : '')}`,
+  ),
 });
 
 test('step: a fresh group starts one node with its Job then its record; the next waits', () => {
   const s = step([node('a'), node('b')]);
   assert.deepEqual(summary(s), {
     work: { a: 'in-place start', b: 'in-place not-yet' },
-    actions: ['a create-renew-job POST', 'a record-renewing PATCH'],
+    actions: ['a create-renew-job POST', 'a record-renewing STATE'],
   });
   const create = s.actions[0]?.call;
   assert.ok(create);
@@ -190,16 +202,19 @@ test('step: running → waits; complete → recorded renewed (the slot held); re
   const complete = jobOf(a, { conditions: [{ type: 'Complete', reason: '', message: '' }] });
   assert.deepEqual(summary(step([a, b], [complete])), {
     work: { a: 'in-place continue', b: 'in-place over-limit' },
-    actions: ['a record-renewed PATCH'],
+    actions: ['a record-renewed STATE'],
   });
   const done = node('a', { annotations: rec('renewed') });
   assert.deepEqual(summary(step([done, b], [complete])), {
     work: { a: 'in-place renewed', b: 'in-place start' },
-    actions: ['b create-renew-job POST', 'b record-renewing PATCH'],
+    actions: ['b create-renew-job POST', 'b record-renewing STATE'],
   });
-  // a renewed record of another campaign does not count: the node may be due again
+  // a renewed record of another campaign is reported, never acted on (a person removes it)
   const old = node('a', { annotations: rec('renewed', 'p-older') });
-  assert.equal(step([old], []).work.find((w) => w.node === 'a')?.state, 'start');
+  const w = step([old], []).work.find((x) => x.node === 'a');
+  assert.ok(w);
+  assert.equal(w.state, 'stuck');
+  assert.match(w.note, /record of plan p-older .*not acted on/);
 });
 
 test('step: failed → stuck with the reason, recorded once, and nothing else starts; a Job gone → run again', () => {
@@ -217,7 +232,7 @@ test('step: failed → stuck with the reason, recorded once, and nothing else st
   const s = step([a, b], [failed]);
   assert.deepEqual(summary(s), {
     work: { a: 'in-place stuck', b: 'in-place over-limit' },
-    actions: ['a record-stuck PATCH'],
+    actions: ['a record-stuck STATE'],
   });
   assert.match(s.work[0]?.note ?? '', /DeadlineExceeded/);
   const stuck = node('a', { annotations: rec('stuck', PLAN, 'renewing') });
@@ -227,7 +242,7 @@ test('step: failed → stuck with the reason, recorded once, and nothing else st
 
 test('step: an interrupted start adopts its Job; a retry deletes only its own failed Job (UID precondition); a foreign Job blocks', () => {
   const a = node('a');
-  assert.deepEqual(summary(step([a], [jobOf(a)])).actions, ['a record-renewing PATCH']);
+  assert.deepEqual(summary(step([a], [jobOf(a)])).actions, ['a record-renewing STATE']);
   const failed = jobOf(a, {
     conditions: [{ type: 'Failed', reason: 'PodFailurePolicy', message: '' }],
   });
@@ -235,7 +250,7 @@ test('step: an interrupted start adopts its Job; a retry deletes only its own fa
   assert.deepEqual(summary(retry).actions, [
     'a delete-renew-job DELETE',
     'a create-renew-job POST',
-    'a record-renewing PATCH',
+    'a record-renewing STATE',
   ]);
   assert.deepEqual((retry.actions[0]?.call?.body as { preconditions: unknown }).preconditions, {
     uid: failed.uid,

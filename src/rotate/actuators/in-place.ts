@@ -9,7 +9,7 @@
 // refused, never adopted or deleted (DESIGN.md convention 13). It never drains or deletes a node.
 
 import type { ActuatorDef } from './actuator.js';
-import { formatRecord, ROTATION_ANNOTATION } from '../rotation-record.js';
+import { recordAction as recordIn, type RecordContext } from './calls.js';
 import type { ApiCall, LiveNode, NodeWork, RotateAction } from '../rotate-types.js';
 
 /** what the in-place actuator needs from the operator (flags; never a node-written object) */
@@ -44,7 +44,6 @@ export const NODE_ANNOTATION = 'certdrift.io/node';
 export const DEFAULT_TTL_SECONDS = 86_400;
 const CONTAINER = 'renew';
 const MAX_NAME = 63;
-const MERGE = 'application/merge-patch+json';
 
 /** distributions whose nodes hold no CA key: `certdrift renew` has nothing to renew there */
 const MANAGED = new Set(['eks', 'gke', 'aks']);
@@ -96,7 +95,7 @@ export function labelsFor(planId: string, node: LiveNode): Record<string, string
     [PLAN_LABEL]: labelValue(planId),
     // the name for people and selectors (a hash when it is no label value); the UID for identity
     [NODE_ANNOTATION]: labelValue(node.name),
-    [NODE_UID_LABEL]: labelValue(node.uid ?? ''),
+    [NODE_UID_LABEL]: labelValue(node.uid),
   };
 }
 
@@ -112,7 +111,7 @@ export function jobFor(
     apiVersion: 'batch/v1',
     kind: 'Job',
     metadata: {
-      name: jobNameFor(planId, node.name, node.uid ?? ''),
+      name: jobNameFor(planId, node.name, node.uid),
       namespace: settings.namespace,
       labels,
       annotations: { [NODE_ANNOTATION]: node.name, [PLAN_LABEL]: planId },
@@ -198,7 +197,7 @@ export function judgeJob(
   node: LiveNode,
   namespace: string,
 ): JobVerdict {
-  const name = jobNameFor(planId, node.name, node.uid ?? '');
+  const name = jobNameFor(planId, node.name, node.uid);
   const job = jobs.find((j) => j.namespace === namespace && j.name === name);
   if (!job) return { kind: 'absent' };
   const want = labelsFor(planId, node);
@@ -236,46 +235,27 @@ export function refuseInPlace(
   if (rancher !== undefined)
     return `in-place: a ${rancher.startsWith('k3s') ? 'k3s' : 'RKE2'} node — its rotation restarts the service through systemctl on the host, which renew runs only on the host itself, not from a pod: run certdrift renew on the node`;
   if (!settings) return "in-place: needs --in-place-image (the agent DaemonSet's image)";
-  if ((node.uid ?? '') === '') return 'in-place: the Node has no UID to name its Job by';
+  if (node.uid === '') return 'in-place: the Node has no UID to name its Job by';
   const v = judgeJob(jobs, planId, node, settings.namespace);
   return v.kind === 'foreign' ? v.reason : null;
 }
 
 const jobsPath = (ns: string): string => `/apis/batch/v1/namespaces/${encodeURIComponent(ns)}/jobs`;
 
-function recordAction(
-  node: string,
-  planId: string,
-  now: Date,
-  state: 'renewing' | 'renewed',
-): RotateAction {
-  return {
-    node,
-    step: state === 'renewing' ? 'record-renewing' : 'record-renewed',
-    summary:
-      state === 'renewing'
-        ? 'record the node renewing in place'
-        : 'record the node renewed: its renew Job proved every consumer holds the new certificates',
-    call: {
-      method: 'PATCH',
-      path: `/api/v1/nodes/${encodeURIComponent(node)}`,
-      body: {
-        metadata: {
-          annotations: {
-            [ROTATION_ANNOTATION]: formatRecord({ plan: planId, state, since: now.toISOString() }),
-          },
-        },
-      },
-      contentType: MERGE,
-    },
-  };
+/** the node's record in the rotation state object: renewing (Job made) or renewed (proven) */
+function recordAction(ctx: RecordContext, state: 'renewing' | 'renewed'): RotateAction {
+  return recordIn(
+    ctx,
+    state === 'renewing' ? 'record-renewing' : 'record-renewed',
+    state === 'renewing'
+      ? 'record the node renewing in place'
+      : 'record the node renewed: its renew Job proved every consumer holds the new certificates',
+    state,
+  );
 }
 
-export interface InPlaceContext {
-  node: LiveNode;
+export interface InPlaceContext extends RecordContext {
   jobs: readonly LiveJob[];
-  planId: string;
-  now: Date;
   settings: InPlaceSettings | undefined;
   perNodeMs: number;
 }
@@ -287,16 +267,16 @@ export function inPlaceActions(work: NodeWork, ctx: InPlaceContext): RotateActio
   const v = judgeJob(ctx.jobs, ctx.planId, node, settings.namespace);
   if (v.kind === 'foreign') return [];
   const job = jobFor(ctx.planId, node, settings, ctx.perNodeMs);
-  const name = jobNameFor(ctx.planId, node.name, node.uid ?? '');
+  const name = jobNameFor(ctx.planId, node.name, node.uid);
   const create: RotateAction = {
     node: node.name,
     step: 'create-renew-job',
     summary: `create Job ${settings.namespace}/${name}: certdrift renew --apply on the node (image ${settings.image})`,
     call: { method: 'POST', path: jobsPath(settings.namespace), body: job },
   };
-  const renewing = recordAction(node.name, ctx.planId, ctx.now, 'renewing');
+  const renewing = recordAction(ctx, 'renewing');
   if (work.state === 'continue') {
-    if (v.kind === 'succeeded') return [recordAction(node.name, ctx.planId, ctx.now, 'renewed')];
+    if (v.kind === 'succeeded') return [recordAction(ctx, 'renewed')];
     // its Job vanished (deleted by hand, or its TTL passed while no run looked): run it again —
     // renew is idempotent, and the proof is what counts
     return v.kind === 'absent' ? [create] : [];
@@ -387,10 +367,8 @@ export const inPlaceActuator: ActuatorDef = {
           note: '',
         },
         {
-          node: ctx.node,
+          ...ctx,
           jobs: ctx.jobs ?? [],
-          planId: ctx.planId,
-          now: ctx.now,
           settings: ctx.options.inPlace,
           perNodeMs: ctx.perNodeMs ?? 20 * 60_000,
         },

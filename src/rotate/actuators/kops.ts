@@ -1,12 +1,12 @@
-// The kops actuator: mark the node `kops.k8s.io/needs-update` and record it handed over in one
-// patch; one `kops rolling-update cluster --instance-group G` per group is printed for where the
+// The kops actuator: mark the node `kops.k8s.io/needs-update`, then record it handed over in the
+// rotation state object (an already-marked node — an interrupted run, or anyone — gets only its
+// record: the decision to hand it over is this step's); one `kops rolling-update cluster --instance-group G` per group is printed for where the
 // state store is (plan-step.ts). kops drains, surges (maxSurge) and validates the cluster itself.
 // Finished when the Node is gone and the group is back to its size.
 
-import { ROTATION_ANNOTATION } from '../rotation-record.js';
 import type { RotateOptions } from '../rotate-types.js';
 import type { ActuatorDef } from './actuator.js';
-import { MERGE, nodePath, recordValue } from './calls.js';
+import { handedOver, MERGE, nodePath } from './calls.js';
 
 export const KOPS_NEEDS_UPDATE = 'kops.k8s.io/needs-update';
 
@@ -23,26 +23,25 @@ export const kopsActuator: ActuatorDef = {
   needs: [],
   start(ctx) {
     const name = ctx.node.name;
+    // Already marked: the same value would be written again; only the record is missing.
+    if (ctx.node.annotations[KOPS_NEEDS_UPDATE] !== undefined)
+      return { actions: [handedOver(ctx)] };
     return {
       actions: [
         {
           node: name,
           step: 'kops-annotate',
-          summary: `mark the node for kops rolling-update (${KOPS_NEEDS_UPDATE}) and record it handed over`,
+          summary: `mark the node for kops rolling-update (${KOPS_NEEDS_UPDATE})`,
           call: {
             method: 'PATCH',
             path: nodePath(name),
             body: {
-              metadata: {
-                annotations: {
-                  [KOPS_NEEDS_UPDATE]: '',
-                  [ROTATION_ANNOTATION]: recordValue(ctx, 'handed-over'),
-                },
-              },
+              metadata: { annotations: { [KOPS_NEEDS_UPDATE]: '' } },
             },
             contentType: MERGE,
           },
         },
+        handedOver(ctx),
       ],
     };
   },

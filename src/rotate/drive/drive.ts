@@ -10,7 +10,12 @@
 // `Clock`; progress goes out through a callback.
 
 import { etaOf, type Progress } from './progress.js';
-import { DEFAULT_REPLACE_TIMEOUT_MS, validateGroup } from '../choose-work.js';
+import {
+  baselineFor,
+  DEFAULT_REPLACE_TIMEOUT_MS,
+  ledgerOf,
+  validateGroup,
+} from '../choose-work.js';
 import {
   baselineOf,
   runStep,
@@ -131,7 +136,13 @@ export async function drive(
     let replacing: { node: string; group: string; at: number; note: string } | undefined;
     for (const [node, g] of gone) {
       if (done.has(node)) continue;
-      const check = validateGroup(g.group, run.live, baseline);
+      const check = validateGroup(
+        g.group,
+        run.live,
+        baselineFor(run.state, baseline),
+        '',
+        ledgerOf(run.state, run.live).trusted,
+      );
       if (check === null) {
         done.add(node);
         finishedMs.push(t - (startedAt.get(node) ?? t));

@@ -4,7 +4,7 @@
 // renewal loop runs beside the work — also during a long step, e.g. a drain waiting on a
 // PodDisruptionBudget — and every write goes through a guard: once the Lease is lost (another
 // holder, or no renewal within the renew deadline) or a stop was asked for (SIGTERM), no further
-// call is made. The call in flight finishes; the records on the nodes (rotation-record.ts) make
+// call is made. The call in flight finishes; the records in the state object (rotation-state.ts) make
 // whatever was left half-done safe to resume, by this run or another.
 // A run that does not hold the Lease waits and asks again; it never takes over an unexpired one,
 // and expiry is judged from when this run saw the record change, never from the record's
@@ -53,15 +53,21 @@ export type RotatorEvent =
 /** thrown by the guard instead of a write once this run may no longer act */
 export class NotActingError extends Error {}
 
-// Every other method of the edge is inherited unchanged; only execute (every write) is guarded,
+// Every other method of the edge is inherited unchanged; only the writes are guarded: execute
 // before the call and again before each of its retries inside the edge (client-go checks the
-// lease before every write too): a write retried for minutes never lands after the guard closed.
+// lease before every write too), so a write retried for minutes never lands after the guard
+// closed; writeState before the write.
 function guarded(edge: RotateEdge, why: () => string | null): RotateEdge {
   const g = Object.create(edge) as RotateEdge;
   g.execute = (call, also) => {
     const reason = why();
     if (reason !== null) return Promise.reject(new NotActingError(reason));
     return edge.execute(call, () => why() ?? also?.() ?? null);
+  };
+  g.writeState = (change) => {
+    const reason = why();
+    if (reason !== null) return Promise.reject(new NotActingError(reason));
+    return edge.writeState(change);
   };
   return g;
 }
