@@ -31,7 +31,7 @@ import { nodeInfoOf } from './map-objects.js';
 import { listRenewJobs } from './renew-jobs.js';
 import type { HttpCluster } from './http-cluster.js';
 import { KubeApi, messageOf } from './kube-api.js';
-import { ClusterError } from '../../model/cluster.js';
+import { ClusterError, type NodeInfo } from '../../model/cluster.js';
 import {
   applyChange,
   formatState,
@@ -59,7 +59,10 @@ export type CallResult = 'done' | 'already-done' | 'blocked';
 
 /** a Node as the rotation sees it (the online client and the offline preview share it) */
 export function liveNodeOf(v: unknown): LiveNode {
-  const n = nodeInfoOf(v);
+  return liveNodeOfInfo(nodeInfoOf(v));
+}
+
+function liveNodeOfInfo(n: NodeInfo): LiveNode {
   const group = groupOfNode(n.labels, n.annotations);
   return {
     name: n.name,
@@ -205,20 +208,7 @@ export class RotateClient {
     const listed = await this.cluster.listNodes(selector ? { labelSelector: selector } : {});
     const reports = await this.cluster.listNodeCertificateReports();
     const fleet = selectedFleet(listed, reports, selector);
-    const live = listed.map((n): LiveNode => {
-      const group = groupOfNode(n.labels, n.annotations);
-      return {
-        name: n.name,
-        uid: n.uid,
-        group,
-        kind: kindOfGroup(group),
-        labels: n.labels,
-        annotations: n.annotations,
-        unschedulable: n.unschedulable,
-        providerID: n.providerID ?? '',
-        ready: n.conditions.some((c) => c.type === 'Ready' && c.status === 'True'),
-      };
-    });
+    const live = listed.map(liveNodeOfInfo);
     return { ...fleet, live };
   }
 
