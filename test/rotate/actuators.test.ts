@@ -17,6 +17,7 @@ import {
   type NodeContext,
   type NodeWork,
 } from '../../src/rotate/index.js';
+import { machinesOf } from '../../src/rotate/actuators/index.js';
 import { liveNode, NOW, OPTIONS } from './fixtures.js';
 
 const node = liveNode('m', {}, { 'cluster.x-k8s.io/owner-name': 'md-0' });
@@ -254,4 +255,23 @@ test('the registry: every actuator one file, a name, how it is known finished; o
   );
   assert.equal(actuatorDef('karpenter').finishedWhen, 'claim-gone');
   assert.equal(actuatorDef('in-place').finishedWhen, 'job-complete');
+});
+
+test('capi: a node claiming another linked Machine’s providerID never gets that Machine', () => {
+  // spec.providerID can be set once by whoever updates the Node — its own kubelet too
+  const victim = machine('md-0-b', { providerID: 'aws:///eu-west-1a/i-victim' });
+  const forger = { ...node, providerID: 'aws:///eu-west-1a/i-victim' };
+  assert.deepEqual(machinesOf({ node: forger, machines: [victim] }), []);
+  // not linked yet (no nodeRef): the providerID is all Cluster API has, and it is used
+  const unlinked = machine('md-0-c', { nodeName: '', providerID: 'aws:///eu-west-1a/i-new' });
+  const joining = { ...node, providerID: 'aws:///eu-west-1a/i-new' };
+  assert.deepEqual(
+    machinesOf({ node: joining, machines: [unlinked] }).map((m) => m.name),
+    ['md-0-c'],
+  );
+  // linked by nodeRef: found by name whatever the providerIDs say
+  assert.deepEqual(
+    machinesOf({ node, machines: [machine('md-0-a', { providerID: 'other' })] }).map((m) => m.name),
+    ['md-0-a'],
+  );
 });

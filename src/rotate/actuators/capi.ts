@@ -19,13 +19,18 @@ import { capiRemediationRefusal } from './capi-health-check.js';
 
 export const CAPI_REMEDIATE = 'cluster.x-k8s.io/remediate-machine';
 
-/** the Machines whose status.nodeRef names this node, or whose providerID is the node's */
+/**
+ * The Machines whose status.nodeRef names this node, or — only for a Machine Cluster API has not
+ * linked to a node yet — whose providerID is the node's. A Node's spec.providerID can be set once
+ * by whoever updates the Node (its own kubelet too): a Machine linked to another node is never
+ * this one's, whatever providerID the node claims.
+ */
 export function machinesOf(ctx: Pick<NodeContext, 'node' | 'machines'>): LiveMachine[] {
   const { node } = ctx;
-  return ctx.machines.filter(
-    (m) =>
-      (m.nodeName !== '' && m.nodeName === node.name) ||
-      (m.providerID !== '' && m.providerID === node.providerID),
+  return ctx.machines.filter((m) =>
+    m.nodeName !== ''
+      ? m.nodeName === node.name
+      : m.providerID !== '' && m.providerID === node.providerID,
   );
 }
 
