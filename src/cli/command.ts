@@ -160,6 +160,15 @@ export function renderHelp(def: CommandDef): string {
 }
 
 /** `--color WHEN` for the commands that print tables; useColor() reads it. */
+/** `-o table|json`, the output switch of the commands that print a table or a JSON document. */
+export const TABLE_OR_JSON_OPTION: OptionDef = {
+  type: 'string',
+  short: 'o',
+  value: 'FORMAT',
+  description: 'table or json',
+  shownDefault: 'table',
+};
+
 export const COLOR_OPTION: OptionDef = {
   type: 'string',
   value: 'WHEN',

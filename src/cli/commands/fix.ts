@@ -17,7 +17,7 @@ import { systemClock } from '../../model/clock.js';
 import { escapeTerminal } from '../../model/escape.js';
 import type { ScanConfig } from '../config/scan-config.js';
 import type { CommandDef, Io, Values } from '../command.js';
-import { UsageError } from '../command.js';
+import { TABLE_OR_JSON_OPTION, UsageError } from '../command.js';
 import { OperationalError } from '../errors.js';
 import { assessThisNode, chooseRuntime } from '../node-scan.js';
 import { loadScanConfig, DISCOVERY_OPTIONS, scanOptions } from '../scan-options.js';
@@ -199,13 +199,7 @@ export const fixCommand: CommandDef = {
       shownDefault: '30',
     },
     'keep-exited': { type: 'boolean', description: 'do not remove EXITED leftovers' },
-    output: {
-      type: 'string',
-      short: 'o',
-      value: 'FORMAT',
-      description: 'table or json',
-      shownDefault: 'table',
-    },
+    output: TABLE_OR_JSON_OPTION,
   },
   examples: [
     'certdrift fix                 # what would be done, with diffs',

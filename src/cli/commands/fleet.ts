@@ -17,7 +17,7 @@ import { parseDuration } from '../../model/duration.js';
 import { escapeTerminal } from '../../model/escape.js';
 import { COLOR, PLAIN } from '../../model/text-table.js';
 import type { CommandDef, Io, Values } from '../command.js';
-import { UsageError } from '../command.js';
+import { TABLE_OR_JSON_OPTION, UsageError } from '../command.js';
 import { OperationalError } from '../errors.js';
 import { newSyncState, syncFleet, type SyncOptions } from '../fleet-sync.js';
 import { VERSION } from '../version.js';
@@ -264,13 +264,7 @@ export const fleetCommand: CommandDef = {
       description: "`auto`: the pod's service account; else a kubeconfig file",
       shownDefault: 'auto',
     },
-    output: {
-      type: 'string',
-      short: 'o',
-      value: 'FORMAT',
-      description: 'table or json',
-      shownDefault: 'table',
-    },
+    output: TABLE_OR_JSON_OPTION,
     'silent-after': {
       type: 'string',
       value: 'DURATION',

@@ -13,7 +13,7 @@ import { WriteRefused } from '../../adapters/host/safe-write.js';
 import { renderRenewText, type RenewReport } from '../../renew/render-renew.js';
 import { escapeTerminalLines } from '../../model/escape.js';
 import type { CommandDef, Io, Values } from '../command.js';
-import { UsageError } from '../command.js';
+import { TABLE_OR_JSON_OPTION, UsageError } from '../command.js';
 import { OperationalError } from '../errors.js';
 import {
   actionLog,
@@ -337,13 +337,7 @@ export const renewCommand: CommandDef = {
       description: 'stop grace period per container',
       shownDefault: '30',
     },
-    output: {
-      type: 'string',
-      short: 'o',
-      value: 'FORMAT',
-      description: 'table or json',
-      shownDefault: 'table',
-    },
+    output: TABLE_OR_JSON_OPTION,
   },
   examples: [
     'certdrift renew                      # what would be renewed, and why',
