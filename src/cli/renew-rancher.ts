@@ -10,8 +10,7 @@ import { rancherSteps, type RancherFacts } from '../renew/plan-rancher.js';
 import { proveRenewal } from '../renew/prove.js';
 import type { RenewReport } from '../renew/render-renew.js';
 import { inventoryOf } from './node-scan.js';
-import type { RenewOptions } from './renew-session.js';
-import { withLock } from './renew-session.js';
+import { withLock, type RenewOptions } from './renew-session.js';
 
 const UNIT_DIRS = [
   '/etc/systemd/system',

@@ -10,7 +10,8 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveScanConfig } from '../../src/cli/config/scan-config.js';
 import { RenewRun } from '../../src/adapters/host/renew-journal.js';
-import { planNode, signPlan, type RenewOptions } from '../../src/cli/renew-session.js';
+import { renewEdges, type RenewOptions } from '../../src/cli/renew-session.js';
+import { planNode, signPlan } from '../../src/renew/renew-node.js';
 import { runCli } from '../support/scan.js';
 import { copyNode, makeKubeadmNode, requireKubeadm } from '../support/kubeadm.js';
 
@@ -66,7 +67,8 @@ test('interrupted after each of the 18 file writes, then rerun: finished, every 
         ]);
         const opts = options(root);
         const now = new Date();
-        const signed = signPlan(config, planNode(config, opts, now), opts, now);
+        const edges = renewEdges(config, opts);
+        const signed = signPlan(edges, planNode(edges, opts, now), opts, now);
         assert.deepEqual(signed.refused, []);
         assert.equal(signed.writes.length, 18);
         const run = RenewRun.prepare(opts.backupDir, root, signed.writes, signed.planned, now);
@@ -131,11 +133,12 @@ test('a file changed after planning is refused and not written; the rest is rene
     ]);
     const opts = { ...options(root), newKeys: false };
     const now = new Date();
-    const plan = planNode(config, opts, now);
+    const edges = renewEdges(config, opts);
+    const plan = planNode(edges, opts, now);
     const crt = join(root, 'etc/kubernetes/pki/apiserver.crt');
     const edited = readFileSync(crt, 'utf8') + '\n';
     writeFileSync(crt, edited);
-    const signed = signPlan(config, plan, opts, now);
+    const signed = signPlan(edges, plan, opts, now);
     assert.deepEqual(
       signed.refused.map((r) => r.name),
       ['apiserver'],

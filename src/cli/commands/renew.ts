@@ -15,20 +15,15 @@ import { escapeTerminalLines } from '../../model/escape.js';
 import type { CommandDef, Io, Values } from '../command.js';
 import { TABLE_OR_JSON_OPTION, UsageError } from '../command.js';
 import { OperationalError } from '../errors.js';
+import { actionLog, renewEdges, withLock, type RenewOptions } from '../renew-session.js';
 import {
-  actionLog,
   finishInterrupted,
   kubeadmFiles,
   planNode,
-  proveNode,
-  renewScanConfig,
-  restartConsumers,
-  scanForRestarts,
+  restartAndProve,
   signPlan,
-  withLock,
   writeRun,
-  type RenewOptions,
-} from '../renew-session.js';
+} from '../../renew/renew-node.js';
 import { rancherReport } from '../renew-rancher.js';
 import { loadScanConfig, DISCOVERY_OPTIONS, scanOptions } from '../scan-options.js';
 
@@ -107,21 +102,13 @@ async function rollback(
     const r = run.rollback(new Date());
     for (const p of r.restored) log({ event: 'restored', run: run.dir, path: p });
     const paths = new Set(run.entries.map((e) => e.path));
-    const scanConfig = renewScanConfig(config, opts.dirs);
     const report: RenewReport = {
       kind: 'RenewRollback',
       hostRoot: config.hostRoot,
       resumed: [],
       refused: [],
       rollback: { run: run.dir, ...r },
-      restarts: await restartConsumers(
-        scanConfig,
-        opts,
-        await scanForRestarts(scanConfig),
-        paths,
-        log,
-      ),
-      proof: await proveNode(scanConfig, opts, paths),
+      ...(await restartAndProve(renewEdges(config, opts), opts, paths)),
     };
     emit(report, values, true, io);
     return r.refused.length > 0 || failedRestart(report) || report.proof?.ok !== true ? 2 : 0;
@@ -130,7 +117,7 @@ async function rollback(
 
 /** Without --apply: what would be renewed, nothing written. Exit 1 when something is due. */
 function showRenewPlan(config: ScanConfig, opts: RenewOptions, values: Values, io: Io): number {
-  const plan = planNode(config, opts, new Date());
+  const plan = planNode(renewEdges(config, opts), opts, new Date());
   emit(
     {
       kind: 'RenewPlan',
@@ -157,29 +144,20 @@ async function renewAndProve(
   values: Values,
   io: Io,
 ): Promise<number> {
-  const log = actionLog(opts.logFile);
-  const resumed = finishInterrupted(config, opts, log);
+  const edges = renewEdges(config, opts);
+  const resumed = finishInterrupted(edges);
   const now = new Date();
-  const plan = planNode(config, opts, now);
-  log({
+  const plan = planNode(edges, opts, now);
+  edges.log({
     event: 'plan',
     renew: plan.items.filter((i) => i.action === 'renew').map((i) => i.name),
     skip: plan.items.filter((i) => i.action === 'skip').map((i) => `${i.name}: ${i.code}`),
   });
-  const signed = signPlan(config, plan, opts, now);
-  for (const r of signed.refused) log({ event: 'refused', ...r });
-  const run = writeRun(config, opts, signed, log);
-  const scanConfig = renewScanConfig(config, opts.dirs);
-  const paths = kubeadmFiles(opts.dirs);
-  const restarts = await restartConsumers(
-    scanConfig,
-    opts,
-    await scanForRestarts(scanConfig),
-    paths,
-    log,
-  );
-  const proof = await proveNode(scanConfig, opts, paths);
-  log({
+  const signed = signPlan(edges, plan, opts, now);
+  for (const r of signed.refused) edges.log({ event: 'refused', ...r });
+  const run = writeRun(edges, signed);
+  const { restarts, proof } = await restartAndProve(edges, opts, kubeadmFiles(opts.dirs));
+  edges.log({
     event: 'proof',
     ok: proof.ok,
     holders: proof.holders.map((h) => h.id),
