@@ -108,6 +108,15 @@ export function buildDoneWhenFleet(): { nodes: unknown; reports: unknown } {
   return { nodes: nodeList(nodes), reports: nodeList(reports) };
 }
 
+/** `--nodes … --reports … --policy … --at …`: a written fleet as `certdrift plan` reads it */
+export function fleetArgs(
+  f: { nodes: string; reports: string; policy: string },
+  at: Date | string,
+): string[] {
+  const when = typeof at === 'string' ? at : at.toISOString();
+  return ['--nodes', f.nodes, '--reports', f.reports, '--policy', f.policy, '--at', when];
+}
+
 export function writeDoneWhenFleet(): DoneWhenFiles {
   const dir = mkdtempSync(join(tmpdir(), 'certdrift-plan-'));
   const { nodes, reports } = buildDoneWhenFleet();

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { REPO, runCli } from '../support/scan.js';
 import { checkPlan, type RefReplacement } from './check-plan.js';
-import { AT, buildDoneWhenFleet, writeDoneWhenFleet } from './done-when-fleet.js';
+import { AT, buildDoneWhenFleet, writeDoneWhenFleet, fleetArgs } from './done-when-fleet.js';
 import { kopsNode, nodeList, plainNode, report, daysFrom } from './fleet-fixtures.js';
 
 const DAY = 86_400_000;
@@ -72,16 +72,7 @@ function expectedDue(nodesFile: string, reportsFile: string): Map<string, number
 
 test('the Done-when fleet: a schedule that satisfies every rule, exit 2 for the expired node', () => {
   const f = writeDoneWhenFleet();
-  const { status, doc } = plan([
-    '--nodes',
-    f.nodes,
-    '--reports',
-    f.reports,
-    '--policy',
-    f.policy,
-    '--at',
-    AT.toISOString(),
-  ]);
+  const { status, doc } = plan(fleetArgs(f, AT));
   assert.equal(status, 2);
   assert.equal(doc.kind, 'ReplacementPlan');
   assert.equal(doc.schemaVersion, 1);
@@ -157,16 +148,7 @@ test('exit 1 when late nodes still hold valid certificates, 0 when nothing is la
   };
   reports.items = reports.items.filter((r) => r.metadata.name !== 'i-0a7f3b2c9d1e5109');
   writeFileSync(f.reports, JSON.stringify(reports));
-  const one = plan([
-    '--nodes',
-    f.nodes,
-    '--reports',
-    f.reports,
-    '--policy',
-    f.policy,
-    '--at',
-    AT.toISOString(),
-  ]);
+  const one = plan(fleetArgs(f, AT));
   assert.equal(one.status, 1);
   assert.ok(one.doc.summary.late > 0);
   assert.equal(one.doc.summary.expiring, 0);
@@ -205,17 +187,7 @@ test('-o yaml carries the same document; YAML node lists are read too', () => {
 
 test('table: per group, waves with dates, in the windows time zone, late nodes first', () => {
   const f = writeDoneWhenFleet();
-  const r = runCli([
-    'plan',
-    '--nodes',
-    f.nodes,
-    '--reports',
-    f.reports,
-    '--policy',
-    f.policy,
-    '--at',
-    AT.toISOString(),
-  ]);
+  const r = runCli(['plan', ...fleetArgs(f, AT)]);
   assert.equal(r.status, 2);
   assert.match(r.stdout, /Cannot be replaced in time: 4 node\(s\)/);
   assert.match(r.stdout, /✗ EXPIRES i-0a7f3b2c9d1e5109 \(kops\/nodes-us-east-1a\) \[expired\]/);

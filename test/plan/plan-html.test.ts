@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../support/scan.js';
 import { chromiumMissing, inspectPage } from './chromium.js';
-import { AT, writeDoneWhenFleet } from './done-when-fleet.js';
+import { AT, writeDoneWhenFleet, fleetArgs } from './done-when-fleet.js';
 import { writeSyntheticFleet } from './synthetic-fleet.js';
 
 function requireChromium(t: TestContext): boolean {
@@ -24,19 +24,7 @@ const LATE_ROWS = `[...document.querySelectorAll('#late tr td.node')].map((td) =
 test('the Done-when plan renders in Chromium with the late nodes called out first', async (t) => {
   if (!requireChromium(t)) return;
   const f = writeDoneWhenFleet();
-  const r = runCli([
-    'plan',
-    '--nodes',
-    f.nodes,
-    '--reports',
-    f.reports,
-    '--policy',
-    f.policy,
-    '--at',
-    AT.toISOString(),
-    '-o',
-    'html',
-  ]);
+  const r = runCli(['plan', ...fleetArgs(f, AT), '-o', 'html']);
   assert.equal(r.status, 2);
   const page = join(f.dir, 'plan.html');
   writeFileSync(page, r.stdout);
@@ -69,19 +57,7 @@ test('the Done-when plan renders in Chromium with the late nodes called out firs
 test('5,000 nodes in 50 groups: 50 lanes, no wall of labels, still a clean console', async (t) => {
   if (!requireChromium(t)) return;
   const f = writeSyntheticFleet(5000, 50);
-  const r = runCli([
-    'plan',
-    '--nodes',
-    f.nodes,
-    '--reports',
-    f.reports,
-    '--policy',
-    f.policy,
-    '--at',
-    f.at,
-    '-o',
-    'html',
-  ]);
+  const r = runCli(['plan', ...fleetArgs(f, f.at), '-o', 'html']);
   assert.ok(r.status === 1 || r.status === 2, r.stderr);
   const page = join(f.dir, 'plan.html');
   writeFileSync(page, r.stdout);
