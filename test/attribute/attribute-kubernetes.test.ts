@@ -13,7 +13,6 @@
 
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +25,7 @@ import type { CertFacts, CertSummary, Inventory } from '../../src/model/index.js
 import { issue, type Issued } from '../support/certs.js';
 import { cert, inventory } from '../support/inventory.js';
 import { unique } from '../support/control-plane/index.js';
-import { BIN } from '../support/scan.js';
+import { runCliAsync } from '../support/scan.js';
 import { compare, container, fileView, mount } from '../support/workloads.js';
 import { startCluster, testNode, type ClusterLab } from '../cluster/setup.js';
 import { statusSpec } from '../cluster/spec.js';
@@ -131,20 +130,6 @@ function kubeconfig(user: { token: string } | { cert: string; key: string }, nam
     ].join('\n'),
   );
   return file;
-}
-
-function runCli(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH ?? '' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status: status ?? -1, stdout, stderr }));
-  });
 }
 
 const rfc3339 = (d: Date): string => d.toISOString().replace('.000Z', 'Z');
@@ -284,7 +269,7 @@ const hexOf = (c: Issued): string => facts(c).serial.replace(/^0+/, '');
 
 async function namedFromReports(): Promise<void> {
   const mark = lab.cp.auditMark();
-  const r = await runCli([
+  const r = await runCliAsync([
     'attribute',
     '--log',
     join(dir, 'apiserver.log'),
@@ -350,7 +335,7 @@ async function namedFromReports(): Promise<void> {
 }
 
 async function table(t: TestContext): Promise<void> {
-  const r = await runCli([
+  const r = await runCliAsync([
     'attribute',
     '--log',
     join(dir, 'apiserver.log'),
@@ -375,7 +360,7 @@ async function table(t: TestContext): Promise<void> {
 
 async function agentRefused(): Promise<void> {
   const sa = await lab.rotate();
-  const r = await runCli([
+  const r = await runCliAsync([
     'attribute',
     '--log',
     join(dir, 'apiserver.log'),
@@ -404,7 +389,7 @@ test('attribute --kubernetes on the real control plane', async (t) => {
 });
 
 test('--kubernetes auto outside a pod is an operational error', async () => {
-  const r = await runCli(['attribute', '--log', '-', '--kubernetes', 'auto']);
+  const r = await runCliAsync(['attribute', '--log', '-', '--kubernetes', 'auto']);
   assert.equal(r.status, 3);
   assert.match(r.stderr, /not running in a pod/);
 });

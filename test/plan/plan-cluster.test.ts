@@ -6,25 +6,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { unique, type Obj } from '../support/control-plane/index.js';
-import { BIN } from '../support/scan.js';
+import { runCliAsync } from '../support/scan.js';
 import { startCluster } from '../cluster/setup.js';
 import { daysFrom, kopsNode, plainNode, report } from './fleet-fixtures.js';
-
-function runCliAsync(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH ?? '' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status: status ?? -1, stdout, stderr }));
-  });
-}
 
 /** a kubectl-shaped object as a client creates it: the server sets uid, resourceVersion, times */
 const forCreate = (o: Record<string, unknown>): Obj => {

@@ -4,10 +4,8 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import {
   kubeProxyManifest,
   MANIFESTS_DIR,
@@ -16,9 +14,8 @@ import {
 import { LabKubelet } from '../../src/lab/lab-kubelet.js';
 import type { Lab } from '../../src/lab/lab.js';
 import { requireRuntime, runtimeUnavailable, startLab } from '../support/lab.js';
-import { BIN } from '../support/scan.js';
+import { runCliAsync } from '../support/scan.js';
 
-const exec = promisify(execFile);
 let lab: Lab | undefined;
 const skip = runtimeUnavailable() !== null && process.env.CI !== 'true';
 
@@ -28,19 +25,6 @@ before(async () => {
 after(async () => {
   if (lab) await lab.down();
 });
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await exec(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH ?? '' },
-      maxBuffer: 1 << 26,
-    });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
 
 /** A kops ≤ 1.35 node inside the lab: kubeconfig, static pod manifest, kubelet running it. */
 async function brokenNode(
@@ -81,7 +65,7 @@ async function brokenNode(
 }
 
 const problems = async (lab: Lab, node: string): Promise<string[]> => {
-  const r = await cli([
+  const r = await runCliAsync([
     'scan',
     '--preset',
     'none',
@@ -107,8 +91,8 @@ test('break the node the #16400 way, fix --apply, scan is clean; again: nothing 
     assert.deepEqual(await problems(lab, node), ['STALE_VIEW']);
 
     const before = readFileSync(manifest, 'utf8');
-    const plan = await cli(['fix', ...flags]);
-    assert.equal(plan.code, 1, plan.stderr);
+    const plan = await runCliAsync(['fix', ...flags]);
+    assert.equal(plan.status, 1, plan.stderr);
     assert.match(plan.stdout, /PLAN \(dry run/);
     assert.match(
       plan.stdout,
@@ -117,8 +101,8 @@ test('break the node the #16400 way, fix --apply, scan is clean; again: nothing 
     assert.equal(readFileSync(manifest, 'utf8'), before, 'a dry run changes nothing');
     assert.deepEqual(await problems(lab, node), ['STALE_VIEW'], 'a dry run restarts nothing');
 
-    const applied = await cli(['fix', ...flags, '--apply']);
-    assert.equal(applied.code, 0, applied.stdout + applied.stderr);
+    const applied = await runCliAsync(['fix', ...flags, '--apply']);
+    assert.equal(applied.status, 0, applied.stdout + applied.stderr);
     assert.match(applied.stdout, /\[done\] patch .*kube-proxy\.manifest/);
     assert.match(
       applied.stdout,
@@ -140,15 +124,15 @@ test('break the node the #16400 way, fix --apply, scan is clean; again: nothing 
     assert.equal(existsSync(join(node, 'fix.lock')), false, 'the lock is released');
     assert.deepEqual(await problems(lab, node), []);
 
-    const again = await cli(['fix', ...flags, '--apply']);
-    assert.equal(again.code, 0);
+    const again = await runCliAsync(['fix', ...flags, '--apply']);
+    assert.equal(again.status, 0);
     assert.equal(again.stdout, 'Nothing to fix.\n');
 
     // Another nodeup rotation: the directory mount follows it; the process still needs a restart.
     await new Promise((r) => setTimeout(r, 1100));
     writeKubeProxyKubeconfig(node, 455, 3);
     assert.deepEqual(await problems(lab, node), ['NOT_RELOADED']);
-    assert.equal((await cli(['fix', ...flags, '--apply'])).code, 0);
+    assert.equal((await runCliAsync(['fix', ...flags, '--apply'])).status, 0);
     assert.deepEqual(await problems(lab, node), []);
   } finally {
     await kubelet.stop();
@@ -160,8 +144,17 @@ test('no kubelet to recreate the container: the fix stops, reports its progress,
   const { node, manifest, flags } = await brokenNode(lab, 'nokubelet');
   writeKubeProxyKubeconfig(node, 455, 2);
   const before = readFileSync(manifest, 'utf8');
-  const r = await cli(['fix', ...flags, '--apply', '--wait', '2', '--grace', '1', '--keep-exited']);
-  assert.equal(r.code, 2);
+  const r = await runCliAsync([
+    'fix',
+    ...flags,
+    '--apply',
+    '--wait',
+    '2',
+    '--grace',
+    '1',
+    '--keep-exited',
+  ]);
+  assert.equal(r.status, 2);
   assert.match(r.stdout, /1\. \[done\] patch/);
   assert.match(
     r.stdout,
@@ -178,7 +171,7 @@ test('a second fix on the same node is refused while one holds the lock', async 
   if (!requireRuntime(t) || !lab) return;
   const { node, flags } = await brokenNode(lab, 'locked');
   writeFileSync(join(node, 'fix.lock'), `${process.pid} ${new Date().toISOString()}\n`);
-  const r = await cli(['fix', ...flags, '--apply']);
-  assert.equal(r.code, 3);
+  const r = await runCliAsync(['fix', ...flags, '--apply']);
+  assert.equal(r.status, 3);
   assert.match(r.stderr, new RegExp(`another certdrift fix \\(pid ${process.pid}\\) holds`));
 });

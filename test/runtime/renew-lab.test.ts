@@ -9,17 +9,14 @@
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { LabKubelet } from '../../src/lab/lab-kubelet.js';
 import type { Lab } from '../../src/lab/lab.js';
 import { requireRuntime, runtimeUnavailable, startLab } from '../support/lab.js';
 import { kubeadmUnavailable, makeKubeadmNode, requireKubeadm } from '../support/kubeadm.js';
-import { BIN } from '../support/scan.js';
+import { runCliAsync } from '../support/scan.js';
 
-const exec = promisify(execFile);
 let lab: Lab | undefined;
 let pki: string | undefined;
 const skip =
@@ -34,19 +31,6 @@ after(async () => {
   if (lab) await lab.down();
   if (pki) rmSync(pki, { recursive: true, force: true });
 });
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await exec(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH ?? '' },
-      maxBuffer: 1 << 26,
-    });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
 
 function manifest(name: string, node: string, mount: { host: string; container: string }): string {
   return `apiVersion: v1
@@ -130,9 +114,9 @@ test('renew --apply restarts the single-file and the directory consumer, one at 
   kubelet.start(150);
   try {
     const t0 = Date.now();
-    const r = await cli(['renew', '--apply', ...flags]);
+    const r = await runCliAsync(['renew', '--apply', ...flags]);
     t.diagnostic(`renew + 2 restarts + proof on containerd: ${Date.now() - t0} ms`);
-    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /scheduler\.conf\s+renewed/);
     assert.match(
       r.stdout,
@@ -144,8 +128,8 @@ test('renew --apply restarts the single-file and the directory consumer, one at 
     );
     assert.match(r.stdout, /PROOF: every consumer holds the current certificates/);
     // Nothing left to do: a second run renews nothing and restarts nothing.
-    const again = await cli(['renew', '--apply', ...flags]);
-    assert.equal(again.code, 0, again.stdout);
+    const again = await runCliAsync(['renew', '--apply', ...flags]);
+    assert.equal(again.status, 0, again.stdout);
     assert.doesNotMatch(again.stdout, /restart container/);
     assert.match(again.stdout, /PROOF: every consumer/);
   } finally {
@@ -156,8 +140,8 @@ test('renew --apply restarts the single-file and the directory consumer, one at 
 test('with restarts disabled the proof fails and names what still holds the old certificates; a rerun finishes', async (t) => {
   if (!requireRuntime(t) || !requireKubeadm(t) || !lab) return;
   const { kubelet, flags } = await controlPlane(lab, 'cpb');
-  const r = await cli(['renew', '--apply', '--no-restart', ...flags]);
-  assert.equal(r.code, 2, r.stdout + r.stderr);
+  const r = await runCliAsync(['renew', '--apply', '--no-restart', ...flags]);
+  assert.equal(r.status, 2, r.stdout + r.stderr);
   assert.match(r.stdout, /PROOF FAILED/);
   assert.match(
     r.stdout,
@@ -169,8 +153,8 @@ test('with restarts disabled the proof fails and names what still holds the old 
   );
   kubelet.start(150);
   try {
-    const rerun = await cli(['renew', '--apply', ...flags]);
-    assert.equal(rerun.code, 0, rerun.stdout + rerun.stderr);
+    const rerun = await runCliAsync(['renew', '--apply', ...flags]);
+    assert.equal(rerun.status, 0, rerun.stdout + rerun.stderr);
     assert.match(rerun.stdout, /skip \(fresh\)/);
     assert.match(rerun.stdout, /restarted — attempt 1/);
     assert.match(rerun.stdout, /PROOF: every consumer/);
