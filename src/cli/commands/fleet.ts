@@ -3,7 +3,7 @@
 // (--serve, a one-replica Deployment in deploy/fleet). With --approve-kubelet-serving it also
 // approves kubelet-serving CSRs that pass every rule of src/fleet/approve-serving.ts.
 
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import {
   compileDnsPattern,
   MAX_EXPIRATION_SECONDS,
@@ -14,10 +14,11 @@ import { fleetExitCode, type FleetView } from '../../fleet/fleet-view.js';
 import { renderFleetMetrics } from '../../fleet/metrics-text.js';
 import { renderFleetTable } from '../../fleet/render-table.js';
 import { parseDuration } from '../../model/duration.js';
+import { systemClock } from '../../model/clock.js';
 import { escapeTerminal } from '../../model/escape.js';
 import { COLOR, PLAIN } from '../../model/text-table.js';
 import type { CommandDef, Io, Values } from '../command.js';
-import { TABLE_OR_JSON_OPTION, UsageError } from '../command.js';
+import { TABLE_OR_JSON_OPTION, UsageError, useColor } from '../command.js';
 import { OperationalError } from '../errors.js';
 import { newSyncState, syncFleet, type SyncOptions } from '../fleet-sync.js';
 import { VERSION } from '../version.js';
@@ -107,17 +108,14 @@ function parseListen(text: string): { host: string; port: number } {
   return { host: m[1] || '0.0.0.0', port };
 }
 
-async function serve(
-  sync: () => Promise<FleetView>,
+/** /metrics (the last view), /healthz, and /readyz once a sync succeeded; GET and HEAD only. */
+function fleetServer(
+  current: () => FleetView | null,
   metrics: (v: FleetView | null) => string,
-  listen: { host: string; port: number },
-  intervalMs: number,
-  io: Io,
-  onError: () => void,
-): Promise<number> {
-  let view: FleetView | null = null;
+): Server {
   const server = createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
+    const view = current();
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405).end();
       return;
@@ -131,17 +129,44 @@ async function serve(
     else res.writeHead(404).end();
   });
   server.requestTimeout = 10_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(listen.port, listen.host, resolve);
-  });
-  io.stderr.write(`certdrift fleet: serving /metrics on ${listen.host}:${listen.port}\n`);
+  return server;
+}
+
+/** An AbortSignal that fires on the first SIGTERM or SIGINT; `release` removes the handlers. */
+function stopOnSignals(): { signal: AbortSignal; release: () => void } {
   const stop = new AbortController();
   const onSignal = (): void => {
     stop.abort();
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
+  return {
+    signal: stop.signal,
+    release: () => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+    },
+  };
+}
+
+async function serve(
+  sync: () => Promise<FleetView>,
+  metrics: (v: FleetView | null) => string,
+  listen: { host: string; port: number },
+  intervalMs: number,
+  io: Io,
+  onError: () => void,
+): Promise<number> {
+  let view: FleetView | null = null;
+  const server = fleetServer(() => view, metrics);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(listen.port, listen.host, resolve);
+  });
+  const bound = server.address();
+  const port = typeof bound === 'object' && bound ? bound.port : listen.port;
+  io.stderr.write(`certdrift fleet: serving /metrics on ${listen.host}:${port}\n`);
+  const stop = stopOnSignals();
   try {
     while (!stop.signal.aborted) {
       try {
@@ -152,17 +177,10 @@ async function serve(
           `certdrift fleet: sync failed: ${escapeTerminal((err as Error).message)}\n`,
         );
       }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, intervalMs);
-        stop.signal.addEventListener('abort', () => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
+      await systemClock.sleep(intervalMs, stop.signal);
     }
   } finally {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
+    stop.release();
     await new Promise<void>((resolve) =>
       server.close(() => {
         resolve();
@@ -223,9 +241,7 @@ async function runFleet(values: Values, positionals: string[], io: Io): Promise<
   const view = await syncFleet(cluster, opts, state, now);
   if (output === 'json') io.stdout.write(JSON.stringify(view, null, 2) + '\n');
   else {
-    const color = str(values, 'color') ?? 'auto';
-    const useColor = color === 'always' || (color === 'auto' && io.stdout.isTTY === true);
-    io.stdout.write(renderFleetTable(view, useColor ? COLOR : PLAIN));
+    io.stdout.write(renderFleetTable(view, useColor(values.color, io) ? COLOR : PLAIN));
   }
   return fleetExitCode(view);
 }
