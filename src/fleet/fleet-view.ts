@@ -142,6 +142,66 @@ const itemOf = (c: CsrFacts, now: Date): CsrItem => ({
   ageSeconds: ageSeconds(c.createdAt, now),
 });
 
+/** Kubelet CSRs by the node that asked; those naming no node kept apart (bounded). */
+function csrsByNode(
+  csrs: readonly CsrFacts[],
+  now: Date,
+): { byNode: Map<string, CsrFacts[]>; unattributed: CsrItem[] } {
+  const byNode = new Map<string, CsrFacts[]>();
+  const unattributed: CsrItem[] = [];
+  for (const c of csrs) {
+    if (!KUBELET_SIGNERS.includes(c.signerName)) continue;
+    const node = csrNode(c);
+    if (node === null) {
+      if (unattributed.length < MAX_CSR_ITEMS) unattributed.push(itemOf(c, now));
+      continue;
+    }
+    const xs = byNode.get(node) ?? [];
+    xs.push(c);
+    byNode.set(node, xs);
+  }
+  return { byNode, unattributed };
+}
+
+function coverageOf(
+  n: FleetNodeFacts,
+  r: ReportFacts | undefined,
+  age: number | null,
+  o: FleetOptions,
+): Coverage {
+  if (!r) return n.os === 'linux' ? 'no-agent' : 'not-linux';
+  if (age === null) return 'no-status';
+  return age > o.silentAfterSeconds ? 'silent' : 'reporting';
+}
+
+/** One node's row: its report's age and deadline, and its kubelet CSRs newest first. */
+function rowOf(
+  n: FleetNodeFacts,
+  r: ReportFacts | undefined,
+  csrs: readonly CsrFacts[],
+  o: FleetOptions,
+): FleetRow {
+  const age = r?.scannedAt === undefined ? null : ageSeconds(r.scannedAt, o.now);
+  const coverage = coverageOf(n, r, age, o);
+  const inSeconds = secondsUntil(r?.deadline, o.now);
+  const share = inSeconds === null ? null : shareLeft(r, o.now);
+  const own = csrs.slice().sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  return {
+    node: n.name,
+    os: n.os,
+    coverage,
+    scannedAt: r?.scannedAt ?? null,
+    reportAgeSeconds: age,
+    deadline: inSeconds === null ? null : (r?.deadline ?? null),
+    deadlineInSeconds: inSeconds,
+    lifetimeLeft: share,
+    status: deadlineStatus(inSeconds, share, o),
+    deadlinePassedWhileSilent: coverage === 'silent' && inSeconds !== null && inSeconds <= 0,
+    csrs: summarize(own, o.now),
+    recentCsrs: own.slice(0, MAX_CSR_ITEMS).map((c) => itemOf(c, o.now)),
+  };
+}
+
 export function buildFleetView(
   nodes: readonly FleetNodeFacts[],
   reports: readonly ReportFacts[],
@@ -149,51 +209,8 @@ export function buildFleetView(
   o: FleetOptions,
 ): FleetView {
   const reportOf = new Map(reports.map((r) => [r.node, r]));
-  const csrsOf = new Map<string, CsrFacts[]>();
-  const unattributed: CsrItem[] = [];
-  for (const c of csrs) {
-    if (!KUBELET_SIGNERS.includes(c.signerName)) continue;
-    const node = csrNode(c);
-    if (node === null) {
-      if (unattributed.length < MAX_CSR_ITEMS) unattributed.push(itemOf(c, o.now));
-      continue;
-    }
-    const xs = csrsOf.get(node) ?? [];
-    xs.push(c);
-    csrsOf.set(node, xs);
-  }
-  const rows = nodes.map((n): FleetRow => {
-    const r = reportOf.get(n.name);
-    const age = r?.scannedAt === undefined ? null : ageSeconds(r.scannedAt, o.now);
-    const coverage: Coverage = !r
-      ? n.os === 'linux'
-        ? 'no-agent'
-        : 'not-linux'
-      : age === null
-        ? 'no-status'
-        : age > o.silentAfterSeconds
-          ? 'silent'
-          : 'reporting';
-    const inSeconds = secondsUntil(r?.deadline, o.now);
-    const share = inSeconds === null ? null : shareLeft(r, o.now);
-    const own = (csrsOf.get(n.name) ?? [])
-      .slice()
-      .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-    return {
-      node: n.name,
-      os: n.os,
-      coverage,
-      scannedAt: r?.scannedAt ?? null,
-      reportAgeSeconds: age,
-      deadline: inSeconds === null ? null : (r?.deadline ?? null),
-      deadlineInSeconds: inSeconds,
-      lifetimeLeft: share,
-      status: deadlineStatus(inSeconds, share, o),
-      deadlinePassedWhileSilent: coverage === 'silent' && inSeconds !== null && inSeconds <= 0,
-      csrs: summarize(own, o.now),
-      recentCsrs: own.slice(0, MAX_CSR_ITEMS).map((c) => itemOf(c, o.now)),
-    };
-  });
+  const { byNode, unattributed } = csrsByNode(csrs, o.now);
+  const rows = nodes.map((n) => rowOf(n, reportOf.get(n.name), byNode.get(n.name) ?? [], o));
   const known = new Set(nodes.map((n) => n.name));
   return {
     at: o.now.toISOString(),
