@@ -154,6 +154,23 @@ test('issuer names are read once per distinct name, and stay right past the memo
       assert.equal(fast.issuer, readFallback(new X509Certificate(der)).issuer);
       assert.equal(fast.subject, `CN=leaf-${i}`);
     }
+  // an issuer name over the memo's size bound is read each time, and read right
+  const long = name(cn('x'.repeat(2000)));
+  for (let k = 0; k < 2; k++)
+    assert.equal(
+      readFast(
+        buildCert({
+          version: 2,
+          serial: intRaw([9, k]),
+          issuer: long,
+          subject: name(cn('leaf')),
+          notBefore: utc('250102030405Z'),
+          notAfter: utc('350102030405Z'),
+        }),
+        '',
+      ).issuer,
+      `CN=${'x'.repeat(2000)}`,
+    );
   // a subject with O values: its own exact list
   const withOrgs = readFast(
     buildCert({

@@ -75,13 +75,16 @@ function readName(name: Cursor): Name {
 /**
  * Issuer names read once per distinct name: a node's certificates come from a handful of CAs, so
  * 10,000 certificates share a few issuer strings instead of holding 10,000 copies. Keyed by the
- * Name's DER bytes (as Latin-1); bounded — cleared when full, so hostile input costs at most
- * ISSUER_MEMO entries of at most one certificate's size each.
+ * Name's DER bytes (as Latin-1); bounded — cleared when full, names over 1 KiB never kept — so
+ * hostile input costs at most 256 entries of at most 1 KiB of DER each.
  */
 const ISSUER_MEMO = 256;
+/** Larger names (real issuers are a few hundred bytes) are read each time, never kept. */
+const ISSUER_MEMO_NAME_BYTES = 1024;
 const issuerMemo = new Map<string, Name>();
 
 function readIssuerName(name: Cursor): Name {
+  if (name.vEnd - name.start > ISSUER_MEMO_NAME_BYTES) return readName(name);
   const key = name.buf.toString('latin1', name.start, name.vEnd);
   const known = issuerMemo.get(key);
   if (known !== undefined) return known;
