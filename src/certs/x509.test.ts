@@ -6,6 +6,7 @@ import { issue, type KeyType } from '../../test/support/certs.js';
 import { readFallback } from './x509-fallback.js';
 import { parseCertificateDer, readFast, sha256Hex } from './x509.js';
 import { oddCertificates } from '../../test/differential/odd-certs.js';
+import { buildCert, cn, intRaw, name, str, utc } from '../../test/support/der-build.js';
 
 const nb = new Date('2025-01-02T03:04:05Z');
 const na = new Date('2051-06-07T08:09:10Z'); // past 2049: GeneralizedTime
@@ -120,4 +121,68 @@ test('key identifiers read as openssl prints them (SKID, AKID = the CA’s SKID)
   const none = readFast(plain.der, 'x');
   assert.equal(none.subjectKeyId, undefined);
   assert.equal(none.authorityKeyId, undefined);
+});
+
+test('issuer names are read once per distinct name, and stay right past the memo bound', () => {
+  // more distinct issuers than the memo holds (256), each read twice in interleaved order, so
+  // entries are reused, evicted by the clear, and read again; O values keep their own arrays
+  const issuerOf = (i: number): Buffer =>
+    i % 3 === 0
+      ? name(
+          [['2.5.4.10', str(0x0c, 'acme')]],
+          [['2.5.4.10', str(0x13, `unit ${i}`)]],
+          cn(`ca-${i}`),
+        )
+      : name(cn(`ca-${i}`));
+  const leaves = Array.from({ length: 300 }, (_, i) =>
+    buildCert({
+      version: 2,
+      serial: intRaw([1, i & 0xff]),
+      issuer: issuerOf(i),
+      subject: name(cn(`leaf-${i}`)),
+      notBefore: utc('250102030405Z'),
+      notAfter: utc('350102030405Z'),
+    }),
+  );
+  for (const round of [0, 1])
+    for (let k = 0; k < leaves.length; k++) {
+      const i = round === 0 ? k : leaves.length - 1 - k;
+      const der = leaves[i] as Buffer;
+      const fast = readFast(der, '');
+      const want = i % 3 === 0 ? `O=acme, O=unit ${i}, CN=ca-${i}` : `CN=ca-${i}`;
+      assert.equal(fast.issuer, want, `leaf ${i}, round ${round}`);
+      assert.equal(fast.issuer, readFallback(new X509Certificate(der)).issuer);
+      assert.equal(fast.subject, `CN=leaf-${i}`);
+    }
+  // an issuer name over the memo's size bound is read each time, and read right
+  const long = name(cn('x'.repeat(2000)));
+  for (let k = 0; k < 2; k++)
+    assert.equal(
+      readFast(
+        buildCert({
+          version: 2,
+          serial: intRaw([9, k]),
+          issuer: long,
+          subject: name(cn('leaf')),
+          notBefore: utc('250102030405Z'),
+          notAfter: utc('350102030405Z'),
+        }),
+        '',
+      ).issuer,
+      `CN=${'x'.repeat(2000)}`,
+    );
+  // a subject with O values: its own exact list
+  const withOrgs = readFast(
+    buildCert({
+      version: 2,
+      serial: intRaw([7]),
+      subject: name([['2.5.4.10', str(0x0c, 'a')]], [['2.5.4.10', str(0x0c, 'b')]], cn('x')),
+      notBefore: utc('250102030405Z'),
+      notAfter: utc('350102030405Z'),
+    }),
+    '',
+  );
+  assert.deepEqual(withOrgs.organizations, ['a', 'b']);
+  assert.equal(withOrgs.subject, 'O=a, O=b, CN=x');
+  assert.equal(withOrgs.issuer, withOrgs.subject);
 });

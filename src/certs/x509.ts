@@ -40,11 +40,16 @@ interface Name {
   o: string[];
 }
 
-/** A Name in OpenSSL's words (dn-format.ts); CN and O values unescaped for classification. */
+/**
+ * A Name in OpenSSL's words (dn-format.ts); CN and O values unescaped for classification.
+ * The text is joined once (one flat string, not a rope of its pieces that a certificate would
+ * keep alive: 4 ropes and their pieces per certificate were 2 MB of a 10,000-certificate scan's
+ * heap) and the O list is exactly as long as it is (an array grown by push keeps room for 17).
+ */
 function readName(name: Cursor): Name {
-  let text = '';
+  const parts: string[] = [];
   let cn = '';
-  const o: string[] = [];
+  let o: string[] | undefined;
   const rdns = name.inside();
   while (rdns.more()) {
     const set = rdns.next(0x31).inside();
@@ -56,15 +61,37 @@ function readName(name: Cursor): Name {
       atv.next();
       const value = decodeValue(atv.buf, atv.tag, atv.vStart, atv.vEnd);
       if (atv.more()) throw new DerError('extra data in AttributeTypeAndValue');
-      const sep = text === '' ? '' : first ? ', ' : ' + ';
-      text += `${sep}${key}=${escapeValue(value)}`;
+      if (parts.length > 0) parts.push(first ? ', ' : ' + ');
+      parts.push(key, '=', escapeValue(value));
       first = false;
       if (key === 'CN' && cn === '') cn = value;
-      else if (key === 'O') o.push(value);
+      else if (key === 'O') o = o === undefined ? [value] : [...o, value];
     }
     if (first) throw new DerError('empty RDN'); // OpenSSL refuses an empty SET
   }
-  return { text, cn, o };
+  return { text: parts.join(''), cn, o: o ?? [] };
+}
+
+/**
+ * Issuer names read once per distinct name: a node's certificates come from a handful of CAs, so
+ * 10,000 certificates share a few issuer strings instead of holding 10,000 copies. Keyed by the
+ * Name's DER bytes (as Latin-1); bounded — cleared when full, names over 1 KiB never kept — so
+ * hostile input costs at most 256 entries of at most 1 KiB of DER each.
+ */
+const ISSUER_MEMO = 256;
+/** Larger names (real issuers are a few hundred bytes) are read each time, never kept. */
+const ISSUER_MEMO_NAME_BYTES = 1024;
+const issuerMemo = new Map<string, Name>();
+
+function readIssuerName(name: Cursor): Name {
+  if (name.vEnd - name.start > ISSUER_MEMO_NAME_BYTES) return readName(name);
+  const key = name.buf.toString('latin1', name.start, name.vEnd);
+  const known = issuerMemo.get(key);
+  if (known !== undefined) return known;
+  const read = readName(name);
+  if (issuerMemo.size >= ISSUER_MEMO) issuerMemo.clear();
+  issuerMemo.set(key, read);
+  return read;
 }
 
 function formatIp(b: Buffer, s: number, e: number): string {
@@ -112,8 +139,11 @@ function readSans(seq: Cursor): string[] {
         throw new DerError(`GeneralName tag 0x${gn.tag.toString(16)}`);
     }
   }
-  return out;
+  return exact(out);
 }
+
+/** The array without the spare room push left in it (kept per certificate: issue #25). */
+const exact = <T>(a: T[]): T[] => (a.length === 0 ? a : a.slice());
 
 interface Extensions {
   isCA: boolean;
@@ -195,7 +225,7 @@ export function readFast(der: Uint8Array, fingerprint: string): CertFacts {
   const serial = formatSerial(buf, tbs.vStart, tbs.vEnd);
   tbs.next(0x30); // signature AlgorithmIdentifier
   const issuer = tbs.next(0x30);
-  const issuerName = readName(issuer);
+  const issuerName = readIssuerName(issuer);
   const [is, ie] = [issuer.start, issuer.vEnd];
   const validity = tbs.next(0x30).inside();
   const notBefore = timeAt(validity.next());
@@ -222,7 +252,7 @@ export function readFast(der: Uint8Array, fingerprint: string): CertFacts {
     notAfter,
     isCA: ext.isCA,
     selfSigned,
-    extKeyUsage: ext.extKeyUsage,
+    extKeyUsage: exact(ext.extKeyUsage),
     ...(ext.subjectKeyId !== undefined ? { subjectKeyId: ext.subjectKeyId } : {}),
     ...(ext.authorityKeyId !== undefined ? { authorityKeyId: ext.authorityKeyId } : {}),
   };

@@ -21,7 +21,7 @@ const STREAM_DEPTH = 2;
 export function* jsonChunks(value: unknown, chunkChars = 1 << 16): Generator<string, void, void> {
   let parts: string[] = [];
   let size = 0;
-  for (const piece of pieces(value, '', 0)) {
+  for (const piece of pieces(value, '', 0, chunkChars)) {
     parts.push(piece);
     size += piece.length;
     if (size >= chunkChars) {
@@ -55,10 +55,45 @@ function leaf(v: unknown, indent: string): string | undefined {
 }
 
 /**
+ * The elements of a non-empty array whose elements are leaves, at `inner` (an even number of
+ * spaces), as consecutive pieces: `[el, el…]` run through JSON.stringify in batches, wrapped in as
+ * many arrays as it takes for the native writer to put the elements at `inner` itself — one native
+ * call per batch instead of one per element plus a re-indenting replace (issue #25: a third of the
+ * time the writer took). The batch text is what JSON.stringify writes between the brackets: each
+ * element at `inner`, joined by `,\n`, an element that serializes to nothing as `null` (as in any
+ * array). Batches are sized to about a quarter of a chunk from the elements seen so far.
+ */
+function* leafElements(v: unknown[], inner: string, chunkChars: number): Generator<string> {
+  const levels = inner.length / GAP.length;
+  let open = '';
+  let close = '';
+  for (let j = 0; j < levels; j++) {
+    open += GAP.repeat(j) + '[\n';
+    close = '\n' + GAP.repeat(j) + ']' + close;
+  }
+  let batch = 8;
+  for (let i = 0; i < v.length;) {
+    const part: unknown = v.slice(i, i + batch);
+    let wrapped = part;
+    for (let j = 1; j < levels; j++) wrapped = [wrapped];
+    const s = JSON.stringify(wrapped, null, GAP.length);
+    yield (i === 0 ? '' : ',\n') + s.slice(open.length, s.length - close.length);
+    i += batch;
+    const per = Math.max(1, (s.length - open.length - close.length) / batch);
+    batch = Math.min(4096, Math.max(1, Math.floor(chunkChars / 4 / per)));
+  }
+}
+
+/**
  * The pieces of `v` written at `indent`. Yields nothing at all when `v` serializes to nothing;
  * the caller finds out from the first piece, so an omitted member leaves no key behind.
  */
-function* pieces(v: unknown, indent: string, depth: number): Generator<string, void, void> {
+function* pieces(
+  v: unknown,
+  indent: string,
+  depth: number,
+  chunkChars: number,
+): Generator<string, void, void> {
   if (depth >= STREAM_DEPTH || !streamable(v)) {
     const s = leaf(v, indent);
     if (s !== undefined) yield s;
@@ -70,10 +105,16 @@ function* pieces(v: unknown, indent: string, depth: number): Generator<string, v
       yield '[]';
       return;
     }
+    if (depth + 1 >= STREAM_DEPTH) {
+      yield '[\n';
+      yield* leafElements(v, inner, chunkChars);
+      yield '\n' + indent + ']';
+      return;
+    }
     for (let i = 0; i < v.length; i++) {
       yield i === 0 ? '[\n' + inner : ',\n' + inner;
       let any = false;
-      for (const p of pieces(v[i], inner, depth + 1)) {
+      for (const p of pieces(v[i], inner, depth + 1, chunkChars)) {
         any = true;
         yield p;
       }
@@ -84,7 +125,7 @@ function* pieces(v: unknown, indent: string, depth: number): Generator<string, v
   }
   let first = true;
   for (const key of Object.keys(v)) {
-    const member = pieces((v as Record<string, unknown>)[key], inner, depth + 1);
+    const member = pieces((v as Record<string, unknown>)[key], inner, depth + 1, chunkChars);
     const head = member.next();
     if (head.done === true) continue; // undefined, a function or a symbol: no member at all
     yield (first ? '{\n' : ',\n') + inner + JSON.stringify(key) + ': ';

@@ -96,8 +96,17 @@ export interface NodeFiles {
   detectPresets(): Promise<Preset[]>;
   discover(patterns: DiscoverPattern[], opts: DiscoverOptions): Promise<Discovery>;
   read(path: string, maxBytes: number): Promise<ReadResult>;
-  /** Reads and parses many discovered files, results in input order; may use a worker thread. */
-  readAndParse(files: readonly DiscoveredFile[], maxBytes: number): Promise<ReadParsed[]>;
+  /**
+   * Reads and parses many discovered files, results in input order; may use a worker thread.
+   * With `each`, a result may be handed to it as soon as it exists instead of being returned (the
+   * returned list then holds only those not handed over, in order after them): a cold scan of
+   * thousands of files then never holds every file's parse at once (issue #25).
+   */
+  readAndParse(
+    files: readonly DiscoveredFile[],
+    maxBytes: number,
+    each?: (item: ReadParsed) => void,
+  ): Promise<ReadParsed[]>;
   resolveAndRead(path: string, maxBytes: number): Promise<ReadResult & { path?: string }>;
   /** Resolves every symbolic link inside the root: the canonical path and what it is. */
   resolve(path: string): Promise<Resolved>;

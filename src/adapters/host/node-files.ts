@@ -20,7 +20,7 @@ export function openNodeFiles(root: string, cache?: ParseCache): NodeFiles {
     discover: (patterns: DiscoverPattern[], opts: DiscoverOptions) =>
       discover(host, patterns, opts),
     read: (path, max) => host.read(path, max),
-    readAndParse: (files, max) => readAndParse(host, files, max, cache),
+    readAndParse: (files, max, each) => readAndParse(host, files, max, cache, each),
     resolveAndRead: (path, max) => host.resolveAndRead(path, max),
     resolve: (path) => host.resolve(path),
     walkForCertificates: (dir, limits) => walkForCertificates(host, dir, limits),

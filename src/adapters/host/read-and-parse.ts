@@ -50,15 +50,23 @@ export function readAndParseOne(
   return { ok: true, file, parse };
 }
 
+/**
+ * With `each`, every result goes to it as soon as it exists and none is returned: the caller
+ * records a file's certificates while its parse is still young garbage (a cold scan of 10,000
+ * certificates: peak RSS −9 MB, BENCHMARKS.md issue #25).
+ */
 export async function readAndParse(
   host: HostFiles,
   files: readonly DiscoveredFile[],
   maxBytes: number,
   cache?: ParseCache,
+  each?: (item: ReadParsed) => void,
 ): Promise<ReadParsed[]> {
   const out: ReadParsed[] = [];
   for (let i = 0; i < files.length; i++) {
-    out.push(readAndParseOne(host, files[i] as DiscoveredFile, maxBytes, cache));
+    const item = readAndParseOne(host, files[i] as DiscoveredFile, maxBytes, cache);
+    if (each) each(item);
+    else out.push(item);
     if ((i + 1) % BATCH === 0) await yieldToLoop();
   }
   return out;

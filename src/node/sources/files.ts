@@ -4,7 +4,13 @@
 // bad data.
 
 import { classifyComponent, type FileParse } from '../../certs/index.js';
-import type { DirectoryProgress, DiscoveredFile, Discovery, NodeFiles } from '../ports.js';
+import type {
+  DirectoryProgress,
+  DiscoveredFile,
+  Discovery,
+  NodeFiles,
+  ReadParsed,
+} from '../ports.js';
 import type { Preset } from '../presets.js';
 import { presetByName } from '../presets.js';
 import { normalizeInRoot } from '../../model/glob.js';
@@ -95,20 +101,20 @@ export async function parseFiles(
   const out: ParsedFiles = { files: [], certificates: [], errors: [], missing: [] };
   const byPath = new Set<string>(known);
   const todo = found.filter((f) => !byPath.has(f.path));
-  const parsed = await files.readAndParse(todo, maxFileSize);
-
   const refsToFollow: { from: DiscoveredFile; ref: Referenced }[] = [];
-  for (const item of parsed) {
+  // each file recorded as soon as it is parsed: its parse dies young (issue #25)
+  const take = (item: ReadParsed): void => {
     const { file } = item;
     byPath.add(file.path);
     if (!item.ok) {
       out.errors.push(item.error);
-      continue;
+      return;
     }
     record(out, file.path, file.links, item.parse);
     for (const r of item.parse.refs)
       refsToFollow.push({ from: file, ref: { ...r.ref, path: r.path } });
-  }
+  };
+  for (const item of await files.readAndParse(todo, maxFileSize, take)) take(item);
 
   const referencedBy = new Map<string, Referenced[]>();
   for (const { from, ref } of refsToFollow)
