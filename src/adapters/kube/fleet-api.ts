@@ -5,6 +5,7 @@
 // that call fail in the API server's audit log). API JSON is mapped to src/fleet's types here.
 
 import { parseCertificateRequestPem } from '../../certs/csr.js';
+import type { FleetCluster } from '../../fleet/ports.js';
 import type { CsrCondition, CsrFacts, FleetNodeFacts, ReportFacts } from '../../fleet/types.js';
 import { KUBELET_CLIENT, KUBELET_SERVING } from '../../model/signers.js';
 import { messageOf, type KubeApi } from './kube-api.js';
@@ -24,23 +25,6 @@ const EVENTS = '/api/v1/namespaces/default/events';
 
 /** Bounds on what one sync reads: past them the sync fails with a clear error. */
 export const MAX_ITEMS = 50_000;
-
-export interface FleetCluster {
-  listFleetNodes(): Promise<FleetNodeFacts[]>;
-  listReports(): Promise<ReportFacts[]>;
-  /** CSRs of the kubelet signers (serving and client) */
-  listKubeletCsrs(): Promise<CsrFacts[]>;
-  /** adds the Approved condition; false when the CSR changed or vanished meanwhile (next sync) */
-  approveCsr(csr: CsrFacts, reason: string, message: string): Promise<boolean>;
-  /** a Warning Event on the CSR; false when one of this name exists (said before) */
-  recordCsrEvent(
-    csr: CsrFacts,
-    name: string,
-    reason: string,
-    message: string,
-    time: string,
-  ): Promise<boolean>;
-}
 
 function nodeOf(v: unknown): FleetNodeFacts {
   const n = obj(v);

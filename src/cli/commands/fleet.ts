@@ -20,7 +20,7 @@ import { COLOR, PLAIN } from '../../model/text-table.js';
 import type { CommandDef, Io, Values } from '../command.js';
 import { TABLE_OR_JSON_OPTION, UsageError, useColor } from '../command.js';
 import { OperationalError } from '../errors.js';
-import { newSyncState, syncFleet, type SyncOptions } from '../fleet-sync.js';
+import { newSyncState, syncFleet, type SyncOptions } from '../../fleet/fleet-sync.js';
 import { VERSION } from '../version.js';
 import { checkRatios, SCAN_FIELDS } from '../config/scan-config.js';
 import { loadLayers, optionsOf } from '../scan-options.js';
