@@ -33,28 +33,32 @@ export interface Followed {
   canonical: Map<string, string>;
 }
 
-export async function followMounts(
+/** What the running containers' mounts lead to that the file scan did not already find. */
+interface MountCandidates {
+  canonical: Map<string, string>;
+  candidates: Map<string, DiscoveredFile>;
+  incomplete: string[];
+}
+
+async function collectCandidates(
   files: NodeFiles,
   containers: readonly RuntimeContainer[],
-  inv: Inventory,
+  known: ReadonlySet<string>,
   limits: FollowLimits,
-): Promise<Followed> {
-  const canonical = new Map<string, string>();
-  const known = new Set(inv.files.map((f) => f.path));
-  const candidates = new Map<string, DiscoveredFile>();
-  const incomplete: string[] = [];
+): Promise<MountCandidates> {
+  const out: MountCandidates = { canonical: new Map(), candidates: new Map(), incomplete: [] };
   const walked = new Set<string>();
   for (const c of containers) {
     if (c.state !== 'running') continue;
     for (const m of c.mounts) {
-      if (canonical.has(m.hostPath)) continue;
+      if (out.canonical.has(m.hostPath)) continue;
       const r = await files.resolve(m.hostPath);
       if (!r.ok) continue; // a mount whose source is gone: the drift comparison says so
-      canonical.set(m.hostPath, r.path);
+      out.canonical.set(m.hostPath, r.path);
       if (!shouldFollow(r.path) || known.has(r.path)) continue;
       if (r.kind === 'file') {
-        if (!candidates.has(r.path))
-          candidates.set(r.path, {
+        if (!out.candidates.has(r.path))
+          out.candidates.set(r.path, {
             path: r.path,
             links: r.path === m.hostPath ? [] : [m.hostPath],
             expectCertificates: false,
@@ -68,11 +72,27 @@ export async function followMounts(
           // (e.g. /var/lib/kubelet mounted by a CSI driver: not its pods/ volumes)
           enter: shouldFollow,
         });
-        if (w.truncated) incomplete.push(`${r.path} (mounted by ${c.pod.name}/${c.name})`);
-        for (const f of w.files) if (!known.has(f.path)) candidates.set(f.path, f);
+        if (w.truncated) out.incomplete.push(`${r.path} (mounted by ${c.pod.name}/${c.name})`);
+        for (const f of w.files) if (!known.has(f.path)) out.candidates.set(f.path, f);
       }
     }
   }
+  return out;
+}
+
+export async function followMounts(
+  files: NodeFiles,
+  containers: readonly RuntimeContainer[],
+  inv: Inventory,
+  limits: FollowLimits,
+): Promise<Followed> {
+  const known = new Set(inv.files.map((f) => f.path));
+  const { canonical, candidates, incomplete } = await collectCandidates(
+    files,
+    containers,
+    known,
+    limits,
+  );
   let todo = [...candidates.values()];
   if (todo.length > limits.maxFiles) {
     incomplete.push(`${todo.length - limits.maxFiles} mounted files over the per-scan limit`);
