@@ -100,13 +100,20 @@ export interface StepRun {
 
 const EVICTION_BLOCKED = 'an eviction is blocked: next step';
 
-/** the nodes whose drain this step starts or goes on with: their pods are listed */
+/**
+ * the nodes whose pods are listed: a drain this step starts or goes on with, and a hand-over
+ * (kops, Cluster API, Karpenter: they evict the pods themselves) this step starts or may repeat
+ * — refused pods block it exactly as they block a drain (drain-rules.ts)
+ */
 function drainingOf(step: RotateStep): string[] {
   return step.work
     .filter(
       (w) =>
-        w.actuator === 'drain' &&
-        (w.state === 'start' || w.state === 'continue' || w.evictOthers === true),
+        w.actuator !== 'in-place' &&
+        (w.state === 'start' ||
+          w.state === 'continue' ||
+          w.evictOthers === true ||
+          (w.state === 'waiting-replacement' && w.actuator !== 'drain')),
     )
     .map((w) => w.node);
 }
@@ -141,11 +148,13 @@ export async function runStep(edge: RotateEdge, s: StepSettings, now: Date): Pro
   const needClaims = first.work.some((w) => w.actuator === 'karpenter');
   // A node the first pass refused for want of its Machine: a capi start, or a drain whose
   // --after-drain delete-node needs the Machine's MachineHealthCheck (actuators/delete-node.ts).
+  // Or a hand-over in flight whose remediation mark is repeated until confirmed (node-actions.ts).
   const needMachines = first.work.some(
     (w) =>
-      w.state === 'stuck' &&
-      (w.actuator === 'capi' ||
-        (s.options.afterDrain === 'delete-node' && w.group.startsWith('capi/'))),
+      (w.state === 'stuck' &&
+        (w.actuator === 'capi' ||
+          (s.options.afterDrain === 'delete-node' && w.group.startsWith('capi/')))) ||
+      (w.state === 'waiting-replacement' && w.actuator === 'capi'),
   );
   const inPlace = s.options.inPlace;
   const needJobs = inPlace !== undefined && first.work.some((w) => w.actuator === 'in-place');

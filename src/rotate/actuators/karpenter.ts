@@ -26,6 +26,8 @@ export const karpenterActuator: ActuatorDef = {
     if (claim.deleting === true) return { actions: [handedOver(ctx)] };
     return {
       actions: [
+        // recorded first: a crash after the record leaves work in flight, never a call unrecorded
+        handedOver(ctx),
         {
           node: ctx.node.name,
           step: 'karpenter-delete',
@@ -36,7 +38,6 @@ export const karpenterActuator: ActuatorDef = {
             absentIsDone: true,
           },
         },
-        handedOver(ctx),
       ],
     };
   },
