@@ -201,6 +201,11 @@ export function healthCheckOf(v: unknown): LiveMachineHealthCheck {
 export interface RotateScope {
   /** label selector of the nodes to rotate (absent: every node) */
   selector?: string;
+  /**
+   * label selector of the nodes that make up the cluster for capacity (absent: every node — the
+   * product's only choice; the shared test cluster gives each test its own nodes so)
+   */
+  fleetSelector?: string;
   /** certdrift's namespace: where the rotation state object lives (default certdrift) */
   namespace?: string;
 }
@@ -225,7 +230,8 @@ export class RotateClient {
     const selector = this.scope.selector;
     // Every Node, whatever the selector: a group's capacity (unavailable, in flight) and its
     // baseline are the whole group's; --selector only chooses the nodes that may be acted on.
-    const raw = await this.cluster.listAll('/api/v1/nodes', {});
+    const scope = this.scope.fleetSelector;
+    const raw = await this.cluster.listAll('/api/v1/nodes', scope ? { labelSelector: scope } : {});
     const all = raw.map(nodeInfoOf);
     const picked = selector
       ? new Set(
