@@ -79,8 +79,8 @@ test('kops group and a drain group under a real PodDisruptionBudget: one evictio
     [
       `${d1} record-cordoned done`,
       `${d1} cordon done`,
-      `${k1} kops-annotate done`,
       `${k1} record-handed-over done`,
+      `${k1} kops-annotate done`,
       `${k1} kops-rolling-update planned`,
     ],
   );
@@ -138,8 +138,8 @@ test('kops group and a drain group under a real PodDisruptionBudget: one evictio
   await lab.node(lab.name('k3'), { labels: { 'kops.k8s.io/instancegroup': ig } });
   const s4 = await runStep(client, settings, new Date());
   assert.deepEqual(results(s4), [
-    `${k2} kops-annotate done`,
     `${k2} record-handed-over done`,
+    `${k2} kops-annotate done`,
     `${k2} kops-rolling-update planned`,
     `${k1} prune-records done`,
   ]);

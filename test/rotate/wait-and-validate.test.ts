@@ -197,7 +197,7 @@ test('a NodeClaim already being deleted (an interrupted run) gets only the recor
   const claim = { name: 'default-x', providerID: k.providerID };
   assert.deepEqual(
     step([k], { nodeClaims: [claim] }).actions.map((a) => a.step),
-    ['karpenter-delete', 'record-handed-over'],
+    ['record-handed-over', 'karpenter-delete'],
   );
   assert.deepEqual(
     step([k], { nodeClaims: [{ ...claim, deleting: true }] }).actions.map((a) => a.step),
