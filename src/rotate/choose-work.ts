@@ -5,9 +5,14 @@
 // (cordoned), waited on (handed over) or left alone (drained). A record is trusted only for the
 // node of the same name AND UID; a record of another plan, or one failing validation, is
 // reported and never acted on.
-// Capacity as Kubernetes sees it (issue #21 item 2): a node that is cordoned (by anyone), NotReady,
-// recorded (draining, drained and present, handed over, stuck), or recorded and gone while its
-// group has not regained its baseline size, counts against the group's limit and maxInFlight.
+// Capacity as Kubernetes sees it (issue #21 item 2; capacity.ts): a node that is cordoned (by
+// anyone), NotReady, recorded (draining, drained and present, handed over, stuck), or recorded and
+// gone while its group has not regained its baseline size (Karpenter: its NodeClaim not gone or
+// its pods Pending), counts against the group's limit and maxInFlight — over EVERY node of the
+// group whatever --selector, which only chooses the nodes acted on (an unselected node's record
+// is counted, never continued nor pruned). A node cordoned by itself (managedFields) is counted
+// in its group, not in maxInFlight. The parts, in order: goneWork, invalidWork, recordedWork
+// (handedOverWork, drainingWork), dueWork (startOrWait).
 // The group's limit is kops' rule (group-concurrency.ts) with maxSurge counted only for kops,
 // the one actuator that surges; drain, Cluster API remediation and NodeClaim deletion remove
 // capacity first. A due node someone else cordoned is left alone and reported unless
@@ -44,6 +49,8 @@ import type {
   Actuator,
   GroupBaseline,
   LiveNode,
+  LiveNodeClaim,
+  LivePod,
   NativeKnob,
   NodeWork,
   RotateOptions,
@@ -67,6 +74,10 @@ export interface WorkInput {
   held?: ReadonlyMap<string, NodeWork>;
   /** the Jobs in the rotator's namespace (listed when a group uses the in-place actuator) */
   jobs?: readonly LiveJob[];
+  /** the NodeClaims (listed when a Karpenter node is in play): claim-gone */
+  nodeClaims?: readonly LiveNodeClaim[];
+  /** the cluster's Pending pods (listed when a Karpenter hand-over's node is gone) */
+  pendingPods?: readonly LivePod[];
 }
 
 export const DEFAULT_REPLACE_TIMEOUT_MS = 3_600_000;
@@ -153,7 +164,9 @@ export function validateGroup(
       state: 'validating',
       note: `validation: ${notReady.map((n) => n.name).join(', ')} not Ready yet`,
     };
-  if (wasReady) {
+  // Karpenter does not replace a node one for one (domain.md §10): its groups are not judged by
+  // their node count.
+  if (wasReady && !group.startsWith('karpenter/')) {
     // every plain member is Ready here; the rest are ours or the candidate
     const accounted = members.length;
     if (accounted < wasReady.size)
@@ -321,6 +334,10 @@ function goneWork(c: Choice): void {
       group: rec.group,
       actuator: kindActuator(rec.group, options, groupsPolicy),
     };
+    if (rec.claim !== undefined) {
+      c.out.push(claimGoneWork(c, name, rec, base));
+      continue;
+    }
     let replacing = c.replacing.get(rec.group);
     if (replacing === undefined && rec.groupSize === undefined) {
       replacing = validateGroup(rec.group, c.input.nodes, c.baseline, '', c.recorded) !== null;
@@ -347,6 +364,42 @@ function goneWork(c: Choice): void {
         : { ...base, state: 'waiting-replacement', note },
     );
   }
+}
+
+/**
+ * Karpenter's finish (`claim-gone`, actuators/karpenter.ts): its Node gone, the hand-over is in
+ * flight until its NodeClaim is gone and no pod of the owners recorded at the start is Pending —
+ * Karpenter provisions only for pods that fit nowhere, never one node for one (domain.md §10).
+ */
+function claimGoneWork(
+  c: Choice,
+  name: string,
+  rec: StoredRecord,
+  base: Pick<NodeWork, 'node' | 'group' | 'actuator'>,
+): NodeWork {
+  const claimHere = (c.input.nodeClaims ?? []).some((x) => x.name === rec.claim);
+  const owners = new Set(rec.owners ?? []);
+  const pending = (c.input.pendingPods ?? []).filter(
+    (p) => p.ownerUid !== undefined && owners.has(p.ownerUid),
+  );
+  if (!claimHere && pending.length === 0)
+    return {
+      ...base,
+      state: 'gone',
+      note: `gone (${rec.state} since ${rec.since}): NodeClaim ${rec.claim ?? ''} gone, none of its pods Pending; its record is pruned`,
+    };
+  c.cap.count(rec.group, rec.controlPlane === true);
+  const why = claimHere
+    ? `NodeClaim ${rec.claim ?? ''} still there`
+    : `${pending.length} of its pods Pending (${pending
+        .slice(0, 3)
+        .map((p) => `${p.namespace}/${p.name}`)
+        .join(', ')})`;
+  const note = `gone (${rec.state} since ${rec.since}); in flight: ${why}`;
+  const limit = c.input.options.replaceTimeoutMs ?? DEFAULT_REPLACE_TIMEOUT_MS;
+  return c.t - Date.parse(rec.since) > limit
+    ? { ...base, state: 'stuck', note: `${note}: past the replace timeout` }
+    : { ...base, state: 'waiting-replacement', note };
 }
 
 /** entries failing validation: reported stuck, never acted on (selected nodes only) */

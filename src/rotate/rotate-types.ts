@@ -107,6 +107,10 @@ export interface LivePod {
   terminating?: boolean;
   /** has a controller ownerReference (something recreates it); required: no default is safe */
   controlled: boolean;
+  /** the controller ownerReference's UID (a ReplicaSet, a StatefulSet…): its pods' lineage */
+  ownerUid?: string;
+  /** status.phase is Pending */
+  pending?: boolean;
   /** mounts an emptyDir volume (its data dies with the pod) */
   emptyDir: boolean;
   /** the annotations the drain rules read (drain-rules.ts) */

@@ -172,3 +172,57 @@ test('self-cordon (10): counted in its group, not in maxInFlight; reported, left
   assert.equal(stateOf(taken, 'a'), 'start', JSON.stringify(taken.work));
   assert.notEqual(stateOf(taken, 'o'), 'start', 'one slot: the taken-over node holds it');
 });
+
+test('Karpenter claim-gone (7): the claim and the owners of its pods are recorded; finished when the claim is gone and none of their pods is Pending', () => {
+  const r = liveNode('r', { 'karpenter.sh/nodepool': 'default' });
+  const claim = { name: 'default-r', providerID: r.providerID };
+  const web = pod('r', 'web-1', { ownerUid: 'rs-web' });
+  const s = step([r], {
+    pods: [web, pod('r', 'ds', { daemonSet: true, ownerUid: 'ds-x' })],
+    nodeClaims: [claim],
+  });
+  const next = s.actions[0]?.state?.records[0]?.next;
+  assert.equal(next?.claim, 'default-r');
+  assert.deepEqual(next.owners, ['rs-web'], 'the evicted pods’ owners, not the DaemonSet’s');
+  // the Node gone: its record, a group that shrank (Karpenter does not replace one for one)
+  const gone = (o: { nodeClaims?: LiveNodeClaim[]; pendingPods?: LivePod[] }): RotateStep =>
+    planStep({
+      fleet: fleetOf([liveNode('z', { 'karpenter.sh/nodepool': 'default' })]),
+      facts: [],
+      policy: policyOf(),
+      planId: ID,
+      nodes: [liveNode('z', { 'karpenter.sh/nodepool': 'default' })],
+      state: {
+        records: {
+          r: {
+            plan: ID,
+            state: 'handed-over',
+            since: NOW.toISOString(),
+            uid: 'uid-r',
+            group: 'karpenter/default',
+            groupSize: 2,
+            claim: 'default-r',
+            owners: ['rs-web'],
+          },
+        },
+        baselines: { 'karpenter/default': ['r', 'z'] },
+        invalid: {},
+        problems: [],
+      },
+      now: NOW,
+      options: OPTIONS,
+      pods: [],
+      nodeClaims: o.nodeClaims ?? [],
+      ...(o.pendingPods ? { pendingPods: o.pendingPods } : {}),
+    });
+  assert.equal(stateOf(gone({ nodeClaims: [claim] }), 'r'), 'waiting-replacement');
+  const pending = pod('', 'web-2', { ownerUid: 'rs-web', pending: true });
+  const waiting = gone({ pendingPods: [pending] });
+  assert.equal(stateOf(waiting, 'r'), 'waiting-replacement');
+  assert.match(noteOf(waiting, 'r'), /1 of its pods Pending \(shop\/web-2\)/);
+  // another owner's Pending pod is not this node's business; the group stays one node short
+  const done = gone({ pendingPods: [{ ...pending, ownerUid: 'rs-other' }] });
+  assert.equal(stateOf(done, 'r'), 'gone', JSON.stringify(done.work));
+  assert.ok(done.actions.some((a) => a.step === 'prune-records'));
+  assert.equal(stateOf(done, 'z'), 'start', 'the group is not judged by its node count');
+});

@@ -70,7 +70,9 @@ const calls = (s: RotateStep) =>
   s.actions.map((a) => `${a.node} ${a.step} ${a.call?.method ?? ''} ${a.call?.path ?? ''}`.trim());
 
 test('a handed-over node still present past the replace timeout is recorded stuck, once', () => {
-  const before = step([kops('a', rec('handed-over', ago(59 * MIN)))], {
+  // marked by kops' annotation (confirmed): nothing is repeated while it waits
+  const mark = { 'kops.k8s.io/needs-update': '' };
+  const before = step([kops('a', { ...rec('handed-over', ago(59 * MIN)), ...mark })], {
     options: { replaceTimeoutMs: 60 * MIN },
   });
   assert.equal(work(before, 'a')?.state, 'waiting-replacement');

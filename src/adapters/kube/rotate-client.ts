@@ -104,10 +104,14 @@ export function podOf(v: unknown): LivePod {
   const annotations: Record<string, string> = {};
   for (const [k, v] of Object.entries(obj(meta.annotations)))
     if (typeof v === 'string') annotations[k] = v;
+  const controller = owners.map(obj).find((o) => o.controller === true);
+  const ownerUid = str(controller?.uid).slice(0, 64);
   return {
     namespace: str(meta.namespace),
     name: str(meta.name),
     node: str(obj(p.spec).nodeName),
+    ...(ownerUid !== '' ? { ownerUid } : {}),
+    ...(phase === 'Pending' ? { pending: true } : {}),
     daemonSet: owners.some((o) => obj(o).kind === 'DaemonSet' && obj(o).controller === true),
     mirror: 'kubernetes.io/config.mirror' in obj(meta.annotations),
     finished: phase === 'Succeeded' || phase === 'Failed',
@@ -264,6 +268,16 @@ export class RotateClient {
       }))
         out.push(podOf(p));
     return out;
+  }
+
+  /**
+   * the Pending pods of the cluster (one field-selected list): a Karpenter hand-over is finished
+   * only when no pod of the node's owners is left Pending (claim-gone)
+   */
+  async listPendingPods(): Promise<LivePod[]> {
+    return (
+      await this.cluster.listAll('/api/v1/pods', { fieldSelector: 'status.phase=Pending' })
+    ).map(podOf);
   }
 
   async listNodeClaims(): Promise<LiveNodeClaim[]> {
