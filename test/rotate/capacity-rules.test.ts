@@ -212,7 +212,10 @@ test('Karpenter claim-gone (7): the claim and the owners of its pods are recorde
       now: NOW,
       options: OPTIONS,
       pods: [],
-      nodeClaims: o.nodeClaims ?? [],
+      nodeClaims: [
+        ...(o.nodeClaims ?? []),
+        { name: 'default-z', providerID: 'aws:///eu-west-1a/i-z' },
+      ],
       ...(o.pendingPods ? { pendingPods: o.pendingPods } : {}),
     });
   assert.equal(stateOf(gone({ nodeClaims: [claim] }), 'r'), 'waiting-replacement');
