@@ -263,6 +263,8 @@ export const rotateCommand: CommandDef = {
       throw new UsageError('--nodes previews from files: drop --kubernetes (or --nodes)');
     if (offline && values.selector !== undefined)
       throw new UsageError('--selector selects nodes in the cluster: it needs --kubernetes');
+    if (offline && values['fleet-selector'] !== undefined)
+      throw new UsageError('--fleet-selector selects nodes in the cluster: it needs --kubernetes');
     if (!offline && (values.reports !== undefined || values.pods !== undefined))
       throw new UsageError('--reports and --pods go with --nodes (an offline preview)');
     if (!offline && typeof values.kubernetes !== 'string')
