@@ -194,8 +194,9 @@ export function actuatorOf(
 
 /**
  * Why a due node without a record is not started whatever the limits, or null: someone else
- * cordoned it, it is a control plane the generic actuator must not touch, or its drain (or hand-over: kops, Cluster API and Karpenter evict too) refuses
- * pods. planStep keeps such nodes out of the planner so they never hold a slot of their group.
+ * (or the node itself) cordoned it, it is a control plane the generic actuator must not touch,
+ * or its drain or hand-over refuses pods (kops, Cluster API and Karpenter evict them too).
+ * planStep keeps such nodes out of the planner so they never hold a slot of their group.
  */
 export function heldOf(
   node: LiveNode,
