@@ -150,3 +150,52 @@ test('a kops hand-over is refused for an unmanaged pod (named); with --force it 
   const ann = (node?.metadata as { annotations?: Record<string, string> }).annotations ?? {};
   assert.ok('kops.k8s.io/needs-update' in ann);
 });
+
+test('a node cordoned by its own kubelet (managedFields, as the real server records them) does not hold the cluster-wide slot; one cordoned by a person does', async (t) => {
+  const lab = await rotatorLab(t, ['drain']);
+  if (!lab) return;
+  const self = lab.name('self');
+  const admin = lab.name('admin');
+  const other = lab.name('o');
+  for (const n of [self, admin])
+    await lab.oldNode(n, { labels: { 'eks.amazonaws.com/nodegroup': lab.name('ng') } });
+  await lab.oldNode(other, { labels: { 'eks.amazonaws.com/nodegroup': lab.name('ng') } });
+  // the cordon, written as its writer's field manager: the API server keeps it in managedFields
+  const cordon = (node: string, manager: string) =>
+    lab.cp.admin.ok(
+      'PATCH',
+      `/api/v1/nodes/${node}?fieldManager=${manager}`,
+      { spec: { unschedulable: true } },
+      'application/strategic-merge-patch+json',
+    );
+  await cordon(self, 'kubelet');
+  const client = lab.client();
+  const live = (await client.readFleet()).live;
+  assert.equal(live.find((n) => n.name === self)?.cordonedBy, 'kubelet');
+  const settings = {
+    policy: { ...DEFAULT_POLICY, maxInFlight: 1 },
+    planId: 'p-self',
+    options: OPTIONS,
+    apply: false,
+  };
+  const s1 = await runStep(client, settings, new Date());
+  assert.equal(stateOf(s1, self), 'blocked');
+  assert.match(
+    s1.step.work.find((w) => w.node === self)?.note ?? '',
+    /cordoned by the node itself \(spec\.unschedulable set by kubelet\)/,
+  );
+  assert.equal(
+    s1.step.work.filter((w) => w.state === 'start').length,
+    1,
+    `maxInFlight 1 is free for another node: ${JSON.stringify(s1.step.work)}`,
+  );
+  // a person's cordon (kubectl's manager) holds the only slot
+  await cordon(admin, 'kubectl-cordon');
+  const s2 = await runStep(client, settings, new Date());
+  assert.match(s2.step.work.find((w) => w.node === admin)?.note ?? '', /cordoned by someone else/);
+  assert.deepEqual(
+    s2.step.work.filter((w) => w.state === 'start').map((w) => w.node),
+    [],
+    JSON.stringify(s2.step.work),
+  );
+});
