@@ -5,9 +5,14 @@
 // (cordoned), waited on (handed over) or left alone (drained). A record is trusted only for the
 // node of the same name AND UID; a record of another plan, or one failing validation, is
 // reported and never acted on.
-// Capacity as Kubernetes sees it (issue #21 item 2): a node that is cordoned (by anyone), NotReady,
-// recorded (draining, drained and present, handed over, stuck), or recorded and gone while its
-// group has not regained its baseline size, counts against the group's limit and maxInFlight.
+// Capacity as Kubernetes sees it (issue #21 item 2; capacity.ts): a node that is cordoned (by
+// anyone), NotReady, recorded (draining, drained and present, handed over, stuck), or recorded and
+// gone while its group has not regained its baseline size (Karpenter: its NodeClaim not gone or
+// its pods Pending), counts against the group's limit and maxInFlight — over EVERY node of the
+// group whatever --selector, which only chooses the nodes acted on (an unselected node's record
+// is counted, never continued nor pruned). A node cordoned by itself (managedFields) is counted
+// in its group, not in maxInFlight. The parts, in order: goneWork, invalidWork, recordedWork
+// (handedOverWork, drainingWork), dueWork (startOrWait).
 // The group's limit is kops' rule (group-concurrency.ts) with maxSurge counted only for kops,
 // the one actuator that surges; drain, Cluster API remediation and NodeClaim deletion remove
 // capacity first. A due node someone else cordoned is left alone and reported unless
@@ -29,6 +34,7 @@ import type { Plan } from '../fleet/plan-types.js';
 import { groupConcurrency } from '../fleet/group-concurrency.js';
 import { WindowCalendar } from '../fleet/window-calendar.js';
 import { refuseInPlace, renewingWork, type LiveJob } from './actuators/in-place.js';
+import { Capacity, capacityOf, holds, selfCordoned, unavailable } from './capacity.js';
 import { controlPlaneRemedy, isControlPlane } from './control-plane.js';
 import { ROTATION_ANNOTATION } from './rotation-record.js';
 import {
@@ -43,6 +49,8 @@ import type {
   Actuator,
   GroupBaseline,
   LiveNode,
+  LiveNodeClaim,
+  LivePod,
   NativeKnob,
   NodeWork,
   RotateOptions,
@@ -66,6 +74,10 @@ export interface WorkInput {
   held?: ReadonlyMap<string, NodeWork>;
   /** the Jobs in the rotator's namespace (listed when a group uses the in-place actuator) */
   jobs?: readonly LiveJob[];
+  /** the NodeClaims (listed when a Karpenter node is in play): claim-gone */
+  nodeClaims?: readonly LiveNodeClaim[];
+  /** the cluster's Pending pods (listed when a Karpenter hand-over's node is gone) */
+  pendingPods?: readonly LivePod[];
 }
 
 export const DEFAULT_REPLACE_TIMEOUT_MS = 3_600_000;
@@ -152,7 +164,9 @@ export function validateGroup(
       state: 'validating',
       note: `validation: ${notReady.map((n) => n.name).join(', ')} not Ready yet`,
     };
-  if (wasReady) {
+  // Karpenter does not replace a node one for one (domain.md §10): its groups are not judged by
+  // their node count.
+  if (wasReady && !group.startsWith('karpenter/')) {
     // every plain member is Ready here; the rest are ours or the candidate
     const accounted = members.length;
     if (accounted < wasReady.size)
@@ -180,8 +194,9 @@ export function actuatorOf(
 
 /**
  * Why a due node without a record is not started whatever the limits, or null: someone else
- * cordoned it, it is a control plane the generic actuator must not touch, or its drain refuses
- * pods. planStep keeps such nodes out of the planner so they never hold a slot of their group.
+ * (or the node itself) cordoned it, it is a control plane the generic actuator must not touch,
+ * or its drain or hand-over refuses pods (kops, Cluster API and Karpenter evict them too).
+ * planStep keeps such nodes out of the planner so they never hold a slot of their group.
  */
 export function heldOf(
   node: LiveNode,
@@ -205,29 +220,20 @@ export function heldOf(
     return {
       ...w,
       state: 'blocked',
-      note: 'cordoned by someone else (no record of certdrift): left alone; --take-over-cordoned takes it over',
+      note: selfCordoned(node)
+        ? `cordoned by the node itself (spec.unschedulable set by ${node.cordonedBy ?? '?'}): counted unavailable in its group, not in maxInFlight; left alone; --take-over-cordoned takes it over`
+        : 'cordoned by someone else (no record of certdrift): left alone; --take-over-cordoned takes it over',
     };
-  if (w.actuator === 'drain' && refused.length > 0)
+  // kops, Cluster API and Karpenter evict the node's pods themselves once handed the node: a
+  // hand-over is refused for the same pods a drain refuses (same flags), before every start.
+  if (w.actuator !== 'in-place' && refused.length > 0)
     // Not started, takes no slot: a person moves the pods or passes kubectl's flag.
-    return { ...w, state: 'blocked', note: `drain refused: ${refused.join('; ')}` };
+    return {
+      ...w,
+      state: 'blocked',
+      note: `${w.actuator === 'drain' ? 'drain' : `hand-over to ${w.actuator}`} refused: ${refused.join('; ')}`,
+    };
   return null;
-}
-
-/** a record of work in flight or ended there: all but a finished in-place renewal */
-const holds = (rec: StoredRecord | undefined): boolean =>
-  rec !== undefined && rec.state !== 'renewed';
-
-/**
- * cordoned, NotReady or recorded (a renewed node, back in service, is not): unavailable as a
- * PodDisruptionBudget or kops would see it
- */
-function unavailable(n: LiveNode, ledger: Ledger): boolean {
-  return (
-    n.unschedulable ||
-    n.ready !== true ||
-    holds(ledger.trusted.get(n.name)) ||
-    ledger.invalid.has(n.name)
-  );
 }
 
 /**
@@ -258,294 +264,372 @@ const kindActuator = (
   );
 };
 
-export function chooseWork(input: WorkInput): NodeWork[] {
-  const { plan, planId, now, options } = input;
-  const t = now.getTime();
+/** what the parts of one step's choice share: the inputs as read, capacity, the work so far */
+interface Choice {
+  input: WorkInput;
+  t: number;
+  ledger: Ledger;
+  baseline: GroupBaseline;
+  live: ReadonlyMap<string, LiveNode>;
+  /** nodes with a record in flight (or an invalid entry): the rotation's, not judged */
+  recorded: ReadonlySet<string>;
+  calendar: WindowCalendar;
+  windowOpen: boolean;
+  cap: Capacity;
+  out: NodeWork[];
+  /** nodes whose work is decided by their record */
+  settled: Set<string>;
+  /** groups still short of their baseline (memo of validateGroup) */
+  replacing: Map<string, boolean>;
+}
+
+function choiceOf(input: WorkInput): Choice {
+  const t = input.now.getTime();
   const state = input.state ?? EMPTY_STATE;
   const ledger = ledgerOf(state, input.nodes, input.outside);
-  const baseline = baselineFor(state, input.baseline);
-  const live = new Map(input.nodes.map((n) => [n.name, n]));
-  // A renewed node is back in service: validated like any member (it must stay Ready).
-  const recorded = new Set([
-    ...[...ledger.trusted].filter(([, r]) => holds(r)).map(([n]) => n),
-    ...ledger.invalid.keys(),
-  ]);
-  const out: NodeWork[] = [];
-  const settled = new Set<string>();
-  const groupsPolicy = plan.policy.groups;
-
-  const calendar = new WindowCalendar(plan.policy.windows, t);
-  const windowOpen = calendar.occurrenceAt(t) !== null;
-  const paused = (w: NodeWork): NodeWork =>
-    windowOpen || (w.state !== 'continue' && w.evictOthers !== true)
-      ? w
-      : {
-          node: w.node,
-          group: w.group,
-          actuator: w.actuator,
-          state: 'window-ended',
-          note: `${w.note}; the maintenance window ended: no eviction or deletion until the next one`,
-        };
-
-  // What is unavailable now, per group, in the cluster and among control planes.
-  const used = new Map<string, number>();
-  const size = new Map<string, number>();
-  let total = 0;
-  let planes = 0;
-  const count = (group: string, cp: boolean, k = 1): void => {
-    used.set(group, (used.get(group) ?? 0) + k);
-    total += k;
-    if (cp) planes += k;
+  const calendar = new WindowCalendar(input.plan.policy.windows, t);
+  return {
+    input,
+    t,
+    ledger,
+    baseline: baselineFor(state, input.baseline),
+    live: new Map(input.nodes.map((n) => [n.name, n])),
+    // A renewed node is back in service: validated like any member (it must stay Ready).
+    recorded: new Set([
+      ...[...ledger.trusted].filter(([, r]) => holds(r)).map(([n]) => n),
+      ...ledger.invalid.keys(),
+    ]),
+    calendar,
+    windowOpen: calendar.occurrenceAt(t) !== null,
+    cap: capacityOf(input.nodes, ledger),
+    out: [],
+    settled: new Set(),
+    replacing: new Map(),
   };
-  for (const n of input.nodes) {
-    size.set(n.group, (size.get(n.group) ?? 0) + 1);
-    if (unavailable(n, ledger)) count(n.group, isControlPlane(n));
-  }
-  // A node handed over (or deleted) and gone stays in flight until its group is back to its
-  // baseline: Cluster API and Karpenter delete first and replace later.
-  const replacing = new Map<string, boolean>();
-  const stillReplacing = (group: string): boolean => {
-    let r = replacing.get(group);
-    if (r === undefined) {
-      r = validateGroup(group, input.nodes, baseline, '', recorded) !== null;
-      replacing.set(group, r);
-    }
-    return r;
-  };
-  for (const [name, rec] of ledger.gone) {
+}
+
+/** a drain in flight outside its windows makes no eviction or deletion until the next one */
+function paused(c: Choice, w: NodeWork): NodeWork {
+  return c.windowOpen || (w.state !== 'continue' && w.evictOthers !== true)
+    ? w
+    : {
+        node: w.node,
+        group: w.group,
+        actuator: w.actuator,
+        state: 'window-ended',
+        note: `${w.note}; the maintenance window ended: no eviction or deletion until the next one`,
+      };
+}
+
+/**
+ * A node handed over (or deleted) and gone stays in flight until its group is back to the size
+ * it had when this one started (or, for a record without the count, validates against its
+ * baseline): Cluster API and Karpenter delete first and replace later.
+ */
+function goneWork(c: Choice): void {
+  const { options } = c.input;
+  const groupsPolicy = c.input.plan.policy.groups;
+  for (const [name, rec] of c.ledger.gone) {
     const base = {
       node: name,
       group: rec.group,
       actuator: kindActuator(rec.group, options, groupsPolicy),
     };
-    // Short of the nodes it had when this one started (or, for a record without the count, not
-    // validated against its baseline): the replacement has not joined yet.
+    if (rec.claim !== undefined) {
+      c.out.push(claimGoneWork(c, name, rec, base));
+      continue;
+    }
+    let replacing = c.replacing.get(rec.group);
+    if (replacing === undefined && rec.groupSize === undefined) {
+      replacing = validateGroup(rec.group, c.input.nodes, c.baseline, '', c.recorded) !== null;
+      c.replacing.set(rec.group, replacing);
+    }
     const short =
       rec.groupSize !== undefined
-        ? (size.get(rec.group) ?? 0) < rec.groupSize
-        : stillReplacing(rec.group) && baseline.ready[rec.group] !== undefined;
+        ? (c.cap.size.get(rec.group) ?? 0) < rec.groupSize
+        : replacing === true && c.baseline.ready[rec.group] !== undefined;
     if (!short) {
-      out.push({
+      c.out.push({
         ...base,
         state: 'gone',
         note: `gone (${rec.state} since ${rec.since}); its record is pruned`,
       });
       continue;
     }
-    count(rec.group, rec.controlPlane === true);
+    c.cap.count(rec.group, rec.controlPlane === true);
     const limit = options.replaceTimeoutMs ?? DEFAULT_REPLACE_TIMEOUT_MS;
-    const waited = t - Date.parse(rec.since);
-    const note = `gone (${rec.state} since ${rec.since}); in flight until ${rec.group} is back to ${rec.groupSize ?? baseline.ready[rec.group]?.length ?? 0} nodes`;
-    out.push(
-      waited > limit
+    const note = `gone (${rec.state} since ${rec.since}); in flight until ${rec.group} is back to ${rec.groupSize ?? c.baseline.ready[rec.group]?.length ?? 0} nodes`;
+    c.out.push(
+      c.t - Date.parse(rec.since) > limit
         ? { ...base, state: 'stuck', note: `${note}: past the replace timeout` }
         : { ...base, state: 'waiting-replacement', note },
     );
   }
+}
 
-  for (const [name, why] of ledger.invalid) {
-    const node = live.get(name);
-    if (!node || ledger.trusted.has(name)) continue;
-    settled.add(name);
-    out.push({
+/**
+ * Karpenter's finish (`claim-gone`, actuators/karpenter.ts): its Node gone, the hand-over is in
+ * flight until its NodeClaim is gone and no pod of the owners recorded at the start is Pending —
+ * Karpenter provisions only for pods that fit nowhere, never one node for one (domain.md §10).
+ */
+function claimGoneWork(
+  c: Choice,
+  name: string,
+  rec: StoredRecord,
+  base: Pick<NodeWork, 'node' | 'group' | 'actuator'>,
+): NodeWork {
+  const claimHere = (c.input.nodeClaims ?? []).some((x) => x.name === rec.claim);
+  const owners = new Set(rec.owners ?? []);
+  const pending = (c.input.pendingPods ?? []).filter(
+    (p) => p.ownerUid !== undefined && owners.has(p.ownerUid),
+  );
+  if (!claimHere && pending.length === 0)
+    return {
+      ...base,
+      state: 'gone',
+      note: `gone (${rec.state} since ${rec.since}): NodeClaim ${rec.claim ?? ''} gone, none of its pods Pending; its record is pruned`,
+    };
+  c.cap.count(rec.group, rec.controlPlane === true);
+  const why = claimHere
+    ? `NodeClaim ${rec.claim ?? ''} still there`
+    : `${pending.length} of its pods Pending (${pending
+        .slice(0, 3)
+        .map((p) => `${p.namespace}/${p.name}`)
+        .join(', ')})`;
+  const note = `gone (${rec.state} since ${rec.since}); in flight: ${why}`;
+  const limit = c.input.options.replaceTimeoutMs ?? DEFAULT_REPLACE_TIMEOUT_MS;
+  return c.t - Date.parse(rec.since) > limit
+    ? { ...base, state: 'stuck', note: `${note}: past the replace timeout` }
+    : { ...base, state: 'waiting-replacement', note };
+}
+
+/** entries failing validation: reported stuck, never acted on (selected nodes only) */
+function invalidWork(c: Choice): void {
+  for (const [name, why] of c.ledger.invalid) {
+    const node = c.live.get(name);
+    if (!node || c.ledger.trusted.has(name)) continue;
+    c.settled.add(name);
+    if (node.selected === false) continue; // counted (capacity.ts), another selection's
+    c.out.push({
       node: name,
       group: node.group,
-      actuator: actuatorOf(node, options, groupsPolicy),
+      actuator: actuatorOf(node, c.input.options, c.input.plan.policy.groups),
       state: 'stuck',
       note: `its entry in ${STATE_NAME} fails validation (${why}): not acted on; fix or remove it by hand`,
     });
   }
+}
 
-  for (const [name, rec] of ledger.trusted) {
-    const node = live.get(name);
+/**
+ * Nodes with a trusted record: continued, waited on or reported. A node outside --selector is
+ * counted (capacity.ts) and never acted on: no work.
+ */
+function recordedWork(c: Choice): void {
+  const { planId } = c.input;
+  for (const [name, rec] of c.ledger.trusted) {
+    const node = c.live.get(name);
     if (!node) continue;
-    settled.add(name);
+    c.settled.add(name);
+    if (node.selected === false) continue;
     const base = {
       node: name,
       group: node.group,
-      actuator: actuatorOf(node, options, groupsPolicy),
+      actuator: actuatorOf(node, c.input.options, c.input.plan.policy.groups),
     };
-    if (rec.plan !== planId) {
+    const since = rec.since;
+    if (rec.plan !== planId)
       // Another campaign's record: its policy, not ours, decided it. Counted, never acted on.
-      out.push({
+      c.out.push({
         ...base,
         state: 'stuck',
-        note: `record of plan ${rec.plan} (${rec.state} since ${rec.since}), not this run's ${planId}: not acted on; finish it with that policy or remove its entry from ${STATE_NAME}`,
+        note: `record of plan ${rec.plan} (${rec.state} since ${since}), not this run's ${planId}: not acted on; finish it with that policy or remove its entry from ${STATE_NAME}`,
       });
-      continue;
-    }
-    const elapsed = t - Date.parse(rec.since);
-    if (rec.state === 'drained') {
-      out.push({
-        ...base,
-        actuator: 'drain',
-        state: 'drained',
-        note: `drained since ${rec.since}`,
-      });
-      continue;
-    }
-    if (rec.state === 'renewed') {
-      out.push({ ...base, actuator: 'in-place', state: 'renewed', note: `renewed ${rec.since}` });
-      continue;
-    }
-    if (rec.state === 'renewing') {
-      out.push(renewingWork(base, rec.since, node, input.jobs ?? [], planId, options.inPlace));
-      continue;
-    }
-    if (rec.state === 'stuck') {
-      out.push({
+    else if (rec.state === 'drained')
+      c.out.push({ ...base, actuator: 'drain', state: 'drained', note: `drained since ${since}` });
+    else if (rec.state === 'renewed')
+      c.out.push({ ...base, actuator: 'in-place', state: 'renewed', note: `renewed ${since}` });
+    else if (rec.state === 'renewing')
+      c.out.push(
+        renewingWork(base, since, node, c.input.jobs ?? [], planId, c.input.options.inPlace),
+      );
+    else if (rec.state === 'stuck')
+      c.out.push({
         ...base,
         state: 'stuck',
-        note: `recorded stuck since ${rec.since}${rec.was ? ` (was ${rec.was})` : ''}: remove its entry from ${STATE_NAME} to retry`,
+        note: `recorded stuck since ${since}${rec.was ? ` (was ${rec.was})` : ''}: remove its entry from ${STATE_NAME} to retry`,
       });
-      continue;
-    }
-    if (rec.state === 'handed-over') {
-      const limit = options.replaceTimeoutMs ?? DEFAULT_REPLACE_TIMEOUT_MS;
-      out.push(
-        elapsed > limit
-          ? {
-              ...base,
-              state: 'stuck',
-              note: `handed over at ${rec.since} and still here past the replace timeout`,
-              recordStuck: 'handed-over',
-            }
-          : { ...base, state: 'waiting-replacement', note: `handed over at ${rec.since}` },
-      );
-      continue;
-    }
-    const drain = { ...base, actuator: 'drain' as const };
-    const refused = input.refused?.get(name) ?? [];
-    if (refused.length > 0 && elapsed <= options.drainTimeoutMs)
-      // Still in flight (it is cordoned): the other pods are evicted (or, past --force-after,
-      // deleted), the refused ones never; the drain cannot finish while they are there.
-      out.push(
-        paused({
-          ...drain,
-          state: 'blocked',
-          note: `draining since ${rec.since}; refused: ${refused.join('; ')}`,
-          evictOthers: true,
-          ...(options.forceAfterMs !== undefined && elapsed > options.forceAfterMs
-            ? { force: true }
-            : {}),
-        }),
-      );
-    else if (options.forceAfterMs !== undefined && elapsed > options.forceAfterMs)
-      out.push(
-        paused({
-          ...drain,
-          state: 'continue',
-          note: `draining since ${rec.since}, past --force-after: deleting the remaining pods`,
-          force: true,
-        }),
-      );
-    else if (elapsed > options.drainTimeoutMs)
-      out.push({
-        ...drain,
-        state: 'stuck',
-        note: `draining since ${rec.since}, past the drain timeout: left cordoned`,
-        recordStuck: 'cordoned',
-      });
-    else out.push(paused({ ...drain, state: 'continue', note: `draining since ${rec.since}` }));
+    else if (rec.state === 'handed-over') c.out.push(handedOverWork(c, base, since));
+    else c.out.push(drainingWork(c, base, since));
   }
+}
 
-  const groups = new Map(plan.groups.map((g) => [g.group, g]));
-  let room = MAX_STATE_BYTES - formatState(state).length;
+/**
+ * A hand-over in flight: waited on until its node is gone, stuck past the replace timeout. Its
+ * record is written before the actuator's call (a crash between leaves a record whose call was
+ * never made): node-actions.ts repeats the idempotent call while it is not confirmed — never
+ * while the node holds pods the drain rules refuse, which are named here.
+ */
+function handedOverWork(
+  c: Choice,
+  base: Omit<NodeWork, 'state' | 'note'>,
+  since: string,
+): NodeWork {
+  const limit = c.input.options.replaceTimeoutMs ?? DEFAULT_REPLACE_TIMEOUT_MS;
+  if (c.t - Date.parse(since) > limit)
+    return {
+      ...base,
+      state: 'stuck',
+      note: `handed over at ${since} and still here past the replace timeout`,
+      recordStuck: 'handed-over',
+    };
+  const refused = c.input.refused?.get(base.node) ?? [];
+  const held = refused.length > 0 ? `; refused pods (not handed on): ${refused.join('; ')}` : '';
+  return { ...base, state: 'waiting-replacement', note: `handed over at ${since}${held}` };
+}
+
+/** a drain recorded in flight: evict on, force past --force-after, stuck past its timeout */
+function drainingWork(c: Choice, base: Omit<NodeWork, 'state' | 'note'>, since: string): NodeWork {
+  const { options } = c.input;
+  const elapsed = c.t - Date.parse(since);
+  const drain = { ...base, actuator: 'drain' as const };
+  const forced = options.forceAfterMs !== undefined && elapsed > options.forceAfterMs;
+  const refused = c.input.refused?.get(base.node) ?? [];
+  if (refused.length > 0 && elapsed <= options.drainTimeoutMs)
+    // Still in flight (it is cordoned): the other pods are evicted (or, past --force-after,
+    // deleted), the refused ones never; the drain cannot finish while they are there.
+    return paused(c, {
+      ...drain,
+      state: 'blocked',
+      note: `draining since ${since}; refused: ${refused.join('; ')}`,
+      evictOthers: true,
+      ...(forced ? { force: true } : {}),
+    });
+  if (forced)
+    return paused(c, {
+      ...drain,
+      state: 'continue',
+      note: `draining since ${since}, past --force-after: deleting the remaining pods`,
+      force: true,
+    });
+  if (elapsed > options.drainTimeoutMs)
+    return {
+      ...drain,
+      state: 'stuck',
+      note: `draining since ${since}, past the drain timeout: left cordoned`,
+      recordStuck: 'cordoned',
+    };
+  return paused(c, { ...drain, state: 'continue', note: `draining since ${since}` });
+}
+
+/** the plan's due nodes without a record: started where the limits, windows and checks allow */
+function dueWork(c: Choice): void {
+  const { options, planId } = c.input;
+  const groupsPolicy = c.input.plan.policy.groups;
+  let room = MAX_STATE_BYTES - formatState(c.input.state ?? EMPTY_STATE).length;
   const heldSeen = new Set<string>();
-  for (const r of plan.schedule) {
-    if (settled.has(r.node)) continue;
-    const node = live.get(r.node);
+  for (const r of c.input.plan.schedule) {
+    if (c.settled.has(r.node)) continue;
+    const node = c.live.get(r.node);
     const base = { node: r.node, group: r.group };
     if (!node) {
-      out.push({ ...base, actuator: 'drain', state: 'gone', note: 'no longer in the cluster' });
+      c.out.push({ ...base, actuator: 'drain', state: 'gone', note: 'no longer in the cluster' });
       continue;
     }
     const w = { ...base, actuator: actuatorOf(node, options, groupsPolicy) };
-    if (r.start.getTime() > t) {
-      out.push({ ...w, state: 'not-yet', note: `scheduled ${r.start.toISOString()}` });
+    if (r.start.getTime() > c.t) {
+      c.out.push({ ...w, state: 'not-yet', note: `scheduled ${r.start.toISOString()}` });
       continue;
     }
     const held =
-      input.held?.get(r.node) ?? heldOf(node, options, input.refused?.get(r.node), groupsPolicy);
-    if (held) {
-      heldSeen.add(r.node);
-      out.push(held);
-      continue;
-    }
+      c.input.held?.get(r.node) ??
+      heldOf(node, options, c.input.refused?.get(r.node), groupsPolicy);
+    if (held) heldSeen.add(r.node);
     const knob = w.actuator === 'capi' ? kcpKnob(node) : null;
-    if (knob) {
-      out.push({ ...w, state: 'native', note: knob.advice, native: knob });
-      continue;
-    }
     const inPlace =
       w.actuator === 'in-place'
-        ? refuseInPlace(node, options.inPlace, input.jobs ?? [], planId)
+        ? refuseInPlace(node, options.inPlace, c.input.jobs ?? [], planId)
         : null;
-    if (inPlace !== null) {
-      // Not started, takes no slot: the actuator cannot work here, or a foreign Job has its name.
-      out.push({ ...w, state: 'blocked', note: inPlace });
-      continue;
-    }
-    const g = groups.get(r.group);
-    const perNode = g?.perNodeMs ?? plan.policy.perNodeMs;
-    const occ = calendar.occurrenceAt(t);
-    if (!occ || occ.end < t + perNode) {
-      out.push({ ...w, state: 'outside-window', note: 'no window with perNode time left' });
-      continue;
-    }
-    // A node of the group turned NotReady since its baseline: the group stops (before limits:
-    // the halt is the news).
-    const check = validateGroup(r.group, input.nodes, baseline, r.node, recorded);
-    if (check?.state === 'halted') {
-      out.push({ ...w, ...check });
-      continue;
-    }
-    // A candidate already unavailable (NotReady) takes no further capacity by starting.
-    const self = unavailable(node, ledger) ? 1 : 0;
-    const cp = isControlPlane(node);
-    const limit = groupLimit(
-      plan,
-      r.group,
-      w.actuator,
-      size.get(r.group) ?? 0,
-      [...ledger.trusted.values()].filter((x) => x.group === r.group && holds(x)).length,
-    );
-    const inGroup = used.get(r.group) ?? 0;
-    if (inGroup - self + 1 > limit || total - self + 1 > plan.policy.maxInFlight) {
-      out.push({
-        ...w,
-        state: 'over-limit',
-        note: `group ${inGroup}/${limit}, cluster ${total}/${plan.policy.maxInFlight} unavailable or in flight`,
-      });
-      continue;
-    }
-    if (cp && planes - self + 1 > 1) {
-      out.push({
-        ...w,
-        state: 'over-limit',
-        note: `control plane: ${planes} control-plane node(s) unavailable or in flight; at most one cluster-wide`,
-      });
-      continue;
-    }
-    if (room < RECORD_BYTES) {
-      out.push({
-        ...w,
-        state: 'over-limit',
-        note: `${STATE_NAME} is full (${MAX_STATE_BYTES} bytes): no new node starts until records are pruned`,
-      });
-      continue;
-    }
-    if (check) {
-      out.push({ ...w, ...check });
-      continue;
-    }
-    count(r.group, cp, 1 - self);
-    room -= RECORD_BYTES;
-    out.push({ ...w, state: 'start', note: `due by ${r.dueBy.toISOString()}` });
+    let work: NodeWork;
+    if (held) work = held;
+    else if (knob) work = { ...w, state: 'native', note: knob.advice, native: knob };
+    // Not started, takes no slot: the actuator cannot work here, or a foreign Job has its name.
+    else if (inPlace !== null) work = { ...w, state: 'blocked', note: inPlace };
+    else work = startOrWait(c, r, node, w, room);
+    if (work.state === 'start') room -= RECORD_BYTES;
+    c.out.push(work);
   }
-  for (const [name, h] of input.held ?? [])
-    if (!heldSeen.has(name) && !settled.has(name)) out.push(h);
-  return out;
+  for (const [name, h] of c.input.held ?? [])
+    if (!heldSeen.has(name) && !c.settled.has(name)) c.out.push(h);
+}
+
+/** a due node the checks let through: started, or why it waits (window, validation, limits) */
+function startOrWait(
+  c: Choice,
+  r: Plan['schedule'][number],
+  node: LiveNode,
+  w: Pick<NodeWork, 'node' | 'group' | 'actuator'>,
+  room: number,
+): NodeWork {
+  const { plan } = c.input;
+  const perNode = plan.groups.find((g) => g.group === r.group)?.perNodeMs ?? plan.policy.perNodeMs;
+  const occ = c.calendar.occurrenceAt(c.t);
+  if (!occ || occ.end < c.t + perNode)
+    return { ...w, state: 'outside-window', note: 'no window with perNode time left' };
+  // A node of the group turned NotReady since its baseline: the group stops (before limits:
+  // the halt is the news).
+  const check = validateGroup(r.group, c.input.nodes, c.baseline, r.node, c.recorded);
+  if (check?.state === 'halted') return { ...w, ...check };
+  // A candidate already unavailable (NotReady, cordoned) takes no further capacity by starting;
+  // one cordoned by itself was not in the cluster-wide count (capacity.ts), so it takes a slot.
+  const self = unavailable(node, c.ledger) ? 1 : 0;
+  const selfTotal = self === 1 && !c.cap.selfCordoned.includes(node.name) ? 1 : 0;
+  const cp = isControlPlane(node);
+  const inFlight = [...c.ledger.trusted.values()].filter((x) => x.group === r.group && holds(x));
+  const limit = groupLimit(
+    plan,
+    r.group,
+    w.actuator,
+    c.cap.size.get(r.group) ?? 0,
+    inFlight.length,
+  );
+  const inGroup = c.cap.inGroup(r.group);
+  if (inGroup - self + 1 > limit || c.cap.total - selfTotal + 1 > plan.policy.maxInFlight) {
+    const own = c.cap.selfCordoned.length;
+    const selfNote =
+      own > 0
+        ? `; ${own} node(s) cordoned by the node itself (counted in their group, not in maxInFlight)`
+        : '';
+    return {
+      ...w,
+      state: 'over-limit',
+      note: `group ${inGroup}/${limit}, cluster ${c.cap.total}/${plan.policy.maxInFlight} unavailable or in flight${selfNote}`,
+    };
+  }
+  if (cp && c.cap.planes - self + 1 > 1)
+    return {
+      ...w,
+      state: 'over-limit',
+      note: `control plane: ${c.cap.planes} control-plane node(s) unavailable or in flight; at most one cluster-wide`,
+    };
+  if (room < RECORD_BYTES)
+    return {
+      ...w,
+      state: 'over-limit',
+      note: `${STATE_NAME} is full (${MAX_STATE_BYTES} bytes): no new node starts until records are pruned`,
+    };
+  if (check) return { ...w, ...check };
+  c.cap.count(r.group, cp, 1 - self, false);
+  c.cap.total += 1 - selfTotal;
+  return { ...w, state: 'start', note: `due by ${r.dueBy.toISOString()}` };
+}
+
+export function chooseWork(input: WorkInput): NodeWork[] {
+  const c = choiceOf(input);
+  goneWork(c);
+  invalidWork(c);
+  recordedWork(c);
+  dueWork(c);
+  return c.out;
 }
 
 /** node annotations named like a rotation record: reported, never read (a kubelet writes them) */

@@ -1,19 +1,19 @@
 // The actions for one node's work, each with the exact API call (or, for kops, the command an
 // operator runs where the state store is). Order matters and is the order of execution. The
 // progress record lives in the rotation state object (rotation-state.ts), written with the
-// record it expects to replace. kops, Cluster API, Karpenter and in-place: the actuator's own
-// call first and the record after it, so an interruption between the two repeats an idempotent
-// call (an already-marked node or Machine, a deleting NodeClaim, an adopted Job is recognised)
-// instead of recording work that never happened. A drain records first and cordons after: a
-// cordon without a record would read as someone else's cordon (left alone), while a record
-// without a cordon is finished by the next step, which cordons again before evicting. How a node is
+// record it expects to replace. Every actuator records first and calls after (issue #21 review
+// finding 6): a disruptive call without a record would take no slot. A drain's record without
+// its cordon is finished by the next step, which cordons again before evicting; a hand-over's
+// record without its call (kops, Cluster API, Karpenter) is in flight (it holds its slot) and the
+// call is repeated while the tool shows no sign of it (repeatHandOver: an idempotent mark or
+// delete). In-place adopts its Job (actuators/in-place.ts). How a node is
 // started is its actuator's (actuators/, one file each, selected in actuators/index.ts); what
 // every drain shares is here: a drain finishes only in a later step whose fresh pod list shows
 // nothing left but skipped pods (the evicted pods are gone, not just terminating); past
 // --force-after the remaining evictable pods are deleted instead of evicted — a refused pod
 // never is (drain-rules.ts). A pod already terminating is never evicted or deleted again.
 
-import { drainFinished } from './drain-rules.js';
+import { drainFinished, refusedPods } from './drain-rules.js';
 import type { NodeWork, RotateAction } from './rotate-types.js';
 import { actuatorDef, finishDrain, type NodeContext, type StartPlan } from './actuators/index.js';
 import { cordon, deletions, evictions, recordAction } from './actuators/calls.js';
@@ -57,8 +57,23 @@ export function nodePlan(work: NodeWork, ctx: NodeContext): StartPlan {
       return { actions: [...again, finishDrain(ctx)] };
     return { actions: [...again, ...(work.force === true ? deletions(ctx) : evictions(ctx))] };
   }
+  if (work.state === 'waiting-replacement' && work.actuator !== 'drain')
+    return { actions: repeatHandOver(work, ctx) };
   if (work.state !== 'start') return { actions: [] };
   return actuatorDef(work.actuator).start(ctx);
+}
+
+/**
+ * A hand-over is recorded before its call (a crash between leaves the record alone): while the
+ * node is here and its tool shows no sign of the call (no kops mark, no remediating or deleting
+ * Machine, no deleting NodeClaim — the actuator's start then plans the call again), the call is
+ * repeated; it is idempotent. Never while the node holds pods the drain rules refuse, never when
+ * the actuator now refuses, and never the record again.
+ */
+function repeatHandOver(work: NodeWork, ctx: NodeContext): RotateAction[] {
+  if (refusedPods(ctx.pods, ctx.node.name, ctx.options).length > 0) return [];
+  const p = actuatorDef(work.actuator).start(ctx);
+  return 'refused' in p ? [] : p.actions.filter((a) => a.state === undefined);
 }
 
 /** actions for a node in state `start` or `continue`, or stuck by a timeout; others have none */

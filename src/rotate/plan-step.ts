@@ -130,6 +130,15 @@ export function planStep(input: StepInput): RotateStep {
     if (w.actuator === 'kops' && (w.state === 'start' || w.state === 'waiting-replacement'))
       if (!kopsGroups.has(w.group)) kopsGroups.set(w.group, w.node);
   }
+  // `kops rolling-update` drains every marked node of its group: not printed while one of them
+  // holds a pod the drain rules refuse (its note names the pods)
+  for (const w of work)
+    if (
+      w.actuator === 'kops' &&
+      w.state === 'waiting-replacement' &&
+      (refused.get(w.node)?.length ?? 0) > 0
+    )
+      kopsGroups.delete(w.group);
   for (const [group, node] of kopsGroups)
     actions.push({
       node,

@@ -24,6 +24,17 @@ export interface LiveNode {
   providerID: string;
   /** the Ready condition is True; absent when the edge did not say (treated as not Ready) */
   ready?: boolean;
+  /**
+   * matched by --selector: may be acted on. Absent: true. A node outside the selection is still
+   * counted (its group's capacity, records in flight) but never started or continued.
+   */
+  selected?: boolean;
+  /**
+   * the field manager that set spec.unschedulable (metadata.managedFields), when the edge read
+   * it. Only ever used to be LESS strict about the cluster-wide slot (capacity.ts): anyone who
+   * can update a Node can write managedFields.
+   */
+  cordonedBy?: string;
 }
 
 /** a Cluster API Machine as the rotation sees it */
@@ -96,6 +107,10 @@ export interface LivePod {
   terminating?: boolean;
   /** has a controller ownerReference (something recreates it); required: no default is safe */
   controlled: boolean;
+  /** the controller ownerReference's UID (a ReplicaSet, a StatefulSet…): its pods' lineage */
+  ownerUid?: string;
+  /** status.phase is Pending */
+  pending?: boolean;
   /** mounts an emptyDir volume (its data dies with the pod) */
   emptyDir: boolean;
   /** the annotations the drain rules read (drain-rules.ts) */

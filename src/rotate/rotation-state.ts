@@ -29,7 +29,25 @@ export interface StoredRecord extends RotationRecord {
   controlPlane?: boolean;
   /** the group's node count when this node started: gone, it is in flight until that is back */
   groupSize?: number;
+  /**
+   * Karpenter (finishedWhen `claim-gone`): the NodeClaim deleted, and the controller UIDs of the
+   * node's evictable pods at the start — finished when the claim is gone and none of them has a
+   * Pending pod (Karpenter does not replace one for one: a node count would wait forever)
+   */
+  claim?: string;
+  owners?: readonly string[];
 }
+
+/** owners kept per record at most, each at most this long (bounded: the state's size) */
+export const MAX_OWNERS = 32;
+const MAX_ID = 64;
+
+const ownersOf = (v: unknown): string[] | null =>
+  Array.isArray(v) &&
+  v.length <= MAX_OWNERS &&
+  v.every((x) => typeof x === 'string' && x !== '' && x.length <= MAX_ID)
+    ? (v as string[])
+    : null;
 
 export interface RotationState {
   /** node name → its record */
@@ -61,6 +79,9 @@ function storedOf(v: unknown): StoredRecord | string {
     ...(v.controlPlane === true ? { controlPlane: true } : {}),
     ...(typeof v.groupSize === 'number' && Number.isSafeInteger(v.groupSize) && v.groupSize >= 0
       ? { groupSize: v.groupSize }
+      : {}),
+    ...(typeof v.claim === 'string' && v.claim !== '' && v.claim.length <= 253
+      ? { claim: v.claim, owners: ownersOf(v.owners) ?? [] }
       : {}),
   };
 }
@@ -107,6 +128,7 @@ function storedJson(r: StoredRecord): Record<string, unknown> {
     group: r.group,
     ...(r.controlPlane === true ? { controlPlane: true } : {}),
     ...(r.groupSize !== undefined ? { groupSize: r.groupSize } : {}),
+    ...(r.claim !== undefined ? { claim: r.claim, owners: r.owners ?? [] } : {}),
   };
 }
 

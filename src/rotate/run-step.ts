@@ -33,6 +33,8 @@ export interface RotateEdge {
   readFleet(): Promise<Fleet & { live: LiveNode[] }>;
   listPods(nodes: ReadonlySet<string>): Promise<LivePod[]>;
   listNodeClaims(): Promise<LiveNodeClaim[]>;
+  /** the cluster's Pending pods (Karpenter's claim-gone); absent: not known, the claim decides */
+  listPendingPods?(): Promise<LivePod[]>;
   listMachines(): Promise<LiveMachine[]>;
   /** MachineHealthChecks and paused Clusters (`namespace/name`) */
   listMachineHealthChecks(): Promise<{
@@ -100,13 +102,20 @@ export interface StepRun {
 
 const EVICTION_BLOCKED = 'an eviction is blocked: next step';
 
-/** the nodes whose drain this step starts or goes on with: their pods are listed */
+/**
+ * the nodes whose pods are listed: a drain this step starts or goes on with, and a hand-over
+ * (kops, Cluster API, Karpenter: they evict the pods themselves) this step starts or may repeat
+ * — refused pods block it exactly as they block a drain (drain-rules.ts)
+ */
 function drainingOf(step: RotateStep): string[] {
   return step.work
     .filter(
       (w) =>
-        w.actuator === 'drain' &&
-        (w.state === 'start' || w.state === 'continue' || w.evictOthers === true),
+        w.actuator !== 'in-place' &&
+        (w.state === 'start' ||
+          w.state === 'continue' ||
+          w.evictOthers === true ||
+          (w.state === 'waiting-replacement' && w.actuator !== 'drain')),
     )
     .map((w) => w.node);
 }
@@ -138,18 +147,26 @@ export async function runStep(edge: RotateEdge, s: StepSettings, now: Date): Pro
   // node: its pods are listed in turn, until every draining node was judged on its own pods
   // (bounded: each pass lists at least one new node).
   const first = planStep({ ...base, pods: [], nodeClaims: [] });
-  const needClaims = first.work.some((w) => w.actuator === 'karpenter');
+  // A Karpenter hand-over whose Node is gone: finished by its claim and its pods (claim-gone).
+  const live = new Set(fleet.live.map((n) => n.name));
+  const needPending = Object.entries(state.records).some(
+    ([n, r]) => r.claim !== undefined && !live.has(n),
+  );
+  const needClaims = needPending || first.work.some((w) => w.actuator === 'karpenter');
   // A node the first pass refused for want of its Machine: a capi start, or a drain whose
   // --after-drain delete-node needs the Machine's MachineHealthCheck (actuators/delete-node.ts).
+  // Or a hand-over in flight whose remediation mark is repeated until confirmed (node-actions.ts).
   const needMachines = first.work.some(
     (w) =>
-      w.state === 'stuck' &&
-      (w.actuator === 'capi' ||
-        (s.options.afterDrain === 'delete-node' && w.group.startsWith('capi/'))),
+      (w.state === 'stuck' &&
+        (w.actuator === 'capi' ||
+          (s.options.afterDrain === 'delete-node' && w.group.startsWith('capi/')))) ||
+      (w.state === 'waiting-replacement' && w.actuator === 'capi'),
   );
   const inPlace = s.options.inPlace;
   const needJobs = inPlace !== undefined && first.work.some((w) => w.actuator === 'in-place');
   const extra = {
+    ...(needPending && edge.listPendingPods ? { pendingPods: await edge.listPendingPods() } : {}),
     nodeClaims: needClaims ? await edge.listNodeClaims() : [],
     machines: needMachines ? await edge.listMachines() : [],
     ...(needMachines ? await edge.listMachineHealthChecks() : {}),

@@ -4,10 +4,17 @@
 // without the current plan id), pods (some refused by kubectl's drain rules), the rotation
 // state object (applyChange, as the edge applies it) — step after step, each step cut short
 // after a random number of calls (a crash: the next step replays from the state object), with
-// replacements joining at random for deleted nodes. Whatever happens:
+// replacements joining at random for deleted nodes; a random --selector (only some nodes may be
+// acted on; capacity is every node's); a kops group whose nodes are handed over (kops' mark) and
+// replaced by kops later; nodes cordoned by their own kubelet (managedFields). Whatever happens:
 // - no call ever raises a group's unavailable count (cordoned, NotReady, recorded, or deleted
-//   and not yet replaced) above its maxUnavailable, nor the cluster's above maxInFlight;
-// - no refused pod is ever evicted or deleted;
+//   and not yet replaced) above its maxUnavailable (plus maxSurge for kops, which surges), nor
+//   the cluster's above maxInFlight (a Ready node cordoned by itself is not the rotator's);
+// - no refused pod is ever evicted or deleted, and no node holding one is handed over;
+// - no node outside the selection and no node someone else cordoned is ever acted on or
+//   recorded;
+// - a hand-over is recorded before its call (the call never runs on a node without its record)
+//   and a recorded, unconfirmed hand-over (a crash between the two) is repeated next step;
 // - nothing is ever uncordoned, and no forged annotation is ever written to.
 
 import { test } from 'node:test';
@@ -35,7 +42,9 @@ const GROUPS: Record<string, string>[] = [
   {},
   { 'eks.amazonaws.com/nodegroup': 'a' },
   { 'eks.amazonaws.com/nodegroup': 'b' },
+  { 'kops.k8s.io/instancegroup': 'k' },
 ];
+const KOPS_MARK = 'kops.k8s.io/needs-update';
 const STATES = ['cordoned', 'handed-over', 'drained', 'stuck'];
 
 interface SimNode {
@@ -46,12 +55,17 @@ interface SimNode {
   ready: boolean;
   unschedulable: boolean;
   old: boolean;
+  selected: boolean;
+  /** the field manager that cordoned it ('' : not cordoned) */
+  cordonedBy: string;
 }
 
 const nodeArb = fc.record({
   group: fc.integer({ min: 0, max: GROUPS.length - 1 }),
   ready: fc.boolean(),
   adminCordon: fc.boolean(),
+  selfCordon: fc.boolean(),
+  selected: fc.boolean(),
   old: fc.boolean(),
   forged: fc.option(
     fc.record({
@@ -105,7 +119,13 @@ function simulate(sc: Scenario): void {
     ready: n.ready,
     unschedulable: n.adminCordon,
     old: n.old,
+    selected: n.selected,
+    cordonedBy: n.adminCordon ? (n.selfCordon ? 'kubelet' : 'kubectl') : '',
   }));
+  /** nodes never to be acted on: outside the selection, or cordoned by someone else */
+  const untouchable = new Set(
+    nodes.filter((n) => !n.selected || n.unschedulable).map((n) => n.name),
+  );
   const forged = new Map(nodes.map((n) => [n.name, { ...n.annotations }]));
   let pods: LivePod[] = sc.nodes.flatMap((n, i) =>
     n.pods.map((p, j) => ({
@@ -131,6 +151,7 @@ function simulate(sc: Scenario): void {
   const refusedPod = (p: { namespace: string; name: string; node: string }): boolean =>
     [...refused].some((r) => r.startsWith(`${p.node}|`) && r.includes(`${p.namespace}/${p.name}`));
   const groups = new Map<string, number>();
+  const surge = new Map<string, number>();
   const policy: PlanPolicy = {
     ...DEFAULT_POLICY,
     maxInFlight: sc.maxInFlight,
@@ -138,6 +159,7 @@ function simulate(sc: Scenario): void {
       GROUPS.map((g, i) => {
         const name = groupOfNode(g, {});
         groups.set(name, sc.maxUnavailable[i] ?? 1);
+        if (name.startsWith('kops/')) surge.set(name, sc.maxSurge);
         return [
           name,
           {
@@ -165,6 +187,8 @@ function simulate(sc: Scenario): void {
         unschedulable: n.unschedulable,
         providerID: '',
         ready: n.ready,
+        ...(n.selected ? {} : { selected: false }),
+        ...(n.cordonedBy !== '' ? { cordonedBy: n.cordonedBy } : {}),
       };
     });
   const unavailable = (): Map<string, number> => {
@@ -175,16 +199,27 @@ function simulate(sc: Scenario): void {
         out.set(groupOf(n), (out.get(groupOf(n)) ?? 0) + 1);
     return out;
   };
+  /** the cluster-wide count: a Ready node cordoned by its own kubelet, unrecorded, is not in it */
+  const inFlight = (): number => {
+    const ledger = ledgerOf(state, live());
+    let k = total(missing);
+    for (const n of nodes)
+      if (n.unschedulable || !n.ready || ledger.trusted.has(n.name))
+        if (!(n.ready && n.cordonedBy === 'kubelet' && !ledger.trusted.has(n.name))) k++;
+    return k;
+  };
   const total = (m: Map<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0);
 
   for (let step = 0; step < 12; step++) {
     const now = new Date(NOW + step * 20 * 60_000);
     const s = planStep({
-      fleet: nodes.map((n) => ({
-        name: n.name,
-        group: groupOf(n),
-        createdAt: new Date(n.old ? NOW - 400 * DAY : now.getTime()),
-      })),
+      fleet: nodes
+        .filter((n) => n.selected)
+        .map((n) => ({
+          name: n.name,
+          group: groupOf(n),
+          createdAt: new Date(n.old ? NOW - 400 * DAY : now.getTime()),
+        })),
       facts: [],
       policy,
       planId: PLAN,
@@ -195,6 +230,20 @@ function simulate(sc: Scenario): void {
       nodeClaims: [],
       state,
     });
+    // A recorded hand-over whose mark a crash cut off is repeated (no refused pod on the node).
+    const ledger = ledgerOf(state, live());
+    for (const n of nodes)
+      if (
+        ledger.trusted.get(n.name)?.state === 'handed-over' &&
+        ledger.trusted.get(n.name)?.plan === PLAN &&
+        now.getTime() - Date.parse(ledger.trusted.get(n.name)?.since ?? '') <= 3_600_000 &&
+        !(KOPS_MARK in n.annotations) &&
+        refusedPods(pods, n.name, options).length === 0
+      )
+        assert.ok(
+          s.actions.some((a) => a.node === n.name && a.step === 'kops-annotate'),
+          `${n.name}: recorded handed over, unmarked: the mark is repeated`,
+        );
     const budget = sc.crashes[step] ?? 0;
     let calls = 0;
     const halted = new Set<string>();
@@ -203,6 +252,9 @@ function simulate(sc: Scenario): void {
       if (halted.has(a.node) || (!a.call && !a.state)) continue;
       calls++;
       const before = unavailable();
+      const beforeTotal = inFlight();
+      if (untouchable.has(a.node) && a.step !== 'prune-records')
+        assert.fail(`${a.node} ${a.step}: outside the selection or cordoned by someone else`);
       if (a.state) {
         const r = applyChange(state, a.state);
         if ('conflict' in r) {
@@ -221,6 +273,15 @@ function simulate(sc: Scenario): void {
         } else if (a.step === 'cordon') {
           assert.ok(node);
           node.unschedulable = true;
+        } else if (a.step === 'kops-annotate') {
+          assert.ok(node);
+          assert.equal(
+            ledgerOf(state, live()).trusted.get(node.name)?.state,
+            'handed-over',
+            `${node.name}: recorded before its mark`,
+          );
+          assert.deepEqual(refusedPods(pods, node.name, options), [], `${node.name} handed over`);
+          node.annotations = { ...node.annotations, [KOPS_MARK]: '' };
         } else if (a.step === 'delete-node') {
           assert.ok(node);
           nodes.splice(nodes.indexOf(node), 1);
@@ -229,17 +290,35 @@ function simulate(sc: Scenario): void {
         } else assert.fail(`unexpected call ${a.step} ${path}`);
       }
       const after = unavailable();
-      for (const [g, k] of after)
+      for (const [g, k] of after) {
+        const max = (groups.get(g) ?? 1) + (surge.get(g) ?? 0);
         if (k > (before.get(g) ?? 0))
-          assert.ok(
-            k <= (groups.get(g) ?? 1),
-            `${a.node} ${a.step}: ${g} has ${k} unavailable (max ${groups.get(g) ?? 1})`,
-          );
-      if (total(after) > total(before))
+          assert.ok(k <= max, `${a.node} ${a.step}: ${g} has ${k} unavailable (max ${max})`);
+      }
+      const afterTotal = inFlight();
+      if (afterTotal > beforeTotal)
         assert.ok(
-          total(after) <= sc.maxInFlight,
-          `${a.node} ${a.step}: ${total(after)} in flight (max ${sc.maxInFlight})`,
+          afterTotal <= sc.maxInFlight,
+          `${a.node} ${a.step}: ${afterTotal} in flight (max ${sc.maxInFlight})`,
         );
+    }
+    // kops replaces a marked node, sometimes (it surged first: the group's count is kept)
+    const marked = nodes.find((n) => KOPS_MARK in n.annotations);
+    if (marked && sc.joins[(step + 1) % 12]) {
+      nodes.splice(nodes.indexOf(marked), 1);
+      pods = pods.filter((p) => p.node !== marked.name);
+      const i = nodes.length + seq++;
+      nodes.push({
+        name: `r${i}`,
+        uid: `uid-r${i}`,
+        labels: { ...marked.labels },
+        annotations: {},
+        ready: true,
+        unschedulable: false,
+        old: false,
+        selected: true,
+        cordonedBy: '',
+      });
     }
     // The group's tool: a replacement joins for one missing node, sometimes.
     if (sc.joins[step])
@@ -254,6 +333,8 @@ function simulate(sc: Scenario): void {
             ready: true,
             unschedulable: false,
             old: false,
+            selected: true,
+            cordonedBy: '',
           });
           missing.set(g, k - 1);
           break;
@@ -261,7 +342,7 @@ function simulate(sc: Scenario): void {
     // Forged annotations are never written to (certdrift writes no node annotation but kops').
     for (const n of nodes) {
       const f = forged.get(n.name);
-      if (f) assert.deepEqual(n.annotations, f);
+      if (f) assert.equal(n.annotations[ROTATION_ANNOTATION], f[ROTATION_ANNOTATION]);
     }
   }
 }

@@ -62,7 +62,7 @@ function start(actuator: NodeWork['actuator'], ctx: Partial<NodeContext>): strin
     : p.actions.map((a) => `${a.step} ${a.call?.method ?? (a.state ? 'STATE' : '')}`);
 }
 
-const REMEDIATE = ['capi-remediate PATCH', 'record-handed-over STATE'];
+const REMEDIATE = ['record-handed-over STATE', 'capi-remediate PATCH'];
 
 const capiCases: {
   name: string;
@@ -132,7 +132,7 @@ const capiCases: {
     name: '--capi-delete-machine: an MHC-less MachineSet Machine is deleted',
     checks: [],
     deleteMachine: true,
-    want: ['capi-delete-machine DELETE', 'record-handed-over STATE'],
+    want: ['record-handed-over STATE', 'capi-delete-machine DELETE'],
   },
   {
     name: '--capi-delete-machine never deletes a KubeadmControlPlane Machine',

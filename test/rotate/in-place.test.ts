@@ -366,6 +366,8 @@ test('certdrift rotate --actuator in-place: the dry run prints the Job and write
     lab.kubeconfig(),
     '--selector',
     lab.selector,
+    '--fleet-selector',
+    lab.selector,
     '--namespace',
     lab.namespace,
     '--actuator',

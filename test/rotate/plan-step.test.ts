@@ -229,7 +229,7 @@ test('resume of a cordoned node: no second cordon, only the remaining evictions;
   assert.match(plainDone[0]?.summary ?? '', /not deleted: .*does not replace its machine/);
 });
 
-test('kops: the annotation, then the record, then one rolling-update command per instance group', () => {
+test('kops: the record, then the annotation, then one rolling-update command per instance group', () => {
   const nodes = [kops('a'), kops('b')];
   const s = step(
     nodes,
@@ -241,24 +241,24 @@ test('kops: the annotation, then the record, then one rolling-update command per
   assert.deepEqual(
     s.actions.map((a) => a.step),
     [
-      'kops-annotate',
       'record-handed-over',
       'kops-annotate',
       'record-handed-over',
+      'kops-annotate',
       'kops-rolling-update',
     ],
   );
-  assert.deepEqual(s.actions[0]?.call?.body, {
+  assert.deepEqual(s.actions[1]?.call?.body, {
     metadata: { annotations: { 'kops.k8s.io/needs-update': '' } },
   });
-  assert.equal(s.actions[1]?.state?.records[0]?.next?.state, 'handed-over');
+  assert.equal(s.actions[0]?.state?.records[0]?.next?.state, 'handed-over');
   assert.equal(
     s.actions[4]?.command,
     'kops rolling-update cluster --name prod.k8s.local --instance-group nodes --yes',
   );
 });
 
-test('Cluster API: remediate the Machine whose status.nodeRef is the node (never the one its annotations name), then record; Karpenter: delete its NodeClaim', () => {
+test('Cluster API: remediate the Machine whose status.nodeRef is the node (never the one its annotations name), recorded first; Karpenter: delete its NodeClaim, recorded first', () => {
   const m = liveNode(
     'm',
     {},
@@ -303,13 +303,13 @@ test('Cluster API: remediate the Machine whose status.nodeRef is the node (never
   assert.deepEqual(
     s.actions.map((a) => `${a.step} ${a.call?.method} ${a.call?.path}`),
     [
+      'record-handed-over undefined undefined',
       'karpenter-delete DELETE /apis/karpenter.sh/v1/nodeclaims/default-x1',
       'record-handed-over undefined undefined',
       'capi-remediate PATCH /apis/cluster.x-k8s.io/v1beta1/namespaces/team-a/machines/md-0-abc',
-      'record-handed-over undefined undefined',
     ],
   );
-  assert.deepEqual(s.actions[2]?.call?.body, {
+  assert.deepEqual(s.actions[3]?.call?.body, {
     metadata: { annotations: { 'cluster.x-k8s.io/remediate-machine': '' } },
   });
   // an interrupted run marked it already: only the record; no such Machine: stuck
@@ -330,7 +330,7 @@ test('Cluster API: remediate the Machine whose status.nodeRef is the node (never
     {},
     { machines: [{ ...machine, nodeName: '', providerID: m.providerID }], healthChecks },
   );
-  assert.equal(byId.actions[0]?.step, 'capi-remediate');
+  assert.equal(byId.actions[1]?.step, 'capi-remediate');
 });
 
 test('plan id: stable for a policy, different for another policy or run name', () => {

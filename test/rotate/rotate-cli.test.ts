@@ -62,8 +62,9 @@ test('rotate dry run with --selector: prints the cordon, the eviction and the re
   if (!s) return;
   const { lab } = s;
   const base = ['--kubernetes', s.kubeconfig, '--selector', lab.selector];
-  // the rotation state lives in certdrift's namespace (the test's): the rotator may read it there
-  const rotate = [...base, '--namespace', lab.namespace];
+  // the rotation state lives in certdrift's namespace (the test's): the rotator may read it there;
+  // capacity is counted over this test's nodes (the control plane is shared by the test files)
+  const rotate = [...base, '--fleet-selector', lab.selector, '--namespace', lab.namespace];
   const mark = lab.cp.auditMark();
   const r = await cli(['rotate', ...rotate]);
   assert.equal(r.code, 0, r.err);
@@ -142,6 +143,8 @@ test('rotate --apply --wait --namespace: steps until drained, JSON-lines progres
     '--kubernetes',
     s.kubeconfig,
     '--selector',
+    lab.selector,
+    '--fleet-selector',
     lab.selector,
     '--namespace',
     lab.namespace,

@@ -81,6 +81,9 @@ test('offline preview from kubectl documents of the real control plane equals th
     kubeconfig,
     '--selector',
     lab.selector,
+    // the fleet nodes.json holds (the control plane is shared by the test files)
+    '--fleet-selector',
+    lab.selector,
     '--namespace',
     lab.namespace,
     '--at',

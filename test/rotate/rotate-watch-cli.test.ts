@@ -39,6 +39,8 @@ async function setup(t: TestContext): Promise<Setup | undefined> {
     '--kubernetes',
     lab.kubeconfig(),
     `--selector=${lab.selector}`,
+    // capacity over this test's nodes: the control plane is shared by the test files
+    `--fleet-selector=${lab.selector}`,
     `--namespace=${lab.namespace}`,
   ];
   return { lab, args, d1, pod: pod.name };

@@ -79,8 +79,11 @@ export interface RotatorLab {
   token: string;
   /** a unique name for a Node of this test (`prefix-<random>`) */
   name(prefix: string): string;
-  /** the rotator's RotateClient (its own token file, user agent, and --selector) */
-  client(userAgent?: string): RotateClient;
+  /**
+   * the rotator's RotateClient (its own token file, user agent, and --selector); the cluster it
+   * counts capacity over is this test's nodes (the control plane is shared by the test files)
+   */
+  client(userAgent?: string, selector?: string): RotateClient;
   /** a kubeconfig with the rotator's token, for the CLI's --kubernetes */
   kubeconfig(): string;
   /** a Node of this test; KWOK keeps it Ready unless kubelet is false */
@@ -162,14 +165,18 @@ export async function rotatorLab(
     manifests: installed.objects,
     token,
     name: (prefix) => unique(prefix),
-    client: (userAgent = 'certdrift/test') => {
+    client: (userAgent = 'certdrift/test', only = selector) => {
       const conn = inClusterConnection(
         { KUBERNETES_SERVICE_HOST: url.hostname, KUBERNETES_SERVICE_PORT: url.port },
         { dir: saDir },
       );
       if (!conn) throw new Error('no in-cluster connection');
       const api = new KubeApi(conn, { userAgent, sleep: () => Promise.resolve() });
-      return new RotateClient(new HttpCluster(api), userAgent, { selector, namespace });
+      return new RotateClient(new HttpCluster(api), userAgent, {
+        selector: only,
+        fleetSelector: selector,
+        namespace,
+      });
     },
     kubeconfig: () => cp.kubeconfig(token),
     node,

@@ -70,7 +70,9 @@ const calls = (s: RotateStep) =>
   s.actions.map((a) => `${a.node} ${a.step} ${a.call?.method ?? ''} ${a.call?.path ?? ''}`.trim());
 
 test('a handed-over node still present past the replace timeout is recorded stuck, once', () => {
-  const before = step([kops('a', rec('handed-over', ago(59 * MIN)))], {
+  // marked by kops' annotation (confirmed): nothing is repeated while it waits
+  const mark = { 'kops.k8s.io/needs-update': '' };
+  const before = step([kops('a', { ...rec('handed-over', ago(59 * MIN)), ...mark })], {
     options: { replaceTimeoutMs: 60 * MIN },
   });
   assert.equal(work(before, 'a')?.state, 'waiting-replacement');
@@ -197,7 +199,7 @@ test('a NodeClaim already being deleted (an interrupted run) gets only the recor
   const claim = { name: 'default-x', providerID: k.providerID };
   assert.deepEqual(
     step([k], { nodeClaims: [claim] }).actions.map((a) => a.step),
-    ['karpenter-delete', 'record-handed-over'],
+    ['record-handed-over', 'karpenter-delete'],
   );
   assert.deepEqual(
     step([k], { nodeClaims: [{ ...claim, deleting: true }] }).actions.map((a) => a.step),

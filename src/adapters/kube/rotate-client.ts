@@ -6,7 +6,8 @@
 // Pods are listed per drained node with the field selector `spec.nodeName=<node>`, as kubectl
 // drain lists them (k8s.io/kubectl/pkg/drain GetPodsForDeletion): the server filters, so a step
 // never pages through every pod of the cluster. `selector` (a label selector, as `kubectl drain
-// --selector`) limits the fleet to the nodes it matches: only those are planned and acted on.
+// --selector`) limits the fleet to the nodes it matches: only those are planned and acted on;
+// every Node is still read, since a group's capacity is the whole group's (issue #21 finding 4).
 // The rotation state (rotation-state.ts) is the ConfigMap certdrift-rotation-state in certdrift's
 // namespace, read once per step and written with optimistic concurrency: every write carries the
 // resourceVersion read; on 409 the object is read again and the change re-applied only if each
@@ -77,6 +78,23 @@ function liveNodeOfInfo(n: NodeInfo): LiveNode {
   };
 }
 
+/**
+ * The field manager that owns spec.unschedulable (server-side apply's metadata.managedFields:
+ * `fieldsV1` has `f:spec` → `f:unschedulable`), '' when none says so; several owners (a field
+ * set to the same value by two managers is shared) are joined with ",". Bounded: at most 64
+ * entries are looked at, each name at most 128 characters.
+ */
+export function unschedulableManager(v: unknown): string {
+  const fields = obj(obj(v).metadata).managedFields;
+  if (!Array.isArray(fields)) return '';
+  const by = new Set<string>();
+  for (const f of fields.slice(0, 64)) {
+    const e = obj(f);
+    if ('f:unschedulable' in obj(obj(e.fieldsV1)['f:spec'])) by.add(str(e.manager).slice(0, 128));
+  }
+  return [...by].sort().join(',');
+}
+
 export function podOf(v: unknown): LivePod {
   const p = obj(v);
   const meta = obj(p.metadata);
@@ -86,10 +104,14 @@ export function podOf(v: unknown): LivePod {
   const annotations: Record<string, string> = {};
   for (const [k, v] of Object.entries(obj(meta.annotations)))
     if (typeof v === 'string') annotations[k] = v;
+  const controller = owners.map(obj).find((o) => o.controller === true);
+  const ownerUid = str(controller?.uid).slice(0, 64);
   return {
     namespace: str(meta.namespace),
     name: str(meta.name),
     node: str(obj(p.spec).nodeName),
+    ...(ownerUid !== '' ? { ownerUid } : {}),
+    ...(phase === 'Pending' ? { pending: true } : {}),
     daemonSet: owners.some((o) => obj(o).kind === 'DaemonSet' && obj(o).controller === true),
     mirror: 'kubernetes.io/config.mirror' in obj(meta.annotations),
     finished: phase === 'Succeeded' || phase === 'Failed',
@@ -183,6 +205,11 @@ export function healthCheckOf(v: unknown): LiveMachineHealthCheck {
 export interface RotateScope {
   /** label selector of the nodes to rotate (absent: every node) */
   selector?: string;
+  /**
+   * label selector of the nodes that make up the cluster for capacity (absent: every node — the
+   * product's only choice; the shared test cluster gives each test its own nodes so)
+   */
+  fleetSelector?: string;
   /** certdrift's namespace: where the rotation state object lives (default certdrift) */
   namespace?: string;
 }
@@ -205,10 +232,30 @@ export class RotateClient {
    */
   async readFleet(): Promise<Fleet & { live: LiveNode[] }> {
     const selector = this.scope.selector;
-    const listed = await this.cluster.listNodes(selector ? { labelSelector: selector } : {});
+    // Every Node, whatever the selector: a group's capacity (unavailable, in flight) and its
+    // baseline are the whole group's; --selector only chooses the nodes that may be acted on.
+    const scope = this.scope.fleetSelector;
+    const raw = await this.cluster.listAll('/api/v1/nodes', scope ? { labelSelector: scope } : {});
+    const all = raw.map(nodeInfoOf);
+    const picked = selector
+      ? new Set(
+          (await this.cluster.listAll('/api/v1/nodes', { labelSelector: selector })).map((v) =>
+            str(obj(v.metadata).name),
+          ),
+        )
+      : null;
+    const listed = picked ? all.filter((n) => picked.has(n.name)) : all;
     const reports = await this.cluster.listNodeCertificateReports();
     const fleet = selectedFleet(listed, reports, selector);
-    const live = listed.map(liveNodeOfInfo);
+    const live = raw.map((v, i) => {
+      const info = all[i] as NodeInfo;
+      const by = info.unschedulable ? unschedulableManager(v) : '';
+      return {
+        ...liveNodeOfInfo(info),
+        ...(picked && !picked.has(info.name) ? { selected: false } : {}),
+        ...(by !== '' ? { cordonedBy: by } : {}),
+      };
+    });
     return { ...fleet, live };
   }
 
@@ -221,6 +268,16 @@ export class RotateClient {
       }))
         out.push(podOf(p));
     return out;
+  }
+
+  /**
+   * the Pending pods of the cluster (one field-selected list): a Karpenter hand-over is finished
+   * only when no pod of the node's owners is left Pending (claim-gone)
+   */
+  async listPendingPods(): Promise<LivePod[]> {
+    return (
+      await this.cluster.listAll('/api/v1/pods', { fieldSelector: 'status.phase=Pending' })
+    ).map(podOf);
   }
 
   async listNodeClaims(): Promise<LiveNodeClaim[]> {
@@ -349,25 +406,13 @@ export class RotateClient {
     };
   }
 
-  /** the state object, and the recorded nodes outside --selector that still exist */
+  /**
+   * the state object. Every Node is read whatever --selector (readFleet): a record of a node
+   * outside the selection is that node's, counted, never "gone" — so `outside` is empty.
+   */
   async readState(): Promise<{ state: RotationState; outside: ReadonlyMap<string, string> }> {
     const { state } = await this.readStateObject();
-    const outside = new Map<string, string>();
-    if (this.scope.selector) {
-      // A record of a node the selector does not match is another selection's, not gone. Asked
-      // one name at a time (bounded by the records, which are bounded by the state's size).
-      const selected = new Set(
-        (await this.cluster.listAll('/api/v1/nodes', { labelSelector: this.scope.selector })).map(
-          (v) => str(obj(v.metadata).name),
-        ),
-      );
-      for (const name of Object.keys(state.records).filter((n) => !selected.has(n)))
-        for (const v of await this.cluster.listAll('/api/v1/nodes', {
-          fieldSelector: `metadata.name=${name}`,
-        }))
-          outside.set(name, str(obj(v.metadata).uid));
-    }
-    return { state, outside };
+    return { state, outside: new Map() };
   }
 
   async writeState(change: StateChange): Promise<{ result: 'done' | 'blocked'; message: string }> {

@@ -76,7 +76,7 @@ export const rotateCommand: CommandDef = {
   summary:
     'carry out the plan: drive kops, Cluster API, Karpenter, a drain or an in-place renewal (dry run; --apply)',
   usage:
-    'certdrift rotate --kubernetes auto|KUBECONFIG|--nodes FILE --reports FILE [--pods FILE] [--selector LABELS] [--namespace NS] [--policy FILE] [--apply [--wait | --watch [--interval DURATION]]] [--actuator A] [--in-place-image IMAGE] [--after-drain delete-node|none] [--force] [--delete-emptydir-data] [--capi-delete-machine] [--take-over-cordoned] [--force-after DURATION] [--defer-while QUERY --prometheus-url URL] [-o text|json]',
+    'certdrift rotate --kubernetes auto|KUBECONFIG|--nodes FILE --reports FILE [--pods FILE] [--selector LABELS] [--fleet-selector LABELS] [--namespace NS] [--policy FILE] [--apply [--wait | --watch [--interval DURATION]]] [--actuator A] [--in-place-image IMAGE] [--after-drain delete-node|none] [--force] [--delete-emptydir-data] [--capi-delete-machine] [--take-over-cordoned] [--force-after DURATION] [--defer-while QUERY --prometheus-url URL] [-o text|json]',
   description: [
     'One step of the rotation: reads the cluster, recomputes the plan (as `certdrift plan`), and',
     'for the nodes due now — inside a window and within the group and cluster limits — prints',
@@ -119,6 +119,13 @@ export const rotateCommand: CommandDef = {
       short: 'l',
       value: 'LABELS',
       description: 'only the nodes this label selector matches (e.g. pool=blue,!critical)',
+      shownDefault: 'every node',
+    },
+    'fleet-selector': {
+      type: 'string',
+      value: 'LABELS',
+      description:
+        'the nodes that make up the cluster for capacity (group sizes, unavailable, maxInFlight); --selector still chooses the nodes acted on',
       shownDefault: 'every node',
     },
     namespace: {
@@ -256,6 +263,8 @@ export const rotateCommand: CommandDef = {
       throw new UsageError('--nodes previews from files: drop --kubernetes (or --nodes)');
     if (offline && values.selector !== undefined)
       throw new UsageError('--selector selects nodes in the cluster: it needs --kubernetes');
+    if (offline && values['fleet-selector'] !== undefined)
+      throw new UsageError('--fleet-selector selects nodes in the cluster: it needs --kubernetes');
     if (!offline && (values.reports !== undefined || values.pods !== undefined))
       throw new UsageError('--reports and --pods go with --nodes (an offline preview)');
     if (!offline && typeof values.kubernetes !== 'string')
@@ -338,6 +347,7 @@ export const rotateCommand: CommandDef = {
     if (!cluster)
       throw new OperationalError('--kubernetes auto: not in a pod (no KUBERNETES_SERVICE_HOST)');
     const selector = selectorOf(values.selector);
+    const fleetSelector = selectorOf(values['fleet-selector']);
     const namespace =
       typeof values.namespace === 'string'
         ? values.namespace
@@ -349,6 +359,7 @@ export const rotateCommand: CommandDef = {
     const client = new RotateClient(cluster, ua, {
       namespace,
       ...(selector !== undefined ? { selector } : {}),
+      ...(fleetSelector !== undefined ? { fleetSelector } : {}),
     });
     const planId = planIdOf(
       JSON.stringify(policy),

@@ -30,7 +30,17 @@ export interface RecordContext {
   groupSize: number;
 }
 
-function storedOf(ctx: RecordContext, state: RecordState, was?: StuckFrom): StoredRecord {
+/** what a hand-over keeps in its record besides the progress (Karpenter: claim-gone) */
+export type HandOverFacts = Pick<StoredRecord, 'claim' | 'owners'>;
+
+function storedOf(
+  ctx: RecordContext,
+  state: RecordState,
+  was?: StuckFrom,
+  facts: HandOverFacts = {},
+): StoredRecord {
+  const claim = ctx.record?.claim ?? facts.claim;
+  const owners = ctx.record?.owners ?? facts.owners ?? [];
   return {
     plan: ctx.planId,
     state,
@@ -40,6 +50,7 @@ function storedOf(ctx: RecordContext, state: RecordState, was?: StuckFrom): Stor
     group: ctx.node.group,
     ...(isControlPlane(ctx.node) ? { controlPlane: true } : {}),
     groupSize: ctx.record?.groupSize ?? ctx.groupSize,
+    ...(claim !== undefined ? { claim, owners } : {}),
   };
 }
 
@@ -47,9 +58,14 @@ function storedOf(ctx: RecordContext, state: RecordState, was?: StuckFrom): Stor
  * The record change in the rotation state object (rotation-state.ts): from the record this step
  * read to `state`; a node's first record also sets its group's baseline. Never a node annotation.
  */
-export function recordChange(ctx: RecordContext, state: RecordState, was?: StuckFrom): StateChange {
+export function recordChange(
+  ctx: RecordContext,
+  state: RecordState,
+  was?: StuckFrom,
+  facts?: HandOverFacts,
+): StateChange {
   return {
-    records: [{ node: ctx.node.name, expect: ctx.record, next: storedOf(ctx, state, was) }],
+    records: [{ node: ctx.node.name, expect: ctx.record, next: storedOf(ctx, state, was, facts) }],
     baselines: ctx.record === null ? [{ group: ctx.node.group, next: ctx.groupReady }] : [],
   };
 }
@@ -61,16 +77,19 @@ export function recordAction(
   summary: string,
   state: RecordState,
   was?: StuckFrom,
+  facts?: HandOverFacts,
 ): RotateAction {
-  return { node: ctx.node.name, step, summary, state: recordChange(ctx, state, was) };
+  return { node: ctx.node.name, step, summary, state: recordChange(ctx, state, was, facts) };
 }
 
-export const handedOver = (ctx: RecordContext): RotateAction =>
+export const handedOver = (ctx: RecordContext, facts?: HandOverFacts): RotateAction =>
   recordAction(
     ctx,
     'record-handed-over',
     'record the node handed over (wait until it is gone)',
     'handed-over',
+    undefined,
+    facts,
   );
 
 export const cordon = (ctx: NodeContext): RotateAction => ({

@@ -82,6 +82,7 @@ export const capiActuator: ActuatorDef = {
       return {
         refused: `${why}: the remediate-machine mark would do nothing (or --capi-delete-machine to delete a MachineSet's Machine)`,
       };
-    return { actions: [act, handedOver(ctx)] };
+    // recorded first: a crash after the record leaves work in flight, never a call unrecorded
+    return { actions: [handedOver(ctx), act] };
   },
 };

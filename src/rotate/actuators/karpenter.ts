@@ -5,6 +5,8 @@
 // the node is finished when its NodeClaim is gone and no pod that ran on it is left Pending,
 // never when the group regains a node count (domain.md §10). Refused: a node no NodeClaim names.
 
+import { podsToEvict } from '../drain-rules.js';
+import { MAX_OWNERS } from '../rotation-state.js';
 import type { ActuatorDef } from './actuator.js';
 import { handedOver } from './calls.js';
 
@@ -22,10 +24,23 @@ export const karpenterActuator: ActuatorDef = {
       return {
         refused: `${claims.length === 0 ? 'no NodeClaim' : 'more than one NodeClaim'} with this providerID: use --actuator drain`,
       };
+    // What finishes it (claim-gone): the claim, and the owners of the pods Karpenter will evict.
+    const owners = [
+      ...new Set(
+        podsToEvict(ctx.pods, ctx.node.name, ctx.options).flatMap((p) =>
+          p.ownerUid !== undefined ? [p.ownerUid] : [],
+        ),
+      ),
+    ]
+      .sort()
+      .slice(0, MAX_OWNERS);
+    const facts = { claim: claim.name, owners };
     // Already being deleted (an interrupted run deleted it): only the record is missing.
-    if (claim.deleting === true) return { actions: [handedOver(ctx)] };
+    if (claim.deleting === true) return { actions: [handedOver(ctx, facts)] };
     return {
       actions: [
+        // recorded first: a crash after the record leaves work in flight, never a call unrecorded
+        handedOver(ctx, facts),
         {
           node: ctx.node.name,
           step: 'karpenter-delete',
@@ -36,7 +51,6 @@ export const karpenterActuator: ActuatorDef = {
             absentIsDone: true,
           },
         },
-        handedOver(ctx),
       ],
     };
   },

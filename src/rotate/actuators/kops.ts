@@ -28,6 +28,8 @@ export const kopsActuator: ActuatorDef = {
       return { actions: [handedOver(ctx)] };
     return {
       actions: [
+        // recorded first: a crash after the record leaves work in flight, never a call unrecorded
+        handedOver(ctx),
         {
           node: name,
           step: 'kops-annotate',
@@ -41,7 +43,6 @@ export const kopsActuator: ActuatorDef = {
             contentType: MERGE,
           },
         },
-        handedOver(ctx),
       ],
     };
   },
