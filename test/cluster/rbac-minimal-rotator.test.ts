@@ -221,6 +221,7 @@ async function runRotatorFlow(
           edge: client,
           lease: leaseEdgeOf(client, lab.namespace),
           now: () => new Date(),
+          monotonicMs: () => performance.now(),
           // no renewal in a step this short: the flow ends first
           sleep: (_ms, signal) =>
             new Promise((resolve) => {
