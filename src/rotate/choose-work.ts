@@ -29,6 +29,7 @@ import type { Plan } from '../fleet/plan-types.js';
 import { groupConcurrency } from '../fleet/group-concurrency.js';
 import { WindowCalendar } from '../fleet/window-calendar.js';
 import { refuseInPlace, renewingWork, type LiveJob } from './actuators/in-place.js';
+import { drainInFlight } from './actuators/drain.js';
 import { controlPlaneRemedy, isControlPlane } from './control-plane.js';
 import { ROTATION_ANNOTATION } from './rotation-record.js';
 import {
@@ -414,39 +415,10 @@ export function chooseWork(input: WorkInput): NodeWork[] {
       );
       continue;
     }
+    // The drain timeout ends it first, refused pods stay named (actuators/drain.ts).
     const drain = { ...base, actuator: 'drain' as const };
     const refused = input.refused?.get(name) ?? [];
-    if (refused.length > 0 && elapsed <= options.drainTimeoutMs)
-      // Still in flight (it is cordoned): the other pods are evicted (or, past --force-after,
-      // deleted), the refused ones never; the drain cannot finish while they are there.
-      out.push(
-        paused({
-          ...drain,
-          state: 'blocked',
-          note: `draining since ${rec.since}; refused: ${refused.join('; ')}`,
-          evictOthers: true,
-          ...(options.forceAfterMs !== undefined && elapsed > options.forceAfterMs
-            ? { force: true }
-            : {}),
-        }),
-      );
-    else if (options.forceAfterMs !== undefined && elapsed > options.forceAfterMs)
-      out.push(
-        paused({
-          ...drain,
-          state: 'continue',
-          note: `draining since ${rec.since}, past --force-after: deleting the remaining pods`,
-          force: true,
-        }),
-      );
-    else if (elapsed > options.drainTimeoutMs)
-      out.push({
-        ...drain,
-        state: 'stuck',
-        note: `draining since ${rec.since}, past the drain timeout: left cordoned`,
-        recordStuck: 'cordoned',
-      });
-    else out.push(paused({ ...drain, state: 'continue', note: `draining since ${rec.since}` }));
+    out.push(paused(drainInFlight(drain, rec.since, elapsed, refused, options)));
   }
 
   const groups = new Map(plan.groups.map((g) => [g.group, g]));

@@ -100,13 +100,19 @@ export interface StepRun {
 
 const EVICTION_BLOCKED = 'an eviction is blocked: next step';
 
-/** the nodes whose drain this step starts or goes on with: their pods are listed */
+/**
+ * the nodes whose drain this step starts, goes on with or ends at its timeout: their pods are
+ * listed (a drain ending stuck names the pods it refused)
+ */
 function drainingOf(step: RotateStep): string[] {
   return step.work
     .filter(
       (w) =>
         w.actuator === 'drain' &&
-        (w.state === 'start' || w.state === 'continue' || w.evictOthers === true),
+        (w.state === 'start' ||
+          w.state === 'continue' ||
+          w.evictOthers === true ||
+          w.recordStuck === 'cordoned'),
     )
     .map((w) => w.node);
 }

@@ -202,6 +202,24 @@ test('a drain refuses unmanaged, emptyDir and never-disrupt pods as kubectl drai
     results(s3).filter((r) => r.startsWith(d2)),
     [],
   );
+  // Past the drain timeout (the record is 2.5 h old, the timeout 1 h), --force-after set: the
+  // timeout still ends the drain — d2 is recorded stuck, left cordoned, its refused pods named —
+  // instead of deleting forever (review finding 11).
+  const s4 = await runStep(
+    client,
+    settings({ force: true, deleteEmptyDirData: true, forceAfterMs: 60_000 }),
+    new Date(Date.now() + 3 * 3_600_000),
+  );
+  const w4 = s4.step.work.find((w) => w.node === d2);
+  assert.equal(w4?.state, 'stuck');
+  assert.match(w4.note, /past the drain timeout: left cordoned; refused: /);
+  assert.match(w4.note, /batch-\S+ annotated karpenter.sh\/do-not-disrupt/);
+  assert.deepEqual(
+    results(s4).filter((r) => r.startsWith(d2)),
+    [`${d2} record-stuck done`],
+  );
+  assert.equal(await recordOf(lab, d2), 'stuck/cordoned');
+  assert.equal(await unschedulable(lab, d2), true);
   // Nothing ever touched the annotated pods or d2's pods at all.
   const events = await cp.audit(lab.user, mark);
   const touched = events.filter(
