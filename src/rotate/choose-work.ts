@@ -24,6 +24,7 @@
 // or Node deletion until the next window opens (state `window-ended`, still in flight); its drain
 // timeout keeps running, so a drain that cannot finish in its windows still ends stuck.
 
+import type { CertificateFacts } from '../fleet/fleet.js';
 import type { GroupPolicy } from '../fleet/plan-policy.js';
 import type { Plan } from '../fleet/plan-types.js';
 import { groupConcurrency } from '../fleet/group-concurrency.js';
@@ -67,6 +68,8 @@ export interface WorkInput {
   held?: ReadonlyMap<string, NodeWork>;
   /** the Jobs in the rotator's namespace (listed when a group uses the in-place actuator) */
   jobs?: readonly LiveJob[];
+  /** the nodes' report deadlines (the in-place renewal's second witness) */
+  facts?: readonly CertificateFacts[];
 }
 
 export const DEFAULT_REPLACE_TIMEOUT_MS = 3_600_000;
@@ -390,7 +393,12 @@ export function chooseWork(input: WorkInput): NodeWork[] {
       continue;
     }
     if (rec.state === 'renewing') {
-      out.push(renewingWork(base, rec.since, node, input.jobs ?? [], planId, options.inPlace));
+      out.push(
+        renewingWork(base, rec.since, node, input.jobs ?? [], planId, options.inPlace, {
+          now,
+          report: input.facts?.find((f) => f.node === name)?.deadline ?? null,
+        }),
+      );
       continue;
     }
     if (rec.state === 'stuck') {

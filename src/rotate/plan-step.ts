@@ -53,6 +53,7 @@ export interface RotateStep {
 
 export function planStep(input: StepInput): RotateStep {
   const live = new Map(input.nodes.map((n) => [n.name, n]));
+  const deadlines = new Map(input.facts.map((f) => [f.node, f.deadline]));
   const state = input.state ?? EMPTY_STATE;
   const ledger = ledgerOf(state, input.nodes, input.outside);
   const refused = new Map<string, string[]>();
@@ -114,6 +115,7 @@ export function planStep(input: StepInput): RotateStep {
       options: input.options,
       ...(input.jobs ? { jobs: input.jobs } : {}),
       perNodeMs: input.policy.groups[w.group]?.perNodeMs ?? input.policy.perNodeMs,
+      reportDeadline: deadlines.get(node.name) ?? null,
       record: ledger.trusted.get(node.name) ?? null,
       groupReady: input.nodes
         .filter((n) => n.group === node.group && n.ready === true)
