@@ -77,4 +77,20 @@ test('two keepers racing on the real API server: the loser of the 409 re-reads a
   assert.deepEqual(r, { result: 'lost', message: 'held by keeper-a' });
   assert.ok(!b2.holds(), 'B no longer acts, within its renew deadline or not');
   assert.equal((await lab.lease())?.holderIdentity, 'keeper-a');
+
+  // A third candidate whose wall clock jumps an hour forward between two looks (NTP, `date -s`):
+  // its expiry runs on the monotonic reading, so one second later A's Lease is still A's.
+  let mono = 0;
+  let wallJump = 0;
+  const skewed = {
+    now: () => new Date(Date.UTC(2026, 11, 8) + mono + wallJump),
+    monotonicMs: () => mono,
+  };
+  const c = new LeaseKeeper(real, 'keeper-c', timing, skewed);
+  assert.equal((await c.acquire()).held, false);
+  wallJump = 3_600_000;
+  mono = 1000;
+  const later = await c.acquire();
+  assert.equal(later.held, false, 'not stolen by a wall clock jump');
+  assert.equal((await lab.lease())?.holderIdentity, 'keeper-a');
 });
