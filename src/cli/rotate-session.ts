@@ -115,6 +115,7 @@ export async function rotateWithLease(input: SessionInput): Promise<number> {
     edge: input.client,
     lease: leaseEdgeOf(input.client, input.namespace),
     now: () => input.now(),
+    monotonicMs: () => systemClock.monotonicMs(),
     sleep: (ms, signal) => systemClock.sleep(ms, signal),
     report: logger(input, write),
   };

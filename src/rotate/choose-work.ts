@@ -29,12 +29,14 @@
 // or Node deletion until the next window opens (state `window-ended`, still in flight); its drain
 // timeout keeps running, so a drain that cannot finish in its windows still ends stuck.
 
+import type { CertificateFacts } from '../fleet/fleet.js';
 import type { GroupPolicy } from '../fleet/plan-policy.js';
 import type { Plan } from '../fleet/plan-types.js';
 import { groupConcurrency } from '../fleet/group-concurrency.js';
 import { WindowCalendar } from '../fleet/window-calendar.js';
 import { refuseInPlace, renewingWork, type LiveJob } from './actuators/in-place.js';
 import { Capacity, capacityOf, holds, selfCordoned, unavailable } from './capacity.js';
+import { drainInFlight } from './actuators/drain.js';
 import { controlPlaneRemedy, isControlPlane } from './control-plane.js';
 import { ROTATION_ANNOTATION } from './rotation-record.js';
 import {
@@ -78,6 +80,8 @@ export interface WorkInput {
   nodeClaims?: readonly LiveNodeClaim[];
   /** the cluster's Pending pods (listed when a Karpenter hand-over's node is gone) */
   pendingPods?: readonly LivePod[];
+  /** the nodes' report deadlines (the in-place renewal's second witness) */
+  facts?: readonly CertificateFacts[];
 }
 
 export const DEFAULT_REPLACE_TIMEOUT_MS = 3_600_000;
@@ -450,7 +454,10 @@ function recordedWork(c: Choice): void {
       c.out.push({ ...base, actuator: 'in-place', state: 'renewed', note: `renewed ${since}` });
     else if (rec.state === 'renewing')
       c.out.push(
-        renewingWork(base, since, node, c.input.jobs ?? [], planId, c.input.options.inPlace),
+        renewingWork(base, since, node, c.input.jobs ?? [], planId, c.input.options.inPlace, {
+          now: new Date(c.t),
+          report: c.input.facts?.find((f) => f.node === name)?.deadline ?? null,
+        }),
       );
     else if (rec.state === 'stuck')
       c.out.push({
@@ -487,38 +494,14 @@ function handedOverWork(
   return { ...base, state: 'waiting-replacement', note: `handed over at ${since}${held}` };
 }
 
-/** a drain recorded in flight: evict on, force past --force-after, stuck past its timeout */
+/**
+ * a drain recorded in flight: evict on, force past --force-after, stuck past its timeout (the
+ * timeout ends it first; refused pods stay named: actuators/drain.ts)
+ */
 function drainingWork(c: Choice, base: Omit<NodeWork, 'state' | 'note'>, since: string): NodeWork {
-  const { options } = c.input;
-  const elapsed = c.t - Date.parse(since);
   const drain = { ...base, actuator: 'drain' as const };
-  const forced = options.forceAfterMs !== undefined && elapsed > options.forceAfterMs;
   const refused = c.input.refused?.get(base.node) ?? [];
-  if (refused.length > 0 && elapsed <= options.drainTimeoutMs)
-    // Still in flight (it is cordoned): the other pods are evicted (or, past --force-after,
-    // deleted), the refused ones never; the drain cannot finish while they are there.
-    return paused(c, {
-      ...drain,
-      state: 'blocked',
-      note: `draining since ${since}; refused: ${refused.join('; ')}`,
-      evictOthers: true,
-      ...(forced ? { force: true } : {}),
-    });
-  if (forced)
-    return paused(c, {
-      ...drain,
-      state: 'continue',
-      note: `draining since ${since}, past --force-after: deleting the remaining pods`,
-      force: true,
-    });
-  if (elapsed > options.drainTimeoutMs)
-    return {
-      ...drain,
-      state: 'stuck',
-      note: `draining since ${since}, past the drain timeout: left cordoned`,
-      recordStuck: 'cordoned',
-    };
-  return paused(c, { ...drain, state: 'continue', note: `draining since ${since}` });
+  return paused(c, drainInFlight(drain, since, c.t - Date.parse(since), refused, c.input.options));
 }
 
 /** the plan's due nodes without a record: started where the limits, windows and checks allow */

@@ -2,7 +2,10 @@
 // (k8s.io/kubectl/pkg/drain/filters.go, GetPodsForDeletion), plus the annotations owners set to
 // say "never disrupt this by automation". Pure: the pod as the edge mapped it, and the flags.
 //  - skipped: DaemonSet-managed pods (daemonSetFilter, as with --ignore-daemonsets: their
-//    controller ignores unschedulable and recreates them), mirror pods (mirrorPodFilter: the API
+//    controller ignores unschedulable and recreates them) — only once the DaemonSet the pod's
+//    controller ownerReference names was read and is that object (kubectl GETs it); a pod
+//    claiming a DaemonSet that is not there is an orphan: nothing recreates it, so it is refused
+//    without --force, as kubectl refuses it ("daemonset … not found") — mirror pods (mirrorPodFilter: the API
 //    cannot delete a static pod), finished pods (nothing runs; kubectl would delete them, which
 //    loses nothing either way) and pods already terminating (evicted once is enough).
 //  - refused without --delete-emptydir-data: pods with an emptyDir volume (localStorageFilter:
@@ -33,6 +36,8 @@ export function podVerdict(p: LivePod, flags: DrainFlags): PodVerdict {
   if (p.daemonSet) return { kind: 'skip', why: 'daemonset' };
   if (p.mirror) return { kind: 'skip', why: 'mirror' };
   if (p.finished) return { kind: 'skip', why: 'finished' };
+  if (p.orphanOf !== undefined && flags.force !== true)
+    return { kind: 'refuse', why: `claims ${p.orphanOf} (orphaned, never recreated): --force` };
   const ann = p.annotations ?? {};
   // The owner's word comes first: no flag makes certdrift disrupt these.
   if (ann[DO_NOT_DISRUPT] === 'true')

@@ -20,6 +20,7 @@ import { kopsCommand, nodePlan } from './node-actions.js';
 import type {
   LiveMachine,
   LiveMachineHealthCheck,
+  LiveNode,
   LiveNodeClaim,
   LivePod,
   NodeWork,
@@ -55,11 +56,7 @@ export function planStep(input: StepInput): RotateStep {
   const live = new Map(input.nodes.map((n) => [n.name, n]));
   const state = input.state ?? EMPTY_STATE;
   const ledger = ledgerOf(state, input.nodes, input.outside);
-  const refused = new Map<string, string[]>();
-  for (const node of new Set(input.pods.map((p) => p.node))) {
-    const r = refusedPods(input.pods, node, input.options);
-    if (r.length > 0) refused.set(node, r);
-  }
+  const refused = refusedByNode(input);
   // Nodes in flight or finished are not placed again (they would hold the first wave forever),
   // nor nodes held back whatever the limits (their slot goes to the next node).
   const heldAll = new Map<string, NodeWork>();
@@ -72,31 +69,79 @@ export function planStep(input: StepInput): RotateStep {
     return h === null;
   });
   const plan = planReplacements(placed, input.facts, input.policy, input.now);
-  // Held nodes are reported as what they are when due now, else not-yet with the reason.
-  const held = new Map<string, NodeWork>();
-  if (heldAll.size > 0) {
-    const t = input.now.getTime();
-    const withHeld = planReplacements(
-      input.fleet.filter((f) => !ledger.trusted.has(f.name) && !ledger.invalid.has(f.name)),
-      input.facts,
-      input.policy,
-      input.now,
-    );
-    for (const r of withHeld.schedule) {
-      const h = heldAll.get(r.node);
-      if (!h) continue;
-      held.set(
-        r.node,
-        r.start.getTime() <= t
-          ? h
-          : { ...h, state: 'not-yet', note: `scheduled ${r.start.toISOString()}; then: ${h.note}` },
-      );
-    }
+  const held = heldWhenDue(input, ledger, heldAll);
+  const { work, actions } = nodePlans(
+    input,
+    live,
+    ledger,
+    chooseWork({ ...input, plan, refused, held }),
+    refused,
+  );
+  const prune = pruneOf(work, ledger, state.baselines);
+  if (prune) actions.push(prune);
+  return {
+    planId: input.planId,
+    plan,
+    at: input.now,
+    work,
+    actions,
+    reports: reportsOf(input, live, ledger),
+  };
+}
+
+type Ledger = ReturnType<typeof ledgerOf>;
+
+/** node → the pods its drain refuses (drain-rules.ts), for the nodes whose pods were listed */
+function refusedByNode(input: StepInput): Map<string, string[]> {
+  const refused = new Map<string, string[]>();
+  for (const node of new Set(input.pods.map((p) => p.node))) {
+    const r = refusedPods(input.pods, node, input.options);
+    if (r.length > 0) refused.set(node, r);
   }
+  return refused;
+}
+
+/** held nodes, reported as what they are when due now, else not-yet with the reason */
+function heldWhenDue(
+  input: StepInput,
+  ledger: Ledger,
+  heldAll: ReadonlyMap<string, NodeWork>,
+): Map<string, NodeWork> {
+  const held = new Map<string, NodeWork>();
+  if (heldAll.size === 0) return held;
+  const t = input.now.getTime();
+  const withHeld = planReplacements(
+    input.fleet.filter((f) => !ledger.trusted.has(f.name) && !ledger.invalid.has(f.name)),
+    input.facts,
+    input.policy,
+    input.now,
+  );
+  for (const r of withHeld.schedule) {
+    const h = heldAll.get(r.node);
+    if (!h) continue;
+    held.set(
+      r.node,
+      r.start.getTime() <= t
+        ? h
+        : { ...h, state: 'not-yet', note: `scheduled ${r.start.toISOString()}; then: ${h.note}` },
+    );
+  }
+  return held;
+}
+
+/** each node's actions (or why its actuator refuses it), then one kops command per group */
+function nodePlans(
+  input: StepInput,
+  live: ReadonlyMap<string, LiveNode>,
+  ledger: Ledger,
+  chosen: readonly NodeWork[],
+  refused: ReadonlyMap<string, readonly string[]>,
+): { work: NodeWork[]; actions: RotateAction[] } {
+  const deadlines = new Map(input.facts.map((f) => [f.node, f.deadline]));
   const work: NodeWork[] = [];
   const actions: RotateAction[] = [];
   const kopsGroups = new Map<string, string>();
-  for (const w of chooseWork({ ...input, plan, refused, held })) {
+  for (const w of chosen) {
     const node = live.get(w.node);
     if (!node) {
       work.push(w);
@@ -114,6 +159,7 @@ export function planStep(input: StepInput): RotateStep {
       options: input.options,
       ...(input.jobs ? { jobs: input.jobs } : {}),
       perNodeMs: input.policy.groups[w.group]?.perNodeMs ?? input.policy.perNodeMs,
+      reportDeadline: deadlines.get(node.name) ?? null,
       record: ledger.trusted.get(node.name) ?? null,
       groupReady: input.nodes
         .filter((n) => n.group === node.group && n.ready === true)
@@ -124,9 +170,8 @@ export function planStep(input: StepInput): RotateStep {
       work.push({ ...w, state: 'stuck', note: p.refused });
       continue;
     }
-    const acts = p.actions;
     work.push(w);
-    actions.push(...acts);
+    actions.push(...p.actions);
     if (w.actuator === 'kops' && (w.state === 'start' || w.state === 'waiting-replacement'))
       if (!kopsGroups.has(w.group)) kopsGroups.set(w.group, w.node);
   }
@@ -146,9 +191,17 @@ export function planStep(input: StepInput): RotateStep {
       summary: `run where the kops state store is: replaces the marked nodes of ${group}`,
       command: kopsCommand(group, input.options),
     });
-  const prune = pruneOf(work, ledger, state.baselines);
-  if (prune) actions.push(prune);
-  const reports = [
+  return { work, actions };
+}
+
+/** what was read and not trusted: node annotations, recreated nodes, invalid state entries */
+function reportsOf(
+  input: StepInput,
+  live: ReadonlyMap<string, LiveNode>,
+  ledger: Ledger,
+): string[] {
+  const state = input.state ?? EMPTY_STATE;
+  return [
     ...ignoredAnnotations(input.nodes),
     ...[...ledger.gone]
       .filter(([name]) => live.has(name))
@@ -161,13 +214,12 @@ export function planStep(input: StepInput): RotateStep {
       .filter(([n]) => !live.has(n))
       .map(([n, why]) => `${n}: its rotation state entry fails validation (${why}): not acted on`),
   ];
-  return { planId: input.planId, plan, at: input.now, work, actions, reports };
 }
 
 /** records of gone nodes whose group is back to its baseline, and baselines left without records */
 function pruneOf(
   work: readonly NodeWork[],
-  ledger: ReturnType<typeof ledgerOf>,
+  ledger: Ledger,
   stored: Readonly<Record<string, readonly string[]>>,
 ): RotateAction | null {
   const gone = new Set(work.filter((w) => w.state === 'gone').map((w) => w.node));

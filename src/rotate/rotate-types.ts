@@ -97,8 +97,17 @@ export interface LivePod {
   namespace: string;
   name: string;
   node: string;
-  /** owned by a DaemonSet: its controller ignores unschedulable and would recreate it */
+  /**
+   * owned by a DaemonSet: its controller ignores unschedulable and would recreate it. The live
+   * client sets it only once the DaemonSet its controller ownerReference names was read (same
+   * name and UID); the offline preview takes the ownerReference's word
+   */
   daemonSet: boolean;
+  /**
+   * its controller ownerReference claims a DaemonSet that does not exist (or is another object
+   * of that name): an orphan, refused unless --force (kubectl's daemonSetFilter)
+   */
+  orphanOf?: string;
   /** a static pod's mirror (annotation kubernetes.io/config.mirror): the API cannot evict it */
   mirror: boolean;
   /** Succeeded or Failed: nothing to evict */

@@ -171,8 +171,12 @@ export function applyChange(
   }
   const baselines = new Map(Object.entries(s.baselines));
   for (const b of change.baselines) {
-    if (b.next === null) baselines.delete(b.group);
-    else if (!baselines.has(b.group)) baselines.set(b.group, b.next);
+    // A baseline is dropped only while no record of its group is left in the state as read now:
+    // after a 409 the change is decided again on the fresh object, never re-applied blindly (a
+    // node of the group started meanwhile keeps its group's baseline).
+    if (b.next === null) {
+      if (![...records.values()].some((r) => r.group === b.group)) baselines.delete(b.group);
+    } else if (!baselines.has(b.group)) baselines.set(b.group, b.next);
   }
   return {
     state: {

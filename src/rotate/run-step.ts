@@ -12,7 +12,7 @@
 
 import type { Fleet } from '../fleet/fleet.js';
 import type { PlanPolicy } from '../fleet/plan-policy.js';
-import { planStep, type RotateStep } from './plan-step.js';
+import { planStep, type RotateStep, type StepInput } from './plan-step.js';
 import type { LiveJob } from './actuators/in-place.js';
 import type { ActionOutcome } from './render-step.js';
 import type { RotationState, StateChange } from './rotation-state.js';
@@ -24,6 +24,7 @@ import type {
   LiveNode,
   LiveNodeClaim,
   LivePod,
+  RotateAction,
   RotateOptions,
   Step,
 } from './rotate-types.js';
@@ -103,9 +104,8 @@ export interface StepRun {
 const EVICTION_BLOCKED = 'an eviction is blocked: next step';
 
 /**
- * the nodes whose pods are listed: a drain this step starts or goes on with, and a hand-over
- * (kops, Cluster API, Karpenter: they evict the pods themselves) this step starts or may repeat
- * — refused pods block it exactly as they block a drain (drain-rules.ts)
+ * the nodes whose drain this step starts, goes on with or ends at its timeout: their pods are
+ * listed (a drain ending stuck names the pods it refused)
  */
 function drainingOf(step: RotateStep): string[] {
   return step.work
@@ -115,7 +115,8 @@ function drainingOf(step: RotateStep): string[] {
         (w.state === 'start' ||
           w.state === 'continue' ||
           w.evictOthers === true ||
-          (w.state === 'waiting-replacement' && w.actuator !== 'drain')),
+          (w.state === 'waiting-replacement' && w.actuator !== 'drain') ||
+          (w.actuator === 'drain' && w.recordStuck === 'cordoned')),
     )
     .map((w) => w.node);
 }
@@ -127,10 +128,12 @@ export function baselineOf(live: readonly LiveNode[]): GroupBaseline {
   return { ready };
 }
 
+type StepBase = Omit<StepInput, 'pods' | 'nodeClaims'>;
+
 export async function runStep(edge: RotateEdge, s: StepSettings, now: Date): Promise<StepRun> {
   const fleet = await edge.readFleet();
   const { state, outside } = await edge.readState();
-  const base = {
+  const base: StepBase = {
     state,
     outside,
     fleet: fleet.nodes,
@@ -142,14 +145,53 @@ export async function runStep(edge: RotateEdge, s: StepSettings, now: Date): Pro
     options: s.options,
     ...(s.baseline ? { baseline: s.baseline } : {}),
   };
-  // First pass without pods: which nodes drain this step; then list only what they need. A node
-  // whose drain is refused (drain-rules.ts) takes no slot, so the next pass may start another
-  // node: its pods are listed in turn, until every draining node was judged on its own pods
-  // (bounded: each pass lists at least one new node).
+  const planned = await planWithWhatItNeeds(edge, s, base);
+  const { step, gate } = s.gate ? await gateStarts(planned, s.gate) : { step: planned, gate: null };
+  const outcomes = await executeActions(edge, s, step, now);
+  return {
+    step,
+    outcomes,
+    problems: [
+      ...fleet.problems,
+      ...step.reports.map((message) => ({ source: 'rotation state', message })),
+    ],
+    live: fleet.live,
+    state,
+    ...(gate ? { gate } : {}),
+  };
+}
+
+/**
+ * The step planned on what it needs read. First pass without pods: which nodes drain this step;
+ * then list only what they need. A node whose drain is refused (drain-rules.ts) takes no slot,
+ * so the next pass may start another node: its pods are listed in turn, until every draining
+ * node was judged on its own pods (bounded: each pass lists at least one new node).
+ */
+async function planWithWhatItNeeds(
+  edge: RotateEdge,
+  s: StepSettings,
+  base: StepBase,
+): Promise<RotateStep> {
   const first = planStep({ ...base, pods: [], nodeClaims: [] });
+  const extra = await extrasFor(edge, s, first, base);
+  const pods: LivePod[] = [];
+  const listed = new Set<string>();
+  let step = first;
+  for (let planned = false; ; planned = true) {
+    const need = drainingOf(step).filter((n) => !listed.has(n));
+    if (need.length === 0 && planned) break;
+    if (need.length > 0) pods.push(...(await edge.listPods(new Set(need))));
+    for (const n of need) listed.add(n);
+    step = planStep({ ...base, pods, ...extra });
+  }
+  return step;
+}
+
+/** what the first pass says the actuators need listed besides the nodes */
+async function extrasFor(edge: RotateEdge, s: StepSettings, first: RotateStep, base: StepBase) {
   // A Karpenter hand-over whose Node is gone: finished by its claim and its pods (claim-gone).
-  const live = new Set(fleet.live.map((n) => n.name));
-  const needPending = Object.entries(state.records).some(
+  const live = new Set(base.nodes.map((n) => n.name));
+  const needPending = Object.entries(base.state?.records ?? {}).some(
     ([n, r]) => r.claim !== undefined && !live.has(n),
   );
   const needClaims = needPending || first.work.some((w) => w.actuator === 'karpenter');
@@ -165,46 +207,51 @@ export async function runStep(edge: RotateEdge, s: StepSettings, now: Date): Pro
   );
   const inPlace = s.options.inPlace;
   const needJobs = inPlace !== undefined && first.work.some((w) => w.actuator === 'in-place');
-  const extra = {
+  return {
     ...(needPending && edge.listPendingPods ? { pendingPods: await edge.listPendingPods() } : {}),
     nodeClaims: needClaims ? await edge.listNodeClaims() : [],
     machines: needMachines ? await edge.listMachines() : [],
     ...(needMachines ? await edge.listMachineHealthChecks() : {}),
     ...(needJobs && edge.listJobs ? { jobs: await edge.listJobs(inPlace.namespace) } : {}),
   };
-  const pods: LivePod[] = [];
-  const listed = new Set<string>();
-  let step = first;
-  for (let planned = false; ; planned = true) {
-    const need = drainingOf(step).filter((n) => !listed.has(n));
-    if (need.length === 0 && planned) break;
-    if (need.length > 0) pods.push(...(await edge.listPods(new Set(need))));
-    for (const n of need) listed.add(n);
-    step = planStep({ ...base, pods, ...extra });
-  }
-  let gate: StepRun['gate'];
-  if (s.gate && step.work.some((w) => w.state === 'start')) {
-    const answer = await s.gate();
-    if (answer.kind !== 'proceed') {
-      gate = answer;
-      const held = new Set(step.work.filter((w) => w.state === 'start').map((w) => w.node));
-      const note =
-        answer.kind === 'defer' ? `deferred: ${answer.reason}` : `not started: ${answer.reason}`;
-      step = {
-        ...step,
-        work: step.work.map((w) => (held.has(w.node) ? { ...w, state: 'deferred', note } : w)),
-        actions: step.actions.filter((a) => {
-          if (!held.has(a.node)) return true;
-          // kops' command stays while a node of its group waits for kops
-          const group = step.work.find((w) => w.node === a.node)?.group;
-          return (
-            a.step === 'kops-rolling-update' &&
-            step.work.some((w) => w.group === group && w.state === 'waiting-replacement')
-          );
-        }),
-      };
-    }
-  }
+}
+
+/** the gate (--defer-while) asked once when nodes would start; a no keeps every start back */
+async function gateStarts(
+  step: RotateStep,
+  ask: () => Promise<GateAnswer>,
+): Promise<{ step: RotateStep; gate: Exclude<GateAnswer, { kind: 'proceed' }> | null }> {
+  if (!step.work.some((w) => w.state === 'start')) return { step, gate: null };
+  const answer = await ask();
+  if (answer.kind === 'proceed') return { step, gate: null };
+  const held = new Set(step.work.filter((w) => w.state === 'start').map((w) => w.node));
+  const note =
+    answer.kind === 'defer' ? `deferred: ${answer.reason}` : `not started: ${answer.reason}`;
+  return {
+    gate: answer,
+    step: {
+      ...step,
+      work: step.work.map((w) => (held.has(w.node) ? { ...w, state: 'deferred', note } : w)),
+      actions: step.actions.filter((a) => {
+        if (!held.has(a.node)) return true;
+        // kops' command stays while a node of its group waits for kops
+        const group = step.work.find((w) => w.node === a.node)?.group;
+        return (
+          a.step === 'kops-rolling-update' &&
+          step.work.some((w) => w.group === group && w.state === 'waiting-replacement')
+        );
+      }),
+    },
+  };
+}
+
+/** the step's actions in order (with apply), each node stopping at its first failure */
+async function executeActions(
+  edge: RotateEdge,
+  s: StepSettings,
+  step: RotateStep,
+  now: Date,
+): Promise<ActionOutcome[]> {
   const outcomes: ActionOutcome[] = [];
   const halted = new Map<string, string>();
   // Windows bound every disruptive call, also within a step: asked before each such call and
@@ -233,30 +280,37 @@ export async function runStep(edge: RotateEdge, s: StepSettings, now: Date): Pro
       halted.set(action.node, ended);
       continue;
     }
-    try {
-      const r = action.state
-        ? await edge.writeState(action.state)
-        : await edge.execute(action.call as ApiCall, disruptive ? windowEnded : undefined);
-      outcomes.push({ action, result: r.result, ...(r.message ? { message: r.message } : {}) });
-      if (r.result === 'blocked')
-        halted.set(
-          action.node,
-          action.state ? 'the rotation state changed: next step' : EVICTION_BLOCKED,
-        );
-    } catch (e) {
-      outcomes.push({ action, result: 'failed', message: (e as Error).message });
-      halted.set(action.node, 'an earlier action failed');
-    }
+    const outcome = await executeOne(edge, action, disruptive ? windowEnded : undefined);
+    outcomes.push(outcome.outcome);
+    if (outcome.halt !== null) halted.set(action.node, outcome.halt);
   }
-  return {
-    step,
-    outcomes,
-    problems: [
-      ...fleet.problems,
-      ...step.reports.map((message) => ({ source: 'rotation state', message })),
-    ],
-    live: fleet.live,
-    state,
-    ...(gate ? { gate } : {}),
-  };
+  return outcomes;
+}
+
+/** one action: its outcome, and why the node's later actions stop (null: they go on) */
+async function executeOne(
+  edge: RotateEdge,
+  action: RotateAction,
+  guard: (() => string | null) | undefined,
+): Promise<{ outcome: ActionOutcome; halt: string | null }> {
+  try {
+    const r = action.state
+      ? await edge.writeState(action.state)
+      : await edge.execute(action.call as ApiCall, guard);
+    const outcome: ActionOutcome = {
+      action,
+      result: r.result,
+      ...(r.message ? { message: r.message } : {}),
+    };
+    if (r.result !== 'blocked') return { outcome, halt: null };
+    return {
+      outcome,
+      halt: action.state ? 'the rotation state changed: next step' : EVICTION_BLOCKED,
+    };
+  } catch (e) {
+    return {
+      outcome: { action, result: 'failed', message: (e as Error).message },
+      halt: 'an earlier action failed',
+    };
+  }
 }

@@ -25,7 +25,7 @@ import {
   createNodeClaim,
   karpenterProviderId,
 } from '../support/simulated-controllers/karpenter.js';
-import { barePod, podsOn } from '../rotate/cluster-workloads.js';
+import { barePod, daemonSet, podsOn, readyPods } from '../rotate/cluster-workloads.js';
 import {
   recordOf,
   rotatorLab,
@@ -63,7 +63,7 @@ async function seedFleet(
   await lab.oldNode(fleet.k1, { labels: { 'kops.k8s.io/instancegroup': lab.name('nodes') } });
   if (components.includes('drain')) {
     fleet.d1 = lab.name('d1');
-    await lab.oldNode(fleet.d1);
+    await lab.oldNode(fleet.d1, { labels: agentPin(lab) });
     await barePod(cp, apps, 'web-1', fleet.d1);
   }
   if (components.includes('delete-node')) {
@@ -74,7 +74,7 @@ async function seedFleet(
     const pool = lab.name('pool-x');
     const x1 = await lab.oldNode(fleet.x1, {
       // its own pool: its drain in flight takes no slot of r1's group
-      labels: { 'karpenter.sh/nodepool': pool },
+      labels: { 'karpenter.sh/nodepool': pool, ...agentPin(lab) },
       unschedulable: true,
     });
     // that earlier run's record, written by the rotator itself (the only writer of the state)
@@ -100,6 +100,12 @@ async function seedFleet(
       errors.push((e as Error).message);
     }
     await barePod(cp, apps, 'web-x', fleet.x1);
+  }
+  if (components.includes('drain')) {
+    // a DaemonSet's pod on each drained node (d1; x1 with delete-node): left on the node once
+    // its DaemonSet was read (daemonsets get, kubectl drain's daemonSetFilter)
+    await daemonSet(cp, apps, 'agent', agentPin(lab));
+    await readyPods(cp, apps, 'app=agent', components.includes('delete-node') ? 2 : 1);
   }
   if (components.includes('force')) {
     // a drain cordoned 20 minutes ago by an earlier run, its pod still there: past --force-after
@@ -182,6 +188,11 @@ async function seedFleet(
 }
 
 /** `resource[/subresource]:verb` as the audit log names a call */
+/** the label that puts the test's DaemonSet on a drained node */
+const agentPin = (lab: RotatorLab): Record<string, string> => ({
+  'certdrift.test/agent': lab.label,
+});
+
 const callOf = (e: AuditEvent): string =>
   `${e.objectRef?.resource ?? ''}${e.objectRef?.subresource ? `/${e.objectRef.subresource}` : ''}:${e.verb}`;
 
@@ -221,6 +232,7 @@ async function runRotatorFlow(
           edge: client,
           lease: leaseEdgeOf(client, lab.namespace),
           now: () => new Date(),
+          monotonicMs: () => performance.now(),
           // no renewal in a step this short: the flow ends first
           sleep: (_ms, signal) =>
             new Promise((resolve) => {

@@ -65,7 +65,7 @@ function kubectlDrain(
   cp: ControlPlane,
   node: string,
   flags: string[],
-): { evicted: string[]; refused: string[] } {
+): { evicted: string[]; refused: string[]; status: number | null; raw: string } {
   const r = spawnSync(
     '/usr/bin/kubectl',
     [
@@ -88,7 +88,12 @@ function kubectlDrain(
   const refused = new Set<string>();
   for (const m of out.matchAll(/cannot delete [^:\n]*?\): ((?:[a-z0-9.-]+\/[a-z0-9.-]+(?:, )?)+)/g))
     for (const p of (m[1] ?? '').split(', ')) if (p !== '') refused.add(p);
-  return { evicted: [...new Set(evicted)].sort(), refused: [...refused].sort() };
+  return {
+    evicted: [...new Set(evicted)].sort(),
+    refused: [...refused].sort(),
+    status: r.status,
+    raw: out,
+  };
 }
 
 test('a drain refuses unmanaged, emptyDir and never-disrupt pods as kubectl drain does; --force-after never deletes them', async (t) => {
@@ -202,6 +207,24 @@ test('a drain refuses unmanaged, emptyDir and never-disrupt pods as kubectl drai
     results(s3).filter((r) => r.startsWith(d2)),
     [],
   );
+  // Past the drain timeout (the record is 2.5 h old, the timeout 1 h), --force-after set: the
+  // timeout still ends the drain — d2 is recorded stuck, left cordoned, its refused pods named —
+  // instead of deleting forever (review finding 11).
+  const s4 = await runStep(
+    client,
+    settings({ force: true, deleteEmptyDirData: true, forceAfterMs: 60_000 }),
+    new Date(Date.now() + 3 * 3_600_000),
+  );
+  const w4 = s4.step.work.find((w) => w.node === d2);
+  assert.equal(w4?.state, 'stuck');
+  assert.match(w4.note, /past the drain timeout: left cordoned; refused: /);
+  assert.match(w4.note, /batch-\S+ annotated karpenter.sh\/do-not-disrupt/);
+  assert.deepEqual(
+    results(s4).filter((r) => r.startsWith(d2)),
+    [`${d2} record-stuck done`],
+  );
+  assert.equal(await recordOf(lab, d2), 'stuck/cordoned');
+  assert.equal(await unschedulable(lab, d2), true);
   // Nothing ever touched the annotated pods or d2's pods at all.
   const events = await cp.audit(lab.user, mark);
   const touched = events.filter(
@@ -237,5 +260,83 @@ test('an eviction the API refuses for several PodDisruptionBudgets is blocked, t
     (await readyPods(cp, apps, 'app=web', 1)).map((p) => p.node),
     [d1],
     'the pod still runs',
+  );
+});
+
+test("a pod claiming a DaemonSet that does not exist is an orphan: refused without --force, evicted with it — as kubectl drain's daemonSetFilter (it GETs the DaemonSet)", async (t) => {
+  const lab = await rotatorLab(t, ['drain']);
+  if (!lab) return;
+  const { cp } = lab;
+  const apps = await cp.namespace(t, 'shop');
+  const d1 = lab.name('d1');
+  const on1 = { 'certdrift.test/pin': `${lab.label}-1` };
+  await lab.oldNode(d1, { labels: on1 });
+  // A real DaemonSet's pod (left), and a pod whose controller ownerReference claims a DaemonSet
+  // "ghost" that is not there. Its apiVersion is one the garbage collector cannot resolve, so the
+  // orphan stays (an apps/v1 one would be collected), while kubectl — which looks at the kind
+  // only and GETs apps/v1 — judges it as certdrift does.
+  await daemonSet(cp, apps, 'agent', on1);
+  await readyPods(cp, apps, 'app=agent', 1);
+  await cp.admin.create(`/api/v1/namespaces/${apps}/pods`, {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: 'orphan',
+      labels: { app: 'orphan' },
+      ownerReferences: [
+        {
+          apiVersion: 'example.invalid/v1',
+          kind: 'DaemonSet',
+          name: 'ghost',
+          uid: '6f1c1d2e-0000-4000-8000-000000000001',
+          controller: true,
+        },
+      ],
+    },
+    spec: {
+      nodeName: d1,
+      terminationGracePeriodSeconds: 1,
+      containers: [{ name: 'app', image: 'registry.invalid/app:1' }],
+    },
+  });
+  await readyPods(cp, apps, 'app=orphan', 1);
+  const client = lab.client();
+  const mark = cp.auditMark();
+  const listed = await client.listPods(new Set([d1]));
+  const orphan = listed.find((p) => p.name === 'orphan');
+  const agent = listed.find((p) => p.name.startsWith('agent-'));
+  assert.equal(orphan?.daemonSet, false);
+  assert.equal(orphan.orphanOf, `DaemonSet ${apps}/ghost, which does not exist`);
+  assert.equal(agent?.daemonSet, true, 'the real DaemonSet was read: its pod is left');
+  const gets = (await cp.audit(lab.user, mark)).filter(
+    (e) => e.objectRef?.resource === 'daemonsets' && e.verb === 'get',
+  );
+  assert.deepEqual(
+    gets.map((e) => `${e.objectRef?.name ?? ''} ${e.responseStatus?.code ?? 0}`).sort(),
+    ['agent 200', 'ghost 404'],
+  );
+
+  // Without --force: the node is blocked, the orphan named; kubectl drain refuses it too.
+  const s1 = await runStep(client, settings(), later());
+  const w1 = s1.step.work.find((w) => w.node === d1);
+  assert.equal(w1?.state, 'blocked');
+  assert.match(
+    w1.note,
+    new RegExp(
+      `${apps}/orphan claims DaemonSet ${apps}/ghost, which does not exist \\(orphaned, never recreated\\): --force`,
+    ),
+  );
+  assert.deepEqual(results(s1), []);
+  const k = kubectlDrain(cp, d1, []);
+  const out = k.raw;
+  assert.notEqual(k.status, 0, out);
+  assert.match(out, /"ghost" not found/);
+  // With --force: kubectl evicts it (server dry run), and so does certdrift's plan; the
+  // DaemonSet's own pod is left by both.
+  const forced = kubectlDrain(cp, d1, ['--force']);
+  assert.deepEqual(forced.evicted, [`${apps}/orphan`], forced.raw);
+  assert.deepEqual(
+    podsToEvict(listed, d1, { force: true }).map((p) => `${p.namespace}/${p.name}`),
+    forced.evicted,
   );
 });

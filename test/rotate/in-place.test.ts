@@ -57,6 +57,30 @@ const conditionOf = (job: Obj | null, type: string) =>
     []
   ).find((c) => c.type === type && c.status === 'True');
 
+/**
+ * The nodes' agents after a renewal, one pass: for each renew Job the job controller marked
+ * Complete, its node's NodeCertificateReport now shows a deadline a year ahead (the agent rescans
+ * the renewed files). Until then a Complete Job is not believed (actuators/in-place.ts).
+ */
+async function agentsPublish(lab: RotatorLab): Promise<string[]> {
+  const published: string[] = [];
+  for (const job of await lab.cp.admin.list(`/apis/batch/v1/namespaces/${lab.namespace}/jobs`)) {
+    if (!conditionOf(job, 'Complete')) continue;
+    const node = (job.metadata?.annotations as Record<string, string> | undefined)?.[
+      'certdrift.io/node'
+    ];
+    if (node === undefined) continue;
+    const r = await lab.cp.admin.request(
+      'PATCH',
+      `/apis/certdrift.io/v1alpha1/nodecertificatereports/${node}/status`,
+      { status: { deadline: new Date(Date.now() + 365 * DAY_MS).toISOString() } },
+      'application/merge-patch+json',
+    );
+    if (r.status === 200) published.push(node);
+  }
+  return published;
+}
+
 async function jobFinished(
   lab: RotatorLab,
   node: string,
@@ -133,7 +157,29 @@ test('in-place: a Job pinned to the node renews it; success validates it and the
 
   // KWOK runs the pod to exit 0; the job controller marks the Job Complete.
   await jobFinished(lab, n1, 'Complete');
-  // Step 2: n1 validated by its Job (it holds its slot this step); n2 still waits.
+  assert.equal(
+    (job.metadata?.annotations as Record<string, string>)['certdrift.io/deadline-before'],
+    new Date(
+      String(
+        (
+          (await lab.get(`/apis/certdrift.io/v1alpha1/nodecertificatereports/${n1}`))?.status as
+            { deadline?: string } | undefined
+        )?.deadline,
+      ),
+    ).toISOString(),
+    'the Job keeps the report deadline it started from',
+  );
+  // Complete, but the node's report still shows the old deadline: not believed yet.
+  const waiting = await runStep(client, s, new Date());
+  assert.deepEqual(results(waiting), []);
+  assert.match(
+    waiting.step.work.find((w) => w.node === n1)?.note ?? '',
+    /waiting for the node's NodeCertificateReport/,
+  );
+  assert.equal(await recordOf(lab, n1), 'renewing');
+  // The agent rescans: its report shows the later deadline.
+  assert.deepEqual(await agentsPublish(lab), [n1]);
+  // Step 2: n1 validated by its Job and its report (it holds its slot this step); n2 waits.
   const s2 = await runStep(client, s, new Date());
   assert.deepEqual(results(s2), [`${n1} record-renewed done`]);
   assert.equal(stateOf(s2, n2), 'over-limit');
@@ -391,7 +437,26 @@ test('certdrift rotate --actuator in-place: the dry run prints the Job and write
     'the dry run writes nothing',
   );
 
-  const r = await cli([...base, '--apply', '--wait', '--poll-interval', '1s', '-o', 'json']);
+  // the agents publish while the run waits (every 500 ms)
+  let publishing = true;
+  const agents = (async () => {
+    while (publishing) {
+      await agentsPublish(lab);
+      await new Promise((res) => setTimeout(res, 500));
+    }
+  })();
+  const r = await cli([
+    ...base,
+    '--apply',
+    '--wait',
+    '--poll-interval',
+    '1s',
+    '-o',
+    'json',
+  ]).finally(() => {
+    publishing = false;
+  });
+  await agents;
   assert.equal(r.code, 0, r.err);
   const doc = JSON.parse(r.out) as { run: { end: string; finished: string[] } };
   assert.equal(doc.run.end, 'finished', r.out);
@@ -448,6 +513,7 @@ async function stepsUntilRenewed(lab: RotatorLab, edge: RotateEdge, nodes: strin
     }
     const records = await Promise.all(nodes.map((n) => recordOf(lab, n)));
     if (records.every((r) => r === 'renewed')) return;
+    await agentsPublish(lab);
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error('not renewed after 60 steps');

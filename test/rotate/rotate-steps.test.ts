@@ -202,28 +202,35 @@ test('the Lease of a vanished holder is taken over after it expires, not before'
     },
   });
   const at = (s: number) => new Date(t0.getTime() + s * 1000);
-  // The keeper `certdrift rotate --apply` holds the Lease with, over the real client.
+  // The keeper `certdrift rotate --apply` holds the Lease with, over the real client; its clock
+  // is set by the test (`sec` seconds, wall and monotonic alike).
+  let sec = 0;
+  const clock = { now: () => at(sec), monotonicMs: () => sec * 1000 };
+  const when = <T>(s: number, f: () => T): T => {
+    sec = s;
+    return f();
+  };
   const keeper = (me: string) =>
-    new LeaseKeeper(leaseEdgeOf(client, lab.namespace), me, leaseTimingFor(LEASE_SECONDS));
+    new LeaseKeeper(leaseEdgeOf(client, lab.namespace), me, leaseTimingFor(LEASE_SECONDS), clock);
   const mine = keeper('me');
   // client-go's observedTime: the lease expires a whole duration after this candidate first saw
   // the record (at 0), whatever its renewTime says.
-  assert.deepEqual(await mine.acquire(at(0)), {
+  assert.deepEqual(await when(0, () => mine.acquire()), {
     held: false,
     holder: 'ghost',
     until: at(60),
     watch: false,
   });
-  const early = await mine.acquire(at(59));
+  const early = await when(59, () => mine.acquire());
   assert.deepEqual(early, { held: false, holder: 'ghost', until: at(60), watch: false });
   assert.equal((await lab.lease())?.holderIdentity, 'ghost');
-  assert.deepEqual(await mine.acquire(at(60)), { held: true, previous: 'ghost' });
+  assert.deepEqual(await when(60, () => mine.acquire()), { held: true, previous: 'ghost' });
   const l = await lab.lease();
   assert.equal(l?.holderIdentity, 'me');
   assert.equal(l.leaseTransitions, 1);
   // Now the ghost (or anyone else) must wait for us; we renew.
-  assert.equal((await keeper('other').acquire(at(61))).held, false);
-  assert.deepEqual(await mine.renew(at(90)), { result: 'renewed' });
+  assert.equal((await when(61, () => keeper('other').acquire())).held, false);
+  assert.deepEqual(await when(90, () => mine.renew()), { result: 'renewed' });
   // The rotator's Role covers exactly this Lease: another name in its namespace is refused.
   const other = await lab.cp
     .as(lab.token)

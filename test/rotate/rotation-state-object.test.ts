@@ -88,6 +88,11 @@ test('change: applied only when each entry is what the step read; invalid entrie
         baselines: [],
       }),
   );
+  // a prune decided on an older read (a 409, read again): the group has a record now, so its
+  // baseline stays — decided again on the fresh state, not re-applied
+  const stale = applyChange(two.state, { records: [], baselines: [{ group: 'none', next: null }] });
+  assert.ok('state' in stale);
+  assert.deepEqual(stale.state.baselines.none, ['a', 'b']);
   const pruned = applyChange(two.state, {
     records: [{ node: 'a', expect: rec('drained'), next: null }],
     baselines: [{ group: 'none', next: null }],

@@ -481,6 +481,7 @@ test('--watch: a 3-node drain group with maxUnavailable 1 never has two nodes ou
       edge: client,
       lease: leaseEdgeOf(client, lab.namespace),
       now: () => new Date(),
+      monotonicMs: () => performance.now(),
       sleep: async (ms, signal) => {
         // the renewal loop sleeps too: one observer at a time
         const turn = observing.then(async () => {

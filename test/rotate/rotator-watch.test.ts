@@ -148,6 +148,7 @@ function start(
     edge,
     lease,
     now: vt.now,
+    monotonicMs: () => vt.ms(),
     sleep: (ms: number, signal: AbortSignal) => (dead ? never : vt.sleep(ms, signal)),
     report: (e: RotatorEvent) => events.push({ ...e, t: vt.ms() }),
   };

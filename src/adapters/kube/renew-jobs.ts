@@ -4,9 +4,13 @@
 // took the name of a node's renew Job without being the rotator's must be seen to be refused
 // (src/rotate/actuators/in-place.ts judges it). Creating and deleting a Job are planned calls the
 // rotation runs through RotateClient.execute, like every other action. Pod logs are never read:
-// the node writes them; the Job's conditions are the job controller's.
+// the node writes them; the Job's conditions, status.succeeded and completionTime are the job
+// controller's; the one annotation kept (certdrift.io/deadline-before) is the rotator's own.
 
 import type { LiveJob } from '../../rotate/actuators/in-place.js';
+
+/** the rotator's own annotation (rotate/actuators/in-place.ts DEADLINE_BEFORE; a test keeps them equal) */
+export const DEADLINE_BEFORE_ANNOTATION = 'certdrift.io/deadline-before';
 import type { HttpCluster } from './http-cluster.js';
 
 type Json = Record<string, unknown>;
@@ -23,7 +27,11 @@ export function jobOf(v: unknown): LiveJob {
   const labels: Record<string, string> = {};
   for (const [k, val] of Object.entries(obj(meta.labels)))
     if (typeof val === 'string') labels[k] = val;
-  const conditions = obj(j.status).conditions;
+  const status = obj(j.status);
+  const conditions = status.conditions;
+  // only the annotation the rotator itself writes on its Jobs is kept
+  const before = obj(meta.annotations)[DEADLINE_BEFORE_ANNOTATION];
+  const done = typeof status.completionTime === 'string' ? Date.parse(status.completionTime) : NaN;
   return {
     namespace: str(meta.namespace),
     name: str(meta.name),
@@ -36,6 +44,13 @@ export function jobOf(v: unknown): LiveJob {
       .slice(0, 32)
       .map((c) => ({ type: str(c.type, 64), reason: str(c.reason, 256), message: str(c.message) })),
     deleting: typeof meta.deletionTimestamp === 'string',
+    succeeded:
+      typeof status.succeeded === 'number' && Number.isFinite(status.succeeded)
+        ? status.succeeded
+        : 0,
+    completedAt: Number.isNaN(done) ? null : new Date(done),
+    annotations:
+      typeof before === 'string' ? { [DEADLINE_BEFORE_ANNOTATION]: str(before, 64) } : {},
   };
 }
 

@@ -95,6 +95,15 @@ export function unschedulableManager(v: unknown): string {
   return [...by].sort().join(',');
 }
 
+/** the DaemonSet a pod's controller ownerReference claims (kubectl: metav1.GetControllerOf) */
+function daemonSetClaimOf(v: unknown): { namespace: string; name: string; uid: string } | null {
+  const meta = obj(obj(v).metadata);
+  const owners = Array.isArray(meta.ownerReferences) ? meta.ownerReferences : [];
+  const ref = owners.map(obj).find((o) => o.controller === true);
+  if (ref?.kind !== 'DaemonSet') return null;
+  return { namespace: str(meta.namespace), name: str(ref.name), uid: str(ref.uid) };
+}
+
 export function podOf(v: unknown): LivePod {
   const p = obj(v);
   const meta = obj(p.metadata);
@@ -259,14 +268,41 @@ export class RotateClient {
     return { ...fleet, live };
   }
 
-  /** the pods bound to each node, one field-selected list per node (as kubectl drain) */
+  /**
+   * the pods bound to each node, one field-selected list per node (as kubectl drain). A pod whose
+   * controller ownerReference claims a DaemonSet counts as DaemonSet-managed only once that
+   * DaemonSet is read and has the UID the reference names (kubectl's daemonSetFilter GETs it;
+   * the UID also rules out a pod naming some other DaemonSet of that name): otherwise it is an
+   * orphan (`orphanOf`). One GET per distinct DaemonSet; an answer other than 200 or 404 fails
+   * the step, as kubectl drain errors.
+   */
   async listPods(nodes: ReadonlySet<string>): Promise<LivePod[]> {
     const out: LivePod[] = [];
+    const daemonSets = new Map<string, string | null>();
     for (const node of [...nodes].sort())
       for (const p of await this.cluster.listAll('/api/v1/pods', {
         fieldSelector: `spec.nodeName=${node}`,
-      }))
-        out.push(podOf(p));
+      })) {
+        const pod = podOf(p);
+        const claim = daemonSetClaimOf(p);
+        if (claim === null) {
+          out.push(pod);
+          continue;
+        }
+        const key = `${claim.namespace}/${claim.name}`;
+        if (!daemonSets.has(key)) daemonSets.set(key, await this.daemonSetUid(claim));
+        const uid = daemonSets.get(key);
+        if (uid === claim.uid && uid !== '') out.push(pod);
+        else
+          out.push({
+            ...pod,
+            daemonSet: false,
+            orphanOf:
+              uid === null || uid === undefined
+                ? `DaemonSet ${key}, which does not exist`
+                : `DaemonSet ${key} with UID ${claim.uid}, but ${key} is another object`,
+          });
+      }
     return out;
   }
 
@@ -278,6 +314,17 @@ export class RotateClient {
     return (
       await this.cluster.listAll('/api/v1/pods', { fieldSelector: 'status.phase=Pending' })
     ).map(podOf);
+  }
+
+  /** a DaemonSet's UID, null when it does not exist */
+  private async daemonSetUid(ds: { namespace: string; name: string }): Promise<string | null> {
+    if (ds.name === '' || ds.namespace === '') return null;
+    const path = `/apis/apps/v1/namespaces/${encodeURIComponent(ds.namespace)}/daemonsets/${encodeURIComponent(ds.name)}`;
+    const r = await this.cluster.api.call('GET', path);
+    if (r.status === 404) return null;
+    if (r.status !== 200)
+      throw new ClusterError(`Kubernetes GET ${path}: ${r.status} ${messageOf(r)}`, r.status);
+    return str(obj(obj(r.body).metadata).uid);
   }
 
   async listNodeClaims(): Promise<LiveNodeClaim[]> {

@@ -252,185 +252,245 @@ export const rotateCommand: CommandDef = {
     'certdrift rotate --kubernetes ~/.kube/config --apply --wait --defer-while \'ALERTS{severity="critical"}\' --prometheus-url http://prometheus:9090',
     'certdrift rotate --kubernetes auto --policy /etc/certdrift/policy/policy.yaml --apply --watch --interval 1m',
   ],
-  run: async (values: Values, positionals: string[], io: Io): Promise<number> => {
-    if (positionals.length > 0)
-      throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
-    const output = values.output ?? 'text';
-    if (output !== 'text' && output !== 'json')
-      throw new UsageError('--output: expected text or json');
-    const offline = typeof values.nodes === 'string';
-    if (offline && values.kubernetes !== undefined)
-      throw new UsageError('--nodes previews from files: drop --kubernetes (or --nodes)');
-    if (offline && values.selector !== undefined)
-      throw new UsageError('--selector selects nodes in the cluster: it needs --kubernetes');
-    if (offline && values['fleet-selector'] !== undefined)
-      throw new UsageError('--fleet-selector selects nodes in the cluster: it needs --kubernetes');
-    if (!offline && (values.reports !== undefined || values.pods !== undefined))
-      throw new UsageError('--reports and --pods go with --nodes (an offline preview)');
-    if (!offline && typeof values.kubernetes !== 'string')
-      throw new UsageError(
-        'say which cluster: --kubernetes auto|KUBECONFIG (or preview from files: --nodes FILE --reports FILE)',
-      );
-    const apply = values.apply === true;
-    if (offline && (apply || values.wait === true || values.watch === true))
-      throw new UsageError(
-        '--nodes is an offline preview: it never acts (no --apply, --wait or --watch)',
-      );
-    if (offline && typeof values.reports !== 'string')
-      throw new UsageError(
-        '--nodes needs --reports FILE (`kubectl get nodecertificatereports -o json`)',
-      );
-    // --at is a preview: with --apply it would write a time that is not now into the live Lease
-    // and the rotation records, which every later run judges against its own clock.
-    if (apply && values.at !== undefined)
-      throw new UsageError(
-        '--at previews the plan at another time: it cannot be used with --apply',
-      );
-    const now = atFlag(values.at, new Date());
-    const policy = await loadPolicy(typeof values.policy === 'string' ? values.policy : undefined);
-    const base = optionsOf(values, defaultDrainTimeoutMs(policy));
-    const tooLong = drainTimeoutProblem(policy, base.drainTimeoutMs);
-    if (tooLong !== null && values['allow-drain-past-window'] !== true)
-      throw new UsageError(tooLong);
-    const flags = waitFlagsOf(values, base.drainTimeoutMs, apply);
-    const options: RotateOptions = {
-      ...base,
-      ...(flags.replaceTimeoutMs !== undefined ? { replaceTimeoutMs: flags.replaceTimeoutMs } : {}),
-      ...(flags.forceAfterMs !== undefined ? { forceAfterMs: flags.forceAfterMs } : {}),
-    };
-    const watch = values.watch === true;
-    if (watch && !apply) throw new UsageError('--watch keeps acting: it needs --apply');
-    if (values.interval !== undefined && !watch)
-      throw new UsageError('--interval is the time between steps of --watch');
-    const intervalMs = durationMs(values.interval, '--interval', 60_000);
-    if (intervalMs <= 0) throw new UsageError('--interval: expected a duration above zero');
-    const gate = await gateOf(flags);
-    if (offline) {
-      const { offlineEdge } = await import('../rotate-offline.js');
-      const { planIdOf, runStep, renderStepText, stepDocument } =
-        await import('../../rotate/index.js');
-      const edge = offlineEdge({
-        nodes: String(values.nodes),
-        reports: String(values.reports),
-        ...(typeof values.pods === 'string' ? { pods: values.pods } : {}),
-      });
-      if (typeof values.pods !== 'string')
-        io.stderr.write(
-          'certdrift rotate: warning: no --pods: drains are shown without their evictions and refusals\n',
-        );
-      const planId = planIdOf(
-        JSON.stringify(policy),
-        typeof values.run === 'string' ? values.run : '',
-      );
-      const run = await runStep(edge, { policy, planId, options, apply: false }, now);
-      for (const p of run.problems)
-        io.stderr.write(
-          `certdrift rotate: warning: ${escapeTerminal(p.source)}: ${escapeTerminal(p.message)}\n`,
-        );
-      if (output === 'json')
-        io.stdout.write(
-          JSON.stringify(stepDocument(run.step, run.outcomes, false), null, 2) + '\n',
-        );
-      else io.stdout.write(renderStepText(run.step, run.outcomes, false));
-      const troubled = run.step.work.some((w) => w.state === 'stuck' || w.state === 'blocked');
-      return troubled ? 1 : 0;
-    }
-    if (typeof values.kubernetes !== 'string')
-      throw new UsageError('say which cluster: --kubernetes auto|KUBECONFIG');
-    const { openCluster, podNamespace } = await import('../../adapters/kube/connect.js');
-    const { RotateClient } = await import('../../adapters/kube/rotate-client.js');
-    const { LEASE_NAMESPACE } = await import('../../adapters/kube/rotate-lock.js');
-    const { planIdOf, runStep, renderStepText, stepDocument } =
-      await import('../../rotate/index.js');
-    const ua = `certdrift/${VERSION}`;
-    const cluster = openCluster(values.kubernetes, io.env, ua);
-    if (!cluster)
-      throw new OperationalError('--kubernetes auto: not in a pod (no KUBERNETES_SERVICE_HOST)');
-    const selector = selectorOf(values.selector);
-    const fleetSelector = selectorOf(values['fleet-selector']);
-    const namespace =
-      typeof values.namespace === 'string'
-        ? values.namespace
-        : ((values.kubernetes === 'auto' ? podNamespace() : null) ?? LEASE_NAMESPACE);
-    if (!DNS_LABEL.test(namespace))
-      throw new UsageError('--namespace: expected a namespace name (a DNS-1123 label)');
-    const image = inPlaceImageOf(values['in-place-image']);
-    if (image !== undefined) options.inPlace = { namespace, image };
-    const client = new RotateClient(cluster, ua, {
-      namespace,
-      ...(selector !== undefined ? { selector } : {}),
-      ...(fleetSelector !== undefined ? { fleetSelector } : {}),
-    });
-    const planId = planIdOf(
-      JSON.stringify(policy),
-      typeof values.run === 'string' ? values.run : '',
-    );
-    const settings = { policy, planId, options, apply, ...(gate ? { gate } : {}) };
-    const render = (run: StepRun): void => {
-      if (run.gate?.kind === 'refuse')
-        io.stderr.write(
-          `certdrift rotate: not starting nodes: ${escapeTerminal(run.gate.reason)}\n`,
-        );
-      for (const p of run.problems)
-        io.stderr.write(
-          `certdrift rotate: warning: ${escapeTerminal(p.source)}: ${escapeTerminal(p.message)}\n`,
-        );
-      if (output === 'json' && watch)
-        io.stdout.write(JSON.stringify(stepDocument(run.step, run.outcomes, apply)) + '\n');
-      else if (output === 'json')
-        io.stdout.write(
-          JSON.stringify(stepDocument(run.step, run.outcomes, apply), null, 2) + '\n',
-        );
-      else io.stdout.write(renderStepText(run.step, run.outcomes, apply));
-    };
-    const exitOf = (run: StepRun): number => {
-      if (run.gate?.kind === 'refuse') return 3;
-      const troubled =
-        run.step.work.some((w) => w.state === 'stuck' || w.state === 'blocked') ||
-        run.outcomes.some((o) => o.result === 'blocked' || o.result === 'failed');
-      return troubled ? 1 : 0;
-    };
-    // --wait: the end of the run after its last step's report
-    const report = (r: DriveResult, lost: boolean): number => {
-      if (output === 'json')
-        io.stdout.write(
-          JSON.stringify(
-            { ...stepDocument(r.last.step, r.last.outcomes, apply), run: runSummaryJson(r) },
-            null,
-            2,
-          ) + '\n',
-        );
-      else io.stdout.write(renderStepText(r.last.step, r.last.outcomes, apply) + runSummaryText(r));
-      if (r.end === 'refused') io.stderr.write(`certdrift rotate: ${escapeTerminal(r.message)}\n`);
-      return Math.max(EXIT_OF_END[r.end], lost ? 1 : 0);
-    };
-    if (apply) {
-      // The Lease is held for the whole run, renewed while working, released at the end.
-      const { rotateWithLease } = await import('../rotate-session.js');
-      const start = Date.now();
-      return rotateWithLease({
-        client,
-        step: settings,
-        // client-go leader election's default: host name + random suffix, so two runs on one
-        // host (two terminals, a restarted pod) are two candidates, never one shared holder.
-        me:
-          typeof values.identity === 'string'
-            ? values.identity
-            : `${hostname()}_${randomBytes(4).toString('hex')}`,
-        namespace,
-        watch,
-        intervalMs,
-        now: () => new Date(now.getTime() + Date.now() - start),
-        io,
-        render,
-        exitOf,
-        ...(flags.wait
-          ? { wait: { pollMs: flags.pollMs, deferTimeoutMs: flags.deferTimeoutMs, report } }
-          : {}),
-      });
-    }
-    const run = await runStep(client, settings, now);
-    render(run);
-    return exitOf(run);
-  },
+  run: runRotate,
 };
+
+type Output = 'text' | 'json';
+type Policy = Awaited<ReturnType<typeof loadPolicy>>;
+type Rotation = typeof import('../../rotate/index.js');
+
+/** the rotate command: checks the flags, then previews from files or steps against a cluster */
+async function runRotate(values: Values, positionals: string[], io: Io): Promise<number> {
+  const mode = modeOf(values, positionals);
+  const now = atFlag(values.at, new Date());
+  const policy = await loadPolicy(typeof values.policy === 'string' ? values.policy : undefined);
+  const { options, flags } = stepOptionsOf(values, policy, mode.apply);
+  const intervalMs = intervalOf(values, mode.watch);
+  const gate = await gateOf(flags);
+  if (mode.offline) return previewOffline(values, policy, options, mode.output, now, io);
+  if (typeof values.kubernetes !== 'string')
+    throw new UsageError('say which cluster: --kubernetes auto|KUBECONFIG');
+  const rotation = await import('../../rotate/index.js');
+  const { client, namespace } = await clientFor(values, values.kubernetes, options, io);
+  const planId = rotation.planIdOf(
+    JSON.stringify(policy),
+    typeof values.run === 'string' ? values.run : '',
+  );
+  const settings = { policy, planId, options, apply: mode.apply, ...(gate ? { gate } : {}) };
+  const out = outputsOf(rotation, io, mode);
+  if (mode.apply) {
+    // The Lease is held for the whole run, renewed while working, released at the end.
+    const { rotateWithLease } = await import('../rotate-session.js');
+    const start = Date.now();
+    return rotateWithLease({
+      client,
+      step: settings,
+      // client-go leader election's default: host name + random suffix, so two runs on one
+      // host (two terminals, a restarted pod) are two candidates, never one shared holder.
+      me:
+        typeof values.identity === 'string'
+          ? values.identity
+          : `${hostname()}_${randomBytes(4).toString('hex')}`,
+      namespace,
+      watch: mode.watch,
+      intervalMs,
+      now: () => new Date(now.getTime() + Date.now() - start),
+      io,
+      render: out.render,
+      exitOf: out.exitOf,
+      ...(flags.wait
+        ? {
+            wait: {
+              pollMs: flags.pollMs,
+              deferTimeoutMs: flags.deferTimeoutMs,
+              report: out.report,
+            },
+          }
+        : {}),
+    });
+  }
+  const run = await rotation.runStep(client, settings, now);
+  out.render(run);
+  return out.exitOf(run);
+}
+
+interface Mode {
+  output: Output;
+  offline: boolean;
+  apply: boolean;
+  watch: boolean;
+}
+
+/** which run this is (a preview from files, one step, --wait, --watch), the combinations checked */
+function modeOf(values: Values, positionals: string[]): Mode {
+  if (positionals.length > 0)
+    throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  const output = values.output ?? 'text';
+  if (output !== 'text' && output !== 'json')
+    throw new UsageError('--output: expected text or json');
+  const offline = typeof values.nodes === 'string';
+  if (offline && values.kubernetes !== undefined)
+    throw new UsageError('--nodes previews from files: drop --kubernetes (or --nodes)');
+  if (offline && values.selector !== undefined)
+    throw new UsageError('--selector selects nodes in the cluster: it needs --kubernetes');
+  if (offline && values['fleet-selector'] !== undefined)
+    throw new UsageError('--fleet-selector selects nodes in the cluster: it needs --kubernetes');
+  if (!offline && (values.reports !== undefined || values.pods !== undefined))
+    throw new UsageError('--reports and --pods go with --nodes (an offline preview)');
+  if (!offline && typeof values.kubernetes !== 'string')
+    throw new UsageError(
+      'say which cluster: --kubernetes auto|KUBECONFIG (or preview from files: --nodes FILE --reports FILE)',
+    );
+  const apply = values.apply === true;
+  if (offline && (apply || values.wait === true || values.watch === true))
+    throw new UsageError(
+      '--nodes is an offline preview: it never acts (no --apply, --wait or --watch)',
+    );
+  if (offline && typeof values.reports !== 'string')
+    throw new UsageError(
+      '--nodes needs --reports FILE (`kubectl get nodecertificatereports -o json`)',
+    );
+  // --at is a preview: with --apply it would write a time that is not now into the live Lease
+  // and the rotation records, which every later run judges against its own clock.
+  if (apply && values.at !== undefined)
+    throw new UsageError('--at previews the plan at another time: it cannot be used with --apply');
+  return { output, offline, apply, watch: values.watch === true };
+}
+
+/** the step's options: the actuator flags, the drain timeout against the policy, the waits */
+function stepOptionsOf(
+  values: Values,
+  policy: Policy,
+  apply: boolean,
+): { options: RotateOptions; flags: ReturnType<typeof waitFlagsOf> } {
+  const base = optionsOf(values, defaultDrainTimeoutMs(policy));
+  const tooLong = drainTimeoutProblem(policy, base.drainTimeoutMs);
+  if (tooLong !== null && values['allow-drain-past-window'] !== true) throw new UsageError(tooLong);
+  const flags = waitFlagsOf(values, base.drainTimeoutMs, apply);
+  const options: RotateOptions = {
+    ...base,
+    ...(flags.replaceTimeoutMs !== undefined ? { replaceTimeoutMs: flags.replaceTimeoutMs } : {}),
+    ...(flags.forceAfterMs !== undefined ? { forceAfterMs: flags.forceAfterMs } : {}),
+  };
+  return { options, flags };
+}
+
+/** --interval: the time between steps of --watch */
+function intervalOf(values: Values, watch: boolean): number {
+  if (watch && values.apply !== true)
+    throw new UsageError('--watch keeps acting: it needs --apply');
+  if (values.interval !== undefined && !watch)
+    throw new UsageError('--interval is the time between steps of --watch');
+  const intervalMs = durationMs(values.interval, '--interval', 60_000);
+  if (intervalMs <= 0) throw new UsageError('--interval: expected a duration above zero');
+  return intervalMs;
+}
+
+/** --nodes FILE --reports FILE [--pods FILE]: what a step would do, from kubectl's JSON */
+async function previewOffline(
+  values: Values,
+  policy: Policy,
+  options: RotateOptions,
+  output: Output,
+  now: Date,
+  io: Io,
+): Promise<number> {
+  const { offlineEdge } = await import('../rotate-offline.js');
+  const { planIdOf, runStep, renderStepText, stepDocument } = await import('../../rotate/index.js');
+  const edge = offlineEdge({
+    nodes: String(values.nodes),
+    reports: String(values.reports),
+    ...(typeof values.pods === 'string' ? { pods: values.pods } : {}),
+  });
+  if (typeof values.pods !== 'string')
+    io.stderr.write(
+      'certdrift rotate: warning: no --pods: drains are shown without their evictions and refusals\n',
+    );
+  const planId = planIdOf(JSON.stringify(policy), typeof values.run === 'string' ? values.run : '');
+  const run = await runStep(edge, { policy, planId, options, apply: false }, now);
+  for (const p of run.problems)
+    io.stderr.write(
+      `certdrift rotate: warning: ${escapeTerminal(p.source)}: ${escapeTerminal(p.message)}\n`,
+    );
+  if (output === 'json')
+    io.stdout.write(JSON.stringify(stepDocument(run.step, run.outcomes, false), null, 2) + '\n');
+  else io.stdout.write(renderStepText(run.step, run.outcomes, false));
+  const troubled = run.step.work.some((w) => w.state === 'stuck' || w.state === 'blocked');
+  return troubled ? 1 : 0;
+}
+
+/** the cluster's client for this run, and certdrift's namespace (the Lease, state, Jobs) */
+async function clientFor(
+  values: Values,
+  kubernetes: string,
+  options: RotateOptions,
+  io: Io,
+): Promise<{
+  client: import('../../adapters/kube/rotate-client.js').RotateClient;
+  namespace: string;
+}> {
+  const { openCluster, podNamespace } = await import('../../adapters/kube/connect.js');
+  const { RotateClient } = await import('../../adapters/kube/rotate-client.js');
+  const { LEASE_NAMESPACE } = await import('../../adapters/kube/rotate-lock.js');
+  const ua = `certdrift/${VERSION}`;
+  const cluster = openCluster(kubernetes, io.env, ua);
+  if (!cluster)
+    throw new OperationalError('--kubernetes auto: not in a pod (no KUBERNETES_SERVICE_HOST)');
+  const selector = selectorOf(values.selector);
+  const fleetSelector = selectorOf(values['fleet-selector']);
+  const namespace =
+    typeof values.namespace === 'string'
+      ? values.namespace
+      : ((kubernetes === 'auto' ? podNamespace() : null) ?? LEASE_NAMESPACE);
+  if (!DNS_LABEL.test(namespace))
+    throw new UsageError('--namespace: expected a namespace name (a DNS-1123 label)');
+  const image = inPlaceImageOf(values['in-place-image']);
+  if (image !== undefined) options.inPlace = { namespace, image };
+  const client = new RotateClient(cluster, ua, {
+    namespace,
+    ...(selector !== undefined ? { selector } : {}),
+    ...(fleetSelector !== undefined ? { fleetSelector } : {}),
+  });
+  return { client, namespace };
+}
+
+/** how a step is printed, what exit code it asks for, and the end of a --wait run */
+function outputsOf(rotation: Rotation, io: Io, mode: Mode) {
+  const { renderStepText, stepDocument } = rotation;
+  const { output, watch, apply } = mode;
+  const render = (run: StepRun): void => {
+    if (run.gate?.kind === 'refuse')
+      io.stderr.write(`certdrift rotate: not starting nodes: ${escapeTerminal(run.gate.reason)}\n`);
+    for (const p of run.problems)
+      io.stderr.write(
+        `certdrift rotate: warning: ${escapeTerminal(p.source)}: ${escapeTerminal(p.message)}\n`,
+      );
+    if (output === 'json' && watch)
+      io.stdout.write(JSON.stringify(stepDocument(run.step, run.outcomes, apply)) + '\n');
+    else if (output === 'json')
+      io.stdout.write(JSON.stringify(stepDocument(run.step, run.outcomes, apply), null, 2) + '\n');
+    else io.stdout.write(renderStepText(run.step, run.outcomes, apply));
+  };
+  const exitOf = (run: StepRun): number => {
+    if (run.gate?.kind === 'refuse') return 3;
+    const troubled =
+      run.step.work.some((w) => w.state === 'stuck' || w.state === 'blocked') ||
+      run.outcomes.some((o) => o.result === 'blocked' || o.result === 'failed');
+    return troubled ? 1 : 0;
+  };
+  // --wait: the end of the run after its last step's report
+  const report = (r: DriveResult, lost: boolean): number => {
+    if (output === 'json')
+      io.stdout.write(
+        JSON.stringify(
+          { ...stepDocument(r.last.step, r.last.outcomes, apply), run: runSummaryJson(r) },
+          null,
+          2,
+        ) + '\n',
+      );
+    else io.stdout.write(renderStepText(r.last.step, r.last.outcomes, apply) + runSummaryText(r));
+    if (r.end === 'refused') io.stderr.write(`certdrift rotate: ${escapeTerminal(r.message)}\n`);
+    return Math.max(EXIT_OF_END[r.end], lost ? 1 : 0);
+  };
+  return { render, exitOf, report };
+}

@@ -36,6 +36,8 @@ export interface NodeContext extends RecordContext {
   jobs?: readonly LiveJob[];
   /** the group's perNode time: the in-place Job's deadline */
   perNodeMs?: number;
+  /** the node's NodeCertificateReport deadline (in-place: the renewal's second witness) */
+  reportDeadline?: Date | null;
 }
 
 export type StartPlan = { actions: RotateAction[] } | { refused: string };

@@ -5,8 +5,9 @@
 // nothing left but skipped pods; then the node is recorded drained (it stays cordoned for its
 // group to replace) or, with --after-drain delete-node, its Node is deleted where that gets the
 // machine replaced (delete-node.ts) — refused up front otherwise, before anything is cordoned.
+// A drain in flight ends at its drain timeout whatever else is set (drainInFlight below).
 
-import type { RotateAction } from '../rotate-types.js';
+import type { NodeWork, RotateAction, RotateOptions } from '../rotate-types.js';
 import type { ActuatorDef, NodeContext } from './actuator.js';
 import { cordon, evictions, recordAction } from './calls.js';
 import { deleteNodeAction, deleteNodeRefusal } from './delete-node.js';
@@ -51,3 +52,46 @@ export const drainActuator: ActuatorDef = {
     };
   },
 };
+
+/**
+ * What a drain in flight (recorded cordoned) is this step. The drain timeout ends it first, also
+ * with --force-after (which is shorter, rotate-wait.ts): a drain still not done past it — pods
+ * refused, stuck Terminating behind a finalizer, or a budget that never allows — is recorded
+ * stuck and left cordoned (kubectl drain's --timeout likewise ends a drain that does not finish,
+ * forced or not). The refused pods stay named in the note, whichever branch is taken: before the
+ * timeout the node is blocked and its other pods are evicted (or, past --force-after, deleted);
+ * the refused ones never are.
+ */
+export function drainInFlight(
+  drain: Pick<NodeWork, 'node' | 'group' | 'actuator'>,
+  since: string,
+  elapsedMs: number,
+  refused: readonly string[],
+  options: Pick<RotateOptions, 'drainTimeoutMs' | 'forceAfterMs'>,
+): NodeWork {
+  const refusedNote = refused.length > 0 ? `; refused: ${refused.join('; ')}` : '';
+  const forcing = options.forceAfterMs !== undefined && elapsedMs > options.forceAfterMs;
+  if (elapsedMs > options.drainTimeoutMs)
+    return {
+      ...drain,
+      state: 'stuck',
+      note: `draining since ${since}, past the drain timeout: left cordoned${refusedNote}`,
+      recordStuck: 'cordoned',
+    };
+  if (refused.length > 0)
+    return {
+      ...drain,
+      state: 'blocked',
+      note: `draining since ${since}${refusedNote}`,
+      evictOthers: true,
+      ...(forcing ? { force: true } : {}),
+    };
+  if (forcing)
+    return {
+      ...drain,
+      state: 'continue',
+      note: `draining since ${since}, past --force-after: deleting the remaining pods`,
+      force: true,
+    };
+  return { ...drain, state: 'continue', note: `draining since ${since}` };
+}

@@ -7,14 +7,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import {
+  DEADLINE_BEFORE,
   jobFor,
   jobNameFor,
   judgeJob,
   labelsFor,
   labelValue,
+  REPORT_GRACE_MS,
   refuseInPlace,
   type LiveJob,
 } from './in-place.js';
+import { DEADLINE_BEFORE_ANNOTATION } from '../../adapters/kube/renew-jobs.js';
+import type { CertificateFacts } from '../../fleet/fleet.js';
 import { formatRecord, ROTATION_ANNOTATION } from '../rotation-record.js';
 import { readPolicy } from '../../fleet/read-policy.js';
 import { inPlaceImageOf } from '../../cli/commands/rotate.js';
@@ -104,8 +108,15 @@ test('judging a Job: absent, foreign (labels or node), running, complete, failed
   assert.equal(judge([jobOf(n)]).kind, 'running');
   assert.equal(judge([jobOf(n, { labels: {} })]).kind, 'foreign');
   assert.equal(judge([jobOf(n, { nodeName: 'cp-2' })]).kind, 'foreign');
-  const done = judge([jobOf(n, { conditions: [{ type: 'Complete', reason: '', message: '' }] })]);
+  const COMPLETE = [{ type: 'Complete', reason: '', message: '' }];
+  const done = judge([jobOf(n, { conditions: COMPLETE, succeeded: 1 })]);
   assert.equal(done.kind, 'succeeded');
+  // the Complete condition alone, without the job controller's count of succeeded pods: waited on
+  const half = judge([jobOf(n, { conditions: COMPLETE })]);
+  assert.deepEqual(half, {
+    kind: 'running',
+    note: `renew Job ${jobNameFor(PLAN, n.name, n.uid)} says Complete with status.succeeded 0: not trusted, waiting`,
+  });
   const failed = judge([
     jobOf(n, {
       conditions: [
@@ -153,12 +164,17 @@ const rec = (state: 'renewing' | 'renewed' | 'stuck', plan = PLAN, was?: 'renewi
 });
 
 /** a step over `nodes`; a record written as their annotation goes to the state object */
-function step(recorded: LiveNode[], jobs: LiveJob[] = [], group = 'none'): RotateStep {
+function step(
+  recorded: LiveNode[],
+  jobs: LiveJob[] = [],
+  group = 'none',
+  facts: CertificateFacts[] = [],
+): RotateStep {
   const { nodes, state } = recordsToState(recorded);
   return planStep({
     fleet: fleetOf(nodes),
     state,
-    facts: [],
+    facts,
     policy: policyOf({ groups: { [group]: { actuator: 'in-place', perNodeMs: 600_000 } } }),
     planId: PLAN,
     nodes,
@@ -199,7 +215,10 @@ test('step: running → waits; complete → recorded renewed (the slot held); re
     work: { a: 'in-place continue', b: 'in-place over-limit' },
     actions: [],
   });
-  const complete = jobOf(a, { conditions: [{ type: 'Complete', reason: '', message: '' }] });
+  const complete = jobOf(a, {
+    conditions: [{ type: 'Complete', reason: '', message: '' }],
+    succeeded: 1,
+  });
   assert.deepEqual(summary(step([a, b], [complete])), {
     work: { a: 'in-place continue', b: 'in-place over-limit' },
     actions: ['a record-renewed STATE'],
@@ -313,4 +332,49 @@ test("the Job's arguments are the renew command's own flags: the real CLI parses
   );
   assert.equal(code, 3, err);
   assert.match(err, /nothing certdrift can renew here/);
+});
+
+test("step: a Complete Job is believed only once the node's NodeCertificateReport deadline moved past the one recorded on the Job; past the grace it is stuck", () => {
+  const a = node('a', { annotations: rec('renewing') });
+  const before = new Date(NOW.getTime() - 86_400_000);
+  const job = (completedAgoMs: number) =>
+    jobOf(a, {
+      conditions: [{ type: 'Complete', reason: '', message: '' }],
+      succeeded: 1,
+      completedAt: new Date(NOW.getTime() - completedAgoMs),
+      annotations: { [DEADLINE_BEFORE]: before.toISOString() },
+    });
+  const facts = (deadline: Date | null): CertificateFacts[] => [
+    { node: 'a', deadline, source: 'report' },
+  ];
+  // the report still shows the old deadline, the Job completed 10 minutes ago: waited for
+  const waiting = step([a], [job(600_000)], 'none', facts(before));
+  assert.deepEqual(summary(waiting), { work: { a: 'in-place continue' }, actions: [] });
+  assert.match(waiting.work[0]?.note ?? '', /waiting for the node's NodeCertificateReport/);
+  // it moved a year ahead: recorded renewed, the note says what proved it
+  const later = new Date(NOW.getTime() + 365 * 86_400_000);
+  const proven = step([a], [job(600_000)], 'none', facts(later));
+  assert.deepEqual(summary(proven).actions, ['a record-renewed STATE']);
+  assert.match(proven.work[0]?.note ?? '', /deadline moved from .* to /);
+  // still the old deadline two hours after the Job completed: not trusted, recorded stuck
+  const stuck = step([a], [job(2 * REPORT_GRACE_MS)], 'none', facts(before));
+  assert.deepEqual(summary(stuck), {
+    work: { a: 'in-place stuck' },
+    actions: ['a record-stuck STATE'],
+  });
+  assert.match(stuck.work[0]?.note ?? '', /still shows deadline .*: not trusted/);
+  // no report to cross-check: the job controller's word, said so
+  const alone = step([a], [job(600_000)], 'none', []);
+  assert.deepEqual(summary(alone).actions, ['a record-renewed STATE']);
+  assert.match(alone.work[0]?.note ?? '', /no NodeCertificateReport deadline to cross-check/);
+  // the Job the step creates records the report deadline it started from
+  const fresh = step([node('c')], [], 'none', [{ node: 'c', deadline: before, source: 'report' }]);
+  const create = fresh.actions.find((x) => x.step === 'create-renew-job');
+  const meta = (create?.call?.body as { metadata: { annotations: Record<string, string> } })
+    .metadata;
+  assert.equal(meta.annotations[DEADLINE_BEFORE], before.toISOString());
+});
+
+test('the adapter keeps the annotation the rotator writes under the same name as the actuator', () => {
+  assert.equal(DEADLINE_BEFORE_ANNOTATION, DEADLINE_BEFORE);
 });

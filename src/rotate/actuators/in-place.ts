@@ -1,9 +1,14 @@
 // The `in-place` actuator: instead of replacing a node, run `certdrift renew --apply` on it as a
 // Job pinned to it (hostPID, the host root read-write at /host, the agent's image) and take the
 // renew's own proof — exit 0: every consumer holds the new certificates — as the node's
-// validation. Pure: the Job object for a node, how its outcome is judged from the Job's status
-// conditions (written by kube-controller-manager's job controller, never read from pod logs,
-// which the node writes), and what the actuator refuses. The Job lives in the rotator's own
+// validation. Pure: the Job object for a node, how its outcome is judged, and what the actuator
+// refuses. What is trusted for "renewed": the Job's status — its Complete condition AND
+// status.succeeded ≥ 1, both written by kube-controller-manager's job controller (never pod logs,
+// which the node writes) — and then, where the node has a NodeCertificateReport, its deadline
+// having moved past the one it showed when the Job was made (recorded by the rotator on the Job,
+// `certdrift.io/deadline-before`). The job controller still learns the pod's end from the node's
+// kubelet (a node reports its own pods), so the report is the second, independent witness: a
+// Complete Job whose node still reports the old deadline is waited for, then recorded stuck. The Job lives in the rotator's own
 // namespace under a deterministic name (plan id + node name + node UID), so a rerun adopts the
 // Job it made instead of making another, and a Job of that name the rotator did not make is
 // refused, never adopted or deleted (DESIGN.md convention 13). It never drains or deletes a node.
@@ -33,6 +38,12 @@ export interface LiveJob {
   /** status.conditions with status True: type, reason, message */
   conditions: readonly { type: string; reason: string; message: string }[];
   deleting: boolean;
+  /** status.succeeded: pods the job controller counted succeeded */
+  succeeded?: number;
+  /** status.completionTime (the job controller's) */
+  completedAt?: Date | null;
+  /** metadata.annotations the rotator wrote (`certdrift.io/deadline-before`) */
+  annotations?: Readonly<Record<string, string>>;
 }
 
 export const RENEW_SERVICE_ACCOUNT = 'certdrift-renew';
@@ -42,6 +53,10 @@ export const PLAN_LABEL = 'certdrift.io/plan';
 export const NODE_UID_LABEL = 'certdrift.io/node-uid';
 export const NODE_ANNOTATION = 'certdrift.io/node';
 export const DEFAULT_TTL_SECONDS = 86_400;
+/** the node's report deadline when its Job was made (RFC 3339), written by the rotator */
+export const DEADLINE_BEFORE = 'certdrift.io/deadline-before';
+/** how long after its Job completed a node's report may take to show the later deadline */
+export const REPORT_GRACE_MS = 3_600_000;
 const CONTAINER = 'renew';
 const MAX_NAME = 63;
 
@@ -99,12 +114,16 @@ export function labelsFor(planId: string, node: LiveNode): Record<string, string
   };
 }
 
-/** the Job that renews `node` in place; activeDeadlineSeconds is the group's perNode time */
+/**
+ * The Job that renews `node` in place; activeDeadlineSeconds is the group's perNode time.
+ * `deadlineBefore`: the node's report deadline now, kept on the Job for the proof (renewalProof).
+ */
 export function jobFor(
   planId: string,
   node: LiveNode,
   settings: InPlaceSettings,
   perNodeMs: number,
+  deadlineBefore: Date | null = null,
 ): Record<string, unknown> {
   const labels = labelsFor(planId, node);
   return {
@@ -114,7 +133,11 @@ export function jobFor(
       name: jobNameFor(planId, node.name, node.uid),
       namespace: settings.namespace,
       labels,
-      annotations: { [NODE_ANNOTATION]: node.name, [PLAN_LABEL]: planId },
+      annotations: {
+        [NODE_ANNOTATION]: node.name,
+        [PLAN_LABEL]: planId,
+        ...(deadlineBefore ? { [DEADLINE_BEFORE]: deadlineBefore.toISOString() } : {}),
+      },
     },
     spec: {
       // One attempt: a failed renew is a person's to read, not a loop's to repeat.
@@ -132,48 +155,51 @@ export function jobFor(
           },
         ],
       },
-      template: {
-        metadata: { labels },
-        spec: {
-          nodeName: node.name,
-          hostPID: true,
-          restartPolicy: 'Never',
-          serviceAccountName: RENEW_SERVICE_ACCOUNT,
-          automountServiceAccountToken: false,
-          // nodeName bypasses the scheduler, but kubelet admission still checks taints
-          tolerations: [
-            { key: 'node-role.kubernetes.io/control-plane', operator: 'Exists' },
-            { key: 'node-role.kubernetes.io/master', operator: 'Exists' },
-          ],
-          containers: [
-            {
-              name: CONTAINER,
-              image: settings.image,
-              args: ['renew', '--apply', '--host-root=/host', '--output=json'],
-              securityContext: {
-                runAsUser: 0,
-                readOnlyRootFilesystem: true,
-                allowPrivilegeEscalation: false,
-                // as the agent (deploy/base/daemonset.yaml): read other processes' files
-                appArmorProfile: { type: 'Unconfined' },
-                seLinuxOptions: { type: 'spc_t' },
-                capabilities: {
-                  drop: ['ALL'],
-                  // DAC_READ_SEARCH, SYS_PTRACE: the agent's reads; CHOWN, FOWNER, DAC_OVERRIDE:
-                  // atomic writes that keep each file's owner and mode
-                  add: ['CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'SYS_PTRACE'],
-                },
-              },
-              resources: { requests: { cpu: '50m', memory: '96Mi' }, limits: { memory: '512Mi' } },
-              volumeMounts: [
-                { name: 'host', mountPath: '/host', mountPropagation: 'HostToContainer' },
-              ],
-            },
-          ],
-          volumes: [{ name: 'host', hostPath: { path: '/', type: 'Directory' } }],
-        },
+      template: { metadata: { labels }, spec: renewPodSpec(node, settings) },
+    },
+  };
+}
+
+/** the renew pod: pinned to the node, the host's PID namespace and root, the agent's image */
+function renewPodSpec(node: LiveNode, settings: InPlaceSettings): Record<string, unknown> {
+  return {
+    nodeName: node.name,
+    hostPID: true,
+    restartPolicy: 'Never',
+    serviceAccountName: RENEW_SERVICE_ACCOUNT,
+    automountServiceAccountToken: false,
+    // nodeName bypasses the scheduler, but kubelet admission still checks taints
+    tolerations: [
+      { key: 'node-role.kubernetes.io/control-plane', operator: 'Exists' },
+      { key: 'node-role.kubernetes.io/master', operator: 'Exists' },
+    ],
+    containers: [renewContainer(settings.image)],
+    volumes: [{ name: 'host', hostPath: { path: '/', type: 'Directory' } }],
+  };
+}
+
+/** `certdrift renew --apply` as root with only the capabilities its reads and writes need */
+function renewContainer(image: string): Record<string, unknown> {
+  return {
+    name: CONTAINER,
+    image,
+    args: ['renew', '--apply', '--host-root=/host', '--output=json'],
+    securityContext: {
+      runAsUser: 0,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      // as the agent (deploy/base/daemonset.yaml): read other processes' files
+      appArmorProfile: { type: 'Unconfined' },
+      seLinuxOptions: { type: 'spc_t' },
+      capabilities: {
+        drop: ['ALL'],
+        // DAC_READ_SEARCH, SYS_PTRACE: the agent's reads; CHOWN, FOWNER, DAC_OVERRIDE:
+        // atomic writes that keep each file's owner and mode
+        add: ['CHOWN', 'DAC_OVERRIDE', 'DAC_READ_SEARCH', 'FOWNER', 'SYS_PTRACE'],
       },
     },
+    resources: { requests: { cpu: '50m', memory: '96Mi' }, limits: { memory: '512Mi' } },
+    volumeMounts: [{ name: 'host', mountPath: '/host', mountPropagation: 'HostToContainer' }],
   };
 }
 
@@ -181,7 +207,7 @@ export type JobVerdict =
   | { kind: 'absent' }
   | { kind: 'foreign'; reason: string }
   | { kind: 'running'; note: string }
-  | { kind: 'succeeded' }
+  | { kind: 'succeeded'; job: LiveJob }
   | { kind: 'failed'; reason: string; job: LiveJob };
 
 /** control characters out, bounded: a condition message is data, not terminal input */
@@ -213,9 +239,53 @@ export function judgeJob(
     const why = [failed.reason, failed.message].filter((s) => s !== '').join(': ');
     return { kind: 'failed', reason: `renew Job ${name} failed: ${clean(why)}`, job };
   }
-  if (cond('Complete')) return { kind: 'succeeded' };
+  // Both the job controller's: the Complete condition and its count of succeeded pods.
+  if (cond('Complete') && (job.succeeded ?? 0) >= 1) return { kind: 'succeeded', job };
+  if (cond('Complete'))
+    return {
+      kind: 'running',
+      note: `renew Job ${name} says Complete with status.succeeded ${job.succeeded ?? 0}: not trusted, waiting`,
+    };
   if (job.deleting) return { kind: 'running', note: `renew Job ${name} is being deleted` };
   return { kind: 'running', note: `renew Job ${name} running` };
+}
+
+export type RenewalProof =
+  | { kind: 'proven'; note: string }
+  | { kind: 'waiting'; note: string }
+  | { kind: 'disproven'; reason: string };
+
+/**
+ * Whether a succeeded Job is believed: where the Job recorded the node's report deadline at its
+ * creation and the node has a report now, that deadline must have moved forward; it may take
+ * REPORT_GRACE_MS after the Job completed (`started`: when, if the Job has no completionTime).
+ */
+export function renewalProof(
+  job: LiveJob,
+  report: Date | null | undefined,
+  now: Date,
+  started: string,
+): RenewalProof {
+  const base = `renew Job ${job.name} Complete, status.succeeded ${job.succeeded ?? 0} (job controller)`;
+  const before = Date.parse(job.annotations?.[DEADLINE_BEFORE] ?? '');
+  if (Number.isNaN(before) || report === null || report === undefined)
+    return { kind: 'proven', note: `${base}; no NodeCertificateReport deadline to cross-check` };
+  const was = new Date(before).toISOString();
+  if (report.getTime() > before)
+    return {
+      kind: 'proven',
+      note: `${base}; its NodeCertificateReport deadline moved from ${was} to ${report.toISOString()}`,
+    };
+  const done = job.completedAt?.getTime() ?? Date.parse(started);
+  if (now.getTime() - done > REPORT_GRACE_MS)
+    return {
+      kind: 'disproven',
+      reason: `${base}, but the node's NodeCertificateReport still shows deadline ${report.toISOString()} (${was} before the renewal): not trusted`,
+    };
+  return {
+    kind: 'waiting',
+    note: `${base}; waiting for the node's NodeCertificateReport to show a deadline later than ${was}`,
+  };
 }
 
 /** why the in-place actuator cannot work for this node; null when it can */
@@ -258,6 +328,8 @@ export interface InPlaceContext extends RecordContext {
   jobs: readonly LiveJob[];
   settings: InPlaceSettings | undefined;
   perNodeMs: number;
+  /** the node's NodeCertificateReport deadline now; absent or null: it has none */
+  reportDeadline?: Date | null;
 }
 
 /** a node's in-place actions: start (create or adopt its Job), continue (record the outcome) */
@@ -266,7 +338,7 @@ export function inPlaceActions(work: NodeWork, ctx: InPlaceContext): RotateActio
   if (!settings || (work.state !== 'start' && work.state !== 'continue')) return [];
   const v = judgeJob(ctx.jobs, ctx.planId, node, settings.namespace);
   if (v.kind === 'foreign') return [];
-  const job = jobFor(ctx.planId, node, settings, ctx.perNodeMs);
+  const job = jobFor(ctx.planId, node, settings, ctx.perNodeMs, ctx.reportDeadline ?? null);
   const name = jobNameFor(ctx.planId, node.name, node.uid);
   const create: RotateAction = {
     node: node.name,
@@ -276,7 +348,15 @@ export function inPlaceActions(work: NodeWork, ctx: InPlaceContext): RotateActio
   };
   const renewing = recordAction(ctx, 'renewing');
   if (work.state === 'continue') {
-    if (v.kind === 'succeeded') return [recordAction(ctx, 'renewed')];
+    if (v.kind === 'succeeded')
+      return renewalProof(
+        v.job,
+        ctx.reportDeadline,
+        ctx.now,
+        ctx.record?.since ?? ctx.now.toISOString(),
+      ).kind === 'proven'
+        ? [recordAction(ctx, 'renewed')]
+        : [];
     // its Job vanished (deleted by hand, or its TTL passed while no run looked): run it again —
     // renew is idempotent, and the proof is what counts
     return v.kind === 'absent' ? [create] : [];
@@ -318,6 +398,7 @@ export function renewingWork(
   jobs: readonly LiveJob[],
   planId: string,
   settings: InPlaceSettings | undefined,
+  proof: { now: Date; report?: Date | null } | null = null,
 ): NodeWork {
   const w = { ...base, actuator: 'in-place' as const };
   if (!settings)
@@ -332,8 +413,13 @@ export function renewingWork(
       return { ...w, state: 'stuck', note: v.reason, recordStuck: 'renewing' };
     case 'failed':
       return { ...w, state: 'stuck', note: v.reason, recordStuck: 'renewing' };
-    case 'succeeded':
-      return { ...w, state: 'continue', note: `renewed and proven (Job since ${since})` };
+    case 'succeeded': {
+      const p = renewalProof(v.job, proof?.report, proof?.now ?? new Date(0), since);
+      if (p.kind === 'disproven')
+        return { ...w, state: 'stuck', note: p.reason, recordStuck: 'renewing' };
+      if (p.kind === 'waiting') return { ...w, state: 'continue', note: p.note };
+      return { ...w, state: 'continue', note: `renewed and proven: ${p.note} (since ${since})` };
+    }
     case 'absent':
       return {
         ...w,

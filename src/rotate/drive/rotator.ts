@@ -7,8 +7,8 @@
 // call is made. The call in flight finishes; the records in the state object (rotation-state.ts) make
 // whatever was left half-done safe to resume, by this run or another.
 // A run that does not hold the Lease waits and asks again; it never takes over an unexpired one,
-// and expiry is judged from when this run saw the record change, never from the record's
-// renewTime against our clock (lease-decision.ts).
+// and expiry is judged from when this run saw the record change (a monotonic reading), never
+// from the record's renewTime against our clock (lease-decision.ts).
 // Time and sleep are injected, so tests drive hours of this without waiting.
 
 import {
@@ -27,6 +27,8 @@ export interface RotatorDeps {
   edge: RotateEdge;
   lease: LeaseEdge;
   now(): Date;
+  /** a monotonic reading (ms): every lease duration is measured on it, never on `now` */
+  monotonicMs(): number;
   /** resolves after `ms`, or early (without error) when `signal` aborts */
   sleep(ms: number, signal: AbortSignal): Promise<void>;
   report(e: RotatorEvent): void;
@@ -84,7 +86,7 @@ async function keepRenewed(
   for (;;) {
     await deps.sleep(keeper.timing.renewEveryMs, stop);
     if (stop.aborted) return;
-    const r = await keeper.renew(deps.now());
+    const r = await keeper.renew();
     if (r.result === 'renewed') continue;
     if (r.result === 'failed') {
       deps.report({ kind: 'renew-failed', at: deps.now(), message: r.message });
@@ -117,7 +119,7 @@ async function whileHolding<T>(
   const renewing = keepRenewed(keeper, deps, AbortSignal.any([end.signal, finished.signal]), lost);
   const edge = guarded(deps.edge, () => {
     if (stop.aborted) return 'stopping: no further calls';
-    if (lost.signal.aborted || !keeper.holds(deps.now()))
+    if (lost.signal.aborted || !keeper.holds())
       return 'the rotation Lease is no longer held: no further calls';
     return null;
   });
@@ -133,7 +135,7 @@ async function whileHolding<T>(
 
 async function release(keeper: LeaseKeeper, deps: RotatorDeps): Promise<void> {
   try {
-    const released = await keeper.release(deps.now());
+    const released = await keeper.release();
     deps.report({ kind: 'released', at: deps.now(), released });
   } catch (e) {
     deps.report({ kind: 'error', at: deps.now(), message: `releasing the Lease: ${messageOf(e)}` });
@@ -152,7 +154,7 @@ async function acquireOrWatch(
   stop: AbortSignal,
 ): Promise<AcquireResult> {
   for (;;) {
-    const got = await keeper.acquire(deps.now());
+    const got = await keeper.acquire();
     if (got.held || !got.watch || stop.aborted) return got;
     const now = deps.now();
     deps.report({ kind: 'waiting', at: now, holder: got.holder, until: got.until });
@@ -169,7 +171,7 @@ export async function rotateOnce(
   s: RotatorSettings,
   stop: AbortSignal,
 ): Promise<OnceResult> {
-  const keeper = new LeaseKeeper(deps.lease, s.me, s.timing);
+  const keeper = new LeaseKeeper(deps.lease, s.me, s.timing, deps);
   const got = await acquireOrWatch(keeper, deps, stop);
   if (!got.held) return { held: false, holder: got.holder, until: got.until };
   deps.report({ kind: 'acquired', at: deps.now(), previous: got.previous });
@@ -205,7 +207,7 @@ export async function rotateDrive(
   stop: AbortSignal,
   onProgress: (p: Progress, run: StepRun) => void = () => undefined,
 ): Promise<DriveRunResult> {
-  const keeper = new LeaseKeeper(deps.lease, s.me, s.timing);
+  const keeper = new LeaseKeeper(deps.lease, s.me, s.timing, deps);
   const got = await acquireOrWatch(keeper, deps, stop);
   if (!got.held) return { held: false, holder: got.holder, until: got.until };
   deps.report({ kind: 'acquired', at: deps.now(), previous: got.previous });
@@ -234,11 +236,11 @@ export async function rotateWatch(
   s: RotatorSettings,
   stop: AbortSignal,
 ): Promise<void> {
-  const keeper = new LeaseKeeper(deps.lease, s.me, s.timing);
+  const keeper = new LeaseKeeper(deps.lease, s.me, s.timing, deps);
   while (!stop.aborted) {
     let got;
     try {
-      got = await keeper.acquire(deps.now());
+      got = await keeper.acquire();
     } catch (e) {
       deps.report({ kind: 'error', at: deps.now(), message: `the Lease: ${messageOf(e)}` });
       await deps.sleep(s.timing.renewEveryMs, stop);

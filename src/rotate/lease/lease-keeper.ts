@@ -5,12 +5,13 @@
 // the lease duration, so a holder cut off from the API server stops before anyone may take over.
 // Released at the end (holder cleared, duration 1 s: client-go's release()), so the next run
 // starts at once instead of waiting for the lease to expire.
-// Every read and write goes through a narrow edge (cluster/rotate-lock.ts over the project's
-// client); time is a parameter.
+// Every read and write goes through a narrow edge (adapters/kube/rotate-lock.ts over the
+// project's client); time is a LeaseClock: the wall clock only for the renewTime written, a
+// monotonic reading for every duration (observed record age, renew deadline), so a wall clock
+// that jumps neither steals the Lease early nor keeps a holder acting past its deadline.
 
 import {
   decideLease,
-  leaseExpiry,
   leaseRecordKey,
   leaseSpecFor,
   looksAbandoned,
@@ -61,10 +62,20 @@ export type RenewResult =
   | { result: 'failed'; message: string }
   | { result: 'lost'; message: string };
 
+/** the Lease keeper's time: the wall clock to write renewTime, a monotonic one to measure */
+export interface LeaseClock {
+  now(): Date;
+  /** ms that only move forward (model/clock.ts MonotonicClock) */
+  monotonicMs(): number;
+}
+
+/** reads and decisions again after a 409 before an attempt gives up (another writer keeps winning) */
+const CONFLICT_ATTEMPTS = 3;
+
 export class LeaseKeeper {
-  /** when our last write of the Lease succeeded (ms); null while not holding */
+  /** (monotonic ms) when our last successful write of the Lease was sent; null while not holding */
   private renewedAt: number | null = null;
-  /** client-go's observedRawRecord/observedTime: the record last seen and when it changed (local) */
+  /** client-go's observedRawRecord/observedTime: the record last seen and when it changed (monotonic) */
   private observed: { key: string; at: number } | null = null;
   /** the record changed under another holder since the first one this keeper saw */
   private sawRenewal = false;
@@ -73,81 +84,93 @@ export class LeaseKeeper {
     private readonly edge: LeaseEdge,
     readonly me: string,
     readonly timing: LeaseTiming,
+    private readonly clock: LeaseClock,
   ) {}
 
-  /** whether this holder may act at `now`: it holds the Lease, renewed within the deadline */
-  holds(now: Date): boolean {
-    return this.renewedAt !== null && now.getTime() - this.renewedAt < this.timing.renewDeadlineMs;
+  /** whether this holder may act now: it holds the Lease, renewed within the deadline (monotonic) */
+  holds(): boolean {
+    return (
+      this.renewedAt !== null &&
+      this.clock.monotonicMs() - this.renewedAt < this.timing.renewDeadlineMs
+    );
   }
 
-  /** records `l` as seen at `now`; returns when this keeper first saw the record as it is now */
-  private observe(l: LeaseView | null, now: Date): Date {
+  /** records `l` as seen now; returns for how long (ms) this keeper has seen it unchanged */
+  private observe(l: LeaseView | null): number {
+    const mono = this.clock.monotonicMs();
     if (l === null) {
       this.observed = null;
-      return now;
+      return 0;
     }
     const key = leaseRecordKey(l);
     if (this.observed?.key !== key) {
       if (this.observed !== null && l.holder !== this.me && l.holder !== '') this.sawRenewal = true;
-      this.observed = { key, at: now.getTime() };
+      this.observed = { key, at: mono };
     }
-    return new Date(this.observed.at);
+    return mono - this.observed.at;
   }
 
-  async acquire(now: Date): Promise<AcquireResult> {
-    const current = await this.edge.read();
-    const observedAt = this.observe(current, now);
-    const d = decideLease(current, this.me, now, observedAt);
-    if (d.kind === 'wait')
-      return {
-        held: false,
-        holder: d.holder,
-        until: d.until,
-        watch: current !== null && looksAbandoned(current, now) && !this.sawRenewal,
-      };
-    const spec = leaseSpecFor(d, current, this.me, this.timing.durationSeconds, now);
-    if (await this.edge.write(spec, current === null ? null : current.resourceVersion)) {
-      this.renewedAt = now.getTime();
-      this.sawRenewal = false;
-      return { held: true, previous: d.kind === 'take-over' ? d.previous : null };
-    }
-    // Another run won the race (409): report who holds it now.
-    const again = await this.edge.read();
-    const seen = this.observe(again, now);
-    return {
-      held: false,
-      holder: again?.holder ?? '',
-      until: again === null ? null : leaseExpiry(again, seen),
-      watch: false,
-    };
-  }
-
-  async renew(now: Date): Promise<RenewResult> {
-    if (this.renewedAt === null) return { result: 'lost', message: 'not holding the Lease' };
-    let outcome: RenewResult;
-    try {
+  /**
+   * Reads the Lease and decides (lease-decision.ts). A write that meets 409 is never re-applied:
+   * the Lease is read again and the decision made again — another run may have taken it.
+   */
+  async acquire(): Promise<AcquireResult> {
+    let holder = '';
+    for (let attempt = 1; attempt <= CONFLICT_ATTEMPTS; attempt++) {
+      const sent = this.clock.monotonicMs();
       const current = await this.edge.read();
-      if (current === null || current.holder !== this.me) {
-        this.renewedAt = null;
-        const who = current === null ? 'the Lease was deleted' : `held by ${current.holder}`;
-        return { result: 'lost', message: who };
+      const d = decideLease(current, this.me, this.observe(current));
+      const now = this.clock.now();
+      if (d.kind === 'wait')
+        return {
+          held: false,
+          holder: d.holder,
+          until: new Date(now.getTime() + d.remainingMs),
+          watch: current !== null && looksAbandoned(current, now) && !this.sawRenewal,
+        };
+      const spec = leaseSpecFor(d, current, this.me, this.timing.durationSeconds, now);
+      if (await this.edge.write(spec, current === null ? null : current.resourceVersion)) {
+        this.renewedAt = sent;
+        this.sawRenewal = false;
+        return { held: true, previous: d.kind === 'take-over' ? d.previous : null };
       }
-      const spec = leaseSpecFor(
-        { kind: 'renew' },
-        current,
-        this.me,
-        this.timing.durationSeconds,
-        now,
-      );
-      if (await this.edge.write(spec, current.resourceVersion)) {
-        this.renewedAt = now.getTime();
-        return { result: 'renewed' };
+      holder = current?.holder ?? '';
+    }
+    // Another writer won every race: not ours, and no expiry known yet.
+    return { held: false, holder, until: null, watch: false };
+  }
+
+  async renew(): Promise<RenewResult> {
+    if (this.renewedAt === null) return { result: 'lost', message: 'not holding the Lease' };
+    let outcome: RenewResult = { result: 'failed', message: 'not renewed' };
+    try {
+      for (let attempt = 1; attempt <= CONFLICT_ATTEMPTS; attempt++) {
+        const sent = this.clock.monotonicMs();
+        const current = await this.edge.read();
+        this.observe(current);
+        if (current === null || current.holder !== this.me) {
+          this.renewedAt = null;
+          const who = current === null ? 'the Lease was deleted' : `held by ${current.holder}`;
+          return { result: 'lost', message: who };
+        }
+        const spec = leaseSpecFor(
+          { kind: 'renew' },
+          current,
+          this.me,
+          this.timing.durationSeconds,
+          this.clock.now(),
+        );
+        if (await this.edge.write(spec, current.resourceVersion)) {
+          this.renewedAt = sent;
+          return { result: 'renewed' };
+        }
+        // 409: someone wrote the Lease since we read it — read it again and decide again
+        outcome = { result: 'failed', message: 'conflict (409): the Lease kept changing' };
       }
-      outcome = { result: 'failed', message: 'conflict (409): the Lease changed while renewing' };
     } catch (e) {
       outcome = { result: 'failed', message: (e as Error).message };
     }
-    if (this.holds(now)) return outcome;
+    if (this.holds()) return outcome;
     this.renewedAt = null;
     return { result: 'lost', message: `no renewal for the renew deadline: ${outcome.message}` };
   }
@@ -156,11 +179,11 @@ export class LeaseKeeper {
    * Stops acting first, then clears the holder if the Lease is still ours. Returns whether it
    * released it (false: someone else holds it, or it is gone).
    */
-  async release(now: Date): Promise<boolean> {
+  async release(): Promise<boolean> {
     this.renewedAt = null;
     const current = await this.edge.read();
     if (current === null || current.holder !== this.me) return false;
-    const at = now.toISOString().replace('Z', '000Z');
+    const at = this.clock.now().toISOString().replace('Z', '000Z');
     return this.edge.write(
       {
         holderIdentity: '',
