@@ -106,6 +106,7 @@ export function planStep(input: StepInput): RotateStep {
       node,
       pods: input.pods,
       nodeClaims: input.nodeClaims,
+      nodes: input.nodes,
       machines: input.machines ?? [],
       ...(input.healthChecks ? { healthChecks: input.healthChecks } : {}),
       ...(input.pausedClusters ? { pausedClusters: input.pausedClusters } : {}),

@@ -78,6 +78,10 @@ export interface LiveMachineHealthCheck {
 export interface LiveNodeClaim {
   name: string;
   providerID: string;
+  /** status.nodeName: the Node Karpenter registered for it ('' until it did) — the link trusted */
+  nodeName?: string;
+  /** metadata.labels['karpenter.sh/nodepool']: its NodePool (the group), set by Karpenter */
+  nodePool?: string;
   /** marked for deletion (deletionTimestamp): Karpenter is already terminating it */
   deleting?: boolean;
 }

@@ -194,7 +194,7 @@ test('a KubeadmControlPlane node is reported with rolloutBefore.certificatesExpi
 
 test('a NodeClaim already being deleted (an interrupted run) gets only the record, no second delete', () => {
   const k = liveNode('k', { 'karpenter.sh/nodepool': 'default' });
-  const claim = { name: 'default-x', providerID: k.providerID };
+  const claim = { name: 'default-x', providerID: k.providerID, nodeName: k.name };
   assert.deepEqual(
     step([k], { nodeClaims: [claim] }).actions.map((a) => a.step),
     ['karpenter-delete', 'record-handed-over'],

@@ -145,6 +145,19 @@ export function machineOf(v: unknown): LiveMachine {
   };
 }
 
+/** a NodeClaim: status.nodeName (the Node Karpenter registered for it) is the link trusted */
+export function nodeClaimOf(v: unknown): LiveNodeClaim {
+  const c = obj(v);
+  const meta = obj(c.metadata);
+  return {
+    name: str(meta.name),
+    providerID: str(obj(c.status).providerID),
+    nodeName: str(obj(c.status).nodeName),
+    nodePool: str(obj(meta.labels)['karpenter.sh/nodepool']),
+    deleting: typeof meta.deletionTimestamp === 'string',
+  };
+}
+
 function selectorOf(v: unknown): LabelSelector {
   const s = obj(v);
   const exprs = Array.isArray(s.matchExpressions) ? s.matchExpressions.map(obj) : [];
@@ -224,11 +237,7 @@ export class RotateClient {
   }
 
   async listNodeClaims(): Promise<LiveNodeClaim[]> {
-    return (await this.cluster.listAll('/apis/karpenter.sh/v1/nodeclaims', {})).map((c) => ({
-      name: str(obj(c.metadata).name),
-      providerID: str(obj(c.status).providerID),
-      deleting: typeof obj(c.metadata).deletionTimestamp === 'string',
-    }));
+    return (await this.cluster.listAll('/apis/karpenter.sh/v1/nodeclaims', {})).map(nodeClaimOf);
   }
 
   /** the Jobs in the rotator's namespace (the in-place actuator's, and any of the same name) */
