@@ -15,6 +15,7 @@ import type { PlanPolicy } from '../fleet/plan-policy.js';
 import { planReplacements } from '../fleet/plan-replacements.js';
 import { chooseWork, heldOf, ignoredAnnotations, ledgerOf, type WorkInput } from './choose-work.js';
 import { EMPTY_STATE, type StateChange } from './rotation-state.js';
+import { withRecordedGroups } from './recorded-group.js';
 import { refusedPods } from './drain-rules.js';
 import { kopsCommand, nodePlan } from './node-actions.js';
 import type {
@@ -51,7 +52,10 @@ export interface RotateStep {
   reports: string[];
 }
 
-export function planStep(input: StepInput): RotateStep {
+export function planStep(raw: StepInput): RotateStep {
+  // A node with a record counts in its recorded group, whatever its labels now say.
+  const grouped = withRecordedGroups(raw.nodes, raw.fleet, raw.state);
+  const input: StepInput = { ...raw, nodes: grouped.nodes, fleet: grouped.fleet };
   const live = new Map(input.nodes.map((n) => [n.name, n]));
   const state = input.state ?? EMPTY_STATE;
   const ledger = ledgerOf(state, input.nodes, input.outside);
@@ -141,6 +145,7 @@ export function planStep(input: StepInput): RotateStep {
   const prune = pruneOf(work, ledger, state.baselines);
   if (prune) actions.push(prune);
   const reports = [
+    ...grouped.reports,
     ...ignoredAnnotations(input.nodes),
     ...[...ledger.gone]
       .filter(([name]) => live.has(name))

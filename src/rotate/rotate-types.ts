@@ -24,6 +24,13 @@ export interface LiveNode {
   providerID: string;
   /** the Ready condition is True; absent when the edge did not say (treated as not Ready) */
   ready?: boolean;
+  /** the one Machine whose status.nodeRef names it (Cluster API's own link), when listed */
+  machine?: LiveMachine;
+  /**
+   * the group its own labels/annotations name, when `group` came from elsewhere (its Machine,
+   * its NodeClaim, its rotation record) and differs: reported, never used
+   */
+  labelGroup?: string;
 }
 
 /** a Cluster API Machine as the rotation sees it */
