@@ -13,9 +13,17 @@ import type { CertificateFacts, FleetNode } from '../fleet/fleet.js';
 import type { Plan } from '../fleet/plan-types.js';
 import type { PlanPolicy } from '../fleet/plan-policy.js';
 import { planReplacements } from '../fleet/plan-replacements.js';
-import { chooseWork, heldOf, ignoredAnnotations, ledgerOf, type WorkInput } from './choose-work.js';
+import {
+  actuatorOf,
+  chooseWork,
+  heldOf,
+  ignoredAnnotations,
+  ledgerOf,
+  type WorkInput,
+} from './choose-work.js';
 import { EMPTY_STATE, type StateChange } from './rotation-state.js';
 import { withRecordedGroups } from './recorded-group.js';
+import { reportJumpHeld } from './report-jump.js';
 import { refusedPods } from './drain-rules.js';
 import { kopsCommand, nodePlan } from './node-actions.js';
 import type {
@@ -75,9 +83,25 @@ export function planStep(raw: StepInput): RotateStep {
     if (h) heldAll.set(n.name, h);
     return h === null;
   });
-  const plan = planReplacements(placed, input.facts, input.policy, input.now);
+  // Too many nodes due at once by their reports only: held, unless --trust-report-jump.
+  const jump =
+    input.options.trustReportJump === true
+      ? new Map<string, NodeWork>()
+      : reportJumpHeld(placed, input.facts, input.policy, input.now, groupSizes(input.nodes), (n) =>
+          actuatorOf(
+            live.get(n) ?? { kind: 'none', group: 'none' },
+            input.options,
+            input.policy.groups,
+          ),
+        );
+  const plan = planReplacements(
+    placed.filter((f) => !jump.has(f.name)),
+    input.facts,
+    input.policy,
+    input.now,
+  );
   // Held nodes are reported as what they are when due now, else not-yet with the reason.
-  const held = new Map<string, NodeWork>();
+  const held = new Map<string, NodeWork>(jump);
   if (heldAll.size > 0) {
     const t = input.now.getTime();
     const withHeld = planReplacements(
@@ -160,6 +184,12 @@ export function planStep(raw: StepInput): RotateStep {
   ];
   return { planId: input.planId, plan, at: input.now, work, actions, reports };
 }
+
+const groupSizes = (nodes: readonly { group: string }[]): Map<string, number> => {
+  const m = new Map<string, number>();
+  for (const n of nodes) m.set(n.group, (m.get(n.group) ?? 0) + 1);
+  return m;
+};
 
 /** records of gone nodes whose group is back to its baseline, and baselines left without records */
 function pruneOf(

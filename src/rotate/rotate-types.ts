@@ -234,4 +234,9 @@ export interface RotateOptions {
   inPlace?: InPlaceSettings;
   /** a due node someone else cordoned is taken over (default: left alone, reported) */
   takeOverCordoned?: boolean;
+  /**
+   * --trust-report-jump: act on nodes due by their NodeCertificateReport only even when more
+   * than max(1, 10 %) of a group became so at once (report-jump.ts; default: held, reported)
+   */
+  trustReportJump?: boolean;
 }

@@ -161,7 +161,8 @@ async function seedFleet(
   }
   if (components.includes('karpenter')) {
     const claim = lab.name('default-x1');
-    await createNodeClaim(cp.admin, claim, lab.name('pool'), lab.label);
+    const node = lab.name('r1');
+    await createNodeClaim(cp.admin, claim, lab.name('pool'), lab.label, node);
     t.after(async () => {
       await cp.admin.request(
         'PATCH',
@@ -171,7 +172,6 @@ async function seedFleet(
       );
       await cp.admin.request('DELETE', `/apis/karpenter.sh/v1/nodeclaims/${claim}`);
     });
-    const node = lab.name('r1');
     await lab.oldNode(node, {
       labels: { 'karpenter.sh/nodepool': 'default' },
       providerID: karpenterProviderId(claim),
@@ -411,7 +411,7 @@ test('rotator RBAC: removing any verb of any shipped rule makes the call that ne
   assert.ok(variants >= 12, `every verb of every rule was removed once (${variants})`);
 });
 
-test('rotator RBAC: granted only the kops role, the rotator cannot list pods, evict, delete a pod or a node, list Machines or NodeClaims', async (t) => {
+test("rotator RBAC: granted only the kops role, the rotator cannot list pods, evict, delete a pod or a node, patch a Machine or delete a NodeClaim (it lists them: the nodes' groups)", async (t) => {
   const lab = await rotatorLab(t, []);
   if (!lab) return;
   await lab.cp.installCrds(['cluster.x-k8s.io', 'controlplane', 'karpenter']);
@@ -443,12 +443,31 @@ test('rotator RBAC: granted only the kops role, the rotator cannot list pods, ev
     }),
     /403 .*cannot delete resource "pods"/,
   );
-  await assert.rejects(client.listMachines(), /403 .*cannot list resource "machines"/);
+  // Machines and NodeClaims are read by the base role (a node's group comes from them), never
+  // written without their actuator's component
+  assert.ok(Array.isArray(await client.listMachines()));
+  await assert.rejects(
+    client.execute({
+      method: 'PATCH',
+      path: `/apis/cluster.x-k8s.io/v1beta1/namespaces/${apps}/machines/m-1`,
+      body: { metadata: { annotations: { 'cluster.x-k8s.io/remediate-machine': '' } } },
+      contentType: 'application/merge-patch+json',
+    }),
+    /403 .*cannot patch resource "machines"/,
+  );
   await assert.rejects(
     client.execute({ method: 'DELETE', path: `/api/v1/nodes/${d1}`, absentIsDone: true }),
     /403 .*cannot delete resource "nodes"/,
   );
-  await assert.rejects(client.listNodeClaims(), /403 .*cannot list resource "nodeclaims"/);
+  assert.ok(Array.isArray(await client.listNodeClaims()));
+  await assert.rejects(
+    client.execute({
+      method: 'DELETE',
+      path: '/apis/karpenter.sh/v1/nodeclaims/c-1',
+      absentIsDone: true,
+    }),
+    /403 .*cannot delete resource "nodeclaims"/,
+  );
   assert.deepEqual(
     (await podsOn(lab.cp, d1)).map((p) => `${p.name} ${p.terminating}`),
     ['web-1 false'],
