@@ -176,7 +176,7 @@ export async function rotatorLab(
     oldNode: async (name, opts = {}, deadlineAgoMs = DAY_MS) => {
       const n = await node(name, opts);
       // owned by its Node, as the agent writes it (publish.ts): rotate matches a report by UID
-      const uid = String((n.metadata as { uid?: string } | undefined)?.uid ?? '');
+      const uid = (n.metadata as { uid?: string } | undefined)?.uid ?? '';
       await cp.admin.create('/apis/certdrift.io/v1alpha1/nodecertificatereports', {
         apiVersion: 'certdrift.io/v1alpha1',
         kind: 'NodeCertificateReport',
