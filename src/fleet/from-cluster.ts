@@ -2,6 +2,11 @@
 // the cluster client (which already maps API objects to its own NodeInfo / NodeCertificateReport
 // types); grouped with the same groupOfNode the file source uses. Needs `list` on nodes and on
 // nodecertificatereports.certdrift.io — the agent's own DaemonSet RBAC does not grant it.
+// A report is a node's by its Node ownerReference's UID, not by its name alone: a report whose
+// owner UID is not the live Node's (the node was recreated under the same name, or the report
+// was forged) is reported and ignored. `certdrift rotate`, which acts on what reports say,
+// also ignores a report with no Node owner (`requireOwner`; every agent writes one, publish.ts);
+// `certdrift plan`, which only reads, still dates such a report by its name.
 
 import type { ListOptions, NodeCertificateReport, NodeInfo } from '../model/cluster.js';
 import type { CertificateFacts, Fleet, FleetNode, FleetSource, InputProblem } from './fleet.js';
@@ -12,11 +17,20 @@ export interface FleetLister {
   listNodeCertificateReports(): Promise<NodeCertificateReport[]>;
 }
 
+export interface MappingOptions {
+  /** a report without a Node ownerReference is ignored (rotate); default: matched by name */
+  requireOwner?: boolean;
+  /** node name → its group from an object the node cannot write (its Machine, its NodeClaim) */
+  groups?: ReadonlyMap<string, string>;
+}
+
 export function mapClusterFleet(
   nodes: readonly NodeInfo[],
   reports: readonly NodeCertificateReport[],
+  opts: MappingOptions = {},
 ): Fleet {
   const problems: InputProblem[] = [];
+  const uids = new Map(nodes.map((n) => [n.name, n.uid]));
   const fleet: FleetNode[] = nodes.map((n) => {
     const created = Date.parse(n.createdAt);
     if (Number.isNaN(created))
@@ -26,12 +40,27 @@ export function mapClusterFleet(
       });
     return {
       name: n.name,
-      group: groupOfNode(n.labels, n.annotations),
+      group: opts.groups?.get(n.name) ?? groupOfNode(n.labels, n.annotations),
       createdAt: Number.isNaN(created) ? null : new Date(created),
     };
   });
   const facts: CertificateFacts[] = [];
   for (const r of reports) {
+    const uid = uids.get(r.name);
+    if (uid !== undefined && r.nodeUid !== undefined && r.nodeUid !== uid) {
+      problems.push({
+        source: 'kubernetes',
+        message: `NodeCertificateReport ${JSON.stringify(r.name)} is owned by Node UID ${JSON.stringify(r.nodeUid)}, the live Node has ${JSON.stringify(uid)} (recreated, or the report is forged): ignored`,
+      });
+      continue;
+    }
+    if (uid !== undefined && r.nodeUid === undefined && opts.requireOwner === true) {
+      problems.push({
+        source: 'kubernetes',
+        message: `NodeCertificateReport ${JSON.stringify(r.name)} has no Node ownerReference: not matched to its Node by name alone, ignored`,
+      });
+      continue;
+    }
     const text = r.status?.deadline;
     const t = text === undefined ? null : Date.parse(text);
     if (t !== null && Number.isNaN(t)) {
@@ -62,11 +91,13 @@ export function selectedFleet(
   listed: readonly NodeInfo[],
   reports: readonly NodeCertificateReport[],
   labelSelector?: string,
+  opts: MappingOptions = {},
 ): Fleet {
   const names = new Set(listed.map((n) => n.name));
   return mapClusterFleet(
     listed,
     labelSelector ? reports.filter((r) => names.has(r.name)) : reports,
+    opts,
   );
 }
 

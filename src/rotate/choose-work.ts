@@ -85,16 +85,19 @@ export interface WorkInput {
 }
 
 export const DEFAULT_REPLACE_TIMEOUT_MS = 3_600_000;
-export const CAPI_OWNER_KIND = 'cluster.x-k8s.io/owner-kind';
-export const CAPI_OWNER_NAME = 'cluster.x-k8s.io/owner-name';
 /** room one more record may take in the state object (a node name is at most 253 bytes) */
 const RECORD_BYTES = 600;
 
-/** Cluster API sets owner-kind/owner-name on a Node from its Machine's controller owner */
+/**
+ * The KubeadmControlPlane of a node whose Machine (the one whose status.nodeRef names it) has
+ * one as its controller ownerReference — never the node's owner-kind/owner-name annotations,
+ * which its kubelet may write (a worker could name another namespace's control plane).
+ */
 export function kcpKnob(node: LiveNode): NativeKnob | null {
-  if (node.annotations[CAPI_OWNER_KIND] !== 'KubeadmControlPlane') return null;
-  const name = node.annotations[CAPI_OWNER_NAME] ?? '';
-  const namespace = node.annotations['cluster.x-k8s.io/cluster-namespace'] ?? '';
+  const m = node.machine;
+  if (m?.owner?.kind !== 'KubeadmControlPlane') return null;
+  const { namespace } = m;
+  const { name } = m.owner;
   return {
     kind: 'KubeadmControlPlane',
     namespace,

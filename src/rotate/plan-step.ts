@@ -13,8 +13,17 @@ import type { CertificateFacts, FleetNode } from '../fleet/fleet.js';
 import type { Plan } from '../fleet/plan-types.js';
 import type { PlanPolicy } from '../fleet/plan-policy.js';
 import { planReplacements } from '../fleet/plan-replacements.js';
-import { chooseWork, heldOf, ignoredAnnotations, ledgerOf, type WorkInput } from './choose-work.js';
+import {
+  actuatorOf,
+  chooseWork,
+  heldOf,
+  ignoredAnnotations,
+  ledgerOf,
+  type WorkInput,
+} from './choose-work.js';
 import { EMPTY_STATE, type StateChange } from './rotation-state.js';
+import { withRecordedGroups } from './recorded-group.js';
+import { reportJumpHeld } from './report-jump.js';
 import { refusedPods } from './drain-rules.js';
 import { kopsCommand, nodePlan } from './node-actions.js';
 import type {
@@ -52,7 +61,10 @@ export interface RotateStep {
   reports: string[];
 }
 
-export function planStep(input: StepInput): RotateStep {
+export function planStep(raw: StepInput): RotateStep {
+  // A node with a record counts in its recorded group, whatever its labels now say.
+  const grouped = withRecordedGroups(raw.nodes, raw.fleet, raw.state);
+  const input: StepInput = { ...raw, nodes: grouped.nodes, fleet: grouped.fleet };
   const live = new Map(input.nodes.map((n) => [n.name, n]));
   const state = input.state ?? EMPTY_STATE;
   const ledger = ledgerOf(state, input.nodes, input.outside);
@@ -68,8 +80,24 @@ export function planStep(input: StepInput): RotateStep {
     if (h) heldAll.set(n.name, h);
     return h === null;
   });
-  const plan = planReplacements(placed, input.facts, input.policy, input.now);
-  const held = heldWhenDue(input, ledger, heldAll);
+  // Too many nodes due at once by their reports only: held, unless --trust-report-jump.
+  const jump =
+    input.options.trustReportJump === true
+      ? new Map<string, NodeWork>()
+      : reportJumpHeld(placed, input.facts, input.policy, input.now, groupSizes(input.nodes), (n) =>
+          actuatorOf(
+            live.get(n) ?? { kind: 'none', group: 'none' },
+            input.options,
+            input.policy.groups,
+          ),
+        );
+  const plan = planReplacements(
+    placed.filter((f) => !jump.has(f.name)),
+    input.facts,
+    input.policy,
+    input.now,
+  );
+  const held = new Map<string, NodeWork>([...jump, ...heldWhenDue(input, ledger, heldAll)]);
   const { work, actions } = nodePlans(
     input,
     live,
@@ -85,11 +113,17 @@ export function planStep(input: StepInput): RotateStep {
     at: input.now,
     work,
     actions,
-    reports: reportsOf(input, live, ledger),
+    reports: [...grouped.reports, ...reportsOf(input, live, ledger)],
   };
 }
 
 type Ledger = ReturnType<typeof ledgerOf>;
+
+const groupSizes = (nodes: readonly { group: string }[]): Map<string, number> => {
+  const m = new Map<string, number>();
+  for (const n of nodes) m.set(n.group, (m.get(n.group) ?? 0) + 1);
+  return m;
+};
 
 /** node → the pods its drain refuses (drain-rules.ts), for the nodes whose pods were listed */
 function refusedByNode(input: StepInput): Map<string, string[]> {
@@ -151,6 +185,7 @@ function nodePlans(
       node,
       pods: input.pods,
       nodeClaims: input.nodeClaims,
+      nodes: input.nodes,
       machines: input.machines ?? [],
       ...(input.healthChecks ? { healthChecks: input.healthChecks } : {}),
       ...(input.pausedClusters ? { pausedClusters: input.pausedClusters } : {}),

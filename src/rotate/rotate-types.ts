@@ -35,6 +35,13 @@ export interface LiveNode {
    * can update a Node can write managedFields.
    */
   cordonedBy?: string;
+  /** the one Machine whose status.nodeRef names it (Cluster API's own link), when listed */
+  machine?: LiveMachine;
+  /**
+   * the group its own labels/annotations name, when `group` came from elsewhere (its Machine,
+   * its NodeClaim, its rotation record) and differs: reported, never used
+   */
+  labelGroup?: string;
 }
 
 /** a Cluster API Machine as the rotation sees it */
@@ -89,6 +96,10 @@ export interface LiveMachineHealthCheck {
 export interface LiveNodeClaim {
   name: string;
   providerID: string;
+  /** status.nodeName: the Node Karpenter registered for it ('' until it did) — the link trusted */
+  nodeName?: string;
+  /** metadata.labels['karpenter.sh/nodepool']: its NodePool (the group), set by Karpenter */
+  nodePool?: string;
   /** marked for deletion (deletionTimestamp): Karpenter is already terminating it */
   deleting?: boolean;
 }
@@ -247,4 +258,9 @@ export interface RotateOptions {
   inPlace?: InPlaceSettings;
   /** a due node someone else cordoned is taken over (default: left alone, reported) */
   takeOverCordoned?: boolean;
+  /**
+   * --trust-report-jump: act on nodes due by their NodeCertificateReport only even when more
+   * than max(1, 10 %) of a group became so at once (report-jump.ts; default: held, reported)
+   */
+  trustReportJump?: boolean;
 }

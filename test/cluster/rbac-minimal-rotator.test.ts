@@ -60,7 +60,9 @@ async function seedFleet(
   const { cp } = lab;
   const apps = await cp.namespace(t, 'shop');
   const fleet: Fleet = { k1: lab.name('k1') };
-  await lab.oldNode(fleet.k1, { labels: { 'kops.k8s.io/instancegroup': lab.name('nodes') } });
+  await lab.oldNode(fleet.k1, {
+    labels: { 'kops.k8s.io/instancegroup': lab.name('nodes'), ...agentPin(lab) },
+  });
   if (components.includes('drain')) {
     fleet.d1 = lab.name('d1');
     await lab.oldNode(fleet.d1, { labels: agentPin(lab) });
@@ -101,12 +103,16 @@ async function seedFleet(
     }
     await barePod(cp, apps, 'web-x', fleet.x1);
   }
-  if (components.includes('drain')) {
-    // a DaemonSet's pod on each drained node (d1; x1 with delete-node): left on the node once
-    // its DaemonSet was read (daemonsets get, kubectl drain's daemonSetFilter)
-    await daemonSet(cp, apps, 'agent', agentPin(lab));
-    await readyPods(cp, apps, 'app=agent', components.includes('delete-node') ? 2 : 1);
-  }
+  // a DaemonSet's pod on the kops node and on each drained node (d1; x1 with delete-node): left
+  // on the node once its DaemonSet was read (daemonsets get, kubectl drain's daemonSetFilter) —
+  // a hand-over lists the node's pods too
+  await daemonSet(cp, apps, 'agent', agentPin(lab));
+  await readyPods(
+    cp,
+    apps,
+    'app=agent',
+    1 + (components.includes('drain') ? 1 : 0) + (components.includes('delete-node') ? 1 : 0),
+  );
   if (components.includes('force')) {
     // a drain cordoned 20 minutes ago by an earlier run, its pod still there: past --force-after
     fleet.f1 = lab.name('f1');
@@ -167,7 +173,8 @@ async function seedFleet(
   }
   if (components.includes('karpenter')) {
     const claim = lab.name('default-x1');
-    await createNodeClaim(cp.admin, claim, lab.name('pool'), lab.label);
+    const node = lab.name('r1');
+    await createNodeClaim(cp.admin, claim, lab.name('pool'), lab.label, node);
     t.after(async () => {
       await cp.admin.request(
         'PATCH',
@@ -177,7 +184,6 @@ async function seedFleet(
       );
       await cp.admin.request('DELETE', `/apis/karpenter.sh/v1/nodeclaims/${claim}`);
     });
-    const node = lab.name('r1');
     await lab.oldNode(node, {
       labels: { 'karpenter.sh/nodepool': 'default' },
       providerID: karpenterProviderId(claim),
@@ -188,7 +194,7 @@ async function seedFleet(
 }
 
 /** `resource[/subresource]:verb` as the audit log names a call */
-/** the label that puts the test's DaemonSet on a drained node */
+/** the label that puts the test's DaemonSet on the kops node and the drained nodes */
 const agentPin = (lab: RotatorLab): Record<string, string> => ({
   'certdrift.test/agent': lab.label,
 });
@@ -423,7 +429,7 @@ test('rotator RBAC: removing any verb of any shipped rule makes the call that ne
   assert.ok(variants >= 12, `every verb of every rule was removed once (${variants})`);
 });
 
-test('rotator RBAC: granted only the kops role, the rotator lists a node’s pods (its hand-over checks them) but cannot evict, delete a pod or a node, list Machines or NodeClaims', async (t) => {
+test("rotator RBAC: granted only the kops role, the rotator lists a node's pods (its hand-over checks them) and Machines and NodeClaims (the nodes' groups) but cannot evict, delete a pod or a node, patch a Machine or delete a NodeClaim", async (t) => {
   const lab = await rotatorLab(t, []);
   if (!lab) return;
   await lab.cp.installCrds(['cluster.x-k8s.io', 'controlplane', 'karpenter']);
@@ -458,12 +464,31 @@ test('rotator RBAC: granted only the kops role, the rotator lists a node’s pod
     }),
     /403 .*cannot delete resource "pods"/,
   );
-  await assert.rejects(client.listMachines(), /403 .*cannot list resource "machines"/);
+  // Machines and NodeClaims are read by the base role (a node's group comes from them), never
+  // written without their actuator's component
+  assert.ok(Array.isArray(await client.listMachines()));
+  await assert.rejects(
+    client.execute({
+      method: 'PATCH',
+      path: `/apis/cluster.x-k8s.io/v1beta1/namespaces/${apps}/machines/m-1`,
+      body: { metadata: { annotations: { 'cluster.x-k8s.io/remediate-machine': '' } } },
+      contentType: 'application/merge-patch+json',
+    }),
+    /403 .*cannot patch resource "machines"/,
+  );
   await assert.rejects(
     client.execute({ method: 'DELETE', path: `/api/v1/nodes/${d1}`, absentIsDone: true }),
     /403 .*cannot delete resource "nodes"/,
   );
-  await assert.rejects(client.listNodeClaims(), /403 .*cannot list resource "nodeclaims"/);
+  assert.ok(Array.isArray(await client.listNodeClaims()));
+  await assert.rejects(
+    client.execute({
+      method: 'DELETE',
+      path: '/apis/karpenter.sh/v1/nodeclaims/c-1',
+      absentIsDone: true,
+    }),
+    /403 .*cannot delete resource "nodeclaims"/,
+  );
   assert.deepEqual(
     (await podsOn(lab.cp, d1)).map((p) => `${p.name} ${p.terminating}`),
     ['web-1 false'],

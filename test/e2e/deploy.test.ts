@@ -48,6 +48,8 @@ test('the base renders a complete install', (t) => {
     'RoleBinding',
     'Service',
     'ServiceAccount',
+    'ValidatingAdmissionPolicy',
+    'ValidatingAdmissionPolicyBinding',
   ]);
   const ds = out.objs.find((o) => o.kind === 'DaemonSet') as unknown as {
     spec: {
@@ -219,6 +221,8 @@ test('the real API server accepts every object deploy/base and deploy/monitoring
     'ResourceQuota',
     'Service',
     'ConfigMap',
+    'ValidatingAdmissionPolicy',
+    'ValidatingAdmissionPolicyBinding',
   ])
     assert.ok(accepted.includes(kind), `${kind} was sent`);
   // and a report as the agent writes it is valid against the shipped CRD (strict: no field the

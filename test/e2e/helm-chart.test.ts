@@ -415,6 +415,8 @@ test('the real API server accepts every object the chart renders with everything
       'Service',
       'ServiceAccount',
       'ServiceMonitor',
+      'ValidatingAdmissionPolicy',
+      'ValidatingAdmissionPolicyBinding',
     ],
     'every kind the chart renders was validated by the API server',
   );

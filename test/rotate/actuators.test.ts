@@ -223,27 +223,64 @@ test('--after-drain delete-node: refused where nothing replaces the machine, all
   );
 });
 
-test('karpenter: two NodeClaims with the node providerID are not ours to choose', () => {
+test('karpenter: the NodeClaim is the one whose status.nodeName is the node, never providerID alone', () => {
   const k = liveNode('k', { 'karpenter.sh/nodepool': 'default' });
-  const claims = [
-    { name: 'a', providerID: k.providerID },
-    { name: 'b', providerID: k.providerID },
-  ];
-  const p = actuatorDef('karpenter').start({
-    node: k,
-    pods: [],
-    nodeClaims: claims,
-    machines: [],
-    planId: 'p',
-    now: NOW,
-    record: null,
-    groupReady: [],
-    groupSize: 1,
-    options: OPTIONS,
-  });
-  assert.deepEqual(p, {
-    refused: 'more than one NodeClaim with this providerID: use --actuator drain',
-  });
+  const other = { ...liveNode('v', { 'karpenter.sh/nodepool': 'default' }) };
+  const claimStart = (
+    nodeClaims: NodeContext['nodeClaims'],
+    nodes: NodeContext['nodes'] = [k, other],
+    node = k,
+  ): string[] | string => {
+    const p = actuatorDef('karpenter').start({
+      node,
+      nodes,
+      pods: [],
+      nodeClaims,
+      machines: [],
+      planId: 'p',
+      now: NOW,
+      record: null,
+      groupReady: [],
+      groupSize: 1,
+      options: OPTIONS,
+    });
+    return 'refused' in p ? p.refused : p.actions.map((a) => `${a.step} ${a.call?.path ?? ''}`);
+  };
+  const refusal = (...args: Parameters<typeof claimStart>): string => {
+    const r = claimStart(...args);
+    return typeof r === 'string' ? r : `started: ${r.join(', ')}`;
+  };
+  const mine = { name: 'default-k', providerID: k.providerID, nodeName: 'k' };
+  assert.deepEqual(claimStart([mine]), [
+    'karpenter-delete /apis/karpenter.sh/v1/nodeclaims/default-k',
+    'record-handed-over ',
+  ]);
+  // found by providerID only (not registered for this node, or registered for another one)
+  assert.match(refusal([{ ...mine, nodeName: '' }]), /^no NodeClaim whose status.nodeName is k/);
+  // a node that set its providerID to another node's instance does not get that NodeClaim
+  const victim = { name: 'default-v', providerID: other.providerID, nodeName: 'v' };
+  const forger = { ...k, providerID: other.providerID };
+  assert.match(
+    refusal([victim], [forger, other], forger),
+    /^no NodeClaim whose status.nodeName is k/,
+  );
+  // two NodeClaims naming the node, a providerID two NodeClaims or two Nodes share: blocked, named
+  assert.match(
+    refusal([mine, { ...mine, name: 'default-k2' }]),
+    /NodeClaims default-k, default-k2 all name this node/,
+  );
+  assert.match(
+    refusal([mine, { ...victim, providerID: k.providerID }]),
+    /NodeClaims default-k, default-v share providerID/,
+  );
+  assert.match(
+    refusal([mine], [k, { ...other, providerID: k.providerID }]),
+    /Nodes k, v share providerID .*not acted on/,
+  );
+  assert.match(
+    refusal([{ ...mine, providerID: other.providerID }]),
+    /NodeClaim default-k has providerID .* the node .*: not acted on/,
+  );
 });
 
 test('the registry: every actuator one file, a name, how it is known finished; only kops surges', () => {

@@ -295,7 +295,7 @@ test('Cluster API: remediate the Machine whose status.nodeRef is the node (never
     [m, k],
     {},
     {
-      nodeClaims: [{ name: 'default-x1', providerID: k.providerID }],
+      nodeClaims: [{ name: 'default-x1', providerID: k.providerID, nodeName: k.name }],
       machines: [decoy, machine],
       healthChecks,
     },

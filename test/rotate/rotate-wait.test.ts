@@ -55,6 +55,8 @@ function settings(
       afterDrain: 'none',
       drainTimeoutMs: 60 * MIN,
       replaceTimeoutMs: 30 * MIN,
+      // the fixture's nodes are due by their reports only, all at once (report-jump.ts)
+      trustReportJump: true,
       ...options,
     },
     apply: true,
@@ -97,13 +99,65 @@ test('Cluster API: one Machine at a time through its MachineHealthCheck, each af
       providerID: `aws:///eu-west-1a/i-${name}`,
     });
   }
+  // The control plane: a real KubeadmControlPlane, its Machine (controller ownerReference) linked
+  // to the node by status.nodeRef — what certdrift reads; the node's annotations are not read.
   const kcp = lab.name('cp-1');
+  const plane = await cp.admin.create(
+    `/apis/controlplane.cluster.x-k8s.io/v1beta2/namespaces/${w.clusters}/kubeadmcontrolplanes`,
+    {
+      apiVersion: 'controlplane.cluster.x-k8s.io/v1beta2',
+      kind: 'KubeadmControlPlane',
+      metadata: { name: 'c1-control-plane' },
+      spec: {
+        version: 'v1.36.3',
+        machineTemplate: {
+          spec: {
+            infrastructureRef: {
+              apiGroup: 'infrastructure.cluster.x-k8s.io',
+              kind: 'DockerMachineTemplate',
+              name: 'c1-control-plane',
+            },
+          },
+        },
+      },
+    },
+  );
+  await cp.admin.create(`/apis/cluster.x-k8s.io/v1beta2/namespaces/${w.clusters}/machines`, {
+    apiVersion: 'cluster.x-k8s.io/v1beta2',
+    kind: 'Machine',
+    metadata: {
+      name: kcp,
+      labels: { 'cluster.x-k8s.io/cluster-name': 'c1', 'cluster.x-k8s.io/control-plane': '' },
+      ownerReferences: [
+        {
+          apiVersion: 'controlplane.cluster.x-k8s.io/v1beta2',
+          kind: 'KubeadmControlPlane',
+          name: 'c1-control-plane',
+          uid: String(plane.metadata?.uid),
+          controller: true,
+        },
+      ],
+    },
+    spec: {
+      clusterName: 'c1',
+      bootstrap: { dataSecretName: 'none' },
+      infrastructureRef: {
+        apiGroup: 'infrastructure.cluster.x-k8s.io',
+        kind: 'DockerMachine',
+        name: kcp,
+      },
+    },
+  });
   await lab.oldNode(kcp, {
     annotations: capiNodeAnnotations(kcp, w.clusters, {
       kind: 'KubeadmControlPlane',
       name: 'c1-control-plane',
     }),
   });
+  await cp.admin.patch(
+    `/apis/cluster.x-k8s.io/v1beta2/namespaces/${w.clusters}/machines/${kcp}/status`,
+    { status: { nodeRef: { name: kcp } } },
+  );
 
   const flying = inFlight();
   const starts: number[] = [];
@@ -122,7 +176,9 @@ test('Cluster API: one Machine at a time through its MachineHealthCheck, each af
   // the MachineSet is back at three Machines, none of the old ones
   const machines = (
     await cp.admin.list(`/apis/cluster.x-k8s.io/v1beta2/namespaces/${w.clusters}/machines`)
-  ).map((m) => String(m.metadata?.name));
+  )
+    .map((m) => String(m.metadata?.name))
+    .filter((m) => m !== kcp);
   assert.equal(machines.length, 3);
   assert.ok(machines.every((m) => !olds.includes(m)));
   const cpWork = last?.step.work.find((x) => x.node === kcp);
@@ -130,6 +186,7 @@ test('Cluster API: one Machine at a time through its MachineHealthCheck, each af
   assert.ok(cpWork.native, 'the knob is in the JSON');
   assert.equal(cpWork.native.field, 'spec.rolloutBefore.certificatesExpiryDays');
   assert.equal(cpWork.native.name, 'c1-control-plane');
+  assert.equal(cpWork.native.namespace, w.clusters, 'the Machine’s namespace, not an annotation');
   // one remediation mark per Machine, nothing for the control plane's node
   const writes = await writesOf(w);
   for (const m of olds)

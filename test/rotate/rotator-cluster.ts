@@ -182,10 +182,12 @@ export async function rotatorLab(
     node,
     oldNode: async (name, opts = {}, deadlineAgoMs = DAY_MS) => {
       const n = await node(name, opts);
+      // owned by its Node, as the agent writes it (publish.ts): rotate matches a report by UID
+      const uid = (n.metadata as { uid?: string } | undefined)?.uid ?? '';
       await cp.admin.create('/apis/certdrift.io/v1alpha1/nodecertificatereports', {
         apiVersion: 'certdrift.io/v1alpha1',
         kind: 'NodeCertificateReport',
-        metadata: { name },
+        metadata: { name, ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name, uid }] },
       });
       reports.add(name);
       await cp.admin.patch(`/apis/certdrift.io/v1alpha1/nodecertificatereports/${name}/status`, {

@@ -19,6 +19,7 @@ import {
   type RotateStep,
 } from '../../src/rotate/index.js';
 import type { PlanPolicy } from '../../src/fleet/plan-policy.js';
+import { linkNodes, machineOf } from '../../src/adapters/kube/rotate-client.js';
 import { fleetOf, liveNode, NOW, OPTIONS, pod, policyOf, recordsToState } from './fixtures.js';
 
 const ID = 'p-test';
@@ -169,16 +170,37 @@ test('validation between nodes: a node turned NotReady halts the group; a missin
 });
 
 test('a KubeadmControlPlane node is reported with rolloutBefore.certificatesExpiryDays, not remediated', () => {
-  const cp = liveNode(
-    'cp-1',
-    {},
-    {
-      'cluster.x-k8s.io/owner-kind': 'KubeadmControlPlane',
-      'cluster.x-k8s.io/owner-name': 'c1-control-plane',
-      'cluster.x-k8s.io/machine': 'c1-control-plane-abc',
-      'cluster.x-k8s.io/cluster-namespace': 'prod',
+  // The KCP is the controller ownerReference of the node's Machine (status.nodeRef), as the API
+  // returns a Machine KCP made: never the node's owner-kind/owner-name annotations.
+  const apiMachine = {
+    apiVersion: 'cluster.x-k8s.io/v1beta1',
+    kind: 'Machine',
+    metadata: {
+      namespace: 'prod',
+      name: 'c1-control-plane-abc',
+      labels: { 'cluster.x-k8s.io/control-plane': '' },
+      ownerReferences: [
+        {
+          apiVersion: 'controlplane.cluster.x-k8s.io/v1beta1',
+          kind: 'KubeadmControlPlane',
+          name: 'c1-control-plane',
+          uid: 'kcp-uid',
+          controller: true,
+        },
+      ],
     },
-  );
+    spec: { clusterName: 'c1' },
+    status: { nodeRef: { kind: 'Node', name: 'cp-1' } },
+  };
+  const { links } = linkNodes(['cp-1'], [machineOf(apiMachine)], []);
+  const link = links.get('cp-1');
+  assert.ok(link?.machine);
+  const cp: LiveNode = {
+    ...liveNode('cp-1', {}),
+    group: String(link.group),
+    kind: 'capi',
+    machine: link.machine,
+  };
   const s = step([cp]);
   const w = work(s, 'cp-1');
   assert.equal(w?.state, 'native');
@@ -192,11 +214,26 @@ test('a KubeadmControlPlane node is reported with rolloutBefore.certificatesExpi
   assert.deepEqual(s.actions, []);
   // --actuator drain overrides: then it is drained like any node
   assert.equal(work(step([cp], { options: { actuator: 'drain' } }), 'cp-1')?.state, 'start');
+  // A worker whose annotations claim another namespace's control plane gets no KCP answer: it
+  // is a Cluster API node without a Machine, refused for that
+  const forger = liveNode(
+    'w-1',
+    {},
+    {
+      'cluster.x-k8s.io/owner-kind': 'KubeadmControlPlane',
+      'cluster.x-k8s.io/owner-name': 'c1-control-plane',
+      'cluster.x-k8s.io/cluster-namespace': 'prod',
+    },
+  );
+  const f = work(step([forger]), 'w-1');
+  assert.equal(f?.state, 'stuck');
+  assert.equal(f.native, undefined);
+  assert.match(f.note, /no Machine whose status.nodeRef/);
 });
 
 test('a NodeClaim already being deleted (an interrupted run) gets only the record, no second delete', () => {
   const k = liveNode('k', { 'karpenter.sh/nodepool': 'default' });
-  const claim = { name: 'default-x', providerID: k.providerID };
+  const claim = { name: 'default-x', providerID: k.providerID, nodeName: k.name };
   assert.deepEqual(
     step([k], { nodeClaims: [claim] }).actions.map((a) => a.step),
     ['record-handed-over', 'karpenter-delete'],

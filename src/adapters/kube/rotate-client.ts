@@ -15,7 +15,12 @@
 // step decides again). A write past the state's size bound is refused, never truncated.
 
 import type { Fleet } from '../../fleet/fleet.js';
-import { groupOfNode, kindOfGroup } from '../../fleet/node-group.js';
+import {
+  groupOfMachine,
+  groupOfNode,
+  groupOfNodeClaim,
+  kindOfGroup,
+} from '../../fleet/node-group.js';
 import { selectedFleet } from '../../fleet/from-cluster.js';
 import type { LiveJob } from '../../rotate/actuators/in-place.js';
 import type { LeaseView } from '../../rotate/lease/lease-decision.js';
@@ -63,13 +68,23 @@ export function liveNodeOf(v: unknown): LiveNode {
   return liveNodeOfInfo(nodeInfoOf(v));
 }
 
-function liveNodeOfInfo(n: NodeInfo): LiveNode {
-  const group = groupOfNode(n.labels, n.annotations);
+/** a node's link to the objects it cannot write: its Machine (status.nodeRef), its group */
+export interface NodeLink {
+  machine?: LiveMachine;
+  /** from the Machine or the NodeClaim; absent: the node's labels decide */
+  group?: string;
+}
+
+function liveNodeOfInfo(n: NodeInfo, link: NodeLink = {}): LiveNode {
+  const labelled = groupOfNode(n.labels, n.annotations);
+  const group = link.group ?? labelled;
   return {
     name: n.name,
     uid: n.uid,
     group,
     kind: kindOfGroup(group),
+    ...(link.machine ? { machine: link.machine } : {}),
+    ...(labelled !== group ? { labelGroup: labelled } : {}),
     labels: n.labels,
     annotations: n.annotations,
     unschedulable: n.unschedulable,
@@ -176,6 +191,19 @@ export function machineOf(v: unknown): LiveMachine {
   };
 }
 
+/** a NodeClaim: status.nodeName (the Node Karpenter registered for it) is the link trusted */
+export function nodeClaimOf(v: unknown): LiveNodeClaim {
+  const c = obj(v);
+  const meta = obj(c.metadata);
+  return {
+    name: str(meta.name),
+    providerID: str(obj(c.status).providerID),
+    nodeName: str(obj(c.status).nodeName),
+    nodePool: str(obj(meta.labels)['karpenter.sh/nodepool']),
+    deleting: typeof meta.deletionTimestamp === 'string',
+  };
+}
+
 function selectorOf(v: unknown): LabelSelector {
   const s = obj(v);
   const exprs = Array.isArray(s.matchExpressions) ? s.matchExpressions.map(obj) : [];
@@ -209,6 +237,54 @@ export function healthCheckOf(v: unknown): LiveMachineHealthCheck {
     ...(expected !== undefined ? { expectedMachines: expected } : {}),
     ...(healthy !== undefined ? { currentHealthy: healthy } : {}),
   };
+}
+
+/**
+ * Each node's Machine and group from the objects Cluster API and Karpenter write, never the
+ * node: the Machine whose status.nodeRef names the node, the NodeClaim whose status.nodeName
+ * does (two naming one node: neither is trusted, reported). A node neither names keeps its
+ * labels' group (the rotation record then pins it: recorded-group.ts).
+ */
+export function linkNodes(
+  nodes: readonly string[],
+  machines: readonly LiveMachine[],
+  claims: readonly LiveNodeClaim[],
+): { links: Map<string, NodeLink>; problems: string[] } {
+  const names = new Set(nodes);
+  const byNode = <T>(items: readonly T[], nodeOf: (x: T) => string): Map<string, T[]> => {
+    const m = new Map<string, T[]>();
+    for (const x of items) {
+      const n = nodeOf(x);
+      if (names.has(n)) m.set(n, [...(m.get(n) ?? []), x]);
+    }
+    return m;
+  };
+  const links = new Map<string, NodeLink>();
+  const problems: string[] = [];
+  for (const [node, ms] of byNode(machines, (m) => m.nodeName)) {
+    const [m, second] = ms;
+    if (!m || second) {
+      problems.push(
+        `${node}: Machines ${ms.map((x) => `${x.namespace}/${x.name}`).join(', ')} all name it in status.nodeRef: its group is read from its labels`,
+      );
+      continue;
+    }
+    const group = groupOfMachine(m);
+    links.set(node, { machine: m, ...(group ? { group } : {}) });
+  }
+  for (const [node, cs] of byNode(claims, (c) => c.nodeName ?? '')) {
+    const [c, second] = cs;
+    if (links.has(node)) continue; // a Machine's node (CAPI's Karpenter provider): CAPI decides
+    if (!c || second) {
+      problems.push(
+        `${node}: NodeClaims ${cs.map((x) => x.name).join(', ')} all name it in status.nodeName: its group is read from its labels`,
+      );
+      continue;
+    }
+    const group = groupOfNodeClaim(c);
+    if (group) links.set(node, { group });
+  }
+  return { links, problems };
 }
 
 export interface RotateScope {
@@ -255,17 +331,59 @@ export class RotateClient {
       : null;
     const listed = picked ? all.filter((n) => picked.has(n.name)) : all;
     const reports = await this.cluster.listNodeCertificateReports();
-    const fleet = selectedFleet(listed, reports, selector);
+    const problems: string[] = [];
+    const machines = await this.listIfServed('/apis/cluster.x-k8s.io/v1beta1/machines', problems);
+    const claims = await this.listIfServed('/apis/karpenter.sh/v1/nodeclaims', problems);
+    const linked = linkNodes(
+      all.map((n) => n.name),
+      machines.map(machineOf),
+      claims.map(nodeClaimOf),
+    );
+    const groups = new Map<string, string>();
+    for (const [node, l] of linked.links) if (l.group) groups.set(node, l.group);
+    const fleet = selectedFleet(listed, reports, selector, { requireOwner: true, groups });
     const live = raw.map((v, i) => {
       const info = all[i] as NodeInfo;
       const by = info.unschedulable ? unschedulableManager(v) : '';
       return {
-        ...liveNodeOfInfo(info),
+        ...liveNodeOfInfo(info, linked.links.get(info.name)),
         ...(picked && !picked.has(info.name) ? { selected: false } : {}),
         ...(by !== '' ? { cordonedBy: by } : {}),
       };
     });
-    return { ...fleet, live };
+    for (const n of live)
+      if (n.labelGroup !== undefined)
+        problems.push(
+          `${n.name}: its labels name group ${n.labelGroup}, its ${n.kind === 'karpenter' ? 'NodeClaim' : 'Machine'} ${n.group}: counted in ${n.group}`,
+        );
+    return {
+      ...fleet,
+      problems: [
+        ...fleet.problems,
+        ...[...linked.problems, ...problems].map((message) => ({ source: 'kubernetes', message })),
+      ],
+      live,
+    };
+  }
+
+  /**
+   * every object of a resource whose API may not be served (no Cluster API, no Karpenter: none)
+   * or not granted (a rotator installed without the read: none, reported)
+   */
+  private async listIfServed(path: string, problems: string[]): Promise<Json[]> {
+    try {
+      return await this.cluster.listAll(path, {});
+    } catch (e) {
+      if (!(e instanceof ClusterError)) throw e;
+      if (e.status === 404) return [];
+      if (e.status === 403) {
+        problems.push(
+          `cannot list ${path} (403): groups are read from node labels, which a kubelet can set`,
+        );
+        return [];
+      }
+      throw e;
+    }
   }
 
   /**
@@ -328,11 +446,7 @@ export class RotateClient {
   }
 
   async listNodeClaims(): Promise<LiveNodeClaim[]> {
-    return (await this.cluster.listAll('/apis/karpenter.sh/v1/nodeclaims', {})).map((c) => ({
-      name: str(obj(c.metadata).name),
-      providerID: str(obj(c.status).providerID),
-      deleting: typeof obj(c.metadata).deletionTimestamp === 'string',
-    }));
+    return (await this.cluster.listAll('/apis/karpenter.sh/v1/nodeclaims', {})).map(nodeClaimOf);
   }
 
   /** the Jobs in the rotator's namespace (the in-place actuator's, and any of the same name) */

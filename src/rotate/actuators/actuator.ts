@@ -23,8 +23,10 @@ export interface NodeContext extends RecordContext {
   node: LiveNode;
   /** the pods bound to this node (drains only) */
   pods: readonly LivePod[];
-  /** NodeClaims as (name, providerID) (Karpenter only) */
+  /** NodeClaims (Karpenter only) */
   nodeClaims: readonly LiveNodeClaim[];
+  /** every live node (Karpenter: a providerID two Nodes claim is nobody's); absent: this one */
+  nodes?: readonly LiveNode[];
   /** Cluster API Machines (capi only) */
   machines: readonly LiveMachine[];
   /** Cluster API MachineHealthChecks and paused Clusters (capi only) */

@@ -28,5 +28,6 @@ export type { ActuatorDef, FinishedWhen, NodeContext, StartPlan } from './actuat
 export { finishDrain } from './drain.js';
 export { deleteNodeRefusal } from './delete-node.js';
 export { machinesOf, CAPI_REMEDIATE } from './capi.js';
+export { claimOf } from './karpenter.js';
 export { capiRemediationRefusal, selectorMatches, healthChecksOf } from './capi-health-check.js';
 export { kopsCommand, KOPS_NEEDS_UPDATE } from './kops.js';

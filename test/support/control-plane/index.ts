@@ -116,6 +116,8 @@ const GROUP_CLUSTER_SCOPED = new Set([
   'StorageClass',
   'ValidatingWebhookConfiguration',
   'MutatingWebhookConfiguration',
+  'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding',
   'NodeCertificateReport',
 ]);
 

@@ -42,6 +42,8 @@ export async function createNodeClaim(
   name: string,
   pool: string,
   label: string,
+  /** the Node it registered (status.nodeName); default: the claim's own name */
+  nodeName = name,
 ): Promise<Obj> {
   const claim = await admin.create(CLAIMS, {
     apiVersion: 'karpenter.sh/v1',
@@ -57,7 +59,7 @@ export async function createNodeClaim(
     },
   });
   await admin.patch(`${CLAIMS}/${name}/status`, {
-    status: { providerID: karpenterProviderId(name), nodeName: name },
+    status: { providerID: karpenterProviderId(name), nodeName },
   });
   return claim;
 }
