@@ -44,8 +44,9 @@ const nodeManagers = (n: LiveNode): readonly string[] => [
 ];
 
 /**
- * cordoned by the node itself: every manager that owns spec.unschedulable is the node's own
- * (managedFields), and certdrift has no record of it
+ * cordoned by the node itself, as managedFields say: every manager that owns spec.unschedulable is
+ * the node's own, and certdrift has no record of it. For the note only — the manager name is
+ * whatever the writer passed as `fieldManager`, so it decides nothing (review of finding 10).
  */
 export function selfCordoned(n: LiveNode, ledger?: LedgerView): boolean {
   if (!n.unschedulable || n.cordonedBy === undefined || n.cordonedBy === '') return false;
@@ -63,7 +64,10 @@ export class Capacity {
   total = 0;
   /** control-plane nodes unavailable or in flight: at most one */
   planes = 0;
-  /** Ready nodes cordoned by themselves: in their group's count, not in `total` */
+  /**
+   * Ready nodes whose cordon managedFields attribute to the node itself: named in the notes only
+   * (a writer picks its own field-manager name), counted like every other cordon
+   */
   readonly selfCordoned: string[] = [];
 
   count(group: string, controlPlane: boolean, k = 1, inFlight = true): void {
@@ -83,9 +87,8 @@ export function capacityOf(nodes: readonly LiveNode[], ledger: LedgerView): Capa
   for (const n of nodes) {
     cap.size.set(n.group, (cap.size.get(n.group) ?? 0) + 1);
     if (!unavailable(n, ledger)) continue;
-    const self = selfCordoned(n, ledger) && n.ready === true;
-    if (self) cap.selfCordoned.push(n.name);
-    cap.count(n.group, isControlPlane(n), 1, !self);
+    if (selfCordoned(n, ledger) && n.ready === true) cap.selfCordoned.push(n.name);
+    cap.count(n.group, isControlPlane(n));
   }
   return cap;
 }

@@ -228,7 +228,7 @@ export function heldOf(
       ...w,
       state: 'blocked',
       note: selfCordoned(node)
-        ? `cordoned by the node itself (spec.unschedulable set by ${node.cordonedBy ?? '?'}): counted unavailable in its group, not in maxInFlight; left alone; --take-over-cordoned takes it over`
+        ? `cordoned by the node itself (spec.unschedulable set by ${node.cordonedBy ?? '?'}, by its managedFields): counted unavailable as any cordon; left alone; --take-over-cordoned takes it over`
         : 'cordoned by someone else (no record of certdrift): left alone; --take-over-cordoned takes it over',
     };
   // kops, Cluster API and Karpenter evict the node's pods themselves once handed the node: a
@@ -387,8 +387,10 @@ function claimGoneWork(
 ): NodeWork {
   const claimHere = (c.input.nodeClaims ?? []).some((x) => x.name === rec.claim);
   const owners = new Set(rec.owners ?? []);
+  // Pending and not scheduled: a pod already bound to a node (pulling an image, waiting for a
+  // volume) has its room; only one that fits nowhere waits for Karpenter's new capacity.
   const pending = (c.input.pendingPods ?? []).filter(
-    (p) => p.ownerUid !== undefined && owners.has(p.ownerUid),
+    (p) => p.node === '' && p.ownerUid !== undefined && owners.has(p.ownerUid),
   );
   if (!claimHere && pending.length === 0)
     return {
@@ -565,10 +567,8 @@ function startOrWait(
   // the halt is the news).
   const check = validateGroup(r.group, c.input.nodes, c.baseline, r.node, c.recorded);
   if (check?.state === 'halted') return { ...w, ...check };
-  // A candidate already unavailable (NotReady, cordoned) takes no further capacity by starting;
-  // one cordoned by itself was not in the cluster-wide count (capacity.ts), so it takes a slot.
+  // A candidate already unavailable (NotReady, cordoned) takes no further capacity by starting.
   const self = unavailable(node, c.ledger) ? 1 : 0;
-  const selfTotal = self === 1 && !c.cap.selfCordoned.includes(node.name) ? 1 : 0;
   const cp = isControlPlane(node);
   const inFlight = [...c.ledger.trusted.values()].filter((x) => x.group === r.group && holds(x));
   const limit = groupLimit(
@@ -579,11 +579,11 @@ function startOrWait(
     inFlight.length,
   );
   const inGroup = c.cap.inGroup(r.group);
-  if (inGroup - self + 1 > limit || c.cap.total - selfTotal + 1 > plan.policy.maxInFlight) {
+  if (inGroup - self + 1 > limit || c.cap.total - self + 1 > plan.policy.maxInFlight) {
     const own = c.cap.selfCordoned.length;
     const selfNote =
       own > 0
-        ? `; ${own} node(s) cordoned by the node itself (counted in their group, not in maxInFlight)`
+        ? `; ${own} of them cordoned by the node itself, by their managedFields (counted as any cordon)`
         : '';
     return {
       ...w,
@@ -604,8 +604,7 @@ function startOrWait(
       note: `${STATE_NAME} is full (${MAX_STATE_BYTES} bytes): no new node starts until records are pruned`,
     };
   if (check) return { ...w, ...check };
-  c.cap.count(r.group, cp, 1 - self, false);
-  c.cap.total += 1 - selfTotal;
+  c.cap.count(r.group, cp, 1 - self);
   return { ...w, state: 'start', note: `due by ${r.dueBy.toISOString()}` };
 }
 

@@ -67,10 +67,15 @@ export function nodePlan(work: NodeWork, ctx: NodeContext): StartPlan {
  * A hand-over is recorded before its call (a crash between leaves the record alone): while the
  * node is here and its tool shows no sign of the call (no kops mark, no remediating or deleting
  * Machine, no deleting NodeClaim — the actuator's start then plans the call again), the call is
- * repeated; it is idempotent. Never while the node holds pods the drain rules refuse, never when
- * the actuator now refuses, and never the record again.
+ * repeated; it is idempotent. Never on a node recreated under the name, never while the node
+ * holds pods the drain rules refuse, never when the actuator now refuses, and never the record
+ * again.
  */
 function repeatHandOver(work: NodeWork, ctx: NodeContext): RotateAction[] {
+  // Only on the node the record was written for (same name and UID: a trusted record): a node
+  // recreated under the name (a reused IP-based name, a replacement while the group is short) is
+  // a new machine, never handed over again by an old record.
+  if (ctx.record === null) return [];
   if (refusedPods(ctx.pods, ctx.node.name, ctx.options).length > 0) return [];
   const p = actuatorDef(work.actuator).start(ctx);
   return 'refused' in p ? [] : p.actions.filter((a) => a.state === undefined);

@@ -199,13 +199,11 @@ function simulate(sc: Scenario): void {
         out.set(groupOf(n), (out.get(groupOf(n)) ?? 0) + 1);
     return out;
   };
-  /** the cluster-wide count: a Ready node cordoned by its own kubelet, unrecorded, is not in it */
+  /** the cluster-wide count: every cordoned, NotReady or recorded node, whoever cordoned it */
   const inFlight = (): number => {
     const ledger = ledgerOf(state, live());
     let k = total(missing);
-    for (const n of nodes)
-      if (n.unschedulable || !n.ready || ledger.trusted.has(n.name))
-        if (!(n.ready && n.cordonedBy === 'kubelet' && !ledger.trusted.has(n.name))) k++;
+    for (const n of nodes) if (n.unschedulable || !n.ready || ledger.trusted.has(n.name)) k++;
     return k;
   };
   const total = (m: Map<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0);

@@ -99,7 +99,7 @@ test('hand-overs (5): kops, Karpenter refused for the pods a drain refuses, name
   assert.match(noteOf(never, 'k'), /karpenter\.sh\/do-not-disrupt/);
   // Karpenter: an emptyDir pod without --delete-emptydir-data
   const r = liveNode('r', { 'karpenter.sh/nodepool': 'default' });
-  const claims = [{ name: 'default-r', providerID: r.providerID }];
+  const claims = [{ name: 'default-r', providerID: r.providerID, nodeName: 'r' }];
   const tmp = pod('r', 'cache', { emptyDir: true });
   const kr = step([r], { pods: [tmp], nodeClaims: claims });
   assert.equal(stateOf(kr, 'r'), 'blocked');
@@ -130,23 +130,23 @@ test('record before call (6a): a crash between the two leaves the node in flight
   );
   // Karpenter: the NodeClaim not yet deleting: the delete again; deleting: nothing
   const r = liveNode('r', { 'karpenter.sh/nodepool': 'default' }, rec('handed-over'));
-  const claim = { name: 'default-r', providerID: r.providerID };
+  const claim = { name: 'default-r', providerID: r.providerID, nodeName: 'r' };
   assert.deepEqual(stepsOf(step([r], { nodeClaims: [claim] }), 'r'), ['karpenter-delete']);
   assert.deepEqual(stepsOf(step([r], { nodeClaims: [{ ...claim, deleting: true }] }), 'r'), []);
 });
 
-test('self-cordon (10): counted in its group, not in maxInFlight; reported, left alone; managedFields never make anything startable', () => {
+test('self-cordon (10): a note only — counted as any cordon, in its group and in maxInFlight (a writer names its own field manager); left alone; managedFields never make anything startable', () => {
   const self = { unschedulable: true, cordonedBy: 'kubelet' };
   const other = liveNode('o', { 'eks.amazonaws.com/nodegroup': 'other' });
-  // maxInFlight 1: a node that cordoned itself does not take the rotator's only slot
+  // maxInFlight 1: a node that cordoned itself holds the slot as any cordon does, and is named
   const s = step([eks('a', {}, self), other], { policy: { ...ONE, maxInFlight: 1 } });
   assert.equal(stateOf(s, 'a'), 'blocked');
   assert.match(
     noteOf(s, 'a'),
-    /cordoned by the node itself \(spec\.unschedulable set by kubelet\)/,
+    /cordoned by the node itself \(spec\.unschedulable set by kubelet, by its managedFields\)/,
   );
-
-  assert.equal(stateOf(s, 'o'), 'start', 'another group: the slot is free');
+  assert.equal(stateOf(s, 'o'), 'over-limit', 'the cordon holds the only slot');
+  assert.match(noteOf(s, 'o'), /cluster 1\/1 .*1 of them cordoned by the node itself/);
   // its own group: it is unavailable, the group's limit is 1
   const g = step([eks('a', {}, self), eks('b')], { policy: { ...ONE, maxInFlight: 3 } });
   assert.equal(stateOf(g, 'b'), 'over-limit');
@@ -165,7 +165,7 @@ test('self-cordon (10): counted in its group, not in maxInFlight; reported, left
     assert.equal(stateOf(x, 'o'), 'over-limit', by);
     assert.deepEqual(stepsOf(x, 'a'), [], by);
   }
-  // taken over only with the flag, as any cordon: then it takes the cluster slot it did not hold
+  // taken over only with the flag, as any cordon: it already holds the slot it takes
   const taken = step([eks('a', {}, self), other], {
     policy: { ...ONE, maxInFlight: 1 },
     options: { takeOverCordoned: true },
@@ -176,7 +176,7 @@ test('self-cordon (10): counted in its group, not in maxInFlight; reported, left
 
 test('Karpenter claim-gone (7): the claim and the owners of its pods are recorded; finished when the claim is gone and none of their pods is Pending', () => {
   const r = liveNode('r', { 'karpenter.sh/nodepool': 'default' });
-  const claim = { name: 'default-r', providerID: r.providerID };
+  const claim = { name: 'default-r', providerID: r.providerID, nodeName: 'r' };
   const web = pod('r', 'web-1', { ownerUid: 'rs-web' });
   const s = step([r], {
     pods: [web, pod('r', 'ds', { daemonSet: true, ownerUid: 'ds-x' })],
@@ -215,7 +215,7 @@ test('Karpenter claim-gone (7): the claim and the owners of its pods are recorde
       pods: [],
       nodeClaims: [
         ...(o.nodeClaims ?? []),
-        { name: 'default-z', providerID: 'aws:///eu-west-1a/i-z' },
+        { name: 'default-z', providerID: 'aws:///eu-west-1a/i-z', nodeName: 'z' },
       ],
       ...(o.pendingPods ? { pendingPods: o.pendingPods } : {}),
     });
@@ -224,9 +224,56 @@ test('Karpenter claim-gone (7): the claim and the owners of its pods are recorde
   const waiting = gone({ pendingPods: [pending] });
   assert.equal(stateOf(waiting, 'r'), 'waiting-replacement');
   assert.match(noteOf(waiting, 'r'), /1 of its pods Pending \(shop\/web-2\)/);
+  // a Pending pod already bound to a node (pulling its image) has its room: not waited for
+  const bound = gone({ pendingPods: [{ ...pending, node: 'z' }] });
+  assert.equal(stateOf(bound, 'r'), 'gone', JSON.stringify(bound.work));
   // another owner's Pending pod is not this node's business; the group stays one node short
   const done = gone({ pendingPods: [{ ...pending, ownerUid: 'rs-other' }] });
   assert.equal(stateOf(done, 'r'), 'gone', JSON.stringify(done.work));
   assert.ok(done.actions.some((a) => a.step === 'prune-records'));
   assert.equal(stateOf(done, 'z'), 'start', 'the group is not judged by its node count');
+});
+
+test('a hand-over is never repeated on a node recreated under its name (review: a reused IP-based name while the old pods are Pending)', () => {
+  const record = {
+    plan: ID,
+    state: 'handed-over' as const,
+    since: NOW.toISOString(),
+    uid: 'uid-old',
+    group: 'karpenter/default',
+    groupSize: 2,
+    claim: 'default-old',
+    owners: ['rs-web'],
+  };
+  const fresh = liveNode('r', { 'karpenter.sh/nodepool': 'default' });
+  const z = liveNode('z', { 'karpenter.sh/nodepool': 'default' });
+  const s = planStep({
+    fleet: fleetOf([fresh, z]),
+    facts: [],
+    policy: policyOf(),
+    planId: ID,
+    nodes: [fresh, z],
+    state: {
+      records: { r: record },
+      baselines: { 'karpenter/default': ['r', 'z'] },
+      invalid: {},
+      problems: [],
+    },
+    now: NOW,
+    options: OPTIONS,
+    pods: [],
+    nodeClaims: [
+      { name: 'default-new', providerID: fresh.providerID, nodeName: 'r' },
+      { name: 'default-z', providerID: z.providerID, nodeName: 'z' },
+    ],
+    pendingPods: [pod('', 'web-2', { ownerUid: 'rs-web', pending: true })],
+  });
+  assert.ok(
+    !s.actions.some((a) => a.node === 'r' && a.call !== undefined),
+    `no call on the new node r: ${JSON.stringify(s.actions)}`,
+  );
+  assert.ok(
+    s.reports.some((m) => /recreated/.test(m)),
+    JSON.stringify(s.reports),
+  );
 });

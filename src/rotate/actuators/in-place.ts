@@ -7,8 +7,10 @@
 // which the node writes) — and then, where the node has a NodeCertificateReport, its deadline
 // having moved past the one it showed when the Job was made (recorded by the rotator on the Job,
 // `certdrift.io/deadline-before`). The job controller still learns the pod's end from the node's
-// kubelet (a node reports its own pods), so the report is the second, independent witness: a
-// Complete Job whose node still reports the old deadline is waited for, then recorded stuck. The Job lives in the rotator's own
+// kubelet (a node reports its own pods), so the report is the second witness: a Complete Job
+// whose node still reports the old deadline is waited for, then recorded stuck. Both witnesses
+// end at the node (its agent publishes the report), so they catch a renewal that did not take,
+// not a node that lies (docs/rotate.md: what is trusted). The Job lives in the rotator's own
 // namespace under a deterministic name (plan id + node name + node UID), so a rerun adopts the
 // Job it made instead of making another, and a Job of that name the rotator did not make is
 // refused, never adopted or deleted (DESIGN.md convention 13). It never drains or deletes a node.
