@@ -80,17 +80,21 @@ export function planStep(raw: StepInput): RotateStep {
     if (h) heldAll.set(n.name, h);
     return h === null;
   });
-  // Too many nodes due at once by their reports only: held, unless --trust-report-jump.
-  const jump =
-    input.options.trustReportJump === true
-      ? new Map<string, NodeWork>()
-      : reportJumpHeld(placed, input.facts, input.policy, input.now, groupSizes(input.nodes), (n) =>
-          actuatorOf(
-            live.get(n) ?? { kind: 'none', group: 'none' },
-            input.options,
-            input.policy.groups,
-          ),
-        );
+  // Too many nodes due at once by their reports only: reported; held with --hold-report-jump.
+  const jumped = reportJumpHeld(
+    placed,
+    input.facts,
+    input.policy,
+    input.now,
+    groupSizes(input.nodes),
+    (n) =>
+      actuatorOf(
+        live.get(n) ?? { kind: 'none', group: 'none' },
+        input.options,
+        input.policy.groups,
+      ),
+  );
+  const jump = input.options.holdReportJump === true ? jumped : new Map<string, NodeWork>();
   const plan = planReplacements(
     placed.filter((f) => !jump.has(f.name)),
     input.facts,
@@ -113,11 +117,24 @@ export function planStep(raw: StepInput): RotateStep {
     at: input.now,
     work,
     actions,
-    reports: [...grouped.reports, ...reportsOf(input, live, ledger)],
+    reports: [...grouped.reports, ...jumpReports(jumped, jump), ...reportsOf(input, live, ledger)],
   };
 }
 
 type Ledger = ReturnType<typeof ledgerOf>;
+
+/** one line per group whose nodes came due by their reports only, at once */
+function jumpReports(
+  jumped: ReadonlyMap<string, NodeWork>,
+  held: ReadonlyMap<string, NodeWork>,
+): string[] {
+  const byGroup = new Map<string, string[]>();
+  for (const w of jumped.values()) byGroup.set(w.group, [...(byGroup.get(w.group) ?? []), w.node]);
+  return [...byGroup].map(
+    ([group, nodes]) =>
+      `${group}: ${nodes.length} node(s) due by their NodeCertificateReports only, at once (${nodes.slice(0, 5).join(', ')}${nodes.length > 5 ? ', …' : ''}): ${held.size > 0 ? 'held (--hold-report-jump)' : 'rotated within the limits; --hold-report-jump holds such a jump for a person to check'}`,
+  );
+}
 
 const groupSizes = (nodes: readonly { group: string }[]): Map<string, number> => {
   const m = new Map<string, number>();

@@ -3,10 +3,13 @@
 // (deploy/base/report-admission.yaml) a compromised node writes its own, and a bug or a bad
 // release of the agent could write many at once. A node whose age alone would not make it due
 // now (its replacement would start now, or its due date has passed) but whose report does is
-// "due by report"; when more than max(1, 10 %) of a group's nodes
-// are due by report at once (and without a record yet: newly), those nodes are held — reported,
-// never started — unless `--trust-report-jump` says the jump is real (a CA about to expire makes
-// every node due at once). Nodes due by age (or by a report and by age) are never held here.
+// "due by report"; when more than max(1, 10 %) of a group's nodes are due by report at once (and
+// without a record yet: newly), the jump is always reported, and with `--hold-report-jump` those
+// nodes are held — reported, never started — for a person to check. Not held by default: the
+// nodes of a group made together come due together (a kubeadm or EKS group has no age rule, so
+// every due node of it is due by report), and a rotator that stalls on each such group lets
+// certificates expire; the admission policy already keeps a node from writing another node's
+// report. Nodes due by age are never held by it.
 
 import type { CertificateFacts, FleetNode } from '../fleet/fleet.js';
 import type { PlanPolicy } from '../fleet/plan-policy.js';
@@ -59,7 +62,7 @@ export function reportJumpHeld(
         group,
         actuator: actuatorOf(node),
         state: 'blocked',
-        note: `due by its NodeCertificateReport only, with ${nodes.length} of ${group}'s ${size} nodes at once (more than ${limit}): not started — a forged or wrong report could do this; check the reports, then --trust-report-jump`,
+        note: `due by its NodeCertificateReport only, with ${nodes.length} of ${group}'s ${size} nodes at once (more than ${limit}): held (--hold-report-jump): a forged or wrong report could do this; check the reports, then run without the flag`,
       });
   }
   return held;

@@ -259,8 +259,9 @@ export interface RotateOptions {
   /** a due node someone else cordoned is taken over (default: left alone, reported) */
   takeOverCordoned?: boolean;
   /**
-   * --trust-report-jump: act on nodes due by their NodeCertificateReport only even when more
-   * than max(1, 10 %) of a group became so at once (report-jump.ts; default: held, reported)
+   * --hold-report-jump: hold (report, never start) nodes due by their NodeCertificateReport only
+   * when more than max(1, 10%) of a group became so at once; without it the jump is reported and
+   * the nodes are rotated within the limits as any due node
    */
-  trustReportJump?: boolean;
+  holdReportJump?: boolean;
 }

@@ -32,7 +32,6 @@ function settingsOf(lab: RotatorLab) {
     drainTimeoutMs: 3_600_000,
     inPlace: { namespace: lab.namespace, image: IMAGE },
     // the fixture's nodes are due by their reports only, all at once (report-jump.ts)
-    trustReportJump: true,
   };
   return { policy, planId: PLAN, options, apply: true };
 }
@@ -422,7 +421,6 @@ test('certdrift rotate --actuator in-place: the dry run prints the Job and write
     'in-place',
     '--in-place-image',
     IMAGE,
-    '--trust-report-jump',
   ];
   const mark = lab.cp.auditMark();
   const dry = await cli(base);

@@ -1,7 +1,7 @@
 // The cap on nodes due by their NodeCertificateReport only (issue #21, review finding 1c): more
 // than max(1, 10 %) of a group newly due because of reports, while their age alone would not
-// make them due, are held and reported — a forged or wrong report cannot drain a group — unless
-// --trust-report-jump. Nodes due by age are never held by it. Pure.
+// make them due, are always reported, and held with --hold-report-jump (a forged or wrong report
+// then cannot drain a group). Nodes due by age are never held by it. Pure.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -40,34 +40,48 @@ function states(
     pods: [],
     nodeClaims: [],
   });
-  return Object.fromEntries(
-    s.work.map((w) => [w.node, `${w.state}${w.state === 'blocked' ? `: ${w.note}` : ''}`]),
-  );
+  return {
+    ...Object.fromEntries(
+      s.work.map((w) => [w.node, `${w.state}${w.state === 'blocked' ? `: ${w.note}` : ''}`]),
+    ),
+    reports: s.reports.join('\n'),
+  };
 }
+
+const HOLD = { holdReportJump: true };
 
 test('the limit: max(1, 10 % of the group)', () => {
   assert.deepEqual([1, 9, 10, 19, 20, 100].map(reportJumpLimit), [1, 1, 1, 1, 2, 10]);
 });
 
-test('one node of ten due by its report starts; two at once are held and named', () => {
-  assert.equal(states(expired('n1')).n1, 'start');
-  const two = states(expired('n1', 'n2'));
+test('one node of ten due by its report starts; two at once are reported, and held and named with --hold-report-jump', () => {
+  assert.equal(states(expired('n1'), [], HOLD).n1, 'start');
+  const two = states(expired('n1', 'n2'), [], HOLD);
   for (const n of ['n1', 'n2'])
     assert.match(
       two[n] ?? '',
-      /^blocked: due by its NodeCertificateReport only, with 2 of eks\/g's 10 nodes at once \(more than 1\)/,
+      /^blocked: due by its NodeCertificateReport only, with 2 of eks\/g's 10 nodes at once \(more than 1\): held \(--hold-report-jump\)/,
     );
-  // --trust-report-jump: acted on (within the group's own limit)
-  const trusted = states(expired('n1', 'n2'), [], { trustReportJump: true });
-  assert.deepEqual([trusted.n1, trusted.n2].sort(), ['not-yet', 'start']);
+  assert.match(
+    two.reports ?? '',
+    /eks\/g: 2 node\(s\) due by their NodeCertificateReports only, at once \(n1, n2\): held/,
+  );
+  // by default: acted on within the group's own limit, and the jump reported
+  const acted = states(expired('n1', 'n2'));
+  assert.deepEqual([acted.n1, acted.n2].sort(), ['not-yet', 'start']);
+  assert.match(
+    acted.reports ?? '',
+    /eks\/g: 2 node\(s\) .*: rotated within the limits; --hold-report-jump/,
+  );
+  assert.doesNotMatch(states(expired('n1')).reports ?? '', /due by their NodeCertificateReports/);
 });
 
 test('a node due by age is never held by the cap, even among report-due ones', () => {
-  const s = states(expired('n1', 'n2'), ['n3']);
+  const s = states(expired('n1', 'n2'), ['n3'], HOLD);
   assert.equal(s.n3, 'start');
   assert.match(s.n1 ?? '', /^blocked: due by its NodeCertificateReport only/);
   // a node due by age AND by its report is due by age
-  const both = states(expired('n3', 'n4'), ['n3']);
+  const both = states(expired('n3', 'n4'), ['n3'], HOLD);
   assert.equal(both.n3, 'start');
   assert.notEqual(both.n4?.startsWith('blocked'), true, 'one report-only node is within the cap');
 });

@@ -35,7 +35,6 @@ const settings: DriveSettings = {
     afterDrain: 'none',
     drainTimeoutMs: 60 * MIN,
     replaceTimeoutMs: 30 * MIN,
-    trustReportJump: true,
   },
   apply: true,
   pollMs: 30_000,

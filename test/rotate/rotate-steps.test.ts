@@ -34,7 +34,7 @@ const settings = {
   policy: DEFAULT_POLICY,
   planId: 'p-e2e',
   // the fixture's nodes are due by their reports only, all at once (report-jump.ts)
-  options: { afterDrain: 'none' as const, drainTimeoutMs: 3_600_000, trustReportJump: true },
+  options: { afterDrain: 'none' as const, drainTimeoutMs: 3_600_000 },
   apply: true,
 };
 const results = (r: StepRun) =>

@@ -56,7 +56,6 @@ function settings(
       drainTimeoutMs: 60 * MIN,
       replaceTimeoutMs: 30 * MIN,
       // the fixture's nodes are due by their reports only, all at once (report-jump.ts)
-      trustReportJump: true,
       ...options,
     },
     apply: true,

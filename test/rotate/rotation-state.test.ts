@@ -37,7 +37,6 @@ const OPTIONS: RotateOptions = {
   afterDrain: 'none',
   drainTimeoutMs: 3_600_000,
   force: true,
-  trustReportJump: true,
 };
 const PLAN = 'p-state';
 

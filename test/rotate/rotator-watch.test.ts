@@ -160,7 +160,6 @@ function start(
       options: {
         afterDrain: 'none' as const,
         drainTimeoutMs: 3 * 3_600_000,
-        trustReportJump: true,
       },
       apply: true,
     },

@@ -68,7 +68,7 @@ function optionsOf(values: Values, defaultDrainTimeoutMs: number): RotateOptions
     ...(values['delete-emptydir-data'] === true ? { deleteEmptyDirData: true } : {}),
     ...(values['capi-delete-machine'] === true ? { capiDeleteMachine: true } : {}),
     ...(values['take-over-cordoned'] === true ? { takeOverCordoned: true } : {}),
-    ...(values['trust-report-jump'] === true ? { trustReportJump: true } : {}),
+    ...(values['hold-report-jump'] === true ? { holdReportJump: true } : {}),
   };
 }
 
@@ -77,7 +77,7 @@ export const rotateCommand: CommandDef = {
   summary:
     'carry out the plan: drive kops, Cluster API, Karpenter, a drain or an in-place renewal (dry run; --apply)',
   usage:
-    'certdrift rotate --kubernetes auto|KUBECONFIG|--nodes FILE --reports FILE [--pods FILE] [--selector LABELS] [--fleet-selector LABELS] [--namespace NS] [--policy FILE] [--apply [--wait | --watch [--interval DURATION]]] [--actuator A] [--in-place-image IMAGE] [--after-drain delete-node|none] [--force] [--delete-emptydir-data] [--capi-delete-machine] [--take-over-cordoned] [--trust-report-jump] [--force-after DURATION] [--defer-while QUERY --prometheus-url URL] [-o text|json]',
+    'certdrift rotate --kubernetes auto|KUBECONFIG|--nodes FILE --reports FILE [--pods FILE] [--selector LABELS] [--fleet-selector LABELS] [--namespace NS] [--policy FILE] [--apply [--wait | --watch [--interval DURATION]]] [--actuator A] [--in-place-image IMAGE] [--after-drain delete-node|none] [--force] [--delete-emptydir-data] [--capi-delete-machine] [--take-over-cordoned] [--hold-report-jump] [--force-after DURATION] [--defer-while QUERY --prometheus-url URL] [-o text|json]',
   description: [
     'One step of the rotation: reads the cluster, recomputes the plan (as `certdrift plan`), and',
     'for the nodes due now — inside a window and within the group and cluster limits — prints',
@@ -208,10 +208,10 @@ export const rotateCommand: CommandDef = {
       description:
         'rotate due nodes someone else cordoned (without it they are left alone and reported); certdrift never uncordons',
     },
-    'trust-report-jump': {
+    'hold-report-jump': {
       type: 'boolean',
       description:
-        'act on nodes due by their NodeCertificateReport only even when more than max(1, 10%) of a group became so at once (without it they are held and reported: a forged or wrong report could do this)',
+        'hold nodes due by their NodeCertificateReport only when more than max(1, 10%) of a group became so at once (without it the jump is reported and they are rotated within the limits)',
     },
     'kops-cluster': {
       type: 'string',
