@@ -28,6 +28,7 @@ const want = (part: string): boolean =>
 const log = (s: string): void => void process.stderr.write(s + '\n');
 
 async function main(): Promise<void> {
+  const loadavgAtStart = loadavg();
   const dir = join(REPO, '.bench');
   mkdirSync(dir, { recursive: true });
   log('building the benchmark node tree (cached after the first run)…');
@@ -78,6 +79,9 @@ async function main(): Promise<void> {
   const table = want('scan') ? runMany(scanCmd.slice(0, -2), RUNS) : skipped;
   log('timing --version (20 runs)…');
   const version = want('scan') ? runMany([process.execPath, BIN, '--version'], 20) : skipped;
+  // the floor every CLI figure stands on, in the same minutes: Node starting and doing nothing
+  log('timing bare `node -e ""` (20 runs)…');
+  const bare = want('scan') ? runMany([process.execPath, '-e', ''], 20) : skipped;
   log('timing the by-hand approach: openssl x509 -noout -enddate per file (one run)…');
   const openssl = want('openssl')
     ? measure([
@@ -146,6 +150,7 @@ async function main(): Promise<void> {
       },
     agentNodes: nodes,
     loadavg: loadavg(),
+    loadavgAtStart,
     scanTable: {
       medianMs: table.medianMs,
       minMs: table.minMs,
@@ -153,6 +158,13 @@ async function main(): Promise<void> {
       runs: RUNS,
     },
     version: { medianMs: version.medianMs, peakRssMb: version.peakRssMb, runs: 20 },
+    bareNode: {
+      medianMs: bare.medianMs,
+      minMs: bare.minMs,
+      medianCpuMs: bare.medianCpuMs,
+      peakRssMb: bare.peakRssMb,
+      runs: 20,
+    },
     opensslLoop: { wallMs: openssl.wallMs, ratio: openssl.wallMs / scan.medianMs },
     agent,
     agentCycles: cycles,
@@ -177,6 +189,7 @@ async function main(): Promise<void> {
         : []),
       `| \`certdrift scan\` (table) | ${f(table.medianMs)} ms (min ${f(table.minMs)}) | ${f(table.peakRssMb)} MB |`,
       `| \`certdrift --version\` | ${f(version.medianMs)} ms | ${f(version.peakRssMb)} MB |`,
+      `| bare \`node -e ""\` (the floor, same minutes) | ${f(bare.medianMs)} ms (min ${f(bare.minMs)}), CPU ${f(bare.medianCpuMs)} ms | ${f(bare.peakRssMb)} MB |`,
       `| \`openssl x509 -noout -enddate\` per file | ${f(openssl.wallMs)} ms (1 run) | — |`,
       ...(agent
         ? [
@@ -194,7 +207,9 @@ async function main(): Promise<void> {
       '',
       `certdrift is ${results.opensslLoop.ratio.toFixed(0)}× faster than the openssl loop, which also reads only the first certificate of each file and none of the kubeconfigs.`,
       '',
-      `Node ${process.version}; load average at the end ${loadavg()
+      `Node ${process.version}; load average at the start ${loadavgAtStart
+        .map((l) => l.toFixed(2))
+        .join(' ')}, at the end ${loadavg()
         .map((l) => l.toFixed(2))
         .join(' ')}`,
       '',

@@ -5,6 +5,7 @@ import { escapeTerminal } from '../model/escape.js';
 import { UsageError, parseCommandArgs, renderHelp, type CommandDef, type Io } from './command.js';
 import { OperationalError } from './errors.js';
 import { keepYoungGenerationSmall } from './young-generation.js';
+import { skipTurbofanForOneShot } from './one-shot-tiers.js';
 import { silenceLibraryWarnings } from './library-warnings.js';
 import { VERSION } from './version.js';
 
@@ -130,6 +131,7 @@ export async function main(argv: string[]): Promise<void> {
   silenceLibraryWarnings();
   // before the command's modules load: their compilation alone would grow the nursery to 8 MB
   if (argv[0] === 'scan' || argv[0] === 'agent') keepYoungGenerationSmall();
+  if (argv[0] === 'scan') skipTurbofanForOneShot();
   const code = await run(argv, {
     stdout: process.stdout,
     stderr: process.stderr,
