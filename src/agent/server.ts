@@ -3,9 +3,13 @@
 // bounded time whatever clients do: idle keep-alive connections are closed at once, and after a
 // grace period every remaining connection — a scrape in flight, a client that sent half a request
 // and went quiet — is destroyed.
+//
+// node:http and node:https are taken with process.getBuiltinModule, not imported: on Node 24 an
+// ESM import of node:http reads every export of the module, and its lazy WebSocket/EventSource
+// exports load undici — 12 MB of RSS the agent never uses (BENCHMARKS.md, issue #25). node:https
+// (and node:tls, ~6–9 MB) load only when the agent serves TLS.
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { escapeTerminal } from '../model/escape.js';
 import { acceptsGzip } from './accept-encoding.js';
@@ -91,10 +95,12 @@ export function agentServer(
   };
   let server: Server;
   if (opts.tls) {
-    const https = createHttpsServer({ ...opts.tls.load(), minVersion: 'TLSv1.2' }, handler);
+    const https = process
+      .getBuiltinModule('node:https')
+      .createServer({ ...opts.tls.load(), minVersion: 'TLSv1.2' }, handler);
     reloadBeforeHandshake(https, opts.tls);
     server = https;
-  } else server = createServer(handler);
+  } else server = process.getBuiltinModule('node:http').createServer(handler);
   const open = new Set<Socket>();
   sockets.set(server, open);
   server.on('connection', (s: Socket) => {

@@ -32,6 +32,19 @@ function collectGarbage(): () => void {
 }
 
 /**
+ * V8's optimizing compilers (TurboFan, Maglev) off in the agent's own process: what it runs hot is
+ * small (a scrape writes a buffer; a typical node's rescan is tens of certificates), and the
+ * compilers' code and the optimized code they make cost the pod ~8 MB of binary pages and heap —
+ * an eighth of the ≤ 64 MB a typical node may take (BENCHMARKS.md, issue #25, with the CPU per scan
+ * it costs). Read when V8 would tier a function up, so setting them here, before the first scan,
+ * takes effect. A scan worker is forked with its own flags (agent-scan-in-worker.ts) and optimizes.
+ */
+function interpretOnly(): void {
+  setFlagsFromString('--no-opt');
+  setFlagsFromString('--no-maglev');
+}
+
+/**
  * Node conditions, events and the NodeCertificateReport: `auto` publishes when running in a
  * cluster (service account), `none` never, anything else is a kubeconfig path. The cluster code
  * loads only when used.
@@ -194,6 +207,7 @@ async function runUntilSignalled(
 async function runAgent(values: Values, positionals: string[], io: Io): Promise<number> {
   if (positionals.length > 0)
     throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  interpretOnly();
   const config = await loadScanConfig(values, io);
   const listen = parseListen(values.listen);
   const { intervalS, jitter } = loopTiming(values);
