@@ -33,8 +33,6 @@ export class AgentScanner {
     private readonly worker: ScanWorker,
     private readonly timeoutMs: number,
     private readonly maxInProcess = DEFAULT_MAX_IN_PROCESS,
-    /** called once, when scans first move into this process (a small node: agent.ts) */
-    private readonly onSmallNode: () => void = () => undefined,
   ) {}
 
   /** Where the next scan runs. */
@@ -52,7 +50,6 @@ export class AgentScanner {
       if (this.maxInProcess > 0 && (o.exposition?.certificates ?? Infinity) <= this.maxInProcess) {
         // small node: the worker's process is not worth keeping
         this.worker.stop();
-        if (this.stats.switches === 0) this.onSmallNode();
         this.inProcess = true;
         this.rendered = false;
         this.ledgerKept = false;

@@ -34,14 +34,12 @@ function collectGarbage(): () => void {
 }
 
 /**
- * V8's optimizing compilers (TurboFan, Maglev) off in the agent's own process once the node turns
- * out small (its scans move into the agent, agent-scanner.ts): what it then runs hot is little (a
- * typical node's rescan is tens of certificates, a scrape writes a buffer), and the compilers'
- * code and the optimized code they make cost the pod ~8 MB of binary pages and heap — an eighth of
- * the ≤ 64 MB a typical node may take (BENCHMARKS.md, issue #25, with the CPU it costs). V8 reads
- * them when it would tier a function up, so setting them after the first scan takes effect. On a
- * large node they stay on: 20 scrapers pulling megabytes of plain text run node:http's JavaScript
- * hot. A scan worker is forked with its own flags (agent-scan-in-worker.ts) and optimizes.
+ * V8's optimizing compilers (TurboFan, Maglev) off in the agent's own process: what it runs hot is
+ * small (a scrape writes a buffer; a typical node's rescan is tens of certificates), and the
+ * compilers' code and the optimized code they make cost the pod ~8 MB of binary pages and heap —
+ * an eighth of the ≤ 64 MB a typical node may take (BENCHMARKS.md, issue #25, with the CPU per scan
+ * it costs). Read when V8 would tier a function up, so setting them here, before the first scan,
+ * takes effect. A scan worker is forked with its own flags (agent-scan-in-worker.ts) and optimizes.
  */
 function interpretOnly(): void {
   setFlagsFromString('--no-opt');
@@ -225,7 +223,6 @@ function agentScanner(values: Values, intervalS: number): AgentScanner {
     new ScanWorker(undefined, scanTimeoutMs),
     scanTimeoutMs,
     scanWorker === 'always' ? 0 : DEFAULT_MAX_IN_PROCESS,
-    interpretOnly,
   );
 }
 
@@ -272,6 +269,7 @@ function startedLine(
 async function runAgent(values: Values, positionals: string[], io: Io): Promise<number> {
   if (positionals.length > 0)
     throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  interpretOnly();
   const config = await loadScanConfig(values, io);
   const listen = parseListen(values.listen);
   const timing = loopTiming(values);
