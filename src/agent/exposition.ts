@@ -1,6 +1,7 @@
 // Prometheus text exposition for the per-certificate families, written directly: with 10,000
 // certificates these are ~30,000 series, and building them as registry objects only to print them
-// once per scan costs tens of MB of transient memory. Same format as prom-client's output.
+// once per scan costs tens of MB of transient memory. Same format as prom-client's output (and
+// text-registry.ts).
 
 import type { Certificate } from '../model/index.js';
 
@@ -40,12 +41,12 @@ function unique(
   return rows;
 }
 
-export function certificateFamilies(
+/** certdrift's own families: one series per certificate location. */
+function certdriftFamilies(
   certs: readonly Certificate[],
   node: string,
-  nowMs: number,
-  x509Compat: boolean,
-): string {
+  expired: (c: Certificate) => number,
+): string[] {
   const rows = unique(certs, (c) =>
     labels([
       ['node', node],
@@ -57,8 +58,7 @@ export function certificateFamilies(
       ['common_name', c.commonName],
     ]),
   );
-  const expired = (c: Certificate): number => (c.notAfter.getTime() <= nowMs ? 1 : 0);
-  const blocks = [
+  return [
     family(
       {
         name: 'certdrift_certificate_not_after_seconds',
@@ -84,42 +84,59 @@ export function certificateFamilies(
       rows,
     ),
   ];
-  if (x509Compat) {
-    const compat = unique(certs, (c) =>
-      labels([
-        ['filepath', c.location.path],
-        ['subject_CN', c.commonName],
-        ['issuer_CN', /CN=([^,]*)/.exec(c.issuer)?.[1] ?? ''],
-        ['serial_number', c.serial],
-        ['node', node],
-      ]),
-    );
-    blocks.push(
-      family(
-        {
-          name: 'x509_cert_not_after',
-          help: 'x509-certificate-exporter compatible: expiry (Unix timestamp).',
-          value: (c) => c.notAfter.getTime() / 1000,
-        },
-        compat,
-      ),
-      family(
-        {
-          name: 'x509_cert_not_before',
-          help: 'x509-certificate-exporter compatible: start of validity (Unix timestamp).',
-          value: (c) => c.notBefore.getTime() / 1000,
-        },
-        compat,
-      ),
-      family(
-        {
-          name: 'x509_cert_expired',
-          help: 'x509-certificate-exporter compatible: 1 when expired.',
-          value: expired,
-        },
-        compat,
-      ),
-    );
-  }
+}
+
+/** The same under x509-certificate-exporter's names and labels (--x509-compat). */
+function x509CompatFamilies(
+  certs: readonly Certificate[],
+  node: string,
+  expired: (c: Certificate) => number,
+): string[] {
+  const compat = unique(certs, (c) =>
+    labels([
+      ['filepath', c.location.path],
+      ['subject_CN', c.commonName],
+      ['issuer_CN', /CN=([^,]*)/.exec(c.issuer)?.[1] ?? ''],
+      ['serial_number', c.serial],
+      ['node', node],
+    ]),
+  );
+  return [
+    family(
+      {
+        name: 'x509_cert_not_after',
+        help: 'x509-certificate-exporter compatible: expiry (Unix timestamp).',
+        value: (c) => c.notAfter.getTime() / 1000,
+      },
+      compat,
+    ),
+    family(
+      {
+        name: 'x509_cert_not_before',
+        help: 'x509-certificate-exporter compatible: start of validity (Unix timestamp).',
+        value: (c) => c.notBefore.getTime() / 1000,
+      },
+      compat,
+    ),
+    family(
+      {
+        name: 'x509_cert_expired',
+        help: 'x509-certificate-exporter compatible: 1 when expired.',
+        value: expired,
+      },
+      compat,
+    ),
+  ];
+}
+
+export function certificateFamilies(
+  certs: readonly Certificate[],
+  node: string,
+  nowMs: number,
+  x509Compat: boolean,
+): string {
+  const expired = (c: Certificate): number => (c.notAfter.getTime() <= nowMs ? 1 : 0);
+  const blocks = certdriftFamilies(certs, node, expired);
+  if (x509Compat) blocks.push(...x509CompatFamilies(certs, node, expired));
   return blocks.join('\n');
 }

@@ -1,11 +1,19 @@
 // Prometheus metrics from a completed scan: the per-certificate families are written directly
-// (exposition.ts), everything else lives on a prom-client registry of certdrift's own. Rendered once per
+// (exposition.ts), everything else lives on a small registry of certdrift's own (text-registry.ts,
+// prom-client's output without prom-client). Rendered once per
 // scan into text that every scrape then serves as is (a scrape never does I/O). Gauges are reset
 // and refilled each scan, so a resolved problem disappears; label sets are deduplicated, so a
 // duplicate series is impossible by construction. Names in base units (absolute timestamps in
 // seconds: let PromQL subtract time()).
 
-import { Counter, Gauge, Registry } from 'prom-client';
+import {
+  counter,
+  gauge,
+  TextRegistry,
+  type Counter,
+  type Gauge,
+  type Sample,
+} from './text-registry.js';
 import { REASON_CODES } from '../model/reasons.js';
 import { certificateFamilies } from './exposition.js';
 import { deflatePrefix, gzipAfter, type DeflatedPrefix } from './gzip-splice.js';
@@ -60,75 +68,85 @@ function setUnique(g: Gauge, seen: Set<string>, labels: Labels, value: number): 
 
 const WORKLOAD_LABELS = ['node', 'namespace', 'pod', 'container', 'path'] as const;
 
-/** The node-level gauges: drift, findings, the node's deadline, served endpoints, sources, the scan. */
-function nodeGauges(registry: Registry): Record<string, Gauge> {
-  const gauge = (name: string, help: string, labelNames: readonly string[]): Gauge =>
-    new Gauge({ name, help, labelNames: [...labelNames], registers: [registry] });
+type GaugeOf = (name: string, help: string, labelNames: readonly string[]) => Gauge;
+
+/** What the node's containers see: drift, components not reloaded, duplicates, risky mounts. */
+function driftGauges(g: GaugeOf): Record<string, Gauge> {
   return {
-    stale: gauge(
+    stale: g(
       'certdrift_stale_view',
       '1 per running container that sees an older certificate file than the node (kops #16400).',
       WORKLOAD_LABELS,
     ),
-    notReloaded: gauge(
+    notReloaded: g(
       'certdrift_not_reloaded',
       '1 per component that started before its certificate file was replaced and loads it once.',
       WORKLOAD_LABELS,
     ),
-    duplicates: gauge(
+    duplicates: g(
       'certdrift_running_duplicates',
       'RUNNING instances of a pod container, when more than one.',
       ['node', 'namespace', 'pod', 'container'],
     ),
-    risky: gauge(
+    risky: g(
       'certdrift_risky_mount',
       '1 per risky mount: single-file certificate mount or hidden host mounts.',
       [...WORKLOAD_LABELS, 'kind'],
     ),
-    findings: gauge(
+  };
+}
+
+/** What the scan concluded: findings, superseded files, the node's deadline, served endpoints. */
+function verdictGauges(g: GaugeOf): Record<string, Gauge> {
+  return {
+    findings: g(
       'certdrift_findings',
       'Findings of the last scan by code and severity (every code present, 0 when none).',
       ['node', 'code', 'severity'],
     ),
-    superseded: gauge(
+    superseded: g(
       'certdrift_superseded_certificates',
       'Certificates nothing uses whose names say they were replaced (rotated kubelet files, backups); not exported per certificate, never alerted on.',
       ['node'],
     ),
-    deadline: gauge(
+    deadline: g(
       'certdrift_node_certificate_deadline_seconds',
       "Earliest expiry among the node's own certificates (Unix timestamp).",
       ['node', 'component', 'path'],
     ),
-    replaceBy: gauge(
+    replaceBy: g(
       'certdrift_node_replace_by_seconds',
       'Date by which to replace or renew the node (Unix timestamp).',
       ['node'],
     ),
-    servedNotAfter: gauge(
+    servedNotAfter: g(
       'certdrift_served_certificate_not_after_seconds',
       'Expiry of the certificate a local TLS endpoint presents (Unix timestamp).',
       ['node', 'endpoint', 'component'],
     ),
-    servedMismatch: gauge(
+    servedMismatch: g(
       'certdrift_served_certificate_mismatch',
       '1 when a local TLS endpoint presents another certificate than its configured file (SERVED_STALE).',
       ['node', 'endpoint', 'component', 'path'],
     ),
-    sourceUp: gauge(
+  };
+}
+
+/** How the scan itself went: sources, duration, files parsed or reused, last success. */
+function scanGauges(g: GaugeOf): Record<string, Gauge> {
+  return {
+    sourceUp: g(
       'certdrift_source_up',
       '1 when a source of facts (files, cri, proc) answered at the last scan.',
       ['node', 'source'],
     ),
-    duration: gauge('certdrift_scan_duration_seconds', 'Duration of the last complete scan.', [
-      'node',
-    ]),
-    cacheFiles: gauge(
+    duration: g('certdrift_scan_duration_seconds', 'Duration of the last complete scan.', ['node']),
+    cacheFiles: g(
       'certdrift_scan_files',
       'Files the last scan parsed, or reused unchanged from the previous scans (the agent parses only files whose device, inode, size or times changed).',
       ['node', 'result'],
     ),
-    lastSuccess: gauge(
+    lastSuccess: g(
       'certdrift_last_successful_scan_timestamp_seconds',
       'When the last complete scan finished (Unix timestamp).',
       ['node'],
@@ -136,8 +154,17 @@ function nodeGauges(registry: Registry): Record<string, Gauge> {
   };
 }
 
+/**
+ * The node-level gauges, registered in the order they are rendered: drift, findings, the node's
+ * deadline, served endpoints, sources, the scan.
+ */
+function nodeGauges(registry: TextRegistry): Record<string, Gauge> {
+  const g: GaugeOf = (name, help, labelNames) => gauge(registry, { name, help, labelNames });
+  return { ...driftGauges(g), ...verdictGauges(g), ...scanGauges(g) };
+}
+
 export class AgentMetrics {
-  readonly registry = new Registry();
+  readonly registry = new TextRegistry();
   /** the body every plain scrape serves, encoded once per scan (BENCHMARKS.md, issue #11) */
   /** the node-level series, rendered each scan; served after certText */
   private rest: Buffer = Buffer.alloc(0);
@@ -148,7 +175,7 @@ export class AgentMetrics {
   /** node-level series of the last render, restored when a scan fails (the snapshot stays whole) */
   private kept: {
     g: Gauge;
-    values: { labels: Partial<Record<string, string | number>>; value: number }[];
+    values: Sample[];
   }[] = [];
   private gzip: Buffer = Buffer.alloc(0);
   private readonly g: Record<string, Gauge>;
@@ -162,17 +189,15 @@ export class AgentMetrics {
     private readonly afterRender: () => void = () => undefined,
   ) {
     this.g = nodeGauges(this.registry);
-    this.errors = new Counter({
+    this.errors = counter(this.registry, {
       name: 'certdrift_item_errors_total',
       help: 'Files, blocks or entries that could not be read or parsed, by reason.',
       labelNames: ['node', 'reason'],
-      registers: [this.registry],
     });
-    this.scans = new Counter({
+    this.scans = counter(this.registry, {
       name: 'certdrift_scans_total',
       help: 'Scans by result.',
       labelNames: ['node', 'result'],
-      registers: [this.registry],
     });
     // Counters start at zero for every reason and result, so rate() works from the first scrape.
     for (const reason of REASON_CODES) this.errors.inc({ node, reason }, 0);
@@ -211,12 +236,12 @@ export class AgentMetrics {
    * served meanwhile (the previous body).
    */
   private async render(certificates?: Uint8Array): Promise<void> {
-    const rest = await this.registry.metrics();
+    const rest = this.registry.metrics();
     // The few node-level series (deadline, last success, sources…) are kept as values, so a
     // failed scan can re-render them: the last good snapshot stays whole, only marked down.
     this.kept = [];
     for (const g of Object.values(this.g)) {
-      this.kept.push({ g, values: (await g.get()).values });
+      this.kept.push({ g, values: g.get().values });
       g.reset();
     }
     let certText = this.certText;

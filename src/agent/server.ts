@@ -3,9 +3,13 @@
 // bounded time whatever clients do: idle keep-alive connections are closed at once, and after a
 // grace period every remaining connection — a scrape in flight, a client that sent half a request
 // and went quiet — is destroyed.
+//
+// node:http and node:https are taken with process.getBuiltinModule, not imported: on Node 24 an
+// ESM import of node:http reads every export of the module, and its lazy WebSocket/EventSource
+// exports load undici — 12 MB of RSS the agent never uses (BENCHMARKS.md, issue #25). node:https
+// (and node:tls, ~6–9 MB) load only when the agent serves TLS.
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { escapeTerminal } from '../model/escape.js';
 import { acceptsGzip } from './accept-encoding.js';
@@ -35,12 +39,11 @@ const REFUSED: Partial<Record<Verdict, [string, Record<string, string>]>> = {
   503: ['Service Unavailable\n', { 'retry-after': '5' }],
 };
 
-export function agentServer(
-  metrics: AgentMetrics,
-  state: Readiness,
-  opts: ServeOptions = {},
-): Server {
-  const serveMetrics = (req: IncomingMessage, res: ServerResponse): void => {
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** /metrics as rendered after the last scan: gzip as Prometheus asks, else the plain buffers. */
+function metricsBody(metrics: AgentMetrics): Handler {
+  return (req, res) => {
     const headers = { 'content-type': metrics.contentType, vary: 'accept-encoding' };
     if (acceptsGzip(req.headers['accept-encoding']))
       res.writeHead(200, { ...headers, 'content-encoding': 'gzip' }).end(metrics.gzipped());
@@ -54,47 +57,75 @@ export function agentServer(
       }
     }
   };
-  const guarded = (access: MetricsAccess, req: IncomingMessage, res: ServerResponse): void => {
+}
+
+/** /metrics for tokens the API server authenticates and authorizes; a refusal says no more. */
+function guardedBy(access: MetricsAccess, serve: Handler): Handler {
+  return (req, res) => {
     void access.check(req.headers.authorization).then((verdict) => {
       if (res.destroyed) return;
       const refused = REFUSED[verdict];
-      if (!refused) serveMetrics(req, res);
+      if (!refused) serve(req, res);
       else res.writeHead(verdict, { 'content-type': 'text/plain', ...refused[1] }).end(refused[0]);
     });
   };
-  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+}
+
+/**
+ * /readyz, open for the kubelet's probes: it says ready or not, and a scan error only when
+ * /metrics is not guarded (an error can name a path on the node).
+ */
+function readiness(state: Readiness, guarded: boolean): Handler {
+  return (_req, res) => {
+    if (state.ready) res.writeHead(200, { 'content-type': 'text/plain' }).end('ready\n');
+    else
+      res
+        .writeHead(503, { 'content-type': 'text/plain' })
+        .end(
+          guarded
+            ? 'not ready\n'
+            : `not ready: ${escapeTerminal(state.lastError ?? 'first scan in progress')}\n`,
+        );
+  };
+}
+
+/** GET and HEAD of the three paths; anything else is 405 or 404. */
+function routes(metrics: Handler, ready: Handler): Handler {
+  return (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
-    } else if (path === '/metrics') {
-      if (opts.access) guarded(opts.access, req, res);
-      else serveMetrics(req, res);
-    } else if (path === '/healthz') {
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
-    } else if (path === '/readyz') {
-      // Open for the kubelet's probes: it says ready or not, and a scan error only when the
-      // endpoint is not guarded (an error can name a path on the node).
-      if (state.ready) res.writeHead(200, { 'content-type': 'text/plain' }).end('ready\n');
-      else
-        res
-          .writeHead(503, { 'content-type': 'text/plain' })
-          .end(
-            opts.access
-              ? 'not ready\n'
-              : `not ready: ${escapeTerminal(state.lastError ?? 'first scan in progress')}\n`,
-          );
-    } else {
+    } else if (path === '/metrics') metrics(req, res);
+    else if (path === '/healthz') res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    else if (path === '/readyz') ready(req, res);
+    else
       res
         .writeHead(404, { 'content-type': 'text/plain' })
         .end('certdrift agent: /metrics, /healthz, /readyz\n');
-    }
   };
-  let server: Server;
-  if (opts.tls) {
-    const https = createHttpsServer({ ...opts.tls.load(), minVersion: 'TLSv1.2' }, handler);
-    reloadBeforeHandshake(https, opts.tls);
-    server = https;
-  } else server = createServer(handler);
+}
+
+/** HTTPS when there is a serving certificate (reloaded before handshakes), plain HTTP without. */
+function listenerFor(handler: Handler, tls: ServingTls | undefined): Server {
+  if (!tls) return process.getBuiltinModule('node:http').createServer(handler);
+  const https = process
+    .getBuiltinModule('node:https')
+    .createServer({ ...tls.load(), minVersion: 'TLSv1.2' }, handler);
+  reloadBeforeHandshake(https, tls);
+  return https;
+}
+
+export function agentServer(
+  metrics: AgentMetrics,
+  state: Readiness,
+  opts: ServeOptions = {},
+): Server {
+  const body = metricsBody(metrics);
+  const server = listenerFor(
+    routes(opts.access ? guardedBy(opts.access, body) : body, readiness(state, !!opts.access)),
+    opts.tls,
+  );
+  // every connection is known, so stopServer can end them in bounded time
   const open = new Set<Socket>();
   sockets.set(server, open);
   server.on('connection', (s: Socket) => {

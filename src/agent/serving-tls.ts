@@ -6,7 +6,7 @@
 // the last good one in service and is reported once.
 
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import { createSecureContext, type SecureContextOptions } from 'node:tls';
+import type { SecureContextOptions } from 'node:tls';
 import type { Server } from 'node:https';
 
 export interface ServingTlsFiles {
@@ -79,7 +79,7 @@ export class ServingTls {
     if (id === this.seen && this.current) return this.current;
     try {
       const opts = { cert: readCapped(this.files.certFile), key: readCapped(this.files.keyFile) };
-      createSecureContext(opts); // throws on a key that does not match the certificate
+      process.getBuiltinModule('node:tls').createSecureContext(opts); // throws on a key that does not match the certificate
       this.seen = id;
       this.current = opts;
       this.loads++;

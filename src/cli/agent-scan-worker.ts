@@ -80,13 +80,15 @@ function nextExpiry(certs: readonly Certificate[], nowMs: number): number {
   return next;
 }
 
-function slim(o: ScanOutcome, d: ScanWorkerData): ScanOutcome {
-  // as AgentMetrics.update does it: superseded history is counted, not exported
-  const all = o.inventory.certificates;
-  const inUse = all.filter((c) => c.superseded === undefined);
-  const nowMs = o.now.getTime();
-  const counts = { certificates: all.length, superseded: all.length - inUse.length };
-  let exposition: NonNullable<ScanOutcome['exposition']>;
+type Exposition = NonNullable<ScanOutcome['exposition']>;
+
+/** The per-certificate families, rendered again only when the certificates or the time changed. */
+function renderedFamilies(
+  inUse: readonly Certificate[],
+  d: ScanWorkerData,
+  nowMs: number,
+  counts: Pick<Exposition, 'certificates' | 'superseded'>,
+): Exposition {
   if (
     d.sameAsLast &&
     rendered &&
@@ -94,38 +96,66 @@ function slim(o: ScanOutcome, d: ScanWorkerData): ScanOutcome {
     rendered.x509Compat === d.x509Compat &&
     nowMs < rendered.validUntilMs &&
     sameCerts(rendered.certs, inUse)
-  ) {
-    exposition = { ...counts, unchanged: true };
-  } else {
-    const text = new TextEncoder().encode(certificateFamilies(inUse, d.node, nowMs, d.x509Compat));
-    rendered = {
-      certs: inUse,
-      node: d.node,
-      x509Compat: d.x509Compat,
-      validUntilMs: nextExpiry(inUse, nowMs),
-    };
-    exposition = { ...counts, text };
-  }
-  // The ledger records every certificate, so it is brought up to date here, before slimming —
-  // unless nothing it records changed (every certificate and container view as before).
-  let ledgerPart: Pick<ScanOutcome, 'ledger' | 'ledgerUnchanged'> = {};
-  if (d.ledger) {
-    const kept = 'kept' in d.ledger ? ledger : undefined;
-    const workloads = JSON.stringify(o.inventory.workloads);
-    if (
-      kept &&
-      kept.workloads === workloads &&
-      nowMs - kept.atMs < LEDGER_REFRESH_MS &&
-      sameCerts(kept.certs, all)
-    )
-      ledgerPart = { ledgerUnchanged: true };
-    else {
-      const previous = 'previous' in d.ledger ? d.ledger.previous : (kept?.ledger ?? null);
-      const next = updateLedger(previous, o.inventory, d.node, o.now);
-      ledger = { ledger: next, certs: all, workloads, atMs: nowMs };
-      ledgerPart = { ledger: next };
-    }
-  }
+  )
+    return { ...counts, unchanged: true };
+  const text = new TextEncoder().encode(certificateFamilies(inUse, d.node, nowMs, d.x509Compat));
+  rendered = {
+    certs: inUse,
+    node: d.node,
+    x509Compat: d.x509Compat,
+    validUntilMs: nextExpiry(inUse, nowMs),
+  };
+  return { ...counts, text };
+}
+
+/**
+ * The ledger records every certificate, so it is brought up to date here, before slimming —
+ * unless nothing it records changed (every certificate and container view as before).
+ */
+function ledgerPartOf(
+  o: ScanOutcome,
+  d: ScanWorkerData,
+  nowMs: number,
+): Pick<ScanOutcome, 'ledger' | 'ledgerUnchanged'> {
+  if (!d.ledger) return {};
+  const all = o.inventory.certificates;
+  const kept = 'kept' in d.ledger ? ledger : undefined;
+  const workloads = JSON.stringify(o.inventory.workloads);
+  if (
+    kept &&
+    kept.workloads === workloads &&
+    nowMs - kept.atMs < LEDGER_REFRESH_MS &&
+    sameCerts(kept.certs, all)
+  )
+    return { ledgerUnchanged: true };
+  const previous = 'previous' in d.ledger ? d.ledger.previous : (kept?.ledger ?? null);
+  const next = updateLedger(previous, o.inventory, d.node, o.now);
+  ledger = { ledger: next, certs: all, workloads, atMs: nowMs };
+  return { ledger: next };
+}
+
+/** Files parsed and reused; a reused file half counts its files as reused (none was looked at). */
+function cacheStats(): Pick<ScanOutcome, 'cache'> {
+  if (!memory) return {};
+  return {
+    cache: {
+      ...memory.cache.stats(),
+      ...(memory.files?.stats.reused
+        ? { reused: memory.cache.stats().reused + memory.files.stats.files }
+        : {}),
+    },
+  };
+}
+
+/** The outcome as the agent needs it: families as bytes, no certificate objects, no files. */
+function slim(o: ScanOutcome, d: ScanWorkerData): ScanOutcome {
+  // as AgentMetrics.update does it: superseded history is counted, not exported
+  const all = o.inventory.certificates;
+  const inUse = all.filter((c) => c.superseded === undefined);
+  const nowMs = o.now.getTime();
+  const counts = { certificates: all.length, superseded: all.length - inUse.length };
+  const exposition = renderedFamilies(inUse, d, nowMs, counts);
+  const ledgerPart = ledgerPartOf(o, d, nowMs);
   const findingsUnchanged = d.findingsKnown === true && same(o.findings, lastFindings);
   lastFindings = o.findings;
   return {
@@ -134,17 +164,7 @@ function slim(o: ScanOutcome, d: ScanWorkerData): ScanOutcome {
     ...(findingsUnchanged ? { findings: [], findingsUnchanged: true } : {}),
     inventory: { ...o.inventory, certificates: [], files: [] },
     exposition,
-    ...(memory
-      ? {
-          cache: {
-            ...memory.cache.stats(),
-            // a reused file half counts its files as reused: none of them was looked at
-            ...(memory.files?.stats.reused
-              ? { reused: memory.cache.stats().reused + memory.files.stats.files }
-              : {}),
-          },
-        }
-      : {}),
+    ...cacheStats(),
   };
 }
 

@@ -10,6 +10,7 @@
 // server). The ledger file on the node keeps everything; the report says how much it left out.
 
 import { parseLedger } from './parse-ledger.js';
+import { byCodeUnits } from './update-ledger.js';
 import { LEDGER_KIND, type Ledger, type LedgerLocation } from './types.js';
 
 export interface PublishLimits {
@@ -104,7 +105,7 @@ export function publishedLedger(
   limits: PublishLimits = PUBLISH_LIMITS,
 ): PublishedLedger {
   const ordered = [...ledger.locations].sort(
-    (a, b) => priority(a) - priority(b) || latest(b) - latest(a) || a.path.localeCompare(b.path),
+    (a, b) => priority(a) - priority(b) || latest(b) - latest(a) || byCodeUnits(a.path, b.path),
   );
   const out: LedgerLocation[] = [];
   // the envelope and the array brackets

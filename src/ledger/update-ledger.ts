@@ -38,6 +38,14 @@ const keyIds = (c: {
 const leaves = (v: FileView | null): CertSummary[] =>
   v ? v.certificates.filter((c) => !c.isCA) : [];
 
+/**
+ * Plain code-unit order, not localeCompare: the same on every node whatever its locale, and no
+ * ICU collator in the agent (loading one costs ~2.4 MB of RSS: BENCHMARKS.md, issue #25).
+ */
+export function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 export function locationKey(l: Omit<LedgerLocation, 'entries'>): string {
   return `${l.kind}|${l.workload?.name ?? ''}|${l.path}`;
 }
@@ -215,6 +223,6 @@ export function updateLedger(
     locations: [...locations.values()]
       .map((l) => bound(l, now, bounds))
       .filter((l) => l.entries.length > 0)
-      .sort((a, b) => locationKey(a).localeCompare(locationKey(b))),
+      .sort((a, b) => byCodeUnits(locationKey(a), locationKey(b))),
   };
 }

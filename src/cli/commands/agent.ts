@@ -18,6 +18,8 @@ import type { CommandDef, Io, Values } from '../command.js';
 import { UsageError } from '../command.js';
 import { VERSION } from '../version.js';
 import { loadScanConfig, DISCOVERY_OPTIONS, scanOptions } from '../scan-options.js';
+import type { ScanConfig } from '../config/scan-config.js';
+import type { Server } from 'node:http';
 
 /**
  * A full GC, run after each render: the agent's own heap is small and barely allocates, so V8
@@ -29,6 +31,19 @@ function collectGarbage(): () => void {
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as unknown;
   return typeof gc === 'function' ? () => void (gc as () => unknown)() : () => undefined;
+}
+
+/**
+ * V8's optimizing compilers (TurboFan, Maglev) off in the agent's own process: what it runs hot is
+ * small (a scrape writes a buffer; a typical node's rescan is tens of certificates), and the
+ * compilers' code and the optimized code they make cost the pod ~8 MB of binary pages and heap —
+ * an eighth of the ≤ 64 MB a typical node may take (BENCHMARKS.md, issue #25, with the CPU per scan
+ * it costs). Read when V8 would tier a function up, so setting them here, before the first scan,
+ * takes effect. A scan worker is forked with its own flags (agent-scan-in-worker.ts) and optimizes.
+ */
+function interpretOnly(): void {
+  setFlagsFromString('--no-opt');
+  setFlagsFromString('--no-maglev');
 }
 
 /**
@@ -191,12 +206,73 @@ async function runUntilSignalled(
   await stopServer(server, 2000);
 }
 
+/**
+ * Where scans run. In a worker process that keeps the parse cache between them and is recycled
+ * when its memory grows: the agent's own memory stays flat (BENCHMARKS.md, issue #11) — on a node
+ * with many certificates. On a typical node they run in the agent's own process after the first
+ * scan: a second process would double the pod's memory (issue #25, agent-scanner.ts).
+ */
+function agentScanner(values: Values, intervalS: number): AgentScanner {
+  const scanTimeoutMs = Math.max(60_000, 2 * intervalS * 1000);
+  const scanWorker = values['scan-worker'] ?? 'auto';
+  if (scanWorker !== 'auto' && scanWorker !== 'always')
+    throw new UsageError(
+      `--scan-worker: expected auto or always, got ${JSON.stringify(scanWorker)}`,
+    );
+  return new AgentScanner(
+    new ScanWorker(undefined, scanTimeoutMs),
+    scanTimeoutMs,
+    scanWorker === 'always' ? 0 : DEFAULT_MAX_IN_PROCESS,
+  );
+}
+
+/** One scan as the loop runs it: through the scanner, recorded in the ledger when there is one. */
+function scanStep(
+  worker: AgentScanner,
+  config: ScanConfig,
+  values: Values,
+  node: string,
+  ledger: LedgerRecorder | undefined,
+): () => Promise<ScanOutcome> {
+  return async () => {
+    const o = await worker.scan(
+      { ...config, probeServed: values['no-probe'] !== true },
+      {
+        node,
+        x509Compat: values['x509-compat'] === true,
+        ...(ledger ? { ledger: { previous: ledger.previous() } } : {}),
+      },
+    );
+    return ledger ? ledger.record(o) : o;
+  };
+}
+
+/** Listens where --listen says; resolves once the port is bound. */
+async function listenOn(server: Server, listen: { host: string; port: number }): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(listen.port, listen.host, resolve);
+  });
+}
+
+function startedLine(
+  node: string,
+  listen: { host: string; port: number },
+  tls: boolean,
+  guarded: boolean,
+  timing: { intervalS: number; jitter: number },
+): string {
+  const host = listen.host.includes(':') ? `[${listen.host}]` : listen.host;
+  return `certdrift agent for node ${node} on ${tls ? 'https' : 'http'}://${host}:${listen.port}${guarded ? ' (/metrics for authorized tokens)' : ''}, scanning every ${timing.intervalS}s ±${Math.round(timing.jitter * 100)}%`;
+}
+
 async function runAgent(values: Values, positionals: string[], io: Io): Promise<number> {
   if (positionals.length > 0)
     throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  interpretOnly();
   const config = await loadScanConfig(values, io);
   const listen = parseListen(values.listen);
-  const { intervalS, jitter } = loopTiming(values);
+  const timing = loopTiming(values);
   const node =
     typeof values['node-name'] === 'string'
       ? values['node-name']
@@ -205,41 +281,17 @@ async function runAgent(values: Values, positionals: string[], io: Io): Promise<
   const log = (m: string): void => void io.stderr.write(`${new Date().toISOString()} ${m}\n`);
   const publish = await kubernetesPublisher(values.kubernetes, node, io);
   const ledger = ledgerRecorder(values, node, log);
-  // Scans run in a worker process that keeps the parse cache between them and is recycled when
-  // its memory grows: the agent's own memory stays flat (BENCHMARKS.md, issue #11) — on a node
-  // with many certificates. On a typical node they run in the agent's own process after the
-  // first scan: a second process would double the pod's memory (issue #25, agent-scanner.ts).
-  const scanTimeoutMs = Math.max(60_000, 2 * intervalS * 1000);
-  const scanWorker = values['scan-worker'] ?? 'auto';
-  if (scanWorker !== 'auto' && scanWorker !== 'always')
-    throw new UsageError(
-      `--scan-worker: expected auto or always, got ${JSON.stringify(scanWorker)}`,
-    );
-  const worker = new AgentScanner(
-    new ScanWorker(undefined, scanTimeoutMs),
-    scanTimeoutMs,
-    scanWorker === 'always' ? 0 : DEFAULT_MAX_IN_PROCESS,
-  );
+  const worker = agentScanner(values, timing.intervalS);
   const loop = new AgentLoop(
     {
-      scan: async () => {
-        const o = await worker.scan(
-          { ...config, probeServed: values['no-probe'] !== true },
-          {
-            node,
-            x509Compat: values['x509-compat'] === true,
-            ...(ledger ? { ledger: { previous: ledger.previous() } } : {}),
-          },
-        );
-        return ledger ? ledger.record(o) : o;
-      },
+      scan: scanStep(worker, config, values, node, ledger),
       metrics,
       clock: systemClock,
       random: Math.random,
       log,
       ...(publish ? { publish } : {}),
     },
-    { intervalMs: intervalS * 1000, jitter },
+    { intervalMs: timing.intervalS * 1000, jitter: timing.jitter },
   );
   const tls = servingTls(values, log);
   const access = await metricsAccess(values, listen.host, tls !== undefined, io);
@@ -247,13 +299,8 @@ async function runAgent(values: Values, positionals: string[], io: Io): Promise<
     ...(tls ? { tls } : {}),
     ...(access ? { access } : {}),
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(listen.port, listen.host, resolve);
-  });
-  log(
-    `certdrift agent for node ${node} on ${tls ? 'https' : 'http'}://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${listen.port}${access ? ' (/metrics for authorized tokens)' : ''}, scanning every ${intervalS}s ±${Math.round(jitter * 100)}%`,
-  );
+  await listenOn(server, listen);
+  log(startedLine(node, listen, tls !== undefined, access !== undefined, timing));
   await runUntilSignalled(loop, worker, server, log);
   return 0;
 }
