@@ -14,7 +14,7 @@
 
 import { isControlPlane } from './control-plane.js';
 import type { StoredRecord } from './rotation-state.js';
-import type { LiveNode } from './rotate-types.js';
+import type { Departing, LiveNode } from './rotate-types.js';
 
 /** the state's records as chooseWork sorted them (choose-work.ts ledgerOf) */
 export interface LedgerView {
@@ -69,6 +69,8 @@ export class Capacity {
    * (a writer picks its own field-manager name), counted like every other cordon
    */
   readonly selfCordoned: string[] = [];
+  /** Machines/NodeClaims departing without a node, counted in their groups */
+  readonly departing: Departing[] = [];
 
   count(group: string, controlPlane: boolean, k = 1, inFlight = true): void {
     this.used.set(group, (this.used.get(group) ?? 0) + k);
@@ -81,9 +83,20 @@ export class Capacity {
   }
 }
 
-/** what is unavailable now among the live nodes, every one of them */
-export function capacityOf(nodes: readonly LiveNode[], ledger: LedgerView): Capacity {
+/**
+ * what is unavailable now among the live nodes, every one of them, and the capacity groups lost
+ * to Machines/NodeClaims still being deleted or remediated after their Node went
+ */
+export function capacityOf(
+  nodes: readonly LiveNode[],
+  ledger: LedgerView,
+  departing: readonly Departing[] = [],
+): Capacity {
   const cap = new Capacity();
+  for (const d of departing) {
+    cap.count(d.group, false);
+    cap.departing.push(d);
+  }
   for (const n of nodes) {
     cap.size.set(n.group, (cap.size.get(n.group) ?? 0) + 1);
     if (!unavailable(n, ledger)) continue;

@@ -49,6 +49,7 @@ import {
 } from './rotation-state.js';
 import type {
   Actuator,
+  Departing,
   GroupBaseline,
   LiveNode,
   LiveNodeClaim,
@@ -82,6 +83,8 @@ export interface WorkInput {
   pendingPods?: readonly LivePod[];
   /** the nodes' report deadlines (the in-place renewal's second witness) */
   facts?: readonly CertificateFacts[];
+  /** Machines/NodeClaims being deleted or remediated whose Node is gone: in flight in their group */
+  departing?: readonly Departing[];
 }
 
 export const DEFAULT_REPLACE_TIMEOUT_MS = 3_600_000;
@@ -290,6 +293,17 @@ interface Choice {
   replacing: Map<string, boolean>;
 }
 
+/**
+ * the departing objects no rotation record already counts (a hand-over of certdrift's is in flight
+ * through its record, gone node or not)
+ */
+function departingUnrecorded(
+  departing: readonly Departing[] | undefined,
+  state: RotationState,
+): Departing[] {
+  return (departing ?? []).filter((d) => d.node === '' || state.records[d.node] === undefined);
+}
+
 function choiceOf(input: WorkInput): Choice {
   const t = input.now.getTime();
   const state = input.state ?? EMPTY_STATE;
@@ -308,7 +322,7 @@ function choiceOf(input: WorkInput): Choice {
     ]),
     calendar,
     windowOpen: calendar.occurrenceAt(t) !== null,
-    cap: capacityOf(input.nodes, ledger),
+    cap: capacityOf(input.nodes, ledger, departingUnrecorded(input.departing, state)),
     out: [],
     settled: new Set(),
     replacing: new Map(),
@@ -585,10 +599,18 @@ function startOrWait(
       own > 0
         ? `; ${own} of them cordoned by the node itself, by their managedFields (counted as any cordon)`
         : '';
+    const away = c.cap.departing.filter((d) => d.group === r.group);
+    const awayNote =
+      away.length > 0
+        ? `; ${away.length} departing without its node (${away
+            .slice(0, 3)
+            .map((d) => d.what)
+            .join(', ')})`
+        : '';
     return {
       ...w,
       state: 'over-limit',
-      note: `group ${inGroup}/${limit}, cluster ${c.cap.total}/${plan.policy.maxInFlight} unavailable or in flight${selfNote}`,
+      note: `group ${inGroup}/${limit}, cluster ${c.cap.total}/${plan.policy.maxInFlight} unavailable or in flight${selfNote}${awayNote}`,
     };
   }
   if (cp && c.cap.planes - self + 1 > 1)

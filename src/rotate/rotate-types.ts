@@ -92,6 +92,19 @@ export interface LiveMachineHealthCheck {
   currentHealthy?: number;
 }
 
+/**
+ * A Machine being deleted or remediated, or a NodeClaim being deleted, whose Node is already gone
+ * (or never joined): capacity its group lost and has not got back (issue #21 item 2). Its group
+ * comes from the object (the Machine's owner, the NodeClaim's NodePool), never from a node.
+ */
+export interface Departing {
+  group: string;
+  /** `Machine ns/name` or `NodeClaim name`, for the note */
+  what: string;
+  /** the Node it was linked to ('' when it never joined) */
+  node: string;
+}
+
 /** a Karpenter NodeClaim as the rotation sees it */
 export interface LiveNodeClaim {
   name: string;

@@ -18,6 +18,7 @@ import type { ActionOutcome } from './render-step.js';
 import type { RotationState, StateChange } from './rotation-state.js';
 import type {
   ApiCall,
+  Departing,
   GroupBaseline,
   LiveMachine,
   LiveMachineHealthCheck,
@@ -31,7 +32,8 @@ import type {
 import { WindowCalendar } from '../fleet/window-calendar.js';
 
 export interface RotateEdge {
-  readFleet(): Promise<Fleet & { live: LiveNode[] }>;
+  /** the fleet, the live nodes and (where listed) the Machines/NodeClaims departing without a node */
+  readFleet(): Promise<Fleet & { live: LiveNode[]; departing?: Departing[] }>;
   listPods(nodes: ReadonlySet<string>): Promise<LivePod[]>;
   listNodeClaims(): Promise<LiveNodeClaim[]>;
   /** the cluster's Pending pods (Karpenter's claim-gone); absent: not known, the claim decides */
@@ -141,6 +143,7 @@ export async function runStep(edge: RotateEdge, s: StepSettings, now: Date): Pro
     policy: s.policy,
     planId: s.planId,
     nodes: fleet.live,
+    ...(fleet.departing ? { departing: fleet.departing } : {}),
     now,
     options: s.options,
     ...(s.baseline ? { baseline: s.baseline } : {}),

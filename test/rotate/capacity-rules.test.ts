@@ -12,7 +12,14 @@ import {
   type RotateStep,
 } from '../../src/rotate/index.js';
 import type { PlanPolicy } from '../../src/fleet/plan-policy.js';
-import type { LiveNodeClaim, LivePod, RotateOptions } from '../../src/rotate/rotate-types.js';
+import type {
+  Departing,
+  LiveMachine,
+  LiveNodeClaim,
+  LivePod,
+  RotateOptions,
+} from '../../src/rotate/rotate-types.js';
+import { departingOf } from '../../src/adapters/kube/rotate-client.js';
 import { fleetOf, liveNode, NOW, OPTIONS, pod, policyOf, recordsToState } from './fixtures.js';
 
 const ID = 'p-cap';
@@ -31,6 +38,7 @@ function step(
     options?: Partial<RotateOptions>;
     pods?: LivePod[];
     nodeClaims?: LiveNodeClaim[];
+    departing?: Departing[];
   } = {},
 ): RotateStep {
   const { nodes, state } = recordsToState(given);
@@ -46,6 +54,7 @@ function step(
     options: { ...OPTIONS, ...o.options },
     pods: o.pods ?? [],
     nodeClaims: o.nodeClaims ?? [],
+    ...(o.departing ? { departing: o.departing } : {}),
   });
 }
 const stateOf = (s: RotateStep, n: string) => s.work.find((w) => w.node === n)?.state ?? '-';
@@ -276,4 +285,41 @@ test('a hand-over is never repeated on a node recreated under its name (review: 
     s.reports.some((m) => /recreated/.test(m)),
     JSON.stringify(s.reports),
   );
+});
+
+test('Machines and NodeClaims departing without their node count in their group, whoever deleted them (6b)', () => {
+  const a = eks('a');
+  const b = eks('b');
+  const departing: Departing[] = [{ group: 'eks/ng', what: 'NodeClaim ng-x', node: 'x' }];
+  const s = step([a, b], { departing });
+  for (const n of ['a', 'b']) assert.notEqual(stateOf(s, n), 'start', JSON.stringify(s.work));
+  const held = s.work.find((w) => w.state === 'over-limit');
+  assert.match(held?.note ?? '', /group 1\/1, .*1 departing without its node \(NodeClaim ng-x\)/);
+  // gone from the list (the replacement joined, the object was removed): the slot is free
+  assert.equal(step([a, b]).work.filter((w) => w.state === 'start').length, 1);
+  // what the client reads as departing: deleting or remediating, its node not among the nodes;
+  // its group from the object, never from a node
+  const m = (name: string, extra: Partial<LiveMachine>): LiveMachine => ({
+    namespace: 'c',
+    name,
+    nodeName: name,
+    providerID: '',
+    remediating: false,
+    deleting: false,
+    owner: { kind: 'MachineSet', name: 'md-0' },
+    ...extra,
+  });
+  const out = departingOf(
+    new Set(['live']),
+    [m('gone', { deleting: true }), m('live', { deleting: true }), m('idle', {})],
+    [
+      { name: 'c1', providerID: '', nodeName: 'away', nodePool: 'p', deleting: true },
+      { name: 'c2', providerID: '', nodeName: 'away2', nodePool: 'p' },
+    ],
+  );
+  assert.deepEqual(
+    out.map((d) => d.what),
+    ['Machine c/gone', 'NodeClaim c1'],
+  );
+  assert.equal(out[1]?.group, 'karpenter/p');
 });

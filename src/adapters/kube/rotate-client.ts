@@ -27,6 +27,7 @@ import type { LeaseView } from '../../rotate/lease/lease-decision.js';
 import type {
   ApiCall,
   LabelSelector,
+  Departing,
   LiveMachine,
   LiveMachineHealthCheck,
   LiveNode,
@@ -287,6 +288,30 @@ export function linkNodes(
   return { links, problems };
 }
 
+/**
+ * Machines being deleted or remediated and NodeClaims being deleted whose Node is not among
+ * `nodes` (gone, or never joined), with the group the object names: in flight in that group
+ * until the object is gone, whoever started it (issue #21 item 2).
+ */
+export function departingOf(
+  nodes: ReadonlySet<string>,
+  machines: readonly LiveMachine[],
+  claims: readonly LiveNodeClaim[],
+): Departing[] {
+  const out: Departing[] = [];
+  for (const m of machines) {
+    if (!(m.deleting || m.remediating) || nodes.has(m.nodeName)) continue;
+    const group = groupOfMachine(m);
+    if (group) out.push({ group, what: `Machine ${m.namespace}/${m.name}`, node: m.nodeName });
+  }
+  for (const c of claims) {
+    if (c.deleting !== true || nodes.has(c.nodeName ?? '')) continue;
+    const group = groupOfNodeClaim(c);
+    if (group) out.push({ group, what: `NodeClaim ${c.name}`, node: c.nodeName ?? '' });
+  }
+  return out.slice(0, 10_000);
+}
+
 export interface RotateScope {
   /** label selector of the nodes to rotate (absent: every node) */
   selector?: string;
@@ -315,7 +340,7 @@ export class RotateClient {
    * and the one Kubernetes → fleet mapping `certdrift plan --kubernetes` uses (selectedFleet):
    * the planner's fleet and the live view
    */
-  async readFleet(): Promise<Fleet & { live: LiveNode[] }> {
+  async readFleet(): Promise<Fleet & { live: LiveNode[]; departing: Departing[] }> {
     const selector = this.scope.selector;
     // Every Node, whatever the selector: a group's capacity (unavailable, in flight) and its
     // baseline are the whole group's; --selector only chooses the nodes that may be acted on.
@@ -356,6 +381,11 @@ export class RotateClient {
         problems.push(
           `${n.name}: its labels name group ${n.labelGroup}, its ${n.kind === 'karpenter' ? 'NodeClaim' : 'Machine'} ${n.group}: counted in ${n.group}`,
         );
+    const departing = departingOf(
+      new Set(all.map((n) => n.name)),
+      machines.map(machineOf),
+      claims.map(nodeClaimOf),
+    );
     return {
       ...fleet,
       problems: [
@@ -363,6 +393,7 @@ export class RotateClient {
         ...[...linked.problems, ...problems].map((message) => ({ source: 'kubernetes', message })),
       ],
       live,
+      departing,
     };
   }
 
