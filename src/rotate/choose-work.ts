@@ -565,6 +565,24 @@ function dueWork(c: Choice): void {
 }
 
 /** a due node the checks let through: started, or why it waits (window, validation, limits) */
+/** why a node waits for capacity: the counts, and who holds it that a person may not expect */
+function overLimitNote(c: Choice, group: string, limit: number): string {
+  const own = c.cap.selfCordoned.length;
+  const selfNote =
+    own > 0
+      ? `; ${own} of them cordoned by the node itself, by their managedFields (counted as any cordon)`
+      : '';
+  const away = c.cap.departing.filter((d) => d.group === group);
+  const awayNote =
+    away.length > 0
+      ? `; ${away.length} departing without its node (${away
+          .slice(0, 3)
+          .map((d) => d.what)
+          .join(', ')})`
+      : '';
+  return `group ${c.cap.inGroup(group)}/${limit}, cluster ${c.cap.total}/${c.input.plan.policy.maxInFlight} unavailable or in flight${selfNote}${awayNote}`;
+}
+
 function startOrWait(
   c: Choice,
   r: Plan['schedule'][number],
@@ -594,24 +612,7 @@ function startOrWait(
   );
   const inGroup = c.cap.inGroup(r.group);
   if (inGroup - self + 1 > limit || c.cap.total - self + 1 > plan.policy.maxInFlight) {
-    const own = c.cap.selfCordoned.length;
-    const selfNote =
-      own > 0
-        ? `; ${own} of them cordoned by the node itself, by their managedFields (counted as any cordon)`
-        : '';
-    const away = c.cap.departing.filter((d) => d.group === r.group);
-    const awayNote =
-      away.length > 0
-        ? `; ${away.length} departing without its node (${away
-            .slice(0, 3)
-            .map((d) => d.what)
-            .join(', ')})`
-        : '';
-    return {
-      ...w,
-      state: 'over-limit',
-      note: `group ${inGroup}/${limit}, cluster ${c.cap.total}/${plan.policy.maxInFlight} unavailable or in flight${selfNote}${awayNote}`,
-    };
+    return { ...w, state: 'over-limit', note: overLimitNote(c, r.group, limit) };
   }
   if (cp && c.cap.planes - self + 1 > 1)
     return {

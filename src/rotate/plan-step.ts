@@ -13,6 +13,7 @@ import type { CertificateFacts, FleetNode } from '../fleet/fleet.js';
 import type { Plan } from '../fleet/plan-types.js';
 import type { PlanPolicy } from '../fleet/plan-policy.js';
 import { planReplacements } from '../fleet/plan-replacements.js';
+import type { NodeContext } from './actuators/actuator.js';
 import {
   actuatorOf,
   chooseWork,
@@ -180,6 +181,36 @@ function heldWhenDue(
   return held;
 }
 
+/** what an actuator is given about one live node */
+function contextOf(
+  input: StepInput,
+  node: LiveNode,
+  group: string,
+  ledger: Ledger,
+  deadlines: ReadonlyMap<string, Date | null>,
+): NodeContext {
+  return {
+    node,
+    pods: input.pods,
+    nodeClaims: input.nodeClaims,
+    nodes: input.nodes,
+    machines: input.machines ?? [],
+    ...(input.healthChecks ? { healthChecks: input.healthChecks } : {}),
+    ...(input.pausedClusters ? { pausedClusters: input.pausedClusters } : {}),
+    planId: input.planId,
+    now: input.now,
+    options: input.options,
+    ...(input.jobs ? { jobs: input.jobs } : {}),
+    perNodeMs: input.policy.groups[group]?.perNodeMs ?? input.policy.perNodeMs,
+    reportDeadline: deadlines.get(node.name) ?? null,
+    record: ledger.trusted.get(node.name) ?? null,
+    groupReady: input.nodes
+      .filter((n) => n.group === node.group && n.ready === true)
+      .map((n) => n.name),
+    groupSize: input.nodes.filter((n) => n.group === node.group).length,
+  };
+}
+
 /** each node's actions (or why its actuator refuses it), then one kops command per group */
 function nodePlans(
   input: StepInput,
@@ -198,26 +229,7 @@ function nodePlans(
       work.push(w);
       continue;
     }
-    const p = nodePlan(w, {
-      node,
-      pods: input.pods,
-      nodeClaims: input.nodeClaims,
-      nodes: input.nodes,
-      machines: input.machines ?? [],
-      ...(input.healthChecks ? { healthChecks: input.healthChecks } : {}),
-      ...(input.pausedClusters ? { pausedClusters: input.pausedClusters } : {}),
-      planId: input.planId,
-      now: input.now,
-      options: input.options,
-      ...(input.jobs ? { jobs: input.jobs } : {}),
-      perNodeMs: input.policy.groups[w.group]?.perNodeMs ?? input.policy.perNodeMs,
-      reportDeadline: deadlines.get(node.name) ?? null,
-      record: ledger.trusted.get(node.name) ?? null,
-      groupReady: input.nodes
-        .filter((n) => n.group === node.group && n.ready === true)
-        .map((n) => n.name),
-      groupSize: input.nodes.filter((n) => n.group === node.group).length,
-    });
+    const p = nodePlan(w, contextOf(input, node, w.group, ledger, deadlines));
     if ('refused' in p) {
       work.push({ ...w, state: 'stuck', note: p.refused });
       continue;
