@@ -188,7 +188,32 @@ export function machineOf(v: unknown): LiveMachine {
     paused: 'cluster.x-k8s.io/paused' in ann,
     skipRemediation: 'cluster.x-k8s.io/skip-remediation' in ann,
     ...(owner ? { owner: { kind: str(owner.kind), name: str(owner.name) } } : {}),
+    ...('machine.cluster.x-k8s.io/exclude-node-draining' in ann
+      ? { excludeNodeDraining: true }
+      : {}),
+    ...drainTimeoutOf(obj(m.spec)),
   };
+}
+
+/**
+ * A Machine's node drain timeout, when one is set: v1beta1 spec.nodeDrainTimeout (a
+ * metav1.Duration, "10m0s"), v1beta2 spec.deletion.nodeDrainTimeoutSeconds; 0 (the default)
+ * means no limit. A value that is not a plain duration counts as set (refused, never guessed).
+ */
+function drainTimeoutOf(spec: Record<string, unknown>): { drainTimeout?: string } {
+  const v1 = spec.nodeDrainTimeout;
+  if (v1 !== undefined && v1 !== null) {
+    const text = typeof v1 === 'string' ? v1 : '';
+    const plain = /^[0-9a-zµ.]{1,32}$/.test(text);
+    if (!plain || /[1-9]/.test(text))
+      return { drainTimeout: `spec.nodeDrainTimeout ${plain ? text : '(unreadable)'}` };
+  }
+  const v2 = obj(spec.deletion).nodeDrainTimeoutSeconds;
+  if (v2 !== undefined && v2 !== null && !(typeof v2 === 'number' && v2 <= 0))
+    return {
+      drainTimeout: `spec.deletion.nodeDrainTimeoutSeconds ${typeof v2 === 'number' && Number.isSafeInteger(v2) ? String(v2) : '(unreadable)'}`,
+    };
+  return {};
 }
 
 /** a NodeClaim: status.nodeName (the Node Karpenter registered for it) is the link trusted */
