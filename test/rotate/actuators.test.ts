@@ -289,9 +289,10 @@ test('karpenter: the NodeClaim is the one whose status.nodeName is the node, nev
     return typeof r === 'string' ? r : `started: ${r.join(', ')}`;
   };
   const mine = { name: 'default-k', providerID: k.providerID, nodeName: 'k' };
+  // recorded first, as every hand-over (karpenter.ts)
   assert.deepEqual(claimStart([mine]), [
-    'karpenter-delete /apis/karpenter.sh/v1/nodeclaims/default-k',
     'record-handed-over ',
+    'karpenter-delete /apis/karpenter.sh/v1/nodeclaims/default-k',
   ]);
   // found by providerID only (not registered for this node, or registered for another one)
   assert.match(refusal([{ ...mine, nodeName: '' }]), /^no NodeClaim whose status.nodeName is k/);

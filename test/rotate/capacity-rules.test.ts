@@ -100,7 +100,7 @@ test('hand-overs (5): kops, Karpenter refused for the pods a drain refuses, name
   assert.match(noteOf(never, 'k'), /karpenter\.sh\/do-not-disrupt/);
   // Karpenter: an emptyDir pod without --delete-emptydir-data
   const r = liveNode('r', { 'karpenter.sh/nodepool': 'default' });
-  const claims = [{ name: 'default-r', providerID: r.providerID }];
+  const claims = [{ name: 'default-r', providerID: r.providerID, nodeName: 'r' }];
   const tmp = pod('r', 'cache', { emptyDir: true });
   const kr = step([r], { pods: [tmp], nodeClaims: claims });
   assert.equal(stateOf(kr, 'r'), 'blocked');
@@ -131,7 +131,7 @@ test('record before call (6a): a crash between the two leaves the node in flight
   );
   // Karpenter: the NodeClaim not yet deleting: the delete again; deleting: nothing
   const r = liveNode('r', { 'karpenter.sh/nodepool': 'default' }, rec('handed-over'));
-  const claim = { name: 'default-r', providerID: r.providerID };
+  const claim = { name: 'default-r', providerID: r.providerID, nodeName: 'r' };
   assert.deepEqual(stepsOf(step([r], { nodeClaims: [claim] }), 'r'), ['karpenter-delete']);
   assert.deepEqual(stepsOf(step([r], { nodeClaims: [{ ...claim, deleting: true }] }), 'r'), []);
 });
@@ -177,7 +177,7 @@ test('self-cordon (10): counted in its group, not in maxInFlight; reported, left
 
 test('Karpenter claim-gone (7): the claim and the owners of its pods are recorded; finished when the claim is gone and none of their pods is Pending', () => {
   const r = liveNode('r', { 'karpenter.sh/nodepool': 'default' });
-  const claim = { name: 'default-r', providerID: r.providerID };
+  const claim = { name: 'default-r', providerID: r.providerID, nodeName: 'r' };
   const web = pod('r', 'web-1', { ownerUid: 'rs-web' });
   const s = step([r], {
     pods: [web, pod('r', 'ds', { daemonSet: true, ownerUid: 'ds-x' })],
@@ -216,7 +216,7 @@ test('Karpenter claim-gone (7): the claim and the owners of its pods are recorde
       pods: [],
       nodeClaims: [
         ...(o.nodeClaims ?? []),
-        { name: 'default-z', providerID: 'aws:///eu-west-1a/i-z' },
+        { name: 'default-z', providerID: 'aws:///eu-west-1a/i-z', nodeName: 'z' },
       ],
       ...(o.pendingPods ? { pendingPods: o.pendingPods } : {}),
     });
