@@ -66,6 +66,13 @@ export interface LiveMachine {
   skipRemediation?: boolean;
   /** its controller ownerReference (kind, name): MachineSet, KubeadmControlPlane, … */
   owner?: { kind: string; name: string };
+  /** carries machine.cluster.x-k8s.io/exclude-node-draining: deleted without a drain */
+  excludeNodeDraining?: boolean;
+  /**
+   * a node drain timeout is set (v1beta1 spec.nodeDrainTimeout, v1beta2
+   * spec.deletion.nodeDrainTimeoutSeconds; 0 means none): the field and its value, printable
+   */
+  drainTimeout?: string;
 }
 
 /** a label selector as Kubernetes writes it (metav1.LabelSelector) */

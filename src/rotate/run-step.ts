@@ -56,8 +56,16 @@ export interface RotateEdge {
   ): Promise<{ result: 'done' | 'already-done' | 'blocked'; message: string }>;
   /** the rotation state object, and recorded nodes that exist outside the selection (name → UID) */
   readState(): Promise<{ state: RotationState; outside: ReadonlyMap<string, string> }>;
-  /** applies `change` to the state object; `blocked` when an entry is not what was expected */
-  writeState(change: StateChange): Promise<{ result: 'done' | 'blocked'; message: string }>;
+  /**
+   * applies `change` to the state object; `blocked` when an entry is not what was expected, and
+   * when a start (an entry expecting no record) meets a conflict: the limits that let the node
+   * start are decided again next step. `guard` is asked before every request and retry inside
+   * (a reason: the write is not sent, an error).
+   */
+  writeState(
+    change: StateChange,
+    guard?: () => string | null,
+  ): Promise<{ result: 'done' | 'blocked'; message: string }>;
 }
 
 export interface StepSettings {

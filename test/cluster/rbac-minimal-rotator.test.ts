@@ -303,6 +303,7 @@ function granted(manifests: Manifest[]): string[] {
 
 const KOPS = [
   '1: k1 record-handed-over done',
+  '1: k1 cordon done',
   '1: k1 kops-annotate done',
   '1: k1 kops-rolling-update planned',
   '2: k1 kops-rolling-update planned',
@@ -335,7 +336,12 @@ const CONFIGS: { name: string; components: Component[]; effect: string[] }[] = [
   {
     name: 'capi',
     components: ['capi'],
-    effect: [...KOPS, '1: c1 capi-remediate done', '1: c1 record-handed-over done'].sort(),
+    effect: [
+      ...KOPS,
+      '1: c1 capi-remediate done',
+      '1: c1 cordon done',
+      '1: c1 record-handed-over done',
+    ].sort(),
   },
   {
     name: 'karpenter',

@@ -278,6 +278,7 @@ function simulate(sc: Scenario): void {
             'handed-over',
             `${node.name}: recorded before its mark`,
           );
+          assert.equal(node.unschedulable, true, `${node.name}: cordoned before its mark`);
           assert.deepEqual(refusedPods(pods, node.name, options), [], `${node.name} handed over`);
           node.annotations = { ...node.annotations, [KOPS_MARK]: '' };
         } else if (a.step === 'delete-node') {

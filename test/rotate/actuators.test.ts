@@ -18,6 +18,7 @@ import {
   type NodeWork,
 } from '../../src/rotate/index.js';
 import { machinesOf } from '../../src/rotate/actuators/index.js';
+import { machineOf } from '../../src/adapters/kube/rotate-client.js';
 import { liveNode, NOW, OPTIONS } from './fixtures.js';
 
 const node = liveNode('m', {}, { 'cluster.x-k8s.io/owner-name': 'md-0' });
@@ -62,7 +63,8 @@ function start(actuator: NodeWork['actuator'], ctx: Partial<NodeContext>): strin
     : p.actions.map((a) => `${a.step} ${a.call?.method ?? (a.state ? 'STATE' : '')}`);
 }
 
-const REMEDIATE = ['record-handed-over STATE', 'capi-remediate PATCH'];
+// record, then cordon, then the mark (finding 5: no pod lands after the step listed them)
+const REMEDIATE = ['record-handed-over STATE', 'cordon PATCH', 'capi-remediate PATCH'];
 
 const capiCases: {
   name: string;
@@ -70,6 +72,7 @@ const capiCases: {
   checks?: LiveMachineHealthCheck[];
   paused?: string[];
   deleteMachine?: boolean;
+  forceAfter?: boolean;
   want: string[] | RegExp;
 }[] = [
   { name: 'selected, unpaused, under maxUnhealthy: marked', want: REMEDIATE },
@@ -132,7 +135,38 @@ const capiCases: {
     name: '--capi-delete-machine: an MHC-less MachineSet Machine is deleted',
     checks: [],
     deleteMachine: true,
-    want: ['record-handed-over STATE', 'capi-delete-machine DELETE'],
+    want: ['record-handed-over STATE', 'cordon PATCH', 'capi-delete-machine DELETE'],
+  },
+  {
+    name: 'exclude-node-draining: Cluster API would delete its pods without eviction',
+    machines: [machine('md-0-a', { excludeNodeDraining: true })],
+    want: /Machine team-a\/md-0-a carries machine.cluster.x-k8s.io\/exclude-node-draining/,
+  },
+  {
+    name: 'exclude-node-draining is refused with --force-after and --capi-delete-machine too',
+    machines: [machine('md-0-a', { excludeNodeDraining: true })],
+    checks: [],
+    deleteMachine: true,
+    forceAfter: true,
+    want: /exclude-node-draining/,
+  },
+  {
+    name: 'a node drain timeout without --force-after',
+    machines: [machine('md-0-a', { drainTimeout: 'spec.nodeDrainTimeout 10m0s' })],
+    want: /sets a node drain timeout \(spec.nodeDrainTimeout 10m0s\).*--force-after/,
+  },
+  {
+    name: 'a node drain timeout with --capi-delete-machine, without --force-after',
+    machines: [machine('md-0-a', { drainTimeout: 'spec.deletion.nodeDrainTimeoutSeconds 600' })],
+    checks: [],
+    deleteMachine: true,
+    want: /node drain timeout/,
+  },
+  {
+    name: 'a node drain timeout with --force-after: marked',
+    machines: [machine('md-0-a', { drainTimeout: 'spec.nodeDrainTimeout 10m0s' })],
+    forceAfter: true,
+    want: REMEDIATE,
   },
   {
     name: '--capi-delete-machine never deletes a KubeadmControlPlane Machine',
@@ -149,7 +183,11 @@ for (const c of capiCases)
       machines: c.machines ?? [machine('md-0-a')],
       healthChecks: c.checks ?? [mhc()],
       pausedClusters: c.paused ?? [],
-      options: { ...OPTIONS, ...(c.deleteMachine ? { capiDeleteMachine: true } : {}) },
+      options: {
+        ...OPTIONS,
+        ...(c.deleteMachine ? { capiDeleteMachine: true } : {}),
+        ...(c.forceAfter ? { forceAfterMs: 60_000 } : {}),
+      },
     });
     if (c.want instanceof RegExp) assert.match(String(got), c.want);
     else assert.deepEqual(got, c.want);
@@ -251,6 +289,7 @@ test('karpenter: the NodeClaim is the one whose status.nodeName is the node, nev
     return typeof r === 'string' ? r : `started: ${r.join(', ')}`;
   };
   const mine = { name: 'default-k', providerID: k.providerID, nodeName: 'k' };
+  // recorded first, as every hand-over (karpenter.ts)
   assert.deepEqual(claimStart([mine]), [
     'record-handed-over ',
     'karpenter-delete /apis/karpenter.sh/v1/nodeclaims/default-k',
@@ -310,5 +349,85 @@ test('capi: a node claiming another linked Machine’s providerID never gets tha
   assert.deepEqual(
     machinesOf({ node, machines: [machine('md-0-a', { providerID: 'other' })] }).map((m) => m.name),
     ['md-0-a'],
+  );
+});
+
+test('kops: recorded, then cordoned, then marked; an already-marked node still gets the cordon (finding 5)', () => {
+  const k = liveNode('k', { 'kops.k8s.io/instancegroup': 'nodes' });
+  const kopsStart = (n: typeof k): string[] | string => {
+    const p = actuatorDef('kops').start({
+      node: n,
+      pods: [],
+      nodeClaims: [],
+      machines: [],
+      planId: 'p',
+      now: NOW,
+      record: null,
+      groupReady: [],
+      groupSize: 1,
+      options: OPTIONS,
+    });
+    return 'refused' in p
+      ? p.refused
+      : p.actions.map((a) => `${a.step} ${a.call?.method ?? (a.state ? 'STATE' : '')}`);
+  };
+  assert.deepEqual(kopsStart(k), [
+    'record-handed-over STATE',
+    'cordon PATCH',
+    'kops-annotate PATCH',
+  ]);
+  assert.deepEqual(
+    kopsStart({ ...k, annotations: { ...k.annotations, 'kops.k8s.io/needs-update': '' } }),
+    ['record-handed-over STATE', 'cordon PATCH'],
+  );
+  // the cordon is the drain's own call: spec.unschedulable on this node
+  const p = actuatorDef('kops').start({
+    node: k,
+    pods: [],
+    nodeClaims: [],
+    machines: [],
+    planId: 'p',
+    now: NOW,
+    record: null,
+    groupReady: [],
+    groupSize: 1,
+    options: OPTIONS,
+  });
+  assert.ok('actions' in p);
+  const c = p.actions[1]?.call;
+  assert.ok(c);
+  assert.deepEqual(c.body, { spec: { unschedulable: true } });
+  assert.equal(c.path, '/api/v1/nodes/k');
+});
+
+test('capi: the drain-bypassing fields are read from the Machine as Cluster API writes them (finding 6)', () => {
+  const api = (spec: Record<string, unknown>, annotations: Record<string, string> = {}) =>
+    machineOf({
+      metadata: { namespace: 'team-a', name: 'md-0-a', annotations },
+      spec,
+      status: { nodeRef: { name: 'm' } },
+    });
+  assert.equal(api({}).drainTimeout, undefined);
+  assert.equal(api({}).excludeNodeDraining, undefined);
+  assert.equal(
+    api({}, { 'machine.cluster.x-k8s.io/exclude-node-draining': '' }).excludeNodeDraining,
+    true,
+  );
+  // 0 is Cluster API's default: no timeout
+  assert.equal(api({ nodeDrainTimeout: '0s' }).drainTimeout, undefined);
+  assert.equal(api({ deletion: { nodeDrainTimeoutSeconds: 0 } }).drainTimeout, undefined);
+  assert.equal(api({ nodeDrainTimeout: '10m0s' }).drainTimeout, 'spec.nodeDrainTimeout 10m0s');
+  assert.equal(
+    api({ deletion: { nodeDrainTimeoutSeconds: 600 } }).drainTimeout,
+    'spec.deletion.nodeDrainTimeoutSeconds 600',
+  );
+  // attacker-written text is never printed: set, unreadable
+  assert.equal(
+    api({ nodeDrainTimeout: '\u001b[31m5m' }).drainTimeout,
+    'spec.nodeDrainTimeout (unreadable)',
+  );
+  assert.equal(
+    api({ deletion: { nodeDrainTimeoutSeconds: '600' } }).drainTimeout,
+    'spec.deletion.nodeDrainTimeoutSeconds (unreadable)',
   );
 });

@@ -58,10 +58,12 @@ test('--selector acts on its nodes only; capacity, records and baselines stay th
     groups: { [group]: { maxUnavailable: { count: 1 } } },
   };
   const selected = lab.client(undefined, `${lab.selector},certdrift.test/pick=${lab.label}`);
+  // the fixture's nodes are all due by their reports only, at once: trusted (report-jump.ts)
+  const options = { ...OPTIONS, trustReportJump: true };
   const mark = lab.cp.auditMark();
   const run = await runStep(
     selected,
-    { policy, planId: 'p-sel', options: OPTIONS, apply: true },
+    { policy, planId: 'p-sel', options, apply: true },
     new Date(),
   );
   // the first due of the two waits for the group's one slot (the other is staggered behind it)
@@ -91,7 +93,7 @@ test('--selector acts on its nodes only; capacity, records and baselines stay th
   await lab.cp.admin.patch(`/api/v1/nodes/${a}`, { spec: { unschedulable: false } });
   const dry = await runStep(
     selected,
-    { policy, planId: 'p-sel', options: OPTIONS, apply: false },
+    { policy, planId: 'p-sel', options, apply: false },
     new Date(),
   );
   assert.equal(starts(dry).length, 1, JSON.stringify(dry.step.work));

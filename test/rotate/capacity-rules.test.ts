@@ -98,6 +98,7 @@ test('hand-overs (5): kops, Karpenter refused for the pods a drain refuses, name
   const forced = step([k], { pods: [bare], options: { force: true } });
   assert.deepEqual(stepsOf(forced, 'k'), [
     'record-handed-over',
+    'cordon',
     'kops-annotate',
     'kops-rolling-update',
   ]);
@@ -122,11 +123,11 @@ test('record before call (6a): a crash between the two leaves the node in flight
   // recorded handed-over, the kops mark never made (the crash): in flight, the mark again
   const crashed = step([kops('k', rec('handed-over')), kops('j')]);
   assert.equal(stateOf(crashed, 'k'), 'waiting-replacement');
-  assert.deepEqual(stepsOf(crashed, 'k'), ['kops-annotate', 'kops-rolling-update']);
+  assert.deepEqual(stepsOf(crashed, 'k'), ['cordon', 'kops-annotate', 'kops-rolling-update']);
   assert.equal(stateOf(crashed, 'j'), 'over-limit', 'the recorded node holds the slot');
-  // the mark is there (confirmed): nothing is repeated
+  // the mark is there (confirmed): the mark is not repeated; the cordon is, while it is missing
   const marked = step([kops('k', { ...rec('handed-over'), 'kops.k8s.io/needs-update': '' })]);
-  assert.deepEqual(stepsOf(marked, 'k'), ['kops-rolling-update']);
+  assert.deepEqual(stepsOf(marked, 'k'), ['cordon', 'kops-rolling-update']);
   // a refused pod arrived meanwhile: not handed on, named
   const held = step([kops('k', rec('handed-over'))], {
     pods: [pod('k', 'solo', { controlled: false })],

@@ -138,7 +138,7 @@ test('a Machine no MachineHealthCheck selects is refused with the reason and unt
   const ok = await step();
   assert.deepEqual(
     ok.outcomes.map((o) => `${o.action.step} ${o.result}`),
-    ['record-handed-over done', 'capi-remediate done'],
+    ['record-handed-over done', 'cordon done', 'capi-remediate done'],
   );
   assert.equal(await marked(), true);
 });

@@ -229,7 +229,7 @@ test('resume of a cordoned node: no second cordon, only the remaining evictions;
   assert.match(plainDone[0]?.summary ?? '', /not deleted: .*does not replace its machine/);
 });
 
-test('kops: the record, then the annotation, then one rolling-update command per instance group', () => {
+test('kops: the record, then the cordon, then the annotation, then one rolling-update command per instance group', () => {
   const nodes = [kops('a'), kops('b')];
   const s = step(
     nodes,
@@ -242,18 +242,20 @@ test('kops: the record, then the annotation, then one rolling-update command per
     s.actions.map((a) => a.step),
     [
       'record-handed-over',
+      'cordon',
       'kops-annotate',
       'record-handed-over',
+      'cordon',
       'kops-annotate',
       'kops-rolling-update',
     ],
   );
-  assert.deepEqual(s.actions[1]?.call?.body, {
+  assert.deepEqual(s.actions[2]?.call?.body, {
     metadata: { annotations: { 'kops.k8s.io/needs-update': '' } },
   });
   assert.equal(s.actions[0]?.state?.records[0]?.next?.state, 'handed-over');
   assert.equal(
-    s.actions[4]?.command,
+    s.actions[6]?.command,
     'kops rolling-update cluster --name prod.k8s.local --instance-group nodes --yes',
   );
 });
@@ -306,17 +308,18 @@ test('Cluster API: remediate the Machine whose status.nodeRef is the node (never
       'record-handed-over undefined undefined',
       'karpenter-delete DELETE /apis/karpenter.sh/v1/nodeclaims/default-x1',
       'record-handed-over undefined undefined',
+      'cordon PATCH /api/v1/nodes/m',
       'capi-remediate PATCH /apis/cluster.x-k8s.io/v1beta1/namespaces/team-a/machines/md-0-abc',
     ],
   );
-  assert.deepEqual(s.actions[3]?.call?.body, {
+  assert.deepEqual(s.actions[4]?.call?.body, {
     metadata: { annotations: { 'cluster.x-k8s.io/remediate-machine': '' } },
   });
-  // an interrupted run marked it already: only the record; no such Machine: stuck
+  // an interrupted run marked it already: only the record (and the cordon); no such Machine: stuck
   const again = step([m], {}, { machines: [{ ...machine, remediating: true }], healthChecks });
   assert.deepEqual(
     again.actions.map((a) => a.step),
-    ['record-handed-over'],
+    ['record-handed-over', 'cordon'],
   );
   const none = step([m], {}, { machines: [] });
   assert.equal(none.work[0]?.state, 'stuck');
@@ -330,7 +333,7 @@ test('Cluster API: remediate the Machine whose status.nodeRef is the node (never
     {},
     { machines: [{ ...machine, nodeName: '', providerID: m.providerID }], healthChecks },
   );
-  assert.equal(byId.actions[1]?.step, 'capi-remediate');
+  assert.equal(byId.actions[2]?.step, 'capi-remediate');
 });
 
 test('plan id: stable for a policy, different for another policy or run name', () => {

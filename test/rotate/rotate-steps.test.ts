@@ -81,6 +81,7 @@ test('kops group and a drain group under a real PodDisruptionBudget: one evictio
       `${d1} record-cordoned done`,
       `${d1} cordon done`,
       `${k1} record-handed-over done`,
+      `${k1} cordon done`,
       `${k1} kops-annotate done`,
       `${k1} kops-rolling-update planned`,
     ],
@@ -99,6 +100,8 @@ test('kops group and a drain group under a real PodDisruptionBudget: one evictio
     ['handed-over', 'cordoned', '-'],
   );
   assert.equal(await unschedulable(lab, d1), true);
+  // handed over to kops: cordoned before the mark, so no pod lands there after the list
+  assert.equal(await unschedulable(lab, k1), true);
   const k1Node = await lab.get(`/api/v1/nodes/${k1}`);
   assert.equal(
     (k1Node?.metadata?.annotations as Record<string, string>)['kops.k8s.io/needs-update'],
@@ -140,6 +143,7 @@ test('kops group and a drain group under a real PodDisruptionBudget: one evictio
   const s4 = await runStep(client, settings, new Date());
   assert.deepEqual(results(s4), [
     `${k2} record-handed-over done`,
+    `${k2} cordon done`,
     `${k2} kops-annotate done`,
     `${k2} kops-rolling-update planned`,
     `${k1} prune-records done`,
@@ -160,8 +164,8 @@ test('kops group and a drain group under a real PodDisruptionBudget: one evictio
     1,
     'the cordon (records live in the state object)',
   );
-  assert.equal(ok('patch', `/api/v1/nodes/${k1}`), 1, 'one kops mark');
-  assert.equal(ok('patch', `/api/v1/nodes/${k2}`), 1);
+  assert.equal(ok('patch', `/api/v1/nodes/${k1}`), 2, 'one cordon, one kops mark');
+  assert.equal(ok('patch', `/api/v1/nodes/${k2}`), 2);
   const evicted = events.filter(
     (e) => e.objectRef?.subresource === 'eviction' && e.responseStatus?.code === 201,
   );

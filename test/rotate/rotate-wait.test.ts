@@ -399,7 +399,11 @@ test('a node handed over and never replaced is recorded stuck after the replace 
   const other = stuck === k1 ? k2 : k1;
   assert.equal(await recordOf(w.lab, stuck ?? ''), 'stuck/handed-over');
   const writes = await writesOf(w);
-  assert.equal(writes[`patch /api/v1/nodes/${stuck}`], 1, 'the mark (records: the state object)');
+  assert.equal(
+    writes[`patch /api/v1/nodes/${stuck}`],
+    2,
+    'the cordon and the mark, once each (records: the state object)',
+  );
   assert.equal(writes[`patch /api/v1/nodes/${other}`], undefined, 'the other never started');
   assert.equal(r.last.step.work.find((x) => x.node === other)?.state, 'over-limit');
 });

@@ -71,9 +71,11 @@ const calls = (s: RotateStep) =>
   s.actions.map((a) => `${a.node} ${a.step} ${a.call?.method ?? ''} ${a.call?.path ?? ''}`.trim());
 
 test('a handed-over node still present past the replace timeout is recorded stuck, once', () => {
-  // marked by kops' annotation (confirmed): nothing is repeated while it waits
+  // marked by kops' annotation (confirmed) and cordoned (the hand-over cordons before its mark):
+  // nothing is repeated while it waits
   const mark = { 'kops.k8s.io/needs-update': '' };
-  const before = step([kops('a', { ...rec('handed-over', ago(59 * MIN)), ...mark })], {
+  const handed = { ...rec('handed-over', ago(59 * MIN)), ...mark };
+  const before = step([kops('a', handed, { unschedulable: true })], {
     options: { replaceTimeoutMs: 60 * MIN },
   });
   assert.equal(work(before, 'a')?.state, 'waiting-replacement');

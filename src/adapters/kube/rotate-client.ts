@@ -189,7 +189,32 @@ export function machineOf(v: unknown): LiveMachine {
     paused: 'cluster.x-k8s.io/paused' in ann,
     skipRemediation: 'cluster.x-k8s.io/skip-remediation' in ann,
     ...(owner ? { owner: { kind: str(owner.kind), name: str(owner.name) } } : {}),
+    ...('machine.cluster.x-k8s.io/exclude-node-draining' in ann
+      ? { excludeNodeDraining: true }
+      : {}),
+    ...drainTimeoutOf(obj(m.spec)),
   };
+}
+
+/**
+ * A Machine's node drain timeout, when one is set: v1beta1 spec.nodeDrainTimeout (a
+ * metav1.Duration, "10m0s"), v1beta2 spec.deletion.nodeDrainTimeoutSeconds; 0 (the default)
+ * means no limit. A value that is not a plain duration counts as set (refused, never guessed).
+ */
+function drainTimeoutOf(spec: Record<string, unknown>): { drainTimeout?: string } {
+  const v1 = spec.nodeDrainTimeout;
+  if (v1 !== undefined && v1 !== null) {
+    const text = typeof v1 === 'string' ? v1 : '';
+    const plain = /^[0-9a-zµ.]{1,32}$/.test(text);
+    if (!plain || /[1-9]/.test(text))
+      return { drainTimeout: `spec.nodeDrainTimeout ${plain ? text : '(unreadable)'}` };
+  }
+  const v2 = obj(spec.deletion).nodeDrainTimeoutSeconds;
+  if (v2 !== undefined && v2 !== null && !(typeof v2 === 'number' && v2 <= 0))
+    return {
+      drainTimeout: `spec.deletion.nodeDrainTimeoutSeconds ${typeof v2 === 'number' && Number.isSafeInteger(v2) ? String(v2) : '(unreadable)'}`,
+    };
+  return {};
 }
 
 /** a NodeClaim: status.nodeName (the Node Karpenter registered for it) is the link trusted */
@@ -570,12 +595,12 @@ export class RotateClient {
     return `/api/v1/namespaces/${ns}/configmaps${name === '' ? '' : `/${name}`}`;
   }
 
-  private async readStateObject(): Promise<{
+  private async readStateObject(guard?: () => string | null): Promise<{
     state: RotationState;
     raw: Record<string, unknown>;
     resourceVersion: string | null;
   }> {
-    const r = await this.cluster.api.call('GET', this.statePath());
+    const r = await this.cluster.api.call('GET', this.statePath(), undefined, undefined, guard);
     if (r.status === 404) return { state: parseState(undefined), raw: {}, resourceVersion: null };
     if (r.status !== 200)
       throw new ClusterError(
@@ -607,9 +632,25 @@ export class RotateClient {
     return { state, outside: new Map() };
   }
 
-  async writeState(change: StateChange): Promise<{ result: 'done' | 'blocked'; message: string }> {
+  /**
+   * Read, apply, PUT with the resourceVersion read; on 409 read again and re-decide. `guard` (the
+   * rotation Lease) is asked before every request and each retry (KubeApi.call's beforeAttempt),
+   * so no cycle lands after it closed. A start — an entry expecting no record — is not re-applied
+   * after a 409: the write that won may have started another node of its group, and only the
+   * step's decision checks the limits (maxUnavailable, maxInFlight) that let this one start; it
+   * is `blocked` and decided again next step.
+   */
+  async writeState(
+    change: StateChange,
+    guard?: () => string | null,
+  ): Promise<{ result: 'done' | 'blocked'; message: string }> {
+    const starts = change.records.filter((c) => c.expect === null).map((c) => c.node);
+    const startConflict = (what: string) => ({
+      result: 'blocked' as const,
+      message: `not written: ${what} since this step read it; the start of ${starts.join(', ')} is decided again next step (its limits re-checked)`,
+    });
     for (let attempt = 1; attempt <= STATE_ATTEMPTS; attempt++) {
-      const read = await this.readStateObject();
+      const read = await this.readStateObject(guard);
       if (read.state.problems.length > 0)
         return { result: 'blocked', message: `not written: ${read.state.problems.join('; ')}` };
       const next = applyChange(read.state, change);
@@ -639,20 +680,33 @@ export class RotateClient {
       if (read.resourceVersion === null) {
         // First write: create the object empty, then replace it like every later write (one
         // path for every change; a racing creator's 409 just means it exists now).
-        const created = await this.cluster.api.call('POST', this.statePath(''), {
-          ...body,
-          data: { [STATE_KEY]: formatState(parseState(undefined)) },
-        });
-        if (created.status === 409 || (created.status >= 200 && created.status < 300)) continue;
+        const created = await this.cluster.api.call(
+          'POST',
+          this.statePath(''),
+          { ...body, data: { [STATE_KEY]: formatState(parseState(undefined)) } },
+          undefined,
+          guard,
+        );
+        if (created.status >= 200 && created.status < 300) continue;
+        if (created.status === 409) {
+          // another writer created it meanwhile (with its own records, maybe)
+          if (starts.length > 0)
+            return startConflict(`${STATE_NAME} was created by another writer`);
+          continue;
+        }
         throw new ClusterError(
           `Kubernetes create ConfigMap ${ns}/${STATE_NAME}: ${created.status} ${messageOf(created)}`,
           created.status,
         );
       }
-      const r = await this.cluster.api.call('PUT', this.statePath(), body);
+      const r = await this.cluster.api.call('PUT', this.statePath(), body, undefined, guard);
       if (r.status >= 200 && r.status < 300) return { result: 'done', message: '' };
-      // 409: another writer got there first (or created it): read again and re-decide
-      if (r.status === 409) continue;
+      // 409: another writer got there first: a start is decided again next step; any other
+      // change is read again and applied only where each entry is still what it expects
+      if (r.status === 409) {
+        if (starts.length > 0) return startConflict(`${STATE_NAME} changed (409)`);
+        continue;
+      }
       throw new ClusterError(
         `Kubernetes write ConfigMap ${ns}/${STATE_NAME}: ${r.status} ${messageOf(r)}`,
         r.status,

@@ -104,6 +104,10 @@ export const cordon = (ctx: NodeContext): RotateAction => ({
   },
 });
 
+/** the cordon where the node is not cordoned yet (a hand-over's, repeated while it waits) */
+export const cordonIfNeeded = (ctx: NodeContext): RotateAction[] =>
+  ctx.node.unschedulable ? [] : [cordon(ctx)];
+
 export function evictions(ctx: NodeContext): RotateAction[] {
   return podsToEvict(ctx.pods, ctx.node.name, ctx.options).map((p): RotateAction => ({
     node: ctx.node.name,

@@ -9,12 +9,14 @@
 // replaces it (machineset_controller.go creates a replacement once the deletion started: no
 // surge). A Machine whose controller owner (metadata.ownerReferences, never annotations) is a
 // KubeadmControlPlane is refused with KCP's own knob (rolloutBefore.certificatesExpiryDays): KCP
-// keeps etcd quorum, certdrift does not remediate control-plane Machines. Finished when the Node
-// is gone and the group is back to its size.
+// keeps etcd quorum, certdrift does not remediate control-plane Machines. A Machine Cluster API
+// would delete without eviction is refused: exclude-node-draining always, a node drain timeout
+// unless --force-after was given (issue 21 finding 6). The node is cordoned after the record and
+// before the mark (finding 5). Finished when the Node is gone and the group is back to its size.
 
 import type { LiveMachine, RotateAction } from '../rotate-types.js';
 import type { ActuatorDef, NodeContext } from './actuator.js';
-import { handedOver, MERGE } from './calls.js';
+import { cordonIfNeeded, handedOver, MERGE } from './calls.js';
 import { capiRemediationRefusal } from './capi-health-check.js';
 
 export const CAPI_REMEDIATE = 'cluster.x-k8s.io/remediate-machine';
@@ -55,7 +57,18 @@ export const capiActuator: ActuatorDef = {
         refused: `Machine ${id} belongs to KubeadmControlPlane ${m.namespace}/${m.owner.name}: set its spec.rolloutBefore.certificatesExpiryDays (e.g. 21); KCP rolls control-plane Machines keeping etcd quorum, certdrift does not remediate them`,
       };
     // Already marked or being replaced (an interrupted run): only the record is missing.
-    if (m.remediating || m.deleting) return { actions: [handedOver(ctx)] };
+    if (m.remediating || m.deleting) return { actions: [handedOver(ctx), ...cordonIfNeeded(ctx)] };
+    // Cluster API deletes a Machine carrying exclude-node-draining without a drain, and stops
+    // evicting at a node drain timeout and deletes anyway (machine_controller.go isNodeDrainAllowed,
+    // nodeDrainTimeoutExceeded): pods go without their budgets — --force-after without the flag.
+    if (m.excludeNodeDraining === true)
+      return {
+        refused: `Machine ${id} carries machine.cluster.x-k8s.io/exclude-node-draining: Cluster API would delete its node's pods without eviction (remove the annotation, or use --actuator drain)`,
+      };
+    if (m.drainTimeout !== undefined && ctx.options.forceAfterMs === undefined)
+      return {
+        refused: `Machine ${id} sets a node drain timeout (${m.drainTimeout}): Cluster API stops evicting at it and deletes the pods left, past their budgets; give --force-after to accept that`,
+      };
     const why = capiRemediationRefusal(m, ctx);
     const name = ctx.node.name;
     let act: RotateAction;
@@ -82,7 +95,9 @@ export const capiActuator: ActuatorDef = {
       return {
         refused: `${why}: the remediate-machine mark would do nothing (or --capi-delete-machine to delete a MachineSet's Machine)`,
       };
-    // recorded first: a crash after the record leaves work in flight, never a call unrecorded
-    return { actions: [handedOver(ctx), act] };
+    // recorded first: a crash after the record leaves work in flight, never a call unrecorded;
+    // then cordoned before the remediation: Cluster API drains with its own rules, so no pod may
+    // land on the node after this step listed its pods (the node already counts unavailable)
+    return { actions: [handedOver(ctx), ...cordonIfNeeded(ctx), act] };
   },
 };

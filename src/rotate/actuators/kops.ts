@@ -2,11 +2,13 @@
 // rotation state object (an already-marked node — an interrupted run, or anyone — gets only its
 // record: the decision to hand it over is this step's); one `kops rolling-update cluster --instance-group G` per group is printed for where the
 // state store is (plan-step.ts). kops drains, surges (maxSurge) and validates the cluster itself.
-// Finished when the Node is gone and the group is back to its size.
+// Finished when the Node is gone and the group is back to its size. The node is cordoned right
+// after the record and before the mark (issue 21 finding 5): pods checked by this step are the
+// only ones kops' drain will meet.
 
 import type { RotateOptions } from '../rotate-types.js';
 import type { ActuatorDef } from './actuator.js';
-import { handedOver, MERGE, nodePath } from './calls.js';
+import { cordonIfNeeded, handedOver, MERGE, nodePath } from './calls.js';
 
 export const KOPS_NEEDS_UPDATE = 'kops.k8s.io/needs-update';
 
@@ -23,13 +25,17 @@ export const kopsActuator: ActuatorDef = {
   needs: [],
   start(ctx) {
     const name = ctx.node.name;
-    // Already marked: the same value would be written again; only the record is missing.
+    // Already marked: the same value would be written again; only the record (and the cordon,
+    // idempotent) may be missing.
     if (ctx.node.annotations[KOPS_NEEDS_UPDATE] !== undefined)
-      return { actions: [handedOver(ctx)] };
+      return { actions: [handedOver(ctx), ...cordonIfNeeded(ctx)] };
     return {
       actions: [
         // recorded first: a crash after the record leaves work in flight, never a call unrecorded
         handedOver(ctx),
+        // then cordoned, before the mark: kops drains with its own flags, so no pod may land on
+        // the node after this step listed its pods (the node already counts unavailable)
+        ...cordonIfNeeded(ctx),
         {
           node: name,
           step: 'kops-annotate',

@@ -56,9 +56,9 @@ export type RotatorEvent =
 export class NotActingError extends Error {}
 
 // Every other method of the edge is inherited unchanged; only the writes are guarded: execute
-// before the call and again before each of its retries inside the edge (client-go checks the
-// lease before every write too), so a write retried for minutes never lands after the guard
-// closed; writeState before the write.
+// and writeState before the call and again before each request and retry inside the edge
+// (client-go checks the lease before every write too), so a write retried for minutes — or a
+// state write's read/PUT cycles after 409s — never lands after the guard closed.
 function guarded(edge: RotateEdge, why: () => string | null): RotateEdge {
   const g = Object.create(edge) as RotateEdge;
   g.execute = (call, also) => {
@@ -66,10 +66,10 @@ function guarded(edge: RotateEdge, why: () => string | null): RotateEdge {
     if (reason !== null) return Promise.reject(new NotActingError(reason));
     return edge.execute(call, () => why() ?? also?.() ?? null);
   };
-  g.writeState = (change) => {
+  g.writeState = (change, also) => {
     const reason = why();
     if (reason !== null) return Promise.reject(new NotActingError(reason));
-    return edge.writeState(change);
+    return edge.writeState(change, () => why() ?? also?.() ?? null);
   };
   return g;
 }
