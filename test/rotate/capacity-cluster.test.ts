@@ -59,7 +59,7 @@ test('--selector acts on its nodes only; capacity, records and baselines stay th
   };
   const selected = lab.client(undefined, `${lab.selector},certdrift.test/pick=${lab.label}`);
   // the fixture's nodes are all due by their reports only, at once: trusted (report-jump.ts)
-  const options = { ...OPTIONS, trustReportJump: true };
+  const options = { ...OPTIONS };
   const mark = lab.cp.auditMark();
   const run = await runStep(
     selected,
