@@ -178,13 +178,8 @@ export class ScanWorker {
         done();
         this.stats.rss = msg.rss ?? 0;
         const o = msg.outcome;
-        if (o) {
-          if (o.exposition?.text) this.rendered = true;
-          if (o.ledger) this.ledgerKept = true;
-          if (o.findingsUnchanged && this.findings) o.findings = [...this.findings];
-          this.findings = o.findings;
-          resolve(o);
-        } else reject(new Error(msg.error ?? 'scan worker failed'));
+        if (o) resolve(this.remember(o));
+        else reject(new Error(msg.error ?? 'scan worker failed'));
         // Recycled after a failure too: whatever state made it fail goes with the process.
         if (!msg.outcome || this.stats.rss > this.recycleBytes) this.retire(child);
       };
@@ -200,15 +195,31 @@ export class ScanWorker {
       child.on('message', onMessage);
       child.once('exit', onExit);
       child.once('error', onError);
-      const data: ScanWorkerData = {
-        config: { ...config },
-        ...metrics,
-        ...(metrics.ledger && this.ledgerKept ? { ledger: { kept: true as const } } : {}),
-        sameAsLast: this.rendered,
-        findingsKnown: this.findings !== undefined,
-      };
-      child.send({ id, data } satisfies ScanRequest);
+      child.send({ id, data: this.requestData(config, metrics) } satisfies ScanRequest);
     });
+  }
+
+  /** what the worker is asked, with what it already holds (its rendering, ledger, findings) */
+  private requestData(
+    config: ScanConfig & { probeServed?: boolean },
+    metrics: { node: string; x509Compat: boolean; ledger?: { previous: Ledger | null } },
+  ): ScanWorkerData {
+    return {
+      config: { ...config },
+      ...metrics,
+      ...(metrics.ledger && this.ledgerKept ? { ledger: { kept: true as const } } : {}),
+      sameAsLast: this.rendered,
+      findingsKnown: this.findings !== undefined,
+    };
+  }
+
+  /** notes what the worker now holds; findings it left out (unchanged) are the last ones */
+  private remember(o: ScanOutcome): ScanOutcome {
+    if (o.exposition?.text) this.rendered = true;
+    if (o.ledger) this.ledgerKept = true;
+    if (o.findingsUnchanged && this.findings) o.findings = [...this.findings];
+    this.findings = o.findings;
+    return o;
   }
 
   private retire(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): void {

@@ -21,6 +21,7 @@ import {
 } from '../rotate/index.js';
 import type { Io } from './command.js';
 import { OperationalError } from './errors.js';
+import { stopOnSignals } from './signals.js';
 import { progressWriter, type ProgressWriter } from './rotate-wait.js';
 
 export interface SessionInput {
@@ -102,15 +103,9 @@ export async function rotateWithLease(input: SessionInput): Promise<number> {
     if (progress) progress.log(line);
     else io.stderr.write(`certdrift rotate: ${line}\n`);
   };
-  const stop = new AbortController();
-  const onSignal = (sig: string) => (): void => {
+  const stop = stopOnSignals((sig) => {
     write(`${sig}: finishing the call in flight, then releasing`);
-    stop.abort();
-  };
-  const onTerm = onSignal('SIGTERM');
-  const onInt = onSignal('SIGINT');
-  process.once('SIGTERM', onTerm);
-  process.once('SIGINT', onInt);
+  });
   const deps: RotatorDeps = {
     edge: input.client,
     lease: leaseEdgeOf(input.client, input.namespace),
@@ -151,7 +146,6 @@ export async function rotateWithLease(input: SessionInput): Promise<number> {
     input.render(r.run);
     return Math.max(input.exitOf(r.run), r.lost ? 1 : 0);
   } finally {
-    process.removeListener('SIGTERM', onTerm);
-    process.removeListener('SIGINT', onInt);
+    stop.release();
   }
 }

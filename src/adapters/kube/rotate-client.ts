@@ -349,6 +349,24 @@ export interface RotateScope {
   namespace?: string;
 }
 
+/** the state ConfigMap as written: `text` under its key, with the resourceVersion read (if any) */
+function stateObject(ns: string, text: string, resourceVersion: string | null): Json {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name: STATE_NAME,
+      namespace: ns,
+      labels: {
+        'app.kubernetes.io/name': 'certdrift',
+        'app.kubernetes.io/component': 'rotator',
+      },
+      ...(resourceVersion ? { resourceVersion } : {}),
+    },
+    data: { [STATE_KEY]: text },
+  };
+}
+
 export class RotateClient {
   private readonly evictApi: KubeApi;
 
@@ -663,41 +681,15 @@ export class RotateClient {
           message: `not written: ${STATE_NAME} would exceed ${MAX_STATE_BYTES} bytes`,
         };
       const ns = this.scope.namespace ?? 'certdrift';
-      const body = {
-        apiVersion: 'v1',
-        kind: 'ConfigMap',
-        metadata: {
-          name: STATE_NAME,
-          namespace: ns,
-          labels: {
-            'app.kubernetes.io/name': 'certdrift',
-            'app.kubernetes.io/component': 'rotator',
-          },
-          ...(read.resourceVersion ? { resourceVersion: read.resourceVersion } : {}),
-        },
-        data: { [STATE_KEY]: text },
-      };
+      const body = stateObject(ns, text, read.resourceVersion);
       if (read.resourceVersion === null) {
         // First write: create the object empty, then replace it like every later write (one
-        // path for every change; a racing creator's 409 just means it exists now).
-        const created = await this.cluster.api.call(
-          'POST',
-          this.statePath(''),
-          { ...body, data: { [STATE_KEY]: formatState(parseState(undefined)) } },
-          undefined,
-          guard,
-        );
-        if (created.status >= 200 && created.status < 300) continue;
-        if (created.status === 409) {
-          // another writer created it meanwhile (with its own records, maybe)
-          if (starts.length > 0)
-            return startConflict(`${STATE_NAME} was created by another writer`);
-          continue;
-        }
-        throw new ClusterError(
-          `Kubernetes create ConfigMap ${ns}/${STATE_NAME}: ${created.status} ${messageOf(created)}`,
-          created.status,
-        );
+        // path for every change; a racing creator's 409 just means it exists now — with its
+        // own records, maybe: a start is decided again next step).
+        const created = await this.createState(ns, guard);
+        if (created === 'conflict' && starts.length > 0)
+          return startConflict(`${STATE_NAME} was created by another writer`);
+        continue;
       }
       const r = await this.cluster.api.call('PUT', this.statePath(), body, undefined, guard);
       if (r.status >= 200 && r.status < 300) return { result: 'done', message: '' };
@@ -716,6 +708,21 @@ export class RotateClient {
       result: 'blocked',
       message: `not written: ${STATE_NAME} kept changing (${STATE_ATTEMPTS} conflicts)`,
     };
+  }
+
+  /** creates the state object empty; 'conflict' when another writer created it first */
+  private async createState(
+    ns: string,
+    guard?: () => string | null,
+  ): Promise<'created' | 'conflict'> {
+    const empty = stateObject(ns, formatState(parseState(undefined)), null);
+    const r = await this.cluster.api.call('POST', this.statePath(''), empty, undefined, guard);
+    if (r.status >= 200 && r.status < 300) return 'created';
+    if (r.status === 409) return 'conflict';
+    throw new ClusterError(
+      `Kubernetes create ConfigMap ${ns}/${STATE_NAME}: ${r.status} ${messageOf(r)}`,
+      r.status,
+    );
   }
 
   async getLease(ns: string, name: string): Promise<LeaseView | null> {

@@ -17,6 +17,7 @@ import { ServingTls } from '../../agent/serving-tls.js';
 import type { CommandDef, Io, Values } from '../command.js';
 import { UsageError } from '../command.js';
 import { VERSION } from '../version.js';
+import { stopOnSignals } from '../signals.js';
 import { loadScanConfig, DISCOVERY_OPTIONS, scanOptions } from '../scan-options.js';
 import type { ScanConfig } from '../config/scan-config.js';
 import type { Server } from 'node:http';
@@ -189,18 +190,10 @@ async function runUntilSignalled(
   server: Parameters<typeof stopServer>[0],
   log: (m: string) => void,
 ): Promise<void> {
-  const abort = new AbortController();
-  const stop = (sig: string): void => {
+  const stop = stopOnSignals((sig) => {
     log(`${sig}: finishing`);
-    abort.abort();
-  };
-  process.once('SIGTERM', () => {
-    stop('SIGTERM');
   });
-  process.once('SIGINT', () => {
-    stop('SIGINT');
-  });
-  await loop.run(abort.signal);
+  await loop.run(stop.signal);
   worker.stop();
   // Bounded whatever clients do (a half-sent request, a slow reader): 2 s for responses in flight.
   await stopServer(server, 2000);

@@ -20,6 +20,7 @@ import { COLOR, PLAIN } from '../../model/text-table.js';
 import type { CommandDef, Io, Values } from '../command.js';
 import { TABLE_OR_JSON_OPTION, UsageError, useColor } from '../command.js';
 import { OperationalError } from '../errors.js';
+import { stopOnSignals } from '../signals.js';
 import { newSyncState, syncFleet, type SyncOptions } from '../../fleet/fleet-sync.js';
 import { VERSION } from '../version.js';
 import { checkRatios, SCAN_FIELDS } from '../config/scan-config.js';
@@ -130,23 +131,6 @@ function fleetServer(
   });
   server.requestTimeout = 10_000;
   return server;
-}
-
-/** An AbortSignal that fires on the first SIGTERM or SIGINT; `release` removes the handlers. */
-function stopOnSignals(): { signal: AbortSignal; release: () => void } {
-  const stop = new AbortController();
-  const onSignal = (): void => {
-    stop.abort();
-  };
-  process.once('SIGTERM', onSignal);
-  process.once('SIGINT', onSignal);
-  return {
-    signal: stop.signal,
-    release: () => {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-    },
-  };
 }
 
 async function serve(

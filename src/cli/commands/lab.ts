@@ -16,6 +16,7 @@ import { escapeTerminalLines } from '../../model/escape.js';
 import type { CommandDef, Io, Values } from '../command.js';
 import { UsageError } from '../command.js';
 import { OperationalError } from '../errors.js';
+import { stopOnSignals } from '../signals.js';
 
 const DEFAULT_DIR = '/tmp/certdrift-lab';
 
@@ -25,17 +26,6 @@ function labOutput(io: Io): LabOutput {
     out: (text) => void io.stdout.write(escapeTerminalLines(text)),
     err: (text) => void io.stderr.write(escapeTerminalLines(text)),
   };
-}
-
-/** Aborts on the first SIGINT or SIGTERM: `lab kubelet` runs until stopped. */
-function untilSignalled(): AbortSignal {
-  const stop = new AbortController();
-  const abort = (): void => {
-    stop.abort();
-  };
-  process.once('SIGINT', abort);
-  process.once('SIGTERM', abort);
-  return stop.signal;
 }
 
 async function runLab(values: Values, positionals: string[], io: Io): Promise<number> {
@@ -66,7 +56,7 @@ async function runLab(values: Values, positionals: string[], io: Io): Promise<nu
       await labStatus(dir, o);
       return 0;
     case 'kubelet':
-      await labKubelet(dir, o, untilSignalled());
+      await labKubelet(dir, o, stopOnSignals().signal);
       return 0;
     case 'down':
       await labDown(dir, o);
