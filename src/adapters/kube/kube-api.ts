@@ -60,6 +60,14 @@ export class KubeApi {
     private readonly opts: KubeApiOptions,
   ) {}
 
+  /**
+   * The same connection with other options: an eviction is sent once per step (a 429 is the
+   * budget's answer, never retried within the step), every other call keeps the retries.
+   */
+  withOptions(opts: Partial<KubeApiOptions>): KubeApi {
+    return new KubeApi(this.conn, { ...this.opts, ...opts });
+  }
+
   /** One exchange with the current credentials (a token as a bearer header). */
   private async send(
     method: string,

@@ -375,7 +375,7 @@ export class RotateClient {
     userAgent: string,
     readonly scope: RotateScope = {},
   ) {
-    this.evictApi = new KubeApi(cluster.api.conn, { userAgent, maxAttempts: 1 });
+    this.evictApi = cluster.api.withOptions({ userAgent, maxAttempts: 1 });
   }
 
   /**
@@ -424,11 +424,14 @@ export class RotateClient {
         problems.push(
           `${n.name}: its labels name group ${n.labelGroup}, its ${n.kind === 'karpenter' ? 'NodeClaim' : 'Machine'} ${n.group}: counted in ${n.group}`,
         );
+    // counted only in groups that still have a node here: the groups this rotator looks after
+    // (with --fleet-selector, its part of the cluster; never another part's leftovers)
+    const groupsHere = new Set(live.map((n) => n.group));
     const departing = departingOf(
       new Set(all.map((n) => n.name)),
       machines.map(machineOf),
       claims.map(nodeClaimOf),
-    );
+    ).filter((d) => groupsHere.has(d.group));
     return {
       ...fleet,
       problems: [
