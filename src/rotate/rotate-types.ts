@@ -110,6 +110,8 @@ export interface Departing {
   what: string;
   /** the Node it was linked to ('' when it never joined) */
   node: string;
+  /** a Machine's namespace (a MachineSet's name is unique only there); absent for a NodeClaim */
+  namespace?: string;
 }
 
 /** a Karpenter NodeClaim as the rotation sees it */

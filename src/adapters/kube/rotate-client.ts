@@ -327,7 +327,13 @@ export function departingOf(
   for (const m of machines) {
     if (!(m.deleting || m.remediating) || nodes.has(m.nodeName)) continue;
     const group = groupOfMachine(m);
-    if (group) out.push({ group, what: `Machine ${m.namespace}/${m.name}`, node: m.nodeName });
+    if (group)
+      out.push({
+        group,
+        what: `Machine ${m.namespace}/${m.name}`,
+        node: m.nodeName,
+        namespace: m.namespace,
+      });
   }
   for (const c of claims) {
     if (c.deleting !== true || nodes.has(c.nodeName ?? '')) continue;
@@ -424,14 +430,17 @@ export class RotateClient {
         problems.push(
           `${n.name}: its labels name group ${n.labelGroup}, its ${n.kind === 'karpenter' ? 'NodeClaim' : 'Machine'} ${n.group}: counted in ${n.group}`,
         );
-    // counted only in groups that still have a node here: the groups this rotator looks after
-    // (with --fleet-selector, its part of the cluster; never another part's leftovers)
-    const groupsHere = new Set(live.map((n) => n.group));
+    // counted only in groups that still have a node here — for a Machine, a node whose Machine
+    // is in the same namespace (a MachineSet's name is unique only there): the groups this
+    // rotator looks after (with --fleet-selector, its part of the cluster), never another's
+    const here = new Set(
+      live.map((n) => (n.machine ? `${n.machine.namespace}/${n.group}` : n.group)),
+    );
     const departing = departingOf(
       new Set(all.map((n) => n.name)),
       machines.map(machineOf),
       claims.map(nodeClaimOf),
-    ).filter((d) => groupsHere.has(d.group));
+    ).filter((d) => here.has(d.namespace !== undefined ? `${d.namespace}/${d.group}` : d.group));
     return {
       ...fleet,
       problems: [
